@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+// Courier for Swift: one package, the multi-call `courier` program and lean per-message tools.
+// See ../shared/DESIGN.md for the module map.
+import PackageDescription
+
+/// Lean tools link the Swift runtime statically in release builds so that they
+/// start as fast as Courier's C programs (DESIGN.md, swift-stack.md).
+let leanLinker: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "courier-swift",
+    products: [
+        .executable(name: "courier", targets: ["courier"]),
+        .executable(name: "reformail", targets: ["reformail"]),
+        .executable(name: "reformime", targets: ["reformime"]),
+        .executable(name: "makemime", targets: ["makemime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
+        .target(name: "MailCore"),
+        .target(name: "ToolSupport"),
+        .target(name: "MailTools", dependencies: ["MailCore", "ToolSupport"]),
+        .target(name: "MailConfig"),
+
+        // MARK: the daemon
+        .target(name: "CourierDaemon", dependencies: [
+            "MailConfig",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // MARK: executables
+        .executableTarget(name: "courier", dependencies: [
+            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "reformail", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "reformime", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "makemime", dependencies: ["MailTools"], linkerSettings: leanLinker),
+
+        // MARK: tests
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+        .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
+        .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,14 @@
+import ToolSupport
+
+/// The per-message tools that also exist as lean executables, in `courier --help` order.
+public enum LeanTools {
+    public static let all: [ToolEntry] = [
+        ToolEntry(name: "reformail", summary: "rewrite or extract mail headers, split mbox files, detect duplicates") { Reformail.run($0) },
+        ToolEntry(name: "reformime", summary: "show, extract, decode and rewrite MIME messages; RFC 2047 header coding") { Reformime.run($0) },
+        ToolEntry(name: "makemime", summary: "build MIME parts and multipart messages") { Makemime.run($0) },
+    ]
+
+    public static func named(_ name: String) -> ToolEntry? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import MailConfig
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import MailCore
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

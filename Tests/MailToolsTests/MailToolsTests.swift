@@ -1,0 +1,6 @@
+import Testing
+@testable import MailTools
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}
