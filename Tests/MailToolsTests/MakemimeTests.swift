@@ -56,7 +56,7 @@ private final class Scratch {
         return result
     }
 
-    /// Runs makemime with `arguments` plus `-o out`-free argv; returns status and the file `out`.
+    /// Runs makemime with `arguments` (no program name); returns the exit status.
     func run(_ arguments: [String]) -> Int32 {
         Makemime.run(["makemime"] + arguments)
     }
@@ -154,6 +154,11 @@ private func normalizeBoundaries(_ data: [UInt8]) -> String {
     ])
     func usageErrors(arguments: [String]) {
         #expect(MakemimeArgumentParser.parse(arguments.map { Array($0.utf8) }) == nil)
+    }
+
+    @Test func fuzzEntryAcceptsAnything() {
+        #expect(Makemime.parsesArguments([[0xFF, 0x00], [UInt8(ascii: "(")]]) == false)
+        #expect(Makemime.parsesArguments(args("-c", "text/plain", "f")) == true)
     }
 
     @Test func deepNestingIsBounded() {

@@ -44,4 +44,10 @@ public enum Makemime {
         }
         return MakemimeLevel.run(request, stdoutFD: 1, runtime: runtime)
     }
+
+    /// Fuzz entry point: whether `arguments` (program name not included) form a valid
+    /// invocation. Pure; never touches files.
+    public static func parsesArguments(_ arguments: [[UInt8]]) -> Bool {
+        MakemimeArgumentParser.parse(arguments) != nil
+    }
 }

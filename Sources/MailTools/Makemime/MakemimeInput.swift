@@ -29,6 +29,7 @@ final class MakemimeInput {
     private(set) var atEnd = false
     /// errno of the first failed read, if any.
     private(set) var readError: Int32?
+    private var closed = false
 
     /// Told about read errors, so that later messages print the errno C would have.
     private weak var runtime: MakemimeRuntime?
@@ -46,8 +47,6 @@ final class MakemimeInput {
     }
 
     deinit { close() }
-
-    private var closed = false
 
     func close() {
         if closed { return }

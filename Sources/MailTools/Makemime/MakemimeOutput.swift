@@ -14,6 +14,8 @@ final class MakemimeOutput {
     private let capacity = 64 * 1024
     /// errno of the first failed write; later writes are dropped.
     private(set) var writeError: Int32?
+    /// Set for an output that refuses every write (see `init`).
+    private let failsWithError: Int32?
 
     /// A writer on `fd`; with `failsWith` every write fails with that errno (Courier's
     /// output `&0` is its read-only stdin stream).
@@ -23,8 +25,6 @@ final class MakemimeOutput {
         self.failsWithError = failsWith
         buffer.reserveCapacity(capacity)
     }
-
-    private let failsWithError: Int32?
 
     deinit {
         if ownsDescriptor { _ = Glibc.close(fd) }
