@@ -1,0 +1,2 @@
+/// SiteSetup: `courier init`.
+public enum SiteSetupInfo {}
