@@ -1,2 +1,0 @@
-/// SiteSetup: `courier init`.
-public enum SiteSetupInfo {}
