@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
@@ -38,11 +40,20 @@ let package = Package(
             "MailConfig",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        // crypt_r(3) through libxcrypt (swift-stack.md "Auth").
+        .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        // `courier init`: writes a config root (Courier's files, demo user, self-signed TLS).
+        .target(name: "SiteSetup", dependencies: [
+            "MailConfig", "CCrypt",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
 
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
-            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon",
+            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,6 +69,7 @@ let package = Package(
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
+        .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,0 @@
-import Testing
-@testable import MailConfig
-
-@Test func moduleLoads() {
-    #expect(Bool(true))
-}
