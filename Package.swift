@@ -64,6 +64,9 @@ let package = Package(
         .executableTarget(name: "deliverquota", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "lockmail", dependencies: ["MailTools"], linkerSettings: leanLinker),
 
+        // MARK: fuzzing (Scripts/fuzz Config N)
+        .executableTarget(name: "FuzzConfig", dependencies: ["MailConfig"], path: "Fuzz/FuzzConfig"),
+
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),

@@ -35,6 +35,8 @@ public struct Daemon: Sendable {
             return Self.exitConfigError
         }
         signal(SIGPIPE, SIG_IGN)
+        // Every program the daemon runs (deliveries, filters) finds the same root (DESIGN.md).
+        setenv(ConfigDefaults.rootEnvironmentVariable, root.path, 1)
         _ = mkdir(root.path + "/var", 0o755)
         _ = mkdir(root.log, 0o750)
         let sink = MailLogSink(path: root.logFile)
