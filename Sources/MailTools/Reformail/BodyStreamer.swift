@@ -22,7 +22,7 @@ enum BodyStreamer {
         while true {
             if reader.available == 0 && !reader.fill() { return }
             if quoting != .unchanged {
-                let adjustment = BodyQuoting.adjustment(for: lineStart(reader), quoting: quoting)
+                let adjustment = adjustment(reader, quoting: quoting)
                 if adjustment > 0 {
                     out.write(UInt8(ascii: ">"))
                 } else if adjustment < 0 {
@@ -33,22 +33,31 @@ enum BodyStreamer {
         }
     }
 
-    /// The bytes at the start of the current line needed to decide `From ` quoting: the run
-    /// of `>` and five more bytes, or up to the end of the line.
-    private static func lineStart(_ reader: InputReader) -> ArraySlice<UInt8> {
+    /// The `From ` quoting change for the current line (+1 add a `>`, -1 drop the first
+    /// byte, 0 none), looking only at the run of `>` and the five bytes after it.
+    private static func adjustment(_ reader: InputReader, quoting: BodyQuoting) -> Int {
         var offset = 0
         while true {
             var i = reader.position + offset
-            let enough: Bool = reader.buffer.withUnsafeBufferPointer { buffer in
+            let decided: Int? = reader.buffer.withUnsafeBufferPointer { buffer -> Int? in
                 while i < buffer.count, buffer[i] == UInt8(ascii: ">") { i += 1 }
-                return i < buffer.count && (buffer.count - i >= 5 || buffer[i...].contains(0x0A))
+                let runLength = i - reader.position
+                var matched = 0
+                while matched < 5, i + matched < buffer.count,
+                      buffer[i + matched] == ReformailEngine.fromPrefix[matched] {
+                    matched += 1
+                }
+                if matched < 5 && i + matched >= buffer.count && !reader.atEOF { return nil }  // need more bytes
+                guard matched == 5 else { return 0 }
+                switch quoting {
+                case .unchanged: return 0
+                case .add: return 1
+                case .remove: return runLength > 0 ? -1 : 0
+                }
             }
-            if enough || !reader.fill() {
-                let start = reader.position
-                let end = reader.buffer[start...].firstIndex(of: 0x0A) ?? reader.buffer.count
-                return reader.buffer[start..<end]
-            }
+            if let decided { return decided }
             offset = i - reader.position
+            if !reader.fill() { offset = 0 }
         }
     }
 
