@@ -75,8 +75,10 @@ public struct KeywordList: Hashable, Sendable {
     public func formatted() -> [UInt8] {
         var dictionary: [String] = []
         var index: [[UInt8]: Int] = [:]
-        for keywords in messages.values {
-            for k in keywords where index[Self.folded(k)] == nil {
+        let names = messages.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        // The spelling of the first message (in name order) that uses a keyword is kept.
+        for name in names {
+            for k in messages[name] ?? [] where index[Self.folded(k)] == nil {
                 index[Self.folded(k)] = -1
                 dictionary.append(k)
             }
@@ -89,7 +91,7 @@ public struct KeywordList: Hashable, Sendable {
             out.append(UInt8(ascii: "\n"))
         }
         out.append(UInt8(ascii: "\n"))
-        for name in messages.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for name in names {
             guard let keywords = messages[name], !keywords.isEmpty else { continue }
             let numbers = keywords.compactMap { index[Self.folded($0)] }.sorted()
             out.append(contentsOf: name.utf8)
