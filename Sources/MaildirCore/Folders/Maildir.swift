@@ -154,9 +154,11 @@ public struct Maildir: Hashable, Sendable {
                 delta = QuotaUsage(bytes: willCount ? size : -size, messages: willCount ? 1 : -1)
                 if willCount, try q.check(adding: delta) == .exceeded { throw MaildirError.quotaExceeded }
             }
-            if rename(oldPath, newPath) != 0 {
-                if errno == ENOENT { throw MaildirError.notFound(oldPath) }
-                throw SystemCall.failure("rename", oldPath)
+            try CurDirectoryLock.withLock(folderPath: dir, exclusive: false) { () throws(MaildirError) in
+                if rename(oldPath, newPath) != 0 {
+                    if errno == ENOENT { throw MaildirError.notFound(oldPath) }
+                    throw SystemCall.failure("rename", oldPath)
+                }
             }
             if delta != .zero { try? q.add(delta) }
             return newName

@@ -86,7 +86,10 @@ public struct FolderScanner: Sendable {
         var messages: [ScannedMessage] = []
         var unknown: [MessageFileName] = []
         var present = Set<String>()
-        for name in SystemCall.names(in: folderPath + "/cur") where name.utf8.first != UInt8(ascii: ".") {
+        let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
+            SystemCall.names(in: folderPath + "/cur")
+        }
+        for name in curNames where name.utf8.first != UInt8(ascii: ".") {
             let file = MessageFileName(name)
             let base = file.baseName
             if let uid = known[base], !present.contains(base) {

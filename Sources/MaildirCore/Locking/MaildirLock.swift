@@ -50,3 +50,22 @@ public enum QuotaLock {
         return try body()
     }
 }
+
+/// A `flock()` on a folder's `cur/` directory that keeps a folder scan from reading the directory
+/// while a message in it is being renamed: readdir() racing with rename() may return neither the
+/// old nor the new name, and the scan would then think the message was expunged and give it a new
+/// UID. Flag changes take it shared (they may run together), the scan's listing exclusive.
+/// It creates no file; Courier's programs do not take it.
+public enum CurDirectoryLock {
+    public static func withLock<T>(folderPath: String, exclusive: Bool,
+                                   _ body: () throws(MaildirError) -> T) throws(MaildirError) -> T {
+        let fd = Glibc.open(folderPath + "/cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { return try body() }
+        defer { close(fd) }
+        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+            if errno != EINTR { return try body() }
+        }
+        defer { _ = flock(fd, LOCK_UN) }
+        return try body()
+    }
+}
