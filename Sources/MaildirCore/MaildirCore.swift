@@ -1,6 +1,8 @@
-/// MaildirCore: Maildir++ on disk, synchronous and lean (DESIGN.md): atomic delivery, file
-/// names and flags, folders, keywords, courierimapuiddb, maildirsize quota; mbox delivery and
-/// locking. Used by the lean tools and, through `Maildir`, by the servers.
+/// MaildirCore: Maildir++ on disk, synchronous and lean (DESIGN.md): atomic delivery
+/// (`PendingMessage`), file names and flags (`MessageFileName`, `MessageFlags`, `UniqueName`),
+/// folders (`Maildir`, `FolderName`, `ModifiedUTF7`, `Subscriptions`), keywords (`KeywordStore`),
+/// `courierimapuiddb` (`UIDDatabase`, `FolderScanner`), `maildirsize` quota (`MaildirQuota`);
+/// mbox delivery and locking (`MboxDelivery`, `MailboxLock`, `DotLock`).
 public enum MaildirCoreInfo {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 }

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A message as a folder scan sees it.
+public struct ScannedMessage: Hashable, Sendable {
+    public var uid: UInt32
+    public var fileName: MessageFileName
+    /// Seen for the first time by this scan (moved from `new/`, or new in `cur/`): `\Recent`.
+    public var isRecent: Bool
+}
+
+/// The state of a folder after a scan.
+public struct FolderSnapshot: Hashable, Sendable {
+    public var uidValidity: UInt32
+    /// The next UID (including messages left in `new/` by a read-only scan).
+    public var nextUID: UInt32
+    /// Messages in `cur/`, in UID order.
+    public var messages: [ScannedMessage]
+    /// Messages still in `new/` (read-only scans only).
+    public var leftInNew: Int
+    /// UIDs given to the `adding` messages of the scan, in order.
+    public var addedUIDs: [UInt32]
+}
+
+/// Courier-IMAP's folder scan (imap/imapscanclient.C, access.md §1.4): under the folder lock,
+/// read `courierimapuiddb`, match it with `cur/`, move `new/` into `cur/`, give every new
+/// message the next UID (in file-name order, so roughly arrival order), and write the database
+/// back through `tmp/` when anything changed.
+public struct FolderScanner: Sendable {
+    public let folderPath: String
+    public var trashFolderName: String
+
+    public init(folderPath: String, trashFolderName: String = "Trash") {
+        self.folderPath = folderPath
+        self.trashFolderName = trashFolderName
+    }
+
+    public var databasePath: String { folderPath + "/courierimapuiddb" }
+
+    /// Scans the folder.
+    ///
+    /// - `readOnly`: EXAMINE/STATUS: leave `new/` alone (only count it), never write the
+    ///   database; without a database a provisional UIDVALIDITY is reported and not saved.
+    /// - `adding`: messages to commit into `cur/` with these flags inside the lock, so that their
+    ///   UIDs are known at once (UIDPLUS APPENDUID/COPYUID).
+    public func scan(readOnly: Bool = false,
+                     adding: [(PendingMessage, MessageFlags)] = []) throws(MaildirError) -> FolderSnapshot {
+        if readOnly && adding.isEmpty {
+            return try scanLocked(readOnly: true, adding: [])
+        }
+        return try MaildirLock.withLock(folderPath: folderPath) { () throws(MaildirError) -> FolderSnapshot in
+            try scanLocked(readOnly: readOnly, adding: adding)
+        }
+    }
+
+    private func scanLocked(readOnly: Bool, adding: [(PendingMessage, MessageFlags)]) throws(MaildirError) -> FolderSnapshot {
+        let now = SystemCall.now().seconds
+        var db: UIDDatabase
+        var dirty = false
+        let bytes = try SystemCall.readFile(databasePath, limit: 256 * 1024 * 1024)
+        switch bytes.map(UIDDatabase.parse) ?? .unusable(previousUIDValidity: nil) {
+        case .valid(let parsed, let dropped):
+            db = parsed
+            dirty = dropped > 0
+        case .unusable(let previous):
+            db = UIDDatabase(uidValidity: UIDDatabase.newUIDValidity(time: now, previous: previous), nextUID: 1)
+            dirty = true
+        }
+
+        let quota = MaildirQuota(folderPath: folderPath, trashFolderName: trashFolderName)
+        var addedUIDs: [UInt32] = []
+        var known: [String: UInt32] = [:]
+        for e in db.entries { known[e.baseName] = e.uid }
+        for (pending, flags) in adding {
+            let delivered = try pending.commit(to: .cur(flags), quota: .enforce())
+            let uid = try takeUID(&db)
+            known[delivered.fileName.baseName] = uid
+            addedUIDs.append(uid)
+            dirty = true
+        }
+
+        // cur/: keep the UIDs of known base names.
+        var messages: [ScannedMessage] = []
+        var unknown: [MessageFileName] = []
+        var present = Set<String>()
+        let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
+            SystemCall.names(in: folderPath + "/cur")
+        }
+        for name in curNames where name.utf8.first != UInt8(ascii: ".") {
+            let file = MessageFileName(name)
+            let base = file.baseName
+            if let uid = known[base], !present.contains(base) {
+                present.insert(base)
+                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedUIDs.contains(uid)))
+            } else {
+                unknown.append(file)
+            }
+        }
+        if present.count != known.count { dirty = true }
+
+        // new/: move into cur/ (20 per directory read, as Courier does), or just count.
+        var leftInNew = 0
+        if readOnly {
+            leftInNew = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }.count
+        } else {
+            unknown.append(contentsOf: try moveNewToCur(quota: quota))
+        }
+
+        // New messages in file-name order get the next UIDs.
+        unknown.sort { Self.fileNameOrder($0.name, $1.name) }
+        var provisional = db.nextUID
+        for file in unknown {
+            if present.contains(file.baseName) { continue }
+            present.insert(file.baseName)
+            let uid: UInt32
+            if readOnly {
+                uid = provisional
+                provisional &+= 1
+            } else {
+                uid = try takeUID(&db)
+            }
+            messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: true))
+            dirty = true
+        }
+        messages.sort { $0.uid < $1.uid }
+
+        if dirty && !readOnly {
+            db.entries = messages.map { UIDDatabase.Entry(uid: $0.uid, baseName: $0.fileName.baseName) }
+            try write(db)
+        }
+        let nextUID = readOnly ? provisional &+ UInt32(truncatingIfNeeded: leftInNew) : db.nextUID
+        return FolderSnapshot(uidValidity: db.uidValidity, nextUID: nextUID, messages: messages,
+                              leftInNew: leftInNew, addedUIDs: addedUIDs)
+    }
+
+    private func takeUID(_ db: inout UIDDatabase) throws(MaildirError) -> UInt32 {
+        // UIDs are 32-bit (RFC 3501 §2.3.1.1); running out needs a new UIDVALIDITY.
+        guard db.nextUID < UInt32.max else { throw SystemCall.failure("uid", databasePath, EOVERFLOW) }
+        let uid = db.nextUID
+        db.nextUID += 1
+        return uid
+    }
+
+    /// Moves every file of `new/` to `cur/<name>:2,` (a name that already has an info part keeps
+    /// it); returns the new names. Runs under the quota lock: a rebuild of `maildirsize` must not
+    /// see a message in both directories or in neither.
+    private func moveNewToCur(quota: MaildirQuota) throws(MaildirError) -> [MessageFileName] {
+        var moved: [MessageFileName] = []
+        while true {
+            let batch = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }.prefix(20)
+            if batch.isEmpty { break }
+            var progress = false
+            try quota.withLock { () throws(MaildirError) in
+                for name in batch {
+                    let target = name.utf8.contains(UInt8(ascii: ":")) ? name : name + ":2,"
+                    if rename(folderPath + "/new/" + name, folderPath + "/cur/" + target) == 0 {
+                        moved.append(MessageFileName(target))
+                        progress = true
+                    }
+                }
+            }
+            if !progress { break }
+        }
+        return moved
+    }
+
+    private func write(_ db: UIDDatabase) throws(MaildirError) {
+        let t = SystemCall.now()
+        let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_uiddb.\(UniqueName.escapeHost(SystemCall.hostName()))"
+        try SystemCall.replaceFile(databasePath, temporaryPath: temporary, bytes: db.formatted(), mode: 0o644)
+    }
+
+    /// Courier's ordering of new messages: by the leading number (the delivery time), then by the
+    /// bytes of the name up to the info part.
+    public static func fileNameOrder(_ a: String, _ b: String) -> Bool {
+        let ab = Array(a.utf8), bb = Array(b.utf8)
+        let an = NumberText.parseSigned(ab)?.0 ?? 0
+        let bn = NumberText.parseSigned(bb)?.0 ?? 0
+        if an != bn { return an < bn }
+        let ae = ab.firstIndex(of: UInt8(ascii: ":")) ?? ab.count
+        let be = bb.firstIndex(of: UInt8(ascii: ":")) ?? bb.count
+        return ab[..<ae].lexicographicallyPrecedes(bb[..<be])
+    }
+}

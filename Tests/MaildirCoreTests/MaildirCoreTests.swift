@@ -1,6 +1,0 @@
-import Testing
-@testable import MaildirCore
-
-@Test func moduleLoads() {
-    #expect(MaildirCoreInfo.version.isEmpty == false)
-}

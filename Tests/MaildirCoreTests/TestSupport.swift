@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import MaildirCore
+
+/// A scratch directory for one test, removed when the value goes away.
+final class ScratchDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/maildircore-test.XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        path = p.map { String(cString: $0) } ?? "/tmp/maildircore-test-fallback"
+    }
+
+    deinit { try? SystemCall.removeTree(path) }
+
+    /// Creates a maildir named `name` inside and returns its path.
+    func maildir(_ name: String = "Maildir") throws -> String {
+        let p = path + "/" + name
+        try Maildir.create(at: p)
+        return p
+    }
+}
+
+func writeFile(_ path: String, _ text: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if fd >= 0 {
+        _ = try? SystemCall.writeAll(fd, Array(text.utf8), path: path)
+        close(fd)
+    }
+}
+
+func readText(_ path: String) -> String? {
+    (try? SystemCall.readFile(path)).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+}
+
+func names(_ path: String) -> [String] {
+    SystemCall.names(in: path).sorted()
+}
+
+/// Delivers `text` into `folder` with the default (enforced) quota.
+@discardableResult
+func deliver(_ text: String, to folder: String, quota: QuotaMode = .enforce()) throws -> DeliveredMessage {
+    let m = try PendingMessage(folderPath: folder)
+    try m.write(Array(text.utf8))
+    return try m.commit(quota: quota)
+}
