@@ -1,0 +1,6 @@
+import Testing
+@testable import Delivery
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

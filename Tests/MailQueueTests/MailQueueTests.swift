@@ -1,0 +1,6 @@
+import Testing
+@testable import MailQueue
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}
