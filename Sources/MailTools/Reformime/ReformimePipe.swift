@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MailCore
+import ToolSupport
+
+/// `-X prog args…`: runs `prog` (no PATH search, like execv) for a section with its
+/// decoded body on stdin and `CONTENT_TYPE`, `FILENAME` in the environment. A non-zero
+/// exit status N ends reformime with status 20 + N.
+enum ReformimePipe {
+    static func run(_ ctx: ReformimeContext, _ message: MIMEMessage, _ index: Int) throws {
+        let namer = ReformimeFileNames(ctx: ctx, message: message, index: index)
+        let filenameVar = (try namer.suitableName(prefix: "FILENAME=", renaming: false)) ?? "FILENAME=attachment.dat"
+        let argv = ctx.options.rest
+        guard let program = argv.first else {
+            throw ReformimeContext.Failure(message: "reformime: Invalid -X option.\n")
+        }
+        let type = message.info(of: index, defaultCharset: []).contentType
+        let typeVar = "CONTENT_TYPE=" + String(decoding: type, as: UTF8.self)
+
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw ReformimeContext.Failure(message: "pipe: \(String(cString: strerror(errno)))\n")
+        }
+        var env = environmentWithout(["CONTENT_TYPE", "FILENAME"])
+        env.append(filenameVar)
+        env.append(typeVar)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+
+        var pid: pid_t = 0
+        let spawnError = withCStrings(argv) { cargv in
+            withCStrings(env) { cenv in
+                posix_spawn(&pid, program, &actions, nil, cargv, cenv)
+            }
+        }
+        close(fds[0])
+        var status: Int32 = 0
+        if spawnError != 0 {
+            // Courier's child prints perror("exec") and exits 1.
+            printError("exec: \(String(cString: strerror(spawnError)))\n")
+            close(fds[1])
+            status = 1
+        } else {
+            let oldHandler = signal(SIGPIPE, SIG_IGN)
+            let sink = FDOutput(fd: fds[1])
+            ReformimeExtract.writeDecoded(message, index) { sink.write($0) }
+            sink.flush()
+            signal(SIGPIPE, oldHandler)
+            close(fds[1])
+            var waitStatus: Int32 = 0
+            while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS
+            if waitStatus & 0x7F == 0 { status = (waitStatus >> 8) & 0xFF } else { return }
+        }
+        if status != 0 {
+            throw ReformimeContext.Failure(message: "reformime: \(program) exited with status \(status).\n",
+                                           status: status + 20)
+        }
+    }
+
+    static func environmentWithout(_ names: [String]) -> [String] {
+        var result: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            let key = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? s
+            if !names.contains(key) { result.append(s) }
+            p += 1
+        }
+        return result
+    }
+
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeBufferPointer { buf in
+            body(buf.baseAddress!)
+        }
+    }
+}
