@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import MailCore
 import ToolSupport
 
@@ -49,6 +54,8 @@ final class ReformimeContext {
         if options.encodeHeader { return ReformimeHeaderCoding.encodeUnstructured(self) }
         if options.encodeAddressHeader { return ReformimeHeaderCoding.encodeAddresses(self) }
 
+        // Courier reads a seekable stdin from its start, wherever the offset was left.
+        if lseek(0, 0, SEEK_END) >= 0 { _ = lseek(0, 0, SEEK_SET) }
         guard let bytes = ByteInput.readAll(fd: 0) else {
             printError("reformime: read error\n")
             return 1
