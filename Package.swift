@@ -16,6 +16,9 @@ let package = Package(
         .executable(name: "reformail", targets: ["reformail"]),
         .executable(name: "reformime", targets: ["reformime"]),
         .executable(name: "makemime", targets: ["makemime"]),
+        .executable(name: "maildirmake", targets: ["maildirmake"]),
+        .executable(name: "deliverquota", targets: ["deliverquota"]),
+        .executable(name: "lockmail", targets: ["lockmail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -26,7 +29,8 @@ let package = Package(
         // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
         .target(name: "MailCore"),
         .target(name: "ToolSupport"),
-        .target(name: "MailTools", dependencies: ["MailCore", "ToolSupport"]),
+        .target(name: "MaildirCore", dependencies: ["ToolSupport"]),
+        .target(name: "MailTools", dependencies: ["MailCore", "MaildirCore", "ToolSupport"]),
         .target(name: "MailConfig"),
 
         // MARK: the daemon
@@ -45,10 +49,14 @@ let package = Package(
         .executableTarget(name: "reformail", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "reformime", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "makemime", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "maildirmake", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "deliverquota", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "lockmail", dependencies: ["MailTools"], linkerSettings: leanLinker),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
+        .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,6 @@
+import Testing
+@testable import MaildirCore
+
+@Test func moduleLoads() {
+    #expect(MaildirCoreInfo.version.isEmpty == false)
+}
