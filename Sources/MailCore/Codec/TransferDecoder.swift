@@ -35,14 +35,14 @@ public struct TransferDecoder: Sendable {
 
     /// Decodes `bytes[range]` in `chunkSize` pieces (Courier reads 8 KiB at a time),
     /// handing each decoded piece to `sink`. Returns false if `sink` asked to stop.
-    public static func decode(_ bytes: [UInt8], range: Range<Int>, encoding: [UInt8]?, chunkSize: Int = 8192,
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>, encoding: [UInt8]?, chunkSize: Int = 8192,
                               sink: (inout [UInt8]) -> Bool) -> Bool {
         var d = TransferDecoder(encoding: encoding)
         var out: [UInt8] = []
         var i = range.lowerBound
         while i < range.upperBound {
             let j = min(i + chunkSize, range.upperBound)
-            d.decode(bytes[i..<j], into: &out)
+            d.decode(UnsafeBufferPointer(rebasing: bytes[i..<j]), into: &out)
             if !out.isEmpty {
                 if !sink(&out) { return false }
                 out.removeAll(keepingCapacity: true)

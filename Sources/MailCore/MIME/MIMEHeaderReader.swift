@@ -11,9 +11,8 @@ public struct MIMEHeaderReader {
     }
 
     /// All header fields of entity `index` in `message`.
-    public static func fields(_ message: MIMEMessage, _ index: Int) -> [Field] {
+    public static func fields(_ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> [Field] {
         let pos = message.position(of: index)
-        let bytes = message.bytes
         var p = min(max(pos.start, 0), bytes.count)
         let end = min(max(pos.startBody, p), bytes.count)
         var out: [Field] = []

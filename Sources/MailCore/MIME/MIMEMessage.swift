@@ -1,11 +1,12 @@
 /// A parsed MIME message: the entity tree over the original bytes (index 0 is the
-/// top-level entity). Produced by `MIMEParser.parse`.
+/// top-level entity), which the caller keeps. Produced by `MIMEParser.parse`.
 public struct MIMEMessage: Sendable {
-    public let bytes: [UInt8]
+    /// Size of the parsed input.
+    public let byteCount: Int
     public let entities: [MIMEEntity]
 
-    public init(bytes: [UInt8], entities: [MIMEEntity]) {
-        self.bytes = bytes
+    public init(byteCount: Int, entities: [MIMEEntity]) {
+        self.byteCount = byteCount
         self.entities = entities
     }
 
@@ -37,12 +38,18 @@ public struct MIMEMessage: Sendable {
         return pos
     }
 
-    /// The body bytes of entity `index` (from its body start to its end), clamped to the input.
+    /// The body of entity `index` (from its body start to its end), clamped to the input.
     public func bodyRange(of index: Int) -> Range<Int> {
         let pos = position(of: index)
-        let lo = min(max(pos.startBody, 0), bytes.count)
-        let hi = min(max(pos.end, lo), bytes.count)
+        let lo = min(max(pos.startBody, 0), byteCount)
+        let hi = min(max(pos.end, lo), byteCount)
         return lo..<hi
+    }
+
+    /// `from..<to` clamped to the input.
+    public func clamped(_ from: Int, _ to: Int) -> Range<Int> {
+        let lo = min(max(from, 0), byteCount)
+        return lo..<min(max(to, lo), byteCount)
     }
 
     /// Every numbered section in depth-first order with its id (`[1]`, `[1, 2]`, ...).

@@ -13,12 +13,15 @@ public enum MIMEParser {
     static let partialLimit = 1024
 
     /// Parses `bytes` (a whole message, LF or CRLF line endings).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> MIMEMessage {
+        var state = ParserState()
+        state.run(bytes)
+        return state.finish(byteCount: bytes.count)
+    }
+
+    /// Parses `bytes` (fuzzable entry point: any bytes, never traps).
     public static func parse(_ bytes: [UInt8]) -> MIMEMessage {
-        var state = ParserState(count: bytes.count)
-        bytes.withUnsafeBufferPointer { buf in
-            state.run(buf)
-        }
-        return state.finish(bytes)
+        bytes.withUnsafeBufferPointer { parse($0) }
     }
 }
 
@@ -62,8 +65,6 @@ struct ParserState {
     var scanLinePos = 0
     var scanState = RewriteScanState.raw
     var scanChar: UInt8 = 0
-
-    init(count: Int) {}
 
     mutating func run(_ buf: UnsafeBufferPointer<UInt8>) {
         let total = buf.count
@@ -377,7 +378,7 @@ struct ParserState {
 
     // MARK: - results
 
-    mutating func finish(_ bytes: [UInt8]) -> MIMEMessage {
+    mutating func finish(byteCount: Int) -> MIMEMessage {
         // Each entity's end is that of the latest line event in its subtree.
         var best = work.map { ($0.lastSeq, $0.lastEnd, $0.lastEndBody, $0.lastLines) }
         for i in stride(from: entities.count - 1, to: 0, by: -1) {
@@ -391,6 +392,6 @@ struct ParserState {
             entities[i].bodyLineCount = work[i].inHeader ? 0 : best[i].3 - work[i].bodyStartLines
         }
         entities[0].errors.formUnion(rootErrors)
-        return MIMEMessage(bytes: bytes, entities: entities)
+        return MIMEMessage(byteCount: byteCount, entities: entities)
     }
 }

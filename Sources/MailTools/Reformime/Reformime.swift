@@ -34,6 +34,8 @@ final class ReformimeContext {
     var charset: String { options.charset }
     /// Charset for RFC 2231 parameter values: the process default, not `-c` (as 2.9.3).
     let parameterCharset: String
+    /// The message being processed (mapped, not copied).
+    var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
     init(options: ReformimeOptions, out: FDOutput) {
         self.options = options
@@ -56,10 +58,12 @@ final class ReformimeContext {
 
         // Courier reads a seekable stdin from its start, wherever the offset was left.
         if lseek(0, 0, SEEK_END) >= 0 { _ = lseek(0, 0, SEEK_SET) }
-        guard let bytes = ByteInput.readAll(fd: 0) else {
-            printError("reformime: read error\n")
+        guard let input = MappedInput.standardInput() else {
+            printError("reformime: \(String(cString: strerror(errno)))\n")
             return 1
         }
+        bytes = input.bytes
+        defer { withExtendedLifetime(input) {} }
         let message = MIMEParser.parse(bytes)
         do {
             if options.info {

@@ -17,7 +17,7 @@ enum ReformimeDSN {
             return 1
         }
         let pos = message.position(of: part)
-        let bytes = message.bytes
+        let bytes = ctx.bytes
         var p = max(pos.startBody, 0)
         let end = pos.end
         var line: [UInt8] = []

@@ -17,14 +17,14 @@ enum ReformimeExtract {
         }
         for name in list {
             guard let index = message.find(name) else { throw ctx.notFound(name) }
-            writeDecoded(message, index) { ctx.out.write($0) }
+            writeDecoded(ctx, message, index) { ctx.out.write($0) }
         }
     }
 
     /// Decodes entity `index`'s body in Courier's 8 KiB reads.
-    static func writeDecoded(_ message: MIMEMessage, _ index: Int, _ sink: ([UInt8]) -> Void) {
+    static func writeDecoded(_ ctx: ReformimeContext, _ message: MIMEMessage, _ index: Int, _ sink: ([UInt8]) -> Void) {
         let e = message.entities[index]
-        _ = TransferDecoder.decode(message.bytes, range: message.bodyRange(of: index), encoding: e.transferEncoding) { chunk in
+        _ = TransferDecoder.decode(ctx.bytes, range: message.bodyRange(of: index), encoding: e.transferEncoding) { chunk in
             sink(chunk)
             return true
         }
@@ -86,7 +86,7 @@ enum ReformimeExtract {
                 throw ReformimeContext.Failure(message: "\(path): \(String(cString: strerror(err)))\n")
             }
             let file = FDOutput(fd: fd)
-            writeDecoded(message, index) { file.write($0) }
+            writeDecoded(ctx, message, index) { file.write($0) }
             let ok = file.flush()
             close(fd)
             if !ok { throw ReformimeContext.Failure(message: "write: \(String(cString: strerror(errno)))\n") }

@@ -51,7 +51,7 @@ enum ReformimePipe {
         } else {
             let oldHandler = signal(SIGPIPE, SIG_IGN)
             let sink = FDOutput(fd: fds[1])
-            ReformimeExtract.writeDecoded(message, index) { sink.write($0) }
+            ReformimeExtract.writeDecoded(ctx, message, index) { sink.write($0) }
             sink.flush()
             signal(SIGPIPE, oldHandler)
             close(fds[1])

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import MailCore
+import ToolSupport
 
 /// `-r`, `-r7`, `-r8` (`-rU` is `-r` in 2.9.3): re-emit the message with complete MIME
 /// headers (spec §4.4, Courier `rfc2045_ac_check` + `rfc2045_rewrite`).
@@ -19,11 +20,10 @@ enum ReformimeRewrite {
     static func run(_ ctx: ReformimeContext, _ message: MIMEMessage, mode: ReformimeOptions.RewriteMode) throws {
         var plan = Plan(entities: message.entities, rewriteEncoding: Array(repeating: nil, count: message.entities.count))
         _ = check(&plan, 0, mode: mode, defaultCharset: Array(ctx.charset.utf8))
-        let root = BoundaryMaker.make(message, plan: plan)
-        var writer = RewriteWriter(message: message, plan: plan, boundaryRoot: root)
+        let root = BoundaryMaker.make(message, ctx.bytes, plan: plan)
+        var writer = RewriteWriter(message: message, bytes: ctx.bytes, out: ctx.out, plan: plan, boundaryRoot: root)
         writer.write(0, detached: true)
-        if let last = writer.output.last, last != 0x0A { writer.output.append(0x0A) }
-        ctx.out.write(writer.output)
+        writer.finish()
     }
 
     static func lower(_ b: [UInt8]?) -> [UInt8]? {
@@ -83,21 +83,29 @@ enum ReformimeRewrite {
     }
 }
 
-/// Emits the rewritten message (Courier `dorw`/`rwmime`).
+/// Emits the rewritten message (Courier `dorw`/`rwmime`), streaming to `out`.
 struct RewriteWriter {
     let message: MIMEMessage
+    let bytes: UnsafeBufferPointer<UInt8>
     let plan: ReformimeRewrite.Plan
     let boundaryRoot: [UInt8]
     var boundaryCount = 1
-    var output: [UInt8] = []
+    var output: RewriteOutput
 
-    init(message: MIMEMessage, plan: ReformimeRewrite.Plan, boundaryRoot: [UInt8]) {
+    init(message: MIMEMessage, bytes: UnsafeBufferPointer<UInt8>, out: FDOutput, plan: ReformimeRewrite.Plan, boundaryRoot: [UInt8]) {
         self.message = message
+        self.bytes = bytes
         self.plan = plan
         self.boundaryRoot = boundaryRoot
+        self.output = RewriteOutput(out: out)
     }
 
     mutating func add(_ s: String) { output.append(contentsOf: s.utf8) }
+
+    /// Courier ends the output with a line break if it does not already end with one.
+    mutating func finish() {
+        if let last = output.last, last != 0x0A { output.append(0x0A) }
+    }
 
     func isMIMEDefault(_ i: Int) -> Bool {
         let v = plan.entities[i].mimeVersion
@@ -163,7 +171,7 @@ struct RewriteWriter {
             mimeHeaders(i, detached: false)
         }
         let mimeDefault = isMIMEDefault(i)
-        for field in MIMEHeaderReader.fields(message, i) {
+        for field in MIMEHeaderReader.fields(message, bytes, i) {
             if mimeDefault && MIMEHeaderReader.nameEquals(field.name, "mime-version") && !seenMIME {
                 seenMIME = true
                 mimeHeaders(i, detached: detached)
@@ -208,9 +216,7 @@ struct RewriteWriter {
     }
 
     mutating func copy(_ from: Int, _ to: Int) {
-        let lo = min(max(from, 0), message.bytes.count)
-        let hi = min(max(to, lo), message.bytes.count)
-        output.append(contentsOf: message.bytes[lo..<hi])
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[message.clamped(from, to)]))
     }
 
     mutating func body(_ i: Int, from: Int, to: Int) {
@@ -218,25 +224,27 @@ struct RewriteWriter {
             copy(from, to)
             return
         }
-        let lo = min(max(from, 0), message.bytes.count)
-        let hi = min(max(to, lo), message.bytes.count)
+        let range = message.clamped(from, to)
         let original = plan.entities[i].transferEncoding
+        var sink = output
         if ReformimeRewrite.lower(rw) == Array("quoted-printable".utf8) {
             var encoder = RewriteQPEncoder()
-            var out: [UInt8] = []
-            _ = TransferDecoder.decode(message.bytes, range: lo..<hi, encoding: original) { chunk in
-                encoder.encode(chunk, into: &out)
+            var encoded: [UInt8] = []
+            _ = TransferDecoder.decode(bytes, range: range, encoding: original) { chunk in
+                encoder.encode(chunk, into: &encoded)
+                sink.append(contentsOf: encoded)
+                encoded.removeAll(keepingCapacity: true)
                 return true
             }
-            output.append(contentsOf: out)
+            encoder.finish(into: &encoded)
+            sink.append(contentsOf: encoded)
         } else {
-            var out: [UInt8] = []
-            _ = TransferDecoder.decode(message.bytes, range: lo..<hi, encoding: original) { chunk in
-                out.append(contentsOf: chunk)
+            _ = TransferDecoder.decode(bytes, range: range, encoding: original) { chunk in
+                sink.append(contentsOf: chunk)
                 return true
             }
-            output.append(contentsOf: out)
         }
+        output = sink
     }
 }
 
@@ -245,7 +253,7 @@ struct RewriteWriter {
 enum BoundaryMaker {
     nonisolated(unsafe) static var counter = 0
 
-    static func make(_ message: MIMEMessage, plan: ReformimeRewrite.Plan) -> [UInt8] {
+    static func make(_ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, plan: ReformimeRewrite.Plan) -> [UInt8] {
         var host = [CChar](repeating: 0, count: 256)
         if gethostname(&host, 255) != 0 { host[0] = 0 }
         let hostBytes = Array(host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }.prefix(30))
@@ -255,27 +263,53 @@ enum BoundaryMaker {
             var n = String(counter)
             while n.utf8.count < 4 { n = "0" + n }
             let candidate = Array((prefix + n).utf8)
-            if !occurs(candidate, message, plan) { return candidate }
+            if !occurs(candidate, message, bytes, plan) { return candidate }
         }
     }
 
-    static func occurs(_ b: [UInt8], _ message: MIMEMessage, _ plan: ReformimeRewrite.Plan) -> Bool {
+    static func occurs(_ b: [UInt8], _ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, _ plan: ReformimeRewrite.Plan) -> Bool {
         for i in message.entities.indices where message.entities[i].children.isEmpty {
             let te = plan.entities[i].transferEncoding
             if te == Array("base64".utf8) { continue }
-            var decoded: [UInt8] = []
             let e = message.entities[i]
-            let lo = min(max(e.startBody, 0), message.bytes.count)
-            let hi = min(max(e.endBody, lo), message.bytes.count)
-            _ = TransferDecoder.decode(message.bytes, range: lo..<hi, encoding: te, chunkSize: 512) { chunk in
-                decoded.append(contentsOf: chunk)
+            let lowered = b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+            var line: [UInt8] = []
+            var found = false
+            let check = { (line: [UInt8]) -> Bool in
+                ReformimeDigest.startsWithDelimiter(line[...], lowered)
+            }
+            _ = TransferDecoder.decode(bytes, range: message.clamped(e.startBody, e.endBody), encoding: te, chunkSize: 512) { chunk in
+                for c in chunk {
+                    if c == 0x0A {
+                        if check(line) { found = true; return false }
+                        line.removeAll(keepingCapacity: true)
+                    } else if line.count < lowered.count + 20 {
+                        line.append(c)
+                    }
+                }
                 return true
             }
-            for line in decoded.split(separator: 0x0A, omittingEmptySubsequences: false)
-            where ReformimeDigest.startsWithDelimiter(line, b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }) {
-                return true
-            }
+            if found || check(line) { return true }
         }
         return false
+    }
+}
+
+/// The rewrite output: streamed to the descriptor, remembering the last byte written.
+struct RewriteOutput {
+    let out: FDOutput
+    private(set) var last: UInt8?
+
+    init(out: FDOutput) { self.out = out }
+
+    mutating func append(_ b: UInt8) {
+        out.write(b)
+        last = b
+    }
+
+    mutating func append<C: BidirectionalCollection>(contentsOf bytes: C) where C.Element == UInt8 {
+        guard let l = bytes.last else { return }
+        out.write(bytes)
+        last = l
     }
 }
