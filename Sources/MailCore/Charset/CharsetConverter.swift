@@ -25,7 +25,6 @@ public enum CharsetConverter {
 
     /// Converts `input` from `from` to `to`; nil when iconv does not know either charset.
     public static func convert(_ input: [UInt8], from: String, to: String) -> Result? {
-        guard !from.isEmpty, !to.isEmpty else { return nil }
         let cd = iconv_open(to, from)
         if cd == iconv_t(bitPattern: -1) { return nil }
         defer { iconv_close(cd) }

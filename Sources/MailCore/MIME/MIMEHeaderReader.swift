@@ -10,11 +10,31 @@ public struct MIMEHeaderReader {
         public var value: [UInt8]
     }
 
-    /// All header fields of entity `index` in `message`.
-    public static func fields(_ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> [Field] {
-        let pos = message.position(of: index)
-        var p = min(max(pos.start, 0), bytes.count)
-        let end = min(max(pos.startBody, p), bytes.count)
+    /// Where Courier stops reading the headers of entity `index` (`rfc2045header_start`).
+    /// Normally the body start. For an entity without headers Courier's position helper
+    /// hands back, through aliased outputs, the end minus 2 for a part, or the raw body line
+    /// count for a top-level entity (or a part rewritten as one); a value before the start
+    /// means "to the end of the input".
+    public static func headerEnd(_ message: MIMEMessage, _ index: Int, asTopLevel: Bool) -> Int {
+        let e = message.entities[index]
+        if e.startBody != e.startPos { return e.startBody }
+        if !asTopLevel && e.parent != nil {
+            var v = e.endBody
+            if v != 0 { v -= 1 }
+            if v != 0 { v -= 1 }
+            return v < e.startPos ? message.byteCount : v
+        }
+        let v = e.bodyLineCount
+        return v < e.startPos ? message.byteCount : v
+    }
+
+    /// All header fields of entity `index` in `message`; `asTopLevel` when Courier treats
+    /// the entity as having no parent (the message itself, or a rewritten sole child).
+    public static func fields(_ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, _ index: Int,
+                              asTopLevel: Bool = false) -> [Field] {
+        let e = message.entities[index]
+        var p = min(max(e.startPos, 0), bytes.count)
+        let end = min(max(headerEnd(message, index, asTopLevel: asTopLevel || e.parent == nil), p), bytes.count)
         var out: [Field] = []
         while true {
             guard p < end, bytes[p] != 0x0D, bytes[p] != 0x0A else { break }

@@ -10,6 +10,12 @@ import ToolSupport
 public enum Reformime {
     /// Runs reformime with `arguments` (argv, program name first); returns the exit status.
     public static func run(_ arguments: [String]) -> Int32 {
+        run(rawArguments: arguments.map { Array($0.utf8) })
+    }
+
+    /// Runs reformime with the raw bytes of argv, so that header text, file names and
+    /// program arguments that are not UTF-8 are used unchanged.
+    public static func run(rawArguments arguments: [[UInt8]]) -> Int32 {
         let out = FDOutput(fd: 1)
         defer { out.flush() }
         let options: ReformimeOptions

@@ -36,7 +36,7 @@ enum ReformimeDigest {
                 var l = Array(line)
                 if let nl = l.firstIndex(of: 0x0A) { l.removeSubrange(nl...) }
                 if let nul = l.firstIndex(of: 0) { l.removeSubrange(nul...) }
-                files.append(String(decoding: l, as: UTF8.self))
+                files.append(l)
             }
             if files.isEmpty { return 0 }
         }
@@ -49,9 +49,9 @@ enum ReformimeDigest {
             boundary = Array("reformime_\(now)_\(counter)".utf8)
             contents.removeAll()
             for name in files {
-                guard let data = ByteInput.readFile(name) else {
+                guard let data = ReformimeFileNames.cPath(name, { readWhole($0) }) else {
                     ctx.out.flush()
-                    printError("\(name): \(String(cString: strerror(errno)))\n")
+                    printError("\(String(decoding: name, as: UTF8.self)): \(String(cString: strerror(errno)))\n")
                     return 1
                 }
                 for line in stdioLines(data) where startsWithDelimiter(line, boundary) { continue search }
@@ -69,6 +69,13 @@ enum ReformimeDigest {
         }
         ctx.out.write("\n--\(b)--\n")
         return 0
+    }
+
+    static func readWhole(_ path: UnsafePointer<CChar>) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        return ByteInput.readAll(fd: fd)
     }
 
     static func startsWithDelimiter(_ line: ArraySlice<UInt8>, _ boundary: [UInt8]) -> Bool {

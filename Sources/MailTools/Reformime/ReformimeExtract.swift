@@ -74,7 +74,7 @@ enum ReformimeExtract {
         while true {
             let namer = ReformimeFileNames(ctx: ctx, message: message, index: index)
             guard let path = try namer.suitableName(prefix: ctx.options.extractPrefix, renaming: renaming) else { return }
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o666)
+            let fd = ReformimeFileNames.cPath(path) { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o666) }
             if fd < 0 {
                 let err = errno
                 if err == EEXIST {
@@ -83,7 +83,7 @@ enum ReformimeExtract {
                     renaming = true
                     continue
                 }
-                throw ReformimeContext.Failure(message: "\(path): \(String(cString: strerror(err)))\n")
+                throw ReformimeContext.Failure(message: "\(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(err)))\n")
             }
             let file = FDOutput(fd: fd)
             writeDecoded(ctx, message, index) { file.write($0) }

@@ -27,6 +27,14 @@ struct ReformimeFileNames {
         return name
     }
 
+    /// Calls `body` with `bytes` as a NUL-terminated C string (cut at an embedded NUL).
+    static func cPath<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+        var c = bytes.map { CChar(bitPattern: $0) }
+        if let nul = c.firstIndex(of: 0) { c.removeSubrange(nul...) }
+        c.append(0)
+        return c.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     /// The name Courier would pick from the MIME headers, before sanitising.
     func headerName() -> [UInt8] {
         let e = message.entities[index]
@@ -44,7 +52,7 @@ struct ReformimeFileNames {
     }
 
     /// `prefix` + sanitised name; nil when the user declined interactively.
-    func suitableName(prefix: String?, renaming: Bool) throws -> String? {
+    func suitableName(prefix: [UInt8]?, renaming: Bool) throws -> [UInt8]? {
         var name = headerName()
         if renaming {
             Self.renameCounter += 1
@@ -52,19 +60,18 @@ struct ReformimeFileNames {
         } else if name.isEmpty {
             name = Array(Self.generatedName().utf8)
         }
-        var result = Array((prefix ?? "").utf8)
+        var result = prefix ?? []
         for c in name {
             let ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
                 || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
             result.append(ok ? c : UInt8(ascii: "_"))
         }
-        let suggested = String(decoding: result, as: UTF8.self)
-        if prefix != nil { return suggested }
-        return try askOnTerminal(suggested)
+        if prefix != nil { return result }
+        return try askOnTerminal(result)
     }
 
     /// Interactive `-x`: "Extract <type>? " then "Filename [<default>]: " on /dev/tty.
-    func askOnTerminal(_ suggested: String) throws -> String? {
+    func askOnTerminal(_ suggested: [UInt8]) throws -> [UInt8]? {
         let fd = open("/dev/tty", O_RDWR)
         if fd < 0 {
             throw ReformimeContext.Failure(message: "/dev/tty: \(String(cString: strerror(errno)))\n")
@@ -74,13 +81,13 @@ struct ReformimeFileNames {
         writeAll(fd, Array("Extract ".utf8) + type + Array("? ".utf8))
         let answer = readLine(fd, limit: Int.max)
         guard let first = answer.bytes.first, first == UInt8(ascii: "y") || first == UInt8(ascii: "Y") else { return nil }
-        writeAll(fd, Array("Filename [\(suggested)]: ".utf8))
+        writeAll(fd, Array("Filename [".utf8) + suggested + Array("]: ".utf8))
         let line = readLine(fd, limit: 254)
         if !line.complete {
             throw ReformimeContext.Failure(message: "Filename too long.\n")
         }
         if line.bytes.isEmpty { return suggested }
-        return String(decoding: line.bytes, as: UTF8.self)
+        return line.bytes
     }
 
     func writeAll(_ fd: Int32, _ bytes: [UInt8]) {

@@ -6,7 +6,7 @@ enum ReformimeHeaderCoding {
     /// piece prints a line break (Courier's display callback treats length 0 as a wrap point).
     static func decodeUnstructured(_ ctx: ReformimeContext) -> Int32 {
         let out = ctx.out
-        RFC2047Decoder.display(Array(ctx.options.headerText.utf8), targetCharset: ctx.charset) { piece in
+        RFC2047Decoder.display(ctx.options.headerText, targetCharset: ctx.charset) { piece in
             if piece.isEmpty { out.write(UInt8(ascii: "\n")) } else { out.write(piece) }
         }
         out.write(UInt8(ascii: "\n"))
@@ -15,7 +15,7 @@ enum ReformimeHeaderCoding {
 
     /// `-o`: encode as an unstructured header (any ASCII allowed in Q words).
     static func encodeUnstructured(_ ctx: ReformimeContext) -> Int32 {
-        if let s = RFC2047Encoder.encode(Array(ctx.options.headerText.utf8), charset: ctx.charset, allowed: .any) {
+        if let s = RFC2047Encoder.encode(ctx.options.headerText, charset: ctx.charset, allowed: .any) {
             var bytes = s
             if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
             ctx.out.write(bytes)

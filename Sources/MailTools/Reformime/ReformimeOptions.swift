@@ -16,32 +16,32 @@ struct ReformimeOptions {
     var digest = false
     var dsn: Int = 0  // 1: Final-Recipient, 2: prefer Original-Recipient
     var extraction: Extraction?
-    var extractPrefix: String?
+    var extractPrefix: [UInt8]?
     var validate = false
     var decodeHeader = false
     var decodeAddressHeader = false
     var encodeHeader = false
     var encodeAddressHeader = false
-    var headerText = ""
+    var headerText: [UInt8] = []
     var toUTF8 = false
     /// Arguments after the options (`-X` program and arguments, `-m` files).
-    var rest: [String] = []
+    var rest: [[UInt8]] = []
 
     enum ParseError: Error {
         case usage
         case unknownCharset(String)
     }
 
-    init(_ arguments: [String], defaultCharset: String) throws(ParseError) {
+    init(_ arguments: [[UInt8]], defaultCharset: String) throws(ParseError) {
         charset = defaultCharset
         var argn = 1
         while argn < arguments.count {
-            let arg = Array(arguments[argn].utf8)
+            let arg = arguments[argn]
             guard arg.first == UInt8(ascii: "-") else { break }
             let optc: UInt8 = arg.count > 1 ? arg[1] : 0
-            var optarg: String? = arg.count > 2 ? String(decoding: arg[2...], as: UTF8.self) : nil
+            var optarg: [UInt8]? = arg.count > 2 ? Array(arg[2...]) : nil
             argn += 1
-            func value() -> String? {
+            func value() -> [UInt8]? {
                 if optarg == nil && argn < arguments.count {
                     optarg = arguments[argn]
                     argn += 1
@@ -51,16 +51,17 @@ struct ReformimeOptions {
             switch optc {
             case UInt8(ascii: "c"):
                 if let v = value(), !v.isEmpty {
-                    guard CharsetConverter.isKnown(v) else { throw .unknownCharset(v) }
-                    charset = v
+                    let name = String(decoding: v, as: UTF8.self)
+                    guard CharsetConverter.isKnown(name) else { throw .unknownCharset(name) }
+                    charset = name
                 }
             case UInt8(ascii: "s"):
-                if let v = value(), !v.isEmpty { sections = v }
+                if let v = value(), !v.isEmpty { sections = String(decoding: v, as: UTF8.self) }
             case UInt8(ascii: "i"): info = true
             case UInt8(ascii: "e"): decode = true
             case UInt8(ascii: "r"):
                 rewrite = .standard
-                if let o = optarg?.utf8.first {
+                if let o = optarg?.first {
                     if o == UInt8(ascii: "7") { rewrite = .sevenBit }
                     if o == UInt8(ascii: "8") { rewrite = .eightBit }
                 }

@@ -12,13 +12,13 @@ import ToolSupport
 enum ReformimePipe {
     static func run(_ ctx: ReformimeContext, _ message: MIMEMessage, _ index: Int) throws {
         let namer = ReformimeFileNames(ctx: ctx, message: message, index: index)
-        let filenameVar = (try namer.suitableName(prefix: "FILENAME=", renaming: false)) ?? "FILENAME=attachment.dat"
+        let filenameVar = (try namer.suitableName(prefix: Array("FILENAME=".utf8), renaming: false)) ?? Array("FILENAME=attachment.dat".utf8)
         let argv = ctx.options.rest
         guard let program = argv.first else {
             throw ReformimeContext.Failure(message: "reformime: Invalid -X option.\n")
         }
         let type = message.info(of: index, defaultCharset: []).contentType
-        let typeVar = "CONTENT_TYPE=" + String(decoding: type, as: UTF8.self)
+        let typeVar = Array("CONTENT_TYPE=".utf8) + type
 
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -38,7 +38,7 @@ enum ReformimePipe {
         var pid: pid_t = 0
         let spawnError = withCStrings(argv) { cargv in
             withCStrings(env) { cenv in
-                posix_spawn(&pid, program, &actions, nil, cargv, cenv)
+                ReformimeFileNames.cPath(program) { posix_spawn(&pid, $0, &actions, nil, cargv, cenv) }
             }
         }
         close(fds[0])
@@ -61,27 +61,34 @@ enum ReformimePipe {
             if waitStatus & 0x7F == 0 { status = (waitStatus >> 8) & 0xFF } else { return }
         }
         if status != 0 {
-            throw ReformimeContext.Failure(message: "reformime: \(program) exited with status \(status).\n",
+            throw ReformimeContext.Failure(message: "reformime: \(String(decoding: program, as: UTF8.self)) exited with status \(status).\n",
                                            status: status + 20)
         }
     }
 
-    static func environmentWithout(_ names: [String]) -> [String] {
-        var result: [String] = []
+    /// The environment minus the variables named `names` (raw bytes).
+    static func environmentWithout(_ names: [String]) -> [[UInt8]] {
+        var result: [[UInt8]] = []
         var p = environ
         while let entry = p.pointee {
-            let s = String(cString: entry)
-            let key = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? s
-            if !names.contains(key) { result.append(s) }
+            let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)))
+            let key = bytes.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) ?? bytes
+            if !names.contains(where: { Array($0.utf8) == key }) { result.append(bytes) }
             p += 1
         }
         return result
     }
 
-    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    /// Calls `body` with a NULL-terminated array of C strings.
+    static func withCStrings<R>(_ strings: [[UInt8]], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { s in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: s.count + 1)
+            for (i, b) in s.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[s.count] = 0
+            return p
+        }
         pointers.append(nil)
-        defer { for p in pointers { free(p) } }
+        defer { for p in pointers { p?.deallocate() } }
         return pointers.withUnsafeBufferPointer { buf in
             body(buf.baseAddress!)
         }

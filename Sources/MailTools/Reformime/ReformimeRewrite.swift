@@ -171,7 +171,7 @@ struct RewriteWriter {
             mimeHeaders(i, detached: false)
         }
         let mimeDefault = isMIMEDefault(i)
-        for field in MIMEHeaderReader.fields(message, bytes, i) {
+        for field in MIMEHeaderReader.fields(message, bytes, i, asTopLevel: detached) {
             if mimeDefault && MIMEHeaderReader.nameEquals(field.name, "mime-version") && !seenMIME {
                 seenMIME = true
                 mimeHeaders(i, detached: detached)
