@@ -186,3 +186,27 @@ struct MIMEParserTests {
         #expect(pos.end - pos.startBody == 20_000)
     }
 }
+
+/// Random inputs built from MIME fragments never trap the parser or anything derived from it.
+struct MIMEFuzzTests {
+    @Test func randomFragments() {
+        var rng = SystemRandomNumberGenerator()
+        let fragments: [String] = [
+            "MIME-Version: 1.0\n", "Content-Type: multipart/mixed; boundary=x\n", "\n--x\n", "--x--\n",
+            "Content-Transfer-Encoding: base64\n", "Content-Transfer-Encoding: quoted-printable\n",
+            "=?utf-8?q?", "?=", "From: ", "Content-Type: message/rfc822\n", "\r\n", "\n", "=", "=4",
+            "name*0*=utf-8''%", "; filename*1=\"", "(", ")", "\"", "\\", "\0", "\u{80}", "é",
+        ]
+        for _ in 0..<300 {
+            var data: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...120, using: &rng) {
+                if Bool.random(using: &rng) {
+                    data += Array(fragments.randomElement(using: &rng)!.utf8)
+                } else {
+                    data.append(UInt8.random(in: 0...255, using: &rng))
+                }
+            }
+            #expect(MIMEFuzz.run(data) >= 0)
+        }
+    }
+}
