@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
@@ -44,6 +45,14 @@ let package = Package(
         ]),
         // crypt_r(3) through libxcrypt (swift-stack.md "Auth").
         .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        // Accounts and passwords, lean part (no Foundation, no NIO): hashes, userdb files, SASL.
+        .target(name: "MailAuthCore", dependencies: ["MailConfig", "CCrypt"]),
+        // Accounts and passwords, server part: module chain, PostgreSQL, throttling, admin tools.
+        .target(name: "MailAuth", dependencies: [
+            "MailAuthCore", "MailConfig",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // `courier init`: writes a config root (Courier's files, demo user, self-signed TLS).
         .target(name: "SiteSetup", dependencies: [
             "MailConfig", "CCrypt",
@@ -53,7 +62,7 @@ let package = Package(
 
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
-            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
+            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup", "MailAuth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +81,7 @@ let package = Package(
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
+        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]
