@@ -195,7 +195,15 @@ public struct SASLServer: Sendable {
     private mutating func scramClientFinal(_ bytes: [UInt8], first: ScramClientFirst, serverFirst: String,
                                            credentials: ScramCredentials?, nonce: String) -> SASLStep {
         state = .done
-        guard let algorithm = mechanism.scramAlgorithm, let text = String(validating: bytes, as: UTF8.self) else {
+        guard let algorithm = mechanism.scramAlgorithm else { return .failure(.malformed("not SCRAM")) }
+        return Self.scramFinal(bytes, algorithm: algorithm, first: first, serverFirst: serverFirst,
+                               credentials: credentials, nonce: nonce)
+    }
+
+    /// Checks a client-final message against the exchange so far (pure; RFC vector tests).
+    static func scramFinal(_ bytes: [UInt8], algorithm: ScramAlgorithm, first: ScramClientFirst, serverFirst: String,
+                           credentials: ScramCredentials?, nonce: String) -> SASLStep {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(.malformed("client-final is not UTF-8"))
         }
         let attributes = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
