@@ -62,7 +62,7 @@ let package = Package(
 
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
-            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup", "MailAuth",
+            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup", "MailAuth", "MailAuthCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
