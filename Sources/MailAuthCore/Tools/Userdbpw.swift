@@ -15,7 +15,7 @@ public enum Userdbpw {
         var method = PasswordMaker.Method.des
         for argument in arguments.dropFirst() {
             guard let chosen = options[argument] else {
-                io.printError("userdbpw: invalid argument.")
+                io.printError("\(arguments.first ?? "userdbpw"): invalid argument.")
                 return 1
             }
             method = chosen
