@@ -47,7 +47,7 @@ public enum Authtest {
         } else {
             do {
                 var logger = Logger(label: "courier.authtest")
-                logger.logLevel = .error
+                logger.logLevel = .critical   // the outcome line says what went wrong
                 chain = try AuthConfiguration.load(root: io.root).makeChain(logger: logger)
             } catch {
                 io.printError("authtest: \(error)")

@@ -118,12 +118,18 @@ public final class PgsqlModule: AuthModule, @unchecked Sendable {
     /// A cell as text, whatever its column type (custom SELECT clauses may return integers).
     static func text(_ cell: PostgresCell) -> String? {
         guard cell.bytes != nil else { return nil }
-        if let value = try? cell.decode(String.self) { return value }
-        if let value = try? cell.decode(Int64.self) { return String(value) }
-        if let value = try? cell.decode(Int32.self) { return String(value) }
-        if let value = try? cell.decode(Int16.self) { return String(value) }
-        if let value = try? cell.decode(Bool.self) { return value ? "1" : "0" }
-        return nil
+        // String decoding accepts any bytes, so integer columns must be decoded by their type.
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return (try? cell.decode(Int64.self)).map { String($0) }
+        case .bool:
+            return (try? cell.decode(Bool.self)).map { $0 ? "1" : "0" }
+        case .text, .varchar, .bpchar, .name, .unknown:
+            return try? cell.decode(String.self)
+        default:
+            if let value = try? cell.decode(Int64.self) { return String(value) }
+            return try? cell.decode(String.self)
+        }
     }
 }
 
