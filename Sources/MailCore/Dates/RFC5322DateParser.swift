@@ -128,7 +128,9 @@ struct DateTokenizer {
                 var v = 0
                 while j < n, j - i <= 4, bytes[j] >= 48, bytes[j] <= 57 { v = v * 10 + Int(bytes[j] - 48); j += 1 }
                 if j - i == 5 {
-                    let minutes = (v / 100) * 60 + v % 100
+                    // An offset past 23:59 (hours > 23 or minutes > 59) counts as +0000, as in
+                    // Courier's rfc822_parsedt; it could not be written back as `+HHMM` either.
+                    let minutes = v > 2359 || v % 100 > 59 ? 0 : (v / 100) * 60 + v % 100
                     out.append(.offset(c == UInt8(ascii: "-") ? -minutes : minutes))
                 }
                 i = max(j, i + 1)
