@@ -55,8 +55,10 @@ extension RFC5322Date {
         }
         let civil = CivilDateTime(year: Int64(year), month: month, day: day,
                                   hour: hour, minute: minute, second: min(second, 59))
-        self.init(epochSeconds: civil.epochSeconds - Int64(offset) * 60 + (second == 60 ? 1 : 0),
-                  offsetMinutes: offset)
+        let epoch = civil.epochSeconds - Int64(offset) * 60 + (second == 60 ? 1 : 0)
+        // A leap second at the end of 9999 would roll into year 10000, which has no 4-digit form.
+        guard second < 60 || CivilDateTime(epochSeconds: epoch + Int64(offset) * 60).year <= 9999 else { return nil }
+        self.init(epochSeconds: epoch, offsetMinutes: offset)
     }
 
     static func lowercased(_ w: [UInt8]) -> [UInt8] {
