@@ -62,7 +62,7 @@ struct RFC5322DateTests {
     @Test func leapSecondPastYear9999IsRejected() throws {
         #expect(RFC5322Date(parsing: Array("31 Dec 9999 23:59:60 -2359".utf8)) == nil)
         let d = try #require(RFC5322Date(parsing: Array("31 Dec 9998 23:59:60 +0000".utf8)))
-        #expect(d.formatted == "Mon, 1 Jan 9999 00:00:00 +0000")
+        #expect(d.formatted == "Fri, 1 Jan 9999 00:00:00 +0000")
         #expect(RFC5322Date(parsing: d.formattedBytes) == d)
     }
 }
