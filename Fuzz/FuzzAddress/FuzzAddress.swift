@@ -30,14 +30,12 @@ func fuzzAddress(_ bytes: [UInt8]) {
         _ = e.nameText
     }
 
-    // Re-parsing the printed form reaches a fixed point within two rounds: a display name that
-    // mixes comments and quoted strings is printed as quoted strings, then merged into one
-    // quoted string spanning its input text (Courier's rfc822a does the same), then stays.
-    let printed = list.printed
-    let again = AddressList.parse(printed).printed
-    let third = AddressList.parse(again).printed
-    fuzzCheck(third == AddressList.parse(third).printed,
-              "printing is not stable: \(fuzzShow(printed)) -> \(fuzzShow(again)) -> \(fuzzShow(third))")
+    // Re-parsing and re-printing the printed form must not trap. It is not a fixed point in
+    // general: Courier's rfc822_print drops the `, ` before an entry that starts with a comment
+    // or special, and merges mixed display names into one quoted string, so the structure can
+    // change over several rounds (seeds comment-then-words-name, group-after-comment-printing).
+    var printed = list.printed
+    for _ in 0..<3 { printed = AddressList.parse(printed).printed }
 
     let display = AddressDisplayPrinter.print(list) { $0 == [UInt8(ascii: ","), 0x20] ? [UInt8(ascii: ","), 0x0A, 0x20] : $0 }
     fuzzCheck(display.count <= 4 * bytes.count + 16, "display form grew from \(bytes.count) to \(display.count) bytes")
