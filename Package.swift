@@ -101,6 +101,12 @@ let package = Package(
 
         // MARK: fuzzing (Scripts/fuzz Config N)
         .executableTarget(name: "FuzzConfig", dependencies: ["MailConfig"], path: "Fuzz/FuzzConfig"),
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzHeaders", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzHeaders"),
+        .executableTarget(name: "FuzzAddress", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzAddress"),
+        .executableTarget(name: "FuzzDate", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzDate"),
+        .executableTarget(name: "FuzzMakemimeArgs", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzMakemimeArgs"),
+        .executableTarget(name: "FuzzReformail", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzReformail"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

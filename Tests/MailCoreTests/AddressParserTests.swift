@@ -142,3 +142,21 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         }
     }
 }
+
+/// Found by FuzzAddress: printing a parsed list is not a fixed point after one round when a
+/// display name mixes a comment with atoms; it settles after the second (Courier's rfc822a merge).
+@Suite struct AddressPrintingStabilityTests {
+    @Test func commentInDisplayNameSettlesAfterTwoRounds() {
+        let first = AddressList.parse(Array("(r2)x u <p@q>".utf8)).printed
+        #expect(String(decoding: first, as: UTF8.self) == "\"(r2)\" x u <p@q>")
+        let second = AddressList.parse(first).printed
+        #expect(String(decoding: second, as: UTF8.self) == "\"(r2)\\\" x u\" <p@q>")
+        #expect(AddressList.parse(second).printed == second)
+    }
+
+    @Test func colonThenLoneBracketGivesAnEmptyEntry() {
+        let list = AddressList.parse(Array(":<".utf8))
+        #expect(list.entries.count == 2)
+        #expect(list.addresses.isEmpty)
+    }
+}

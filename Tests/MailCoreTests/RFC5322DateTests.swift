@@ -46,4 +46,23 @@ struct RFC5322DateTests {
             }
         }
     }
+
+    /// Found by FuzzDate: `+9999` became 6039 minutes, formatted as `+10039`, which parsed back
+    /// as another offset. An offset past 23:59 now counts as +0000, as in Courier's rfc822_parsedt.
+    @Test(arguments: ["1 Jan 2000 00:00:00 +9999", "1 Jan 2000 00:00:00 +0060", "1 Jan 2000 00:00:00 -2400"])
+    func offsetOutOfRangeIsZero(_ text: String) throws {
+        let d = try #require(RFC5322Date(parsing: Array(text.utf8)))
+        #expect(d.offsetMinutes == 0)
+        #expect(d.epochSeconds == 946_684_800)
+        #expect(RFC5322Date(parsing: d.formattedBytes) == d)
+    }
+
+    /// Found by FuzzDate: a leap second on 31 Dec 9999 rolled into year 10000, which formatted as
+    /// five digits and did not parse back. Such a date is now rejected; other leap seconds still count.
+    @Test func leapSecondPastYear9999IsRejected() throws {
+        #expect(RFC5322Date(parsing: Array("31 Dec 9999 23:59:60 -2359".utf8)) == nil)
+        let d = try #require(RFC5322Date(parsing: Array("31 Dec 9998 23:59:60 +0000".utf8)))
+        #expect(d.formatted == "Fri, 1 Jan 9999 00:00:00 +0000")
+        #expect(RFC5322Date(parsing: d.formattedBytes) == d)
+    }
 }

@@ -55,8 +55,10 @@ extension RFC5322Date {
         }
         let civil = CivilDateTime(year: Int64(year), month: month, day: day,
                                   hour: hour, minute: minute, second: min(second, 59))
-        self.init(epochSeconds: civil.epochSeconds - Int64(offset) * 60 + (second == 60 ? 1 : 0),
-                  offsetMinutes: offset)
+        let epoch = civil.epochSeconds - Int64(offset) * 60 + (second == 60 ? 1 : 0)
+        // A leap second at the end of 9999 would roll into year 10000, which has no 4-digit form.
+        guard second < 60 || CivilDateTime(epochSeconds: epoch + Int64(offset) * 60).year <= 9999 else { return nil }
+        self.init(epochSeconds: epoch, offsetMinutes: offset)
     }
 
     static func lowercased(_ w: [UInt8]) -> [UInt8] {
@@ -128,7 +130,9 @@ struct DateTokenizer {
                 var v = 0
                 while j < n, j - i <= 4, bytes[j] >= 48, bytes[j] <= 57 { v = v * 10 + Int(bytes[j] - 48); j += 1 }
                 if j - i == 5 {
-                    let minutes = (v / 100) * 60 + v % 100
+                    // An offset past 23:59 (hours > 23 or minutes > 59) counts as +0000, as in
+                    // Courier's rfc822_parsedt; it could not be written back as `+HHMM` either.
+                    let minutes = v > 2359 || v % 100 > 59 ? 0 : (v / 100) * 60 + v % 100
                     out.append(.offset(c == UInt8(ascii: "-") ? -minutes : minutes))
                 }
                 i = max(j, i + 1)
