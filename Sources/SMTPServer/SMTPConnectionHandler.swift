@@ -42,6 +42,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Writes to the submission run one after another.
     private var writeChain: EventLoopFuture<Void>?
     private var writeFailed: Error?
+    /// Message bytes handed to the queue but not yet written: past `maxInFlight`, reading
+    /// stops (autoRead off) until the queue catches up, so a fast client and a slow disk
+    /// never pile a message up in memory (STYLE.md "Bodies stream").
+    private var inFlight = 0
+    private static let maxInFlight = 1 << 20
+    private var readingPaused = false
     private var unflushed = false
     private var context: ChannelHandlerContext?
     private var idleTimer: Scheduled<Void>?
@@ -228,12 +234,26 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
         guard let submission, let chain = writeChain else { return }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        let count = bytes.count
+        inFlight += count
+        if inFlight > Self.maxInFlight && !readingPaused {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
         writeChain = chain.flatMap {
             loop.makeFutureWithTask { try await submission.write(bytes) }
         }.flatMapErrorThrowing { error in
-            bound.value.writeFailed = error
+            bound.value.0.writeFailed = error
+        }.map {
+            let (handler, context) = bound.value
+            handler.inFlight -= count
+            if handler.readingPaused && handler.inFlight <= Self.maxInFlight / 2 {
+                handler.readingPaused = false
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                context.read()
+            }
         }
     }
 
@@ -286,6 +306,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func abortSubmission() {
         decoder = nil
         writeChain = nil
+        inFlight = 0
+        if readingPaused, let context, context.channel.isActive {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
         guard let submission else { return }
         self.submission = nil
         Task { await submission.abort() }

@@ -333,3 +333,26 @@ def test_swaks_relay_refused(site):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "<** 513 Relaying denied." in result.stdout
+
+
+def test_large_message_streams_through(site):
+    body = ("y" * 998 + "\r\n") * 5000  # ~5 MB
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=60) as client:
+        client.sendmail("sender@client.example", ["demo@example.test"], message("marker-large", body))
+        client.sendmail("sender@client.example", ["demo@example.test"], message("marker-second"))
+    stored = site.messages_containing("marker-large")
+    assert len(stored) == 1
+    assert stored[0].read_bytes().count(b"y" * 998 + b"\n") == 5000
+    assert len(site.messages_containing("marker-second")) == 1
+
+
+def test_oversized_message_is_refused(site):
+    body = ("z" * 998 + "\r\n") * 11000  # ~11 MB > the 10 MB default sizelimit
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=60) as client:
+        client.ehlo("client.example")
+        client.mail("sender@client.example")
+        client.rcpt("demo@example.test")
+        code, reply = client.data(message("marker-huge", body))
+        assert code == 523, reply
+        assert client.noop()[0] == 250
+    assert site.any_file_containing("marker-huge") == []
