@@ -47,7 +47,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// never pile a message up in memory (STYLE.md "Bodies stream").
     private var inFlight = 0
     private static let maxInFlight = 1 << 20
+    /// Unprocessed input kept while an async step or the tarpit runs; past this, reading stops.
+    private static let maxPending = 256 << 10
     private var readingPaused = false
+    private var processing = false
     private var unflushed = false
     private var context: ChannelHandlerContext?
     private var idleTimer: Scheduled<Void>?
@@ -93,36 +96,37 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
         armIdleTimer(context: context)
         process(context: context)
+        updateReading(context: context)
     }
 
     // MARK: the loop
 
     private func process(context: ChannelHandlerContext) {
-        var chunk: [UInt8] = []
-        while !waiting && !closed {
+        // Input is consumed through `offset` and dropped once at the end (no quadratic copying
+        // when many pipelined lines arrive in one read).
+        // Not re-entrant: a read triggered from inside (backpressure's `context.read()`) only
+        // appends to `pending`, which this loop then picks up.
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        var offset = 0
+        while !waiting && !closed && offset < pending.count {
             if var decoder {
-                var input = pending[...]
-                let used = decoder.decode(input, into: &chunk)
-                input = input.dropFirst(used)
-                pending.removeFirst(used)
+                var chunk: [UInt8] = []
+                let used = decoder.decode(pending[offset...], into: &chunk)
+                offset += used
                 self.decoder = decoder
-                if !chunk.isEmpty {
-                    writeToSubmission(chunk, context: context)
-                    chunk.removeAll(keepingCapacity: true)
-                }
+                if !chunk.isEmpty { writeToSubmission(chunk, context: context) }
                 if decoder.isFinished {
                     self.decoder = nil
                     finishData(outcome: decoder.outcome, context: context)
-                    continue
                 }
-                break
+                continue
             }
-            var input = pending[...]
-            guard let line = framer.next(from: &input) else {
-                pending.removeAll(keepingCapacity: true)
-                break
-            }
-            pending.removeFirst(pending.count - input.count)
+            var input = pending[offset...]
+            let line = framer.next(from: &input)
+            offset = input.startIndex
+            guard let line else { break }
             let action: SMTPSession.Action
             switch line {
             case .line(let bytes): action = session.receive(line: bytes[...])
@@ -130,7 +134,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             perform(action, context: context)
         }
+        pending.removeFirst(min(offset, pending.count))
         flush(context: context)
+        updateReading(context: context)
     }
 
     private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
@@ -238,10 +244,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let loop = context.eventLoop
         let count = bytes.count
         inFlight += count
-        if inFlight > Self.maxInFlight && !readingPaused {
-            readingPaused = true
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
+        updateReading(context: context)
         writeChain = chain.flatMap {
             loop.makeFutureWithTask { try await submission.write(bytes) }
         }.flatMapErrorThrowing { error in
@@ -249,11 +252,21 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }.map {
             let (handler, context) = bound.value
             handler.inFlight -= count
-            if handler.readingPaused && handler.inFlight <= Self.maxInFlight / 2 {
-                handler.readingPaused = false
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                context.read()
-            }
+            handler.updateReading(context: context)
+        }
+    }
+
+    /// Backpressure: stop reading while too much waits (message bytes for the queue, or input
+    /// behind an async step); read again once both are below half their limit.
+    private func updateReading(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if !readingPaused && (inFlight > Self.maxInFlight || pending.count > Self.maxPending) {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        } else if readingPaused && inFlight <= Self.maxInFlight / 2 && pending.count <= Self.maxPending / 2 {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
         }
     }
 
@@ -307,10 +320,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         decoder = nil
         writeChain = nil
         inFlight = 0
-        if readingPaused, let context, context.channel.isActive {
-            readingPaused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        }
+        if let context { updateReading(context: context) }
         guard let submission else { return }
         self.submission = nil
         Task { await submission.abort() }
