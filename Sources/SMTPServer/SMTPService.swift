@@ -79,9 +79,9 @@ public struct SMTPService: Service {
                     }
                     if let refusal = limiter.admit(ip) {
                         let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
-                        var buffer = channel.allocator.buffer(capacity: 64)
-                        buffer.writeBytes(reply.encoded())
-                        return channel.writeAndFlush(buffer).flatMap { channel.close() }
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
+                        }
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release(ip) }
                     return channel.eventLoop.makeCompletedFuture {
@@ -120,6 +120,26 @@ public enum SMTPServiceError: Error, CustomStringConvertible {
         case .noCertificate(let service): "\(service) needs TLS_CERTFILE: no readable certificate"
         }
     }
+}
+
+/// Answers a connection over the limits with one 421 reply and closes it (RFC 5321 §3.8).
+final class RefusalHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let reply: SMTPReply
+
+    init(reply: SMTPReply) {
+        self.reply = reply
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 80)
+        buffer.writeBytes(reply.encoded())
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 enum FileProbe {

@@ -356,3 +356,36 @@ def test_oversized_message_is_refused(site):
         assert code == 523, reply
         assert client.noop()[0] == 250
     assert site.any_file_containing("marker-huge") == []
+
+
+def test_maxperip_limits_connections(tmp_path):
+    if not COURIER.exists():
+        pytest.fail(f"{COURIER} does not exist")
+    root = tmp_path / "site"
+    site = None
+    try:
+        # Start a site, then restart it with MAXPERIP=2.
+        site = Site(root)
+        site.stop()
+        set_variable(root / "etc" / "esmtpd", "MAXPERIP", "2")
+        site.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        site.lines = queue.Queue()
+        threading.Thread(target=site._read, daemon=True).start()
+        site.wait_for("courier: ready")
+        first, second = Raw(site.ports["esmtpd"]), Raw(site.ports["esmtpd"])
+        assert first.reply()[0] == 220 and second.reply()[0] == 220
+        third = Raw(site.ports["esmtpd"])
+        code, _ = third.reply()
+        assert code == 421
+        first.send(b"QUIT\r\n")
+        assert first.reply()[0] == 221
+        first.close()
+        time.sleep(0.3)
+        fourth = Raw(site.ports["esmtpd"])
+        assert fourth.reply()[0] == 220
+        for raw in (second, third, fourth):
+            raw.close()
+    finally:
+        if site:
+            site.stop()
