@@ -159,7 +159,7 @@ public struct SMTPListenerPlugin: ListenerPlugin {
         // INTERIM until the queue branch lands: replace these two with MailQueue's queue and
         // Delivery's lookup.
         let queue = InterimSpoolQueue(root: config.root.path)
-        let lookup = InterimRecipientLookup(config: config)
+        let lookup = InterimRecipientLookup(store: context.config)
         return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup)
     }
 }

@@ -1,3 +1,4 @@
+import CourierDaemon
 import Delivery
 import MailConfig
 
@@ -5,13 +6,15 @@ import MailConfig
 /// and the userdb records, until the queue branch's `RecipientLookup` lands; replace its one
 /// use in `SMTPListenerPlugin`.
 public struct InterimRecipientLookup: RecipientLookup {
-    public let config: SiteConfig
+    /// Read at each lookup, so a SIGHUP reload (new userdb, locals) applies at once.
+    public let store: ConfigStore
 
-    public init(config: SiteConfig) {
-        self.config = config
+    public init(store: ConfigStore) {
+        self.store = store
     }
 
     public func route(_ address: String) async -> RecipientRoute {
+        let config = store.current
         guard let at = address.lastIndex(of: "@") else { return .unknownUser }
         let local = String(address[..<at]).lowercased()
         let domain = String(address[address.index(after: at)...]).lowercased()
