@@ -101,6 +101,7 @@ let package = Package(
 
         // MARK: fuzzing (Scripts/fuzz Config N)
         .executableTarget(name: "FuzzConfig", dependencies: ["MailConfig"], path: "Fuzz/FuzzConfig"),
+        .executableTarget(name: "FuzzSMTP", dependencies: ["SMTP"], path: "Fuzz/FuzzSMTP"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
