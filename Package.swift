@@ -107,12 +107,14 @@ let package = Package(
         .executableTarget(name: "FuzzDate", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzDate"),
         .executableTarget(name: "FuzzMakemimeArgs", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzMakemimeArgs"),
         .executableTarget(name: "FuzzReformail", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzReformail"),
+        .executableTarget(name: "FuzzSMTP", dependencies: ["SMTP"], path: "Fuzz/FuzzSMTP"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
+        .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),

@@ -60,9 +60,8 @@ public struct ServiceRegistry: Sendable {
         plugins.first { $0.kinds.contains(kind) }
     }
 
-    /// The registry `courier start` uses. Each issue that builds a service adds its plugin
-    /// here, and nowhere else: e.g. `SMTPListenerPlugin()` for esmtpd/esmtpd-msa/esmtpd-ssl.
-    public static let standard = ServiceRegistry([
-        // SMTP, IMAP, POP3, webmail, webadmin and metrics plugins are added by their issues.
-    ])
+    /// An empty registry. The protocol servers depend on this module, so `courier start`
+    /// builds its registry in the executable (`ServiceRegistry.courier` in
+    /// Sources/courier/Services.swift); each issue that builds a service adds its plugin there.
+    public static let standard = ServiceRegistry([])
 }

@@ -1,0 +1,400 @@
+import Delivery
+import Logging
+import MailQueue
+import NIOCore
+import NIOSSL
+import SMTP
+
+/// Everything a connection needs that outlives it: shared by the channels of one listener.
+struct SMTPConnectionEnvironment: Sendable {
+    var configuration: SMTPSessionConfiguration
+    var queue: any MessageQueue
+    var lookup: any RecipientLookup
+    var policy: RelayPolicy
+    var access: ClientAccess
+    var tarpit: Bool
+    /// For STARTTLS; nil when no certificate is configured.
+    var tlsContext: NIOSSLContext?
+    var logger: Logger
+    /// Read timeout for commands (Courier `esmtptimeout`, 10 min).
+    var commandTimeout: TimeAmount = .minutes(10)
+}
+
+/// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
+/// (STYLE.md: handlers decode, call the machine, perform its actions). Replies produced while
+/// processing one read are written with one flush (RFC 2920 pipelining). Message bytes go to the
+/// queue as they arrive; 250 is sent only after `commit()` returned.
+final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let environment: SMTPConnectionEnvironment
+    private var session: SMTPSession
+    private var framer: CommandLineFramer
+    private var decoder: DataDecoder?
+    private var tarpit: Tarpit
+    private let clientIP: String
+    private var pending: [UInt8] = []
+    /// An async step (lookup, queue, tarpit, TLS) is running: input waits.
+    private var waiting = false
+    private var closed = false
+    private var submission: (any MessageSubmission)?
+    /// Writes to the submission run one after another.
+    private var writeChain: EventLoopFuture<Void>?
+    private var writeFailed: Error?
+    /// Message bytes handed to the queue but not yet written: past `maxInFlight`, reading
+    /// stops (autoRead off) until the queue catches up, so a fast client and a slow disk
+    /// never pile a message up in memory (STYLE.md "Bodies stream").
+    private var inFlight = 0
+    private static let maxInFlight = 1 << 20
+    /// Unprocessed input kept while an async step or the tarpit runs; past this, reading stops.
+    private static let maxPending = 256 << 10
+    private var readingPaused = false
+    private var processing = false
+    private var unflushed = false
+    private var context: ChannelHandlerContext?
+    private var idleTimer: Scheduled<Void>?
+
+    init(environment: SMTPConnectionEnvironment, clientIP: String) {
+        self.environment = environment
+        session = SMTPSession(configuration: environment.configuration)
+        framer = CommandLineFramer(limit: environment.configuration.limits.commandLine)
+        tarpit = Tarpit(enabled: environment.tarpit)
+        self.clientIP = clientIP
+    }
+
+    private var relayAllowed: Bool { environment.access.relayClient || session.authenticatedUser != nil }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        environment.logger.info("started,ip=[\(clientIP)]")
+        send(session.greeting(), context: context)
+        flush(context: context)
+        armIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        idleTimer?.cancel()
+        abortSubmission()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        environment.logger.debug("connection error from \(clientIP): \(error)")
+        closed = true
+        abortSubmission()
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
+        armIdleTimer(context: context)
+        process(context: context)
+        updateReading(context: context)
+    }
+
+    // MARK: the loop
+
+    private func process(context: ChannelHandlerContext) {
+        // Input is consumed through `offset` and dropped once at the end (no quadratic copying
+        // when many pipelined lines arrive in one read).
+        // Not re-entrant: a read triggered from inside (backpressure's `context.read()`) only
+        // appends to `pending`, which this loop then picks up.
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        var offset = 0
+        while !waiting && !closed && offset < pending.count {
+            if var decoder {
+                var chunk: [UInt8] = []
+                let used = decoder.decode(pending[offset...], into: &chunk)
+                offset += used
+                self.decoder = decoder
+                if !chunk.isEmpty { writeToSubmission(chunk, context: context) }
+                if decoder.isFinished {
+                    self.decoder = nil
+                    finishData(outcome: decoder.outcome, context: context)
+                }
+                continue
+            }
+            var input = pending[offset...]
+            let line = framer.next(from: &input)
+            offset = input.startIndex
+            guard let line else { break }
+            let action: SMTPSession.Action
+            switch line {
+            case .line(let bytes): action = session.receive(line: bytes[...])
+            case .tooLong: action = session.receiveOverlongLine()
+            }
+            perform(action, context: context)
+        }
+        pending.removeFirst(min(offset, pending.count))
+        flush(context: context)
+        updateReading(context: context)
+    }
+
+    private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let reply):
+            send(reply, context: context)
+        case .sendAndClose(let reply):
+            send(reply, context: context)
+            closed = true
+            flush(context: context)
+            context.close(promise: nil)
+        case .sendAndStartTLS(let reply):
+            send(reply, context: context)
+            flush(context: context)
+            startTLS(context: context)
+        case .checkRecipient(let mailbox, let parameters):
+            let policy = environment.policy
+            let lookup = environment.lookup
+            let relayAllowed = self.relayAllowed
+            runAsync(context: context, {
+                await policy.check(mailbox, relayAllowed: relayAllowed, lookup: lookup)
+            }, then: { handler, context, refusal in
+                handler.perform(handler.session.recipientChecked(mailbox, parameters, refusal: refusal), context: context)
+            })
+        case .openSubmission(let transaction):
+            openSubmission(transaction, context: context)
+        case .commitSubmission:
+            commitSubmission(context: context)
+        case .abortSubmission(let reply):
+            abortSubmission()
+            send(reply, context: context)
+        case .authenticate:
+            // AUTH hook: the auth branch runs the SASL exchange here and calls
+            // `session.authenticated(as:)`. Until then every attempt fails.
+            send(SMTPReply(535, EnhancedStatusCode(5, 7, 8), "Authentication failed."), context: context)
+            perform(session.authenticated(as: nil), context: context)
+        }
+    }
+
+    /// Runs `work` off the event loop; input waits until `then` ran on the loop.
+    private func runAsync<T: Sendable>(context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
+                                       then: @escaping (SMTPConnectionHandler, ChannelHandlerContext, T) -> Void) {
+        waiting = true
+        flush(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let future = context.eventLoop.makeFutureWithTask { await work() }
+        let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
+        future.whenSuccess { value in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            thenBound.value(handler, context, value)
+            handler.process(context: context)
+        }
+    }
+
+    // MARK: data
+
+    private func openSubmission(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
+        let envelope = QueueEnvelope(
+            sender: transaction.sender.address,
+            recipients: transaction.recipients.map { mailbox, parameters in
+                QueueRecipient(address: mailbox.address, notify: DSNNotify(rawValue: parameters.notify.rawValue),
+                               originalRecipient: parameters.originalRecipient)
+            },
+            dsnReturn: transaction.parameters.ret.map { $0 == .full ? .full : .headers },
+            envelopeID: transaction.parameters.envelopeID, verp: transaction.parameters.verp,
+            eightBit: transaction.parameters.body == .eightBitMIME || transaction.parameters.body == .binaryMIME,
+            smtputf8: transaction.parameters.smtputf8, clientAddress: clientIP, heloName: session.heloName,
+            authenticatedUser: session.authenticatedUser)
+        let queue = environment.queue
+        let received = ReceivedHeader.make(
+            helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
+            extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
+            smtputf8: transaction.parameters.smtputf8, date: ReceivedHeader.now())
+        runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
+            do {
+                let submission = try await queue.submit(envelope)
+                try await submission.write(Array(received.utf8))
+                return .success(submission)
+            } catch let error as QueueError {
+                return .failure(error)
+            } catch {
+                return .failure(.temporaryFailure("\(error)"))
+            }
+        }, then: { handler, context, result in
+            switch result {
+            case .success(let submission):
+                handler.submission = submission
+                handler.writeChain = context.eventLoop.makeSucceededVoidFuture()
+                handler.writeFailed = nil
+                let limits = handler.environment.configuration.limits
+                handler.decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
+                handler.perform(handler.session.submissionOpened(), context: context)
+            case .failure(let error):
+                handler.environment.logger.error("queue refused a submission from \(handler.clientIP): \(error)")
+                handler.perform(handler.session.submissionFailed(Self.reply(for: error)), context: context)
+            }
+        })
+    }
+
+    private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard let submission, let chain = writeChain else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let count = bytes.count
+        inFlight += count
+        updateReading(context: context)
+        writeChain = chain.flatMap {
+            loop.makeFutureWithTask { try await submission.write(bytes) }
+        }.flatMapErrorThrowing { error in
+            bound.value.0.writeFailed = error
+        }.map {
+            let (handler, context) = bound.value
+            handler.inFlight -= count
+            handler.updateReading(context: context)
+        }
+    }
+
+    /// Backpressure: stop reading while too much waits (message bytes for the queue, or input
+    /// behind an async step); read again once both are below half their limit.
+    private func updateReading(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if !readingPaused && (inFlight > Self.maxInFlight || pending.count > Self.maxPending) {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        } else if readingPaused && inFlight <= Self.maxInFlight / 2 && pending.count <= Self.maxPending / 2 {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+
+    private func finishData(outcome: DataDecoder.Outcome, context: ChannelHandlerContext) {
+        guard let chain = writeChain else { return }
+        waiting = true
+        flush(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        chain.whenComplete { _ in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            if let error = handler.writeFailed {
+                handler.abortSubmission()
+                handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
+            } else {
+                handler.perform(handler.session.dataEnded(outcome), context: context)
+            }
+            handler.process(context: context)
+        }
+    }
+
+    private func commitSubmission(context: ChannelHandlerContext) {
+        guard let submission else { return }
+        self.submission = nil
+        writeChain = nil
+        runAsync(context: context, { () -> Result<QueueID, QueueError> in
+            do {
+                return .success(try await submission.commit())
+            } catch let error as QueueError {
+                await submission.abort()
+                return .failure(error)
+            } catch {
+                await submission.abort()
+                return .failure(.temporaryFailure("\(error)"))
+            }
+        }, then: { handler, context, result in
+            switch result {
+            case .success(let id):
+                handler.environment.logger.info("id=\(id),from=\(handler.clientIP): accepted")
+                handler.tarpit.reset()
+                handler.perform(handler.session.committed(id: id.rawValue), context: context)
+            case .failure(let error):
+                handler.environment.logger.error("commit failed: \(error)")
+                handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
+            }
+        })
+    }
+
+    private func abortSubmission() {
+        decoder = nil
+        writeChain = nil
+        inFlight = 0
+        if let context { updateReading(context: context) }
+        guard let submission else { return }
+        self.submission = nil
+        Task { await submission.abort() }
+    }
+
+    static func reply(for error: Error) -> SMTPReply {
+        switch error as? QueueError {
+        case .insufficientStorage: Replies.mailSystemFull
+        case .messageTooBig(let limit): Replies.messageTooBig(limit, limit: limit)
+        default: Replies.submitFailed
+        }
+    }
+
+    // MARK: output
+
+    private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let bytes = reply.encoded()
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        unflushed = true
+        if reply.isPermanentFailure {
+            environment.logger.info("error,relay=[\(clientIP)],msg=\"\(reply)\"")
+            let delay = tarpit.delay(after: reply)
+            if delay > 0 && !closed {
+                // Tarpit (spec/mta.md §2.11): stop reading for a while, on a timer.
+                waiting = true
+                flush(context: context)
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .seconds(Int64(delay))) {
+                    let (handler, context) = bound.value
+                    handler.waiting = false
+                    if !handler.closed { handler.process(context: context) }
+                }
+            }
+        }
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: environment.commandTimeout) {
+            let (handler, context) = bound.value
+            guard !handler.closed else { return }
+            handler.closed = true
+            handler.abortSubmission()
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: STARTTLS (RFC 3207)
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tlsContext = environment.tlsContext else { return }
+        waiting = true
+        // RFC 3207 §4.2: nothing the client sent before the handshake counts after it.
+        pending.removeAll()
+        framer.reset()
+        let tlsHandler = NIOSSLServerHandler(context: tlsContext)
+        do {
+            try context.pipeline.syncOperations.addHandler(tlsHandler, position: .first)
+            session.tlsStarted()
+            waiting = false
+        } catch {
+            environment.logger.info("STARTTLS failed for \(clientIP): \(error)")
+            closed = true
+            context.close(promise: nil)
+        }
+    }
+}

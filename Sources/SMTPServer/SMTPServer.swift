@@ -1,4 +1,0 @@
-/// SMTPServer: see ../shared/DESIGN.md (modules).
-public enum SMTPServerInfo {
-    public static let name = "SMTPServer"
-}

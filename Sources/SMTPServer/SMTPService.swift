@@ -1,0 +1,165 @@
+import CourierDaemon
+import Delivery
+import Logging
+import MailConfig
+import MailQueue
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMTP
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One SMTP listener (`esmtpd`, `esmtpd-msa` or `esmtpd-ssl`) as a ServiceLifecycle service:
+/// binds every endpoint, announces `SERVICE listening on ADDRESS:PORT`, serves until graceful
+/// shutdown. Implicit TLS for esmtpd-ssl, STARTTLS elsewhere when a certificate is configured.
+public struct SMTPService: Service {
+    let listener: ListenerConfig
+    let context: ServiceContext
+    let queue: any MessageQueue
+    let lookup: any RecipientLookup
+    let tlsContext: NIOSSLContext?
+
+    public init(listener: ListenerConfig, context: ServiceContext, queue: any MessageQueue,
+                lookup: any RecipientLookup) throws {
+        self.listener = listener
+        self.context = context
+        self.queue = queue
+        self.lookup = lookup
+        tlsContext = try Self.makeTLSContext(listener)
+        if listener.kind == .esmtpdSSL && tlsContext == nil {
+            throw SMTPServiceError.noCertificate(listener.kind.rawValue)
+        }
+    }
+
+    static func makeTLSContext(_ listener: ListenerConfig) throws -> NIOSSLContext? {
+        guard let certificateFile = listener.certificateFile, FileProbe.isReadable(certificateFile) else { return nil }
+        let certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
+        let key = try NIOSSLPrivateKey(file: listener.privateKeyFile ?? certificateFile, format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    public func run() async throws {
+        let config = context.config.current
+        let variables = listener.variables
+        var limits = SMTPLimits()
+        let sizeText = variables["SIZELIMIT"]
+        limits.messageSize = sizeText.flatMap { Int($0) } ?? config.sizeLimit
+        let configuration = SMTPSessionConfiguration(
+            hostname: config.me, tlsAvailable: tlsContext != nil, tlsActive: listener.kind == .esmtpdSSL,
+            authMechanisms: [], authMechanismsTLS: [],  // AUTH arrives with the auth branch.
+            tlsRequired: variables["ESMTP_TLS_REQUIRED"] == "1", authRequired: variables["AUTH_REQUIRED"] == "1",
+            limits: limits)
+        let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
+                                        maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 5)
+        let base = SMTPConnectionEnvironment(
+            configuration: configuration, queue: queue, lookup: lookup,
+            policy: RelayPolicy(isSubmission: listener.kind == .esmtpdMSA), access: ClientAccess(),
+            tarpit: (variables["TARPIT"] ?? "1") != "0", tlsContext: tlsContext, logger: context.logger)
+        let rules = config.smtpAccess
+        let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
+        let logger = context.logger
+
+        var channels: [Channel] = []
+        for endpoint in listener.endpoints {
+            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                    var environment = base
+                    environment.access = ClientAccess.lookup(ip, in: rules)
+                    if environment.access.denied {
+                        return channel.close()
+                    }
+                    if let refusal = limiter.admit(ip) {
+                        let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
+                        }
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        if let implicitTLS {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(environment: environment, clientIP: ip))
+                    }
+                }
+            let host = endpoint.address ?? "::"
+            let channel: Channel
+            do {
+                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
+            } catch where endpoint.address == nil {
+                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+            }
+            channels.append(channel)
+            let port = channel.localAddress?.port ?? endpoint.port
+            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
+        }
+        context.markReady()
+        logger.info("\(listener.kind.rawValue) serving")
+        try? await gracefulShutdown()
+        for channel in channels {
+            try? await channel.close()
+        }
+    }
+}
+
+/// Why an SMTP listener cannot start.
+public enum SMTPServiceError: Error, CustomStringConvertible {
+    case noCertificate(String)
+
+    public var description: String {
+        switch self {
+        case .noCertificate(let service): "\(service) needs TLS_CERTFILE: no readable certificate"
+        }
+    }
+}
+
+/// Answers a connection over the limits with one 421 reply and closes it (RFC 5321 §3.8).
+final class RefusalHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let reply: SMTPReply
+
+    init(reply: SMTPReply) {
+        self.reply = reply
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 80)
+        buffer.writeBytes(reply.encoded())
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+enum FileProbe {
+    static func isReadable(_ path: String) -> Bool {
+        access(path, R_OK) == 0
+    }
+}
+
+/// The SMTP plugin for `courier start`: esmtpd, esmtpd-msa and esmtpd-ssl.
+public struct SMTPListenerPlugin: ListenerPlugin {
+    public let kinds: [ServiceKind] = [.esmtpd, .esmtpdMSA, .esmtpdSSL]
+
+    public init() {}
+
+    public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
+        let config = context.config.current
+        // INTERIM until the queue branch lands: replace these two with MailQueue's queue and
+        // Delivery's lookup.
+        let queue = InterimSpoolQueue(root: config.root.path)
+        let lookup = InterimRecipientLookup(store: context.config)
+        return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup)
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import SMTP
-
-@Test func moduleLoads() {
-    #expect(Bool(true))
-}
