@@ -27,7 +27,8 @@ public struct AccountDirectory: Sendable {
         for record in records where userdb[record.name.lowercased()] == nil {
             userdb[record.name.lowercased()] = record
         }
-        self.defaultDomain = defaultDomain
+        // authdaemonrc writes it as `@domain`.
+        self.defaultDomain = defaultDomain.map { $0.hasPrefix("@") ? String($0.dropFirst()) : $0 }.flatMap { $0.isEmpty ? nil : $0 }
         self.useSystemAccounts = useSystemAccounts
     }
 

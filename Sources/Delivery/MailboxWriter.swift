@@ -25,7 +25,8 @@ enum MailboxWriter {
             try message.write(prefix)
             try message.write(context.request.body)
             let quota: QuotaMode = context.account.quota.map { .enforce(newQuota: QuotaSpec($0)) } ?? .enforce()
-            _ = try message.commit(quota: quota)
+            let delivered = try message.commit(quota: quota)
+            if getuid() == 0 { _ = lchown(delivered.path, context.account.uid, context.account.gid) }
             return .delivered("delivered to \(path)")
         } catch {
             if error == .quotaExceeded { return .deferred("Maildir over quota.") }
@@ -50,6 +51,8 @@ enum MailboxWriter {
     }
 
     static func mbox(_ path: String, context: LocalTransport.InstructionContext) -> DeliveryOutcome {
+        var existed = stat()
+        let isNew = stat(path, &existed) != 0
         do throws(MaildirError) {
             try MboxDelivery.append(mailboxPath: path, attempts: 3, retryDelay: 1) { (writer) throws(MaildirError) in
                 try writer.writeRaw(Array((context.lines.fromLine + "\n" + context.lines.deliveredTo + "\n"
@@ -57,6 +60,7 @@ enum MailboxWriter {
                 try writer.writeQuoted(context.request.body)
                 try writer.finish()
             }
+            if isNew && getuid() == 0 { _ = lchown(path, context.account.uid, context.account.gid) }
             return .delivered("delivered to \(path)")
         } catch {
             return error.isTemporary ? .deferred("\(error)") : .failed("\(error)")
