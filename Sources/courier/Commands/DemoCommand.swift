@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
                 throw ExitCode(Daemon.exitConfigError)
             }
         }
-        let status = await Daemon(root: configRoot).run()
+        let status = await Daemon(root: configRoot, backgroundTasks: [QueueRunnerTask()]).run()
         if status != 0 { throw ExitCode(status) }
     }
 }

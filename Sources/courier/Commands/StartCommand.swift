@@ -26,7 +26,8 @@ struct StartCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let daemon = Daemon(root: root.resolved, logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let daemon = Daemon(root: root.resolved, logLevel: Logger.Level(rawValue: logLevel) ?? .info,
+                            backgroundTasks: [QueueRunnerTask()])
         let status = await daemon.run()
         if status != 0 { throw ExitCode(status) }
     }
