@@ -10,8 +10,16 @@ struct QueueRunnerTask: BackgroundTask {
     let name = "courierd"
 
     func run(config: SiteConfig, logger: Logger) async throws {
-        let queue = try await DurableQueue.open(directory: config.root.queue, settings: QueueSettings(site: config),
+        let queue: DurableQueue
+        do {
+            queue = try await DurableQueue.open(directory: config.root.queue, settings: QueueSettings(site: config),
                                                 logger: logger)
+        } catch {
+            // Stopped while still opening: not a failure.
+            if Task.isCancelled { return }
+            logger.error("cannot open the queue \(config.root.queue): \(error)")
+            throw error
+        }
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
         let transport = LocalTransport(router: AddressRouter(site: config))
