@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
@@ -46,6 +47,14 @@ let package = Package(
         ]),
         // crypt_r(3) through libxcrypt (swift-stack.md "Auth").
         .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        // Accounts and passwords, lean part (no Foundation, no NIO): hashes, userdb files, SASL.
+        .target(name: "MailAuthCore", dependencies: ["MailConfig", "CCrypt"]),
+        // Accounts and passwords, server part: module chain, PostgreSQL, throttling, admin tools.
+        .target(name: "MailAuth", dependencies: [
+            "MailAuthCore", "MailConfig",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // `courier init`: writes a config root (Courier's files, demo user, self-signed TLS).
         .target(name: "SiteSetup", dependencies: [
             "MailConfig", "CCrypt",
@@ -79,7 +88,7 @@ let package = Package(
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "MailQueue", "Delivery",
+            "SMTPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -101,6 +110,7 @@ let package = Package(
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
+        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,11 +69,20 @@ T
 )
 
 printf '%-24s %12s %12s %8s\n' "case" "ours (ms)" "courier (ms)" "ratio"
+# Start-up alone, with no shell in between (-N): a tool that reads no input.
+hyperfine -N --warmup 30 --runs "$RUNS" --export-json r.json \
+	"$OURS/reformime -c utf-8 -h x" "/usr/bin/reformime -c utf-8 -h x" >/dev/null 2>&1
+python3 - "start-up (no shell)" <<'PY'
+import json, sys
+r = json.load(open("r.json"))["results"]
+o, t = r[0]["mean"] * 1000, r[1]["mean"] * 1000
+print(f"{sys.argv[1]:<24} {o:12.2f} {t:12.2f} {o/t:8.2f}")
+PY
 while IFS='|' read -r name tool tmpl; do
 	[ -z "$name" ] && continue
 	ours_cmd="${tmpl//\{T\}/$OURS/$tool}"
 	theirs_cmd="${tmpl//\{T\}//usr/bin/$tool}"
-	hyperfine --warmup 20 --runs "$RUNS" --export-json r.json "$ours_cmd > /dev/null" "$theirs_cmd > /dev/null" >/dev/null
+	hyperfine --warmup 20 --runs "$RUNS" --export-json r.json "$ours_cmd > /dev/null" "$theirs_cmd > /dev/null" >/dev/null 2>&1
 	python3 - "$name" <<'PY'
 import json, sys
 r = json.load(open("r.json"))["results"]

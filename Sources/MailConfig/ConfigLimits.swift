@@ -3,6 +3,9 @@
 public enum ConfigLimits {
     /// Largest config file we read (bytes); larger files are reported, not parsed.
     public static let maxFileBytes = 4 * 1024 * 1024
+    /// Largest userdb text file `makeuserdb` compiles (bytes): big sites keep 100,000s of
+    /// accounts there; the daemon reads the compiled form, not the text.
+    public static let maxUserdbBytes = 512 * 1024 * 1024
     /// Most files taken from one directory source (`aliases/`, `smtpaccess/`, …).
     public static let maxDirectoryFiles = 10_000
     /// Longest variable value after expansion (bytes).

@@ -33,10 +33,11 @@ public enum CommentStyle: Sendable {
 /// which can only ever have been a mistake in a domain list.
 public enum ListFileParser {
     public static func parse(
-        _ bytes: [UInt8], file: String, comments: CommentStyle = .anywhere
+        _ bytes: [UInt8], file: String, comments: CommentStyle = .anywhere,
+        maxBytes: Int = ConfigLimits.maxFileBytes
     ) throws(ConfigError) -> [ListEntry] {
-        guard bytes.count <= ConfigLimits.maxFileBytes else {
-            throw ConfigError(file: file, line: nil, reason: "file is larger than \(ConfigLimits.maxFileBytes) bytes")
+        guard bytes.count <= maxBytes else {
+            throw ConfigError(file: file, line: nil, reason: "file is larger than \(maxBytes) bytes")
         }
         var entries: [ListEntry] = []
         var lineNumber = 0

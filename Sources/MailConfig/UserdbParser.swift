@@ -27,29 +27,80 @@ public struct UserdbRecord: Equatable, Sendable {
     public var formatted: String {
         name + "\t" + fields.map { "\($0.0)=\($0.1)" }.joined(separator: "|")
     }
+
+    /// True for a reverse uid mapping record (`<uid>=<TAB><name>`), which names no account.
+    public var isUidMapping: Bool {
+        name.hasSuffix("=")
+    }
+}
+
+/// What a lenient parse of userdb text found: the good records, and one located error per
+/// bad line (the other lines still count; `makeuserdb` reports the errors and builds the rest).
+public struct UserdbParseResult: Sendable {
+    public var records: [UserdbRecord]
+    public var errors: [ConfigError]
+
+    public init(records: [UserdbRecord] = [], errors: [ConfigError] = []) {
+        self.records = records
+        self.errors = errors
+    }
 }
 
 /// Parser for userdb text files. Blank lines and `#` lines are ignored.
 public enum UserdbParser {
+    /// Longest account name (bytes).
+    public static let maxNameBytes = 512
+
+    /// Strict parse: the first bad line is an error (the config loader's view).
     public static func parse(_ bytes: [UInt8], file: String) throws(ConfigError) -> [UserdbRecord] {
+        let result = try parseReporting(bytes, file: file, maxBytes: ConfigLimits.maxFileBytes)
+        if let first = result.errors.first { throw first }
+        return result.records.filter { !$0.isUidMapping }
+    }
+
+    /// Lenient parse: every line that is not a valid record is reported with its file and line
+    /// and skipped; the rest are returned (reverse uid mappings included, see `isUidMapping`).
+    /// Throws only when the whole file is unusable (larger than `maxBytes`).
+    public static func parseReporting(
+        _ bytes: [UInt8], file: String, maxBytes: Int = ConfigLimits.maxUserdbBytes
+    ) throws(ConfigError) -> UserdbParseResult {
         var records: [UserdbRecord] = []
-        for entry in try ListFileParser.parse(bytes, file: file, comments: .wholeLine) {
-            let text = entry.text
-            guard let tab = text.firstIndex(of: "\t") else {
-                throw entry.error("expected 'name<TAB>field=value|field=value…'")
+        var errors: [ConfigError] = []
+        for entry in try ListFileParser.parse(bytes, file: file, comments: .wholeLine, maxBytes: maxBytes) {
+            switch parseLine(entry) {
+            case .success(let record): records.append(record)
+            case .failure(let error): errors.append(error)
             }
-            let name = String(text[..<tab])
-            guard !name.isEmpty, !name.contains(" ") else { throw entry.error("bad account name '\(name)'") }
-            if name.hasSuffix("=") { continue }   // `uid=<TAB>name`: a reverse uid mapping
-            var fields: [(String, String)] = []
-            for item in text[text.index(after: tab)...].split(separator: "|") {
-                guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                    throw entry.error("bad field '\(item)' (expected field=value)")
-                }
-                fields.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
-            }
-            records.append(UserdbRecord(name: name, fields: fields, file: entry.file, line: entry.line))
         }
-        return records
+        return UserdbParseResult(records: records, errors: errors)
+    }
+
+    private static func parseLine(_ entry: ListEntry) -> Result<UserdbRecord, ConfigError> {
+        let text = entry.text
+        guard let tab = text.firstIndex(of: "\t") else {
+            return .failure(entry.error("expected 'name<TAB>field=value|field=value…'"))
+        }
+        let name = String(text[..<tab])
+        guard !name.isEmpty, name.utf8.count <= maxNameBytes,
+              !name.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f || $0 == UInt8(ascii: "|") })
+        else {
+            let shown = name.utf8.count > 60 ? String(name.prefix(60)) + "…" : name
+            return .failure(entry.error("bad account name '\(shown)'"))
+        }
+        let rest = text[text.index(after: tab)...]
+        if name.hasSuffix("=") {   // `uid=<TAB>name`: a reverse uid mapping
+            return .success(UserdbRecord(name: name, fields: [("", String(rest))], file: entry.file, line: entry.line))
+        }
+        var fields: [(String, String)] = []
+        for item in rest.split(separator: "|") {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                return .failure(entry.error("bad field '\(item)' (expected field=value)"))
+            }
+            guard !item.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+                return .failure(entry.error("control character in field '\(item[..<equals])'"))
+            }
+            fields.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
+        }
+        return .success(UserdbRecord(name: name, fields: fields, file: entry.file, line: entry.line))
     }
 }

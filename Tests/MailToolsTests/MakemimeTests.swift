@@ -274,7 +274,8 @@ private func normalizeBoundaries(_ data: [UInt8]) -> String {
         let scratch = Scratch()
         // Content that already holds the first candidate (counter 1, this second or the next).
         let now = time(nil)
-        let pid = getpid()
+        var pid = String(getpid())  // zero-padded to five digits, as makeBoundary writes it
+        if pid.count < 5 { pid = String(repeating: "0", count: 5 - pid.count) + pid }
         let input = scratch.write("in.txt", bytes("x\n--=_1_\(now)_\(pid)\n--=_1_\(now + 1)_\(pid)--\n"))
         #expect(scratch.run(["-m", "-o", scratch.file("out"), input]) == 0)
         let output = String(decoding: scratch.read("out") ?? [], as: UTF8.self)

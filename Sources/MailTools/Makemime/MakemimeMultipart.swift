@@ -39,10 +39,13 @@ extension MakemimeLevel {
     }
 
     /// Courier 2.9.3 `mkboundary`: `=_<counter>_<time>_<pid>` in decimal, the counter
-    /// advancing until no line of `content` starts with `--` and the candidate.
+    /// advancing until no line of `content` starts with `--` and the candidate. The pid is
+    /// zero-padded to five digits (Linux's default pid_max is 32768) so that the length of
+    /// what we write does not change with the pid: a part's size is reproducible.
     func makeBoundary(avoiding content: MakemimeInput) throws(MakemimeExit) -> String {
         let now = time(nil)
-        let pid = getpid()
+        var pid = String(getpid())
+        if pid.utf8.count < 5 { pid = String(repeating: "0", count: 5 - pid.utf8.count) + pid }
         while true {
             runtime.boundaryCounter += 1
             let candidate = "=_\(runtime.boundaryCounter)_\(now)_\(pid)"

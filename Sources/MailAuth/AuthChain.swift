@@ -1,0 +1,133 @@
+import Logging
+import MailAuthCore
+
+/// The credentials a client presented.
+public enum AuthCredentials: Sendable {
+    /// A plain password (LOGIN command, SASL PLAIN/LOGIN, authtest).
+    case password(user: String, password: [UInt8])
+    /// A CRAM answer: the challenge we sent and the client's hex digest.
+    case cram(CramAlgorithm, user: String, challenge: [UInt8], response: String)
+
+    var user: String {
+        switch self {
+        case .password(let user, _), .cram(_, let user, _, _): user
+        }
+    }
+}
+
+/// authdaemond's job in one type: ask each module of `authmodulelist` in order
+/// (spec/access.md §4.1). A module that does not know the user, or whose stored secrets do
+/// not match, passes to the next; a module that cannot answer (`TEMPFAIL`) stops the chain with
+/// a temporary failure. `DEFAULTOPTIONS` fill in options the account does not set.
+public struct AuthChain: Sendable {
+    public var modules: [any AuthModule]
+    public var defaultOptions: AccountOptions
+    public var logger: Logger
+
+    public init(modules: [any AuthModule], defaultOptions: AccountOptions = AccountOptions(),
+                logger: Logger = Logger(label: "courier.auth")) {
+        self.modules = modules
+        self.defaultOptions = defaultOptions
+        self.logger = logger
+    }
+
+    /// Checks credentials for `service`.
+    public func authenticate(_ credentials: AuthCredentials, service: String) async -> AuthResult {
+        let user = credentials.user
+        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes, !user.utf8.contains(where: { $0 < 0x20 }) else {
+            return .rejected
+        }
+        for module in modules {
+            switch await module.lookup(user: user, service: service) {
+            case .temporaryFailure(let reason):
+                logger.error("\(module.name): TEMPFAIL - no more modules will be tried: \(reason)")
+                return .temporaryFailure(reason)
+            case .notFound:
+                continue
+            case .found(let stored):
+                if let account = Self.check(credentials, against: stored) {
+                    return .success(finish(account))
+                }
+            }
+        }
+        logger.debug("FAIL, all modules rejected", metadata: ["user": "\(user)", "service": "\(service)"])
+        return .rejected
+    }
+
+    /// PRE: the account without checking a password (delivery, authtest without password).
+    public func lookup(user: String, service: String) async -> AuthResult {
+        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else { return .rejected }
+        for module in modules {
+            switch await module.lookup(user: user, service: service) {
+            case .temporaryFailure(let reason): return .temporaryFailure(reason)
+            case .notFound: continue
+            case .found(let stored): return .success(finish(stored.account))
+            }
+        }
+        return .rejected
+    }
+
+    /// The SCRAM verifier of `user`: stored, or derived from a clear password.
+    public func scramCredentials(user: String, service: String, algorithm: ScramAlgorithm) async -> Result<(ScramCredentials, AuthAccount)?, AuthLookupFailure> {
+        for module in modules {
+            switch await module.lookup(user: user, service: service) {
+            case .temporaryFailure(let reason): return .failure(AuthLookupFailure(reason: reason))
+            case .notFound: continue
+            case .found(let stored):
+                if let credentials = stored.scramCredentials[algorithm] {
+                    return .success((credentials, finish(stored.account)))
+                }
+                if let clear = stored.clearPassword {
+                    // A stable salt per user, so repeated logins see the same one.
+                    let salt = Array(SHA256.hash(Array(("courier-scram:" + user).utf8)).prefix(16))
+                    let derived = ScramCredentials(password: Array(clear.utf8), salt: salt,
+                                                   iterations: ScramCredentials.defaultIterations, algorithm: algorithm)
+                    return .success((derived, finish(stored.account)))
+                }
+            }
+        }
+        return .success(nil)
+    }
+
+    private func finish(_ account: AuthAccount) -> AuthAccount {
+        var result = account
+        result.options = account.options.merged(withDefaults: defaultOptions)
+        return result
+    }
+
+    /// The account when `credentials` match what the module stored, else nil.
+    static func check(_ credentials: AuthCredentials, against stored: StoredAccount) -> AuthAccount? {
+        switch credentials {
+        case .password(_, let password):
+            var matched = false
+            if let crypted = stored.cryptedPassword, !crypted.isEmpty {
+                matched = PasswordVerifier.verify(password, against: crypted)
+            } else if let clear = stored.clearPassword, !clear.isEmpty {
+                matched = password.count <= AuthLimits.maxPasswordBytes && ConstantTime.equal(password, Array(clear.utf8))
+            }
+            guard matched else { return nil }
+            var account = stored.account
+            account.clearPassword = String(decoding: password, as: UTF8.self)
+            return account
+        case .cram(let algorithm, _, let challenge, let response):
+            let expected: [UInt8]?
+            if let state = stored.hmacStates[algorithm] {
+                expected = algorithm.hmac(challenge: challenge, storedState: state)
+            } else if let clear = stored.clearPassword, !clear.isEmpty {
+                expected = algorithm.hmac(challenge: challenge, password: Array(clear.utf8))
+            } else {
+                expected = nil
+            }
+            guard let expected, CramAlgorithm.matches(response: response, expected: expected) else { return nil }
+            var account = stored.account
+            account.cryptedPassword = nil   // CRAM replies carry no PASSWD/PASSWD2 (§4.2)
+            account.clearPassword = nil
+            return account
+        }
+    }
+}
+
+/// A module could not answer (temporary failure).
+public struct AuthLookupFailure: Error, Equatable, Sendable {
+    public var reason: String
+}

@@ -1,0 +1,10 @@
+/// Size limits on account names and passwords from the network or the command line.
+public enum AuthLimits {
+    /// Longest password accepted for checking or hashing (bytes). Longer input is refused
+    /// without hashing it, so a huge "password" cannot make a login expensive.
+    public static let maxPasswordBytes = 1024
+    /// Longest account name (bytes).
+    public static let maxNameBytes = 512
+    /// Longest stored password field parsed (bytes).
+    public static let maxStoredHashBytes = 4096
+}

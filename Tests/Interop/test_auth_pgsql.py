@@ -1,0 +1,233 @@
+"""authpgsql against a real PostgreSQL: a private cluster on a free port, run by an
+unprivileged user, with Courier's documented `passwd` table (README.authpostgres).
+
+Nothing here is skipped: if PostgreSQL is missing or does not start, the tests fail.
+"""
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import warnings
+
+import pytest
+
+from auth_support import courier_tool, make_root, write_userdb
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt  # noqa: E402
+
+DB_PASSWORD = "db-secret'pw"
+
+SCHEMA = """
+CREATE TABLE passwd (
+    id              varchar(128) DEFAULT '' NOT NULL PRIMARY KEY,
+    crypt           varchar(128) DEFAULT '' NOT NULL,
+    clear           varchar(128) DEFAULT '' NOT NULL,
+    name            varchar(128) DEFAULT '' NOT NULL,
+    uid             int4 DEFAULT 65534 NOT NULL,
+    gid             int4 DEFAULT 65534 NOT NULL,
+    home            varchar(255) DEFAULT '' NOT NULL,
+    maildir         varchar(255) DEFAULT '' NOT NULL,
+    defaultdelivery varchar(255) DEFAULT '' NOT NULL,
+    quota           varchar(255) DEFAULT '' NOT NULL,
+    options         varchar(255) DEFAULT '' NOT NULL
+);
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bin():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed (Debian package postgresql; Scripts/test installs it)")
+    return os.path.dirname(found[-1])
+
+
+class Cluster:
+    def __init__(self, base):
+        self.bin = pg_bin()
+        self.base = base
+        self.data = os.path.join(base, "data")
+        self.sockets = os.path.join(base, "sock")
+        self.port = free_port()
+        self.as_user = []
+        if os.geteuid() == 0:
+            # initdb refuses root: run the cluster as Debian's postgres user (or nobody).
+            name = "postgres" if _user_exists("postgres") else "nobody"
+            self.as_user = ["runuser", "-u", name, "--"]
+            self.owner = pwd.getpwnam(name)
+        else:
+            self.owner = pwd.getpwuid(os.geteuid())
+
+    def run(self, *args, input=None, check=True):
+        return subprocess.run(self.as_user + list(args), input=input, capture_output=True, text=True,
+                              check=check, timeout=120)
+
+    def start(self):
+        os.makedirs(self.sockets)
+        for path in (self.base, self.sockets):
+            os.chown(path, self.owner.pw_uid, self.owner.pw_gid)
+        os.chmod(self.base, 0o755)
+        pwfile = os.path.join(self.base, "pw")
+        with open(pwfile, "w") as f:
+            f.write("superpw\n")
+        os.chown(pwfile, self.owner.pw_uid, self.owner.pw_gid)
+        self.run(f"{self.bin}/initdb", "-D", self.data, "-U", "pgadmin", "--pwfile", pwfile,
+                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")
+        result = self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", os.path.join(self.base, "log"),
+                          "-o", f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1", "start", check=False)
+        if result.returncode != 0:
+            log = open(os.path.join(self.base, "log")).read() if os.path.exists(os.path.join(self.base, "log")) else ""
+            pytest.fail(f"PostgreSQL did not start: {result.stdout}{result.stderr}{log}")
+
+    def stop(self):
+        self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop", check=False)
+
+    def psql(self, sql, database="mail"):
+        return self.run(f"{self.bin}/psql", "-h", self.sockets, "-p", str(self.port), "-U", "pgadmin", "-d", database,
+                        "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql)
+
+
+def _user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    # Not under pytest's tmp dir: that is private to root, and the cluster runs as another user.
+    base = tempfile.mkdtemp(prefix="courier-pg-")
+    c = Cluster(base)
+    c.start()
+    try:
+        c.psql("CREATE DATABASE mail", database="postgres")
+        quoted = DB_PASSWORD.replace("'", "''")
+        c.psql(f"CREATE ROLE courier LOGIN PASSWORD '{quoted}'", database="postgres")
+        c.psql(SCHEMA)
+        c.psql("GRANT SELECT, UPDATE ON passwd TO courier")
+        sha = crypt.crypt("alicepw", crypt.METHOD_SHA512)
+        c.psql("INSERT INTO passwd (id, crypt, name, home, maildir, quota, options) VALUES "
+               f"('alice@example.test', '{sha}', 'Alice A', '/srv/mail/alice', '/srv/mail/alice/Maildir', '1000000S', 'disableimap=1'),"
+               "('bob@example.test', '', 'Bob', '/srv/mail/bob', '', '', ''),"
+               f"('carol@other.test', '{crypt.crypt('carolpw', crypt.METHOD_MD5)}', 'Carol', '/srv/mail/carol', '', '', ''),"
+               f"('x'' OR ''1''=''1', '{sha}', 'Tricky', '/srv/mail/tricky', '', '', '')")
+        c.psql("UPDATE passwd SET clear = 'bobpw', uid = 1234, gid = 5678 WHERE id = 'bob@example.test'")
+        yield c
+    finally:
+        c.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def pg_root(tmp_path, cluster, extra="", modules="authpgsql"):
+    root = make_root(tmp_path, modules)
+    rc = root / "etc" / "authpgsqlrc"
+    password = DB_PASSWORD.replace("\\", "\\\\").replace("'", "\\'")
+    rc.write_text(
+        f"PGSQL_CONNECTION host=127.0.0.1 port={cluster.port} user=courier password='{password}' dbname=mail\n"
+        "PGSQL_CLEAR_PWFIELD clear\n"
+        "PGSQL_MAILDIR_FIELD maildir\n"
+        "PGSQL_QUOTA_FIELD quota\n"
+        "PGSQL_AUXOPTIONS_FIELD options\n"
+        "DEFAULT_DOMAIN example.test\n"
+        "PGSQL_TIMEOUT 3\n" + extra)
+    rc.chmod(0o600)
+    return root
+
+
+def test_logins_through_postgres(bin_dir, tmp_path, cluster):
+    root = pg_root(tmp_path, cluster)
+    out = courier_tool(bin_dir, root, "authtest", "-s", "imap", "alice", "alicepw")
+    assert out.returncode == 0, out.stderr
+    assert "     Authenticated: alice@example.test  (uid 65534, gid 65534)\n" in out.stdout
+    assert "           Maildir: /srv/mail/alice/Maildir\n" in out.stdout
+    assert "             Quota: 1000000S\n" in out.stdout
+    assert "           Options: disableimap=1\n" in out.stdout
+    # Clear password column, integer uid/gid columns, the full address given.
+    out = courier_tool(bin_dir, root, "authtest", "bob@example.test", "bobpw")
+    assert out.returncode == 0 and "(uid 1234, gid 5678)" in out.stdout, out.stderr
+    assert courier_tool(bin_dir, root, "authtest", "carol@other.test", "carolpw").returncode == 0
+    for user, password in [("alice", "wrong"), ("bob", "alicepw"), ("carol", "carolpw"), ("nobody", "x")]:
+        out = courier_tool(bin_dir, root, "authtest", user, password)
+        assert (out.returncode, out.stderr) == (1, "Authentication FAILED: Operation not permitted\n"), user
+
+
+@pytest.mark.parametrize("user", [
+    "x' OR '1'='1", "alice@example.test' --", "alice@example.test'; DROP TABLE passwd; --",
+    "' UNION SELECT 'alice@example.test', crypt, clear, uid, gid, home, maildir, quota, name, options FROM passwd --",
+    "alice@example.test\\", "%", "alice@example.%", "\u00e4lice", "a" * 10_000,
+])
+def test_sql_injection_attempts_fail(bin_dir, tmp_path, cluster, user):
+    root = pg_root(tmp_path, cluster)
+    out = courier_tool(bin_dir, root, "authtest", user, "alicepw")
+    assert out.returncode == 1, out.stdout
+    assert cluster.psql("SELECT count(*) FROM passwd").stdout.strip() == "4"
+
+
+def test_literal_quote_user_is_just_a_name(bin_dir, tmp_path, cluster):
+    """The row whose id really is x' OR '1'='1 logs in with its own password only."""
+    root = pg_root(tmp_path, cluster, extra="DEFAULT_DOMAIN\n")
+    out = courier_tool(bin_dir, root, "authtest", "x' OR '1'='1", "alicepw")
+    assert out.returncode == 0 and "Authenticated: x' OR '1'='1  (" in out.stdout, out.stderr
+
+
+def test_where_and_custom_select_clauses(bin_dir, tmp_path, cluster):
+    root = pg_root(tmp_path, cluster, extra="PGSQL_WHERE_CLAUSE name <> 'Bob'\n")
+    assert courier_tool(bin_dir, root, "authtest", "bob", "bobpw").returncode == 1
+    assert courier_tool(bin_dir, root, "authtest", "alice", "alicepw").returncode == 0
+    select = ("PGSQL_SELECT_CLAUSE SELECT id, crypt, clear, uid, gid, home, maildir, quota, name, options "
+              "FROM passwd WHERE id = '$(local_part)@$(domain)' AND '$(service)' <> 'pop3'\n")
+    root = pg_root(tmp_path / "custom", cluster, extra=select)
+    assert courier_tool(bin_dir, root, "authtest", "-s", "imap", "alice", "alicepw").returncode == 0
+    assert courier_tool(bin_dir, root, "authtest", "-s", "pop3", "alice", "alicepw").returncode == 1
+    assert courier_tool(bin_dir, root, "authtest", "-s", "imap", "carol@other.test", "carolpw").returncode == 0
+    assert courier_tool(bin_dir, root, "authtest", "-s", "imap", "x' OR '1'='1", "alicepw").returncode == 1
+
+
+def test_module_order_userdb_then_pgsql(bin_dir, tmp_path, cluster):
+    root = pg_root(tmp_path, cluster, modules="authuserdb authpgsql")
+    write_userdb(root, f"alice\tuid=1|gid=1|home=/u/alice|systempw={crypt.crypt('userdbpw', crypt.METHOD_SHA512)}\n")
+    assert courier_tool(bin_dir, root, "makeuserdb").returncode == 0
+    out = courier_tool(bin_dir, root, "authtest", "alice", "userdbpw")
+    assert out.returncode == 0 and "Home Directory: /u/alice" in out.stdout
+    # Wrong for userdb, right for PostgreSQL: the next module is asked.
+    out = courier_tool(bin_dir, root, "authtest", "alice", "alicepw")
+    assert out.returncode == 0 and "Home Directory: /srv/mail/alice\n" in out.stdout
+
+
+def test_password_change_in_postgres(bin_dir, tmp_path, cluster):
+    root = pg_root(tmp_path, cluster)
+    cluster.psql(f"INSERT INTO passwd (id, crypt, home) VALUES ('dora@example.test', '{crypt.crypt('old', crypt.METHOD_SHA512)}', '/d')")
+    out = courier_tool(bin_dir, root, "authtest", "dora", "old", "new")
+    assert out.returncode == 0 and "Password change succeeded." in out.stdout, out.stderr
+    stored = cluster.psql("SELECT crypt FROM passwd WHERE id = 'dora@example.test'").stdout.strip()
+    assert stored.startswith("$6$") and crypt.crypt("new", stored) == stored
+    assert courier_tool(bin_dir, root, "authtest", "dora", "old").returncode == 1
+    cluster.psql("DELETE FROM passwd WHERE id = 'dora@example.test'")
+
+
+def test_database_down_is_a_temporary_failure(bin_dir, tmp_path, cluster):
+    root = pg_root(tmp_path, cluster)
+    # A port where nothing listens.
+    rc = root / "etc" / "authpgsqlrc"
+    rc.write_text(rc.read_text().replace(f"port={cluster.port}", f"port={free_port()}"))
+    started = time.monotonic()
+    out = courier_tool(bin_dir, root, "authtest", "alice", "alicepw")
+    assert out.returncode == 75, out.stdout + out.stderr
+    assert out.stderr.startswith("Authentication FAILED: Resource temporarily unavailable")
+    assert time.monotonic() - started < 20
+    # Wrong database password: also temporary (a configuration problem, not a wrong user password).
+    rc.write_text(rc.read_text().replace("user=courier", "user=nosuchrole"))
+    assert courier_tool(bin_dir, root, "authtest", "alice", "alicepw").returncode == 75
