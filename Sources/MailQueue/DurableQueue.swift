@@ -175,7 +175,8 @@ public actor DurableQueue: MessageQueue {
         if state.recipients.allSatisfy({ $0 != .pending }) {
             _ = try await writer.append(QueueRecord.done(id).encoded())
             live[id] = nil
-            order.removeAll { $0 == id }
+            // `order` keeps finished ids until they are many (no O(n) removal per message).
+            if order.count > 64 && order.count > 2 * live.count { order.removeAll { live[$0] == nil } }
             if let segment = message.segment { liveBySegment[segment, default: 1] -= 1 }
             try await collectSegments()
         } else {
