@@ -18,11 +18,15 @@ public struct Daemon: Sendable {
     public let root: ConfigRoot
     public let registry: ServiceRegistry
     public let logLevel: Logger.Level
+    /// Services without a listener (the queue runner), started after the listeners.
+    public let backgroundTasks: [any BackgroundTask]
 
-    public init(root: ConfigRoot, registry: ServiceRegistry = .standard, logLevel: Logger.Level = .info) {
+    public init(root: ConfigRoot, registry: ServiceRegistry = .standard, logLevel: Logger.Level = .info,
+                backgroundTasks: [any BackgroundTask] = []) {
         self.root = root
         self.registry = registry
         self.logLevel = logLevel
+        self.backgroundTasks = backgroundTasks
     }
 
     /// Runs until stopped; returns the process exit status.
@@ -72,6 +76,13 @@ public struct Daemon: Sendable {
             ServiceGroupConfiguration.ServiceConfiguration(
                 service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .cancelGroup, serviceName: kind.rawValue)
+        }
+        for task in backgroundTasks {
+            configurations.append(.init(
+                service: BackgroundTaskService(task: task, config: config,
+                                               logger: Logger.mailLog(task.name, sink: sink, level: logLevel)),
+                successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup,
+                serviceName: task.name))
         }
         configurations.append(.init(
             service: ReloadService(store: store, logger: logger, signals: hangups),

@@ -152,14 +152,15 @@ enum FileProbe {
 public struct SMTPListenerPlugin: ListenerPlugin {
     public let kinds: [ServiceKind] = [.esmtpd, .esmtpdMSA, .esmtpdSSL]
 
-    public init() {}
+    /// The daemon's durable queue, shared with the queue runner.
+    let queue: any MessageQueue
+
+    public init(queue: any MessageQueue) {
+        self.queue = queue
+    }
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
-        let config = context.config.current
-        // INTERIM until the queue branch lands: replace these two with MailQueue's queue and
-        // Delivery's lookup.
-        let queue = InterimSpoolQueue(root: config.root.path)
-        let lookup = InterimRecipientLookup(store: context.config)
+        let lookup = LiveRecipientLookup(store: context.config)
         return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup)
     }
 }

@@ -6,7 +6,7 @@ enum ToolCatalog {
     /// Tools that are also lean executables of their own (products of this package).
     static let lean: [ToolEntry] = LeanTools.all
     /// Tools that exist only inside `courier` (admin tools such as `mailq` join here).
-    static let inProcess: [ToolEntry] = AuthTools.all
+    static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry]
 
     static var all: [ToolEntry] { lean + inProcess }
 

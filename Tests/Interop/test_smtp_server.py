@@ -91,18 +91,27 @@ class Site:
                 self.proc.wait()
 
     def stored_messages(self):
-        """Every file under var/queue holding a committed message (not a temporary one)."""
-        found = []
-        for path in (self.root / "var" / "queue").rglob("*"):
-            if path.is_file() and not path.name.endswith(".tmp"):
-                found.append(path)
+        """Every message delivered to the demo user's Maildir (new/ and cur/)."""
+        maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
+        return [p for sub in ("new", "cur") for p in (maildir / sub).glob("*") if p.is_file()]
+
+    def messages_containing(self, marker, timeout=20):
+        """The delivered messages holding `marker`: waits for the queue runner to deliver,
+        then a moment more so that a duplicate would show too."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [p for p in self.stored_messages() if marker.encode() in p.read_bytes()]
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if found:
+            time.sleep(0.5)
+            found = [p for p in self.stored_messages() if marker.encode() in p.read_bytes()]
         return found
 
-    def messages_containing(self, marker):
-        return [p for p in self.stored_messages() if marker.encode() in p.read_bytes()]
-
     def any_file_containing(self, marker):
-        return [p for p in (self.root / "var").rglob("*") if p.is_file() and marker.encode() in p.read_bytes()]
+        time.sleep(1)
+        return [p for p in self.root.rglob("*") if p.is_file() and marker.encode() in p.read_bytes()]
 
 
 @pytest.fixture()

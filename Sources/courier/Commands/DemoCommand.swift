@@ -1,3 +1,4 @@
+import MailQueue
 import ArgumentParser
 import CourierDaemon
 import MailConfig
@@ -35,7 +36,8 @@ struct DemoCommand: AsyncParsableCommand {
                 throw ExitCode(Daemon.exitConfigError)
             }
         }
-        let status = await Daemon(root: configRoot, registry: .courier).run()
+        let shared = SharedQueue()
+        let status = await Daemon(root: configRoot, registry: .courier(queue: shared), backgroundTasks: [QueueRunnerTask(shared: shared)]).run()
         if status != 0 { throw ExitCode(status) }
     }
 }

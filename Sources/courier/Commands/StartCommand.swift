@@ -1,3 +1,4 @@
+import MailQueue
 import ArgumentParser
 import CourierDaemon
 import Logging
@@ -26,7 +27,9 @@ struct StartCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let daemon = Daemon(root: root.resolved, registry: .courier, logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let shared = SharedQueue()
+        let daemon = Daemon(root: root.resolved, registry: .courier(queue: shared), logLevel: Logger.Level(rawValue: logLevel) ?? .info,
+                            backgroundTasks: [QueueRunnerTask(shared: shared)])
         let status = await daemon.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,0 +1,45 @@
+/// What one delivery attempt to one recipient came to.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(String)
+    /// Temporary failure: retried on Courier's schedule until `queuetime` runs out.
+    case deferred(String)
+    /// Permanent failure: the recipient bounces.
+    case failed(String)
+}
+
+/// A queued message handed to a transport.
+public struct DeliveryRequest: Sendable {
+    public var header: QueuedMessageHeader
+    public var body: [UInt8]
+    public var recipientIndex: Int
+    /// The message was read back after a restart: it may have been delivered just before
+    /// the crash, so a transport that can tell should check (exactly-once delivery).
+    public var mayBeRepeat: Bool
+
+    public var recipient: QueueRecipient { header.envelope.recipients[recipientIndex] }
+
+    public init(header: QueuedMessageHeader, body: [UInt8], recipientIndex: Int, mayBeRepeat: Bool) {
+        self.header = header
+        self.body = body
+        self.recipientIndex = recipientIndex
+        self.mayBeRepeat = mayBeRepeat
+    }
+}
+
+/// A transport (local delivery, later esmtp). Called on a thread-pool thread: it may block.
+public protocol DeliveryAgent: Sendable {
+    func deliver(_ request: DeliveryRequest) -> DeliveryOutcome
+}
+
+/// A permanently failed recipient, for the bounce generator.
+public struct FailedRecipient: Sendable, Equatable {
+    public var index: Int
+    public var recipient: QueueRecipient
+    public var reason: String
+}
+
+/// Hook for delivery status notifications (issue 8 brings the DSN generator). Called once
+/// per message when recipients fail permanently, before the message leaves the queue.
+public protocol BounceHandler: Sendable {
+    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient]) async
+}

@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOPosix
+
+/// Runs delivery attempts for a `DurableQueue`: due messages go to the transport on the
+/// thread pool (never on an event loop); deferrals are rescheduled with Courier's retry
+/// timing; expired or failed recipients bounce through the `BounceHandler` hook.
+public actor DeliveryScheduler {
+    let queue: DurableQueue
+    let agent: any DeliveryAgent
+    let bounces: (any BounceHandler)?
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    /// How often `incoming/` is rescanned for `sendmail` drops.
+    let incomingInterval: Int64
+    private var wakeup: CheckedContinuation<Void, Never>?
+    private var woken = false
+    private var running = 0
+
+    public init(queue: DurableQueue, agent: any DeliveryAgent, bounces: (any BounceHandler)? = nil, logger: Logger,
+                incomingInterval: Int64 = 1, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+        self.queue = queue
+        self.agent = agent
+        self.bounces = bounces
+        self.logger = logger
+        self.clock = clock
+        self.incomingInterval = incomingInterval
+    }
+
+    /// Delivers until the task is cancelled.
+    public func run() async {
+        await queue.setWakeHandler { [weak self] in
+            guard let self else { return }
+            Task { await self.wake() }
+        }
+        var lastIncomingScan: Int64 = 0
+        await withTaskGroup(of: Void.self) { group in
+            while !Task.isCancelled {
+                let now = clock()
+                if now - lastIncomingScan >= incomingInterval {
+                    lastIncomingScan = now
+                    do { try await queue.scanIncoming() } catch {
+                        logger.error("queue: cannot import sendmail drops: \(error)")
+                    }
+                }
+                let limit = max(0, queue.settings.maximumDeliveries - running)
+                let due = await queue.claimDue(now: now, limit: limit)
+                for message in due {
+                    running += 1
+                    group.addTask { await self.attempt(message) }
+                }
+                var sleepSeconds = incomingInterval
+                if let next = await queue.nextDue() { sleepSeconds = min(sleepSeconds, max(0, next - clock())) }
+                if due.isEmpty || running >= queue.settings.maximumDeliveries {
+                    await waitForWork(nanoseconds: UInt64(max(sleepSeconds, 0)) * 1_000_000_000 + 50_000_000)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Runs one pass over every due message now and waits for it (tests, `courier flush`).
+    public func runOnce() async {
+        let due = await queue.claimDue(now: clock(), limit: Int.max)
+        for message in due { await attempt(message) }
+    }
+
+    func wake() {
+        woken = true
+        if let wakeup {
+            self.wakeup = nil
+            wakeup.resume()
+        }
+    }
+
+    private func waitForWork(nanoseconds: UInt64) async {
+        if woken {
+            woken = false
+            return
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: nanoseconds)
+            await self?.wake()
+        }
+        await withCheckedContinuation { continuation in
+            wakeup = continuation
+        }
+        woken = false
+        timer.cancel()
+    }
+
+    private func finishedAttempt() {
+        running -= 1
+        wake()
+    }
+
+    /// One delivery pass over a message's pending recipients.
+    func attempt(_ message: LiveMessage) async {
+        defer { finishedAttempt() }
+        let header = message.header
+        let body: [UInt8]
+        do {
+            body = try await queue.body(of: message)
+        } catch {
+            logger.error("id=\(header.id): cannot read queued message: \(error)")
+            return await reschedule(message, failed: [])
+        }
+        var state = message.state
+        var failed: [FailedRecipient] = []
+        for index in state.recipients.indices where state.recipients[index] == .pending {
+            let request = DeliveryRequest(header: header, body: body, recipientIndex: index,
+                                          mayBeRepeat: message.recovered)
+            let agent = self.agent
+            let outcome = (try? await queue.threadPool.runIfActive { agent.deliver(request) })
+                ?? .deferred("delivery thread pool is not running")
+            let address = header.envelope.recipients[index].address
+            switch outcome {
+            case let .delivered(text):
+                state.recipients[index] = .delivered
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>,size=\(body.count): delivered: \(text)")
+            case let .deferred(text):
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
+            case let .failed(text):
+                state.recipients[index] = .failed
+                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text))
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: bounced: \(text)")
+            }
+        }
+        var updated = message
+        updated.state = state
+        await reschedule(updated, failed: failed)
+    }
+
+    private func reschedule(_ message: LiveMessage, failed: [FailedRecipient]) async {
+        let header = message.header
+        var state = message.state
+        var failed = failed
+        let now = clock()
+        state.passes += 1
+        if state.recipients.contains(.pending) && now >= header.expires {
+            for index in state.recipients.indices where state.recipients[index] == .pending {
+                state.recipients[index] = .failed
+                let reason = "Message expired: undeliverable for longer than queuetime."
+                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: reason))
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
+            }
+        }
+        if !failed.isEmpty, let bounces {
+            let body = (try? await queue.body(of: message)) ?? []
+            await bounces.bounce(header, body: body, failed: failed)
+        }
+        if state.recipients.contains(.pending) {
+            state.nextAttempt = now + Int64(queue.settings.retry.delay(afterPasses: state.passes))
+        }
+        do {
+            try await queue.finish(header.id, state: state)
+            if !state.recipients.contains(.pending) {
+                logger.info("id=\(header.id): completed")
+            }
+        } catch {
+            logger.error("id=\(header.id): cannot record delivery state: \(error)")
+        }
+    }
+}

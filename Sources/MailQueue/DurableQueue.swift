@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOPosix
+
+/// The durable queue under `DIR/var/queue` (Docs/queue-format.md): a log of segments
+/// written with group commit, an in-memory index of live messages rebuilt at start-up.
+/// One process at a time owns the log (`lock` file); `sendmail` drops messages into
+/// `incoming/` when it cannot (or need not) reach the owner, and the owner imports them.
+public actor DurableQueue: MessageQueue {
+    public nonisolated let directory: String
+    public nonisolated let settings: QueueSettings
+    nonisolated let threadPool: NIOThreadPool
+    nonisolated let logger: Logger
+    let writer: QueueLogWriter
+    private let lockDescriptor: Int32
+
+    private var live: [QueueID: LiveMessage] = [:]
+    private var order: [QueueID] = []
+    private var inFlight: Set<QueueID> = []
+    /// Imported drops not yet removed from `incoming/`: not deliverable yet.
+    private var held: Set<QueueID> = []
+    private var importing: Set<String> = []
+    private var liveBySegment: [Int: Int] = [:]
+    private var segments: [Int]
+    private var wakeHandler: (@Sendable () -> Void)?
+    private var idGenerator = QueueIDGenerator()
+
+    /// Opens (creating if needed) the queue, takes its owner lock, and replays the log.
+    public static func open(directory: String, settings: QueueSettings = QueueSettings(),
+                            threadPool: NIOThreadPool = .singleton, logger: Logger) async throws -> DurableQueue {
+        let (recovered, lock) = try await threadPool.runIfActive { () throws -> (RecoveredQueue, Int32) in
+            try FileIO.makeDirectories(QueueRecovery.logDirectory(directory))
+            try FileIO.makeDirectories(QueueRecovery.incomingDirectory(directory))
+            let lock = try QueueLock.acquire(directory + "/lock", wait: true)
+            return (QueueRecovery.scan(directory), lock)
+        }
+        let queue = DurableQueue(directory: directory, settings: settings, threadPool: threadPool, logger: logger,
+                                 recovered: recovered, lock: lock)
+        let pendingDrops = Set(recovered.messages.filter { $0.segment == nil }.map(\.header.id))
+        try await queue.importIncoming(recovered.incoming.map(\.path), only: pendingDrops)
+        return queue
+    }
+
+    private init(directory: String, settings: QueueSettings, threadPool: NIOThreadPool, logger: Logger,
+                 recovered: RecoveredQueue, lock: Int32) {
+        self.directory = directory
+        self.settings = settings
+        self.threadPool = threadPool
+        self.logger = logger
+        self.lockDescriptor = lock
+        self.segments = recovered.segments
+        self.writer = QueueLogWriter(directory: QueueRecovery.logDirectory(directory),
+                                     firstSegment: (recovered.segments.last ?? 0) + 1, threadPool: threadPool)
+        for message in recovered.messages where message.segment != nil {
+            live[message.header.id] = message
+            order.append(message.header.id)
+            if let segment = message.segment { liveBySegment[segment, default: 0] += 1 }
+        }
+    }
+
+    /// Closes the log and releases the owner lock.
+    public func close() async {
+        await writer.shutdown()
+        FileIOClose.close(lockDescriptor)
+    }
+
+    // MARK: receiving
+
+    public nonisolated func submit(_ envelope: QueueEnvelope) async throws -> any MessageSubmission {
+        QueueSubmission(queue: self, envelope: envelope, sizeLimit: settings.sizeLimit)
+    }
+
+    /// Makes one message durable; returns its id once the fdatasync covering it returned.
+    func accept(envelope: QueueEnvelope, body: [UInt8]) async throws -> QueueID {
+        let now = Int64(time(nil))
+        let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
+                                         expires: now + Int64(settings.queueTime), envelope: envelope)
+        try await store(header: header, body: body, recovered: false)
+        logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
+        return header.id
+    }
+
+    private func store(header: QueuedMessageHeader, body: [UInt8], recovered: Bool) async throws {
+        let record = QueueRecord.message(header, body: body).encoded()
+        let position = try await writer.append(record)
+        let bodyOffset = position.offset + record.count - body.count
+        let state = QueueState(passes: 0, nextAttempt: header.submitted,
+                               recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
+        live[header.id] = LiveMessage(header: header, state: state,
+                                      bodyPath: await writer.path(of: position.segment), bodyOffset: bodyOffset,
+                                      bodyLength: body.count, segment: position.segment, recovered: recovered)
+        order.append(header.id)
+        liveBySegment[position.segment, default: 0] += 1
+        if segments.last != position.segment { segments.append(position.segment) }
+        wakeHandler?()
+    }
+
+    /// Moves `sendmail` drop files into the log: append, then remove the file and fsync
+    /// `incoming/` before any of those messages can be delivered.
+    /// `only`: at start-up, the drop ids recovery found undelivered (others are done already).
+    func importIncoming(_ paths: [String], only: Set<QueueID>?) async throws {
+        let files = paths.filter { !importing.contains($0) }
+        guard !files.isEmpty else { return }
+        importing.formUnion(files)
+        defer { importing.subtract(files) }
+        var imported: [String] = []
+        var stored: [QueueID] = []
+        defer {
+            held.subtract(stored)
+            if !stored.isEmpty { wakeHandler?() }
+        }
+        for path in files {
+            guard let bytes = try? await threadPool.runIfActive({ try FileIO.readAll(path) }) else { continue }
+            for scanned in QueueLogParser.parse(bytes).records {
+                guard case let .message(header) = scanned.record, let range = scanned.bodyRange,
+                      live[header.id] == nil, only?.contains(header.id) ?? true else { continue }
+                held.insert(header.id)
+                try await store(header: header, body: Array(bytes[range]), recovered: true)
+                stored.append(header.id)
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,size=\(range.count),rcpts=\(header.envelope.recipients.count): accepted (sendmail)")
+            }
+            imported.append(path)
+        }
+        let incoming = QueueRecovery.incomingDirectory(directory)
+        let done = imported
+        try await threadPool.runIfActive {
+            for path in done { FileIO.remove(path) }
+            try FileIO.syncDirectory(incoming)
+        }
+    }
+
+    /// Looks for new drop files (the scheduler calls this now and then).
+    public func scanIncoming() async throws {
+        let incoming = QueueRecovery.incomingDirectory(directory)
+        let files = try await threadPool.runIfActive { () -> [String] in
+            FileIO.list(incoming).filter { !$0.hasPrefix(".") }.map { incoming + "/" + $0 }
+        }
+        try await importIncoming(files, only: nil)
+    }
+
+    // MARK: scheduling
+
+    func setWakeHandler(_ handler: @escaping @Sendable () -> Void) {
+        wakeHandler = handler
+    }
+
+    /// Messages whose next attempt is due and that are not being delivered; marks them in flight.
+    func claimDue(now: Int64, limit: Int) -> [LiveMessage] {
+        var claimed: [LiveMessage] = []
+        for id in order where claimed.count < limit {
+            guard let message = live[id], !inFlight.contains(id), !held.contains(id), message.state.nextAttempt <= now else { continue }
+            inFlight.insert(id)
+            claimed.append(message)
+        }
+        return claimed
+    }
+
+    /// The earliest next attempt among messages not in flight.
+    func nextDue() -> Int64? {
+        live.values.lazy.filter { !self.inFlight.contains($0.header.id) }.map(\.state.nextAttempt).min()
+    }
+
+    func body(of message: LiveMessage) async throws -> [UInt8] {
+        try await threadPool.runIfActive {
+            try FileIO.read(message.bodyPath, offset: message.bodyOffset, count: message.bodyLength)
+        }
+    }
+
+    /// Records the outcome of a pass: a new state (deferred) or done.
+    func finish(_ id: QueueID, state: QueueState) async throws {
+        defer { inFlight.remove(id) }
+        guard var message = live[id] else { return }
+        if state.recipients.allSatisfy({ $0 != .pending }) {
+            _ = try await writer.append(QueueRecord.done(id).encoded())
+            live[id] = nil
+            // `order` keeps finished ids until they are many (no O(n) removal per message).
+            if order.count > 64 && order.count > 2 * live.count { order.removeAll { live[$0] == nil } }
+            if let segment = message.segment { liveBySegment[segment, default: 1] -= 1 }
+            try await collectSegments()
+        } else {
+            _ = try await writer.append(QueueRecord.state(id, state).encoded())
+            message.state = state
+            message.recovered = false
+            live[id] = message
+        }
+    }
+
+    /// Deletes the oldest segments while nothing live is in them (never the one being written).
+    private func collectSegments() async throws {
+        let current = await writer.segment
+        var removed: [String] = []
+        while let oldest = segments.first, oldest != current, liveBySegment[oldest, default: 0] == 0 {
+            segments.removeFirst()
+            liveBySegment[oldest] = nil
+            removed.append(await writer.path(of: oldest))
+        }
+        guard !removed.isEmpty else { return }
+        let logDirectory = QueueRecovery.logDirectory(directory)
+        let paths = removed
+        try await threadPool.runIfActive {
+            for path in paths { FileIO.remove(path) }
+            try FileIO.syncDirectory(logDirectory)
+        }
+    }
+
+    /// Every live message, in acceptance order (for `mailq` and tests).
+    public func messages() -> [LiveMessage] {
+        order.compactMap { live[$0] }
+    }
+
+    /// Marks every message due now (`courier flush`).
+    public func flush() {
+        for id in order { live[id]?.state.nextAttempt = 0 }
+        wakeHandler?()
+    }
+}
+
+/// Queue ids: `<16 hex seconds>.<8 hex pid>.<8 hex counter>` (spec/mta.md §4.2 style).
+struct QueueIDGenerator {
+    private var counter = UInt32(truncatingIfNeeded: random())
+
+    mutating func next(now: Int64) -> QueueID {
+        counter &+= 1
+        return QueueID(Self.hex(UInt64(bitPattern: now), 16) + "." + Self.hex(UInt64(getpid()), 8) + "." +
+                       Self.hex(UInt64(counter), 8))
+    }
+
+    static func hex(_ value: UInt64, _ width: Int) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

@@ -1,0 +1,27 @@
+import CourierDaemon
+import Delivery
+import MailConfig
+import Synchronization
+
+/// Routes RCPT addresses with Delivery's `AddressRouter` over the live configuration: the
+/// router (its alias and account tables) is built once per configuration generation and
+/// rebuilt after a reload (SIGHUP).
+final class LiveRecipientLookup: RecipientLookup, Sendable {
+    private let store: ConfigStore
+    private let cache = Mutex<(generation: Int, router: AddressRouter)?>(nil)
+
+    init(store: ConfigStore) {
+        self.store = store
+    }
+
+    func route(_ address: String) async -> RecipientRoute {
+        let generation = store.generation
+        let router: AddressRouter = cache.withLock { cached in
+            if let cached, cached.generation == generation { return cached.router }
+            let fresh = AddressRouter(site: store.current)
+            cached = (generation, fresh)
+            return fresh
+        }
+        return await router.route(address)
+    }
+}

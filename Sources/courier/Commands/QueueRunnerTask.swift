@@ -1,0 +1,49 @@
+import CourierDaemon
+import Delivery
+import Logging
+import MailConfig
+import MailQueue
+
+/// The daemon's queue runner: opens `var/queue` (recovering it), imports `sendmail` drops,
+/// and delivers through the local transport until shutdown.
+struct QueueRunnerTask: BackgroundTask {
+    let name = "courierd"
+    /// Where the SMTP listeners wait for the queue.
+    let shared: SharedQueue
+
+    func run(config: SiteConfig, logger: Logger) async throws {
+        let queue: DurableQueue
+        do {
+            queue = try await DurableQueue.open(directory: config.root.queue, settings: QueueSettings(site: config),
+                                                logger: logger)
+        } catch {
+            // Stopped while still opening: not a failure.
+            await shared.publish(nil)
+            if Task.isCancelled { return }
+            logger.error("cannot open the queue \(config.root.queue): \(error)")
+            throw error
+        }
+        await shared.publish(queue)
+        let pending = await queue.messages().count
+        logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
+        let transport = LocalTransport(router: AddressRouter(site: config))
+        let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: LoggingBounceHandler(logger: logger),
+                                          logger: logger)
+        await withTaskCancellationHandler {
+            await scheduler.run()
+        } onCancel: {}
+        await shared.publish(nil)
+        await queue.close()
+    }
+}
+
+/// Until the DSN generator (issue 8) exists: failed recipients are logged, no report is sent.
+struct LoggingBounceHandler: BounceHandler {
+    let logger: Logger
+
+    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient]) async {
+        for failure in failed {
+            logger.warning("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(failure.recipient.address)>: no DSN sent (not implemented yet): \(failure.reason)")
+        }
+    }
+}
