@@ -165,3 +165,67 @@ struct ReformimeTests {
         #expect(suggested == Array("p-.._my_file__1_.txt".utf8))
     }
 }
+
+/// `-r7`, `-u` address headers, `-H` and `-O` (expected bytes recorded from Debian's 2.9.3).
+extension ReformimeTests {
+    @Test func rewrite7bitEncodesQuotedPrintable() throws {
+        let out = try Self.capture(["-r7"], "From: a@b\nSubject: x\n\nCafé line with trailing space \nnext\n") {
+            try ReformimeRewrite.run($0, $1, mode: .sevenBit)
+        }
+        #expect(out.hasSuffix("by reformime (maildrop 2.9.3)\n\nCaf=C3=A9 line with trailing space=20\nnext\n"))
+    }
+
+    @Test(arguments: [
+        ("=?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@example.de>", "Jürgen Müller <juergen@example.de>\n"),
+        ("\"Quoted, Name\" <q@example.com>, plain@example.org", "\"Quoted, Name\" <q@example.com>, \nplain@example.org\n"),
+        ("undisclosed-recipients:;", "undisclosed-recipients: \n;\n"),
+        ("Team: a@example.org, b@example.org;", "Team: \na@example.org, \nb@example.org;\n"),
+        ("joe@example.com (Joe Brown)", "Joe Brown <joe@example.com>\n"),
+        ("J. Smith <j@x.org>", "\"J. Smith\" <j@x.org>\n"),
+        ("=?utf-8?q?a?= b =?utf-8?q?c?= =?utf-8?q?d?= <a@b>", "a b cd <a@b>\n"),
+        ("\"=?utf-8?q?a?=\" =?utf-8?q?b?= <x@y>", "\"a\\\" b\" <x@y>\n"),
+        ("=?bogus?q?a?= <a@b>", "\"[unknown character set: bogus -> utf-8]\" <a@b>\n"),
+        ("x@xn--bcher-kva.de", "x@xn--bcher-kva.de\n"),
+        ("foo bar", "foo, \nbar\n"),
+        ("\"unterminated", "\"unterminated\"\n"),
+        ("", "\n"),
+    ])
+    func decodeAddressHeader(input: String, expected: String) {
+        let out = Self.capture(["-c", "utf-8", "-H", input], "") { ctx, _ in
+            #expect(ReformimeHeaderCoding.decodeAddresses(ctx) == 0)
+        }
+        #expect(out == expected)
+    }
+
+    @Test(arguments: [
+        ("Jürgen Müller <juergen@example.de>", "=?utf-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@example.de>\n"),
+        ("\"Renée\" <renee@example.org>, plain@example.org", "=?utf-8?B?UmVuw6ll?= <renee@example.org>,\n  plain@example.org\n"),
+        ("Team: a@x.org, \"B b\" <b@x.org>;", "Team:\n  a@x.org,\n  B b <b@x.org>;\n"),
+        ("undisclosed-recipients:;", "undisclosed-recipients:\n  ;\n"),
+        ("J. Smith <j@x.org>", "\"J. Smith\" <j@x.org>\n"),
+        ("\"A \\\"q\\\" b\" <a@b>", "\"A \\\"q\\\" b\" <a@b>\n"),
+        ("joe@x.com (Joe Brown)", "Joe Brown <joe@x.com>\n"),
+        ("\"weird local\"@x.org", "<\"weird local\"@x.org>\n"),
+        ("", "\n"),
+    ])
+    func encodeAddressHeader(input: String, expected: String) {
+        let out = Self.capture(["-c", "utf-8", "-O", input], "") { ctx, _ in
+            #expect(ReformimeHeaderCoding.encodeAddresses(ctx) == 0)
+        }
+        #expect(out == expected)
+    }
+
+    @Test func encodeAddressHeaderConvertsAddressesToUTF8() {
+        let out = Self.capture(["-c", "iso-8859-1", "-O", "x"], "") { ctx, _ in
+            #expect(ReformimeAddressCoding.encodedList([0x4D, 0xFC, 0x6C, 0x6C, 0x65, 0x72], charset: ctx.charset)
+                == Array("Müller".utf8))
+        }
+        #expect(out == "")
+    }
+
+    @Test func utf8ModeShowsAddressHeadersDecoded() {
+        let msg = "From: \"Original Author\" <author@example.com>\nTo: =?iso-8859-1?q?Keld_J=F8rn_Simonsen?= <keld@example.dk>,\n\t\"Third, Person\" <third@example.org>\nCc: a@b, (Joe\nSubject: s\n\nbody\n"
+        let out = Self.capture(["-u"], msg) { ctx, m in ReformimeUTF8.run(ctx, m) }
+        #expect(out == "From: Original Author <author@example.com>\nTo: Keld Jørn Simonsen <keld@example.dk>, \"Third, Person\" <third@example.org>\nCc: a@b, \"(Joe\"\nSubject: s\nbody\n")
+    }
+}

@@ -228,7 +228,7 @@ struct RewriteWriter {
         let original = plan.entities[i].transferEncoding
         var sink = output
         if ReformimeRewrite.lower(rw) == Array("quoted-printable".utf8) {
-            var encoder = RewriteQPEncoder()
+            var encoder = QuotedPrintableEncoder()
             var encoded: [UInt8] = []
             _ = TransferDecoder.decode(bytes, range: range, encoding: original) { chunk in
                 encoder.encode(chunk, into: &encoded)

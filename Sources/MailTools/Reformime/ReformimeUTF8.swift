@@ -4,8 +4,8 @@ import MailCore
 /// `rfc2045_decodemsgtoutf8`): every entity's headers as `Name: value` with RFC 2047 words
 /// decoded to UTF-8 and line breaks turned into spaces, then the decoded and converted
 /// body of each `text/*` or `message/*` leaf. 2.9.3 adds no blank line after the headers.
-/// A charset iconv does not know, or an address header the tokenizer had to repair,
-/// ends the output there, as in Courier.
+/// A body charset iconv does not know ends the output there, as in Courier; address
+/// headers the tokenizer had to repair are printed repaired (2.9.3, unlike upstream).
 enum ReformimeUTF8 {
     static func run(_ ctx: ReformimeContext, _ message: MIMEMessage) {
         _ = entity(ctx, message, 0)
@@ -42,14 +42,15 @@ enum ReformimeUTF8 {
         return true
     }
 
-    /// Writes one header value; false when Courier's address tokenizer reported an error.
+    /// Writes one header value (always true on 2.9.3: nothing in a header stops the output).
     static func header(_ ctx: ReformimeContext, _ field: MIMEHeaderReader.Field) -> Bool {
         let out = ctx.out
         let emit: ([UInt8]) -> Void = { piece in
             for c in piece { out.write(c == 0x0A ? 0x20 : c) }
         }
         if ReformimeAddressCoding.isAddressHeader(field.name) {
-            return ReformimeAddressCoding.display(field.value, charset: "utf-8", emit: emit, separator: { emit(Array($0.utf8)) })
+            ReformimeAddressCoding.display(field.value, charset: "utf-8", emit: emit, separator: { emit(Array($0.utf8)) })
+            return true
         }
         RFC2047Decoder.display(field.value, targetCharset: "utf-8", emit: emit)
         return true
