@@ -62,18 +62,35 @@ public struct Base64Encoder: Sendable {
 
     /// Encodes up to `bytesPerLine` bytes as one line followed by LF.
     private static func appendLine(_ line: Slice<UnsafeBufferPointer<UInt8>>, to output: inout [UInt8]) {
-        var index = line.startIndex
-        let end = line.endIndex
-        while index < end {
-            let a = line[index]
-            let b: UInt8 = index + 1 < end ? line[index + 1] : 0
-            let c: UInt8 = index + 2 < end ? line[index + 2] : 0
-            output.append(alphabet[Int(a >> 2)])
-            output.append(alphabet[Int(((a & 0x03) << 4) | (b >> 4))])
-            output.append(index + 1 < end ? alphabet[Int(((b & 0x0F) << 2) | (c >> 6))] : UInt8(ascii: "="))
-            output.append(index + 2 < end ? alphabet[Int(c & 0x3F)] : UInt8(ascii: "="))
-            index += 3
+        let count = line.count
+        let start = output.count
+        // Each 3 input bytes give 4 characters; then the line break.
+        output.append(contentsOf: repeatElement(0, count: (count + 2) / 3 * 4 + 1))
+        let input = UnsafeBufferPointer(rebasing: line)
+        alphabet.withUnsafeBufferPointer { abc in
+            output.withUnsafeMutableBufferPointer { out in
+                var o = start
+                var i = 0
+                while count - i >= 3 {
+                    let a = input[i], b = input[i + 1], c = input[i + 2]
+                    out[o] = abc[Int(a >> 2)]
+                    out[o + 1] = abc[Int(((a & 0x03) << 4) | (b >> 4))]
+                    out[o + 2] = abc[Int(((b & 0x0F) << 2) | (c >> 6))]
+                    out[o + 3] = abc[Int(c & 0x3F)]
+                    o += 4
+                    i += 3
+                }
+                if count - i > 0 {
+                    let a = input[i]
+                    let b: UInt8 = count - i > 1 ? input[i + 1] : 0
+                    out[o] = abc[Int(a >> 2)]
+                    out[o + 1] = abc[Int(((a & 0x03) << 4) | (b >> 4))]
+                    out[o + 2] = count - i > 1 ? abc[Int((b & 0x0F) << 2)] : UInt8(ascii: "=")
+                    out[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                }
+                out[o] = UInt8(ascii: "\n")
+            }
         }
-        output.append(UInt8(ascii: "\n"))
     }
 }
