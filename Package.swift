@@ -112,6 +112,8 @@ let package = Package(
         .executableTarget(name: "FuzzMakemimeArgs", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzMakemimeArgs"),
         .executableTarget(name: "FuzzReformail", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzReformail"),
         .executableTarget(name: "FuzzSMTP", dependencies: ["SMTP"], path: "Fuzz/FuzzSMTP"),
+        .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
+        .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

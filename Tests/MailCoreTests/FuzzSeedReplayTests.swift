@@ -47,7 +47,7 @@ enum FuzzSeeds {
 
 @Suite struct FuzzSeedReplayTests {
     @Test func seedsArePresent() {
-        for thing in ["Headers", "Address", "Date"] {
+        for thing in ["Headers", "Address", "Date", "MIME", "RFC2047"] {
             #expect(!FuzzSeeds.files(thing).isEmpty, "no seeds for \(thing) under \(FuzzSeeds.root)")
         }
     }
@@ -78,6 +78,47 @@ enum FuzzSeeds {
         let printed = AddressList.parse(bytes).printed
         // Re-printing is not a fixed point in general (see Fuzz/FuzzAddress); it must not trap.
         _ = AddressList.parse(AddressList.parse(printed).printed).printed
+    }
+
+    @Test(arguments: FuzzSeeds.files("MIME"))
+    func mime(_ seed: String) throws {
+        let bytes = try #require(FuzzSeeds.bytes(seed))
+        _ = MIMEFuzz.run(bytes)
+        let message = MIMEParser.parse(bytes)
+        #expect(message.byteCount == bytes.count)
+        #expect(!message.entities.isEmpty && message.entities.count <= MIMEParser.maxEntities + 2)
+        for (index, e) in message.entities.enumerated() {
+            #expect(0 <= e.startPos && e.startPos <= e.startBody && e.startBody <= e.endPos && e.endPos <= bytes.count)
+            #expect(e.startBody <= e.endBody && e.endBody <= e.endPos)
+            for child in e.children {
+                #expect(child > index && message.entities[child].parent == index)
+            }
+        }
+        for (index, id) in message.sections() {
+            let pos = message.position(of: index)
+            #expect(0 <= pos.start && pos.start <= pos.startBody && pos.startBody <= pos.end && pos.end <= bytes.count)
+            #expect(message.find(id.map(String.init).joined(separator: ".")) == index)
+        }
+        #expect(Base64Decoder.decode(Base64Encoder.encode(bytes)) == bytes)
+        // The encoder drops a final space, as Courier's does.
+        let qpExpected = bytes.last == 0x20 ? Array(bytes.dropLast()) : bytes
+        #expect(QuotedPrintableDecoder.decode(QuotedPrintableEncoder.encode(bytes)) == qpExpected)
+    }
+
+    @Test(arguments: FuzzSeeds.files("RFC2047"))
+    func rfc2047(_ seed: String) throws {
+        let bytes = try #require(FuzzSeeds.bytes(seed))
+        let pieces = RFC2047Decoder.pieces(bytes)
+        #expect(pieces.reduce(0) { $0 + $1.content.count } <= bytes.count)
+        _ = RFC2047Decoder.decode(bytes, targetCharset: "ISO-8859-1")
+        let text = Array(bytes.prefix { $0 != 0 })
+        guard String(validating: text, as: UTF8.self) != nil else { return }
+        for allowed in [RFC2047Encoder.QAllowed.any, .comment, .word] {
+            let encoded = try #require(RFC2047Encoder.encode(text, charset: "UTF-8", allowed: allowed))
+            #expect(encoded.allSatisfy { $0 < 0x80 })
+            #expect(RFC2047Decoder.decode(encoded, targetCharset: "UTF-8") == text,
+                    "\(allowed): \(String(decoding: encoded, as: UTF8.self))")
+        }
     }
 
     @Test(arguments: FuzzSeeds.files("Date"))
