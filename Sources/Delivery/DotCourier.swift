@@ -74,6 +74,9 @@ public enum DotCourierFile {
     /// The file used and the `DEFAULT` part, or nil when none exists (for an empty extension:
     /// `.courier`, whose absence means default delivery — returned as a path that may not exist).
     public static func find(home: String, extension ext: String) -> (path: String, defaultPart: String)? {
+        // The extension comes from a recipient address (the network): it names a file in the
+        // home directory and nothing else. A `/` or a control character never names one.
+        if ext.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 < 0x20 || $0 == 0x7F }) { return nil }
         let ext = String(ext.lowercased().map { $0 == "." ? ":" : $0 })
         if ext.isEmpty { return (home + "/.courier", "") }
         let parts = ext.split(separator: "-", omittingEmptySubsequences: false).map(String.init)

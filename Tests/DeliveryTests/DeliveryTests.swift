@@ -109,6 +109,13 @@ struct TestSite {
         #expect(DotCourierFile.find(home: site.home, extension: "lists-swift")?.defaultPart == "swift")
     }
 
+    @Test func extensionCannotLeaveTheHomeDirectory() async throws {
+        let site = try TestSite(dotCourier: [".courier-lists-default": "./Maildir/\n", ".courier-x": "./Maildir/\n"])
+        #expect(DotCourierFile.find(home: site.home, extension: "lists-a/../../x") == nil)
+        #expect(DotCourierFile.find(home: site.home, extension: "lists-a\nb") == nil)
+        #expect(await site.router.route("demo-lists-a/../../etc@example.test") == .unknownUser)
+    }
+
     @Test func aliasesAndVirtualDomains() throws {
         let site = try TestSite(aliases: "team: demo@example.test, x@remote.test\n@virtual.test: demo\n")
         #expect(site.router.resolve("team@example.org") == .alias(["demo@example.test", "x@remote.test"]))
