@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMTPServer", dependencies: [
-            "SMTP", "MailQueue", "Delivery", "MailConfig", "CourierDaemon",
+            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

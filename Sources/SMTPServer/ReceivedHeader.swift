@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `Received:` trace header (RFC 5321 §4.4, spec/mta.md §2.13) the server puts first.
 enum ReceivedHeader {
@@ -18,18 +15,5 @@ enum ReceivedHeader {
         if !comments.isEmpty { header += "  (\(comments.joined(separator: ", ")))\n" }
         header += "  by \(me) with \(with); \(date)\n"
         return header
-    }
-
-    /// RFC 5322 §3.3 date in UTC: `Thu, 26 Nov 2026 19:00:00 +0000`.
-    static func now() -> String {
-        var seconds = time(nil)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let day = days[Int(parts.tm_wday) % 7]
-        let month = months[Int(parts.tm_mon) % 12]
-        return "\(day), \(parts.tm_mday) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }
 }

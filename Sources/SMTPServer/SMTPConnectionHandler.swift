@@ -1,3 +1,4 @@
+import MailCore
 import Delivery
 import Logging
 import MailQueue
@@ -211,7 +212,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
             extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
-            smtputf8: transaction.parameters.smtputf8, date: ReceivedHeader.now())
+            smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)

@@ -139,3 +139,14 @@ func appendDecimal(_ out: inout [UInt8], _ value: Int, width: Int) {
     }
     out += digits.reversed()
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RFC5322Date {
+    /// The current time, in UTC.
+    public static func now() -> RFC5322Date {
+        RFC5322Date(epochSeconds: Int64(time(nil)))
+    }
+}

@@ -89,7 +89,7 @@ public struct SendmailMessage: Sendable, Equatable {
         let names = Set(kept.map(name))
         var out: [UInt8] = []
         out.reserveCapacity(text.count + 512)
-        let date = RFC5322Format.date(context.now)
+        let date = RFC5322Date(epochSeconds: context.now).formatted
         out += Array("Received: from \(context.userName) by \(context.me) with local (Courier for Swift); uid \(context.uid); \(date)\n".utf8)
         for field in kept {
             for line in field { out += line + [0x0A] }
@@ -112,19 +112,5 @@ public struct SendmailMessage: Sendable, Equatable {
 extension String {
     var replacingQuotes: String {
         String(self.map { $0 == "\"" || $0 == "\\" ? "'" : $0 })
-    }
-}
-
-/// RFC 5322 §3.3 dates in UTC: `Thu, 26 Nov 2026 19:00:00 +0000`.
-enum RFC5322Format {
-    static func date(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondsOfDay = seconds - days * 86400
-        let (year, month, day) = CivilDateTime.civilFromDays(days)
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(weekday), \(day) \(months[max(0, min(11, month - 1))]) \(year) \(two(secondsOfDay / 3600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60)) +0000"
     }
 }
