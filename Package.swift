@@ -104,14 +104,14 @@ let package = Package(
         .executableTarget(name: "lockmail", dependencies: ["MailTools"], linkerSettings: leanLinker),
 
         // MARK: fuzzing (Scripts/fuzz Config N)
-        .executableTarget(name: "FuzzConfig", dependencies: ["MailConfig"], path: "Fuzz/FuzzConfig"),
+        .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", "MailConfig"], path: "Fuzz/FuzzConfig"),
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
         .executableTarget(name: "FuzzHeaders", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzHeaders"),
         .executableTarget(name: "FuzzAddress", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzAddress"),
         .executableTarget(name: "FuzzDate", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzDate"),
         .executableTarget(name: "FuzzMakemimeArgs", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzMakemimeArgs"),
         .executableTarget(name: "FuzzReformail", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzReformail"),
-        .executableTarget(name: "FuzzSMTP", dependencies: ["SMTP"], path: "Fuzz/FuzzSMTP"),
+        .executableTarget(name: "FuzzSMTP", dependencies: ["FuzzSupport", "SMTP"], path: "Fuzz/FuzzSMTP"),
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
 

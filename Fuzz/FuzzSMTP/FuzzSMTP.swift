@@ -3,6 +3,10 @@
 // accepted, submissions opened and committed), and DATA through the data decoder; each
 // decoder must agree with itself when fed byte by byte.
 // Built by Scripts/fuzz with -DFUZZING; a plain build reads one input from stdin instead.
+#if canImport(Glibc)
+import Glibc
+#endif
+import FuzzSupport
 import SMTP
 
 func runSession(_ bytes: [UInt8]) {
@@ -60,33 +64,15 @@ func runSession(_ bytes: [UInt8]) {
 }
 
 #if FUZZING
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSMTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { return 0 }
-    runSession(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
 @_cdecl("FuzzSMTP_main")
-func fuzzSMTPMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments, fuzzSMTP)
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    FuzzDriver.run(argc, argv, runSession)
 }
 #else
 @main
 struct FuzzSMTPReplay {
     static func main() {
-        var bytes: [UInt8] = []
-        while let line = readLine(strippingNewline: false) { bytes += Array(line.utf8) }
-        runSession(bytes)
+        exit(FuzzDriver.replay(Array(CommandLine.arguments.dropFirst()), runSession))
     }
 }
 #endif
