@@ -117,7 +117,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
-        .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore"]),
+        .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery"]),

@@ -3,12 +3,13 @@ import Glibc
 #endif
 import Testing
 import MailCore
+import ToolSupport
 
 /// The committed fuzz seeds (Fuzz/seeds/<Thing>/, see Docs/fuzzing.md) replayed as ordinary
 /// tests through the library entry points the fuzz targets call, with their main invariants.
 /// Crashes the fuzzers found stay here as seeds, so CI keeps checking them without libFuzzer.
 enum FuzzSeeds {
-    /// The repository root, found from this file's path (Tests/MailCoreTests/…).
+    /// The repository root, found from this file's path (Tests/MailToolsTests/…).
     static let root: String = {
         var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
@@ -32,16 +33,7 @@ enum FuzzSeeds {
 
     /// The bytes of a seed named `Thing/file`.
     static func bytes(_ seed: String) -> [UInt8]? {
-        let fd = open(root + "/Fuzz/seeds/" + seed, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { return n == 0 ? out : nil }
-            out += chunk[0..<n]
-        }
+        ByteInput.readFile(root + "/Fuzz/seeds/" + seed)
     }
 }
 
