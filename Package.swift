@@ -89,6 +89,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: mail access (issue 6): IMAP
+        .target(name: "IMAP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
@@ -120,6 +125,7 @@ let package = Package(
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
+        .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
