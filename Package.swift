@@ -94,10 +94,20 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        .target(name: "IMAPServer", dependencies: [
+            "IMAP", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore",
+            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,4 +1,5 @@
 import CourierDaemon
+import IMAPServer
 import MailQueue
 import SMTPServer
 
@@ -9,6 +10,7 @@ extension ServiceRegistry {
     static func courier(queue: SharedQueue) -> ServiceRegistry {
         ServiceRegistry([
             SMTPListenerPlugin(queue: queue),
+            IMAPListenerPlugin(),
         ])
     }
 }

@@ -1,0 +1,425 @@
+import IMAP
+import Logging
+import MailAuth
+import MailAuthCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Everything a connection needs that outlives it: shared by the channels of one listener.
+struct IMAPConnectionEnvironment: Sendable {
+    var configuration: IMAPSessionConfiguration
+    var auth: AuthChain
+    var throttle: LoginThrottle
+    /// `DEFDOMAIN`: appended to login names without `@` (spec/access.md §2.7).
+    var defaultDomain: String?
+    var trashFolderName: String
+    var tlsContext: NIOSSLContext?
+    var hostName: String
+    var logger: Logger
+    /// How often an IDLE client's mailbox is rescanned.
+    var idlePoll: TimeAmount = .seconds(1)
+    /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in).
+    var autologoutTimeout: TimeAmount = .minutes(30)
+    var preLoginTimeout: TimeAmount = .seconds(60)
+}
+
+/// The NIO side of one IMAP session: frames input, drives ``IMAPSession``, performs its
+/// actions (login through MailAuth, mailbox commands on the thread pool, STARTTLS, IDLE).
+/// All responses of one command are written with one write and one flush.
+final class IMAPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let environment: IMAPConnectionEnvironment
+    private var session: IMAPSession
+    private var framer: CommandFramer
+    private let clientIP: String
+    private var pending: [UInt8] = []
+    private var waiting = false
+    private var closed = false
+    private var processing = false
+    private var mailbox: MailboxSession?
+    private var idleTag: [UInt8]?
+    private var idleTimer: Scheduled<Void>?
+    private var idlePolling = false
+    private var sasl: (tag: [UInt8], server: SASLServer)?
+    private var readTimer: Scheduled<Void>?
+    private static let maxPending = 256 << 10
+    private var readingPaused = false
+    private var discardInput = false
+
+    init(environment: IMAPConnectionEnvironment, clientIP: String, implicitTLS: Bool) {
+        var configuration = environment.configuration
+        configuration.tlsActive = implicitTLS
+        configuration.plaintextAllowedWithoutTLS = PlaintextPolicy.allowsPlaintextPasswords(
+            on: .init(encrypted: implicitTLS, peerAddress: clientIP))
+        if implicitTLS { configuration.tlsAvailable = false }
+        self.environment = environment
+        session = IMAPSession(configuration: configuration)
+        framer = CommandFramer(limits: configuration.limits)
+        self.clientIP = clientIP
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        environment.logger.debug("Connection, ip=[\(clientIP)]")
+        write(session.greeting(), context: context)
+        armReadTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        idleTimer?.cancel()
+        readTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        environment.logger.debug("connection error from \(clientIP): \(error)")
+        closed = true
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
+        armReadTimer(context: context)
+        process(context: context)
+    }
+
+    // MARK: the loop
+
+    private func process(context: ChannelHandlerContext) {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        var input = pending[...]
+        while !waiting && !closed && !input.isEmpty {
+            if idleTag != nil || sasl != nil {
+                // IDLE's DONE and SASL responses are plain lines (RFC 2177, RFC 3501 §6.2.2).
+                guard let newline = input.firstIndex(of: 10) else {
+                    if input.count > 16384 { closeWith("* BYE Line too long\r\n", context: context) }
+                    break
+                }
+                var line = Array(input[input.startIndex..<newline])
+                input = input[(newline + 1)...]
+                if line.last == 13 { line.removeLast() }
+                if idleTag != nil { endIdle(line, context: context) } else { saslLine(line, context: context) }
+                continue
+            }
+            guard let event = framer.next(from: &input) else { break }
+            perform(session.receive(event), context: context)
+            if discardInput {
+                // STARTTLS: bytes that followed the command in the clear are dropped.
+                discardInput = false
+                input = input[input.endIndex...]
+            }
+        }
+        pending = Array(input)
+        updateReading(context: context)
+    }
+
+    private func perform(_ action: IMAPSession.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let bytes):
+            write(bytes, context: context)
+        case .sendAndClose(let bytes):
+            closeWith(bytes, context: context)
+        case .sendAndStartTLS(let bytes):
+            write(bytes, context: context)
+            startTLS(context: context)
+        case .login(let tag, let user, let password, let early):
+            write(early, context: context)
+            login(tag: tag, user: String(decoding: user, as: UTF8.self), password: password, context: context)
+        case .authenticate(let tag, let mechanism, let initial, let early):
+            write(early, context: context)
+            authenticate(tag: tag, mechanism: mechanism, initial: initial, context: context)
+        case .mailbox(let tagged, let early):
+            write(early, context: context)
+            if case .idle = tagged.command {
+                startIdle(tagged.tag, context: context)
+            } else {
+                runMailbox(tagged, context: context)
+            }
+        }
+    }
+
+    private func closeWith(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        write(bytes, context: context)
+        closed = true
+        context.close(promise: nil)
+    }
+
+    private func closeWith(_ text: String, context: ChannelHandlerContext) { closeWith(Array(text.utf8), context: context) }
+
+    /// Runs `work` on the thread pool; input waits until `then` ran on the event loop.
+    private func runBlocking<T: Sendable>(context: ChannelHandlerContext, _ work: @escaping @Sendable () -> T,
+                                          then: @escaping (IMAPConnectionHandler, ChannelHandlerContext, T) -> Void) {
+        waiting = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop, work).whenComplete { result in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            switch result {
+            case .success(let value): thenBound.value(handler, context, value)
+            case .failure: handler.closeWith("* BYE Server shutting down\r\n", context: context)
+            }
+            handler.process(context: context)
+        }
+    }
+
+    private func runAsync<T: Sendable>(context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
+                                       then: @escaping (IMAPConnectionHandler, ChannelHandlerContext, T) -> Void) {
+        waiting = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { await work() }.whenSuccess { value in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            thenBound.value(handler, context, value)
+            handler.process(context: context)
+        }
+    }
+
+    // MARK: mailbox commands
+
+    private func runMailbox(_ tagged: TaggedCommand, context: ChannelHandlerContext) {
+        guard let mailbox else {
+            var w = ResponseWriter()
+            w.tagged(tagged.tag, .no, .serverBug, "No mail store")
+            write(w.bytes, context: context)
+            return
+        }
+        let utf8 = session.utf8Enabled
+        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8) }, then: { handler, context, result in
+            switch result.change {
+            case .none: break
+            case .selected(let name, let readOnly): handler.session.selected(name, readOnly: readOnly)
+            case .deselected: handler.session.selected(nil, readOnly: false)
+            }
+            handler.write(result.bytes, context: context)
+        })
+    }
+
+    // MARK: IDLE (RFC 2177)
+
+    private func startIdle(_ tag: [UInt8], context: ChannelHandlerContext) {
+        idleTag = tag
+        var w = ResponseWriter()
+        w.continuation("entering idle mode")
+        write(w.bytes, context: context)
+        scheduleIdlePoll(context: context)
+    }
+
+    private func scheduleIdlePoll(context: ChannelHandlerContext) {
+        guard let mailbox, mailbox.selected != nil else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: environment.idlePoll) {
+            let (handler, context) = bound.value
+            guard handler.idleTag != nil, !handler.closed, !handler.idlePolling else { return }
+            handler.idlePolling = true
+            NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { mailbox.idleUpdates() }
+                .whenComplete { result in
+                    let (handler, context) = bound.value
+                    handler.idlePolling = false
+                    guard handler.idleTag != nil, !handler.closed else { return }
+                    if case .success(let bytes) = result { handler.write(bytes, context: context) }
+                    handler.scheduleIdlePoll(context: context)
+                }
+        }
+    }
+
+    private func endIdle(_ line: [UInt8], context: ChannelHandlerContext) {
+        guard let tag = idleTag else { return }
+        idleTag = nil
+        idleTimer?.cancel()
+        var w = ResponseWriter()
+        if line.count == 4 && line.map({ $0 | 0x20 }) == Array("done".utf8) {
+            w.tagged(tag, .ok, nil, "IDLE completed")
+        } else {
+            w.tagged(tag, .bad, nil, "Expected DONE")
+        }
+        if idlePolling {
+            // A poll is running on the thread pool: let it finish before the next command.
+            waiting = true
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let bytes = w.bytes
+            context.eventLoop.scheduleTask(in: .milliseconds(20)) {
+                let (handler, context) = bound.value
+                handler.waitForPoll(bytes, context: context)
+            }
+            return
+        }
+        write(w.bytes, context: context)
+    }
+
+    private func waitForPoll(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        if idlePolling {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(20)) {
+                let (handler, context) = bound.value
+                handler.waitForPoll(bytes, context: context)
+            }
+            return
+        }
+        waiting = false
+        write(bytes, context: context)
+        process(context: context)
+    }
+
+    // MARK: LOGIN and AUTHENTICATE
+
+    private func accountName(_ user: String) -> String {
+        if let domain = environment.defaultDomain, !domain.isEmpty, !user.contains("@") {
+            return user + (domain.hasPrefix("@") ? domain : "@" + domain)
+        }
+        return user
+    }
+
+    private func login(tag: [UInt8], user: String, password: [UInt8], context: ChannelHandlerContext) {
+        let env = environment
+        let ip = clientIP
+        let name = accountName(user)
+        runAsync(context: context, { () -> AuthResult in
+            try? await env.throttle.wait(address: ip, user: name)
+            var result = await env.auth.authenticate(.password(user: user, password: password), service: "imap")
+            if case .rejected = result, name != user {
+                result = await env.auth.authenticate(.password(user: name, password: password), service: "imap")
+            }
+            switch result {
+            case .success(let account): await env.throttle.succeeded(address: ip, user: account.address)
+            default: await env.throttle.failed(address: ip, user: name)
+            }
+            return result
+        }, then: { handler, context, result in
+            handler.finishLogin(tag: tag, user: user, result: result, context: context)
+        })
+    }
+
+    private func finishLogin(tag: [UInt8], user: String, result: AuthResult, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let account):
+            let tls = session.tlsActive ? ", starttls=1" : ""
+            environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
+            mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
+                                     trashFolderName: environment.trashFolderName)
+            write(session.loginFinished(tag: tag, user: account.address), context: context)
+        case .rejected:
+            environment.logger.info("LOGIN FAILED, user=\(user), ip=[\(clientIP)]")
+            write(session.loginFinished(tag: tag, user: nil), context: context)
+        case .temporaryFailure:
+            closeWith("* BYE Temporary problem, please try again later\r\n", context: context)
+        }
+    }
+
+    private func authenticate(tag: [UInt8], mechanism: String, initial: [UInt8]?, context: ChannelHandlerContext) {
+        guard let kind = SASLMechanism(name: mechanism) else {
+            write(session.loginFinished(tag: tag, user: nil, failureText: "Unsupported mechanism"), context: context)
+            return
+        }
+        var server = SASLServer(mechanism: kind, hostName: environment.hostName)
+        // RFC 4959: "=" is an empty initial response.
+        let initialText = initial.map { $0 == [UInt8(ascii: "=")] ? "" : String(decoding: $0, as: UTF8.self) }
+        let step = server.start(initialResponse: initialText)
+        sasl = (tag, server)
+        saslStep(step, context: context)
+    }
+
+    private func saslLine(_ line: [UInt8], context: ChannelHandlerContext) {
+        guard var server = sasl?.server, let tag = sasl?.tag else { return }
+        let step = server.receive(String(decoding: line, as: UTF8.self))
+        sasl = (tag, server)
+        saslStep(step, context: context)
+    }
+
+    private func saslStep(_ step: SASLStep, context: ChannelHandlerContext) {
+        guard let (tag, _) = sasl else { return }
+        switch step {
+        case .challenge(let bytes):
+            write(Array(("+ " + AuthEncoding.base64(bytes) + "\r\n").utf8), context: context)
+        case .verifyPassword(let authorizationID, let user, let password):
+            sasl = nil
+            if let authorizationID, !authorizationID.isEmpty, authorizationID != user {
+                write(session.loginFinished(tag: tag, user: nil), context: context)
+                return
+            }
+            login(tag: tag, user: user, password: password, context: context)
+        case .verifyCram(let algorithm, let user, let challenge, let response):
+            sasl = nil
+            let env = environment
+            runAsync(context: context, {
+                await env.auth.authenticate(.cram(algorithm, user: user, challenge: challenge, response: response), service: "imap")
+            }, then: { handler, context, result in
+                handler.finishLogin(tag: tag, user: user, result: result, context: context)
+            })
+        case .success(let user, _):
+            sasl = nil
+            write(session.loginFinished(tag: tag, user: nil, failureText: "Login failed for \(user)."), context: context)
+        case .failure(let failure):
+            sasl = nil
+            if failure == .aborted {
+                var w = ResponseWriter()
+                w.tagged(tag, .bad, nil, "AUTHENTICATE aborted")
+                write(w.bytes, context: context)
+            } else {
+                write(session.loginFinished(tag: tag, user: nil), context: context)
+            }
+        case .needScramCredentials, .verifyExternal:
+            sasl = nil
+            write(session.loginFinished(tag: tag, user: nil, failureText: "Unsupported mechanism"), context: context)
+        }
+    }
+
+    // MARK: output
+
+    private func write(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard !bytes.isEmpty, context.channel.isActive else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func updateReading(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if !readingPaused && pending.count > Self.maxPending + framer.limits.appendLiteral {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        } else if readingPaused && pending.count <= Self.maxPending {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+
+    private func armReadTimer(context: ChannelHandlerContext) {
+        readTimer?.cancel()
+        let timeout = session.user == nil ? environment.preLoginTimeout : environment.autologoutTimeout
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        readTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            guard !handler.closed else { return }
+            handler.closeWith("* BYE Disconnected for inactivity.\r\n", context: context)
+        }
+    }
+
+    // MARK: STARTTLS (RFC 3501 §6.2.1)
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tlsContext = environment.tlsContext else { return }
+        // Nothing the client sent before the handshake counts after it.
+        pending.removeAll()
+        discardInput = true
+        framer.reset()
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+            session.tlsStarted()
+        } catch {
+            closed = true
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CourierDaemon
+import IMAP
+import Logging
+import MailAuth
+import MailConfig
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// One IMAP listener (`imapd` or `imapd-ssl`) as a ServiceLifecycle service, configured by
+/// Courier's `imapd`/`imapd-ssl` files (spec/access.md §2.7-2.8): PORT/ADDRESS (SSLPORT/
+/// SSLADDRESS), MAXDAEMONS, MAXPERIP, IMAP_CAPABILITY(_TLS), IMAP_TLS_REQUIRED, IMAPDSTARTTLS,
+/// TLS_CERTFILE/TLS_PRIVATE_KEYFILE, DEFDOMAIN, IMAP_TRASHFOLDERNAME.
+public struct IMAPService: Service {
+    let listener: ListenerConfig
+    let context: ServiceContext
+    let tlsContext: NIOSSLContext?
+    let auth: AuthChain
+
+    public init(listener: ListenerConfig, context: ServiceContext, auth: AuthChain) throws {
+        self.listener = listener
+        self.context = context
+        self.auth = auth
+        tlsContext = try Self.makeTLSContext(listener)
+        if listener.kind == .imapdSSL && tlsContext == nil {
+            throw IMAPServiceError.noCertificate(listener.kind.rawValue)
+        }
+    }
+
+    static func makeTLSContext(_ listener: ListenerConfig) throws -> NIOSSLContext? {
+        guard let certificateFile = listener.certificateFile, access(certificateFile, R_OK) == 0 else { return nil }
+        let certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
+        let key = try NIOSSLPrivateKey(file: listener.privateKeyFile ?? certificateFile, format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The capabilities we serve out of a configured `IMAP_CAPABILITY` list: words we do not
+    /// implement are dropped (never advertise what we cannot do); AUTH= words choose the SASL
+    /// mechanisms; our extensions beyond Courier's list are added.
+    static func capabilities(from text: String?) -> (words: [String], mechanisms: [String]) {
+        let supported = IMAPSessionConfiguration.defaultCapabilities
+        guard let text, !text.isEmpty else { return (supported, []) }
+        var words: [String] = []
+        var mechanisms: [String] = []
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+            if word.uppercased().hasPrefix("AUTH=") {
+                mechanisms.append(String(word.dropFirst(5)).uppercased())
+            } else if supported.contains(where: { $0.uppercased() == word.uppercased() }) {
+                words.append(word)
+            }
+        }
+        for extra in supported where !words.contains(where: { $0.uppercased() == extra.uppercased() }) {
+            words.append(extra)
+        }
+        return (words, mechanisms)
+    }
+
+    public func run() async throws {
+        let config = context.config.current
+        let variables = listener.variables
+        let implicitTLS = listener.kind == .imapdSSL
+        let plain = Self.capabilities(from: variables["IMAP_CAPABILITY"])
+        let tls = Self.capabilities(from: variables["IMAP_CAPABILITY_TLS"] ?? variables["IMAP_CAPABILITY"])
+        let starttls = !implicitTLS && tlsContext != nil && (variables["IMAPDSTARTTLS"] ?? "YES").uppercased().hasPrefix("Y")
+        var mechanisms = Set(plain.mechanisms + tls.mechanisms).filter { ["PLAIN", "LOGIN"].contains($0) }
+        mechanisms.formUnion(["PLAIN", "LOGIN"])
+        let configuration = IMAPSessionConfiguration(
+            capabilities: plain.words, capabilitiesTLS: tls.words, authMechanisms: mechanisms.sorted().reversed(),
+            tlsAvailable: starttls, tlsActive: implicitTLS,
+            tlsRequired: variables["IMAP_TLS_REQUIRED"] == "1",
+            greeting: "Courier-IMAP ready. Courier for Swift.")
+        let environment = IMAPConnectionEnvironment(
+            configuration: configuration, auth: auth, throttle: LoginThrottle(), defaultDomain: variables["DEFDOMAIN"],
+            trashFolderName: variables["IMAP_TRASHFOLDERNAME"] ?? "Trash", tlsContext: tlsContext,
+            hostName: config.me, logger: context.logger)
+        let limiter = IMAPConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
+                                            maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
+        let implicitContext = implicitTLS ? tlsContext : nil
+
+        var channels: [Channel] = []
+        for endpoint in listener.endpoints {
+            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard limiter.admit(ip) else {
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                IMAPRefusalHandler(text: "* BYE Too many connections, try again later\r\n"))
+                        }
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        if let implicitContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitContext))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            IMAPConnectionHandler(environment: environment, clientIP: ip, implicitTLS: implicitTLS))
+                    }
+                }
+            let host = endpoint.address ?? "::"
+            let channel: Channel
+            do {
+                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
+            } catch where endpoint.address == nil {
+                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+            }
+            channels.append(channel)
+            let port = channel.localAddress?.port ?? endpoint.port
+            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
+        }
+        context.markReady()
+        try? await gracefulShutdown()
+        for channel in channels {
+            try? await channel.close()
+        }
+    }
+}
+
+/// Why an IMAP listener cannot start.
+public enum IMAPServiceError: Error, CustomStringConvertible {
+    case noCertificate(String)
+
+    public var description: String {
+        switch self {
+        case .noCertificate(let service): "\(service) needs TLS_CERTFILE: no readable certificate"
+        }
+    }
+}
+
+/// Answers a connection over the limits with one BYE and closes it.
+final class IMAPRefusalHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let text: String
+
+    init(text: String) { self.text = text }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString(text)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// MAXDAEMONS / MAXPERIP bookkeeping, shared by a listener's channels.
+final class IMAPConnectionLimiter: Sendable {
+    private let state: NIOLockedValueBox<(total: Int, perAddress: [String: Int])> = NIOLockedValueBox((0, [:]))
+    let maxTotal: Int
+    let maxPerAddress: Int
+
+    init(maxTotal: Int, maxPerAddress: Int) {
+        self.maxTotal = maxTotal
+        self.maxPerAddress = maxPerAddress
+    }
+
+    func admit(_ ip: String) -> Bool {
+        state.withLockedValue { s in
+            guard s.total < maxTotal, s.perAddress[ip, default: 0] < maxPerAddress else { return false }
+            s.total += 1
+            s.perAddress[ip, default: 0] += 1
+            return true
+        }
+    }
+
+    func release(_ ip: String) {
+        state.withLockedValue { s in
+            s.total -= 1
+            let n = s.perAddress[ip, default: 1] - 1
+            s.perAddress[ip] = n > 0 ? n : nil
+        }
+    }
+}
+
+/// The IMAP plugin for `courier start`: imapd and imapd-ssl.
+public struct IMAPListenerPlugin: ListenerPlugin {
+    public let kinds: [ServiceKind] = [.imapd, .imapdSSL]
+
+    public init() {}
+
+    public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
+        let root = context.config.current.root
+        let auth = try AuthConfiguration.load(root: root).makeChain(logger: context.logger)
+        return try IMAPService(listener: listener, context: context, auth: auth)
+    }
+}

@@ -1,0 +1,105 @@
+import IMAP
+import MaildirCore
+
+extension MailboxSession {
+    /// Runs one command the session state machine handed over (`.mailbox`); returns the
+    /// response bytes and what changed in the selection. Blocking file I/O: thread pool only.
+    func run(_ tagged: TaggedCommand, utf8: Bool) -> (bytes: [UInt8], change: SelectionChange) {
+        self.utf8 = utf8
+        var w = ResponseWriter(capacity: 1024)
+        w.utf8Allowed = utf8
+        let tag = tagged.tag
+        var change = SelectionChange.none
+        switch tagged.command {
+        case .select(let name, _): change = select(tag, name, readOnly: false, into: &w)
+        case .examine(let name, _): change = select(tag, name, readOnly: true, into: &w)
+        case .noop, .check:
+            refresh(into: &w, allowExpunge: true)
+            w.tagged(tag, .ok, nil, "\(tagged.command.name) completed")
+        case .close:
+            _ = expunge(silent: true, into: &w)
+            deselect()
+            change = .deselected
+            w.tagged(tag, .ok, nil, "mailbox closed.")
+        case .unselect:
+            deselect()
+            change = .deselected
+            w.tagged(tag, .ok, nil, "UNSELECT completed")
+        case .expunge:
+            if selected?.readOnly == true {
+                w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            } else {
+                _ = expunge(into: &w)
+                w.tagged(tag, .ok, nil, "EXPUNGE completed")
+            }
+        case .uidExpunge(let set):
+            if selected?.readOnly == true {
+                w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            } else {
+                _ = expunge(only: set, into: &w)
+                w.tagged(tag, .ok, nil, "EXPUNGE completed")
+            }
+        case .fetch(let set, let attributes, _, let uid):
+            refreshIfUID(uid, into: &w)
+            fetch(tag, set, attributes, uid: uid, into: &w)
+        case .store(let set, _, let action, let uid):
+            store(tag, set, action, uid: uid, into: &w)
+        case .search(let command, let uid):
+            search(tag, command, uid: uid, into: &w)
+        case .copy(let set, let name, let uid):
+            copy(tag, set, to: name, uid: uid, move: false, into: &w)
+        case .move(let set, let name, let uid):
+            copy(tag, set, to: name, uid: uid, move: true, into: &w)
+        case .sort(let criteria, _, let key, let uid):
+            sort(tag, criteria, key, uid: uid, into: &w)
+        case .thread(let algorithm, _, let key, let uid):
+            thread(tag, algorithm: algorithm, key, uid: uid, into: &w)
+        case .create(let name, _): create(tag, name, into: &w)
+        case .delete(let name):
+            let wasSelected = selected != nil
+            delete(tag, name, into: &w)
+            if wasSelected && selected == nil { change = .deselected }
+        case .rename(let from, let to): rename(tag, from, to, into: &w)
+        case .subscribe(let name): subscribe(tag, name, subscribe: true, into: &w)
+        case .unsubscribe(let name): subscribe(tag, name, subscribe: false, into: &w)
+        case .list(let command): list(tag, command, into: &w)
+        case .status(let name, let items): status(tag, name, items, into: &w)
+        case .append(let name, let messages): append(tag, name, messages, into: &w)
+        case .getQuotaRoot(let name): quota(tag, root: true, name: name, into: &w)
+        case .getQuota: quota(tag, root: false, name: nil, into: &w)
+        case .myRights(let name):
+            w.append("* MYRIGHTS ")
+            w.mailbox(name.bytes)
+            w.append(" \"acdilrsw\"\r\n")
+            w.tagged(tag, .ok, nil, "MYRIGHTS completed.")
+        case .getACL(let name):
+            w.append("* ACL ")
+            w.mailbox(name.bytes)
+            w.append(" \"owner\" \"acdilrsw\"\r\n")
+            w.tagged(tag, .ok, nil, "GETACL completed.")
+        case .listRights(let name, let identifier):
+            w.append("* LISTRIGHTS ")
+            w.mailbox(name.bytes)
+            w.space()
+            w.string(identifier)
+            w.append(" \"\" l r s w i p c d a\r\n")
+            w.tagged(tag, .ok, nil, "LISTRIGHTS completed.")
+        default:
+            w.tagged(tag, .bad, nil, "Command not handled")
+        }
+        return (w.bytes, change)
+    }
+
+    /// UID commands may report new messages first (RFC 3501 §7.4.1 forbids only EXPUNGE).
+    private func refreshIfUID(_ uid: Bool, into w: inout ResponseWriter) {
+        if uid { refresh(into: &w, allowExpunge: false) }
+    }
+
+    /// Changes for an IDLE client (RFC 2177); empty when nothing changed.
+    func idleUpdates() -> [UInt8] {
+        var w = ResponseWriter()
+        w.utf8Allowed = utf8
+        refresh(into: &w, allowExpunge: true)
+        return w.bytes
+    }
+}

@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MailCore
+import MaildirCore
+
+extension MailboxSession {
+    /// FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8).
+    func fetch(_ tag: [UInt8], _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, into w: inout ResponseWriter) {
+        guard selected != nil else { return }
+        if outOfRange(set, uid: uid) {
+            w.tagged(tag, .bad, nil, "Message sequence number out of range")
+            return
+        }
+        let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
+        for index in indices(set, uid: uid) {
+            var seenChanged = false
+            if marksSeen, var s = selected, !(s.messages[index].fileName.flags?.isSeen ?? false) {
+                let m = s.messages[index]
+                let flags = (m.fileName.flags ?? MessageFlags()).inserting(UInt8(ascii: "S"))
+                if let renamed = try? maildir.setFlags(folder: s.folder, fileName: m.fileName, flags: flags) {
+                    s.messages[index].fileName = renamed
+                    selected = s
+                    seenChanged = true
+                }
+            }
+            fetchOne(index, attributes, addFlags: seenChanged && !attributes.contains(.flags), into: &w)
+        }
+        w.tagged(tag, .ok, nil, "FETCH completed.")
+    }
+
+    private func fetchOne(_ index: Int, _ attributes: [FetchAttribute], addFlags: Bool, into w: inout ResponseWriter) {
+        guard let s = selected, index < s.messages.count else { return }
+        let m = s.messages[index]
+        var view: MessageView?
+        func loaded() -> MessageView? {
+            if view == nil { view = self.view(at: index) }
+            return view
+        }
+        w.append("* \(index + 1) FETCH (")
+        var first = true
+        func item(_ name: String) {
+            if !first { w.space() }
+            first = false
+            w.append(name)
+        }
+        for attribute in attributes + (addFlags ? [.flags] : []) {
+            switch attribute {
+            case .uid:
+                item("UID \(m.uid)")
+            case .flags:
+                item("FLAGS ")
+                w.flagList(Self.flags(of: selected?.messages[index] ?? m))
+            case .internalDate:
+                item("INTERNALDATE ")
+                w.string(Self.internalDate(path: filePath(m)))
+            case .rfc822Size:
+                item("RFC822.SIZE \(loaded()?.bytes.count ?? 0)")
+            case .envelope:
+                item("ENVELOPE ")
+                w.envelope(loaded()?.envelope() ?? Envelope())
+            case .body, .bodyStructure:
+                item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
+                if var v = loaded() {
+                    w.bodyStructure(v.bodyStructure(), extended: attribute == .bodyStructure)
+                    view = v
+                } else {
+                    w.append("(\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0)")
+                }
+            case .rfc822:
+                item("RFC822 ")
+                w.nstring(loaded()?.bytes ?? [])
+            case .rfc822Header:
+                item("RFC822.HEADER ")
+                var v = loaded()
+                w.nstring(v?.section(Section(text: .header)) ?? [])
+            case .rfc822Text:
+                item("RFC822.TEXT ")
+                var v = loaded()
+                w.nstring(v?.section(Section(text: .text)) ?? [])
+            case .bodySection(let section, let partial, _):
+                item("BODY[")
+                Self.writeSection(section, into: &w)
+                w.append("]")
+                var v = loaded()
+                let bytes = v?.section(section) ?? []
+                if let partial {
+                    w.append("<\(partial.offset)>")
+                    w.space()
+                    let start = min(Int(partial.offset), bytes.count)
+                    let end = min(start + Int(partial.count), bytes.count)
+                    w.literalOrQuoted(bytes[start..<end])
+                } else {
+                    w.space()
+                    w.literalOrQuoted(bytes[...])
+                }
+            case .binary(let section, let partial, _):
+                var v = loaded()
+                let decoded = Self.decodedPart(&v, section)
+                item("BINARY[" + section.part.map(String.init).joined(separator: ".") + "]")
+                var slice = decoded[...]
+                if let partial {
+                    w.append("<\(partial.offset)>")
+                    let start = min(Int(partial.offset), decoded.count)
+                    slice = decoded[start..<min(start + Int(partial.count), decoded.count)]
+                }
+                w.space()
+                if slice.contains(0) { w.binaryLiteral(slice) } else { w.literal(slice) }
+            case .binarySize(let section):
+                var v = loaded()
+                let decoded = Self.decodedPart(&v, section)
+                item("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] \(decoded.count)")
+            case .modSeq:
+                item("MODSEQ (1)")
+            }
+        }
+        w.append(")\r\n")
+    }
+
+    /// A part's content with its transfer encoding undone (RFC 3516 BINARY).
+    static func decodedPart(_ view: inout MessageView?, _ section: Section) -> [UInt8] {
+        guard var v = view else { return [] }
+        let raw = v.section(section)
+        let m = v.mime
+        view = v
+        var encoding: [UInt8] = []
+        if section.part.isEmpty {
+            encoding = m.entities[0].transferEncoding ?? []
+        } else if let index = m.find(section.part.map(String.init).joined(separator: ".")) {
+            encoding = m.entities[index].transferEncoding ?? []
+        }
+        switch Parser.lowercasedBytes(encoding) {
+        case Array("base64".utf8):
+            return Base64Decoder.decode(raw)
+        case Array("quoted-printable".utf8):
+            return QuotedPrintableDecoder.decode(raw)
+        default:
+            return raw
+        }
+    }
+
+    static func writeSection(_ section: Section, into w: inout ResponseWriter) {
+        var parts = section.part.map(String.init).joined(separator: ".")
+        guard let text = section.text else { w.append(parts); return }
+        if !parts.isEmpty { parts += "." }
+        w.append(parts)
+        switch text {
+        case .header: w.append("HEADER")
+        case .text: w.append("TEXT")
+        case .mime: w.append("MIME")
+        case .headerFields(let names), .headerFieldsNot(let names):
+            if case .headerFields = text { w.append("HEADER.FIELDS (") } else { w.append("HEADER.FIELDS.NOT (") }
+            for (i, name) in names.enumerated() {
+                if i > 0 { w.space() }
+                w.string(name)
+            }
+            w.append(")")
+        }
+    }
+
+    /// INTERNALDATE: the file's modification time (spec/access.md §2.5), in UTC.
+    static func internalDate(path: String?) -> String {
+        var seconds: Int64 = 0
+        if let path, let st = SystemCall.status(path) { seconds = Int64(st.st_mtim.tv_sec) }
+        let c = CivilDateTime(epochSeconds: seconds)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(two(c.day))-\(months[max(0, min(11, c.month - 1))])-\(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
+    }
+}
+
+extension ResponseWriter {
+    /// Message content: always a literal (it may hold CR LF), except the empty string.
+    mutating func literalOrQuoted(_ bytes: ArraySlice<UInt8>) {
+        if bytes.isEmpty { append("\"\"") } else { literal(bytes) }
+    }
+}

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MaildirCore
+
+extension MailboxSession {
+    /// Every mailbox name: INBOX, each folder, and parents that are not folders themselves.
+    func allMailboxes() -> [(name: String, selectable: Bool, folder: FolderName?)] {
+        var result: [(String, Bool, FolderName?)] = [("INBOX", true, nil)]
+        var names = Set<String>(["INBOX"])
+        for folder in maildir.folders() {
+            let components = folder.components
+            for depth in 1..<max(1, components.count) {
+                if let parent = try? FolderName(components.prefix(depth).joined(separator: ".")) {
+                    let name = parent.imapName(utf8: utf8)
+                    if names.insert(name).inserted { result.append((name, maildir.folderExists(parent), parent)) }
+                }
+            }
+            let name = folder.imapName(utf8: utf8)
+            if names.insert(name).inserted { result.append((name, true, folder)) }
+        }
+        return result
+    }
+
+    /// LIST / LSUB (RFC 3501 §6.3.8-9, RFC 5258, RFC 5819, RFC 6154).
+    func list(_ tag: [UInt8], _ command: ListCommand, into w: inout ResponseWriter) {
+        let keyword = command.isLSUB ? "LSUB" : "LIST"
+        if command.patterns.count == 1 && command.patterns[0].isEmpty && !command.isLSUB {
+            // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy delimiter.
+            w.untagged("LIST (\\Noselect) \".\" \"\"")
+            w.tagged(tag, .ok, nil, "LIST completed")
+            return
+        }
+        let subscribed = Set((try? Subscriptions(maildir: maildir).names()) ?? [])
+        let mailboxes = allMailboxes()
+        let allNames = mailboxes.map(\.name)
+        for box in mailboxes {
+            let matched = command.patterns.contains { Self.matches(pattern: command.reference + $0, name: Array(box.name.utf8)) }
+            guard matched else { continue }
+            let isSubscribed = subscribed.contains(box.name) || (box.name == "INBOX" && subscribed.contains("INBOX"))
+            if (command.isLSUB || command.subscribedOnly) && !isSubscribed { continue }
+            var attributes: [String] = []
+            if !box.selectable { attributes.append("\\Noselect") }
+            let hasChildren = allNames.contains { $0.hasPrefix(box.name + ".") }
+            attributes.append(hasChildren ? "\\HasChildren" : "\\HasNoChildren")
+            if let use = Self.specialUse(box.folder) { attributes.append(use) }
+            if command.specialUseOnly && Self.specialUse(box.folder) == nil { continue }
+            if (command.returnSubscribed || command.subscribedOnly) && isSubscribed && !command.isLSUB {
+                attributes.append("\\Subscribed")
+            }
+            w.append("* \(keyword) (" + attributes.joined(separator: " ") + ") \".\" ")
+            w.mailbox(Array(box.name.utf8))
+            w.crlf()
+            if let items = command.returnStatus, box.selectable {
+                writeStatus(MailboxName(box.name), items, into: &w)
+            }
+        }
+        w.tagged(tag, .ok, nil, "\(keyword) completed")
+    }
+
+    /// Courier's folder conventions as RFC 6154 attributes.
+    static func specialUse(_ folder: FolderName?) -> String? {
+        guard let folder, folder.components.count == 1 else { return nil }
+        switch folder.name.lowercased() {
+        case "trash": return "\\Trash"
+        case "sent": return "\\Sent"
+        case "drafts": return "\\Drafts"
+        case "junk", "spam": return "\\Junk"
+        case "archive": return "\\Archive"
+        default: return nil
+        }
+    }
+
+    /// `*` matches anything, `%` anything but the delimiter (RFC 3501 §6.3.8). INBOX is case-insensitive.
+    static func matches(pattern: [UInt8], name: [UInt8]) -> Bool {
+        var p = pattern
+        if p.count >= 5, Parser.uppercasedBytes(Array(p.prefix(5))) == Array("INBOX".utf8) {
+            p = Array("INBOX".utf8) + p.dropFirst(5)
+        }
+        var memo = [Int: Bool]()
+        func match(_ i: Int, _ j: Int) -> Bool {
+            let key = i * (name.count + 1) + j
+            if let known = memo[key] { return known }
+            var result: Bool
+            if i == p.count {
+                result = j == name.count
+            } else if p[i] == UInt8(ascii: "*") {
+                result = match(i + 1, j) || (j < name.count && match(i, j + 1))
+            } else if p[i] == UInt8(ascii: "%") {
+                result = match(i + 1, j) || (j < name.count && name[j] != UInt8(ascii: ".") && match(i, j + 1))
+            } else {
+                result = j < name.count && p[i] == name[j] && match(i + 1, j + 1)
+            }
+            memo[key] = result
+            return result
+        }
+        guard p.count <= 1000, name.count <= 1000 else { return false }
+        return match(0, 0)
+    }
+
+    // MARK: CREATE / DELETE / RENAME (RFC 3501 §6.3.3-5)
+
+    func create(_ tag: [UInt8], _ name: MailboxName, into w: inout ResponseWriter) {
+        var bytes = name.bytes
+        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }  // RFC 3501 §6.3.3: trailing delimiter
+        guard let target = target(MailboxName(bytes)), case .folder(let folder) = target else {
+            w.tagged(tag, .no, .cannot, "Invalid mailbox name.")
+            return
+        }
+        if maildir.folderExists(folder) {
+            w.tagged(tag, .no, .alreadyExists, "Mailbox already exists.")
+            return
+        }
+        do {
+            try maildir.createFolder(folder)
+            w.tagged(tag, .ok, nil, "\"\(folder.imapName(utf8: utf8))\" created.")
+        } catch {
+            w.tagged(tag, .no, .cannot, "Cannot create the mailbox: \(error)")
+        }
+    }
+
+    func delete(_ tag: [UInt8], _ name: MailboxName, into w: inout ResponseWriter) {
+        guard let target = target(name) else {
+            w.tagged(tag, .no, .cannot, "Invalid mailbox name.")
+            return
+        }
+        guard case .folder(let folder) = target else {
+            w.tagged(tag, .no, .cannot, "Cannot delete this folder.")
+            return
+        }
+        if selected?.folder == folder { deselect() }
+        do {
+            try maildir.deleteFolder(folder)
+            try? Subscriptions(maildir: maildir).unsubscribe(folder.imapName(utf8: false))
+            w.tagged(tag, .ok, nil, "Folder deleted.")
+        } catch {
+            w.tagged(tag, .no, .nonExistent, "Mailbox does not exist.")
+        }
+    }
+
+    func rename(_ tag: [UInt8], _ from: MailboxName, _ to: MailboxName, into w: inout ResponseWriter) {
+        guard let source = target(from), let destination = target(to), case .folder(let newFolder) = destination else {
+            w.tagged(tag, .no, .cannot, "Invalid mailbox name.")
+            return
+        }
+        guard case .folder(let oldFolder) = source else {
+            w.tagged(tag, .no, .cannot, "INBOX rename not implemented.")
+            return
+        }
+        do {
+            try maildir.renameFolder(oldFolder, to: newFolder)
+            w.tagged(tag, .ok, nil, "Folder renamed.")
+        } catch MaildirError.alreadyExists {
+            w.tagged(tag, .no, .alreadyExists, "Mailbox already exists.")
+        } catch {
+            w.tagged(tag, .no, .nonExistent, "Cannot rename the mailbox.")
+        }
+    }
+
+    func subscribe(_ tag: [UInt8], _ name: MailboxName, subscribe: Bool, into w: inout ResponseWriter) {
+        guard let target = target(name) else {
+            w.tagged(tag, .no, .cannot, "Invalid mailbox name.")
+            return
+        }
+        let text: String
+        switch target {
+        case .inbox: text = "INBOX"
+        case .folder(let f): text = f.imapName(utf8: false)
+        }
+        let subscriptions = Subscriptions(maildir: maildir)
+        do {
+            if subscribe { try subscriptions.subscribe(text) } else { try subscriptions.unsubscribe(text) }
+            w.tagged(tag, .ok, nil, subscribe ? "Folder subscribed." : "Folder unsubscribed.")
+        } catch {
+            w.tagged(tag, .no, .serverBug, "Cannot update subscriptions.")
+        }
+    }
+
+    // MARK: STATUS (RFC 3501 §6.3.10)
+
+    func status(_ tag: [UInt8], _ name: MailboxName, _ items: [StatusItem], into w: inout ResponseWriter) {
+        guard let target = target(name), exists(target) else {
+            w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
+            return
+        }
+        writeStatus(name, items, into: &w)
+        w.tagged(tag, .ok, nil, "STATUS Completed.")
+    }
+
+    func writeStatus(_ name: MailboxName, _ items: [StatusItem], into w: inout ResponseWriter) {
+        guard let target = target(name) else { return }
+        let dir = directory(target)
+        guard let snapshot = try? FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(readOnly: true) else { return }
+        var parts: [String] = []
+        for item in items {
+            let value: String
+            switch item {
+            case .messages: value = "\(snapshot.messages.count + snapshot.leftInNew)"
+            case .recent: value = "\(snapshot.messages.filter(\.isRecent).count + snapshot.leftInNew)"
+            case .uidNext: value = "\(snapshot.nextUID)"
+            case .uidValidity: value = "\(snapshot.uidValidity)"
+            case .unseen: value = "\(snapshot.messages.filter { !($0.fileName.flags?.isSeen ?? false) }.count + snapshot.leftInNew)"
+            case .deleted: value = "\(snapshot.messages.filter { $0.fileName.flags?.isTrashed ?? false }.count)"
+            case .size:
+                var total: Int64 = 0
+                for m in snapshot.messages {
+                    if let v = m.fileName.virtualSizeHint { total += v; continue }
+                    if let st = SystemCall.status(dir + "/cur/" + m.fileName.name) { total += Int64(st.st_size) }
+                }
+                value = "\(total)"
+            case .highestModSeq: value = "1"
+            }
+            parts.append("\(item.rawValue) \(value)")
+        }
+        w.append("* STATUS ")
+        w.mailbox(name.bytes)
+        w.append(" (" + parts.joined(separator: " ") + ")\r\n")
+    }
+
+    // MARK: QUOTA (RFC 2087; spec/access.md §2.5)
+
+    func quota(_ tag: [UInt8], root: Bool, name: MailboxName?, into w: inout ResponseWriter) {
+        if let name {
+            w.append("* QUOTAROOT ")
+            w.mailbox(name.bytes)
+            w.append(" \"ROOT\"\r\n")
+        }
+        if let current = maildir.quota.read() {
+            var parts: [String] = []
+            let q = current.file.quota
+            if q.bytes > 0 { parts.append("STORAGE \((max(0, current.file.usage.bytes) + 1023) / 1024) \((q.bytes + 1023) / 1024)") }
+            if q.messages > 0 { parts.append("MESSAGE \(max(0, current.file.usage.messages)) \(q.messages)") }
+            w.append("* QUOTA \"ROOT\" (" + parts.joined(separator: " ") + ")\r\n")
+        } else {
+            w.append("* QUOTA \"ROOT\" ()\r\n")
+        }
+        w.tagged(tag, .ok, nil, root ? "GETQUOTAROOT Ok." : "GETQUOTA Ok.")
+    }
+}
+
+extension Parser {
+    static func uppercasedBytes(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+    }
+}

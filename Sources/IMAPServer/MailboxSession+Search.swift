@@ -1,0 +1,248 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MailCore
+import MaildirCore
+
+extension MailboxSession {
+    /// SEARCH / UID SEARCH (RFC 3501 §6.4.4), ESEARCH answers with RETURN (RFC 4731).
+    func search(_ tag: [UInt8], _ command: SearchCommand, uid: Bool, into w: inout ResponseWriter) {
+        if let charset = command.charset?.uppercased(), !["US-ASCII", "UTF-8"].contains(charset) {
+            w.tagged(tag, .no, .badCharset(["US-ASCII", "UTF-8"]), "Unsupported charset")
+            return
+        }
+        let matches = matching(command.key)
+        guard let s = selected else { return }
+        let numbers = matches.map { uid ? s.messages[$0].uid : UInt32($0 + 1) }
+        if let options = command.returnOptions {
+            if options.save { savedResult = matches.map { s.messages[$0].uid } }
+            var line = "ESEARCH (TAG "
+            var tw = ResponseWriter()
+            tw.string(tag)
+            line += String(decoding: tw.bytes, as: UTF8.self) + ")"
+            if uid { line += " UID" }
+            if options.min, let first = numbers.first { line += " MIN \(first)" }
+            if options.max, let last = numbers.last { line += " MAX \(last)" }
+            if options.count { line += " COUNT \(numbers.count)" }
+            if options.all, !numbers.isEmpty {
+                line += " ALL " + String(decoding: SequenceSet.format(numbers), as: UTF8.self)
+            }
+            if !(options.save && !options.min && !options.max && !options.count && !options.all) {
+                w.untagged(line)
+            }
+        } else {
+            w.untagged("SEARCH" + numbers.map { " \($0)" }.joined())
+        }
+        w.tagged(tag, .ok, nil, "SEARCH done.")
+    }
+
+    /// Indices of messages matching `key`, in order.
+    func matching(_ key: SearchKey) -> [Int] {
+        guard let s = selected else { return [] }
+        return s.messages.indices.filter { matches(key, index: $0) }
+    }
+
+    func matches(_ key: SearchKey, index: Int) -> Bool {
+        guard let s = selected, index < s.messages.count else { return false }
+        let m = s.messages[index]
+        let count = UInt32(s.messages.count)
+        switch key {
+        case .all: return true
+        case .flag(let flag, let set):
+            return Self.flags(of: m).contains(flag) == set
+        case .recent: return m.recent
+        case .new: return m.recent && !(m.fileName.flags?.isSeen ?? false)
+        case .old: return !m.recent
+        case .sequence(let set):
+            if set.isSavedResult { return savedResult.contains(m.uid) }
+            return set.contains(UInt32(index + 1), largest: count)
+        case .uid(let set):
+            if set.isSavedResult { return savedResult.contains(m.uid) }
+            return set.contains(m.uid, largest: s.messages.last?.uid ?? 0)
+        case .not(let k): return !matches(k, index: index)
+        case .or(let a, let b): return matches(a, index: index) || matches(b, index: index)
+        case .and(let keys): return keys.allSatisfy { matches($0, index: index) }
+        case .larger(let n): return (view(at: index)?.bytes.count ?? 0) > Int(n)
+        case .smaller(let n): return (view(at: index)?.bytes.count ?? 0) < Int(n)
+        case .from(let t): return headerContains("From", t, index)
+        case .to(let t): return headerContains("To", t, index)
+        case .cc(let t): return headerContains("Cc", t, index)
+        case .bcc(let t): return headerContains("Bcc", t, index)
+        case .subject(let t): return headerContains("Subject", t, index)
+        case .header(let name, let t):
+            return headerContains(String(decoding: name, as: UTF8.self), t, index)
+        case .body(let t):
+            guard var v = view(at: index) else { return false }
+            return Self.contains(v.section(Section(text: .text)), t)
+        case .text(let t):
+            guard let v = view(at: index) else { return false }
+            return Self.contains(v.bytes, t)
+        case .before(let d): return internalDay(m) < d
+        case .on(let d): return internalDay(m) == d
+        case .since(let d): return internalDay(m) >= d
+        case .sentBefore(let d): return sentDay(index).map { $0 < d } ?? false
+        case .sentOn(let d): return sentDay(index).map { $0 == d } ?? false
+        case .sentSince(let d): return sentDay(index).map { $0 >= d } ?? false
+        case .older(let seconds): return internalSeconds(m) <= Int64(time(nil)) - Int64(seconds)
+        case .younger(let seconds): return internalSeconds(m) >= Int64(time(nil)) - Int64(seconds)
+        case .modSeq: return true
+        }
+    }
+
+    func headerContains(_ name: String, _ text: [UInt8], _ index: Int) -> Bool {
+        guard let v = view(at: index) else { return false }
+        let values = v.headers.headers(named: name)
+        if text.isEmpty { return !values.isEmpty }  // RFC 3501 §6.4.4: empty string matches any header
+        return values.contains { h in
+            let raw = MessageView.trim(HeaderUnfoldingShim.unfold(h.value))
+            return Self.contains(raw, text) || Self.contains(RFC2047Decoder.decode(raw, targetCharset: "UTF-8"), text)
+        }
+    }
+
+    /// Case-insensitive (ASCII) substring test (RFC 3501 §6.4.4).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        guard haystack.count >= needle.count else { return false }
+        let n = Parser.lowercasedBytes(needle)
+        let first = n[0]
+        var i = 0
+        let last = haystack.count - n.count
+        while i <= last {
+            let c = haystack[i]
+            if (c >= 65 && c <= 90 ? c + 32 : c) == first {
+                var j = 1
+                while j < n.count {
+                    let h = haystack[i + j]
+                    if (h >= 65 && h <= 90 ? h + 32 : h) != n[j] { break }
+                    j += 1
+                }
+                if j == n.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    func internalSeconds(_ m: Message) -> Int64 {
+        guard let path = filePath(m), let st = SystemCall.status(path) else { return 0 }
+        return Int64(st.st_mtim.tv_sec)
+    }
+
+    func internalDay(_ m: Message) -> IMAPDate {
+        let c = CivilDateTime(epochSeconds: internalSeconds(m))
+        return IMAPDate(year: Int(c.year), month: c.month, day: c.day)
+    }
+
+    /// The Date: header's calendar day in its own zone (RFC 3501 §6.4.4 SENTON and friends).
+    func sentDay(_ index: Int) -> IMAPDate? {
+        guard let v = view(at: index), let value = v.header("Date"), let date = RFC5322Date(parsing: value) else { return nil }
+        let c = CivilDateTime(epochSeconds: date.epochSeconds + Int64(date.offsetMinutes) * 60)
+        return IMAPDate(year: Int(c.year), month: c.month, day: c.day)
+    }
+
+    // MARK: SORT (RFC 5256 §3)
+
+    func sort(_ tag: [UInt8], _ criteria: [SortCriterion], _ key: SearchKey, uid: Bool, into w: inout ResponseWriter) {
+        guard let s = selected else { return }
+        let found = matching(key)
+        func value(_ index: Int, _ key: SortCriterion.Key) -> [UInt8] {
+            switch key {
+            case .arrival: return Self.padded(UInt64(s.messages[index].uid))
+            case .size: return Self.padded(UInt64(view(at: index)?.bytes.count ?? 0))
+            case .date:
+                let seconds = view(at: index)?.header("Date").flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
+                    ?? internalSeconds(s.messages[index])
+                return Self.padded(UInt64(max(0, seconds)))
+            case .subject:
+                return Parser.lowercasedBytes(Self.baseSubject(view(at: index)?.header("Subject") ?? []))
+            case .from, .displayFrom, .to, .displayTo, .cc:
+                let name = key == .from || key == .displayFrom ? "From" : key == .cc ? "Cc" : "To"
+                let first = MessageView.addresses(view(at: index)?.header(name)).first
+                return Parser.lowercasedBytes(first?.mailbox ?? [])
+            }
+        }
+        let sorted = found.sorted { a, b in
+            for criterion in criteria {
+                let va = value(a, criterion.key), vb = value(b, criterion.key)
+                if va == vb { continue }
+                let less = va.lexicographicallyPrecedes(vb)
+                return criterion.reverse ? !less : less
+            }
+            return s.messages[a].uid < s.messages[b].uid
+        }
+        w.untagged("SORT" + sorted.map { " \(uid ? s.messages[$0].uid : UInt32($0 + 1))" }.joined())
+        w.tagged(tag, .ok, nil, "SORT done.")
+    }
+
+    static func padded(_ n: UInt64) -> [UInt8] {
+        let text = String(n)
+        return Array((String(repeating: "0", count: max(0, 20 - text.count)) + text).utf8)
+    }
+
+    /// RFC 5256 §2.1 base subject, simplified: leading Re:/Fw:/Fwd: and [blob]s and trailing (fwd) removed.
+    static func baseSubject(_ subject: [UInt8]) -> [UInt8] {
+        var s = Parser.lowercasedBytes(RFC2047Decoder.decode(subject, targetCharset: "UTF-8"))[...]
+        var changed = true
+        while changed {
+            changed = false
+            while let f = s.first, f == 32 || f == 9 { s = s.dropFirst(); changed = true }
+            for prefix in ["re:", "fw:", "fwd:"] where s.starts(with: prefix.utf8) {
+                s = s.dropFirst(prefix.utf8.count)
+                changed = true
+            }
+            if s.first == UInt8(ascii: "["), let close = s.firstIndex(of: UInt8(ascii: "]")), close != s.index(before: s.endIndex) {
+                s = s[s.index(after: close)...]
+                changed = true
+            }
+            if s.hasSuffixBytes("(fwd)") { s = s.dropLast(5); changed = true }
+            while let l = s.last, l == 32 || l == 9 { s = s.dropLast(); changed = true }
+        }
+        return Array(s)
+    }
+
+    // MARK: THREAD=ORDEREDSUBJECT (RFC 5256 §4); REFERENCES answers the same grouping.
+
+    func thread(_ tag: [UInt8], algorithm: String, _ key: SearchKey, uid: Bool, into w: inout ResponseWriter) {
+        guard let s = selected else { return }
+        guard algorithm == "ORDEREDSUBJECT" || algorithm == "REFERENCES" else {
+            w.tagged(tag, .bad, nil, "Unknown threading algorithm")
+            return
+        }
+        var groups: [[UInt8]: [(seconds: Int64, index: Int)]] = [:]
+        var order: [[UInt8]] = []
+        for index in matching(key) {
+            let subject = Self.baseSubject(view(at: index)?.header("Subject") ?? [])
+            let seconds = view(at: index)?.header("Date").flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
+                ?? internalSeconds(s.messages[index])
+            if groups[subject] == nil { order.append(subject) }
+            groups[subject, default: []].append((seconds, index))
+        }
+        var threads: [[Int]] = order.map { key in
+            (groups[key] ?? []).sorted { ($0.seconds, $0.index) < ($1.seconds, $1.index) }.map(\.index)
+        }
+        threads.sort { a, b in
+            let sa = internalSeconds(s.messages[a[0]]), sb = internalSeconds(s.messages[b[0]])
+            return (sa, a[0]) < (sb, b[0])
+        }
+        var line = "THREAD"
+        for thread in threads {
+            let ids = thread.map { uid ? "\(s.messages[$0].uid)" : "\($0 + 1)" }
+            // thread-nested = 2*thread-list (RFC 5256 §5): one child is a plain member.
+            if ids.count <= 2 {
+                line += " (" + ids.joined(separator: " ") + ")"
+            } else {
+                line += " (\(ids[0]) " + ids.dropFirst().map { "(\($0))" }.joined() + ")"
+            }
+        }
+        w.untagged(line)
+        w.tagged(tag, .ok, nil, "THREAD done.")
+    }
+}
+
+extension ArraySlice where Element == UInt8 {
+    func hasSuffixBytes(_ suffix: String) -> Bool {
+        let s = Array(suffix.utf8)
+        return count >= s.count && Array(self.suffix(s.count)) == s
+    }
+}

@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MaildirCore
+
+extension MailboxSession {
+    /// STORE / UID STORE (RFC 3501 §6.4.6). `\Recent` cannot be stored (spec/access.md §2.5).
+    func store(_ tag: [UInt8], _ set: SequenceSet, _ action: StoreAction, uid: Bool, into w: inout ResponseWriter) {
+        guard let s = selected else { return }
+        if s.readOnly {
+            w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            return
+        }
+        if action.flags.contains(.recent) {
+            w.tagged(tag, .bad, nil, "\\Recent cannot be stored")
+            return
+        }
+        if outOfRange(set, uid: uid) {
+            w.tagged(tag, .bad, nil, "Message sequence number out of range")
+            return
+        }
+        let keywords = action.flags.filter { !$0.isSystem }.map(\.name)
+        for keyword in keywords where !KeywordList.isValidKeyword(keyword) {
+            w.tagged(tag, .bad, nil, "Invalid keyword")
+            return
+        }
+        let keywordsBefore = s.keywordsInUse
+        let keywordStore = KeywordStore(folderPath: s.directory)
+        for index in indices(set, uid: uid) {
+            guard var current = selected, index < current.messages.count else { continue }
+            var m = current.messages[index]
+            var letters = m.fileName.flags ?? MessageFlags()
+            for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] {
+                guard let letter = Self.letter(for: flag) else { continue }
+                switch action.kind {
+                case .replace: letters = letters.setting(letter, action.flags.contains(flag))
+                case .add: if action.flags.contains(flag) { letters = letters.inserting(letter) }
+                case .remove: if action.flags.contains(flag) { letters = letters.removing(letter) }
+                }
+            }
+            if letters != (m.fileName.flags ?? MessageFlags()) {
+                if let path = filePath(m), let name = path.split(separator: "/").last,
+                   path.hasSuffix("/cur/" + name) {
+                    m.fileName = MessageFileName(String(name))
+                }
+                if let renamed = try? maildir.setFlags(folder: current.folder, fileName: m.fileName, flags: letters) {
+                    m.fileName = renamed
+                }
+            }
+            var newKeywords = m.keywords
+            switch action.kind {
+            case .replace: newKeywords = keywords
+            case .add: for k in keywords where !newKeywords.contains(k) { newKeywords.append(k) }
+            case .remove: newKeywords.removeAll { k in keywords.contains { $0.lowercased() == k.lowercased() } }
+            }
+            if newKeywords != m.keywords {
+                try? keywordStore.update(baseName: m.fileName.baseName, keywords: newKeywords)
+                m.keywords = newKeywords
+                current.keywordsInUse.formUnion(newKeywords)
+            }
+            current.messages[index] = m
+            selected = current
+            if !action.silent {
+                w.append("* \(index + 1) FETCH (")
+                if uid { w.append("UID \(m.uid) ") }
+                w.append("FLAGS ")
+                w.flagList(Self.flags(of: m))
+                w.append(")\r\n")
+            }
+        }
+        if let now = selected, now.keywordsInUse != keywordsBefore {
+            // spec/access.md §2.5: a new keyword re-sends FLAGS and PERMANENTFLAGS.
+            var header = ResponseWriter()
+            writeFlags(&header, readOnly: false)
+            w = { var x = header; x.append(bytes: w.bytes); return x }()
+        }
+        w.tagged(tag, .ok, nil, "STORE completed.")
+    }
+
+    /// EXPUNGE, UID EXPUNGE (RFC 3501 §6.4.3, RFC 4315 §2.1), CLOSE's silent expunge.
+    func expunge(only uids: SequenceSet? = nil, silent: Bool = false, into w: inout ResponseWriter) -> Bool {
+        guard var s = selected, !s.readOnly else { return false }
+        var index = s.messages.count - 1
+        let largest = s.messages.last?.uid ?? 0
+        while index >= 0 {
+            var m = s.messages[index]
+            if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
+            let deleted = m.fileName.flags?.isTrashed ?? false
+            if deleted && (uids?.contains(m.uid, largest: largest) ?? true) {
+                do {
+                    try maildir.expunge(folder: s.folder, fileName: m.fileName)
+                } catch MaildirError.notFound {
+                } catch {
+                    index -= 1
+                    continue
+                }
+                try? KeywordStore(folderPath: s.directory).update(baseName: m.fileName.baseName, keywords: [])
+                s.messages.remove(at: index)
+                if !silent { w.untagged("\(index + 1) EXPUNGE") }
+            }
+            index -= 1
+        }
+        selected = s
+        return true
+    }
+
+    // MARK: APPEND (RFC 3501 §6.3.11, RFC 3502, RFC 4315 APPENDUID)
+
+    func append(_ tag: [UInt8], _ name: MailboxName, _ messages: [AppendMessage], into w: inout ResponseWriter) {
+        guard let target = target(name), exists(target) else {
+            w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
+            return
+        }
+        let dir = directory(target)
+        var adding: [(PendingMessage, MessageFlags)] = []
+        var keywordLists: [[String]] = []
+        do {
+            for message in messages {
+                let pending = try PendingMessage(folderPath: dir)
+                try pending.write(Self.lf(message.bytes))
+                var letters = MessageFlags()
+                for flag in message.flags { if let l = Self.letter(for: flag) { letters = letters.inserting(l) } }
+                adding.append((pending, letters))
+                keywordLists.append(message.flags.filter { !$0.isSystem && KeywordList.isValidKeyword($0.name) }.map(\.name))
+            }
+            let snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(adding: adding)
+            let store = KeywordStore(folderPath: dir)
+            for (i, uid) in snapshot.addedUIDs.enumerated() where i < keywordLists.count && !keywordLists[i].isEmpty {
+                if let m = snapshot.messages.first(where: { $0.uid == uid }) {
+                    try? store.update(baseName: m.fileName.baseName, keywords: keywordLists[i])
+                }
+            }
+            if let s = selected, s.directory == dir { refresh(into: &w, allowExpunge: false) }
+            w.tagged(tag, .ok, .appendUID(uidValidity: snapshot.uidValidity, uids: snapshot.addedUIDs), "APPEND Ok.")
+        } catch MaildirError.quotaExceeded {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
+        } catch {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .serverBug, "APPEND failed: \(error)")
+        }
+    }
+
+    /// IMAP CRLF → Maildir LF (spec/access.md §2.5: APPEND stores LF).
+    static func lf(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 13 && i + 1 < bytes.count && bytes[i + 1] == 10 { i += 1; continue }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
+    }
+
+    // MARK: COPY / MOVE (RFC 3501 §6.4.7, RFC 6851, RFC 4315 COPYUID)
+
+    func copy(_ tag: [UInt8], _ set: SequenceSet, to name: MailboxName, uid: Bool, move: Bool, into w: inout ResponseWriter) {
+        guard let s = selected else { return }
+        if outOfRange(set, uid: uid) {
+            w.tagged(tag, .bad, nil, "Message sequence number out of range")
+            return
+        }
+        guard let target = target(name), exists(target) else {
+            w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
+            return
+        }
+        if move && s.readOnly {
+            w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            return
+        }
+        let dir = directory(target)
+        let chosen = indices(set, uid: uid)
+        var adding: [(PendingMessage, MessageFlags)] = []
+        var sourceUIDs: [UInt32] = []
+        var keywordLists: [[String]] = []
+        do {
+            for index in chosen {
+                let m = s.messages[index]
+                guard let path = filePath(m), let bytes = try SystemCall.readFile(path, limit: 1 << 30) else { continue }
+                let pending = try PendingMessage(folderPath: dir)
+                try pending.write(bytes)
+                adding.append((pending, m.fileName.flags ?? MessageFlags()))
+                sourceUIDs.append(m.uid)
+                keywordLists.append(m.keywords)
+            }
+            let snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(adding: adding)
+            let store = KeywordStore(folderPath: dir)
+            for (i, newUID) in snapshot.addedUIDs.enumerated() where !keywordLists[i].isEmpty {
+                if let m = snapshot.messages.first(where: { $0.uid == newUID }) {
+                    try? store.update(baseName: m.fileName.baseName, keywords: keywordLists[i])
+                }
+            }
+            let code = ResponseCode.copyUID(uidValidity: snapshot.uidValidity, source: sourceUIDs, destination: snapshot.addedUIDs)
+            if move {
+                // RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs, then the tagged OK.
+                if !sourceUIDs.isEmpty { w.untaggedStatus(.ok, code, "Moved") }
+                for index in chosen.reversed() {
+                    guard var current = selected, index < current.messages.count else { continue }
+                    var m = current.messages[index]
+                    if let p = filePath(m), let last = p.split(separator: "/").last { m.fileName = MessageFileName(String(last)) }
+                    try? maildir.expunge(folder: current.folder, fileName: m.fileName)
+                    try? KeywordStore(folderPath: current.directory).update(baseName: m.fileName.baseName, keywords: [])
+                    current.messages.remove(at: index)
+                    selected = current
+                    w.untagged("\(index + 1) EXPUNGE")
+                }
+                w.tagged(tag, .ok, nil, "MOVE completed.")
+            } else {
+                if s.directory == dir { refresh(into: &w, allowExpunge: false) }
+                w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
+            }
+        } catch MaildirError.quotaExceeded {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
+        } catch {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .serverBug, "\(move ? "MOVE" : "COPY") failed: \(error)")
+        }
+    }
+}

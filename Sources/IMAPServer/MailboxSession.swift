@@ -1,0 +1,292 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MaildirCore
+
+/// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
+/// numbers ↔ UIDs, flags, keywords) and every mailbox command, on MaildirCore.
+///
+/// Synchronous file I/O: the connection handler runs each call on NIO's thread pool, one
+/// command at a time (never two calls at once on one session), which is what makes the
+/// `@unchecked Sendable` sound.
+final class MailboxSession: @unchecked Sendable {
+    /// A message of the selected folder.
+    struct Message {
+        var uid: UInt32
+        var fileName: MessageFileName
+        var recent: Bool
+        var keywords: [String]
+    }
+
+    /// The selected folder.
+    struct Selected {
+        var name: MailboxName
+        var folder: FolderName?
+        var directory: String
+        var readOnly: Bool
+        var uidValidity: UInt32
+        var nextUID: UInt32
+        var messages: [Message]
+        var keywordsInUse: Set<String>
+    }
+
+    /// What a command did to the selection, for the session state machine.
+    enum SelectionChange {
+        case none
+        case selected(MailboxName, readOnly: Bool)
+        case deselected
+    }
+
+    let maildir: Maildir
+    let user: String
+    var selected: Selected?
+    var utf8 = false
+    /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
+    var savedResult: [UInt32] = []
+    private var cachedView: (uid: UInt32, view: MessageView)?
+
+    init(maildirPath: String, user: String, trashFolderName: String = "Trash") {
+        maildir = Maildir(path: maildirPath, trashFolderName: trashFolderName)
+        self.user = user
+    }
+
+    // MARK: names
+
+    /// INBOX or a folder; nil for names outside the user's Maildir (they never escape it:
+    /// FolderName refuses `/`, `..` and empty components).
+    func target(_ name: MailboxName) -> FolderName.IMAPTarget? {
+        guard let text = String(validating: name.bytes, as: UTF8.self) else { return nil }
+        return try? FolderName.fromIMAP(text, utf8: utf8)
+    }
+
+    func directory(_ target: FolderName.IMAPTarget) -> String {
+        switch target {
+        case .inbox: maildir.path
+        case .folder(let f): maildir.directory(of: f)
+        }
+    }
+
+    func exists(_ target: FolderName.IMAPTarget) -> Bool {
+        switch target {
+        case .inbox: true
+        case .folder(let f): maildir.folderExists(f)
+        }
+    }
+
+    // MARK: SELECT / EXAMINE (RFC 3501 §6.3.1)
+
+    func select(_ tag: [UInt8], _ name: MailboxName, readOnly: Bool, into w: inout ResponseWriter) -> SelectionChange {
+        let wasSelected = selected != nil
+        selected = nil
+        cachedView = nil
+        guard let target = target(name), exists(target) else {
+            if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
+            w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
+            return .deselected
+        }
+        let dir = directory(target)
+        let snapshot: FolderSnapshot
+        do {
+            snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(readOnly: readOnly)
+        } catch {
+            w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
+            return .deselected
+        }
+        if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
+        let keywords = (try? KeywordStore(folderPath: dir).load())?.messages ?? [:]
+        var messages: [Message] = []
+        messages.reserveCapacity(snapshot.messages.count)
+        var inUse = Set<String>()
+        for m in snapshot.messages {
+            let k = keywords[m.fileName.baseName] ?? []
+            inUse.formUnion(k)
+            messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !readOnly, keywords: k))
+        }
+        let folder: FolderName?
+        if case .folder(let f) = target { folder = f } else { folder = nil }
+        selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
+                            uidValidity: snapshot.uidValidity, nextUID: snapshot.nextUID, messages: messages,
+                            keywordsInUse: inUse)
+        writeFlags(&w, readOnly: readOnly)
+        w.untagged("\(messages.count) EXISTS")
+        w.untagged("\(messages.filter(\.recent).count) RECENT")
+        if let firstUnseen = messages.firstIndex(where: { !($0.fileName.flags?.isSeen ?? false) }) {
+            w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
+        }
+        w.untaggedStatus(.ok, .uidValidity(snapshot.uidValidity), "Ok")
+        w.untaggedStatus(.ok, .uidNext(snapshot.nextUID), "Predicted next UID")
+        w.untaggedStatus(.ok, .myRights(readOnly ? "lrs" : "acdilrsw"), "ACL")
+        w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
+        return .selected(name, readOnly: readOnly)
+    }
+
+    func writeFlags(_ w: inout ResponseWriter, readOnly: Bool) {
+        let keywords = selected.map { Array($0.keywordsInUse).sorted() } ?? []
+        w.append("* FLAGS (")
+        w.append((keywords + Flag.system).joined(separator: " "))
+        w.append(")\r\n")
+        if readOnly {
+            w.untaggedStatus(.ok, .permanentFlags([], wildcard: false), "No permanent flags permitted")
+        } else {
+            let permanent = keywords.map(Flag.init) + Flag.system.dropLast().map(Flag.init)
+            w.untaggedStatus(.ok, .permanentFlags(permanent, wildcard: true), "Limited")
+        }
+    }
+
+    func deselect() {
+        selected = nil
+        cachedView = nil
+    }
+
+    // MARK: flags
+
+    static func flags(of m: Message) -> [Flag] {
+        let f = m.fileName.flags ?? MessageFlags()
+        var out: [Flag] = []
+        if f.isDraft { out.append(.draft) }
+        if f.isReplied { out.append(.answered) }
+        if f.isFlagged { out.append(.flagged) }
+        if f.isTrashed { out.append(.deleted) }
+        if f.isSeen { out.append(.seen) }
+        if m.recent { out.append(.recent) }
+        return out + m.keywords.map(Flag.init)
+    }
+
+    static func letter(for flag: Flag) -> UInt8? {
+        switch flag {
+        case .draft: UInt8(ascii: "D")
+        case .answered: UInt8(ascii: "R")
+        case .flagged: UInt8(ascii: "F")
+        case .deleted: UInt8(ascii: "T")
+        case .seen: UInt8(ascii: "S")
+        default: nil
+        }
+    }
+
+    // MARK: refresh (RFC 3501 §7.4.1, §5.2)
+
+    /// Rescans the selected folder and reports what changed: EXPUNGE (only when `allowExpunge`:
+    /// never during FETCH, STORE or SEARCH), new messages (EXISTS, RECENT) and flag changes.
+    func refresh(into w: inout ResponseWriter, allowExpunge: Bool) {
+        guard var s = selected else { return }
+        guard let snapshot = try? FolderScanner(folderPath: s.directory, trashFolderName: maildir.trashFolderName)
+            .scan(readOnly: s.readOnly) else { return }
+        let keywords = (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:]
+        var current: [UInt32: ScannedMessage] = [:]
+        for m in snapshot.messages { current[m.uid] = m }
+        if allowExpunge {
+            var index = s.messages.count - 1
+            while index >= 0 {
+                if current[s.messages[index].uid] == nil {
+                    s.messages.remove(at: index)
+                    w.untagged("\(index + 1) EXPUNGE")
+                }
+                index -= 1
+            }
+        }
+        var oldKeywords = s.keywordsInUse
+        s.keywordsInUse = []
+        for index in s.messages.indices {
+            guard let now = current[s.messages[index].uid] else { continue }
+            let before = Self.flags(of: s.messages[index])
+            s.messages[index].fileName = now.fileName
+            s.messages[index].keywords = keywords[now.fileName.baseName] ?? []
+            s.keywordsInUse.formUnion(s.messages[index].keywords)
+            let after = Self.flags(of: s.messages[index])
+            if before != after {
+                w.append("* \(index + 1) FETCH (FLAGS ")
+                w.flagList(after)
+                w.append(")\r\n")
+            }
+        }
+        let known = s.messages.last?.uid ?? 0
+        var added = 0
+        var recent = 0
+        for m in snapshot.messages where m.uid > known {
+            let k = keywords[m.fileName.baseName] ?? []
+            s.keywordsInUse.formUnion(k)
+            s.messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !s.readOnly, keywords: k))
+            added += 1
+            if m.isRecent { recent += 1 }
+        }
+        s.nextUID = max(s.nextUID, snapshot.nextUID)
+        oldKeywords.formUnion([])
+        let keywordsChanged = oldKeywords != s.keywordsInUse
+        selected = s
+        if keywordsChanged { writeFlags(&w, readOnly: s.readOnly) }
+        if added > 0 || (allowExpunge && current.count != s.messages.count) {
+            w.untagged("\(s.messages.count) EXISTS")
+            w.untagged("\(s.messages.filter(\.recent).count) RECENT")
+        }
+    }
+
+    // MARK: message bytes
+
+    /// Reads a message file; when another session renamed it (flags changed), finds it again.
+    func view(at index: Int) -> MessageView? {
+        guard var s = selected, index < s.messages.count else { return nil }
+        let m = s.messages[index]
+        if let cached = cachedView, cached.uid == m.uid { return cached.view }
+        var bytes = try? SystemCall.readFile(s.directory + "/cur/" + m.fileName.name, limit: 1 << 30)
+        if bytes == nil {
+            bytes = try? SystemCall.readFile(s.directory + "/new/" + m.fileName.name, limit: 1 << 30)
+        }
+        if bytes == nil, let renamed = findFile(baseName: m.fileName.baseName, in: s.directory) {
+            s.messages[index].fileName = renamed
+            selected = s
+            bytes = try? SystemCall.readFile(s.directory + "/cur/" + renamed.name, limit: 1 << 30)
+        }
+        guard let bytes = bytes ?? nil else { return nil }
+        let view = MessageView(fileBytes: bytes)
+        cachedView = (m.uid, view)
+        return view
+    }
+
+    func findFile(baseName: String, in directory: String) -> MessageFileName? {
+        for name in SystemCall.names(in: directory + "/cur") where MessageFileName.baseName(of: name) == baseName {
+            return MessageFileName(name)
+        }
+        return nil
+    }
+
+    func filePath(_ m: Message) -> String? {
+        guard let s = selected else { return nil }
+        let cur = s.directory + "/cur/" + m.fileName.name
+        if SystemCall.status(cur) != nil { return cur }
+        let new = s.directory + "/new/" + m.fileName.name
+        if SystemCall.status(new) != nil { return new }
+        return findFile(baseName: m.fileName.baseName, in: s.directory).map { s.directory + "/cur/" + $0.name }
+    }
+
+    /// Message indices (0-based) a sequence set names, by sequence number or UID.
+    func indices(_ set: SequenceSet, uid: Bool) -> [Int] {
+        guard let s = selected, !s.messages.isEmpty else { return [] }
+        if set.isSavedResult {
+            let saved = Set(savedResult)
+            return s.messages.indices.filter { saved.contains(s.messages[$0].uid) }
+        }
+        if uid {
+            let largest = s.messages.last?.uid ?? 0
+            let ranges = set.resolved(largest: largest)
+            return s.messages.indices.filter { i in ranges.contains { $0.contains(s.messages[i].uid) } }
+        }
+        let count = UInt32(s.messages.count)
+        var result = Set<Int>()
+        for range in set.resolved(largest: count) {
+            let low = range.lowerBound, high = min(range.upperBound, count)
+            guard low <= high else { continue }
+            for n in low...high { result.insert(Int(n) - 1) }
+        }
+        return result.sorted()
+    }
+
+    /// Whether a sequence-number set refers past the end (RFC 3501 §7.1: BAD... Courier NO).
+    func outOfRange(_ set: SequenceSet, uid: Bool) -> Bool {
+        guard !uid, !set.isSavedResult, let s = selected else { return false }
+        let count = UInt32(s.messages.count)
+        return set.ranges.contains { r in
+            (r.upperBound != SequenceSet.star && r.upperBound > count) || (r.lowerBound != SequenceSet.star && r.lowerBound > count)
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import IMAP
+import MailCore
+
+/// One message's bytes (CRLF line ends, as IMAP counts them: RFC 3501 §2.3.4) with its
+/// parsed header block and MIME tree, for FETCH, SEARCH and SORT.
+struct MessageView {
+    let bytes: [UInt8]
+    let headers: HeaderBlock
+    private(set) lazy var mime: MIMEMessage = MIMEParser.parse(bytes)
+
+    init(fileBytes: [UInt8]) {
+        bytes = Self.crlf(fileBytes)
+        headers = HeaderReader.read(bytes)
+    }
+
+    /// Maildir files hold LF line ends; IMAP sees CRLF (spec/access.md §2.5).
+    static func crlf(_ input: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count + input.count / 30)
+        var previous: UInt8 = 0
+        for c in input {
+            if c == 10 && previous != 13 { out.append(13) }
+            out.append(c)
+            previous = c
+        }
+        return out
+    }
+
+    /// The value of the first header `name`, unfolded and trimmed.
+    func header(_ name: String) -> [UInt8]? {
+        guard let h = headers.first(named: name) else { return nil }
+        return Self.trim(HeaderUnfoldingShim.unfold(h.value))
+    }
+
+    static func trim(_ v: [UInt8]) -> [UInt8] {
+        var s = v[...]
+        while let f = s.first, f == 32 || f == 9 || f == 13 || f == 10 { s = s.dropFirst() }
+        while let l = s.last, l == 32 || l == 9 || l == 13 || l == 10 { s = s.dropLast() }
+        return Array(s)
+    }
+
+    // MARK: ENVELOPE (RFC 3501 §7.4.2)
+
+    func envelope() -> Envelope {
+        Self.envelope(of: headers, header: { header($0) })
+    }
+
+    static func envelope(of block: HeaderBlock, header: (String) -> [UInt8]?) -> Envelope {
+        var e = Envelope()
+        e.date = header("Date")
+        e.subject = header("Subject")
+        e.from = addresses(header("From"))
+        e.sender = addresses(header("Sender"))
+        e.replyTo = addresses(header("Reply-To"))
+        e.to = addresses(header("To"))
+        e.cc = addresses(header("Cc"))
+        e.bcc = addresses(header("Bcc"))
+        e.inReplyTo = header("In-Reply-To")
+        e.messageID = header("Message-ID")
+        return e
+    }
+
+    static func addresses(_ value: [UInt8]?) -> [EnvelopeAddress] {
+        guard let value, !value.isEmpty else { return [] }
+        var out: [EnvelopeAddress] = []
+        for entry in AddressList.parse(value).entries.prefix(1000) {
+            if entry.hasAddress {
+                let text = entry.addressText
+                let name = entry.nameText
+                if let at = text.lastIndex(of: UInt8(ascii: "@")) {
+                    out.append(EnvelopeAddress(name: name.isEmpty ? nil : name, mailbox: Array(text[..<at]),
+                                               host: Array(text[(at + 1)...])))
+                } else {
+                    out.append(EnvelopeAddress(name: name.isEmpty ? nil : name, mailbox: text, host: []))
+                }
+            } else {
+                let name = entry.nameText
+                if name.last == UInt8(ascii: ":") || (!name.isEmpty && name != [UInt8(ascii: ";")]) {
+                    let group = trim(Array(name.filter { $0 != UInt8(ascii: ":") }))
+                    out.append(EnvelopeAddress(name: nil, mailbox: group, host: nil))
+                } else {
+                    out.append(EnvelopeAddress(name: nil, mailbox: nil, host: nil))
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: BODYSTRUCTURE (RFC 3501 §7.4.2)
+
+    mutating func bodyStructure() -> BodyStructure {
+        let message = mime
+        return Self.structure(message, bytes, index: 0, depth: 0)
+    }
+
+    static func structure(_ m: MIMEMessage, _ bytes: [UInt8], index: Int, depth: Int) -> BodyStructure {
+        let entity = m.entities[index]
+        let (type, subtype) = contentType(entity)
+        let children = entity.children.filter { $0 < m.entities.count && !m.entities[$0].isPreamble }
+        if type == Array("multipart".utf8), depth < 20 {
+            var multi = BodyStructure.Multipart(
+                parts: children.map { structure(m, bytes, index: $0, depth: depth + 1) }, subtype: subtype)
+            multi.parameters = parameters(entity.contentTypeParameters)
+            multi.ext = extensionData(entity)
+            return .multipart(multi)
+        }
+        let body = m.bodyRange(of: index)
+        let encoding = entity.transferEncoding.map { Parser.lowercasedBytes($0) } ?? Array("7bit".utf8)
+        var part = BodyStructure.SinglePart(type: type, subtype: subtype, encoding: encoding, size: body.count)
+        part.parameters = parameters(entity.contentTypeParameters)
+        part.id = entity.contentID
+        part.description = entity.contentDescription
+        part.md5 = entity.contentMD5
+        part.ext = extensionData(entity)
+        let position = m.position(of: index)
+        if type == Array("text".utf8) {
+            part.lines = position.bodyLineCount
+        } else if type == Array("message".utf8) && subtype == Array("rfc822".utf8), let child = children.first, depth < 20 {
+            let childPosition = m.position(of: child)
+            let range = m.clamped(childPosition.start, childPosition.startBody)
+            let block = HeaderReader.read(bytes[range])
+            let env = envelope(of: block) { name in
+                block.first(named: name).map { trim(HeaderUnfoldingShim.unfold($0.value)) }
+            }
+            part.message = (env, structure(m, bytes, index: child, depth: depth + 1))
+            part.lines = position.bodyLineCount
+        }
+        return .single(part)
+    }
+
+    static func contentType(_ entity: MIMEEntity) -> ([UInt8], [UInt8]) {
+        guard let value = entity.contentType, let slash = value.firstIndex(of: UInt8(ascii: "/")) else {
+            return (Array("text".utf8), Array("plain".utf8))
+        }
+        return (Parser.lowercasedBytes(Array(value[..<slash])), Parser.lowercasedBytes(Array(value[(slash + 1)...])))
+    }
+
+    static func parameters(_ p: MIMEParameters) -> [BodyStructure.Parameter] {
+        p.items.map { BodyStructure.Parameter(name: Parser.lowercasedBytes($0.name), value: $0.value) }
+    }
+
+    static func extensionData(_ entity: MIMEEntity) -> BodyStructure.Extension {
+        var ext = BodyStructure.Extension()
+        if let disposition = entity.disposition {
+            ext.dispositionType = disposition
+            ext.dispositionParameters = parameters(entity.dispositionParameters)
+        }
+        ext.language = entity.contentLanguage
+        return ext
+    }
+
+    // MARK: sections (RFC 3501 §6.4.5)
+
+    /// The bytes BODY[section] names; nil when the part does not exist (RFC: empty string).
+    mutating func section(_ section: Section) -> [UInt8] {
+        let m = mime
+        var index = 0
+        if !section.part.isEmpty {
+            guard let found = m.find(section.part.map(String.init).joined(separator: ".")) else { return [] }
+            index = found
+        }
+        let entity = m.entities[index]
+        let (type, subtype) = Self.contentType(entity)
+        // HEADER/TEXT of a message/rfc822 part refer to the enclosed message.
+        var target = index
+        if !section.part.isEmpty, type == Array("message".utf8), subtype == Array("rfc822".utf8),
+           let child = entity.children.first, section.text != .mime, section.text != nil {
+            target = child
+        }
+        let position = m.position(of: target)
+        switch section.text {
+        case nil:
+            if section.part.isEmpty { return bytes }
+            return Array(bytes[m.bodyRange(of: index)])
+        case .mime:
+            let p = m.position(of: index)
+            return Array(bytes[m.clamped(p.start, p.startBody)])
+        case .header:
+            return Array(bytes[m.clamped(position.start, position.startBody)])
+        case .text:
+            return Array(bytes[m.bodyRange(of: target)])
+        case .headerFields(let names), .headerFieldsNot(let names):
+            let exclude: Bool
+            if case .headerFieldsNot = section.text { exclude = true } else { exclude = false }
+            let block = HeaderReader.read(bytes[m.clamped(position.start, position.startBody)])
+            var out: [UInt8] = []
+            for h in block.headers {
+                let matches = names.contains { h.isNamed($0) }
+                if matches != exclude { out += h.raw }
+            }
+            out += [13, 10]
+            return out
+        }
+    }
+}
+
+/// Header unfolding without depending on MailCore's internal helper name.
+enum HeaderUnfoldingShim {
+    static func unfold(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.count)
+        for c in value where c != 13 && c != 10 { out.append(c) }
+        return out
+    }
+}
+
+extension Parser {
+    static func lowercasedBytes(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+    }
+}
