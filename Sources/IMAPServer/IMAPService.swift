@@ -22,11 +22,17 @@ public struct IMAPService: Service {
     let tlsContext: NIOSSLContext?
     let auth: AuthChain
 
+    /// The `imapd-ssl` listener's settings: Courier's start script reads `imapd-ssl` for the
+    /// plain port too (IMAPDSTARTTLS, IMAP_TLS_REQUIRED, TLS_CERTFILE; spec/access.md §2.8).
+    let sslSettings: ListenerConfig?
+
     public init(listener: ListenerConfig, context: ServiceContext, auth: AuthChain) throws {
         self.listener = listener
         self.context = context
         self.auth = auth
-        tlsContext = try Self.makeTLSContext(listener)
+        let ssl = context.config.current.listeners.first { $0.kind == .imapdSSL }
+        sslSettings = ssl
+        tlsContext = try Self.makeTLSContext(listener.certificateFile == nil ? (ssl ?? listener) : listener)
         if listener.kind == .imapdSSL && tlsContext == nil {
             throw IMAPServiceError.noCertificate(listener.kind.rawValue)
         }
@@ -64,7 +70,12 @@ public struct IMAPService: Service {
 
     public func run() async throws {
         let config = context.config.current
-        let variables = listener.variables
+        var variables: [String: String] = listener.variables.environment
+        if listener.kind == .imapd, let ssl = sslSettings {
+            for name in ["IMAPDSTARTTLS", "IMAP_TLS_REQUIRED", "IMAP_CAPABILITY_TLS"] where variables[name] == nil {
+                if let value = ssl.variables[name] { variables[name] = value }
+            }
+        }
         let implicitTLS = listener.kind == .imapdSSL
         let plain = Self.capabilities(from: variables["IMAP_CAPABILITY"])
         let tls = Self.capabilities(from: variables["IMAP_CAPABILITY_TLS"] ?? variables["IMAP_CAPABILITY"])

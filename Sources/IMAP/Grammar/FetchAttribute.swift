@@ -85,7 +85,8 @@ extension Parser {
 
     mutating func fetchAttribute() throws(IMAPSyntaxError) -> FetchAttribute {
         let start = position
-        while let c = peek, Self.isAtomChar(c) || c == UInt8(ascii: ".") { position += 1 }
+        // "[" is an ATOM-CHAR, but here it starts the section.
+        while let c = peek, Self.isAtomChar(c) && c != UInt8(ascii: "[") && c != UInt8(ascii: "<") { position += 1 }
         let name = String(decoding: Self.uppercased(Array(bytes[start..<position])), as: UTF8.self)
         switch name {
         case "ENVELOPE": return .envelope

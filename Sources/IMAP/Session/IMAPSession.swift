@@ -199,7 +199,7 @@ public struct IMAPSession: Sendable {
         return .send(w.bytes)
     }
 
-    static let enableable: Set<String> = ["UTF8=ACCEPT", "IMAP4REV2"]
+    static let enableable: Set<String> = ["UTF8=ACCEPT"]
 
     // MARK: results reported by the server
 
