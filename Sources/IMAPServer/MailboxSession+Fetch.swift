@@ -127,7 +127,7 @@ extension MailboxSession {
         var encoding: [UInt8] = []
         if section.part.isEmpty {
             encoding = m.entities[0].transferEncoding ?? []
-        } else if let index = m.find(section.part.map(String.init).joined(separator: ".")) {
+        } else if let index = MessageView.resolve(m, section.part) {
             encoding = m.entities[index].transferEncoding ?? []
         }
         switch Parser.lowercasedBytes(encoding) {

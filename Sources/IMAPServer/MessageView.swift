@@ -112,9 +112,8 @@ struct MessageView {
         part.description = entity.contentDescription
         part.md5 = entity.contentMD5
         part.ext = extensionData(entity)
-        let position = m.position(of: index)
         if type == Array("text".utf8) {
-            part.lines = position.bodyLineCount
+            part.lines = Self.lineCount(bytes[body])
         } else if type == Array("message".utf8) && subtype == Array("rfc822".utf8), let child = children.first, depth < 20 {
             let childPosition = m.position(of: child)
             let range = m.clamped(childPosition.start, childPosition.startBody)
@@ -123,9 +122,17 @@ struct MessageView {
                 block.first(named: name).map { trim(HeaderUnfoldingShim.unfold($0.value)) }
             }
             part.message = (env, structure(m, bytes, index: child, depth: depth + 1))
-            part.lines = position.bodyLineCount
+            part.lines = Self.lineCount(bytes[body])
         }
         return .single(part)
+    }
+
+    /// body-fld-lines: line breaks, plus a last line without one (RFC 3501 §7.4.2).
+    static func lineCount(_ body: ArraySlice<UInt8>) -> Int {
+        var n = 0
+        for c in body where c == 10 { n += 1 }
+        if let last = body.last, last != 10 { n += 1 }
+        return n
     }
 
     static func contentType(_ entity: MIMEEntity) -> ([UInt8], [UInt8]) {
@@ -151,12 +158,36 @@ struct MessageView {
 
     // MARK: sections (RFC 3501 §6.4.5)
 
+    /// The entity a section-part (1.2.3) names: parts of a multipart by position, a
+    /// message/rfc822 part's numbers apply to the message it encloses, and a single-part
+    /// entity's only part is 1 (its body).
+    static func resolve(_ m: MIMEMessage, _ path: [UInt32]) -> Int? {
+        var current = 0
+        for n in path {
+            var e = current
+            let (type, subtype) = contentType(m.entities[e])
+            if e != 0, type == Array("message".utf8), subtype == Array("rfc822".utf8),
+               let child = m.entities[e].children.first, child < m.entities.count {
+                e = child
+            }
+            if contentType(m.entities[e]).0 == Array("multipart".utf8) {
+                let kids = m.entities[e].children.filter { $0 < m.entities.count && !m.entities[$0].isPreamble }
+                guard n >= 1, Int(n) <= kids.count else { return nil }
+                current = kids[Int(n) - 1]
+            } else {
+                guard n == 1 else { return nil }
+                current = e
+            }
+        }
+        return current
+    }
+
     /// The bytes BODY[section] names; nil when the part does not exist (RFC: empty string).
     mutating func section(_ section: Section) -> [UInt8] {
         let m = mime
         var index = 0
         if !section.part.isEmpty {
-            guard let found = m.find(section.part.map(String.init).joined(separator: ".")) else { return [] }
+            guard let found = Self.resolve(m, section.part) else { return [] }
             index = found
         }
         let entity = m.entities[index]
