@@ -76,7 +76,8 @@ public struct CommandFramer: Sendable {
                 if buffer.count - lineStart > limits.lineLength {
                     return dropLine(discardRest: false)
                 }
-                if buffer.last == 13 { buffer.removeLast() }
+                // The CR of CRLF, never the last byte of a literal that ended just before.
+                if buffer.count > lineStart && buffer.last == 13 { buffer.removeLast() }
                 if let event = lineEnded() { return event }
             }
         }
