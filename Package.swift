@@ -127,6 +127,7 @@ let package = Package(
         .executableTarget(name: "FuzzMakemimeArgs", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzMakemimeArgs"),
         .executableTarget(name: "FuzzReformail", dependencies: ["FuzzSupport", "MailTools"], path: "Fuzz/FuzzReformail"),
         .executableTarget(name: "FuzzSMTP", dependencies: ["FuzzSupport", "SMTP"], path: "Fuzz/FuzzSMTP"),
+        .executableTarget(name: "FuzzIMAP", dependencies: ["FuzzSupport", "IMAP"], path: "Fuzz/FuzzIMAP"),
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
 
