@@ -87,6 +87,7 @@ extension MailboxSession {
         default:
             w.tagged(tag, .bad, nil, "Command not handled")
         }
+        forgetMessage()
         return (w.bytes, change)
     }
 
@@ -97,9 +98,11 @@ extension MailboxSession {
 
     /// Changes for an IDLE client (RFC 2177); empty when nothing changed.
     func idleUpdates() -> [UInt8] {
+        guard let s = selected, Self.stamp(s.directory) != lastStamp else { return [] }
         var w = ResponseWriter()
         w.utf8Allowed = utf8
         refresh(into: &w, allowExpunge: true)
+        forgetMessage()
         return w.bytes
     }
 }

@@ -56,7 +56,7 @@ extension MailboxSession {
                 item("INTERNALDATE ")
                 w.string(Self.internalDate(path: filePath(m)))
             case .rfc822Size:
-                item("RFC822.SIZE \(loaded()?.bytes.count ?? 0)")
+                item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
             case .envelope:
                 item("ENVELOPE ")
                 w.envelope(loaded()?.envelope() ?? Envelope())

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IMAP
+import MailCore
 import MaildirCore
 
 extension MailboxSession {
@@ -126,9 +127,14 @@ extension MailboxSession {
             }
             let snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(adding: adding)
             let store = KeywordStore(folderPath: dir)
-            for (i, uid) in snapshot.addedUIDs.enumerated() where i < keywordLists.count && !keywordLists[i].isEmpty {
-                if let m = snapshot.messages.first(where: { $0.uid == uid }) {
+            for (i, uid) in snapshot.addedUIDs.enumerated() where i < messages.count {
+                guard let m = snapshot.messages.first(where: { $0.uid == uid }) else { continue }
+                if !keywordLists[i].isEmpty {
                     try? store.update(baseName: m.fileName.baseName, keywords: keywordLists[i])
+                }
+                if let date = messages[i].date {
+                    // INTERNALDATE is the file's mtime (spec/access.md §2.5).
+                    Self.setModificationTime(dir + "/cur/" + m.fileName.name, Self.epochSeconds(date))
                 }
             }
             if let s = selected, s.directory == dir { refresh(into: &w, allowExpunge: false) }
@@ -140,6 +146,17 @@ extension MailboxSession {
             for (p, _) in adding { p.abort() }
             w.tagged(tag, .no, .serverBug, "APPEND failed: \(error)")
         }
+    }
+
+    static func epochSeconds(_ d: IMAPDateTime) -> Int64 {
+        let civil = CivilDateTime(year: Int64(d.date.year), month: d.date.month, day: d.date.day,
+                                  hour: d.hour, minute: d.minute, second: min(d.second, 59))
+        return civil.epochSeconds - Int64(d.zoneMinutes) * 60
+    }
+
+    static func setModificationTime(_ path: String, _ seconds: Int64) {
+        var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, path, &times, 0)
     }
 
     /// IMAP CRLF → Maildir LF (spec/access.md §2.5: APPEND stores LF).

@@ -45,6 +45,11 @@ final class MailboxSession: @unchecked Sendable {
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?
+    /// RFC822.SIZE by UID: a message's bytes never change, so each is measured once.
+    var sizes: [UInt32: Int] = [:]
+    /// Modification times of the selected folder's new/, cur/ and keyword directory at the
+    /// last refresh: an IDLE poll that finds them unchanged skips the scan.
+    var lastStamp: [Int64] = []
 
     init(maildirPath: String, user: String, trashFolderName: String = "Trash") {
         maildir = Maildir(path: maildirPath, trashFolderName: trashFolderName)
@@ -80,12 +85,14 @@ final class MailboxSession: @unchecked Sendable {
         let wasSelected = selected != nil
         selected = nil
         cachedView = nil
+        sizes = [:]
         guard let target = target(name), exists(target) else {
             if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
             return .deselected
         }
         let dir = directory(target)
+        lastStamp = Self.stamp(dir)
         let snapshot: FolderSnapshot
         do {
             snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(readOnly: readOnly)
@@ -137,6 +144,37 @@ final class MailboxSession: @unchecked Sendable {
     func deselect() {
         selected = nil
         cachedView = nil
+        sizes = [:]
+    }
+
+    /// Drops the message bytes kept between FETCH items (called after each command, so an
+    /// idle session holds no message).
+    func forgetMessage() {
+        cachedView = nil
+    }
+
+    static func stamp(_ dir: String) -> [Int64] {
+        ["/new", "/cur", "/courierimapkeywords"].map { sub in
+            guard let st = SystemCall.status(dir + sub) else { return -1 }
+            return Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        }
+    }
+
+    /// RFC822.SIZE: the size with CRLF line ends (spec/access.md §2.5).
+    func size(at index: Int) -> Int {
+        guard let s = selected, index < s.messages.count else { return 0 }
+        let m = s.messages[index]
+        if let hint = m.fileName.virtualSizeHint { return Int(hint) }
+        if let known = sizes[m.uid] { return known }
+        guard let path = filePath(m), let bytes = try? SystemCall.readFile(path, limit: 1 << 30) else { return 0 }
+        var size = bytes.count
+        var previous: UInt8 = 0
+        for c in bytes {
+            if c == 10 && previous != 13 { size += 1 }
+            previous = c
+        }
+        sizes[m.uid] = size
+        return size
     }
 
     // MARK: flags
@@ -170,6 +208,7 @@ final class MailboxSession: @unchecked Sendable {
     /// never during FETCH, STORE or SEARCH), new messages (EXISTS, RECENT) and flag changes.
     func refresh(into w: inout ResponseWriter, allowExpunge: Bool) {
         guard var s = selected else { return }
+        lastStamp = Self.stamp(s.directory)
         guard let snapshot = try? FolderScanner(folderPath: s.directory, trashFolderName: maildir.trashFolderName)
             .scan(readOnly: s.readOnly) else { return }
         let keywords = (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:]

@@ -184,6 +184,11 @@ def test_append_select_fetch(site):
     assert data[0][1] == b"line one\r\nline two\r\n"
     typ, data = client.fetch("1", "(FLAGS)")
     assert b"\\Seen" in data[0]
+    assert client.append("INBOX", None, '"07-Feb-1994 21:52:25 -0800"', message("dated"))[0] == "OK"
+    typ, data = client.fetch("3", "(INTERNALDATE)")
+    assert data == [b'3 (INTERNALDATE "08-Feb-1994 05:52:25 +0000")']
+    client.store("3", "+FLAGS", r"(\Deleted)")
+    client.expunge()
     typ, data = client.fetch("1", "(BODY.PEEK[]<0.4>)")
     assert data[0][0].endswith(b"BODY[]<0> {4}") and data[0][1] == b"From"
     client.logout()
