@@ -137,6 +137,7 @@ let package = Package(
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
+        .testTarget(name: "IMAPServerTests", dependencies: ["IMAPServer", "IMAP", "MaildirCore"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
