@@ -69,6 +69,11 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let user = mailbox?.user {
+            environment.logger.info("LOGOUT, user=\(user), ip=[\(clientIP)]")
+        } else {
+            environment.logger.debug("Disconnected, ip=[\(clientIP)]")
+        }
         closed = true
         idleTimer?.cancel()
         readTimer?.cancel()

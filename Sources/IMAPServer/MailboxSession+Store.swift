@@ -205,9 +205,13 @@ extension MailboxSession {
             }
             let snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(adding: adding)
             let store = KeywordStore(folderPath: dir)
-            for (i, newUID) in snapshot.addedUIDs.enumerated() where !keywordLists[i].isEmpty {
-                if let m = snapshot.messages.first(where: { $0.uid == newUID }) {
-                    try? store.update(baseName: m.fileName.baseName, keywords: keywordLists[i])
+            if keywordLists.contains(where: { !$0.isEmpty }) {
+                var byUID: [UInt32: MessageFileName] = [:]
+                for m in snapshot.messages { byUID[m.uid] = m.fileName }
+                for (i, newUID) in snapshot.addedUIDs.enumerated() where i < keywordLists.count && !keywordLists[i].isEmpty {
+                    if let name = byUID[newUID] {
+                        try? store.update(baseName: name.baseName, keywords: keywordLists[i])
+                    }
                 }
             }
             let code = ResponseCode.copyUID(uidValidity: snapshot.uidValidity, source: sourceUIDs, destination: snapshot.addedUIDs)
