@@ -108,6 +108,10 @@ struct MessageView {
         let encoding = entity.transferEncoding.map { Parser.lowercasedBytes($0) } ?? Array("7bit".utf8)
         var part = BodyStructure.SinglePart(type: type, subtype: subtype, encoding: encoding, size: body.count)
         part.parameters = parameters(entity.contentTypeParameters)
+        // RFC 2045 §5.2: a text part that names no charset is US-ASCII (as Dovecot reports it).
+        if type == Array("text".utf8), !part.parameters.contains(where: { $0.name == Array("charset".utf8) }) {
+            part.parameters.append(.init(name: Array("charset".utf8), value: Array("us-ascii".utf8)))
+        }
         part.id = entity.contentID
         part.description = entity.contentDescription
         part.md5 = entity.contentMD5
@@ -127,11 +131,11 @@ struct MessageView {
         return .single(part)
     }
 
-    /// body-fld-lines: line breaks, plus a last line without one (RFC 3501 §7.4.2).
+    /// body-fld-lines: the line breaks in the body (RFC 3501 §7.4.2; a part's last line has
+    /// none, its CRLF belongs to the boundary; Dovecot counts the same way).
     static func lineCount(_ body: ArraySlice<UInt8>) -> Int {
         var n = 0
         for c in body where c == 10 { n += 1 }
-        if let last = body.last, last != 10 { n += 1 }
         return n
     }
 

@@ -166,11 +166,11 @@ def test_append_select_fetch(site):
     assert (b'ENVELOPE ("Thu, 26 Nov 2026 10:00:00 +0000" "first" (("Alice Example" NIL "alice" "example.test"))'
             in text)
     assert b'"<first@example.test>")' in text
-    assert b'BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 20 2 NIL NIL NIL NIL)' in text
+    assert b'BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 20 2 NIL NIL NIL NIL)' in text
     typ, data = client.fetch("2", "(BODYSTRUCTURE)")
     structure = data[0]
     # RFC 2046 §5.1.1: the CRLF before a boundary belongs to the boundary, not to the part.
-    assert b'("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)' in structure
+    assert b'("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 0 NIL NIL NIL NIL)' in structure
     assert b'("application" "octet-stream" ("name" "a.bin") NIL NIL "base64" 8 NIL ("attachment"' in structure
     assert b'"mixed" ("boundary" "XYZ")' in structure
     typ, data = client.fetch("2", "(BODY.PEEK[2] BODY.PEEK[1.MIME] BODY.PEEK[HEADER.FIELDS (Subject)])")

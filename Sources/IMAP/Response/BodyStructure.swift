@@ -168,7 +168,18 @@ extension ResponseWriter {
             append("NIL")
         }
         space()
-        nstring(ext.language)
+        // body-fld-lang = nstring / "(" string *(SP string) ")": a list, one tag per entry.
+        let tags = (ext.language ?? []).split { $0 == UInt8(ascii: ",") || $0 == 32 || $0 == 9 }
+        if tags.isEmpty {
+            append("NIL")
+        } else {
+            append("(")
+            for (i, tag) in tags.enumerated() {
+                if i > 0 { space() }
+                string(tag)
+            }
+            append(")")
+        }
         space()
         nstring(ext.location)
     }
