@@ -182,6 +182,12 @@ extension MailboxSession {
 
     /// RFC 5256 §2.1 base subject, simplified: leading Re:/Fw:/Fwd: and [blob]s and trailing (fwd) removed.
     static func baseSubject(_ subject: [UInt8]) -> [UInt8] {
+        baseSubjectAndReply(subject).base
+    }
+
+    /// The base subject, and whether a reply or forward marker was removed (RFC 5256 §2.1, §4).
+    static func baseSubjectAndReply(_ subject: [UInt8]) -> (base: [UInt8], isReply: Bool) {
+        var isReply = false
         var s = Parser.lowercasedBytes(RFC2047Decoder.decode(subject, targetCharset: "UTF-8"))[...]
         var changed = true
         while changed {
@@ -190,53 +196,16 @@ extension MailboxSession {
             for prefix in ["re:", "fw:", "fwd:"] where s.starts(with: prefix.utf8) {
                 s = s.dropFirst(prefix.utf8.count)
                 changed = true
+                isReply = true
             }
             if s.first == UInt8(ascii: "["), let close = s.firstIndex(of: UInt8(ascii: "]")), close != s.index(before: s.endIndex) {
                 s = s[s.index(after: close)...]
                 changed = true
             }
-            if s.hasSuffixBytes("(fwd)") { s = s.dropLast(5); changed = true }
+            if s.hasSuffixBytes("(fwd)") { s = s.dropLast(5); changed = true; isReply = true }
             while let l = s.last, l == 32 || l == 9 { s = s.dropLast(); changed = true }
         }
-        return Array(s)
-    }
-
-    // MARK: THREAD=ORDEREDSUBJECT (RFC 5256 §4); REFERENCES answers the same grouping.
-
-    func thread(_ tag: [UInt8], algorithm: String, _ key: SearchKey, uid: Bool, into w: inout ResponseWriter) {
-        guard let s = selected else { return }
-        guard algorithm == "ORDEREDSUBJECT" || algorithm == "REFERENCES" else {
-            w.tagged(tag, .bad, nil, "Unknown threading algorithm")
-            return
-        }
-        var groups: [[UInt8]: [(seconds: Int64, index: Int)]] = [:]
-        var order: [[UInt8]] = []
-        for index in matching(key) {
-            let subject = Self.baseSubject(view(at: index)?.header("Subject") ?? [])
-            let seconds = view(at: index)?.header("Date").flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
-                ?? internalSeconds(s.messages[index])
-            if groups[subject] == nil { order.append(subject) }
-            groups[subject, default: []].append((seconds, index))
-        }
-        var threads: [[Int]] = order.map { key in
-            (groups[key] ?? []).sorted { ($0.seconds, $0.index) < ($1.seconds, $1.index) }.map(\.index)
-        }
-        threads.sort { a, b in
-            let sa = internalSeconds(s.messages[a[0]]), sb = internalSeconds(s.messages[b[0]])
-            return (sa, a[0]) < (sb, b[0])
-        }
-        var line = "THREAD"
-        for thread in threads {
-            let ids = thread.map { uid ? "\(s.messages[$0].uid)" : "\($0 + 1)" }
-            // thread-nested = 2*thread-list (RFC 5256 §5): one child is a plain member.
-            if ids.count <= 2 {
-                line += " (" + ids.joined(separator: " ") + ")"
-            } else {
-                line += " (\(ids[0]) " + ids.dropFirst().map { "(\($0))" }.joined() + ")"
-            }
-        }
-        w.untagged(line)
-        w.tagged(tag, .ok, nil, "THREAD done.")
+        return (Array(s), isReply)
     }
 }
 

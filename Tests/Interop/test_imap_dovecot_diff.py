@@ -216,3 +216,18 @@ def test_sort_matches_dovecot(pair, criteria):
         ids = [h[1].strip() for h in headers if isinstance(h, tuple)]
         return [ids[int(n) - 1] for n in numbers]
     assert order(mine) == order(theirs)
+
+
+@pytest.mark.parametrize("algorithm", ["ORDEREDSUBJECT", "REFERENCES"])
+def test_thread_matches_dovecot(pair, algorithm):
+    mine, theirs = pair
+    mine.select("INBOX")
+    theirs.select("INBOX")
+
+    def threads(client):
+        typ, data = client.thread(algorithm, "UTF-8", "ALL")
+        assert typ == "OK"
+        typ, headers = client.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        ids = [h[1].strip().decode() for h in headers if isinstance(h, tuple)]
+        return re.sub(rb"\d+", lambda m: ids[int(m.group()) - 1].encode(), data[0])
+    assert threads(mine) == threads(theirs)
