@@ -13,7 +13,7 @@ struct IMAPConnectionEnvironment: Sendable {
     var throttle: LoginThrottle
     /// `DEFDOMAIN`: appended to login names without `@` (spec/access.md §2.7).
     var defaultDomain: String?
-    var trashFolderName: String
+    var mailboxOptions: MailboxOptions
     var tlsContext: NIOSSLContext?
     var hostName: String
     var logger: Logger
@@ -311,7 +311,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             let tls = session.tlsActive ? ", starttls=1" : ""
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
-                                     trashFolderName: environment.trashFolderName)
+                                     options: environment.mailboxOptions)
             write(session.loginFinished(tag: tag, user: account.address), context: context)
         case .rejected:
             environment.logger.info("LOGIN FAILED, user=\(user), ip=[\(clientIP)]")

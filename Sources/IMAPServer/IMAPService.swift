@@ -82,14 +82,20 @@ public struct IMAPService: Service {
         let starttls = !implicitTLS && tlsContext != nil && (variables["IMAPDSTARTTLS"] ?? "YES").uppercased().hasPrefix("Y")
         var mechanisms = Set(plain.mechanisms + tls.mechanisms).filter { ["PLAIN", "LOGIN"].contains($0) }
         mechanisms.formUnion(["PLAIN", "LOGIN"])
+        var mailboxOptions = MailboxOptions()
+        mailboxOptions.trashFolderName = variables["IMAP_TRASHFOLDERNAME"] ?? "Trash"
+        mailboxOptions.keywords = (variables["IMAP_KEYWORDS"] ?? "1") != "0"
+        mailboxOptions.moveExpungedToTrash = (variables["IMAP_MOVE_EXPUNGE_TO_TRASH"] ?? "0") != "0"
+        // spec/access.md §2.2: XMAGICTRASH tells clients that EXPUNGE moves to Trash.
+        let extra = mailboxOptions.moveExpungedToTrash ? ["XMAGICTRASH"] : []
         let configuration = IMAPSessionConfiguration(
-            capabilities: plain.words, capabilitiesTLS: tls.words, authMechanisms: mechanisms.sorted().reversed(),
+            capabilities: plain.words + extra, capabilitiesTLS: tls.words + extra, authMechanisms: mechanisms.sorted().reversed(),
             tlsAvailable: starttls, tlsActive: implicitTLS,
             tlsRequired: variables["IMAP_TLS_REQUIRED"] == "1",
             greeting: "Courier-IMAP ready. Courier for Swift.")
         let environment = IMAPConnectionEnvironment(
             configuration: configuration, auth: auth, throttle: LoginThrottle(), defaultDomain: variables["DEFDOMAIN"],
-            trashFolderName: variables["IMAP_TRASHFOLDERNAME"] ?? "Trash", tlsContext: tlsContext,
+            mailboxOptions: mailboxOptions, tlsContext: tlsContext,
             hostName: config.me, logger: context.logger)
         let limiter = IMAPConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                             maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)

@@ -21,7 +21,8 @@ extension MailboxSession {
             w.tagged(tag, .bad, nil, "Message sequence number out of range")
             return
         }
-        let keywords = action.flags.filter { !$0.isSystem }.map(\.name)
+        // With IMAP_KEYWORDS=0 keywords are not permanent flags: they are not stored.
+        let keywords = options.keywords ? action.flags.filter { !$0.isSystem }.map(\.name) : []
         for keyword in keywords where !KeywordList.isValidKeyword(keyword) {
             w.tagged(tag, .bad, nil, "Invalid keyword")
             return
@@ -90,7 +91,11 @@ extension MailboxSession {
             let deleted = m.fileName.flags?.isTrashed ?? false
             if deleted && (uids?.contains(m.uid, largest: largest) ?? true) {
                 do {
-                    try maildir.expunge(folder: s.folder, fileName: m.fileName)
+                    if options.moveExpungedToTrash && s.folder?.name != maildir.trashFolderName {
+                        try moveToTrash(m.fileName, from: s.directory)
+                    } else {
+                        try maildir.expunge(folder: s.folder, fileName: m.fileName)
+                    }
                 } catch MaildirError.notFound {
                 } catch {
                     index -= 1
@@ -104,6 +109,20 @@ extension MailboxSession {
         }
         selected = s
         return true
+    }
+
+    /// IMAP_MOVE_EXPUNGE_TO_TRASH: the file moves to Trash's cur/ without its T flag.
+    func moveToTrash(_ fileName: MessageFileName, from directory: String) throws(MaildirError) {
+        let trash = try FolderName(maildir.trashFolderName)
+        if !maildir.folderExists(trash) { try? maildir.createFolder(trash) }
+        let source = directory + "/cur/" + fileName.name
+        let target = maildir.directory(of: trash) + "/cur/" + fileName.withFlags((fileName.flags ?? MessageFlags()).removing(UInt8(ascii: "T"))).name
+        // Only \Deleted (T) messages are expunged, and those already left the quota count when
+        // they were flagged; Trash never counts: no maildirsize change.
+        if Glibc.rename(source, target) != 0 {
+            if errno == ENOENT { throw MaildirError.notFound(source) }
+            throw MaildirError.alreadyExists(target)
+        }
     }
 
     // MARK: APPEND (RFC 3501 §6.3.11, RFC 3502, RFC 4315 APPENDUID)

@@ -4,6 +4,16 @@ import Glibc
 import IMAP
 import MaildirCore
 
+/// Courier's per-site mailbox settings (spec/access.md §2.7).
+struct MailboxOptions: Sendable {
+    /// `IMAP_TRASHFOLDERNAME`.
+    var trashFolderName = "Trash"
+    /// `IMAP_KEYWORDS` (0 turns keywords off).
+    var keywords = true
+    /// `IMAP_MOVE_EXPUNGE_TO_TRASH`: EXPUNGE outside Trash moves messages there.
+    var moveExpungedToTrash = false
+}
+
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
 /// numbers ↔ UIDs, flags, keywords) and every mailbox command, on MaildirCore.
 ///
@@ -40,6 +50,7 @@ final class MailboxSession: @unchecked Sendable {
 
     let maildir: Maildir
     let user: String
+    let options: MailboxOptions
     var selected: Selected?
     var utf8 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
@@ -51,9 +62,10 @@ final class MailboxSession: @unchecked Sendable {
     /// last refresh: an IDLE poll that finds them unchanged skips the scan.
     var lastStamp: [Int64] = []
 
-    init(maildirPath: String, user: String, trashFolderName: String = "Trash") {
-        maildir = Maildir(path: maildirPath, trashFolderName: trashFolderName)
+    init(maildirPath: String, user: String, options: MailboxOptions = MailboxOptions()) {
+        maildir = Maildir(path: maildirPath, trashFolderName: options.trashFolderName)
         self.user = user
+        self.options = options
     }
 
     // MARK: names
@@ -101,7 +113,7 @@ final class MailboxSession: @unchecked Sendable {
             return .deselected
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
-        let keywords = (try? KeywordStore(folderPath: dir).load())?.messages ?? [:]
+        let keywords = options.keywords ? (try? KeywordStore(folderPath: dir).load())?.messages ?? [:] : [:]
         var messages: [Message] = []
         messages.reserveCapacity(snapshot.messages.count)
         var inUse = Set<String>()
@@ -136,8 +148,9 @@ final class MailboxSession: @unchecked Sendable {
         if readOnly {
             w.untaggedStatus(.ok, .permanentFlags([], wildcard: false), "No permanent flags permitted")
         } else {
+            // spec/access.md §2.5: `\*` only when keywords are on (IMAP_KEYWORDS).
             let permanent = keywords.map(Flag.init) + Flag.system.dropLast().map(Flag.init)
-            w.untaggedStatus(.ok, .permanentFlags(permanent, wildcard: true), "Limited")
+            w.untaggedStatus(.ok, .permanentFlags(permanent, wildcard: options.keywords), "Limited")
         }
     }
 
@@ -211,7 +224,7 @@ final class MailboxSession: @unchecked Sendable {
         lastStamp = Self.stamp(s.directory)
         guard let snapshot = try? FolderScanner(folderPath: s.directory, trashFolderName: maildir.trashFolderName)
             .scan(readOnly: s.readOnly) else { return }
-        let keywords = (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:]
+        let keywords = options.keywords ? (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:] : [:]
         var current: [UInt32: ScannedMessage] = [:]
         for m in snapshot.messages { current[m.uid] = m }
         if allowExpunge {

@@ -37,8 +37,8 @@ struct StoreTranscript {
     let mailbox: MailboxSession
     var session = IMAPSession(configuration: IMAPSessionConfiguration())
 
-    init(_ maildir: TemporaryMaildir) {
-        mailbox = MailboxSession(maildirPath: maildir.path, user: "u")
+    init(_ maildir: TemporaryMaildir, options: MailboxOptions = MailboxOptions()) {
+        mailbox = MailboxSession(maildirPath: maildir.path, user: "u", options: options)
         _ = session.receive(command: Array("0 LOGIN u p".utf8))
         _ = session.loginFinished(tag: Array("0".utf8), user: "u")
     }
@@ -145,5 +145,36 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
         #expect(!t.run("c LIST \"\" INBOX.%").contains("\"INBOX.a.b\""))
         _ = t.run("d SUBSCRIBE INBOX.Sent")
         #expect(t.run("e LSUB \"\" *") == "* LSUB (\\HasNoChildren \\Sent) \".\" \"INBOX.Sent\"\r\ne OK LSUB completed\r\n")
+    }
+
+    @Test func expungeMovesToTrashWhenConfigured() throws {
+        let m = try TemporaryMaildir()
+        try m.deliver(sample)
+        try m.deliver(sample)
+        var options = MailboxOptions()
+        options.moveExpungedToTrash = true
+        var t = StoreTranscript(m, options: options)
+        _ = t.run("a SELECT INBOX")
+        _ = t.run("b STORE 1 +FLAGS (\\Deleted)")
+        #expect(t.run("c EXPUNGE") == "* 1 EXPUNGE\r\nc OK EXPUNGE completed\r\n")
+        #expect(t.run("d STATUS INBOX.Trash (MESSAGES)") == "* STATUS \"INBOX.Trash\" (MESSAGES 1)\r\nd OK STATUS Completed.\r\n")
+        // In Trash itself EXPUNGE removes for good.
+        _ = t.run("e SELECT INBOX.Trash")
+        let flags = t.run("f FETCH 1 FLAGS")
+        #expect(flags.hasPrefix("* 1 FETCH (FLAGS (") && !flags.contains("\\Deleted"))  // the T flag stays behind
+        _ = t.run("g STORE 1 +FLAGS (\\Deleted)")
+        _ = t.run("h EXPUNGE")
+        #expect(t.run("i STATUS INBOX.Trash (MESSAGES)").hasPrefix("* STATUS \"INBOX.Trash\" (MESSAGES 0)"))
+    }
+
+    @Test func keywordsOffAreNotStored() throws {
+        let m = try TemporaryMaildir()
+        try m.deliver(sample)
+        var options = MailboxOptions()
+        options.keywords = false
+        var t = StoreTranscript(m, options: options)
+        let select = t.run("a SELECT INBOX")
+        #expect(select.contains("[PERMANENTFLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen)] Limited"))
+        #expect(t.run("b STORE 1 +FLAGS ($Junk \\Flagged)").contains("FLAGS (\\Flagged \\Recent)"))
     }
 }
