@@ -200,6 +200,13 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             return
         }
         let utf8 = session.utf8Enabled
+        let channel = context.channel
+        mailbox.flushHook = { bytes in
+            // On the thread pool: write this part and wait until the socket took it.
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            try? channel.writeAndFlush(buffer).wait()
+        }
         runBlocking(context: context, { mailbox.run(tagged, utf8: utf8) }, then: { handler, context, result in
             switch result.change {
             case .none: break

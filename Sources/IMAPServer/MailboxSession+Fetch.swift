@@ -26,6 +26,12 @@ extension MailboxSession {
                 }
             }
             fetchOne(index, attributes, addFlags: seenChanged && !attributes.contains(.flags), into: &w)
+            if w.bytes.count >= Self.flushThreshold, let flushHook {
+                flushHook(w.bytes)
+                let utf8 = w.utf8Allowed
+                w = ResponseWriter(capacity: Self.flushThreshold + 4096)
+                w.utf8Allowed = utf8
+            }
         }
         w.tagged(tag, .ok, nil, "FETCH completed.")
     }

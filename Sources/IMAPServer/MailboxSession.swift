@@ -56,6 +56,13 @@ final class MailboxSession: @unchecked Sendable {
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?
+    /// Hands a finished part of a long response to the connection and waits until it is
+    /// written (set by the handler, called on the thread pool): a FETCH of many large
+    /// messages never piles up in memory. Nil: everything is returned at the end.
+    var flushHook: (@Sendable ([UInt8]) -> Void)?
+    /// Responses shorter than this go out in one write with the tagged reply.
+    static let flushThreshold = 256 << 10
+
     /// RFC822.SIZE by UID: a message's bytes never change, so each is measured once.
     var sizes: [UInt32: Int] = [:]
     /// Modification times of the selected folder's new/, cur/ and keyword directory at the

@@ -518,3 +518,24 @@ set sort=date
     assert client.search(None, "ALL") == ("OK", [b"1"])
     assert client.search(None, "SUBJECT", "stays") == ("OK", [b"1"])
     client.logout()
+
+
+def test_large_fetch_arrives_whole_and_in_order(site):
+    """A FETCH answer larger than the server's flush threshold goes out in parts; the client
+    still sees every message, in order, with the tagged OK last."""
+    client = site.imap()
+    bodies = []
+    for i in range(40):
+        body = "".join(f"message {i} line {j} " + "x" * 60 + "\r\n" for j in range(300))
+        bodies.append(body.encode())
+        client.append("INBOX", None, None, message(f"big{i}", body))
+    client.select("INBOX")
+    typ, data = client.fetch("1:*", "(UID BODY.PEEK[TEXT])")
+    assert typ == "OK"
+    parts = [d for d in data if isinstance(d, tuple)]
+    assert len(parts) == 40
+    for i, part in enumerate(parts):
+        assert part[0].startswith(f"{i + 1} (UID {i + 1} BODY[TEXT] {{".encode())
+        assert part[1] == bodies[i]
+    assert client.noop()[0] == "OK"
+    client.logout()
