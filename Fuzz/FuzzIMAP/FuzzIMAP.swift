@@ -16,6 +16,7 @@ func runSession(_ bytes: [UInt8]) {
     limits.argumentLiteral = 512
     limits.appendLiteral = 2048
     limits.commandSize = 4096
+    limits.appendStreamThreshold = 64
     var session = IMAPSession(configuration: IMAPSessionConfiguration(tlsAvailable: true, limits: limits))
     var framer = CommandFramer(limits: limits)
     var input = bytes[...]
@@ -24,6 +25,10 @@ func runSession(_ bytes: [UInt8]) {
     while steps < 10_000, let event = framer.next(from: &input) {
         steps += 1
         events.append(event)
+        if case .appendStreamStart(let prefix, _, _) = event {
+            // Accept every other stream, refuse the rest.
+            if prefix.count % 2 == 0 { framer.acceptStream() } else { framer.refuseStream() }
+        }
         if case .command(let command) = event {
             fuzzCheck(command.count <= limits.commandSize + limits.appendLiteral + limits.lineLength,
                       "command of \(command.count) bytes passed the limits")
@@ -49,15 +54,49 @@ func runSession(_ bytes: [UInt8]) {
             break
         }
     }
-    // The framer alone, byte by byte, must agree with the whole-input run.
-    var split = CommandFramer(limits: limits)
-    var splitEvents: [CommandFramer.Event] = []
-    for index in bytes.indices where splitEvents.count < events.count {
-        var one = bytes[index...index]
-        while let event = split.next(from: &one) { splitEvents.append(event) }
-    }
-    fuzzCheck(Array(splitEvents.prefix(events.count)) == events,
+    // The framer alone, whole and byte by byte, must give the same events (stream chunks joined).
+    fuzzCheck(joined(frameAll(bytes[...], limits: limits, byteByByte: false))
+              == joined(frameAll(bytes[...], limits: limits, byteByByte: true)),
               "framer depends on how input is split: \(fuzzShow(bytes))")
+}
+
+/// Every framer event of `bytes`; streams are accepted or refused by the prefix's length.
+func frameAll(_ bytes: ArraySlice<UInt8>, limits: IMAPLimits, byteByByte: Bool) -> [CommandFramer.Event] {
+    var framer = CommandFramer(limits: limits)
+    var events: [CommandFramer.Event] = []
+    func drain(_ input: inout ArraySlice<UInt8>) {
+        while let event = framer.next(from: &input) {
+            if case .appendStreamStart(let prefix, _, _) = event {
+                if prefix.count % 2 == 0 { framer.acceptStream() } else { framer.refuseStream() }
+            }
+            events.append(event)
+        }
+    }
+    if byteByByte {
+        for index in bytes.indices {
+            var one = bytes[index...index]
+            drain(&one)
+        }
+        var empty = bytes[bytes.endIndex...]
+        drain(&empty)
+    } else {
+        var input = bytes
+        drain(&input)
+    }
+    return events
+}
+
+/// Events with consecutive stream chunks merged (chunking depends on how input arrives).
+func joined(_ events: [CommandFramer.Event]) -> [CommandFramer.Event] {
+    var out: [CommandFramer.Event] = []
+    for event in events {
+        if case .appendStreamBytes(let more) = event, case .appendStreamBytes(let before)? = out.last {
+            out[out.count - 1] = .appendStreamBytes(before + more)
+        } else {
+            out.append(event)
+        }
+    }
+    return out
 }
 
 #if FUZZING

@@ -9,6 +9,9 @@ public struct IMAPLimits: Sendable, Equatable {
     public var argumentLiteral = 65_536
     /// An APPEND message (advertised as APPENDLIMIT, RFC 7889).
     public var appendLiteral = 64 << 20
+    /// APPEND messages above this size are streamed (``CommandFramer/Event/appendStreamStart(prefix:size:synchronizing:)``)
+    /// instead of buffered: a session never holds a large message in memory.
+    public var appendStreamThreshold = 64 << 10
     /// A whole command, every line and literal together, apart from APPEND messages.
     public var commandSize = 1 << 20
     /// Nesting of parenthesised lists and search keys (a stack bound for the recursive parser).

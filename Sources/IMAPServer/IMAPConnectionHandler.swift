@@ -48,6 +48,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     private static let maxPending = 256 << 10
     private var readingPaused = false
     private var discardInput = false
+    /// Streamed APPEND messages of the command being received, by message index.
+    private var streams: [Int: StreamedAppend] = [:]
+    private var activeStream: StreamedAppend?
 
     init(environment: IMAPConnectionEnvironment, clientIP: String, implicitTLS: Bool) {
         var configuration = environment.configuration
@@ -69,6 +72,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        abortStreams()
         if let user = mailbox?.user {
             environment.logger.info("LOGOUT, user=\(user), ip=[\(clientIP)]")
         } else {
@@ -114,7 +118,23 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 continue
             }
             guard let event = framer.next(from: &input) else { break }
+            switch event {
+            case .appendStreamStart(let prefix, _, let synchronizing):
+                startStream(prefix: prefix, synchronizing: synchronizing, context: context)
+                continue
+            case .appendStreamBytes(let chunk):
+                writeStream(chunk, context: context)
+                continue
+            case .appendStreamEnd:
+                endStream(context: context)
+                continue
+            default:
+                break
+            }
             perform(session.receive(event), context: context)
+            if case .command = event, !streams.isEmpty {
+                abortStreams()  // the command was not an APPEND that took them
+            }
             if discardInput {
                 // STARTTLS: bytes that followed the command in the clear are dropped.
                 discardInput = false
@@ -200,6 +220,12 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             return
         }
         let utf8 = session.utf8Enabled
+        var taken: [Int: StreamedAppend] = [:]
+        if case .append = tagged.command {
+            taken = streams
+            streams = [:]
+        }
+        let streamed = taken
         let channel = context.channel
         mailbox.flushHook = { bytes in
             // On the thread pool: write this part and wait until the socket took it.
@@ -207,7 +233,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             buffer.writeBytes(bytes)
             try? channel.writeAndFlush(buffer).wait()
         }
-        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8) }, then: { handler, context, result in
+        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, streamed: streamed) }, then: { handler, context, result in
             switch result.change {
             case .none: break
             case .selected(let name, let readOnly): handler.session.selected(name, readOnly: readOnly)
@@ -215,6 +241,77 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             }
             handler.write(result.bytes, context: context)
         })
+    }
+
+    // MARK: streamed APPEND messages
+
+    private func startStream(prefix bytes: [UInt8], synchronizing: Bool, context: ChannelHandlerContext) {
+        let tag = CommandFramer.tagOf(bytes)
+        guard session.user != nil, let mailbox else {
+            refuseStream(tag: tag, .bad, nil, "APPEND needs a login first", context: context)
+            return
+        }
+        guard let prefix = AppendPrefix.parse(bytes, limits: framer.limits) else {
+            refuseStream(tag: tag, .bad, nil, "Malformed APPEND", context: context)
+            return
+        }
+        waiting = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { mailbox.openStream(prefix) }.whenComplete { outcome in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard case .success(let result) = outcome else {
+                handler.closeWith("* BYE Server shutting down\r\n", context: context)
+                return
+            }
+            if handler.closed {
+                // The client left while the file was being made: nobody will finish it.
+                if case .success(let stream) = result { NIOThreadPool.singleton.submit { _ in stream.abort() } }
+                return
+            }
+            switch result {
+            case .success(let stream):
+                handler.framer.acceptStream()
+                handler.activeStream = stream
+                handler.streams[prefix.messageIndex] = stream
+                if synchronizing { handler.write(Array("+ Ready for literal data\r\n".utf8), context: context) }
+            case .failure(let refusal):
+                handler.refuseStream(tag: prefix.tag, .no, refusal.code, refusal.text, context: context)
+            }
+            handler.process(context: context)
+        }
+    }
+
+    private func refuseStream(tag: [UInt8]?, _ status: Status, _ code: ResponseCode?, _ text: String,
+                              context: ChannelHandlerContext) {
+        framer.refuseStream()
+        abortStreams()
+        var w = ResponseWriter()
+        if let tag { w.tagged(tag, status, code, text) } else { w.untaggedStatus(status, code, text) }
+        write(w.bytes, context: context)
+    }
+
+    private func writeStream(_ chunk: [UInt8], context: ChannelHandlerContext) {
+        guard let stream = activeStream else { return }
+        runBlocking(context: context, { stream.write(chunk) }, then: { _, _, _ in })
+    }
+
+    private func endStream(context: ChannelHandlerContext) {
+        guard let stream = activeStream else { return }
+        activeStream = nil
+        runBlocking(context: context, { stream.finish() }, then: { _, _, _ in })
+    }
+
+    private func abortStreams() {
+        var all = Array(streams.values)
+        if let active = activeStream, !all.contains(where: { $0 === active }) { all.append(active) }
+        streams = [:]
+        activeStream = nil
+        guard !all.isEmpty else { return }
+        let doomed = all
+        NIOThreadPool.singleton.submit { _ in
+            for stream in doomed { stream.abort() }
+        }
     }
 
     // MARK: IDLE (RFC 2177)
@@ -397,7 +494,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
 
     private func updateReading(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        if !readingPaused && pending.count > Self.maxPending + framer.limits.appendLiteral {
+        if !readingPaused && pending.count > Self.maxPending {
             readingPaused = true
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         } else if readingPaused && pending.count <= Self.maxPending {

@@ -4,7 +4,8 @@ import MaildirCore
 extension MailboxSession {
     /// Runs one command the session state machine handed over (`.mailbox`); returns the
     /// response bytes and what changed in the selection. Blocking file I/O: thread pool only.
-    func run(_ tagged: TaggedCommand, utf8: Bool) -> (bytes: [UInt8], change: SelectionChange) {
+    func run(_ tagged: TaggedCommand, utf8: Bool,
+             streamed: [Int: StreamedAppend] = [:]) -> (bytes: [UInt8], change: SelectionChange) {
         self.utf8 = utf8
         var w = ResponseWriter(capacity: 1024)
         w.utf8Allowed = utf8
@@ -64,7 +65,7 @@ extension MailboxSession {
         case .unsubscribe(let name): subscribe(tag, name, subscribe: false, into: &w)
         case .list(let command): list(tag, command, into: &w)
         case .status(let name, let items): status(tag, name, items, into: &w)
-        case .append(let name, let messages): append(tag, name, messages, into: &w)
+        case .append(let name, let messages): append(tag, name, messages, streamed: streamed, into: &w)
         case .getQuotaRoot(let name): quota(tag, root: true, name: name, into: &w)
         case .getQuota: quota(tag, root: false, name: nil, into: &w)
         case .myRights(let name):

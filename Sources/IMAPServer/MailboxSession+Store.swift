@@ -127,8 +127,12 @@ extension MailboxSession {
 
     // MARK: APPEND (RFC 3501 §6.3.11, RFC 3502, RFC 4315 APPENDUID)
 
-    func append(_ tag: [UInt8], _ name: MailboxName, _ messages: [AppendMessage], into w: inout ResponseWriter) {
+    /// `streamed`: messages whose bytes were written while they arrived, by message index.
+    func append(_ tag: [UInt8], _ name: MailboxName, _ messages: [AppendMessage],
+                streamed: [Int: StreamedAppend] = [:], into w: inout ResponseWriter) {
+        for (index, stream) in streamed where index >= messages.count { stream.abort() }
         guard let target = target(name), exists(target) else {
+            for s in streamed.values { s.abort() }
             w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
             return
         }
@@ -136,9 +140,17 @@ extension MailboxSession {
         var adding: [(PendingMessage, MessageFlags)] = []
         var keywordLists: [[String]] = []
         do {
-            for message in messages {
-                let pending = try PendingMessage(folderPath: dir)
-                try pending.write(Self.lf(message.bytes))
+            for (index, message) in messages.enumerated() {
+                let pending: PendingMessage
+                if let stream = streamed[index] {
+                    guard stream.isComplete, stream.directory == dir else {
+                        throw stream.failure ?? MaildirError.notFound(stream.directory)
+                    }
+                    pending = stream.pending
+                } else {
+                    pending = try PendingMessage(folderPath: dir)
+                    try pending.write(Self.lf(message.bytes))
+                }
                 var letters = MessageFlags()
                 for flag in message.flags { if let l = Self.letter(for: flag) { letters = letters.inserting(l) } }
                 adding.append((pending, letters))

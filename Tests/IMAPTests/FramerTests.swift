@@ -1,12 +1,17 @@
 import Testing
 @testable import IMAP
 
-func frame(_ chunks: [String], limits: IMAPLimits = IMAPLimits()) -> [CommandFramer.Event] {
+func frame(_ chunks: [String], limits: IMAPLimits = IMAPLimits(), acceptStreams: Bool = true) -> [CommandFramer.Event] {
     var framer = CommandFramer(limits: limits)
     var events: [CommandFramer.Event] = []
     for chunk in chunks {
         var input = Array(chunk.utf8)[...]
-        while let event = framer.next(from: &input) { events.append(event) }
+        while let event = framer.next(from: &input) {
+            if case .appendStreamStart = event {
+                if acceptStreams { framer.acceptStream() } else { framer.refuseStream() }
+            }
+            events.append(event)
+        }
     }
     return events
 }
@@ -47,5 +52,35 @@ func frame(_ chunks: [String], limits: IMAPLimits = IMAPLimits()) -> [CommandFra
         limits.lineLength = 30
         #expect(frame(["t5 APPEND INBOX {11+}\r\n01234567890\r\n"], limits: limits) ==
                 [.command(Array("t5 APPEND INBOX {11+}\r\n01234567890".utf8))])
+    }
+
+    @Test func largeAppendMessagesStream() {
+        var limits = IMAPLimits()
+        limits.appendStreamThreshold = 4
+        let events = frame(["a APPEND INBOX (\\Seen) {10}\r\n", "0123", "456789", " {2}\r\nxy\r\nb NOOP\r\n"], limits: limits)
+        #expect(events == [
+            .appendStreamStart(prefix: Array("a APPEND INBOX (\\Seen) ".utf8), size: 10, synchronizing: true),
+            .appendStreamBytes(Array("0123".utf8)), .appendStreamBytes(Array("456789".utf8)), .appendStreamEnd,
+            .continuationNeeded,
+            .command(Array("a APPEND INBOX (\\Seen) {0}\r\n {2}\r\nxy".utf8)),
+            .command(Array("b NOOP".utf8)),
+        ])
+        // The framer waits for the server's decision before it reads on.
+        var framer = CommandFramer(limits: limits)
+        var input = Array("a APPEND INBOX ~{5+}\r\nhello\r\n".utf8)[...]
+        #expect(framer.next(from: &input) == .appendStreamStart(prefix: Array("a APPEND INBOX ".utf8), size: 5, synchronizing: false))
+        #expect(framer.next(from: &input) == nil)
+        #expect(input.count == 7)
+    }
+
+    @Test func refusedStreamsAreSkipped() {
+        var limits = IMAPLimits()
+        limits.appendStreamThreshold = 4
+        // Synchronising: the client never sends the literal; the next line is a new command.
+        #expect(frame(["a APPEND INBOX {10}\r\nb NOOP\r\n"], limits: limits, acceptStreams: false) ==
+                [.appendStreamStart(prefix: Array("a APPEND INBOX ".utf8), size: 10, synchronizing: true), .command(Array("b NOOP".utf8))])
+        // Non-synchronising: its bytes and the rest of the line are dropped.
+        #expect(frame(["a APPEND INBOX {10+}\r\n0123456789 (\\Seen)\r\nb NOOP\r\n"], limits: limits, acceptStreams: false) ==
+                [.appendStreamStart(prefix: Array("a APPEND INBOX ".utf8), size: 10, synchronizing: false), .command(Array("b NOOP".utf8))])
     }
 }

@@ -42,6 +42,7 @@ import Testing
             var input = bytes[...]
             var events: [CommandFramer.Event] = []
             while let event = whole.next(from: &input) {
+                if case .appendStreamStart = event { whole.acceptStream() }
                 events.append(event)
                 if case .login(let tag, _, _, _) = session.receive(event) {
                     _ = session.loginFinished(tag: tag, user: "u")
@@ -51,7 +52,10 @@ import Testing
             var splitEvents: [CommandFramer.Event] = []
             for index in bytes.indices {
                 var one = bytes[index...index]
-                while let event = split.next(from: &one) { splitEvents.append(event) }
+                while let event = split.next(from: &one) {
+                    if case .appendStreamStart = event { split.acceptStream() }
+                    splitEvents.append(event)
+                }
             }
             #expect(splitEvents == events)
         }

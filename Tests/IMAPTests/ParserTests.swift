@@ -129,3 +129,15 @@ func failure(_ text: String) -> CommandParser.Failure? {
         #expect(SequenceSet([20...SequenceSet.star]).resolved(largest: 10) == [10...20])  // RFC 3501 §6.4.8: 20:* is 10:20
     }
 }
+
+@Suite struct AppendPrefixTests {
+    @Test func prefixes() {
+        #expect(AppendPrefix.parse(Array("a APPEND INBOX ".utf8)) == AppendPrefix(tag: Array("a".utf8), mailbox: .inbox, messageIndex: 0))
+        #expect(AppendPrefix.parse(Array("a APPEND INBOX.x (\\Seen) \"01-Jan-2020 00:00:00 +0000\" ".utf8))?.messageIndex == 0)
+        #expect(AppendPrefix.parse(Array("a APPEND {5}\r\nINBOX {2+}\r\nab (\\Draft) ".utf8))
+                == AppendPrefix(tag: Array("a".utf8), mailbox: .inbox, messageIndex: 1))
+        #expect(AppendPrefix.parse(Array("a APPEND".utf8)) == nil)
+        #expect(AppendPrefix.parse(Array("a FETCH INBOX ".utf8)) == nil)
+        #expect(AppendPrefix.parse(Array("a APPEND INBOX junk ".utf8)) == nil)
+    }
+}

@@ -539,3 +539,75 @@ def test_large_fetch_arrives_whole_and_in_order(site):
         assert part[1] == bodies[i]
     assert client.noop()[0] == "OK"
     client.logout()
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_large_append_streams_to_disk(site):
+    """A 40 MB APPEND goes to the Maildir as it arrives (CRLF → LF), without the server
+    holding it: its memory grows by far less than the message."""
+    client = site.imap()
+    line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?\r\n"
+    body = line * (40 * 1024 * 1024 // len(line))
+    big = message("huge", "") + body
+    before = rss_kib(site.proc.pid)
+    typ, data = client.append("INBOX", r"(\Seen)", None, big)
+    grown = rss_kib(site.proc.pid) - before
+    assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data
+    assert grown < 20 * 1024, f"server memory grew by {grown} KiB for a {len(big) // 1024} KiB message"
+    stored = [p for sub in ("cur", "new") for p in (site.maildir / sub).iterdir()]
+    assert len(stored) == 1 and stored[0].stat().st_size == len(big) - big.count(b"\r\n")
+    assert ":2,S" in stored[0].name
+    client.select("INBOX")
+    typ, data = client.fetch("1", "(RFC822.SIZE BODY.PEEK[TEXT]<0.100> BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"RFC822.SIZE %d" % len(big) in data[0][0]
+    assert data[0][1] == body[:100]
+    assert list((site.maildir / "tmp").iterdir()) == []
+    client.logout()
+
+
+def test_streamed_append_refusals_and_literal_plus(site):
+    raw = Raw(site.ports["imapd"])
+    # Before login: refused before the client sends the message.
+    raw.send(b"a1 APPEND INBOX {200000}\r\n")
+    assert raw.until(b"a1")[-1].startswith(b"a1 BAD ")
+    raw.send(b"a2 LOGIN demo demo\r\n")
+    assert raw.until(b"a2")[-1].startswith(b"a2 OK ")
+    # A mailbox that does not exist: NO [TRYCREATE], still without a continuation.
+    raw.send(b"a3 APPEND INBOX.Nowhere {200000}\r\n")
+    assert raw.until(b"a3")[-1].startswith(b"a3 NO [TRYCREATE]")
+    # LITERAL+ across several TCP writes; MULTIAPPEND with a small and a large message.
+    small = b"Subject: small\r\n\r\nsmall\r\n"
+    large = b"Subject: large\r\n\r\n" + b"L" * 150000 + b"\r\n"
+    raw.send(b"a4 APPEND INBOX {%d+}\r\n%s (\\Flagged) {%d+}\r\n" % (len(small), small, len(large)))
+    for offset in range(0, len(large), 50000):
+        raw.send(large[offset:offset + 50000])
+        time.sleep(0.05)
+    raw.send(b"\r\n")
+    assert re.match(rb"a4 OK \[APPENDUID \d+ 1:2\]", raw.until(b"a4")[-1])
+    # A non-synchronising stream into a missing mailbox is skipped; the session goes on.
+    raw.send(b"a5 APPEND INBOX.Nowhere {100000+}\r\n" + b"x" * 100000 + b"\r\n")
+    assert raw.until(b"a5")[-1].startswith(b"a5 NO [TRYCREATE]")
+    raw.send(b"a6 SELECT INBOX\r\n")
+    lines = raw.until(b"a6")
+    assert b"* 2 EXISTS\r\n" in lines
+    raw.send(b"a7 FETCH 2 (FLAGS RFC822.SIZE)\r\n")
+    assert raw.until(b"a7")[0] == b"* 2 FETCH (FLAGS (\\Flagged) RFC822.SIZE %d)\r\n" % len(large)
+    # A client vanishing in the middle of a message leaves nothing behind.
+    other = Raw(site.ports["imapd"])
+    other.send(b"b1 LOGIN demo demo\r\n")
+    other.until(b"b1")
+    other.send(b"b2 APPEND INBOX {500000+}\r\n" + b"y" * 100000)
+    time.sleep(0.5)
+    other.sock.shutdown(socket.SHUT_RDWR)  # makefile() keeps the descriptor open after close()
+    other.file.close()
+    other.sock.close()
+    deadline = time.time() + 10
+    while list((site.maildir / "tmp").iterdir()) and time.time() < deadline:
+        time.sleep(0.1)
+    assert list((site.maildir / "tmp").iterdir()) == []

@@ -21,12 +21,25 @@ public struct CommandFramer: Sendable {
         /// A non-synchronising literal above the limit: its bytes are on the way and cannot
         /// be told apart from commands, so the connection must close (RFC 7888 §4: `BYE`).
         case fatal(String)
+        /// An APPEND message larger than `IMAPLimits.appendStreamThreshold` begins: `prefix` is
+        /// the command before its `{n}`. The framer waits for ``acceptStream()`` (then the
+        /// server sends `+` for a synchronising literal) or ``refuseStream()``. In the command
+        /// that finally comes out, the streamed message is an empty literal.
+        case appendStreamStart(prefix: [UInt8], size: Int, synchronizing: Bool)
+        /// The next bytes of the streamed message.
+        case appendStreamBytes([UInt8])
+        /// The streamed message is complete; the rest of the command follows.
+        case appendStreamEnd
     }
 
     private enum State: Sendable {
         case line
         case literal(remaining: Int)
         case discardingLine
+        case awaitingDecision(size: Int, synchronizing: Bool)
+        case streaming(remaining: Int)
+        case streamEnded
+        case discardingLiteral(remaining: Int)
     }
 
     public let limits: IMAPLimits
@@ -43,8 +56,28 @@ public struct CommandFramer: Sendable {
 
     /// Takes the next event from `input`, consuming the bytes it used. Nil when input ran out.
     public mutating func next(from input: inout ArraySlice<UInt8>) -> Event? {
+        switch state {
+        case .awaitingDecision: return nil
+        case .streamEnded:
+            state = .line
+            lineStart = buffer.count
+            return .appendStreamEnd
+        default: break
+        }
         while !input.isEmpty {
             switch state {
+            case .awaitingDecision, .streamEnded:
+                return nil
+            case .streaming(let remaining):
+                let take = min(remaining, input.count, 1 << 20)
+                let chunk = Array(input.prefix(take))
+                input = input.dropFirst(take)
+                state = take == remaining ? .streamEnded : .streaming(remaining: remaining - take)
+                return .appendStreamBytes(chunk)
+            case .discardingLiteral(let remaining):
+                let take = min(remaining, input.count)
+                input = input.dropFirst(take)
+                state = take == remaining ? .discardingLine : .discardingLiteral(remaining: remaining - take)
             case .literal(let remaining):
                 let take = min(remaining, input.count)
                 buffer.append(contentsOf: input.prefix(take))
@@ -84,6 +117,22 @@ public struct CommandFramer: Sendable {
         return nil
     }
 
+    /// The server takes the announced APPEND message as a stream.
+    public mutating func acceptStream() {
+        guard case .awaitingDecision(let size, _) = state else { return }
+        state = size == 0 ? .streamEnded : .streaming(remaining: size)
+    }
+
+    /// The server refuses the announced APPEND message (and answers the command itself): a
+    /// synchronising literal is never sent; a non-synchronising one is skipped with the rest
+    /// of its line.
+    public mutating func refuseStream() {
+        guard case .awaitingDecision(let size, let synchronizing) = state else { return }
+        buffer.removeAll(keepingCapacity: false)
+        lineStart = 0
+        state = synchronizing ? .line : .discardingLiteral(remaining: size)
+    }
+
     /// Forgets everything buffered (after STARTTLS, RFC 3501 §6.2.1).
     public mutating func reset() {
         buffer.removeAll()
@@ -119,6 +168,13 @@ public struct CommandFramer: Sendable {
             }
             return .fatal("literal of \(literal.size) bytes is too large")
         }
+        if isAppend && literal.size > limits.appendStreamThreshold {
+            let prefix = Array(buffer[..<literal.start])
+            buffer.removeSubrange(literal.start...)
+            buffer.append(contentsOf: Array("{0}\r\n".utf8))
+            state = .awaitingDecision(size: literal.size, synchronizing: literal.synchronizing)
+            return .appendStreamStart(prefix: prefix, size: literal.size, synchronizing: literal.synchronizing)
+        }
         // The CRLF after `{n}` stays in the command so the parser sees the literal's start.
         buffer.append(contentsOf: [13, 10])
         if literal.size == 0 {
@@ -131,7 +187,7 @@ public struct CommandFramer: Sendable {
     }
 
     /// `{n}`, `{n+}`, `{n-}`… at the end of a line: size and whether the client waits for `+`.
-    static func literalAnnouncement(_ line: ArraySlice<UInt8>) -> (size: Int, synchronizing: Bool)? {
+    static func literalAnnouncement(_ line: ArraySlice<UInt8>) -> (size: Int, synchronizing: Bool, start: Int)? {
         guard line.last == UInt8(ascii: "}") else { return nil }
         var index = line.index(before: line.endIndex)
         var synchronizing = true
@@ -148,7 +204,9 @@ public struct CommandFramer: Sendable {
               index - digitsStart <= 12 else { return nil }
         var size = 0
         for digit in line[digitsStart..<index] { size = size * 10 + Int(digit - 48) }
-        return (size, synchronizing)
+        var start = line.index(before: digitsStart)
+        if start > line.startIndex, line[line.index(before: start)] == UInt8(ascii: "~") { start = line.index(before: start) }
+        return (size, synchronizing, start)
     }
 
     /// The tag of a (possibly partial) command, for an error reply.
@@ -157,6 +215,9 @@ public struct CommandFramer: Sendable {
         guard !tag.isEmpty, tag.count < bytes.count, bytes[tag.count] == 32 else { return nil }
         return Array(tag)
     }
+
+    /// The tag of a command's start, for an error reply.
+    public static func tagOf(_ bytes: [UInt8]) -> [UInt8]? { tag(of: bytes) }
 
     /// Whether the command is APPEND (whose literal is a message, not an argument).
     static func isAppend(_ bytes: [UInt8]) -> Bool {

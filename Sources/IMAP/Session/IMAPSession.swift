@@ -84,6 +84,9 @@ public struct IMAPSession: Sendable {
             w.untaggedStatus(.bye, nil, text)
             state = .logout
             return .sendAndClose(w.bytes)
+        case .appendStreamStart, .appendStreamBytes, .appendStreamEnd:
+            // The server takes streamed APPEND messages to the store itself (see CommandFramer).
+            return .send([])
         }
     }
 
