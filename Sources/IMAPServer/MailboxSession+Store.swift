@@ -84,12 +84,12 @@ extension MailboxSession {
     func expunge(only uids: SequenceSet? = nil, silent: Bool = false, into w: inout ResponseWriter) -> Bool {
         guard var s = selected, !s.readOnly else { return false }
         var index = s.messages.count - 1
-        let largest = s.messages.last?.uid ?? 0
+        let chosen: Set<UInt32>? = uids.map { set in Set(indices(set, uid: true).map { s.messages[$0].uid }) }
         while index >= 0 {
             var m = s.messages[index]
             if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
             let deleted = m.fileName.flags?.isTrashed ?? false
-            if deleted && (uids?.contains(m.uid, largest: largest) ?? true) {
+            if deleted && (chosen?.contains(m.uid) ?? true) {
                 do {
                     if options.moveExpungedToTrash && s.folder?.name != maildir.trashFolderName {
                         try moveToTrash(m.fileName, from: s.directory)

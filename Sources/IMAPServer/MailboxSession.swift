@@ -325,19 +325,27 @@ final class MailboxSession: @unchecked Sendable {
             let saved = Set(savedResult)
             return s.messages.indices.filter { saved.contains(s.messages[$0].uid) }
         }
+        // Merged ranges and one pass over the messages (in UID order): linear, however many
+        // ranges a client sends.
         if uid {
-            let largest = s.messages.last?.uid ?? 0
-            let ranges = set.resolved(largest: largest)
-            return s.messages.indices.filter { i in ranges.contains { $0.contains(s.messages[i].uid) } }
+            let ranges = set.merged(largest: s.messages.last?.uid ?? 0)
+            var result: [Int] = []
+            var r = 0
+            for (i, m) in s.messages.enumerated() {
+                while r < ranges.count && ranges[r].upperBound < m.uid { r += 1 }
+                if r == ranges.count { break }
+                if ranges[r].contains(m.uid) { result.append(i) }
+            }
+            return result
         }
         let count = UInt32(s.messages.count)
-        var result = Set<Int>()
-        for range in set.resolved(largest: count) {
+        var result: [Int] = []
+        for range in set.merged(largest: count) {
             let low = range.lowerBound, high = min(range.upperBound, count)
-            guard low <= high else { continue }
-            for n in low...high { result.insert(Int(n) - 1) }
+            guard low >= 1, low <= high else { continue }
+            result.append(contentsOf: (Int(low) - 1)...(Int(high) - 1))
         }
-        return result.sorted()
+        return result
     }
 
     /// Whether a sequence-number set refers past the end (RFC 3501 §7.1: BAD... Courier NO).

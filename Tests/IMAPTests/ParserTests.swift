@@ -127,6 +127,8 @@ func failure(_ text: String) -> CommandParser.Failure? {
         #expect(SequenceSet([3...SequenceSet.star]).resolved(largest: 10) == [3...10])
         #expect(SequenceSet([SequenceSet.star...SequenceSet.star]).resolved(largest: 0) == [])
         #expect(SequenceSet([20...SequenceSet.star]).resolved(largest: 10) == [10...20])  // RFC 3501 §6.4.8: 20:* is 10:20
+        #expect(SequenceSet([5...7, 1...2, 3...3, 9...SequenceSet.star, 6...8]).merged(largest: 12) == [1...3, 5...12])
+        #expect(SequenceSet([1...SequenceSet.star, SequenceSet.star...SequenceSet.star]).merged(largest: UInt32.max) == [1...UInt32.max])
     }
 }
 

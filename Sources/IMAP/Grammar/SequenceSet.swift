@@ -27,6 +27,19 @@ public struct SequenceSet: Hashable, Sendable {
         }
     }
 
+    /// ``resolved(largest:)`` sorted with overlapping and adjacent ranges merged.
+    public func merged(largest: UInt32) -> [ClosedRange<UInt32>] {
+        var out: [ClosedRange<UInt32>] = []
+        for range in resolved(largest: largest).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = out.last, UInt64(range.lowerBound) <= UInt64(last.upperBound) + 1 {
+                out[out.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                out.append(range)
+            }
+        }
+        return out
+    }
+
     public func contains(_ n: UInt32, largest: UInt32) -> Bool {
         resolved(largest: largest).contains { $0.contains(n) }
     }
