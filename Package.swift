@@ -89,6 +89,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: mail store for the access servers (issue 3)
+        .target(name: "Maildir", dependencies: [
+            "MaildirCore", "MailCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
@@ -119,6 +126,7 @@ let package = Package(
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
+        .testTarget(name: "MaildirTests", dependencies: ["Maildir", "MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
