@@ -33,13 +33,17 @@ struct MailboxScan {
         var messages: [MessageInfo] = []
         messages.reserveCapacity(folder.messages.count)
         var recent: [UInt32] = []
+        // The in-memory cache of the session first, then the folder's index file.
+        let cached = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : facts
+        var measuredAny = false
         for m in folder.messages {
             let base = m.fileName.baseName
             let f: MessageFacts
-            if let known = facts[base] {
+            if let known = cached[base] {
                 f = known
             } else if let measured = Self.measure(folderPath + "/cur/" + m.fileName.name, name: m.fileName) {
                 f = measured
+                measuredAny = true
             } else {
                 continue   // vanished between the scan and the stat: gone
             }
@@ -49,6 +53,9 @@ struct MailboxScan {
                                         flags: SystemFlags(m.fileName.flags ?? MessageFlags()),
                                         keywords: keywords.messages[base] ?? [], size: f.size,
                                         internalDate: f.internalDate, isRecent: m.isRecent))
+        }
+        if !readOnly && (measuredAny || (facts.isEmpty && newFacts.count != cached.count)) {
+            FactsIndex(folderPath: folderPath).save(newFacts)
         }
         let snapshot = MailboxSnapshot(uidValidity: folder.uidValidity, uidNext: folder.nextUID, messages: messages)
         return (snapshot, recent, newFacts, folder.addedUIDs)
