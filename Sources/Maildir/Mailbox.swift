@@ -36,6 +36,8 @@ public actor Mailbox {
     /// UIDs this session saw first (`\Recent`, RFC 3501 §2.3.2).
     public private(set) var recentUIDs = Set<UInt32>()
     private var facts: [String: MessageFacts] = [:]
+    /// Parsed summaries by base name (a message's bytes never change under its base name).
+    var summaries: [String: MessageSummary] = [:]
 
     init(store: MailStore, name: MailboxName, readOnly: Bool) {
         self.store = store
