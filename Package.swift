@@ -89,13 +89,20 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: mail store for the access servers (issue 3)
+        .target(name: "Maildir", dependencies: [
+            "MaildirCore", "MailCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: mail access (issue 6): IMAP
         .target(name: "IMAP", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         .target(name: "IMAPServer", dependencies: [
-            "IMAP", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon",
+            "IMAP", "Maildir", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -135,6 +142,7 @@ let package = Package(
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
+        .testTarget(name: "MaildirTests", dependencies: ["Maildir", "MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
         .testTarget(name: "IMAPServerTests", dependencies: ["IMAPServer", "IMAP", "MaildirCore"]),

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MaildirCore
+
+/// The per-folder cache file `courierswiftindex`: for each message base name its RFC822 size
+/// (CRLF) and internal date, so that opening a folder does not read every message again.
+///
+/// Format (text, one record per line):
+///
+///     courierswiftindex 1
+///     <crlf-size> <mtime> <basename>
+///
+/// It is only a cache: a message's content never changes under its base name (Maildir), so an
+/// entry cannot go stale; entries of vanished messages are dropped on the next write; a missing,
+/// truncated or corrupt file (or a line that does not parse) only costs a re-measure. Courier's
+/// programs ignore the file (it is neither a folder nor in `cur`/`new`/`tmp`).
+struct FactsIndex {
+    static let fileName = "courierswiftindex"
+    static let header = Array("courierswiftindex 1\n".utf8)
+    /// Refuse to read absurd files (a hostile or broken index must not exhaust memory).
+    static let readLimit = 512 * 1024 * 1024
+
+    let folderPath: String
+    var path: String { folderPath + "/" + Self.fileName }
+
+    /// The cached facts; empty if the file is missing or unusable.
+    func load() -> [String: MessageFacts] {
+        guard let bytes = try? SystemCall.readFile(path, limit: Self.readLimit) else { return [:] }
+        return Self.parse(bytes)
+    }
+
+    /// Parses the file (pure; the fuzz/corruption entry point). Bad lines are skipped.
+    static func parse(_ bytes: [UInt8]) -> [String: MessageFacts] {
+        guard bytes.starts(with: header) else { return [:] }
+        var result: [String: MessageFacts] = [:]
+        var i = header.count
+        let n = bytes.count
+        while i < n {
+            var end = i
+            while end < n && bytes[end] != 0x0A { end += 1 }
+            if end < n, let (size, afterSize) = number(bytes, from: i, to: end), afterSize < end, bytes[afterSize] == 0x20,
+               let (date, afterDate) = number(bytes, from: afterSize + 1, to: end), afterDate < end - 1, bytes[afterDate] == 0x20 {
+                let name = String(decoding: bytes[(afterDate + 1)..<end], as: UTF8.self)
+                result[name] = MessageFacts(size: size, internalDate: date)
+            }
+            i = end + 1
+        }
+        return result
+    }
+
+    /// A non-negative decimal of at most 18 digits in bytes[from..<to]; (value, index after it).
+    private static func number(_ bytes: [UInt8], from: Int, to: Int) -> (Int64, Int)? {
+        var value: Int64 = 0
+        var i = from
+        while i < to, i - from < 18, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            value = value * 10 + Int64(bytes[i] - 0x30)
+            i += 1
+        }
+        return i > from ? (value, i) : nil
+    }
+
+    static func format(_ facts: [String: MessageFacts]) -> [UInt8] {
+        var out = header
+        out.reserveCapacity(header.count + facts.count * 80)
+        for (name, f) in facts where !name.utf8.contains(0x0A) {
+            out.append(contentsOf: "\(f.size) \(f.internalDate) ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// Rewrites the file through `tmp/` (readers never see half of it). Failures are ignored:
+    /// the cache is an optimisation (a full disk must not fail a SELECT).
+    func save(_ facts: [String: MessageFacts]) {
+        let t = SystemCall.now()
+        let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_index.\(UniqueName.escapeHost(SystemCall.hostName()))"
+        try? SystemCall.replaceFile(path, temporaryPath: temporary, bytes: Self.format(facts), mode: 0o600)
+    }
+}

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MaildirCore
+
+/// Per-message facts that never change while a message keeps its base name: the CRLF size
+/// and the internal date. Cached by base name so that a rescan only stats new files.
+struct MessageFacts: Hashable, Sendable {
+    var size: Int64
+    var internalDate: Int64
+}
+
+/// The synchronous scan behind `Mailbox.open`/`refresh` (runs on the store's thread pool):
+/// Courier's uid scan (`FolderScanner`, access.md §1.4), then the keywords, then sizes and
+/// dates of messages not seen before.
+struct MailboxScan {
+    let folderPath: String
+    let trashFolderName: String
+
+    /// Scans and returns the snapshot, the UIDs this scan saw first (`\Recent`), and the
+    /// updated facts cache (entries of vanished messages dropped).
+    func scan(readOnly: Bool, facts: [String: MessageFacts],
+              adding: [(PendingMessage, MessageFlags)] = []) throws(MailStoreError)
+        -> (snapshot: MailboxSnapshot, recent: [UInt32], facts: [String: MessageFacts], added: [UInt32]) {
+        let scanner = FolderScanner(folderPath: folderPath, trashFolderName: trashFolderName)
+        let folder = try MailStoreError.wrap { () throws(MaildirError) in try scanner.scan(readOnly: readOnly, adding: adding) }
+        let bases = Set(folder.messages.map { $0.fileName.baseName })
+        let keywords = try loadKeywords(existing: bases)
+        var newFacts: [String: MessageFacts] = [:]
+        newFacts.reserveCapacity(folder.messages.count)
+        var messages: [MessageInfo] = []
+        messages.reserveCapacity(folder.messages.count)
+        var recent: [UInt32] = []
+        // The in-memory cache of the session first, then the folder's index file.
+        let cached = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : facts
+        var measuredAny = false
+        for m in folder.messages {
+            let base = m.fileName.baseName
+            let f: MessageFacts
+            if let known = cached[base] {
+                f = known
+            } else if let measured = Self.measure(folderPath + "/cur/" + m.fileName.name, name: m.fileName) {
+                f = measured
+                measuredAny = true
+            } else {
+                continue   // vanished between the scan and the stat: gone
+            }
+            newFacts[base] = f
+            if m.isRecent { recent.append(m.uid) }
+            messages.append(MessageInfo(uid: m.uid, fileName: m.fileName.name,
+                                        flags: SystemFlags(m.fileName.flags ?? MessageFlags()),
+                                        keywords: keywords.messages[base] ?? [], size: f.size,
+                                        internalDate: f.internalDate, isRecent: m.isRecent))
+        }
+        if !readOnly && (measuredAny || (facts.isEmpty && newFacts.count != cached.count)) {
+            FactsIndex(folderPath: folderPath).save(newFacts)
+        }
+        let snapshot = MailboxSnapshot(uidValidity: folder.uidValidity, uidNext: folder.nextUID, messages: messages)
+        return (snapshot, recent, newFacts, folder.addedUIDs)
+    }
+
+    /// The keywords of the folder, merging pending updates under the folder lock (a folder
+    /// without `courierimapkeywords/` has none and needs no lock).
+    func loadKeywords(existing: Set<String>) throws(MailStoreError) -> KeywordList {
+        let store = KeywordStore(folderPath: folderPath)
+        guard SystemCall.isDirectory(store.directoryPath) else { return KeywordList() }
+        return try MailStoreError.wrap { () throws(MaildirError) in
+            try MaildirLock.withLock(folderPath: folderPath) { () throws(MaildirError) in
+                try store.load(existing: existing)
+            }
+        }
+    }
+
+    /// stat()s a message: mtime as the internal date; the CRLF size from `,W=`, else the file
+    /// size plus one byte per bare LF (Courier stores LF line ends, IMAP counts CRLF).
+    static func measure(_ path: String, name: MessageFileName) -> MessageFacts? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let date = Int64(st.st_mtim.tv_sec)
+        if let w = name.virtualSizeHint, w >= 0 { return MessageFacts(size: w, internalDate: date) }
+        return MessageFacts(size: crlfSize(fd: fd), internalDate: date)
+    }
+
+    /// Counts the bytes of an open file as they would be sent with CRLF line ends.
+    static func crlfSize(fd: Int32) -> Int64 {
+        var total: Int64 = 0
+        var previous: UInt8 = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            total += Int64(n)
+            for i in 0..<n {
+                let b = buffer[i]
+                if b == 0x0A && previous != 0x0D { total += 1 }
+                previous = b
+            }
+        }
+        return total
+    }
+
+    /// Converts a message with CRLF (or mixed) line ends to LF, as Courier stores it.
+    static func toLF(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A {
+                i += 1
+                continue
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
+    }
+}
