@@ -42,6 +42,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     private var mailbox: MailboxSession?
     private var idleTag: [UInt8]?
     private var idleTimer: Scheduled<Void>?
+    /// Reads the store's change events while IDLE runs (cancelled when it ends).
+    private var idleWatcher: Task<Void, Never>?
     private var idlePolling = false
     private var sasl: (tag: [UInt8], server: SASLServer)?
     private var readTimer: Scheduled<Void>?
@@ -80,6 +82,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
         closed = true
         idleTimer?.cancel()
+        idleWatcher?.cancel()
         readTimer?.cancel()
         context.fireChannelInactive()
     }
@@ -322,6 +325,36 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         w.continuation("entering idle mode")
         write(w.bytes, context: context)
         scheduleIdlePoll(context: context)
+        guard let mailbox, let selected = mailbox.selected else { return }
+        // Realtime changes (inotify through the Maildir store) trigger a poll at once; the
+        // one-second stat poll stays as the safety net (NFS, missed events).
+        let watch = IdleWatch.events(root: mailbox.maildir.path, folder: selected.folder,
+                                     trashFolderName: mailbox.maildir.trashFolderName)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        idleWatcher = Task {
+            for await _ in watch.events {
+                if Task.isCancelled { break }
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.pollNow(context: context)
+                }
+            }
+        }
+    }
+
+    /// An IDLE poll right away (a change event came), unless one is running.
+    private func pollNow(context: ChannelHandlerContext) {
+        guard idleTag != nil, !closed, !idlePolling, let mailbox else { return }
+        idlePolling = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { mailbox.idleUpdates() }
+            .whenComplete { result in
+                let (handler, context) = bound.value
+                handler.idlePolling = false
+                guard handler.idleTag != nil, !handler.closed else { return }
+                if case .success(let bytes) = result { handler.write(bytes, context: context) }
+            }
     }
 
     private func scheduleIdlePoll(context: ChannelHandlerContext) {
@@ -346,6 +379,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         guard let tag = idleTag else { return }
         idleTag = nil
         idleTimer?.cancel()
+        idleWatcher?.cancel()
+        idleWatcher = nil
         var w = ResponseWriter()
         if line.count == 4 && line.map({ $0 | 0x20 }) == Array("done".utf8) {
             w.tagged(tag, .ok, nil, "IDLE completed")
