@@ -77,6 +77,17 @@ final class ThreadNode {
         return children.first?.sortKey ?? (0, 0)
     }
 
+    /// Levels above this node (bounded: the walk stops at `limit`).
+    func depth(limit: Int) -> Int {
+        var node = parent
+        var n = 0
+        while let p = node, n < limit {
+            n += 1
+            node = p.parent
+        }
+        return n
+    }
+
     func isAncestor(of other: ThreadNode) -> Bool {
         var node: ThreadNode? = other
         var steps = 0
@@ -119,6 +130,10 @@ final class ThreadNode {
 
 /// RFC 5256 §4's threading algorithms over ``ThreadMessage``s.
 enum ThreadBuilder {
+    /// Threads deeper than this are cut (a chain of References built on purpose must not
+    /// exhaust the stack of the recursive passes below).
+    static let maxDepth = 500
+
     static func orderedSubject(_ messages: [ThreadMessage]) -> [ThreadNode] {
         var groups: [[UInt8]: [ThreadMessage]] = [:]
         var order: [[UInt8]] = []
@@ -167,13 +182,14 @@ enum ThreadBuilder {
             var previous: ThreadNode?
             for ref in refs {
                 let current = container(ref)
-                if let p = previous, current.parent == nil, current !== p, !current.isAncestor(of: p) {
+                if let p = previous, current.parent == nil, current !== p, !current.isAncestor(of: p),
+                   p.depth(limit: maxDepth) < maxDepth {
                     p.add(current)
                 }
                 previous = current
             }
             // (1)(B) the last reference is the message's parent.
-            if let p = previous, p !== node, !node.isAncestor(of: p) {
+            if let p = previous, p !== node, !node.isAncestor(of: p), p.depth(limit: maxDepth) < maxDepth {
                 p.add(node)
             } else if previous != nil {
                 node.removeFromParent()

@@ -45,4 +45,18 @@ func render(_ roots: [ThreadNode]) -> String {
         ])
         #expect(render(roots) == "((1)(2)(3))")
     }
+
+    @Test func deepChainsAreCut() {
+        var messages = [message(1, date: 1, subject: "deep", id: "<m1@x>")]
+        for n in 2...3000 {
+            messages.append(message(UInt32(n), date: Int64(n), subject: "Re: deep", id: "<m\(n)@x>", references: ["<m\(n - 1)@x>"]))
+        }
+        let roots = ThreadBuilder.references(messages)
+        let text = render(roots)
+        // Chains stop at ThreadBuilder.maxDepth; the pieces regroup under the first message by
+        // subject (RFC 5256 §4 (5)), and every message is still there once.
+        #expect(text.hasPrefix("(1 (2 3 4 "))
+        let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.sorted() == Array(1...3000))
+    }
 }
