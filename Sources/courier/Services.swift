@@ -1,5 +1,6 @@
 import CourierDaemon
 import MailQueue
+import MetricsServer
 import SMTPServer
 
 extension ServiceRegistry {
@@ -7,8 +8,11 @@ extension ServiceRegistry {
     /// protocol servers (they depend on it), so the executable registers them here.
     /// Every service of this build; receivers hand mail to `queue`, which the queue runner opens.
     static func courier(queue: SharedQueue) -> ServiceRegistry {
-        ServiceRegistry([
+        // swift-metrics goes to the Prometheus registry before any counter is made.
+        _ = CourierMetrics.registry
+        return ServiceRegistry([
             SMTPListenerPlugin(queue: queue),
+            MetricsListenerPlugin(),
         ])
     }
 }
