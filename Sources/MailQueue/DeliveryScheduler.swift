@@ -52,6 +52,9 @@ public actor DeliveryScheduler {
                     do { try await queue.scanIncoming() } catch {
                         logger.error("queue: cannot import sendmail drops: \(error)")
                     }
+                    do { try await queue.processControl() } catch {
+                        logger.error("queue: cannot read control commands: \(error)")
+                    }
                 }
                 let limit = max(0, queue.settings.maximumDeliveries - running)
                 let due = await queue.claimDue(now: now, limit: limit)
@@ -118,6 +121,15 @@ public actor DeliveryScheduler {
         var state = message.state
         var failed: [FailedRecipient] = []
         var delivered: [DeliveredRecipient] = []
+        // cancelmsg: the pending recipients fail with the reason, nothing is delivered.
+        if let reason = await queue.cancellation(of: header.id) {
+            for index in state.recipients.indices where state.recipients[index] == .pending {
+                state.recipients[index] = .failed
+                SchedulerMetrics.failed.increment()
+                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: reason))
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
+            }
+        }
         for index in state.recipients.indices where state.recipients[index] == .pending {
             let request = DeliveryRequest(header: header, body: body, recipientIndex: index,
                                           mayBeRepeat: message.recovered)

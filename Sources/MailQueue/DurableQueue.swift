@@ -21,6 +21,10 @@ public actor DurableQueue: MessageQueue {
     private var inFlight: Set<QueueID> = []
     /// Imported drops not yet removed from `incoming/`: not deliverable yet.
     private var held: Set<QueueID> = []
+    /// Cancelled messages (`cancelmsg`): reason and the control file to remove once finished.
+    private var cancellations: [QueueID: (reason: String, file: String)] = [:]
+    /// Control files already acted on (cancels wait for their message to finish).
+    var controlFilesSeen: Set<String> = []
     private var importing: Set<String> = []
     private var liveBySegment: [Int: Int] = [:]
     private var segments: [Int]
@@ -174,6 +178,11 @@ public actor DurableQueue: MessageQueue {
         guard var message = live[id] else { return }
         if state.recipients.allSatisfy({ $0 != .pending }) {
             _ = try await writer.append(QueueRecord.done(id).encoded())
+            if let cancelled = cancellations.removeValue(forKey: id) {
+                controlFilesSeen.remove(cancelled.file)
+                let file = cancelled.file
+                try? await threadPool.runIfActive { FileIO.remove(file) }
+            }
             live[id] = nil
             // `order` keeps finished ids until they are many (no O(n) removal per message).
             if order.count > 64 && order.count > 2 * live.count { order.removeAll { live[$0] == nil } }
@@ -214,6 +223,30 @@ public actor DurableQueue: MessageQueue {
     public func flush() {
         for id in order { live[id]?.state.nextAttempt = 0 }
         wakeHandler?()
+    }
+
+    /// Marks one message due now (`courier flush ID`); false when it is not queued.
+    @discardableResult
+    public func flush(_ id: QueueID) -> Bool {
+        guard live[id] != nil else { return false }
+        live[id]?.state.nextAttempt = 0
+        wakeHandler?()
+        return true
+    }
+
+    /// Cancels a queued message: its next pass fails the pending recipients with `reason`.
+    /// False when it is not queued (already delivered, bounced or unknown).
+    func cancel(_ id: QueueID, reason: String, file: String) -> Bool {
+        guard live[id] != nil else { return false }
+        cancellations[id] = (reason, file)
+        live[id]?.state.nextAttempt = 0
+        wakeHandler?()
+        return true
+    }
+
+    /// Why the message was cancelled, if it was.
+    func cancellation(of id: QueueID) -> String? {
+        cancellations[id]?.reason
     }
 }
 
