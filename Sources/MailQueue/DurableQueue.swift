@@ -37,8 +37,17 @@ public actor DurableQueue: MessageQueue {
         let (recovered, lock) = try await threadPool.runIfActive { () throws -> (RecoveredQueue, Int32) in
             try FileIO.makeDirectories(QueueRecovery.logDirectory(directory))
             try FileIO.makeDirectories(QueueRecovery.incomingDirectory(directory))
+            try FileIO.makeDirectories(QueueRecovery.spoolDirectory(directory))
             let lock = try QueueLock.acquire(directory + "/lock", wait: true)
-            return (QueueRecovery.scan(directory), lock)
+            let recovered = QueueRecovery.scan(directory)
+            // Spool files no live message names were never acknowledged (a crash before their
+            // record) or belong to finished messages (a crash before their removal).
+            let spool = QueueRecovery.spoolDirectory(directory)
+            let named = Set(recovered.messages.map(\.bodyPath))
+            for name in FileIO.list(spool) where !named.contains(spool + "/" + name) {
+                FileIO.remove(spool + "/" + name)
+            }
+            return (recovered, lock)
         }
         let queue = DurableQueue(directory: directory, settings: settings, threadPool: threadPool, logger: logger,
                                  recovered: recovered, lock: lock)
@@ -83,6 +92,41 @@ public actor DurableQueue: MessageQueue {
                                          expires: now + Int64(settings.queueTime), envelope: envelope)
         try await store(header: header, body: body, recovered: false)
         logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
+        return header.id
+    }
+
+    /// Makes one large message durable from its spool file `temporary` (written and fsynced by
+    /// the submission): the file is renamed to `spool/<id>`, the directory fsynced, then the
+    /// `spooled` record appended with group commit.
+    func acceptSpooled(envelope: QueueEnvelope, temporary: String, length: Int) async throws -> QueueID {
+        let now = Int64(time(nil))
+        let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
+                                         expires: now + Int64(settings.queueTime), envelope: envelope)
+        let spool = QueueRecovery.spoolDirectory(directory)
+        let final = spool + "/" + header.id.rawValue
+        do {
+            try await threadPool.runIfActive {
+                try FileIO.rename(temporary, final)
+                try FileIO.syncDirectory(spool)
+            }
+            let record = QueueRecord.spooled(header, file: header.id.rawValue, length: length).encoded()
+            let position = try await writer.append(record)
+            let state = QueueState(passes: 0, nextAttempt: header.submitted,
+                                   recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
+            live[header.id] = LiveMessage(header: header, state: state, bodyPath: final, bodyOffset: 0,
+                                          bodyLength: length, segment: position.segment, recovered: false)
+            order.append(header.id)
+            liveBySegment[position.segment, default: 0] += 1
+            if segments.last != position.segment { segments.append(position.segment) }
+            wakeHandler?()
+        } catch let error as FileIO.Failure {
+            try? await threadPool.runIfActive { FileIO.remove(final) }
+            throw error.isNoSpace ? QueueError.insufficientStorage : QueueError.temporaryFailure(error.description)
+        } catch {
+            try? await threadPool.runIfActive { FileIO.remove(final) }
+            throw error
+        }
+        logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(length),rcpts=\(envelope.recipients.count): accepted")
         return header.id
     }
 
@@ -187,6 +231,11 @@ public actor DurableQueue: MessageQueue {
             // `order` keeps finished ids until they are many (no O(n) removal per message).
             if order.count > 64 && order.count > 2 * live.count { order.removeAll { live[$0] == nil } }
             if let segment = message.segment { liveBySegment[segment, default: 1] -= 1 }
+            let spool = QueueRecovery.spoolDirectory(directory)
+            if message.bodyPath.hasPrefix(spool + "/") {
+                let file = message.bodyPath
+                try? await threadPool.runIfActive { FileIO.remove(file) }
+            }
             try await collectSegments()
         } else {
             _ = try await writer.append(QueueRecord.state(id, state).encoded())

@@ -161,6 +161,11 @@ def test_crash_rounds(tmp_path):
 if __name__ == "__main__":
     import tempfile
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    with tempfile.TemporaryDirectory() as directory:
-        missing, duplicates, _ = run(count, pathlib.Path(directory) / "site")
+    if len(sys.argv) > 2:      # keep the site (daemon.log, queue, Maildir) for a look afterwards
+        missing, duplicates, _ = run(count, pathlib.Path(sys.argv[2]))
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            missing, duplicates, _ = run(count, pathlib.Path(directory) / "site")
+    if missing:
+        print("missing:", " ".join(missing[:50]))
     sys.exit(1 if missing else 0)

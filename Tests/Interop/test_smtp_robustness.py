@@ -123,3 +123,36 @@ def test_client_vanishing_mid_data_in_many_sessions(site):
     assert site.any_file_containing(marker) == []
     with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=10) as client:
         assert client.noop()[0] == 250
+
+
+def test_large_message_under_a_raised_limit_is_spooled_and_delivered(site):
+    """With sizelimit 0 (no limit) a 30 MB message is accepted: it goes to var/queue/spool/
+    while it arrives (not into memory), then into the Maildir whole."""
+    import subprocess
+    import threading
+    site.stop()
+    (site.root / "etc" / "sizelimit").write_text("0\n")
+    site.proc = subprocess.Popen([str(COURIER), "start", "--root", str(site.root)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    threading.Thread(target=site._read, daemon=True).start()
+    site.wait_for("courier: ready")
+    raw = Raw(site.ports["esmtpd"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n")
+    assert [raw.reply()[0] for _ in range(4)] == [250, 250, 250, 354]
+    raw.send(b"Subject: marker-30mb\r\n\r\n")
+    line = b"s" * 1022 + b"\r\n"
+    for _ in range(30):
+        raw.send(line * 1024)
+    raw.send(b".\r\n")
+    code, text = raw.reply()
+    assert code == 250, text
+    raw.close()
+    stored = site.messages_containing("marker-30mb", timeout=60)
+    assert len(stored) == 1
+    assert stored[0].read_bytes().count(b"s" * 1022 + b"\n") == 30 * 1024
+    deadline = time.monotonic() + 20
+    spool = site.root / "var" / "queue" / "spool"
+    while any(spool.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(spool.iterdir()) == []   # removed once delivered
