@@ -41,9 +41,9 @@ enum MailboxWriter {
             guard let directory = opendir(path + sub) else { continue }
             defer { closedir(directory) }
             while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                // d_name is read in place up to its NUL: copying the whole 256-byte field reads past short
+                // records at the end of readdir's buffer (a crash when that is the end of a page).
+                let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
                 if name.contains(marker) { return true }
             }
         }

@@ -100,7 +100,9 @@ public enum AuthFiles {
         guard let handle = opendir(directory) else { throw .system(directory, "cannot list") }
         var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // d_name is read in place up to its NUL: copying the whole 256-byte field reads past short
+            // records at the end of readdir's buffer (a crash when that is the end of a page).
+            let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
             if name.hasPrefix(".") { continue }
             names.append(name)
         }

@@ -36,10 +36,30 @@ public struct FailedRecipient: Sendable, Equatable {
     public var index: Int
     public var recipient: QueueRecipient
     public var reason: String
+
+    public init(index: Int, recipient: QueueRecipient, reason: String) {
+        self.index = index
+        self.recipient = recipient
+        self.reason = reason
+    }
 }
 
-/// Hook for delivery status notifications (issue 8 brings the DSN generator). Called once
-/// per message when recipients fail permanently, before the message leaves the queue.
+/// A recipient delivered in a pass (for NOTIFY=SUCCESS reports).
+public struct DeliveredRecipient: Sendable, Equatable {
+    public var index: Int
+    public var recipient: QueueRecipient
+    public var text: String
+
+    public init(index: Int, recipient: QueueRecipient, text: String) {
+        self.index = index
+        self.recipient = recipient
+        self.text = text
+    }
+}
+
+/// Delivery status notifications (`DSNGenerator`). Called after each delivery pass that
+/// delivered or permanently failed recipients, before the new state is recorded.
 public protocol BounceHandler: Sendable {
-    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient]) async
+    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient],
+                delivered: [DeliveredRecipient]) async
 }

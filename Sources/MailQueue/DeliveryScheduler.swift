@@ -2,7 +2,15 @@
 import Glibc
 #endif
 import Logging
+import Metrics
 import NIOPosix
+
+/// The queue runner's counters (DESIGN.md "Observability").
+enum SchedulerMetrics {
+    static let delivered = Counter(label: "courier_deliveries_total", dimensions: [("result", "delivered")])
+    static let deferred = Counter(label: "courier_deliveries_total", dimensions: [("result", "deferred")])
+    static let failed = Counter(label: "courier_deliveries_total", dimensions: [("result", "failed")])
+}
 
 /// Runs delivery attempts for a `DurableQueue`: due messages go to the transport on the
 /// thread pool (never on an event loop); deferrals are rescheduled with Courier's retry
@@ -43,6 +51,9 @@ public actor DeliveryScheduler {
                     lastIncomingScan = now
                     do { try await queue.scanIncoming() } catch {
                         logger.error("queue: cannot import sendmail drops: \(error)")
+                    }
+                    do { try await queue.processControl() } catch {
+                        logger.error("queue: cannot read control commands: \(error)")
                     }
                 }
                 let limit = max(0, queue.settings.maximumDeliveries - running)
@@ -105,10 +116,20 @@ public actor DeliveryScheduler {
             body = try await queue.body(of: message)
         } catch {
             logger.error("id=\(header.id): cannot read queued message: \(error)")
-            return await reschedule(message, failed: [])
+            return await reschedule(message, failed: [], delivered: [])
         }
         var state = message.state
         var failed: [FailedRecipient] = []
+        var delivered: [DeliveredRecipient] = []
+        // cancelmsg: the pending recipients fail with the reason, nothing is delivered.
+        if let reason = await queue.cancellation(of: header.id) {
+            for index in state.recipients.indices where state.recipients[index] == .pending {
+                state.recipients[index] = .failed
+                SchedulerMetrics.failed.increment()
+                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: reason))
+                logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
+            }
+        }
         for index in state.recipients.indices where state.recipients[index] == .pending {
             let request = DeliveryRequest(header: header, body: body, recipientIndex: index,
                                           mayBeRepeat: message.recovered)
@@ -119,21 +140,25 @@ public actor DeliveryScheduler {
             switch outcome {
             case let .delivered(text):
                 state.recipients[index] = .delivered
+                delivered.append(DeliveredRecipient(index: index, recipient: header.envelope.recipients[index], text: text))
+                SchedulerMetrics.delivered.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>,size=\(body.count): delivered: \(text)")
             case let .deferred(text):
+                SchedulerMetrics.deferred.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
             case let .failed(text):
                 state.recipients[index] = .failed
+                SchedulerMetrics.failed.increment()
                 failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text))
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: bounced: \(text)")
             }
         }
         var updated = message
         updated.state = state
-        await reschedule(updated, failed: failed)
+        await reschedule(updated, failed: failed, delivered: delivered)
     }
 
-    private func reschedule(_ message: LiveMessage, failed: [FailedRecipient]) async {
+    private func reschedule(_ message: LiveMessage, failed: [FailedRecipient], delivered: [DeliveredRecipient]) async {
         let header = message.header
         var state = message.state
         var failed = failed
@@ -147,9 +172,9 @@ public actor DeliveryScheduler {
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
             }
         }
-        if !failed.isEmpty, let bounces {
+        if !failed.isEmpty || !delivered.isEmpty, let bounces {
             let body = (try? await queue.body(of: message)) ?? []
-            await bounces.bounce(header, body: body, failed: failed)
+            await bounces.bounce(header, body: body, failed: failed, delivered: delivered)
         }
         if state.recipients.contains(.pending) {
             state.nextAttempt = now + Int64(queue.settings.retry.delay(afterPasses: state.passes))

@@ -21,6 +21,10 @@ public actor DurableQueue: MessageQueue {
     private var inFlight: Set<QueueID> = []
     /// Imported drops not yet removed from `incoming/`: not deliverable yet.
     private var held: Set<QueueID> = []
+    /// Cancelled messages (`cancelmsg`): reason and the control file to remove once finished.
+    private var cancellations: [QueueID: (reason: String, file: String)] = [:]
+    /// Control files already acted on (cancels wait for their message to finish).
+    var controlFilesSeen: Set<String> = []
     private var importing: Set<String> = []
     private var liveBySegment: [Int: Int] = [:]
     private var segments: [Int]
@@ -33,8 +37,17 @@ public actor DurableQueue: MessageQueue {
         let (recovered, lock) = try await threadPool.runIfActive { () throws -> (RecoveredQueue, Int32) in
             try FileIO.makeDirectories(QueueRecovery.logDirectory(directory))
             try FileIO.makeDirectories(QueueRecovery.incomingDirectory(directory))
+            try FileIO.makeDirectories(QueueRecovery.spoolDirectory(directory))
             let lock = try QueueLock.acquire(directory + "/lock", wait: true)
-            return (QueueRecovery.scan(directory), lock)
+            let recovered = QueueRecovery.scan(directory)
+            // Spool files no live message names were never acknowledged (a crash before their
+            // record) or belong to finished messages (a crash before their removal).
+            let spool = QueueRecovery.spoolDirectory(directory)
+            let named = Set(recovered.messages.map(\.bodyPath))
+            for name in FileIO.list(spool) where !named.contains(spool + "/" + name) {
+                FileIO.remove(spool + "/" + name)
+            }
+            return (recovered, lock)
         }
         let queue = DurableQueue(directory: directory, settings: settings, threadPool: threadPool, logger: logger,
                                  recovered: recovered, lock: lock)
@@ -79,6 +92,41 @@ public actor DurableQueue: MessageQueue {
                                          expires: now + Int64(settings.queueTime), envelope: envelope)
         try await store(header: header, body: body, recovered: false)
         logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
+        return header.id
+    }
+
+    /// Makes one large message durable from its spool file `temporary` (written and fsynced by
+    /// the submission): the file is renamed to `spool/<id>`, the directory fsynced, then the
+    /// `spooled` record appended with group commit.
+    func acceptSpooled(envelope: QueueEnvelope, temporary: String, length: Int) async throws -> QueueID {
+        let now = Int64(time(nil))
+        let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
+                                         expires: now + Int64(settings.queueTime), envelope: envelope)
+        let spool = QueueRecovery.spoolDirectory(directory)
+        let final = spool + "/" + header.id.rawValue
+        do {
+            try await threadPool.runIfActive {
+                try FileIO.rename(temporary, final)
+                try FileIO.syncDirectory(spool)
+            }
+            let record = QueueRecord.spooled(header, file: header.id.rawValue, length: length).encoded()
+            let position = try await writer.append(record)
+            let state = QueueState(passes: 0, nextAttempt: header.submitted,
+                                   recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
+            live[header.id] = LiveMessage(header: header, state: state, bodyPath: final, bodyOffset: 0,
+                                          bodyLength: length, segment: position.segment, recovered: false)
+            order.append(header.id)
+            liveBySegment[position.segment, default: 0] += 1
+            if segments.last != position.segment { segments.append(position.segment) }
+            wakeHandler?()
+        } catch let error as FileIO.Failure {
+            try? await threadPool.runIfActive { FileIO.remove(final) }
+            throw error.isNoSpace ? QueueError.insufficientStorage : QueueError.temporaryFailure(error.description)
+        } catch {
+            try? await threadPool.runIfActive { FileIO.remove(final) }
+            throw error
+        }
+        logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(length),rcpts=\(envelope.recipients.count): accepted")
         return header.id
     }
 
@@ -174,10 +222,20 @@ public actor DurableQueue: MessageQueue {
         guard var message = live[id] else { return }
         if state.recipients.allSatisfy({ $0 != .pending }) {
             _ = try await writer.append(QueueRecord.done(id).encoded())
+            if let cancelled = cancellations.removeValue(forKey: id) {
+                controlFilesSeen.remove(cancelled.file)
+                let file = cancelled.file
+                try? await threadPool.runIfActive { FileIO.remove(file) }
+            }
             live[id] = nil
             // `order` keeps finished ids until they are many (no O(n) removal per message).
             if order.count > 64 && order.count > 2 * live.count { order.removeAll { live[$0] == nil } }
             if let segment = message.segment { liveBySegment[segment, default: 1] -= 1 }
+            let spool = QueueRecovery.spoolDirectory(directory)
+            if message.bodyPath.hasPrefix(spool + "/") {
+                let file = message.bodyPath
+                try? await threadPool.runIfActive { FileIO.remove(file) }
+            }
             try await collectSegments()
         } else {
             _ = try await writer.append(QueueRecord.state(id, state).encoded())
@@ -214,6 +272,30 @@ public actor DurableQueue: MessageQueue {
     public func flush() {
         for id in order { live[id]?.state.nextAttempt = 0 }
         wakeHandler?()
+    }
+
+    /// Marks one message due now (`courier flush ID`); false when it is not queued.
+    @discardableResult
+    public func flush(_ id: QueueID) -> Bool {
+        guard live[id] != nil else { return false }
+        live[id]?.state.nextAttempt = 0
+        wakeHandler?()
+        return true
+    }
+
+    /// Cancels a queued message: its next pass fails the pending recipients with `reason`.
+    /// False when it is not queued (already delivered, bounced or unknown).
+    func cancel(_ id: QueueID, reason: String, file: String) -> Bool {
+        guard live[id] != nil else { return false }
+        cancellations[id] = (reason, file)
+        live[id]?.state.nextAttempt = 0
+        wakeHandler?()
+        return true
+    }
+
+    /// Why the message was cancelled, if it was.
+    func cancellation(of id: QueueID) -> String? {
+        cancellations[id]?.reason
     }
 }
 

@@ -8,6 +8,9 @@ public enum QueueRecord: Sendable, Equatable {
     case state(QueueID, QueueState)
     /// Every recipient is final; the message is gone from the queue.
     case done(QueueID)
+    /// A large message accepted into the queue whose bytes are in `spool/<file>` (written and
+    /// fsynced, and the directory fsynced, before this record is appended).
+    case spooled(QueuedMessageHeader, file: String, length: Int)
 
     static let magic: [UInt8] = [0x43, 0x51]
     static let headerSize = 12
@@ -18,6 +21,7 @@ public enum QueueRecord: Sendable, Equatable {
         case message = 1
         case state = 2
         case done = 3
+        case spooled = 4
     }
 
     /// The framed bytes of this record.
@@ -36,6 +40,11 @@ public enum QueueRecord: Sendable, Equatable {
         case let .done(id):
             kind = .done
             payload.string(id.rawValue)
+        case let .spooled(header, file, length):
+            kind = .spooled
+            header.encode(into: &payload)
+            payload.string(file)
+            payload.i64(Int64(length))
         }
         return Self.frame(kind: kind, payload: payload.bytes)
     }
@@ -167,6 +176,8 @@ public struct ScannedRecord: Sendable {
 /// A scanned record without its body bytes (recovery keeps only offsets).
 public enum ScannedRecordKind: Sendable, Equatable {
     case message(QueuedMessageHeader)
+    /// The body is the whole of `spool/<file>`.
+    case spooled(QueuedMessageHeader, file: String, length: Int)
     case state(QueueID, QueueState)
     case done(QueueID)
 }
@@ -208,6 +219,14 @@ public enum QueueLogParser {
             case .done:
                 scanned = reader.string().map {
                     ScannedRecord(record: .done(QueueID($0)), offset: offset, bodyRange: nil)
+                }
+            case .spooled:
+                if let header = QueuedMessageHeader.decode(from: &reader), let file = reader.string(),
+                   let length = reader.i64(), length >= 0, !file.contains("/"), !file.hasPrefix(".") {
+                    scanned = ScannedRecord(record: .spooled(header, file: file, length: Int(length)), offset: offset,
+                                            bodyRange: nil)
+                } else {
+                    scanned = nil
                 }
             }
             guard let scanned else { break }

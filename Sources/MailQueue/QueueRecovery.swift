@@ -25,6 +25,8 @@ public struct RecoveredQueue: Sendable {
 public enum QueueRecovery {
     public static func logDirectory(_ queue: String) -> String { queue + "/log" }
     public static func incomingDirectory(_ queue: String) -> String { queue + "/incoming" }
+    /// Bodies of large messages, one file each (`QueueRecord.spooled`).
+    public static func spoolDirectory(_ queue: String) -> String { queue + "/spool" }
 
     /// Replays every segment in order, then the incoming drop files. Torn tails are ignored
     /// (they were never acknowledged); a message appears once however often it was logged.
@@ -38,7 +40,7 @@ public enum QueueRecovery {
             result.segments.append(number)
             let path = logDirectory + "/" + name
             guard let bytes = try? FileIO.readAll(path) else { continue }
-            apply(QueueLogParser.parse(bytes).records, path: path, segment: number,
+            apply(QueueLogParser.parse(bytes).records, path: path, segment: number, spool: spoolDirectory(queue),
                   into: &result, index: &index, finished: &finished)
         }
         let incoming = incomingDirectory(queue)
@@ -51,14 +53,15 @@ public enum QueueRecovery {
                 return nil
             }
             result.incoming.append((path, ids))
-            apply(records, path: path, segment: nil, into: &result, index: &index, finished: &finished)
+            apply(records, path: path, segment: nil, spool: spoolDirectory(queue), into: &result, index: &index,
+                  finished: &finished)
         }
         result.messages = result.messages.filter { !finished.contains($0.header.id) }
         return result
     }
 
-    static func apply(_ records: [ScannedRecord], path: String, segment: Int?, into result: inout RecoveredQueue,
-                      index: inout [QueueID: Int], finished: inout Set<QueueID>) {
+    static func apply(_ records: [ScannedRecord], path: String, segment: Int?, spool: String,
+                      into result: inout RecoveredQueue, index: inout [QueueID: Int], finished: inout Set<QueueID>) {
         for scanned in records {
             switch scanned.record {
             case let .message(header):
@@ -69,6 +72,13 @@ public enum QueueRecovery {
                 result.messages.append(LiveMessage(header: header, state: state, bodyPath: path,
                                                    bodyOffset: body.lowerBound, bodyLength: body.count,
                                                    segment: segment, recovered: true))
+            case let .spooled(header, file, length):
+                guard index[header.id] == nil, !finished.contains(header.id) else { continue }
+                let state = QueueState(passes: 0, nextAttempt: header.submitted,
+                                       recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
+                index[header.id] = result.messages.count
+                result.messages.append(LiveMessage(header: header, state: state, bodyPath: spool + "/" + file,
+                                                   bodyOffset: 0, bodyLength: length, segment: segment, recovered: true))
             case let .state(id, state):
                 if let position = index[id], state.recipients.count == result.messages[position].state.recipients.count {
                     result.messages[position].state = state

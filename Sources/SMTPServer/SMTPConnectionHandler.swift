@@ -1,3 +1,4 @@
+import MailAuthCore
 import MailCore
 import Delivery
 import Logging
@@ -19,6 +20,12 @@ struct SMTPConnectionEnvironment: Sendable {
     var logger: Logger
     /// Read timeout for commands (Courier `esmtptimeout`, 10 min).
     var commandTimeout: TimeAmount = .minutes(10)
+    /// SMTP AUTH's back end; nil: every AUTH is rejected.
+    var authenticator: SMTPAuthenticator?
+    /// `DEFDOMAIN`: appended to login names without `@`.
+    var defaultDomain: String = ""
+    /// esmtpd-msa: relaying needs a login (smtpaccess' RELAYCLIENT does not count).
+    var relayNeedsAuth = false
 }
 
 /// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
@@ -55,6 +62,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var unflushed = false
     private var context: ChannelHandlerContext?
     private var idleTimer: Scheduled<Void>?
+    /// The SASL exchange of an AUTH command in progress: lines go to it, not to the session.
+    private var authExchange: SMTPAuthExchange?
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -64,7 +73,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.clientIP = clientIP
     }
 
-    private var relayAllowed: Bool { environment.access.relayClient || session.authenticatedUser != nil }
+    private var relayAllowed: Bool {
+        session.authenticatedUser != nil || (environment.access.relayClient && !environment.relayNeedsAuth)
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -128,6 +139,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let line = framer.next(from: &input)
             offset = input.startIndex
             guard let line else { break }
+            if authExchange != nil {
+                switch line {
+                case .line(let bytes): continueAuthentication(String(decoding: bytes, as: UTF8.self), context: context)
+                case .tooLong: endAuthentication(.failed(SMTPAuthExchange.failed, user: nil, counts: false), context: context)
+                }
+                continue
+            }
             let action: SMTPSession.Action
             switch line {
             case .line(let bytes): action = session.receive(line: bytes[...])
@@ -169,11 +187,78 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .abortSubmission(let reply):
             abortSubmission()
             send(reply, context: context)
-        case .authenticate:
-            // AUTH hook: the auth branch runs the SASL exchange here and calls
-            // `session.authenticated(as:)`. Until then every attempt fails.
-            send(SMTPReply(535, EnhancedStatusCode(5, 7, 8), "Authentication failed."), context: context)
-            perform(session.authenticated(as: nil), context: context)
+        case .authenticate(let name, let initialResponse):
+            guard environment.authenticator != nil, let mechanism = SASLMechanism(name: name) else {
+                perform(session.authenticationEnded(Replies.authRejected), context: context)
+                return
+            }
+            var exchange = SMTPAuthExchange(mechanism: mechanism, hostName: environment.configuration.hostname,
+                                            defaultDomain: environment.defaultDomain)
+            let step = exchange.start(initialResponse: initialResponse)
+            authExchange = exchange
+            performAuthentication(step, context: context)
+        }
+    }
+
+    // MARK: AUTH (RFC 4954)
+
+    private func continueAuthentication(_ line: String, context: ChannelHandlerContext) {
+        guard var exchange = authExchange else { return }
+        let step = exchange.receive(line)
+        authExchange = exchange
+        performAuthentication(step, context: context)
+    }
+
+    private func performAuthentication(_ step: SMTPAuthExchange.Step, context: ChannelHandlerContext) {
+        guard let authenticator = environment.authenticator else { return }
+        let clientIP = self.clientIP
+        switch step {
+        case .challenge(let reply):
+            send(reply, context: context)
+        case .verify(let credentials):
+            let user: String
+            switch credentials {
+            case .password(let name, _), .cram(_, let name, _, _): user = name
+            }
+            runAsync(context: context, {
+                await authenticator.verify(credentials, clientIP: clientIP, user: user)
+            }, then: { handler, context, result in
+                guard let exchange = handler.authExchange else { return }
+                handler.performAuthentication(exchange.verified(result), context: context)
+            })
+        case .scramLookup(let algorithm, let user):
+            runAsync(context: context, {
+                await authenticator.scramCredentials(user: user, algorithm: algorithm, clientIP: clientIP)
+            }, then: { handler, context, credentials in
+                guard var exchange = handler.authExchange else { return }
+                let next = exchange.provide(credentials)
+                handler.authExchange = exchange
+                handler.performAuthentication(next, context: context)
+            })
+        case .succeeded, .failed:
+            endAuthentication(step, context: context)
+        }
+    }
+
+    private func endAuthentication(_ step: SMTPAuthExchange.Step, context: ChannelHandlerContext) {
+        let mechanism = authExchange?.mechanism.rawValue ?? ""
+        authExchange = nil
+        let authenticator = environment.authenticator
+        let clientIP = self.clientIP
+        switch step {
+        case .succeeded(let user):
+            environment.logger.info("auth,relay=[\(clientIP)],mechanism=\(mechanism),user=\(user): authenticated")
+            SMTPMetrics.authSucceeded()
+            Task { await authenticator?.recordSuccess(clientIP: clientIP, user: user) }
+            perform(session.authenticated(as: user, mechanism: mechanism), context: context)
+        case .failed(let reply, let user, let counts):
+            // Courier logs the mechanism and the user id tried (spec/mta.md §2.9).
+            environment.logger.info("error,relay=[\(clientIP)],authentication failed,mechanism=\(mechanism),user=\(user ?? "")")
+            SMTPMetrics.authFailed()
+            if counts { Task { await authenticator?.recordFailure(clientIP: clientIP, user: user) } }
+            perform(session.authenticationEnded(reply), context: context)
+        default:
+            break
         }
     }
 
@@ -212,7 +297,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
             extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
-            smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
+            mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)
@@ -307,8 +392,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }, then: { handler, context, result in
             switch result {
             case .success(let id):
-                handler.environment.logger.info("id=\(id),from=\(handler.clientIP): accepted")
+                let auth = handler.session.authenticatedUser.map { ",auth=\($0)" } ?? ""
+                handler.environment.logger.info("newmsg,id=\(id)\(auth),from=\(handler.clientIP): accepted")
                 handler.tarpit.reset()
+                SMTPMetrics.messageAccepted()
                 handler.perform(handler.session.committed(id: id.rawValue), context: context)
             case .failure(let error):
                 handler.environment.logger.error("commit failed: \(error)")

@@ -1,6 +1,7 @@
 import CourierDaemon
 import Delivery
 import Logging
+import MailAuth
 import MailConfig
 import MailQueue
 import NIOCore
@@ -21,13 +22,15 @@ public struct SMTPService: Service {
     let queue: any MessageQueue
     let lookup: any RecipientLookup
     let tlsContext: NIOSSLContext?
+    let authenticator: SMTPAuthenticator?
 
-    public init(listener: ListenerConfig, context: ServiceContext, queue: any MessageQueue,
-                lookup: any RecipientLookup) throws {
+    init(listener: ListenerConfig, context: ServiceContext, queue: any MessageQueue,
+         lookup: any RecipientLookup, authenticator: SMTPAuthenticator?) throws {
         self.listener = listener
         self.context = context
         self.queue = queue
         self.lookup = lookup
+        self.authenticator = authenticator
         tlsContext = try Self.makeTLSContext(listener)
         if listener.kind == .esmtpdSSL && tlsContext == nil {
             throw SMTPServiceError.noCertificate(listener.kind.rawValue)
@@ -51,7 +54,7 @@ public struct SMTPService: Service {
         limits.messageSize = sizeText.flatMap { Int($0) } ?? config.sizeLimit
         let configuration = SMTPSessionConfiguration(
             hostname: config.me, tlsAvailable: tlsContext != nil, tlsActive: listener.kind == .esmtpdSSL,
-            authMechanisms: [], authMechanismsTLS: [],  // AUTH arrives with the auth branch.
+            authMechanisms: [], authMechanismsTLS: [],  // per connection, below
             tlsRequired: variables["ESMTP_TLS_REQUIRED"] == "1", authRequired: variables["AUTH_REQUIRED"] == "1",
             limits: limits)
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
@@ -59,7 +62,11 @@ public struct SMTPService: Service {
         let base = SMTPConnectionEnvironment(
             configuration: configuration, queue: queue, lookup: lookup,
             policy: RelayPolicy(isSubmission: listener.kind == .esmtpdMSA), access: ClientAccess(),
-            tarpit: (variables["TARPIT"] ?? "1") != "0", tlsContext: tlsContext, logger: context.logger)
+            tarpit: (variables["TARPIT"] ?? "1") != "0", tlsContext: tlsContext, logger: context.logger,
+            authenticator: authenticator, defaultDomain: variables["DEFDOMAIN"] ?? "",
+            relayNeedsAuth: listener.kind == .esmtpdMSA)
+        let authPlain = authenticator == nil ? nil : variables["ESMTPAUTH"]
+        let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
         let rules = config.smtpAccess
         let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
         let logger = context.logger
@@ -74,6 +81,9 @@ public struct SMTPService: Service {
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
                     var environment = base
                     environment.access = ClientAccess.lookup(ip, in: rules)
+                    let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
+                    environment.configuration.authMechanisms = offered.plain
+                    environment.configuration.authMechanismsTLS = offered.tls
                     if environment.access.denied {
                         return channel.close()
                     }
@@ -84,6 +94,7 @@ public struct SMTPService: Service {
                         }
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+                    SMTPMetrics.sessionStarted()
                     return channel.eventLoop.makeCompletedFuture {
                         if let implicitTLS {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
@@ -154,13 +165,20 @@ public struct SMTPListenerPlugin: ListenerPlugin {
 
     /// The daemon's durable queue, shared with the queue runner.
     let queue: any MessageQueue
+    /// One throttle for all SMTP listeners: guesses on port 25 slow down 587 too.
+    let throttle: LoginThrottle
 
-    public init(queue: any MessageQueue) {
+    public init(queue: any MessageQueue, throttle: LoginThrottle = LoginThrottle()) {
         self.queue = queue
+        self.throttle = throttle
     }
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
         let lookup = LiveRecipientLookup(store: context.config)
-        return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup)
+        // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL).
+        let auth = try AuthConfiguration.load(root: context.config.current.root)
+        let authenticator = SMTPAuthenticator(chain: auth.makeChain(logger: context.logger), throttle: throttle)
+        return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup,
+                               authenticator: authenticator)
     }
 }

@@ -34,7 +34,9 @@ public struct SiteInitializer {
         guard let directory = opendir(root.etc) else { return false }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
-            let first = withUnsafeBytes(of: entry.pointee.d_name) { $0.first ?? 0 }
+            // d_name is read in place up to its NUL: copying the whole 256-byte field reads past short
+            // records at the end of readdir's buffer (a crash when that is the end of a page).
+            let first = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).load(as: UInt8.self)
             if first != UInt8(ascii: ".") { return true }
         }
         return false

@@ -1,6 +1,7 @@
 import CourierDaemon
 import IMAPServer
 import MailQueue
+import MetricsServer
 import SMTPServer
 
 extension ServiceRegistry {
@@ -8,9 +9,12 @@ extension ServiceRegistry {
     /// protocol servers (they depend on it), so the executable registers them here.
     /// Every service of this build; receivers hand mail to `queue`, which the queue runner opens.
     static func courier(queue: SharedQueue) -> ServiceRegistry {
-        ServiceRegistry([
+        // swift-metrics goes to the Prometheus registry before any counter is made.
+        _ = CourierMetrics.registry
+        return ServiceRegistry([
             SMTPListenerPlugin(queue: queue),
             IMAPListenerPlugin(),
+            MetricsListenerPlugin(),
         ])
     }
 }

@@ -6,7 +6,8 @@ enum ToolCatalog {
     /// Tools that are also lean executables of their own (products of this package).
     static let lean: [ToolEntry] = LeanTools.all
     /// Tools that exist only inside `courier` (admin tools such as `mailq` join here).
-    static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry]
+    static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry, CancelmsgTool.entry,
+                                                           MakealiasesTool.entry] + MakesmtpaccessTool.entries
 
     static var all: [ToolEntry] { lean + inProcess }
 

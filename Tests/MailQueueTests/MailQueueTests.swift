@@ -259,7 +259,7 @@ final class ClockBox: @unchecked Sendable {
 
 final class BounceRecorder: BounceHandler, @unchecked Sendable {
     var failures: [FailedRecipient] = []
-    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient]) async {
+    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient], delivered: [DeliveredRecipient]) async {
         failures += failed
     }
 }

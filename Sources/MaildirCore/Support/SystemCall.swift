@@ -166,11 +166,9 @@ public enum SystemCall {
         defer { closedir(dir) }
         var entries: [DirectoryEntry] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
-            }
+            // d_name is read in place up to its NUL: copying the whole 256-byte field reads past short
+            // records at the end of readdir's buffer (a crash when that is the end of a page).
+            let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
             if name == "." || name == ".." { continue }
             let type = entry.pointee.d_type
             let isDir: Bool? = type == UInt8(DT_UNKNOWN) ? nil : type == UInt8(DT_DIR)

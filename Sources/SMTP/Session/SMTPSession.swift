@@ -57,6 +57,8 @@ public struct SMTPSession: Sendable {
     public private(set) var tlsActive: Bool
     /// The authenticated user, set by the AUTH hook.
     public private(set) var authenticatedUser: String?
+    /// The SASL mechanism the user logged in with (for `Received:`, spec/mta.md §2.9).
+    public private(set) var authenticatedMechanism: String?
     /// STARTTLS is refused after MAIL, AUTH, RSET, VRFY or EXPN (spec/mta.md §2.5).
     private var startTLSAllowed = true
 
@@ -277,12 +279,20 @@ public struct SMTPSession: Sendable {
     }
 
     /// The AUTH hook's result: `user` nil = failed (`535`), else `235` and relaying allowed.
-    public mutating func authenticated(as user: String?) -> Action {
+    public mutating func authenticated(as user: String?, mechanism: String? = nil) -> Action {
         phase = .ready
         guard let user else { return .send(SMTPReply(535, EnhancedStatusCode(5, 7, 8), "Authentication failed.")) }
         authenticatedUser = user
+        authenticatedMechanism = mechanism
         reset()
         return .send(SMTPReply(235, EnhancedStatusCode(2, 7, 0), "Ok"))
+    }
+
+    /// The SASL exchange ended without a login (failed, cancelled, or the back end was down):
+    /// send `reply` and take commands again.
+    public mutating func authenticationEnded(_ reply: SMTPReply) -> Action {
+        phase = .ready
+        return .send(reply)
     }
 
     private mutating func reset() {

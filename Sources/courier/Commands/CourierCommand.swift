@@ -12,7 +12,8 @@ struct CourierCommand: AsyncParsableCommand {
             """,
         discussion: toolList,
         version: CourierVersion.banner,
-        subcommands: [InitCommand.self, StartCommand.self, DemoCommand.self, InstallLinksCommand.self, CheckCommand.self])
+        subcommands: [InitCommand.self, StartCommand.self, DemoCommand.self, InstallLinksCommand.self, CheckCommand.self,
+                      FlushCommand.self])
 
     /// One line per tool, for `--help`.
     static var toolList: String {

@@ -27,23 +27,12 @@ struct QueueRunnerTask: BackgroundTask {
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
         let transport = LocalTransport(router: AddressRouter(site: config))
-        let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: LoggingBounceHandler(logger: logger),
-                                          logger: logger)
+        let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom), logger: logger)
+        let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger)
         await withTaskCancellationHandler {
             await scheduler.run()
         } onCancel: {}
         await shared.publish(nil)
         await queue.close()
-    }
-}
-
-/// Until the DSN generator (issue 8) exists: failed recipients are logged, no report is sent.
-struct LoggingBounceHandler: BounceHandler {
-    let logger: Logger
-
-    func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient]) async {
-        for failure in failed {
-            logger.warning("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(failure.recipient.address)>: no DSN sent (not implemented yet): \(failure.reason)")
-        }
     }
 }

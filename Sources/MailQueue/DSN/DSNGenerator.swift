@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Metrics
+
+/// Sends delivery status notifications for a `DurableQueue` (spec/mta.md §4.8): after a
+/// delivery pass, recipients that failed for good are reported unless their NOTIFY excludes
+/// FAILURE, and local deliveries are reported when NOTIFY asked for SUCCESS. The report goes
+/// back into the same queue with the null sender, so it is as durable as any message and a
+/// report about a report is never made (its sender is empty).
+public struct DSNGenerator: BounceHandler {
+    let queue: DurableQueue
+    let report: DSNReport
+    let logger: Logger
+
+    static let bounced = Counter(label: "courier_messages_bounced_total")
+    static let reportsSent = Counter(label: "courier_dsn_sent_total")
+
+    public init(queue: DurableQueue, report: DSNReport, logger: Logger) {
+        self.queue = queue
+        self.report = report
+        self.logger = logger
+    }
+
+    /// Which of this pass' outcomes the sender asked to hear about (RFC 3461 §4.1).
+    static func entries(failed: [FailedRecipient], delivered: [DeliveredRecipient]) -> [DSNReport.Entry] {
+        var entries: [DSNReport.Entry] = []
+        for success in delivered where success.recipient.notify.contains(.success) && !success.recipient.notify.contains(.never) {
+            entries.append(DSNReport.Entry(recipient: success.recipient, action: .delivered, text: success.text))
+        }
+        for failure in failed {
+            let notify = failure.recipient.notify
+            // Empty NOTIFY = the default: report failures.
+            guard !notify.contains(.never), notify.isEmpty || notify.contains(.failure) else { continue }
+            entries.append(DSNReport.Entry(recipient: failure.recipient, action: .failed, text: failure.reason))
+        }
+        return entries
+    }
+
+    public func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient],
+                       delivered: [DeliveredRecipient]) async {
+        if !failed.isEmpty { Self.bounced.increment() }
+        let entries = Self.entries(failed: failed, delivered: delivered)
+        guard !entries.isEmpty else { return }
+        let sender = header.envelope.sender
+        // A bounce has the null sender; Courier's triple-bounce marker `#@[]` likewise.
+        guard !sender.isEmpty, sender != "#@[]" else {
+            logger.info("id=\(header.id): no DSN for a message with the null sender")
+            return
+        }
+        let now = Int64(time(nil))
+        let bytes = report.build(to: sender, header: header, body: body, entries: entries, now: now,
+                                 messageID: "courier.dsn.\(header.id.rawValue)")
+        let envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        do {
+            let id = try await queue.accept(envelope: envelope, body: bytes)
+            Self.reportsSent.increment()
+            let actions = Set(entries.map(\.action.rawValue)).sorted().joined(separator: ",")
+            logger.info("id=\(header.id): DSN (\(actions)) to <\(sender)> queued as \(id)")
+        } catch {
+            logger.error("id=\(header.id): cannot queue the DSN to <\(sender)>: \(error)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import MailCore
+
+/// An RFC 3464 delivery status notification as Courier's courierdsn lays it out
+/// (spec/mta.md §4.9): a `multipart/report; report-type=delivery-status` with a text part for
+/// people, a `message/delivery-status` part, and the original message (or its header) last.
+/// Pure: the queue's stored message (LF line ends) in, the report's bytes (LF) out.
+public struct DSNReport: Sendable {
+    /// What happened to one reported recipient (RFC 3464 §2.3.3).
+    public enum Action: String, Sendable {
+        case failed
+        case delivered
+    }
+
+    /// One recipient the report is about.
+    public struct Entry: Sendable {
+        public var recipient: QueueRecipient
+        public var action: Action
+        /// The delivery agent's text (reply or reason).
+        public var text: String
+
+        public init(recipient: QueueRecipient, action: Action, text: String) {
+            self.recipient = recipient
+            self.action = action
+            self.text = text
+        }
+    }
+
+    /// `me`: Reporting-MTA and the text part.
+    public var me: String
+    /// `dsnfrom`: the complete From: value.
+    public var from: String
+    /// `dsnlimit`: failure reports carry the whole original only below this size.
+    public var limit: Int
+
+    public init(me: String, from: String, limit: Int = 32768) {
+        self.me = me
+        self.from = from
+        self.limit = limit
+    }
+
+    /// The report to `recipient` about `entries` of the message `header`/`body`.
+    public func build(to recipient: String, header: QueuedMessageHeader, body: [UInt8], entries: [Entry],
+                      now: Int64, messageID: String) -> [UInt8] {
+        let anyFailed = entries.contains { $0.action == .failed }
+        // §4.9 "Return of content": whole message for a failure below dsnlimit unless RET=HDRS.
+        let whole = anyFailed && body.count < limit && header.envelope.dsnReturn != .headers
+        let returned = whole ? body : Self.headerSection(of: body)
+        let eightBit = returned.contains { $0 >= 0x80 }
+        let encoding = eightBit ? "8bit" : "7bit"
+        let boundary = "=_courier_\(Self.boundaryNumber(avoiding: returned))"
+        let arrival = RFC5322Date(epochSeconds: header.submitted).formatted
+        let fromMTA = Self.receivedFromMTA(header.envelope)
+
+        var out = ""
+        out += "From: \(from)\n"
+        out += "To: <\(recipient)>\n"
+        out += "Subject: NOTICE: mail delivery status.\n"
+        out += "Date: \(RFC5322Date(epochSeconds: now).formatted)\n"
+        out += "Message-ID: <\(messageID)@\(me)>\n"
+        out += "Mime-Version: 1.0\n"
+        out += "Content-Type: multipart/report; report-type=delivery-status;\n    boundary=\"\(boundary)\"\n"
+        out += "Content-Transfer-Encoding: \(encoding)\n\n"
+        out += "This is a MIME delivery status report (RFC 3464).\n\n"
+
+        // The part for people.
+        out += "--\(boundary)\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\n"
+        out += "This is the mail server at \(me).\n\n"
+        out += "A message received on \(arrival) from \(fromMTA ?? "unknown")\n"
+        out += "has reached its final state for the recipients listed below.\n"
+        let delivered = entries.filter { $0.action == .delivered }
+        let failed = entries.filter { $0.action == .failed }
+        if !delivered.isEmpty {
+            out += "\n" + String(repeating: "-", count: 70) + "\n\n                         DELIVERED\n\n"
+            out += "The message was delivered to these mailboxes:\n\n"
+            for entry in delivered { out += Self.humanLines(entry) }
+        }
+        if !failed.isEmpty {
+            out += "\n" + String(repeating: "-", count: 70) + "\n\n                     COULD NOT BE DELIVERED\n\n"
+            out += "The message could not be delivered to these addresses, and no more\nattempts will be made:\n\n"
+            for entry in failed { out += Self.humanLines(entry) }
+        }
+        out += "\n" + String(repeating: "-", count: 70) + "\n\n"
+        out += "Other recipients of the same message, if any, may get reports of their own.\n"
+        out += whole ? "The original message follows.\n\n" : "The original message's header follows.\n\n"
+
+        // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields.
+        out += "--\(boundary)\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: 7bit\n\n"
+        out += "Reporting-MTA: dns; \(me)\n"
+        out += "Arrival-Date: \(arrival)\n"
+        if let envid = header.envelope.envelopeID, !envid.isEmpty { out += "Original-Envelope-Id: \(Self.field(envid))\n" }
+        if let fromMTA { out += "Received-From-MTA: dns; \(Self.field(fromMTA))\n" }
+        for entry in entries {
+            out += "\nFinal-Recipient: rfc822; \(Self.field(entry.recipient.address))\n"
+            out += "Action: \(entry.action.rawValue)\n"
+            if let original = entry.recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
+                let type = original[..<semicolon]
+                let address = original[original.index(after: semicolon)...]
+                out += "Original-Recipient: \(type); \(Self.field(String(address)))\n"
+            }
+            out += "Status: \(entry.action == .failed ? "5.0.0" : "2.0.0")\n"
+            let code = entry.action == .failed ? "550" : "250"
+            out += "Diagnostic-Code: smtp; \(code) \(Self.field(entry.text))\n"
+        }
+        out += "\n--\(boundary)\n"
+        out += whole ? "Content-Type: message/rfc822\n" : "Content-Type: text/rfc822-headers; charset=\"utf-8\"\n"
+        out += "Content-Transfer-Encoding: \(encoding)\n\n"
+        var bytes = Array(out.utf8)
+        bytes += returned
+        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        bytes += Array("\n--\(boundary)--\n".utf8)
+        return bytes
+    }
+
+    static func humanLines(_ entry: Entry) -> String {
+        var text = "<\(entry.recipient.address)>:\n"
+        text += "    <<< \(String(field(entry.text).prefix(500)))\n\n"
+        return text
+    }
+
+    /// A header field value on one line: control characters become spaces.
+    static func field(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+    }
+
+    /// `helo ([ip])`, as the Received: header and Courier's `f` record name the client.
+    static func receivedFromMTA(_ envelope: QueueEnvelope) -> String? {
+        guard let ip = envelope.clientAddress else { return nil }
+        return "\(envelope.heloName ?? "unknown") ([\(ip)])"
+    }
+
+    /// The header section of a stored message (through the first empty line).
+    static func headerSection(of body: [UInt8]) -> [UInt8] {
+        var index = 0
+        var lineStart = true
+        while index < body.count {
+            if lineStart && body[index] == UInt8(ascii: "\n") { return Array(body[..<index]) }
+            lineStart = body[index] == UInt8(ascii: "\n")
+            index += 1
+        }
+        return body
+    }
+
+    /// The smallest k such that no line of `body` starts with `--=_courier_k` (spec/mta.md §4.9).
+    static func boundaryNumber(avoiding body: [UInt8]) -> Int {
+        let prefix = Array("--=_courier_".utf8)
+        var suffixes: [ArraySlice<UInt8>] = []
+        var lineStart = 0
+        while lineStart < body.count {
+            let lineEnd = body[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? body.count
+            if lineEnd - lineStart >= prefix.count && body[lineStart..<(lineStart + prefix.count)].elementsEqual(prefix) {
+                suffixes.append(body[(lineStart + prefix.count)..<lineEnd])
+            }
+            lineStart = lineEnd + 1
+        }
+        var k = 0
+        while true {
+            let digits = Array(String(k).utf8)
+            if !suffixes.contains(where: { $0.starts(with: digits) }) { return k }
+            k += 1
+        }
+    }
+}

@@ -1,0 +1,131 @@
+"""Delivery status notifications on a real `courier start` demo site: permanent local failures
+after acceptance (unknown mailbox, a program exiting with a permanent code) come back to the
+sender as RFC 3464 reports, parsed here with Python's email package; NOTIFY=SUCCESS produces a
+"delivered" report; NOTIFY=NEVER and the null sender produce none; RET, ENVID and ORCPT are kept.
+"""
+import email
+import email.policy
+import os
+import subprocess
+import time
+
+import pytest
+
+from test_smtp_server import Raw, Site, COURIER
+
+
+@pytest.fixture()
+def site(tmp_path):
+    if not COURIER.exists():
+        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    s = Site(tmp_path / "site")
+    yield s
+    s.stop()
+
+
+def sendmail(site, message, *args):
+    env = dict(os.environ, COURIER_ROOT=str(site.root))
+    result = subprocess.run([str(COURIER), "sendmail", *args], input=message, env=env, capture_output=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def reports(site, marker, timeout=20):
+    """The DSNs in the demo Maildir that mention `marker`, parsed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for path in site.stored_messages():
+            data = path.read_bytes()
+            if marker.encode() in data and b"multipart/report" in data:
+                found.append(email.message_from_bytes(data, policy=email.policy.default))
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def status_fields(report):
+    assert report.get_content_type() == "multipart/report"
+    assert report.get_param("report-type") == "delivery-status"
+    parts = list(report.iter_parts())
+    assert [p.get_content_type() for p in parts][:2] == ["text/plain", "message/delivery-status"]
+    status = parts[1]
+    # email parses message/delivery-status into a list of header blocks: per message, per recipient.
+    blocks = status.get_payload()
+    return parts, blocks[0], blocks[1:]
+
+
+def test_unknown_mailbox_after_acceptance_bounces_to_sender(site):
+    marker = "marker-dsn-unknown"
+    message = f"From: demo@example.test\nTo: nobody-here@example.test\nSubject: {marker}\n\nbody {marker}\n".encode()
+    sendmail(site, message, "-f", "demo@example.test", "nobody-here@example.test")
+    found = reports(site, marker)
+    assert len(found) == 1
+    report = found[0]
+    assert report["Subject"] == "NOTICE: mail delivery status."
+    assert "Courier mail server at" in report["From"]
+    parts, per_message, recipients = status_fields(report)
+    assert per_message["Reporting-MTA"].startswith("dns; ")
+    assert len(recipients) == 1
+    assert recipients[0]["Final-Recipient"] == "rfc822; nobody-here@example.test"
+    assert recipients[0]["Action"] == "failed"
+    assert recipients[0]["Status"] == "5.0.0"
+    assert "unknown" in recipients[0]["Diagnostic-Code"]
+    # The whole original comes back (small, RET not HDRS).
+    assert parts[2].get_content_type() == "message/rfc822"
+    original = parts[2].get_payload()[0]
+    assert original["Subject"] == marker
+    # The report itself has the null sender.
+    raw = [p.read_bytes() for p in site.stored_messages() if b"multipart/report" in p.read_bytes()][0]
+    assert raw.split(b"\n")[1] == b"Return-Path: <>"
+
+
+def test_program_exit_100_bounces_with_headers_only_for_ret_hdrs(site):
+    home = site.root / "mail" / "example.test" / "demo"
+    (home / ".courier-fail").write_text("| exit 100\n")
+    marker = "marker-dsn-program"
+    raw = Raw(site.ports["esmtpd"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO client.example\r\nMAIL FROM:<demo@example.test> RET=HDRS ENVID=env+2Did-7\r\n"
+             b"RCPT TO:<demo-fail@example.test> ORCPT=rfc822;Demo-Fail+40example.test\r\nDATA\r\n")
+    assert [raw.reply()[0] for _ in range(4)] == [250, 250, 250, 354]
+    raw.send(f"Subject: {marker}\r\n\r\nsecret body text\r\n.\r\nQUIT\r\n".encode())
+    assert raw.reply()[0] == 250
+    raw.close()
+    found = reports(site, marker)
+    assert len(found) == 1
+    parts, per_message, recipients = status_fields(found[0])
+    assert per_message["Original-Envelope-Id"] == "env-id-7"
+    assert recipients[0]["Action"] == "failed"
+    assert recipients[0]["Original-Recipient"] == "rfc822; Demo-Fail@example.test"
+    assert parts[2].get_content_type() == "text/rfc822-headers"
+    assert b"secret body text" not in parts[2].get_payload(decode=True)
+
+
+def test_notify_success_produces_delivered_report(site):
+    marker = "marker-dsn-success"
+    raw = Raw(site.ports["esmtpd"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO client.example\r\nMAIL FROM:<demo@example.test>\r\n"
+             b"RCPT TO:<demo@example.test> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\n")
+    assert [raw.reply()[0] for _ in range(4)] == [250, 250, 250, 354]
+    raw.send(f"Subject: {marker}\r\n\r\nhello\r\n.\r\nQUIT\r\n".encode())
+    assert raw.reply()[0] == 250
+    raw.close()
+    found = reports(site, marker)
+    assert len(found) == 1
+    parts, _, recipients = status_fields(found[0])
+    assert recipients[0]["Action"] == "delivered"
+    assert recipients[0]["Status"] == "2.0.0"
+    # Success reports carry the header only.
+    assert parts[2].get_content_type() == "text/rfc822-headers"
+
+
+def test_notify_never_and_null_sender_produce_no_report(site):
+    sendmail(site, b"Subject: marker-dsn-never\n\nx\n", "-f", "demo@example.test", "-N", "never", "nobody-a@example.test")
+    sendmail(site, b"Subject: marker-dsn-null\n\nx\n", "-f", "", "nobody-b@example.test")
+    site.wait_for("nobody-b@example.test>: bounced")
+    site.wait_for("no DSN for a message with the null sender")
+    time.sleep(1)
+    assert reports(site, "marker-dsn-never", timeout=0) == []
+    assert reports(site, "marker-dsn-null", timeout=0) == []

@@ -1,0 +1,119 @@
+"""SMTP AUTH on a real `courier start` demo site: smtplib and swaks log in as demo/demo through
+the site's userdb; relaying is allowed only after AUTH; the submission port wants AUTH before
+MAIL; the Received header and the log name the login; wrong passwords get 535.
+"""
+import re
+import shutil
+import smtplib
+import subprocess
+
+import pytest
+
+from test_smtp_server import Raw, Site, COURIER, message, tls_context  # noqa: F401
+
+
+@pytest.fixture()
+def site(tmp_path):
+    if not COURIER.exists():
+        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    s = Site(tmp_path / "site")
+    yield s
+    s.stop()
+
+
+def test_ehlo_offers_plain_login_on_loopback(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=10) as client:
+        code, banner = client.ehlo("client.example")
+        assert "AUTH PLAIN LOGIN" in banner.decode().split("\n")
+
+
+def test_login_then_relay_allowed(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=10) as client:
+        client.ehlo("client.example")
+        client.mail("demo@example.test")
+        code, _ = client.rcpt("someone@foreign.example")
+        assert code == 513
+        client.rset()
+        assert client.login("demo", "demo")[0] == 235
+        client.mail("demo@example.test")
+        assert client.rcpt("someone@foreign.example")[0] == 250
+        client.rset()
+
+
+def test_wrong_password_is_refused_and_logged(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=10) as client:
+        client.ehlo("client.example")
+        with pytest.raises(smtplib.SMTPAuthenticationError) as failure:
+            client.login("demo", "not-the-password")
+        assert failure.value.smtp_code == 535
+        # Still no relaying.
+        client.mail("demo@example.test")
+        assert client.rcpt("someone@foreign.example")[0] == 513
+    site.wait_for("authentication failed,mechanism=")
+
+
+def test_submission_requires_auth_and_records_it(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd-msa"], timeout=10) as client:
+        client.ehlo("laptop.example")
+        code, reply = client.mail("demo@example.test")
+        assert code == 535, reply
+        client.starttls(context=tls_context())
+        client.ehlo("laptop.example")
+        client.login("demo@example.test", "demo")
+        client.mail("demo@example.test")
+        assert client.rcpt("someone@foreign.example")[0] == 250
+        client.rset()
+        client.sendmail("demo@example.test", ["demo@example.test"], message("marker-auth-msa"))
+    stored = site.messages_containing("marker-auth-msa")
+    assert len(stored) == 1
+    data = stored[0].read_bytes()
+    assert re.search(rb"Received: from laptop\.example \(\[127\.0\.0\.1\]\)\n  \(AUTH: (PLAIN|LOGIN) demo@example\.test, TLS\)\n"
+                     rb"  by [^ ]+ with ESMTPSA;", data), data[:400]
+    site.wait_for(",auth=demo@example.test,")
+
+
+def test_login_mechanism_without_initial_response(site):
+    raw = Raw(site.ports["esmtpd"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO c.example\r\nAUTH LOGIN\r\n")
+    assert raw.reply()[0] == 250
+    code, text = raw.reply()
+    assert code == 334
+    raw.send(b"ZGVtbw==\r\n")            # demo
+    assert raw.reply()[0] == 334
+    raw.send(b"ZGVtbw==\r\n")            # demo
+    assert raw.reply()[0] == 235
+    raw.send(b"AUTH PLAIN AGRlbW8AZGVtbw==\r\n")   # a second AUTH is refused
+    assert raw.reply()[0] == 535
+    raw.close()
+
+
+def test_cancelled_exchange_and_unoffered_mechanism(site):
+    raw = Raw(site.ports["esmtpd"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO c.example\r\nAUTH LOGIN\r\n")
+    assert raw.reply()[0] == 250
+    assert raw.reply()[0] == 334
+    raw.send(b"*\r\n")
+    assert raw.reply()[0] == 501
+    raw.send(b"AUTH CRAM-MD5\r\n")   # not in ESMTPAUTH: refused, not run
+    assert raw.reply()[0] == 535
+    raw.send(b"NOOP\r\n")
+    assert raw.reply()[0] == 250
+    raw.close()
+
+
+def test_swaks_auth_on_submission(site):
+    swaks = shutil.which("swaks")
+    if not swaks:
+        pytest.fail("swaks is not installed (Scripts/test installs it)")
+    base = [swaks, "--server", "127.0.0.1", "--port", str(site.ports["esmtpd-msa"]), "--from", "demo@example.test",
+            "--helo", "laptop.example"]
+    refused = subprocess.run(base + ["--to", "someone@foreign.example"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    result = subprocess.run(base + ["--to", "demo@example.test", "--tls", "--auth", "LOGIN", "--auth-user", "demo",
+                                    "--auth-password", "demo", "--header", "Subject: marker-swaks-auth"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "<~  235 Ok" in result.stdout
+    assert len(site.messages_containing("marker-swaks-auth")) == 1

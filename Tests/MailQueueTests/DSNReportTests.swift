@@ -1,0 +1,60 @@
+import Testing
+@testable import MailQueue
+
+private func header(ret: DSNReturn? = nil, envid: String? = nil) -> QueuedMessageHeader {
+    QueuedMessageHeader(id: QueueID("0000000000000001.00000001.00000001"), submitted: 1_700_000_000, expires: 0,
+                        envelope: QueueEnvelope(sender: "alice@example.test",
+                                                recipients: [QueueRecipient(address: "bob@example.test")],
+                                                dsnReturn: ret, envelopeID: envid, clientAddress: "192.0.2.1",
+                                                heloName: "client.example"))
+}
+
+struct DSNReportTests {
+    let report = DSNReport(me: "mx.example.test", from: "\"Courier mail server at mx.example.test\" <@>", limit: 100)
+
+    @Test func failureCarriesTheWholeSmallMessage() {
+        let body = Array("Subject: hi\n\nbody\n".utf8)
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test", originalRecipient: "rfc822;Bob@example.test"),
+                                    action: .failed, text: "User <bob@example.test> unknown.")
+        let text = String(decoding: report.build(to: "alice@example.test", header: header(envid: "abc"), body: body,
+                                                 entries: [entry], now: 1_700_000_100, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("Content-Type: multipart/report; report-type=delivery-status;\n    boundary=\"=_courier_0\""))
+        #expect(text.contains("Reporting-MTA: dns; mx.example.test\n"))
+        #expect(text.contains("Original-Envelope-Id: abc\n"))
+        #expect(text.contains("Received-From-MTA: dns; client.example ([192.0.2.1])\n"))
+        #expect(text.contains("Final-Recipient: rfc822; bob@example.test\nAction: failed\nOriginal-Recipient: rfc822; Bob@example.test\nStatus: 5.0.0\n"))
+        #expect(text.contains("Content-Type: message/rfc822\n"))
+        #expect(text.contains("\nbody\n"))
+        #expect(text.hasSuffix("\n--=_courier_0--\n"))
+    }
+
+    @Test func headersOnlyWhenLargeOrRetHdrsOrSuccess() {
+        let big = Array(("Subject: big\n\n" + String(repeating: "x", count: 200) + "\n").utf8)
+        let failed = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed, text: "no")
+        var text = String(decoding: report.build(to: "a@b.c", header: header(), body: big, entries: [failed], now: 0, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("text/rfc822-headers") && !text.contains("xxxx"))
+        let small = Array("Subject: s\n\nbody\n".utf8)
+        text = String(decoding: report.build(to: "a@b.c", header: header(ret: .headers), body: small, entries: [failed], now: 0, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("text/rfc822-headers") && !text.contains("\nbody\n"))
+        let ok = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .delivered, text: "Ok")
+        text = String(decoding: report.build(to: "a@b.c", header: header(), body: small, entries: [ok], now: 0, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("Action: delivered\n") && text.contains("Status: 2.0.0") && text.contains("text/rfc822-headers"))
+    }
+
+    @Test func boundaryAvoidsTheOriginal() {
+        #expect(DSNReport.boundaryNumber(avoiding: Array("--=_courier_0\n--=_courier_12\nx\n".utf8)) == 2)
+        #expect(DSNReport.boundaryNumber(avoiding: Array("a --=_courier_0\n".utf8)) == 0)
+    }
+
+    @Test func notifyDecidesWhatIsReported() {
+        func recipient(_ notify: DSNNotify) -> QueueRecipient { QueueRecipient(address: "r@x.y", notify: notify) }
+        let failed = [FailedRecipient(index: 0, recipient: recipient([]), reason: "a"),
+                      FailedRecipient(index: 1, recipient: recipient(.never), reason: "b"),
+                      FailedRecipient(index: 2, recipient: recipient(.success), reason: "c"),
+                      FailedRecipient(index: 3, recipient: recipient([.failure, .delay]), reason: "d")]
+        let delivered = [DeliveredRecipient(index: 4, recipient: recipient([]), text: "e"),
+                         DeliveredRecipient(index: 5, recipient: recipient([.success, .failure]), text: "f")]
+        let entries = DSNGenerator.entries(failed: failed, delivered: delivered)
+        #expect(entries.map(\.text) == ["f", "a", "d"])
+    }
+}
