@@ -38,6 +38,8 @@ public actor Mailbox {
     private var facts: [String: MessageFacts] = [:]
     /// Parsed summaries by base name (a message's bytes never change under its base name).
     var summaries: [String: MessageSummary] = [:]
+    /// Record offsets in `courierswiftsummaries`, loaded on the first `summary` call.
+    var summaryOffsets: [String: Int64]?
     /// The folder's stamps before the last scan (the refresh fast path).
     private var stamps: DirectoryStamps?
 
