@@ -64,6 +64,44 @@ struct CourierInteropTests {
     }
 }
 
+extension CourierInteropTests {
+    @Test func foldersSubscriptionsAndCopiesAgree() async throws {
+        let scratch = Scratch()
+        let root = try scratch.maildir()
+        try deliver("Subject: one\n\nbody\n", to: root)
+        let store = MailStore(root: root)
+        let resume = try MailboxName(imap: "INBOX.R&AOk-sum&AOk-")
+        try await store.create(resume)
+        try await store.create(MailboxName(imap: "INBOX.Archive.2024"))
+        try await store.subscribe(resume)
+        let box = try await store.open(.inbox)
+        try await box.setFlags(uids: [1], flags: .flagged, keywords: ["Project"], operation: .add)
+        let copied = try await box.copy(uids: [1], to: resume)
+
+        let out = try CourierIMAP.run(root, [
+            "a LIST \"\" \"*\"",
+            "b LSUB \"\" \"*\"",
+            "c SELECT INBOX.R&AOk-sum&AOk-",
+            "d UID FETCH 1:* (FLAGS)",
+            "e CREATE INBOX.FromCourier",
+            "f UID COPY 1 INBOX.FromCourier",
+        ])
+        #expect(out.contains(#"* LIST (\HasNoChildren) "." "INBOX.R&AOk-sum&AOk-""#), "\(out)")
+        #expect(out.contains(#"* LIST (\Noselect \HasChildren) "." "INBOX.Archive""#), "\(out)")
+        #expect(out.contains(#"* LSUB (\HasNoChildren) "." "INBOX.R&AOk-sum&AOk-""#), "\(out)")
+        #expect(out.contains("[UIDVALIDITY \(copied.uidValidity)]"), "\(out)")
+        let fetched = out.split(separator: "\n").first { $0.contains("UID 1 ") } ?? ""
+        #expect(fetched.contains("\\Flagged") && fetched.contains("Project"), "\(out)")
+
+        // Courier's folder and its COPY, seen through the store.
+        let list = try await store.list().map { $0.name.imapName() }
+        #expect(list.contains("INBOX.FromCourier"))
+        let theirs = try await store.open(MailboxName(imap: "INBOX.FromCourier"))
+        let m = try #require(await theirs.snapshot.messages.first)
+        #expect(m.flags == .flagged && m.keywords == ["Project"])
+    }
+}
+
 enum CourierIMAP {
     static let binary: String? = {
         let candidates = [ProcessInfo.processInfo.environment["COURIER_IMAPD"],
