@@ -28,7 +28,7 @@ struct FactsIndex {
 
     /// The cached facts; empty if the file is missing or unusable.
     func load() -> [String: MessageFacts] {
-        guard let bytes = try? SystemCall.readFile(path, limit: Self.readLimit) else { return [:] }
+        guard let bytes = readCacheFile(path, limit: Self.readLimit) else { return [:] }
         return Self.parse(bytes)
     }
 
@@ -80,4 +80,28 @@ struct FactsIndex {
         let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_index.\(UniqueName.escapeHost(SystemCall.hostName()))"
         try? SystemCall.replaceFile(path, temporaryPath: temporary, bytes: Self.format(facts), mode: 0o600)
     }
+}
+
+/// Reads a whole cache file with one allocation (fstat size, then read into place); nil when
+/// missing, unreadable or larger than `limit`.
+func readCacheFile(_ path: String, limit: Int) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_size >= 0, st.st_size <= limit else { return nil }
+    let size = Int(st.st_size)
+    var failed = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        var filled = 0
+        while filled < size {
+            let n = read(fd, buffer.baseAddress! + filled, size - filled)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        failed = filled != size
+        count = filled
+    }
+    return failed ? nil : bytes
 }

@@ -38,6 +38,10 @@ public actor Mailbox {
     private var facts: [String: MessageFacts] = [:]
     /// Parsed summaries by base name (a message's bytes never change under its base name).
     var summaries: [String: MessageSummary] = [:]
+    /// Record offsets in `courierswiftsummaries`, loaded on the first `summary` call.
+    var summaryOffsets: [String: Int64]?
+    /// The folder's stamps before the last scan (the refresh fast path).
+    private var stamps: DirectoryStamps?
 
     init(store: MailStore, name: MailboxName, readOnly: Bool) {
         self.store = store
@@ -50,11 +54,13 @@ public actor Mailbox {
 
     func load() async throws(MailStoreError) {
         let scan = scanner, readOnly = self.readOnly, facts = self.facts, path = self.path, name = self.name
+        let previous = stamps.map { ($0, snapshot) }
         let result = try await store.executor.run { () throws(MailStoreError) in
             guard SystemCall.isDirectory(path + "/cur") else { throw MailStoreError.mailboxNotFound(name.imapName(utf8: true)) }
-            return try scan.scan(readOnly: readOnly, facts: facts)
+            return try scan.scan(readOnly: readOnly, facts: facts, previous: previous)
         }
         snapshot = result.snapshot
+        stamps = result.stamps
         self.facts = result.facts
         recentUIDs.formUnion(result.recent)
         recentUIDs.formIntersection(snapshot.messages.map(\.uid))

@@ -21,9 +21,25 @@ struct MailboxScan {
 
     /// Scans and returns the snapshot, the UIDs this scan saw first (`\Recent`), and the
     /// updated facts cache (entries of vanished messages dropped).
-    func scan(readOnly: Bool, facts: [String: MessageFacts],
+    ///
+    /// Fast path: when the folder's `DirectoryStamps` (taken before scanning) equal those of
+    /// `previous` (this session's last scan) or of the `courierswiftsnapshot` cache, and are
+    /// settled, nothing can have changed and the scan is skipped.
+    func scan(readOnly: Bool, facts: [String: MessageFacts], previous: (DirectoryStamps, MailboxSnapshot)? = nil,
               adding: [(PendingMessage, MessageFlags)] = []) throws(MailStoreError)
-        -> (snapshot: MailboxSnapshot, recent: [UInt32], facts: [String: MessageFacts], added: [UInt32]) {
+        -> (snapshot: MailboxSnapshot, recent: [UInt32], facts: [String: MessageFacts], added: [UInt32], stamps: DirectoryStamps?) {
+        let stamps = adding.isEmpty ? DirectoryStamps.read(folderPath) : nil
+        if let stamps, stamps.isSettled() {
+            if let previous, previous.0 == stamps {
+                return (previous.1, [], facts, [], stamps)
+            }
+            if previous == nil, let cached = SnapshotCache(folderPath: folderPath).load(matching: stamps) {
+                var known: [String: MessageFacts] = [:]
+                known.reserveCapacity(cached.messages.count)
+                for m in cached.messages { known[m.baseName] = MessageFacts(size: m.size, internalDate: m.internalDate) }
+                return (cached, [], known, [], stamps)
+            }
+        }
         let scanner = FolderScanner(folderPath: folderPath, trashFolderName: trashFolderName)
         let folder = try MailStoreError.wrap { () throws(MaildirError) in try scanner.scan(readOnly: readOnly, adding: adding) }
         let bases = Set(folder.messages.map { $0.fileName.baseName })
@@ -58,7 +74,10 @@ struct MailboxScan {
             FactsIndex(folderPath: folderPath).save(newFacts)
         }
         let snapshot = MailboxSnapshot(uidValidity: folder.uidValidity, uidNext: folder.nextUID, messages: messages)
-        return (snapshot, recent, newFacts, folder.addedUIDs)
+        if !readOnly, folder.leftInNew == 0, let stamps, stamps.isSettled() {
+            SnapshotCache(folderPath: folderPath).save(snapshot, stamps: stamps)
+        }
+        return (snapshot, recent, newFacts, folder.addedUIDs, stamps)
     }
 
     /// The keywords of the folder, merging pending updates under the folder lock (a folder

@@ -11,16 +11,29 @@ extension Mailbox {
     public static let maximumSummaryBytes = 256 * 1024 * 1024
 
     /// The envelope fields, search fields and MIME structure of a message (FETCH ENVELOPE,
-    /// BODYSTRUCTURE, SEARCH on headers). Parsed once per session and base name.
+    /// BODYSTRUCTURE, SEARCH on headers). Taken from the folder's `courierswiftsummaries` cache,
+    /// else parsed from the message and added to it; kept in memory for the session.
     public func summary(uid: UInt32) async throws(MailStoreError) -> MessageSummary {
         guard let m = snapshot.message(uid: uid) else { throw .noSuchMessage(uid) }
-        if let cached = summaries[m.baseName] { return cached }
+        let base = m.baseName
+        if let cached = summaries[base] { return cached }
+        let cache = SummaryCache(folderPath: path), executor = store.executor
+        if summaryOffsets == nil {
+            summaryOffsets = try await executor.run { () throws(MailStoreError) in cache.loadOffsets() }
+        }
+        if let offset = summaryOffsets?[base],
+           let stored = try await executor.run({ () throws(MailStoreError) in cache.read(at: offset, baseName: base) }) {
+            summaries[base] = stored
+            return stored
+        }
         let reader = try await openMessage(uid: uid)
         defer { reader.close() }
         let bytes = try await reader.read(offset: 0, maxLength: Int(min(reader.size, Int64(Self.maximumSummaryBytes))))
-        let executor = store.executor
         let summary = try await executor.run { () throws(MailStoreError) in MessageSummary.parse(bytes) }
-        summaries[m.baseName] = summary
+        if !readOnly, let offset = try await executor.run({ () throws(MailStoreError) in cache.append(baseName: base, summary: summary) }) {
+            summaryOffsets?[base] = offset
+        }
+        summaries[base] = summary
         if summaries.count > 4096 { summaries.removeAll(keepingCapacity: true) }
         return summary
     }

@@ -95,3 +95,50 @@ import Testing
         await #expect(throws: MailStoreError.noSuchMessage(2)) { _ = try await box.summary(uid: 2) }
     }
 }
+
+@Suite struct SummaryCacheTests {
+    @Test func codingRoundTripsAndRejectsDamage() {
+        let s = MessageSummary.parse(Array(SummaryTests.multipart.utf8))
+        let encoded = SummaryCoding.encode(s)
+        #expect(SummaryCoding.decode(encoded[...]) == s)
+        for cut in [0, 1, encoded.count / 2, encoded.count - 1] {
+            #expect(SummaryCoding.decode(encoded[..<cut]) == nil)
+        }
+        #expect(SummaryCoding.decode((encoded + [0])[...]) == nil)
+        var flipped = encoded
+        flipped[0] = 7
+        #expect(SummaryCoding.decode(flipped[...]) == nil)
+    }
+
+    @Test func aLaterSessionReadsTheCache() async throws {
+        let scratch = Scratch()
+        let root = try scratch.maildir()
+        try deliver(SummaryTests.multipart, to: root)
+        try deliver("Subject: second\n\nx\n", to: root)
+        let store = MailStore(root: root)
+        let first = try await store.open(.inbox)
+        let original = try await first.summary(uid: 1)
+        _ = try await first.summary(uid: 2)
+        #expect(SystemCall.exists(root + "/courierswiftsummaries"))
+        // Proof the next session uses the cache: the file's bytes are swapped under the same name.
+        let name = try #require(await first.snapshot.message(uid: 1)?.fileName)
+        writeFile(root + "/cur/" + name, "Subject: swapped\n\n")
+        let second = try await store.open(.inbox)
+        #expect(try await second.summary(uid: 1) == original)
+        #expect(try await second.summary(uid: 2).envelope.subject == Array("second".utf8))
+    }
+
+    @Test func damagedCacheIsDroppedAndRebuilt() async throws {
+        let scratch = Scratch()
+        let root = try scratch.maildir()
+        try deliver("Subject: one\n\nx\n", to: root)
+        let store = MailStore(root: root)
+        _ = try await (try store.open(.inbox)).summary(uid: 1)
+        let good = try #require(try SystemCall.readFile(root + "/courierswiftsummaries"))
+        for damaged in [Array(good.dropLast(3)), [0x43, 0x53, 0x53, 0x31, 0xFF, 0xFF, 0xFF, 0x7F, 1], Array("garbage".utf8)] {
+            writeFile(root + "/courierswiftsummaries", String(decoding: damaged, as: UTF8.self))
+            let box = try await store.open(.inbox)
+            #expect(try await box.summary(uid: 1).envelope.subject == Array("one".utf8))
+        }
+    }
+}

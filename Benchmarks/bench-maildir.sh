@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Maildir delivery throughput: our lean `deliverquota` against Debian's Courier
+# `deliverquota.courier` (from the anchors' unpacked courier-dist) and maildrop's
+# `deliverquota` (package maildrop) when present, 1 and 8 deliverers in parallel, into a
+# fresh Maildir with a maildirsize quota (so the quota path is included). Prints messages/s
+# and the ratio ours / theirs.
+#   Benchmarks/bench-maildir.sh [--messages N] [--no-build]
+# Needs: a release build of deliverquota (made here), the anchors installed
+# (sudo /work/shared/anchors/install.sh) for Courier's binary.
+# Open+list of 10k/100k-message folders (warm and cold) is measured through IMAP against
+# Courier-IMAP with /work/shared/anchors/bench-imap.py once the IMAP server exists; the
+# store's own warm-open cache is described in Docs/maildir-store.md.
+# Not part of the test run: benchmarks measure, tests check behaviour.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ANCHORS="${ANCHORS_DIR:-$ROOT/../shared/anchors}"
+ANCHORS_HOME="${ANCHORS_HOME:-/var/tmp/courier-anchors}"
+MESSAGES=2000
+BUILD=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--messages) MESSAGES="$2"; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
+	*) echo "usage: $0 [--messages N] [--no-build]" >&2; exit 2 ;;
+	esac
+done
+cd "$ROOT"
+[ "$BUILD" = 1 ] && swift build -c release --product deliverquota >/dev/null
+OURS="$(swift build -c release --show-bin-path)/deliverquota"
+COURIER="$ANCHORS_HOME/courier-dist/usr/bin/deliverquota.courier"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-maildir.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+python3 - "$WORK/msg.eml" <<'PY'
+import sys
+body = "".join(f"line {i} of a typical message body, some words to fill it\n" for i in range(60))
+open(sys.argv[1], "w").write("From: a@example.test\nTo: demo@example.test\nSubject: bench\n"
+                             "Message-ID: <bench@example.test>\n\n" + body)
+PY
+
+# run NAME PARALLEL COMMAND... : delivers $MESSAGES messages with PARALLEL workers, prints rate.
+run() {
+	local name="$1" parallel="$2"; shift 2
+	local md="$WORK/md-$name-$parallel"
+	rm -rf "$md"; mkdir -p "$md"/{tmp,new,cur}
+	printf '1000000000S,1000000C\n' > "$md/maildirsize"
+	local per=$((MESSAGES / parallel))
+	local start end
+	start=$(date +%s.%N)
+	for ((w = 0; w < parallel; w++)); do
+		( for ((i = 0; i < per; i++)); do "$@" "$md" < "$WORK/msg.eml" || exit 1; done ) &
+	done
+	wait
+	end=$(date +%s.%N)
+	local n; n=$(ls "$md/new" | wc -l)
+	python3 -c "import sys; n=$n; t=$end-$start; print(f'{sys.argv[1]:28s} x{sys.argv[2]}: {n} msgs in {t:.2f} s = {n/t:.0f} msg/s')" "$name" "$parallel" \
+		| tee -a "$WORK/results"
+}
+
+for p in 1 8; do
+	run ours "$p" "$OURS"
+	if [ -x "$COURIER" ]; then run courier "$p" "$ANCHORS/courier-ns.sh" deliverquota.courier; fi
+	if [ -x /usr/bin/deliverquota ]; then run maildrop "$p" /usr/bin/deliverquota; fi
+done
+python3 - "$WORK/results" <<'PY'
+import re, sys
+rates = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)\s+x(\d+): .* = (\d+) msg/s", line)
+    if m: rates[(m[1], m[2])] = int(m[3])
+for (name, p), r in sorted(rates.items()):
+    if name != "ours" and ("ours", p) in rates and r:
+        print(f"ratio ours/{name} x{p}: {rates[('ours', p)] / r:.2f}")
+PY
