@@ -1,5 +1,6 @@
 import CourierDaemon
 import MailQueue
+import POP3Server
 import SMTPServer
 
 extension ServiceRegistry {
@@ -9,6 +10,7 @@ extension ServiceRegistry {
     static func courier(queue: SharedQueue) -> ServiceRegistry {
         ServiceRegistry([
             SMTPListenerPlugin(queue: queue),
+            POP3ListenerPlugin(),
         ])
     }
 }
