@@ -11,7 +11,8 @@ import POP3
 
 func runSession(_ bytes: [UInt8]) {
     var session = POP3Session(configuration: POP3SessionConfiguration(
-        hostName: "fuzz.example", stlsAvailable: true, advertisedMechanisms: ["PLAIN", "CRAM-MD5"]))
+        hostName: "fuzz.example", stlsAvailable: true, advertisedMechanisms: ["PLAIN", "CRAM-MD5"],
+        apopTimestamp: "<1.2@fuzz.example>"))
     let messages = (1...3).map { POP3Message(path: "cur/\($0):2,", size: Int64($0 * 10), uidl: "UID\($0)-1") }
     var steps = 0
     for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) where steps < 10_000 {
@@ -25,7 +26,7 @@ func runSession(_ bytes: [UInt8]) {
             case .authenticate(let request):
                 var user = ""
                 switch request {
-                case .password(let name, _, _), .cram(_, let name, _, _), .verified(let name): user = name
+                case .password(let name, _, _), .cram(_, let name, _, _), .verified(let name), .apop(let name, _, _): user = name
                 case .scramCredentials: break
                 }
                 queue += user.utf8.count % 2 == 0 ? session.loggedIn(user: user, messages: messages)

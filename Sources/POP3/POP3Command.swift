@@ -4,7 +4,8 @@ public enum POP3Command: Equatable, Sendable {
     case capa
     case user(String)
     case pass(String)
-    case apop
+    /// RFC 1939 §7: `APOP name digest`.
+    case apop(user: String, digest: String)
     case auth(mechanism: String, initialResponse: String?)
     case stls
     case utf8
@@ -46,7 +47,7 @@ public enum POP3Command: Equatable, Sendable {
         case "CAPA": return arguments.isEmpty ? .capa : .invalid
         case "USER": return rest().map { .user($0) } ?? .invalid
         case "PASS": return rest().map { .pass($0) } ?? .invalid
-        case "APOP": return .apop
+        case "APOP": return arguments.count == 2 ? .apop(user: arguments[0], digest: arguments[1]) : .invalid
         case "AUTH":
             guard !arguments.isEmpty else { return .invalid }
             let parts = bytes.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)

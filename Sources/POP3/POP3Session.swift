@@ -16,10 +16,14 @@ public struct POP3SessionConfiguration: Sendable {
     public var advertisedMechanisms: [String]
     /// `POP3AUTH_TLS`: advertised on TLS connections (falls back to `POP3AUTH` when empty).
     public var advertisedMechanismsTLS: [String]
+    /// Ours, off by default (Courier has no APOP): the RFC 1939 §7 timestamp
+    /// (`<pid.clock@host>`) shown in the greeting; APOP works only when it is set.
+    public var apopTimestamp: String?
 
     public init(hostName: String, stlsAvailable: Bool = false, tlsActive: Bool = false, tlsRequired: Bool = false,
                 plaintextAllowedWithoutTLS: Bool = true, advertisedMechanisms: [String] = [],
-                advertisedMechanismsTLS: [String] = []) {
+                advertisedMechanismsTLS: [String] = [], apopTimestamp: String? = nil) {
+        self.apopTimestamp = apopTimestamp
         self.hostName = hostName
         self.stlsAvailable = stlsAvailable
         self.tlsActive = tlsActive
@@ -39,6 +43,8 @@ public enum POP3AuthRequest: Equatable, Sendable {
     case scramCredentials(ScramAlgorithm, user: String)
     /// SCRAM proved the password: look the account up.
     case verified(user: String)
+    /// RFC 1939 §7: `digest` must be the hex MD5 of `timestamp` + the user's clear password.
+    case apop(user: String, timestamp: String, digest: String)
 }
 
 /// What the NIO side does next.
@@ -87,7 +93,10 @@ public struct POP3Session: Sendable {
         self.configuration = configuration
     }
 
-    public var greeting: [UInt8] { POP3Replies.line(POP3Replies.greeting) }
+    public var greeting: [UInt8] {
+        guard let timestamp = configuration.apopTimestamp else { return POP3Replies.line(POP3Replies.greeting) }
+        return POP3Replies.line(POP3Replies.greeting + " " + timestamp)
+    }
 
     public var inTransaction: Bool {
         if case .transaction = state { return true }
@@ -152,6 +161,13 @@ public struct POP3Session: Sendable {
             let step = server.start(initialResponse: initial)
             state = .sasl(server)
             return handle(step)
+        case .apop(let name, let digest):
+            // Courier answers APOP with "Invalid command."; only our opt-in APOP takes it.
+            guard let timestamp = configuration.apopTimestamp else { return reply(POP3Replies.invalidCommand) }
+            guard !loginNeedsTLS else { return reply(POP3Replies.tlsRequired) }
+            attemptedUser = name
+            state = .authenticating(sasl: false)
+            return [.authenticate(.apop(user: name, timestamp: timestamp, digest: digest))]
         case .stls:
             guard configuration.stlsAvailable && !configuration.tlsActive else { return reply(POP3Replies.tlsUnavailable) }
             return [.sendAndStartTLS(POP3Replies.line(POP3Replies.beginTLS))]

@@ -1,5 +1,6 @@
 import Logging
 import MailAuth
+import MailAuthCore
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -51,7 +52,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             tlsRequired: environment.settings.tlsRequired && !environment.settings.implicitTLS,
             plaintextAllowedWithoutTLS: loopback || !environment.settings.tlsRequired,
             advertisedMechanisms: environment.settings.advertised,
-            advertisedMechanismsTLS: environment.settings.advertisedTLS))
+            advertisedMechanismsTLS: environment.settings.advertisedTLS,
+            apopTimestamp: environment.settings.apop
+                ? APOPDigest.timestamp(processID: getpid(), random: PasswordMaker.randomBytes(8), host: environment.hostName)
+                : nil))
     }
 
     private var where_: String { "ip=[\(clientIP)], port=[\(clientPort)]" }

@@ -64,6 +64,11 @@ enum POP3Login {
         case .verified(let user):
             attempted = qualified(user)
             result = await chain.lookup(user: attempted, service: service)
+        case .apop(let user, let timestamp, let digest):
+            attempted = qualified(user)
+            try? await environment.throttle.wait(address: clientIP, user: attempted)
+            result = await APOPVerifier.authenticate(user: attempted, timestamp: timestamp, digest: digest,
+                                                     chain: chain, service: service)
         }
         let account: AuthAccount
         switch result {

@@ -25,6 +25,8 @@ struct POP3Settings: Sendable {
     var defaultDomain: String
     var maildirPath: String
     var logDeletions: Bool
+    /// Ours (`POP3_APOP=1`): timestamp in the greeting and APOP for accounts with a clear password.
+    var apop: Bool
     var authService: String
     var certificateFile: String?
     var privateKeyFile: String?
@@ -46,6 +48,7 @@ struct POP3Settings: Sendable {
         maildirPath = variables["MAILDIRPATH"] ?? "Maildir"
         let deletions = variables["POP3_LOG_DELETIONS"] ?? ""
         logDeletions = !deletions.isEmpty && !deletions.hasPrefix("0")
+        apop = (variables["POP3_APOP"] ?? "0") == "1"
         let port = listener.endpoints.first?.port ?? 0
         authService = variables["AUTHSERVICE\(port)"] ?? "pop3"
         certificateFile = listener.certificateFile ?? ssl?.certificateFile

@@ -21,6 +21,8 @@ import time
 
 import pytest
 
+from test_auth_pgsql import cluster  # noqa: F401  (the PostgreSQL fixture)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("COURIER_BIN_DIR", REPO / ".build" / "debug"))
 COURIER = BIN_DIR / "courier"
@@ -43,7 +45,7 @@ def set_variable(path, name, value):
 class Site:
     """A demo site with pop3d, pop3d-ssl and esmtpd on free ports, running `courier start`."""
 
-    def __init__(self, root, extra_users=""):
+    def __init__(self, root, extra_users="", prepare=None):
         self.root = root
         offset = random.randint(20000, 30000)
         result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset", str(offset)],
@@ -68,6 +70,8 @@ class Site:
             for name, options in extra_users:
                 userdb.write_text(userdb.read_text() + f"{name}\t{fields}|options={options}\n")
         self.maildir = root / "mail" / "example.test" / "demo" / "Maildir"
+        if prepare:
+            prepare(root)
         self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
@@ -454,3 +458,42 @@ def test_getmail6(site, tmp_path):
     second = run()
     assert second.returncode == 0, second.stdout + second.stderr
     assert len(got()) == 2, second.stdout
+
+
+def test_apop_with_a_clear_password_from_postgres(tmp_path, cluster):
+    """APOP (ours, POP3_APOP=1; Courier has none) for an account whose module keeps a clear
+    password: PostgreSQL's clear column. Python's poplib computes the digest."""
+    from test_auth_pgsql import DB_PASSWORD
+    home = tmp_path / "dave"
+    for sub in ("cur", "new", "tmp"):
+        (home / "Maildir" / sub).mkdir(parents=True)
+    (home / "Maildir" / "new" / "1700000000.M1P1.host").write_bytes(b"Subject: apop\n\nhi\n")
+    cluster.psql("DELETE FROM passwd WHERE id = 'dave@example.test'")
+    cluster.psql(f"INSERT INTO passwd (id, clear, name, home) VALUES ('dave@example.test', 'davepw', 'Dave', '{home}')")
+
+    def prepare(root):
+        etc = root / "etc"
+        set_variable(etc / "authdaemonrc", "authmodulelist", '"authuserdb authpgsql"')
+        password = DB_PASSWORD.replace("\\", "\\\\").replace("'", "\\'")
+        rc = etc / "authpgsqlrc"
+        rc.write_text(f"PGSQL_CONNECTION host=127.0.0.1 port={cluster.port} user=courier password='{password}' dbname=mail\n"
+                      "PGSQL_CLEAR_PWFIELD clear\nDEFAULT_DOMAIN example.test\n")
+        rc.chmod(0o600)
+        set_variable(etc / "pop3d", "POP3_APOP", "1")
+
+    site = Site(tmp_path / "root", prepare=prepare)
+    try:
+        client = poplib.POP3("127.0.0.1", site.pop3, timeout=30)
+        assert re.fullmatch(rb"\+OK Hello there\. <\d+\.[0-9a-f]+@[^>]+>", client.getwelcome())
+        with pytest.raises(poplib.error_proto, match="Login failed"):
+            client.apop("dave@example.test", "wrongpw")
+        assert client.apop("dave@example.test", "davepw") == b"+OK logged in."
+        assert client.retr(1)[1] == [b"Subject: apop", b"", b"hi"]
+        client.quit()
+        # The demo user's password is only a hash: no APOP for it.
+        client = poplib.POP3("127.0.0.1", site.pop3, timeout=30)
+        with pytest.raises(poplib.error_proto, match="Login failed"):
+            client.apop("demo", "demo")
+        client.quit()
+    finally:
+        site.stop()

@@ -123,6 +123,28 @@ private func loggedInSession() -> POP3Session {
         #expect(text(session.receive(line: line("STAT"))) == "+OK 2 63\r\n")
     }
 
+    @Test func apopOnlyWhenEnabled() {
+        var courier = POP3Session(configuration: POP3SessionConfiguration(hostName: "h"))
+        #expect(String(decoding: courier.greeting, as: UTF8.self) == "+OK Hello there.\r\n")
+        #expect(text(courier.receive(line: line("APOP alice c4c9334bac560ecc979e58001b3e22fb"))) == "-ERR Invalid command.\r\n")
+        var ours = POP3Session(configuration: POP3SessionConfiguration(hostName: "h", apopTimestamp: "<1896.697170952@dbc.mtview.ca.us>"))
+        #expect(String(decoding: ours.greeting, as: UTF8.self) == "+OK Hello there. <1896.697170952@dbc.mtview.ca.us>\r\n")
+        #expect(ours.receive(line: line("APOP mrose c4c9334bac560ecc979e58001b3e22fb")) ==
+                [.authenticate(.apop(user: "mrose", timestamp: "<1896.697170952@dbc.mtview.ca.us>",
+                                     digest: "c4c9334bac560ecc979e58001b3e22fb"))])
+        #expect(text(ours.loginFailed()) == "-ERR Login failed.\r\n")
+        #expect(text(ours.receive(line: line("APOP mrose"))) == "-ERR Invalid command.\r\n")
+    }
+
+    @Test func apopDigestIsRFC1939Example() {
+        // RFC 1939 §7: shared secret "tanstaaf".
+        #expect(APOPDigest.expected(timestamp: "<1896.697170952@dbc.mtview.ca.us>", password: "tanstaaf")
+                == "c4c9334bac560ecc979e58001b3e22fb")
+        #expect(APOPDigest.matches("C4C9334BAC560ECC979E58001B3E22FB", timestamp: "<1896.697170952@dbc.mtview.ca.us>",
+                                   password: "tanstaaf"))
+        #expect(!APOPDigest.matches("c4c9", timestamp: "<1896.697170952@dbc.mtview.ca.us>", password: "tanstaaf"))
+    }
+
     @Test func refusedAccountCloses() {
         var session = POP3Session(configuration: POP3SessionConfiguration(hostName: "h"))
         _ = session.receive(line: line("USER bob"))
