@@ -281,6 +281,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     close(fd)
                     return
                 }
+                handler.armIdleTimer(context: context)
                 handler.stream(fd: fd, encoder: next, index: index, path: path, markSeen: markSeen, context: context)
             }
         }

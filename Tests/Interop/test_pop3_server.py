@@ -129,7 +129,8 @@ class Site:
 def site(tmp_path):
     if not COURIER.exists():
         pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
-    s = Site(tmp_path / "root", extra_users=[("nopop@example.test", "disablepop3=1")])
+    s = Site(tmp_path / "root", extra_users=[("nopop@example.test", "disablepop3=1")],
+             prepare=lambda root: set_variable(root / "etc" / "pop3d", "POP3_LOG_DELETIONS", "1"))
     yield s
     s.stop()
 
@@ -285,6 +286,7 @@ def test_dele_takes_effect_at_quit_only(site):
     while len(site.files()) != 1 and time.time() < deadline:
         time.sleep(0.05)
     assert site.files() == ["1700000000.M1P1.host:2,"]
+    site.wait_for("DELETED, user=demo@example.test, ip=[127.0.0.1]")
     site.wait_for("LOGOUT, user=demo@example.test")
 
 
