@@ -499,3 +499,35 @@ def test_apop_with_a_clear_password_from_postgres(tmp_path, cluster):
         client.quit()
     finally:
         site.stop()
+
+
+def test_mutt_fetch_mail(site, tmp_path):
+    """mutt (batch: its own commands pushed at start, under `script` for a terminal) fetches
+    with <fetch-mail> into an mbox, then deletes on the server when told to."""
+    if not shutil.which("mutt") or not shutil.which("script"):
+        pytest.fail("mutt (Debian package mutt) and script (util-linux) are needed; Scripts/test installs mutt")
+    site.deliver("1700000000.M1P1.host", MESSAGE)
+    site.deliver("1700000001.M1P1.host", b"From: a@example.test\nSubject: second\n\nsecond\n")
+    inbox = tmp_path / "inbox"
+    inbox.write_text("")
+
+    def fetch(delete):
+        rc = tmp_path / "muttrc"
+        rc.write_text(f'set pop_host="pop://demo@127.0.0.1:{site.pop3}"\nset pop_pass="demo"\n'
+                      f'set pop_delete={"yes" if delete else "no"}\nset pop_last=no\nset ssl_starttls=no\n'
+                      f'set ssl_force_tls=no\nset mbox_type=mbox\nset spoolfile="{inbox}"\nset folder="{tmp_path}"\n'
+                      'set move=no\nset confirmappend=no\npush "<fetch-mail><quit>"\n')
+        result = subprocess.run(["script", "-qec", f"mutt -n -F {rc}", "/dev/null"], capture_output=True,
+                                timeout=60, env=dict(os.environ, TERM="xterm", HOME=str(tmp_path)))
+        assert result.returncode == 0, result.stdout[-2000:]
+
+    fetch(delete=False)
+    text = inbox.read_bytes()
+    assert text.count(b"\nFrom ") + text.startswith(b"From ") == 2
+    assert b"Subject: second" in text and b"\n.starts with a dot\n..two dots\n.\nmiddle line" in text.replace(b"\r\n", b"\n")
+    assert len(site.files()) == 2
+    fetch(delete=True)
+    deadline = time.time() + 10
+    while site.files() and time.time() < deadline:
+        time.sleep(0.05)
+    assert site.files() == []
