@@ -18,6 +18,10 @@ public struct POP3MessageEncoder: Sendable {
 
     /// Encodes `chunk`, appending the wire bytes to `output`.
     public mutating func encode(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+        if bodyLinesLeft == nil,
+           chunk.withContiguousStorageIfAvailable({ encodeWhole($0, into: &output) }) != nil {
+            return
+        }
         output.reserveCapacity(output.count + chunk.count + chunk.count / 32 + 8)
         for byte in chunk {
             if isComplete { return }
@@ -40,6 +44,35 @@ public struct POP3MessageEncoder: Sendable {
             atLineStart = false
             previousCR = byte == 13
             output.append(byte)
+        }
+    }
+
+    /// RETR's fast path: whole lines at a time (the header/body split does not matter when
+    /// every line is sent).
+    private mutating func encodeWhole(_ chunk: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        guard !chunk.isEmpty else { return }
+        sawAnything = true
+        output.reserveCapacity(output.count + chunk.count + chunk.count / 16 + 8)
+        var start = 0
+        let end = chunk.count
+        while start < end {
+            if atLineStart {
+                if chunk[start] == UInt8(ascii: ".") { output.append(UInt8(ascii: ".")) }
+                atLineStart = false
+            }
+            var newline = start
+            while newline < end && chunk[newline] != 10 { newline += 1 }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<newline]))
+            if newline == end {
+                previousCR = chunk[end - 1] == 13
+                return
+            }
+            let crBefore = newline > start ? chunk[newline - 1] == 13 : previousCR
+            if !crBefore { output.append(13) }
+            output.append(10)
+            atLineStart = true
+            previousCR = false
+            start = newline + 1
         }
     }
 

@@ -2,6 +2,7 @@ import CourierDaemon
 import Logging
 import MailAuth
 import MailConfig
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -145,17 +146,23 @@ public enum POP3ServiceError: Error, CustomStringConvertible {
     }
 }
 
-/// The POP3 plugin for `courier start`: pop3d and pop3d-ssl, sharing one login throttle.
+/// The POP3 plugin for `courier start`: pop3d and pop3d-ssl, sharing one login throttle
+/// (made with the first service's logger unless one is given).
 public struct POP3ListenerPlugin: ListenerPlugin {
     public let kinds: [ServiceKind] = [.pop3d, .pop3dSSL]
-    let throttle: LoginThrottle?
+    private let throttle: NIOLockedValueBox<LoginThrottle?>
 
     public init(throttle: LoginThrottle? = nil) {
-        self.throttle = throttle
+        self.throttle = NIOLockedValueBox(throttle)
     }
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
-        try POP3Service(listener: listener, context: context,
-                        throttle: throttle ?? LoginThrottle(logger: context.logger))
+        let shared = throttle.withLockedValue { current in
+            if let current { return current }
+            let made = LoginThrottle(logger: context.logger)
+            current = made
+            return made
+        }
+        return try POP3Service(listener: listener, context: context, throttle: shared)
     }
 }

@@ -48,4 +48,24 @@ private func encode(_ message: String, top: Int? = nil, split: Bool = false) -> 
         #expect(encode(message, top: 100) == encode(message))
         #expect(encode("A: 1\r\n\r\nbody\r\n", top: 0) == "A: 1\r\n\r\n.\r\n")
     }
+
+    @Test func fastPathMatchesTheByteLoop() {
+        // RETR's line-at-a-time path against TOP with more lines than the message has (byte loop).
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: "a"), 10, 13, UInt8(ascii: " ")]
+        for _ in 0..<300 {
+            let bytes = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            var fast = POP3MessageEncoder()
+            var slow = POP3MessageEncoder(topBodyLines: Int.max)
+            var a: [UInt8] = []
+            var b: [UInt8] = []
+            let cut = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &generator)
+            fast.encode(bytes[..<cut], into: &a)
+            fast.encode(bytes[cut...], into: &a)
+            fast.finish(into: &a)
+            slow.encode(bytes, into: &b)
+            slow.finish(into: &b)
+            #expect(a == b, "\(bytes)")
+        }
+    }
 }
