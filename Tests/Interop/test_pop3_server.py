@@ -531,3 +531,32 @@ def test_mutt_fetch_mail(site, tmp_path):
     while site.files() and time.time() < deadline:
         time.sleep(0.05)
     assert site.files() == []
+
+
+def test_sasl_cram_md5_with_stored_hmac(tmp_path):
+    """AUTH CRAM-MD5 against the userdb `hmac-md5pw` field written by `courier userdbpw -hmac-md5`;
+    the client side is Python's hmac."""
+    import hmac
+
+    def prepare(root):
+        out = subprocess.run([str(COURIER), "userdbpw", "-hmac-md5"], input="demo\n", capture_output=True, text=True,
+                             check=True)
+        userdb = root / "etc" / "userdb"
+        lines = [l + "|hmac-md5pw=" + out.stdout.strip() if l.startswith("demo") else l
+                 for l in userdb.read_text().splitlines()]
+        userdb.write_text("\n".join(lines) + "\n")
+
+    site = Site(tmp_path / "root", prepare=prepare)
+    try:
+        for password, expected in [("wrong", b"-ERR Authentication failed."), ("demo", b"+OK logged in.")]:
+            raw = Raw(site.pop3)
+            challenge_line = raw.command("AUTH CRAM-MD5")
+            assert challenge_line.startswith(b"+ ")
+            challenge = base64.b64decode(challenge_line[2:])
+            assert re.fullmatch(rb"<[0-9A-F]{32}@[^>]+>", challenge), challenge
+            digest = hmac.new(password.encode(), challenge, "md5").hexdigest()
+            assert raw.command(base64.b64encode(f"demo {digest}".encode()).decode()) == expected
+            raw.command("QUIT")
+            raw.close()
+    finally:
+        site.stop()
