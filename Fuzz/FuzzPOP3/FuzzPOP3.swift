@@ -41,7 +41,7 @@ func runSession(_ bytes: [UInt8]) {
                 return
             case .sendAndClose:
                 return
-            case .send:
+            case .send, .recordFailedLogin:
                 break
             }
         }

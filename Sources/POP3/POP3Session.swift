@@ -60,6 +60,9 @@ public enum POP3Action: Equatable, Sendable {
     /// RETR (`topLines` nil) or TOP: send the reply line for the message at `path`, its
     /// encoded bytes and `.`; then call `transmitted(index:newPath:)`.
     case transmit(index: Int, path: String, size: Int64, topLines: Int?)
+    /// A SASL exchange proved wrong credentials by itself (a SCRAM proof that did not match):
+    /// count it as a failed login for `user` (throttling).
+    case recordFailedLogin(user: String?)
     /// QUIT in TRANSACTION: write `reply`, then delete `deletions` (Maildir-relative paths),
     /// then close (RFC 1939 §6 UPDATE state).
     case quit(reply: [UInt8], deletions: [String])
@@ -212,6 +215,9 @@ public struct POP3Session: Sendable {
             return [.authenticate(.verified(user: user))]
         case .failure(let failure):
             state = .authorization(user: nil)
+            if failure == .authenticationFailed {
+                return [.recordFailedLogin(user: attemptedUser)] + reply(POP3Replies.authenticationFailed)
+            }
             return reply(failure == .aborted ? POP3Replies.authenticationAborted : POP3Replies.authenticationFailed)
         }
     }

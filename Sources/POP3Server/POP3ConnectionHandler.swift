@@ -160,6 +160,12 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             startTLS(context: context)
         case .authenticate(let request):
             authenticate(request, context: context)
+        case .recordFailedLogin(let user):
+            let throttle = environment.throttle
+            let address = clientIP
+            let qualified = user.map { POP3Login.qualified($0, defaultDomain: environment.settings.defaultDomain) }
+            environment.logger.info("LOGIN FAILED, user=\(qualified ?? ""), \(where_)")
+            Task { await throttle.failed(address: address, user: qualified) }
         case .transmit(let index, let path, let size, let topLines):
             transmit(index: index, path: path, size: size, topLines: topLines, context: context)
         case .quit(let reply, let deletions):

@@ -34,14 +34,16 @@ enum POP3LoginOutcome: Sendable {
 /// check the credentials through the auth chain, enforce the account options, open the
 /// Maildir (file work on the thread pool).
 enum POP3Login {
+    /// `DEFDOMAIN` appended to a login name without `@`.
+    static func qualified(_ user: String, defaultDomain: String) -> String {
+        guard !defaultDomain.isEmpty, !user.contains("@") else { return user }
+        return user + (defaultDomain.hasPrefix("@") ? defaultDomain : "@" + defaultDomain)
+    }
+
     static func run(_ request: POP3AuthRequest, environment: POP3ConnectionEnvironment, clientIP: String,
                     encrypted: Bool) async -> POP3LoginOutcome {
         let settings = environment.settings
-        func qualified(_ user: String) -> String {
-            guard !settings.defaultDomain.isEmpty, !user.contains("@") else { return user }
-            let domain = settings.defaultDomain.hasPrefix("@") ? settings.defaultDomain : "@" + settings.defaultDomain
-            return user + domain
-        }
+        func qualified(_ user: String) -> String { Self.qualified(user, defaultDomain: settings.defaultDomain) }
         let service = settings.authService
         let chain = environment.chain
         let result: AuthResult

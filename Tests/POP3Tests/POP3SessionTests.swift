@@ -145,6 +145,20 @@ private func loggedInSession() -> POP3Session {
         #expect(!APOPDigest.matches("c4c9", timestamp: "<1896.697170952@dbc.mtview.ca.us>", password: "tanstaaf"))
     }
 
+    @Test func scramProofMismatchCountsAsFailedLogin() {
+        var session = POP3Session(configuration: POP3SessionConfiguration(hostName: "h"))
+        let first = "n,,n=alice,r=rOprNGfwEbeRWgbNEkqO"
+        #expect(session.receive(line: line("AUTH SCRAM-SHA-256 " + AuthEncoding.base64(Array(first.utf8)))) ==
+                [.authenticate(.scramCredentials(.sha256, user: "alice"))])
+        let challenge = text(session.provideScram(nil))
+        let serverFirst = String(decoding: AuthEncoding.decodeBase64(String(challenge.dropFirst(2).dropLast(2))) ?? [], as: UTF8.self)
+        let nonce = serverFirst.split(separator: ",")[0].dropFirst(2)
+        let final = "c=biws,r=\(nonce),p=" + AuthEncoding.base64([UInt8](repeating: 1, count: 32))
+        let actions = session.receive(line: line(AuthEncoding.base64(Array(final.utf8))))
+        #expect(actions.first == .recordFailedLogin(user: "alice"))
+        #expect(text(actions) == "-ERR Authentication failed.\r\n")
+    }
+
     @Test func refusedAccountCloses() {
         var session = POP3Session(configuration: POP3SessionConfiguration(hostName: "h"))
         _ = session.receive(line: line("USER bob"))
