@@ -126,10 +126,21 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: POP3 (issue 7)
+        .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore"]),
+        .target(name: "POP3Server", dependencies: [
+            "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer",
+            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -151,6 +162,7 @@ let package = Package(
         .executableTarget(name: "FuzzSMTP", dependencies: ["FuzzSupport", "SMTP"], path: "Fuzz/FuzzSMTP"),
         .executableTarget(name: "FuzzIMAP", dependencies: ["FuzzSupport", "IMAP"], path: "Fuzz/FuzzIMAP"),
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
+        .executableTarget(name: "FuzzPOP3", dependencies: ["FuzzSupport", "POP3"], path: "Fuzz/FuzzPOP3"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
 
         // MARK: tests
@@ -162,6 +174,7 @@ let package = Package(
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
         .testTarget(name: "IMAPServerTests", dependencies: ["IMAPServer", "IMAP", "MaildirCore"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery", "MailAuth", "MailAuthCore"]),
+        .testTarget(name: "POP3Tests", dependencies: ["POP3", "MailAuthCore"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),

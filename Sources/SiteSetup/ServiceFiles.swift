@@ -124,6 +124,11 @@ struct ServiceFiles {
         file.setting("IMAP_TRASHFOLDERNAME", "Trash", doc: ["The trash folder."])
         file.setting("IMAP_EMPTYTRASH", "Trash:7", doc: ["folder:days: messages older than this are purged."])
         file.setting("MAILDIRPATH", "Maildir", doc: ["The mailbox, relative to the account's home."])
+        file.setting("POP3_LOG_DELETIONS", "0", doc: ["1: log every message a POP3 client deletes."])
+        file.setting("POP3_APOP", "0", doc: [
+            "Ours (Courier has no APOP): 1 puts an RFC 1939 timestamp in the greeting and accepts",
+            "APOP for accounts whose module keeps a clear password (PostgreSQL's clear column).",
+        ])
         return file.contents
     }
 
@@ -156,6 +161,11 @@ struct ServiceFiles {
             "Appended to login names without @, so 'user' logs in as 'user\(defaultDomain)'.",
         ])
         file.setting("MAILDIRPATH", "Maildir", doc: ["The mailbox, relative to the account's home."])
+        file.setting("POP3_LOG_DELETIONS", "0", doc: ["1: log every message a POP3 client deletes."])
+        file.setting("POP3_APOP", "0", doc: [
+            "Ours (Courier has no APOP): 1 puts an RFC 1939 timestamp in the greeting and accepts",
+            "APOP for accounts whose module keeps a clear password (PostgreSQL's clear column).",
+        ])
         return file.contents
     }
 

@@ -2,6 +2,7 @@ import CourierDaemon
 import IMAPServer
 import MailQueue
 import MetricsServer
+import POP3Server
 import SMTPServer
 
 extension ServiceRegistry {
@@ -15,6 +16,7 @@ extension ServiceRegistry {
             SMTPListenerPlugin(queue: queue),
             IMAPListenerPlugin(),
             MetricsListenerPlugin(),
+            POP3ListenerPlugin(),
         ])
     }
 }

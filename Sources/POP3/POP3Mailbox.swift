@@ -1,0 +1,143 @@
+import MaildirCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Maildir's INBOX as Courier's pop3d opens and closes it (spec/access.md §3.3, §3.4).
+/// Synchronous file work: the server runs it off the event loop.
+public struct POP3Mailbox: Sendable {
+    public let path: String
+    /// Files in `tmp/` older than this are removed at login (POP3 uses 48 hours).
+    public static let tmpMaxAge: Int64 = 48 * 3600
+    public static let sizeListName = "courierpop3dsizelist"
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Why a mailbox cannot be opened.
+    public enum OpenError: Error, Equatable, Sendable {
+        case noCurDirectory
+    }
+
+    /// Opens the mailbox: purges old `tmp/` files, moves `new/` to `cur/` (`:2,`), lists
+    /// `cur/` in Courier's order, and gives each message its size and UIDL from
+    /// `courierpop3dsizelist` (new messages get the next UIDs; the list is rewritten when it
+    /// changed). `now` is the clock (seconds).
+    public func open(now: Int64) throws(OpenError) -> [POP3Message] {
+        guard SystemCall.isDirectory(path + "/cur") else { throw .noCurDirectory }
+        purgeTmp(now: now)
+        moveNewToCur()
+        let names = SystemCall.names(in: path + "/cur").filter { !$0.hasPrefix(".") }
+            .sorted(by: POP3SizeList.precedes)
+        let previous = (try? SystemCall.readFile(path + "/" + Self.sizeListName, limit: 64 << 20))
+            .flatMap { $0 }.flatMap(POP3SizeList.parse)
+        var list = POP3SizeList(nextUID: previous?.nextUID ?? 1, uidValidity: previous?.uidValidity ?? UInt64(max(now, 1)))
+        var changed = previous == nil || previous?.version != POP3SizeList.currentVersion
+        let old = (previous?.entries ?? []).sorted { POP3SizeList.precedes($0.fileName, $1.fileName) }
+        var cursor = old.startIndex
+        var messages: [POP3Message] = []
+        messages.reserveCapacity(names.count)
+        for name in names {
+            while cursor < old.endIndex && POP3SizeList.precedes(old[cursor].fileName, name) {
+                cursor += 1
+                changed = true
+            }
+            var entry: POP3SizeList.Entry
+            if cursor < old.endIndex && !POP3SizeList.precedes(name, old[cursor].fileName) {
+                entry = old[cursor]
+                if entry.fileName != name { changed = true }
+                entry.fileName = name
+                cursor += 1
+            } else {
+                entry = POP3SizeList.Entry(fileName: name, size: Self.wireSize(path + "/cur/" + name),
+                                           uid: list.nextUID, uidValidity: list.uidValidity)
+                list.nextUID += 1
+                changed = true
+            }
+            list.entries.append(entry)
+            messages.append(POP3Message(path: "cur/" + name, size: entry.size, uidl: entry.uidl))
+        }
+        if cursor < old.endIndex { changed = true }
+        if changed && !messages.isEmpty { save(list) }
+        return messages
+    }
+
+    /// Writes the list through `tmp/` and a rename. A failure (disk full) leaves the old list;
+    /// the next login tries again.
+    func save(_ list: POP3SizeList) {
+        let now = SystemCall.now()
+        let temporary = "\(path)/tmp/\(now.seconds).M\(now.microseconds)P\(getpid())_pop3.\(SystemCall.hostName())"
+        try? SystemCall.replaceFile(path + "/" + Self.sizeListName, temporaryPath: temporary, bytes: list.serialized())
+    }
+
+    /// The POP3 size of a file, read in chunks.
+    static func wireSize(_ file: String) -> Int64 {
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var counter = POP3MessageEncoder.SizeCounter()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            counter.add(buffer[0..<n])
+        }
+        return counter.total
+    }
+
+    private func purgeTmp(now: Int64) {
+        for name in SystemCall.names(in: path + "/tmp") {
+            let file = path + "/tmp/" + name
+            guard let st = SystemCall.linkStatus(file), (st.st_mode & S_IFMT) == S_IFREG,
+                  now - Int64(st.st_mtim.tv_sec) > Self.tmpMaxAge else { continue }
+            unlink(file)
+        }
+    }
+
+    private func moveNewToCur() {
+        for name in SystemCall.names(in: path + "/new") where !name.hasPrefix(".") {
+            let target = name.contains(":") ? name : name + ":2,"
+            rename(path + "/new/" + name, path + "/cur/" + target)
+        }
+    }
+
+    /// RETR marks a message seen: `…:2,<flags>` without S becomes `…:2,<flags>S` (sorted as
+    /// Maildir flags are). Returns the new relative path, or nil when nothing was renamed.
+    public func markSeen(_ relativePath: String) -> String? {
+        let name = MessageFileName(String(relativePath.split(separator: "/").last ?? ""))
+        guard let flags = name.flags, !flags.contains(MessageFlags.seen) else { return nil }
+        let updated = flags.inserting(MessageFlags.seen)
+        let newPath = "cur/" + name.withFlags(updated).name
+        guard rename(path + "/" + relativePath, path + "/" + newPath) == 0 else { return nil }
+        return newPath
+    }
+
+    /// The UPDATE state: unlinks `relativePaths` and takes them off the quota with one
+    /// `maildirsize` line (spec/access.md §3.4). Returns the files actually removed.
+    @discardableResult
+    public func delete(_ relativePaths: [String]) -> [String] {
+        var removed: [String] = []
+        var bytes: Int64 = 0
+        var count: Int64 = 0
+        for relative in relativePaths {
+            let file = path + "/" + relative
+            let name = MessageFileName(String(relative.split(separator: "/").last ?? ""))
+            var size: Int64 = 0
+            if name.countsTowardQuota {
+                size = name.sizeHint ?? SystemCall.status(file).map { Int64($0.st_size) } ?? 0
+            }
+            guard unlink(file) == 0 else { continue }
+            removed.append(relative)
+            if name.countsTowardQuota {
+                bytes += size
+                count += 1
+            }
+        }
+        if count > 0 {
+            try? MaildirQuota(folderPath: path).add(QuotaUsage(bytes: -bytes, messages: -count))
+        }
+        return removed
+    }
+}

@@ -1,0 +1,17 @@
+/// One message of the POP3 mailbox as the session sees it (spec/access.md §3.3).
+public struct POP3Message: Equatable, Sendable {
+    /// Path relative to the Maildir (`cur/<name>`); changes when RETR sets the S flag.
+    public var path: String
+    /// Size with CRLF line ends, as STAT, LIST and RETR report it.
+    public var size: Int64
+    /// The UIDL string (`UID<uid>-<uidv>`, or an older form for migrated mailboxes).
+    public var uidl: String
+    public var deleted: Bool = false
+
+    public init(path: String, size: Int64, uidl: String, deleted: Bool = false) {
+        self.path = path
+        self.size = size
+        self.uidl = uidl
+        self.deleted = deleted
+    }
+}

@@ -1,0 +1,389 @@
+import Logging
+import MailAuth
+import MailAuthCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+import POP3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The NIO side of one POP3 session: frames lines, drives `POP3Session`, performs its
+/// actions. Logins and all file work run off the event loop; while one runs, input waits.
+/// Messages stream from the file in chunks, one chunk in flight at a time (back-pressure:
+/// the next chunk is read only when the previous one was written to the socket).
+final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let environment: POP3ConnectionEnvironment
+    private var session: POP3Session
+    private let clientIP: String
+    private let clientPort: Int
+    private var pending: [UInt8] = []
+    /// Discarding the rest of an overlong line.
+    private var discarding = false
+    private var waiting = false
+    private var closed = false
+    private var quitting = false
+    private var encrypted: Bool
+    private var maildir: String?
+    private var idleTimer: Scheduled<Void>?
+    private var unflushed = false
+    private var received = 0
+    private var sent = 0
+    private let started = time(nil)
+    private static let chunkSize = 64 * 1024
+    /// Unprocessed pipelined input kept while a command runs; past this, reading stops.
+    private static let maxPending = 64 * 1024
+    private var readingPaused = false
+
+    init(environment: POP3ConnectionEnvironment, clientIP: String, clientPort: Int) {
+        self.environment = environment
+        self.clientIP = clientIP
+        self.clientPort = clientPort
+        encrypted = environment.settings.implicitTLS
+        let loopback = PlaintextPolicy.isLoopback(clientIP)
+        session = POP3Session(configuration: POP3SessionConfiguration(
+            hostName: environment.hostName,
+            stlsAvailable: environment.tlsContext != nil && environment.settings.offerSTLS && !environment.settings.implicitTLS,
+            tlsActive: environment.settings.implicitTLS,
+            tlsRequired: environment.settings.tlsRequired && !environment.settings.implicitTLS,
+            plaintextAllowedWithoutTLS: loopback || !environment.settings.tlsRequired,
+            advertisedMechanisms: environment.settings.advertised,
+            advertisedMechanismsTLS: environment.settings.advertisedTLS,
+            apopTimestamp: environment.settings.apop
+                ? APOPDigest.timestamp(processID: getpid(), random: PasswordMaker.randomBytes(8), host: environment.hostName)
+                : nil))
+    }
+
+    private var where_: String { "ip=[\(clientIP)], port=[\(clientPort)]" }
+
+    func channelActive(context: ChannelHandlerContext) {
+        write(session.greeting, context: context)
+        flush(context: context)
+        armIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        if !quitting, let user = session.user {
+            // A dropped connection deletes nothing (spec/access.md §3.4).
+            environment.logger.info("DISCONNECTED, user=\(user), \(where_), \(counts)")
+        }
+        closed = true
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        environment.logger.debug("connection error from \(clientIP): \(error)")
+        context.close(promise: nil)
+    }
+
+    private var counts: String {
+        "top=\(session.topCount), retr=\(session.retrCount), rcvd=\(received), sent=\(sent), time=\(time(nil) - started)"
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        received += buffer.readableBytes
+        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
+        armIdleTimer(context: context)
+        process(context: context)
+    }
+
+    // MARK: the loop
+
+    private func process(context: ChannelHandlerContext) {
+        var offset = 0
+        while !waiting && !closed && offset < pending.count {
+            guard let newline = pending[offset...].firstIndex(of: UInt8(ascii: "\n")) else {
+                if pending.count - offset > POP3Command.maxLineBytes {
+                    // Overlong: answer once, drop what we have, keep dropping to the line end.
+                    if !discarding { perform(session.receiveOverlongLine(), context: context) }
+                    discarding = true
+                    offset = pending.count
+                }
+                break
+            }
+            var line = pending[offset..<newline]
+            offset = newline + 1
+            if line.last == 13 { line = line.dropLast() }
+            if discarding {
+                discarding = false
+                continue
+            }
+            if line.count > POP3Command.maxLineBytes {
+                perform(session.receiveOverlongLine(), context: context)
+                continue
+            }
+            perform(session.receive(line: line), context: context)
+        }
+        pending.removeFirst(min(offset, pending.count))
+        flush(context: context)
+        updateReading(context: context)
+    }
+
+    private func updateReading(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if !readingPaused && pending.count > Self.maxPending {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        } else if readingPaused && pending.count <= Self.maxPending / 2 {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+
+    private func perform(_ actions: [POP3Action], context: ChannelHandlerContext) {
+        for action in actions { perform(action, context: context) }
+    }
+
+    private func perform(_ action: POP3Action, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let bytes):
+            write(bytes, context: context)
+        case .sendAndClose(let bytes):
+            write(bytes, context: context)
+            flush(context: context)
+            if session.user == nil && !quitting {
+                environment.logger.info("LOGOUT, \(where_)")
+            }
+            closed = true
+            context.close(promise: nil)
+        case .sendAndStartTLS(let bytes):
+            write(bytes, context: context)
+            flush(context: context)
+            startTLS(context: context)
+        case .authenticate(let request):
+            authenticate(request, context: context)
+        case .recordFailedLogin(let user):
+            let throttle = environment.throttle
+            let address = clientIP
+            let qualified = user.map { POP3Login.qualified($0, defaultDomain: environment.settings.defaultDomain) }
+            environment.logger.info("LOGIN FAILED, user=\(qualified ?? ""), \(where_)")
+            Task { await throttle.failed(address: address, user: qualified) }
+        case .transmit(let index, let path, let size, let topLines):
+            transmit(index: index, path: path, size: size, topLines: topLines, context: context)
+        case .quit(let reply, let deletions):
+            quit(reply: reply, deletions: deletions, context: context)
+        }
+    }
+
+    /// Runs `work` off the event loop; input waits until `then` ran on the loop.
+    private func runAsync<T: Sendable>(context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
+                                       then: @escaping (POP3ConnectionHandler, ChannelHandlerContext, T) -> Void) {
+        waiting = true
+        flush(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { await work() }.whenSuccess { value in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            thenBound.value(handler, context, value)
+            handler.process(context: context)
+        }
+    }
+
+    // MARK: login
+
+    private func authenticate(_ request: POP3AuthRequest, context: ChannelHandlerContext) {
+        let environment = self.environment
+        let clientIP = self.clientIP
+        let encrypted = self.encrypted
+        runAsync(context: context, {
+            await POP3Login.run(request, environment: environment, clientIP: clientIP, encrypted: encrypted)
+        }, then: { handler, context, outcome in
+            switch outcome {
+            case .scram(let credentials):
+                handler.perform(handler.session.provideScram(credentials), context: context)
+            case .failed(let temporary):
+                handler.environment.logger.info("LOGIN FAILED, user=\(handler.session.attemptedUser ?? ""), \(handler.where_)")
+                handler.perform(handler.session.loginFailed(temporary: temporary), context: context)
+            case .refused(let text):
+                handler.environment.logger.info("LOGIN REFUSED, user=\(handler.session.attemptedUser ?? ""), \(handler.where_): \(text)")
+                handler.perform(handler.session.loginRefused(text), context: context)
+            case .loggedIn(let user, let maildir, let messages):
+                handler.maildir = maildir
+                handler.environment.logger.info("LOGIN, user=\(user), \(handler.where_)\(handler.encrypted ? ", stls=1" : "")")
+                handler.perform(handler.session.loggedIn(user: user, messages: messages), context: context)
+                handler.armIdleTimer(context: context)
+            }
+        })
+    }
+
+    // MARK: RETR and TOP
+
+    private func transmit(index: Int, path: String, size: Int64, topLines: Int?, context: ChannelHandlerContext) {
+        guard let maildir else { return }
+        waiting = true
+        flush(context: context)
+        let file = maildir + "/" + path
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> Int32 in
+            Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        }.whenComplete { result in
+            let (handler, context) = bound.value
+            let fd = (try? result.get()) ?? -1
+            guard !handler.closed else {
+                if fd >= 0 { close(fd) }
+                return
+            }
+            guard fd >= 0 else {
+                handler.write(POP3Replies.line(POP3Replies.messageGone), context: context)
+                handler.finishTransmit(context: context)
+                return
+            }
+            let header = topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow
+            handler.write(POP3Replies.line(header), context: context)
+            handler.stream(fd: fd, encoder: POP3MessageEncoder(topBodyLines: topLines), index: index, path: path,
+                           markSeen: topLines == nil, context: context)
+        }
+    }
+
+    /// Reads the next chunk on the thread pool, writes it, and continues once the socket took it.
+    private func stream(fd: Int32, encoder: POP3MessageEncoder, index: Int, path: String, markSeen: Bool,
+                        context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> [UInt8] in
+            var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                chunk.removeLast(chunk.count - max(n, 0))
+                return chunk
+            }
+        }.whenComplete { result in
+            let (handler, context) = bound.value
+            var encoder = encoder
+            let chunk = (try? result.get()) ?? []
+            guard !handler.closed, context.channel.isActive else {
+                close(fd)
+                return
+            }
+            var output: [UInt8] = []
+            encoder.encode(chunk, into: &output)
+            if chunk.isEmpty || encoder.isComplete {
+                close(fd)
+                encoder.finish(into: &output)
+                handler.write(output, context: context)
+                handler.flush(context: context)
+                handler.finishTransmit(index: index, path: path, markSeen: markSeen, context: context)
+                return
+            }
+            let promise = loop.makePromise(of: Void.self)
+            handler.write(output, context: context, promise: promise)
+            handler.flush(context: context)
+            let next = encoder
+            promise.futureResult.whenComplete { written in
+                let (handler, context) = bound.value
+                guard case .success = written, !handler.closed else {
+                    close(fd)
+                    return
+                }
+                handler.armIdleTimer(context: context)
+                handler.stream(fd: fd, encoder: next, index: index, path: path, markSeen: markSeen, context: context)
+            }
+        }
+    }
+
+    private func finishTransmit(index: Int = 0, path: String = "", markSeen: Bool = false, context: ChannelHandlerContext) {
+        guard markSeen, let maildir else {
+            waiting = false
+            process(context: context)
+            return
+        }
+        // RFC 1939 doesn't say; Courier marks a retrieved message seen at once (§3.4).
+        runAsync(context: context, {
+            (try? await NIOThreadPool.singleton.runIfActive { POP3Mailbox(path: maildir).markSeen(path) }) ?? nil
+        }, then: { handler, _, newPath in
+            handler.session.transmitted(index: index, newPath: newPath)
+        })
+    }
+
+    // MARK: QUIT
+
+    private func quit(reply: [UInt8], deletions: [String], context: ChannelHandlerContext) {
+        quitting = true
+        waiting = true
+        // Courier sends +OK first, then deletes (spec/access.md §3.2).
+        write(reply, context: context)
+        flush(context: context)
+        let user = session.user ?? ""
+        let logLine = "LOGOUT, user=\(user), \(where_), \(counts)"
+        guard let maildir, !deletions.isEmpty else {
+            environment.logger.info("\(logLine)")
+            closed = true
+            context.close(promise: nil)
+            return
+        }
+        let logger = environment.logger
+        let logDeletions = environment.settings.logDeletions
+        let whereText = where_
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+            POP3Mailbox(path: maildir).delete(deletions)
+        }.whenComplete { result in
+            if logDeletions, case .success(let removed) = result {
+                for file in removed { logger.info("DELETED, user=\(user), \(whereText), filename=\(file)") }
+            }
+            logger.info("\(logLine)")
+            bound.value.close(promise: nil)
+        }
+        closed = true
+    }
+
+    // MARK: STLS (RFC 2595 §4)
+
+    private func startTLS(context: ChannelHandlerContext) {
+        guard let tlsContext = environment.tlsContext else { return }
+        // Nothing the client pipelined before the handshake counts after it.
+        pending.removeAll()
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+            session.tlsStarted()
+            encrypted = true
+        } catch {
+            closed = true
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: output
+
+    private func write(_ bytes: [UInt8], context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard context.channel.isActive else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        sent += bytes.count
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+        unflushed = true
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let timeout = session.inTransaction ? environment.commandTimeout : environment.loginTimeout
+        idleTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            guard !handler.closed else { return }
+            handler.environment.logger.info("TIMEOUT, user=\(handler.session.user ?? ""), \(handler.where_)")
+            context.close(promise: nil)
+        }
+    }
+}

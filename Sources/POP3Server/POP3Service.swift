@@ -1,0 +1,168 @@
+import CourierDaemon
+import Logging
+import MailAuth
+import MailConfig
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import POP3
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of one POP3 listener from Courier's `pop3d` and `pop3d-ssl` files
+/// (spec/access.md §3.5). Like Courier's start script, the plain `pop3d` service reads
+/// `pop3d-ssl` too (STLS, `POP3_TLS_REQUIRED`, `TLS_CERTFILE` live there).
+struct POP3Settings: Sendable {
+    var implicitTLS: Bool
+    var maxDaemons: Int
+    var maxPerIP: Int
+    var advertised: [String]
+    var advertisedTLS: [String]
+    var offerSTLS: Bool
+    var tlsRequired: Bool
+    var defaultDomain: String
+    var maildirPath: String
+    var logDeletions: Bool
+    /// Ours (`POP3_APOP=1`): timestamp in the greeting and APOP for accounts with a clear password.
+    var apop: Bool
+    var authService: String
+    var certificateFile: String?
+    var privateKeyFile: String?
+
+    init(listener: ListenerConfig, site: SiteConfig) {
+        let ssl = site.listener(.pop3dSSL)
+        let variables = listener.kind == .pop3d ? (ssl?.variables ?? listener.variables) : listener.variables
+        func words(_ name: String) -> [String] {
+            (variables[name] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        }
+        implicitTLS = listener.kind == .pop3dSSL
+        maxDaemons = Int(variables["MAXDAEMONS"] ?? "") ?? 40
+        maxPerIP = Int(variables["MAXPERIP"] ?? "") ?? 4
+        advertised = words("POP3AUTH")
+        advertisedTLS = words("POP3AUTH_TLS")
+        offerSTLS = (variables["POP3_STARTTLS"] ?? "YES").uppercased() != "NO"
+        tlsRequired = (variables["POP3_TLS_REQUIRED"] ?? "0") == "1"
+        defaultDomain = variables["DEFDOMAIN"] ?? ""
+        maildirPath = variables["MAILDIRPATH"] ?? "Maildir"
+        let deletions = variables["POP3_LOG_DELETIONS"] ?? ""
+        logDeletions = !deletions.isEmpty && !deletions.hasPrefix("0")
+        apop = (variables["POP3_APOP"] ?? "0") == "1"
+        let port = listener.endpoints.first?.port ?? 0
+        authService = variables["AUTHSERVICE\(port)"] ?? "pop3"
+        certificateFile = listener.certificateFile ?? ssl?.certificateFile
+        privateKeyFile = listener.privateKeyFile ?? ssl?.privateKeyFile
+    }
+}
+
+/// One POP3 listener (`pop3d` or `pop3d-ssl`) as a ServiceLifecycle service: binds its
+/// endpoints, announces `SERVICE listening on ADDRESS:PORT`, serves until shutdown.
+public struct POP3Service: Service {
+    let listener: ListenerConfig
+    let context: ServiceContext
+    let settings: POP3Settings
+    let tlsContext: NIOSSLContext?
+    let chain: AuthChain
+    let throttle: LoginThrottle
+
+    public init(listener: ListenerConfig, context: ServiceContext, throttle: LoginThrottle) throws {
+        self.listener = listener
+        self.context = context
+        self.throttle = throttle
+        let site = context.config.current
+        settings = POP3Settings(listener: listener, site: site)
+        tlsContext = try Self.makeTLSContext(certificate: settings.certificateFile, key: settings.privateKeyFile)
+        if listener.kind == .pop3dSSL && tlsContext == nil {
+            throw POP3ServiceError.noCertificate(listener.kind.rawValue)
+        }
+        chain = try AuthConfiguration.load(root: site.root).makeChain(logger: context.logger)
+    }
+
+    static func makeTLSContext(certificate: String?, key: String?) throws -> NIOSSLContext? {
+        guard let certificate, access(certificate, R_OK) == 0 else { return nil }
+        let certificates = try NIOSSLCertificate.fromPEMFile(certificate)
+        let privateKey = try NIOSSLPrivateKey(file: key ?? certificate, format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    public func run() async throws {
+        let settings = self.settings
+        let limiter = POP3ConnectionLimiter(maxTotal: settings.maxDaemons, maxPerAddress: settings.maxPerIP)
+        let environment = POP3ConnectionEnvironment(
+            settings: settings, hostName: context.config.current.me, chain: chain, throttle: throttle,
+            tlsContext: tlsContext, logger: context.logger)
+        let implicitTLS = settings.implicitTLS ? tlsContext : nil
+        var channels: [Channel] = []
+        for endpoint in listener.endpoints {
+            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let port = channel.remoteAddress?.port ?? 0
+                    guard limiter.admit(ip) else {
+                        // Over MAXDAEMONS/MAXPERIP: couriertcpd drops the connection.
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        if let implicitTLS {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            POP3ConnectionHandler(environment: environment, clientIP: ip, clientPort: port))
+                    }
+                }
+            let host = endpoint.address ?? "::"
+            let channel: Channel
+            do {
+                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
+            } catch where endpoint.address == nil {
+                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+            }
+            channels.append(channel)
+            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address,
+                                                                        port: channel.localAddress?.port ?? endpoint.port))
+        }
+        context.markReady()
+        try? await gracefulShutdown()
+        for channel in channels { try? await channel.close() }
+    }
+}
+
+/// Why a POP3 listener cannot start.
+public enum POP3ServiceError: Error, CustomStringConvertible {
+    case noCertificate(String)
+
+    public var description: String {
+        switch self {
+        case .noCertificate(let service): "\(service) needs TLS_CERTFILE: no readable certificate"
+        }
+    }
+}
+
+/// The POP3 plugin for `courier start`: pop3d and pop3d-ssl, sharing one login throttle
+/// (made with the first service's logger unless one is given).
+public struct POP3ListenerPlugin: ListenerPlugin {
+    public let kinds: [ServiceKind] = [.pop3d, .pop3dSSL]
+    private let throttle: NIOLockedValueBox<LoginThrottle?>
+
+    public init(throttle: LoginThrottle? = nil) {
+        self.throttle = NIOLockedValueBox(throttle)
+    }
+
+    public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
+        let shared = throttle.withLockedValue { current in
+            if let current { return current }
+            let made = LoginThrottle(logger: context.logger)
+            current = made
+            return made
+        }
+        return try POP3Service(listener: listener, context: context, throttle: shared)
+    }
+}
