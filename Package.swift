@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "MailAuth", dependencies: [
             "MailAuthCore", "MailConfig",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `courier init`: writes a config root (Courier's files, demo user, self-signed TLS).

@@ -211,7 +211,7 @@ def test_password_change_in_postgres(bin_dir, tmp_path, cluster):
     root = pg_root(tmp_path, cluster)
     cluster.psql(f"INSERT INTO passwd (id, crypt, home) VALUES ('dora@example.test', '{crypt.crypt('old', crypt.METHOD_SHA512)}', '/d')")
     out = courier_tool(bin_dir, root, "authtest", "dora", "old", "new")
-    assert out.returncode == 0 and "Password change succeeded." in out.stdout, out.stderr
+    assert out.returncode == 0 and "Password change succeeded." in out.stderr, out.stdout
     stored = cluster.psql("SELECT crypt FROM passwd WHERE id = 'dora@example.test'").stdout.strip()
     assert stored.startswith("$6$") and crypt.crypt("new", stored) == stored
     assert courier_tool(bin_dir, root, "authtest", "dora", "old").returncode == 1

@@ -29,7 +29,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let shared = SharedQueue()
         let daemon = Daemon(root: root.resolved, registry: .courier(queue: shared), logLevel: Logger.Level(rawValue: logLevel) ?? .info,
-                            backgroundTasks: [QueueRunnerTask(shared: shared)])
+                            backgroundTasks: [QueueRunnerTask(shared: shared), AuthDaemonTask()])
         let status = await daemon.run()
         if status != 0 { throw ExitCode(status) }
     }
