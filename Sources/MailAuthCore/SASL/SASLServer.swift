@@ -141,9 +141,15 @@ public struct SASLServer: Sendable {
               parts[2].count <= AuthLimits.maxPasswordBytes, !parts[2].contains(0) else {
             return .failure(.malformed("PLAIN expects authzid NUL user NUL password"))
         }
-        guard let user = String(validating: parts[1], as: UTF8.self),
-              let authzid = String(validating: parts[0], as: UTF8.self) else {
+        guard let rawUser = String(validating: parts[1], as: UTF8.self),
+              let rawAuthzid = String(validating: parts[0], as: UTF8.self) else {
             return .failure(.malformed("user name is not UTF-8"))
+        }
+        // RFC 4616 §2 recommends SASLprep for the identities (query strings). The password is
+        // checked as sent: stored hashes (crypt, userdbpw) were made from the bytes as typed.
+        guard let user = try? SASLprep.prepare(rawUser), !user.isEmpty,
+              let authzid = rawAuthzid.isEmpty ? "" : try? SASLprep.prepare(rawAuthzid) else {
+            return .failure(.malformed("user name fails SASLprep"))
         }
         return .verifyPassword(authorizationID: authzid.isEmpty ? nil : authzid, user: user, password: Array(parts[2]))
     }
@@ -259,8 +265,13 @@ struct ScramClientFirst: Sendable {
             return .failure(.malformed("client-first needs n= and r="))
         }
         if attributes.contains(where: { $0.hasPrefix("m=") }) { return .failure(.unsupported("mandatory extension")) }
-        guard let user = unescape(attributes[0].dropFirst(2)), !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else {
+        guard let escaped = unescape(attributes[0].dropFirst(2)), escaped.utf8.count <= AuthLimits.maxNameBytes else {
             return .failure(.malformed("bad user name"))
+        }
+        // RFC 5802 §5.1: the user name is SASLprep'd (a query string); failure or an empty
+        // result ends the exchange.
+        guard let user = try? SASLprep.prepare(escaped), !user.isEmpty else {
+            return .failure(.malformed("user name fails SASLprep"))
         }
         let nonce = String(attributes[1].dropFirst(2))
         guard nonce.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e && $0 != UInt8(ascii: ",") }) else {
