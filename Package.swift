@@ -116,6 +116,7 @@ let package = Package(
         .executableTarget(name: "FuzzSMTP", dependencies: ["FuzzSupport", "SMTP"], path: "Fuzz/FuzzSMTP"),
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
+        .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
