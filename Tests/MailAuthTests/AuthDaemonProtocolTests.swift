@@ -133,6 +133,11 @@ private func decode(_ text: String) -> AuthDaemonRequestDecoder.Outcome {
     #expect(String(decoding: listed, as: UTF8.self) == "# authuserdb\n\nbob\t65534\t65534\t/srv/mail/bob\t\tdisableimap=1\n# authpgsql\n\n.\n")
     #expect(AuthDaemonReply.decodeEnumeration(listed)?.map(\.name) == ["bob"])
     #expect(AuthDaemonReply.decodeEnumeration(listed.dropLast(2)) == nil)
+    // "\r\n" is one Character: a field holding it must not start a line of its own.
+    let sneaky = AuthDaemonReply.enumeration([("m", [AuthDaemonEnumeratedAccount(name: "a\r\nroot\t0", uid: "1", gid: "1", home: "/h", maildir: "", options: "")])])
+    #expect(AuthDaemonReply.decodeEnumeration(sneaky)?.map(\.name) == ["a\r root 0"])
+    // A carriage return in an account value survives (only a newline would end the line).
+    #expect(AuthDaemonReply.decodeAccount(AuthDaemonAccount(fields: [("NAME", "a\rb")]).encoded) == .account(AuthDaemonAccount(fields: [("NAME", "a\rb")])))
 }
 
 /// A site with one userdb account, compiled.
@@ -233,4 +238,18 @@ private func offThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(returning: body()) }
     }
+}
+
+/// FuzzAuth finding: "\u{0600}|" and "|\u{0301}" are single Characters, so a Character split
+/// missed the separator and the text parser disagreed with the compiled database's byte split.
+@Test func separatorsInsideGraphemeClusters() throws {
+    let text = "alice\tgecos=a\u{0600}|gid=0500|home=/h\u{0301}|x=\u{0301}|y=1\nbob\thmac-md5pw\u{0600}|gid=1\n"
+    let parsed = try UserdbParser.parseReporting(Array(text.utf8), file: "f")
+    #expect(parsed.records.map(\.name) == ["alice"])
+    #expect(parsed.records.first?.fields.map(\.0) == ["gecos", "gid", "home", "x", "y"])
+    #expect(parsed.errors.count == 1)   // bob's field has no '=' once the '|' is seen
+    let options = AccountOptions(parsing: "group=x\u{0600},disableimap=1,\u{0301}a=b")
+    #expect(options["disableimap"] == "1")
+    #expect(ScramClientFirst.unescape("a=2C\u{0301}b") == "a,\u{0301}b")
+    #expect(ScramClientFirst.unescape("a=\u{0301}") == nil)
 }

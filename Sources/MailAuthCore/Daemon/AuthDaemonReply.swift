@@ -35,13 +35,13 @@ public struct AuthDaemonAccount: Equatable, Sendable {
     }
 
     /// The success reply: one `KEY=value` line per field, then `.`. Values cannot hold a
-    /// newline (it would end the field): such characters are sent as spaces.
+    /// newline (it would end the field): a newline is sent as a space.
     public var encoded: [UInt8] {
         var out: [UInt8] = []
         for (key, value) in fields {
             out += key.utf8
             out.append(UInt8(ascii: "="))
-            out += value.utf8.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 }
+            out += value.utf8.map { $0 == UInt8(ascii: "\n") ? UInt8(ascii: " ") : $0 }
             out.append(UInt8(ascii: "\n"))
         }
         out += Array(".\n".utf8)
@@ -67,10 +67,15 @@ public struct AuthDaemonEnumeratedAccount: Equatable, Sendable {
         self.options = options
     }
 
-    var line: String {
-        [name, uid, gid, home, maildir, options].map { field in
-            String(field.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
-        }.joined(separator: "\t")
+    /// The fields joined by tabs; a tab or newline inside a field is sent as a space (bytes,
+    /// not characters: "\r\n" is one Character and would slip through a Character test).
+    var line: [UInt8] {
+        var out: [UInt8] = []
+        for (index, field) in [name, uid, gid, home, maildir, options].enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "\t")) }
+            out += field.utf8.map { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") ? UInt8(ascii: " ") : $0 }
+        }
+        return out
     }
 }
 
@@ -83,9 +88,10 @@ public enum AuthDaemonReply {
     public static func enumeration(_ modules: [(name: String, accounts: [AuthDaemonEnumeratedAccount])]) -> [UInt8] {
         var out: [UInt8] = []
         for module in modules {
-            out += Array("# \(module.name)\n\n".utf8)
+            out += Array("# \(module.name.filter { $0 != "\n" && $0 != "\r\n" })\n\n".utf8)
             for account in module.accounts {
-                out += Array((account.line + "\n").utf8)
+                out += account.line
+                out.append(UInt8(ascii: "\n"))
             }
         }
         out += Array(".\n".utf8)
