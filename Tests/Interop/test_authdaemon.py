@@ -285,3 +285,21 @@ def test_courier_authtest_against_our_daemon(site):
     listed = courier_tool_in_namespace(site, "authenumerate")
     assert listed.returncode == 0
     assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == ["demo", "demo@example.test"]
+
+
+def test_init_compiles_the_userdb(tmp_path):
+    for args in (["--demo"], ["--domain", "example.com"]):
+        root = tmp_path / args[-1].lstrip("-")
+        made = subprocess.run([str(COURIER), "init", "--root", str(root), *args], capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        etc = root / "etc"
+        for name, mode in [("userdb.dat", 0o644), ("userdbshadow.dat", 0o600)]:
+            assert f"{etc / name}\n" in made.stdout + "\n"
+            info = (etc / name).stat()
+            assert stat.S_IMODE(info.st_mode) == mode
+            assert (info.st_uid, info.st_gid) == ((etc / "userdb").stat().st_uid, (etc / "userdb").stat().st_gid)
+        # Courier's tools read the compiled file with no daemon running.
+        listed = tool(root, "authenumerate")
+        assert listed.returncode == 0, listed.stderr
+        expected = ["demo", "demo@example.test"] if args == ["--demo"] else []
+        assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == expected
