@@ -14,6 +14,9 @@ public struct AuthDaemonServer: Sendable {
     public let responder: AuthDaemonResponder
     /// A client that sends nothing for this long is disconnected.
     public var idleTimeout: TimeAmount = .seconds(30)
+    /// The group given the socket directory (the mail group, so deliveries running as the
+    /// mail owner may connect to a daemon running as root); nil leaves it alone.
+    public var directoryGroup: UInt32?
 
     public init(socketPath: String, responder: AuthDaemonResponder) {
         self.socketPath = socketPath
@@ -26,6 +29,10 @@ public struct AuthDaemonServer: Sendable {
     public func bind() async throws -> Channel {
         let directory = socketPath.lastIndex(of: "/").map { String(socketPath[..<$0]) } ?? "."
         try Self.makeDirectories(directory)
+        if let directoryGroup, chown(directory, uid_t.max, gid_t(directoryGroup)) != 0 {
+            let reason = strerror(errno).map { String(cString: $0) } ?? "error"
+            throw AuthDaemonServerError(reason: "\(directory): cannot give it to group \(directoryGroup): \(reason)")
+        }
         if (try? AuthDaemonClient(socketPath: socketPath, timeoutMilliseconds: 2000).exchange(.enumerate)) != nil {
             throw AuthDaemonServerError(reason: "\(socketPath): another authdaemon answers on this socket")
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CourierDaemon
 import Logging
 import MailAuth
@@ -15,7 +18,12 @@ struct AuthDaemonTask: BackgroundTask {
         let authConfiguration = try AuthConfiguration.load(root: config.root)
         let chain = authConfiguration.makeChain(logger: logger)
         logger.info("modules=\"\(authConfiguration.moduleNames.joined(separator: " "))\"")
-        let server = AuthDaemonServer(socketPath: settings.socketPath, responder: AuthDaemonResponder(chain: chain, logger: logger))
+        var server = AuthDaemonServer(socketPath: settings.socketPath, responder: AuthDaemonResponder(chain: chain, logger: logger))
+        // Run as root, the socket directory (mode 0750) lets the mail group in: deliveries and
+        // tools run as the mail owner.
+        if getuid() == 0, let group = getgrnam(config.mailGroup) {
+            server.directoryGroup = UInt32(group.pointee.gr_gid)
+        }
         do {
             try await server.run(logger: logger)
         } catch {
