@@ -53,7 +53,7 @@ public enum UserdbParser {
 
     /// Strict parse: the first bad line is an error (the config loader's view).
     public static func parse(_ bytes: [UInt8], file: String) throws(ConfigError) -> [UserdbRecord] {
-        let result = try parseReporting(bytes, file: file, maxBytes: ConfigLimits.maxFileBytes)
+        let result = try parseReporting(bytes, file: file, maxBytes: ConfigLimits.maxUserdbBytes)
         if let first = result.errors.first { throw first }
         return result.records.filter { !$0.isUidMapping }
     }
