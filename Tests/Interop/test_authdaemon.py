@@ -306,3 +306,15 @@ def test_init_compiles_the_userdb(tmp_path):
         assert listed.returncode == 0, listed.stderr
         expected = ["demo", "demo@example.test"] if args == ["--demo"] else []
         assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == expected
+
+
+def test_bad_auth_configuration_stops_start_and_check(tmp_path):
+    site = Site(tmp_path / "site")
+    rc = site.root / "etc" / "authdaemonrc"
+    set_variable(rc, "authmodulelist", '"authuserdb authldap"')
+    line = next(i for i, text in enumerate(rc.read_text().splitlines(), 1) if text.startswith("authmodulelist="))
+    for command in ("check", "start"):
+        out = subprocess.run([str(COURIER), command, "--root", str(site.root)], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 78, (command, out.stdout, out.stderr)
+        assert f"courier: {rc}:{line}: authmodulelist: module authldap is not available" in out.stderr, out.stderr
+    assert not site.socket_path.exists()

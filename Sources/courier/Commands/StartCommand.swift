@@ -27,6 +27,11 @@ struct StartCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let problem = AuthConfigurationCheck.problem(root: root.resolved) {
+            printToStandardError("courier: \(problem)")
+            printToStandardError("courier: configuration errors in \(root.resolved); not starting")
+            throw ExitCode(Daemon.exitConfigError)
+        }
         let shared = SharedQueue()
         let daemon = Daemon(root: root.resolved, registry: .courier(queue: shared), logLevel: Logger.Level(rawValue: logLevel) ?? .info,
                             backgroundTasks: [QueueRunnerTask(shared: shared), AuthDaemonTask()])
