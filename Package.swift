@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "MailAuth", dependencies: [
             "MailAuthCore", "MailConfig",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `courier init`: writes a config root (Courier's files, demo user, self-signed TLS).
@@ -164,6 +166,7 @@ let package = Package(
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
         .executableTarget(name: "FuzzPOP3", dependencies: ["FuzzSupport", "POP3"], path: "Fuzz/FuzzPOP3"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
+        .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

@@ -65,24 +65,21 @@ public struct AuthAccount: Equatable, Sendable {
             """
     }
 
+    /// The account as authdaemond reports it; keys without a value are left out.
+    public var daemonAccount: AuthDaemonAccount {
+        AuthDaemonAccount(fields: [
+            ("USERNAME", systemUser ?? ""),
+            ("UID", systemUser == nil ? uid ?? "" : ""),
+            ("GID", systemUser == nil ? gid ?? "" : ""),
+            ("HOME", home), ("ADDRESS", address), ("NAME", fullName ?? ""), ("MAILDIR", maildir ?? ""),
+            ("QUOTA", quota ?? ""), ("PASSWD", cryptedPassword ?? ""), ("PASSWD2", clearPassword ?? ""),
+            ("OPTIONS", options.text),
+        ])
+    }
+
     /// authdaemond's success reply: `KEY=value` lines, keys without a value left out, then `.`.
     public var daemonReply: String {
-        var lines: [String] = []
-        func add(_ key: String, _ value: String?) {
-            if let value, !value.isEmpty { lines.append("\(key)=\(value)") }
-        }
-        add("USERNAME", systemUser)
-        add("UID", systemUser == nil ? uid : nil)
-        add("GID", systemUser == nil ? gid : nil)
-        add("HOME", home)
-        add("ADDRESS", address)
-        add("NAME", fullName)
-        add("MAILDIR", maildir)
-        add("QUOTA", quota)
-        add("PASSWD", cryptedPassword)
-        add("PASSWD2", clearPassword)
-        add("OPTIONS", options.text)
-        return lines.map { $0 + "\n" }.joined() + ".\n"
+        String(decoding: daemonAccount.encoded, as: UTF8.self)
     }
 }
 

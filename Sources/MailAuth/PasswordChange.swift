@@ -42,3 +42,17 @@ extension PgsqlModule: PasswordChangingModule {
         return true
     }
 }
+
+extension AuthChain {
+    /// Stores `newPassword` in the first module that holds `user` and can change passwords.
+    /// Throws when that module failed; false when no module could.
+    public func changePassword(user: String, newPassword: [UInt8], service: String) async throws -> Bool {
+        for module in modules {
+            guard let changer = module as? any PasswordChangingModule else { continue }
+            if try await changer.changePassword(user: user, newPassword: newPassword, service: service) {
+                return true
+            }
+        }
+        return false
+    }
+}

@@ -16,11 +16,13 @@ public struct AccountOptions: Equatable, Sendable {
     /// Parses `a=1,b=2,flag`; a bare name means `name=1`. Blanks around items are dropped.
     public init(parsing text: String) {
         var parsed: [(String, String)] = []
-        for raw in text.split(separator: ",") {
-            let item = raw.trimmingBlanks
+        // Scalars, not Characters: ",\u{0301}" is one Character and would hide the comma.
+        for raw in text.unicodeScalars.split(separator: ",") {
+            let item = String(raw).trimmingBlanks
             guard !item.isEmpty else { continue }
-            if let equals = item.firstIndex(of: "=") {
-                parsed.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
+            let scalars = item.unicodeScalars
+            if let equals = scalars.firstIndex(of: "=") {
+                parsed.append((String(scalars[..<equals]), String(scalars[scalars.index(after: equals)...])))
             } else {
                 parsed.append((item, "1"))
             }

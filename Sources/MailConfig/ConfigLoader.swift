@@ -114,11 +114,11 @@ public struct ConfigLoader {
 
     /// A file-or-directory source parsed file by file; nil when it does not exist.
     private mutating func parseSource<Item>(
-        _ name: String, _ parse: ([UInt8], String) throws(ConfigError) -> [Item]
+        _ name: String, limit: Int = ConfigLimits.maxFileBytes, _ parse: ([UInt8], String) throws(ConfigError) -> [Item]
     ) -> [Item]? {
         let parts: [(String, [UInt8])]
         do {
-            guard let found = try FileAccess.readSource(root.etc(name)) else { return nil }
+            guard let found = try FileAccess.readSource(root.etc(name), limit: limit) else { return nil }
             parts = found
         } catch {
             report(error)
@@ -147,7 +147,8 @@ public struct ConfigLoader {
             report(ConfigError(file: path, line: nil,
                                reason: "holds password hashes but others may read it; run chmod 600 \(path)"))
         }
-        return parseSource("userdb") { bytes, file throws(ConfigError) in
+        // A big site's userdb is far larger than a config file (100,000 accounts: ~15 MB).
+        return parseSource("userdb", limit: ConfigLimits.maxUserdbBytes) { bytes, file throws(ConfigError) in
             try UserdbParser.parse(bytes, file: file)
         } ?? []
     }

@@ -30,8 +30,8 @@ enum FileAccess {
         access(path, R_OK) == 0
     }
 
-    /// The file's bytes; nil when it does not exist. Larger than the config limit is an error.
-    static func read(_ path: String) throws(ConfigError) -> [UInt8]? {
+    /// The file's bytes; nil when it does not exist. Larger than `limit` is an error.
+    static func read(_ path: String, limit: Int = ConfigLimits.maxFileBytes) throws(ConfigError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -52,8 +52,8 @@ enum FileAccess {
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > ConfigLimits.maxFileBytes {
-                throw ConfigError(file: path, line: nil, reason: "file is larger than \(ConfigLimits.maxFileBytes) bytes")
+            if bytes.count > limit {
+                throw ConfigError(file: path, line: nil, reason: "file is larger than \(limit) bytes")
             }
         }
         return bytes
@@ -85,7 +85,7 @@ enum FileAccess {
     }
 
     /// A file or a directory of files, combined in file-name order: (display name, bytes).
-    static func readSource(_ path: String) throws(ConfigError) -> [(String, [UInt8])]? {
+    static func readSource(_ path: String, limit: Int = ConfigLimits.maxFileBytes) throws(ConfigError) -> [(String, [UInt8])]? {
         switch kind(path) {
         case .missing:
             return nil
@@ -93,11 +93,11 @@ enum FileAccess {
             let names = try DirectorySource.select(try list(path), directory: path)
             var parts: [(String, [UInt8])] = []
             for name in names {
-                if let bytes = try read(path + "/" + name) { parts.append((path + "/" + name, bytes)) }
+                if let bytes = try read(path + "/" + name, limit: limit) { parts.append((path + "/" + name, bytes)) }
             }
             return parts
         case .file, .other:
-            guard let bytes = try read(path) else { return nil }
+            guard let bytes = try read(path, limit: limit) else { return nil }
             return [(path, bytes)]
         }
     }

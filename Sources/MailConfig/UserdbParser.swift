@@ -53,7 +53,7 @@ public enum UserdbParser {
 
     /// Strict parse: the first bad line is an error (the config loader's view).
     public static func parse(_ bytes: [UInt8], file: String) throws(ConfigError) -> [UserdbRecord] {
-        let result = try parseReporting(bytes, file: file, maxBytes: ConfigLimits.maxFileBytes)
+        let result = try parseReporting(bytes, file: file, maxBytes: ConfigLimits.maxUserdbBytes)
         if let first = result.errors.first { throw first }
         return result.records.filter { !$0.isUidMapping }
     }
@@ -76,7 +76,10 @@ public enum UserdbParser {
     }
 
     private static func parseLine(_ entry: ListEntry) -> Result<UserdbRecord, ConfigError> {
-        let text = entry.text
+        // Split on Unicode scalars, not Characters: "\u{0600}|" or "|\u{0301}" is one
+        // Character, and a Character test would miss the separator inside it (the compiled
+        // database and the lookup side split on bytes).
+        let text = entry.text.unicodeScalars
         guard let tab = text.firstIndex(of: "\t") else {
             return .failure(entry.error("expected 'name<TAB>field=value|field=value…'"))
         }
@@ -94,10 +97,10 @@ public enum UserdbParser {
         var fields: [(String, String)] = []
         for item in rest.split(separator: "|") {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                return .failure(entry.error("bad field '\(item)' (expected field=value)"))
+                return .failure(entry.error("bad field '\(String(item))' (expected field=value)"))
             }
-            guard !item.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
-                return .failure(entry.error("control character in field '\(item[..<equals])'"))
+            guard !item.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                return .failure(entry.error("control character in field '\(String(item[..<equals]))'"))
             }
             fields.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
         }

@@ -130,7 +130,11 @@ struct ControlFiles {
         file.setting("authmodulelist", "authuserdb", doc: [
             "Account sources, tried in order: authuserdb (the userdb file), authpgsql.",
         ])
-        file.setting("daemons", "5", doc: ["How many lookups may run at once."])
+        file.setting("daemons", "5", doc: ["Courier's number of worker processes; courier start answers every request concurrently and ignores it."])
+        file.setting("authdaemonvar", "var/run/authdaemon", doc: [
+            "Directory of the authdaemon socket (\"socket\" in it) that courier start serves for tools;",
+            "relative to the config root unless it starts with /.",
+        ])
         file.setting("DEBUG_LOGIN", "0", doc: ["1: log login lookups; 2: also log passwords (never in production)."])
         file.setting("DEFAULTOPTIONS", "", doc: ["Account options applied when an account sets none (e.g. disableshared=1)."])
         return file.contents

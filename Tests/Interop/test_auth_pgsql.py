@@ -211,7 +211,7 @@ def test_password_change_in_postgres(bin_dir, tmp_path, cluster):
     root = pg_root(tmp_path, cluster)
     cluster.psql(f"INSERT INTO passwd (id, crypt, home) VALUES ('dora@example.test', '{crypt.crypt('old', crypt.METHOD_SHA512)}', '/d')")
     out = courier_tool(bin_dir, root, "authtest", "dora", "old", "new")
-    assert out.returncode == 0 and "Password change succeeded." in out.stdout, out.stderr
+    assert out.returncode == 0 and "Password change succeeded." in out.stderr, out.stdout
     stored = cluster.psql("SELECT crypt FROM passwd WHERE id = 'dora@example.test'").stdout.strip()
     assert stored.startswith("$6$") and crypt.crypt("new", stored) == stored
     assert courier_tool(bin_dir, root, "authtest", "dora", "old").returncode == 1
@@ -231,3 +231,40 @@ def test_database_down_is_a_temporary_failure(bin_dir, tmp_path, cluster):
     # Wrong database password: also temporary (a configuration problem, not a wrong user password).
     rc.write_text(rc.read_text().replace("user=courier", "user=nosuchrole"))
     assert courier_tool(bin_dir, root, "authtest", "alice", "alicepw").returncode == 75
+
+
+def test_authdaemon_socket_over_postgres(tmp_path, cluster):
+    """`courier start` answers Courier's socket protocol from PostgreSQL; a database that is
+    down gets the connection closed without an answer (Courier's clients: temporary failure)."""
+    from test_authdaemon import Site, auth_request, parse_account
+    site = Site(tmp_path / "site")
+    settings = pg_root(tmp_path / "rc", cluster, modules="authuserdb authpgsql")
+    for name in ("authdaemonrc", "authpgsqlrc"):
+        text = (settings / "etc" / name).read_text()
+        if name == "authdaemonrc":
+            text += "authdaemonvar=var/run/authdaemon\n"
+        (site.root / "etc" / name).write_text(text)
+        (site.root / "etc" / name).chmod(0o600)
+    site.start()
+    try:
+        account = parse_account(site.ask(b"PRE . imap alice\n"))
+        assert account["ADDRESS"] == "alice@example.test" and account["OPTIONS"] == "disableimap=1"
+        assert account["NAME"] == "Alice A" and account["QUOTA"] == "1000000S"
+        assert parse_account(site.ask(auth_request("imap", "login", b"bob\nbobpw\n")))["UID"] == "1234"
+        assert site.ask(auth_request("imap", "login", b"alice\nwrong\n")) == b"FAIL\n"
+        assert site.ask(auth_request("imap", "login", b"x' OR '1'='1\nalicepw\n")) == b"FAIL\n"
+        # The userdb demo user still comes first.
+        assert "PASSWD" in parse_account(site.ask(b"PRE . imap demo\n"))
+    finally:
+        site.stop()
+    rc = site.root / "etc" / "authpgsqlrc"
+    rc.write_text(rc.read_text().replace(f"port={cluster.port}", f"port={free_port()}"))
+    site.start()
+    try:
+        assert site.ask(b"PRE . imap alice\n") == b""
+        assert site.ask(auth_request("imap", "login", b"alice\nalicepw\n")) == b""
+        # userdb answers before the broken module is reached.
+        assert "HOME" in parse_account(site.ask(b"PRE . imap demo\n"))
+        assert cluster.psql("SELECT count(*) FROM passwd").stdout.strip() == "4"
+    finally:
+        site.stop()

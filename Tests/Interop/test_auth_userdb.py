@@ -195,7 +195,7 @@ def test_password_change_rewrites_userdb(bin_dir, tmp_path):
     write_userdb(root, "# users\nann\tuid=1|gid=1|home=/a|systempw={SHA}" +
                  base64.b64encode(hashlib.sha1(b"old").digest()).decode() + "\n")
     out = courier_tool(bin_dir, root, "authtest", "ann", "old", "new")
-    assert out.returncode == 0 and "Password change succeeded." in out.stdout
+    assert out.returncode == 0 and "Password change succeeded." in out.stderr
     assert courier_tool(bin_dir, root, "authtest", "ann", "new").returncode == 0
     assert courier_tool(bin_dir, root, "authtest", "ann", "old").returncode == 1
     assert (root / "etc" / "userdb").read_text().startswith("# users\nann\tuid=1|gid=1|home=/a|systempw=$6$")

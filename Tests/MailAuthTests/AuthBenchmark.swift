@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import MailConfig
 import Testing
@@ -56,6 +57,44 @@ func authBenchmark() async throws {
         }
     }
     report("userdb logins ({SSHA}, through the chain)", count: logins, time: loginTime)
+
+    // The authdaemon socket: what per-message tools (and Courier's clients) pay per lookup,
+    // one connection per request, from 4 client threads.
+    let socketPath = directory + "/authdaemon/socket"
+    let server = AuthDaemonServer(socketPath: socketPath, responder: AuthDaemonResponder(chain: chain))
+    let channel = try await server.bind()
+    let socketLookups = 20_000
+    let clients = 4
+    let client = AuthDaemonClient(socketPath: socketPath)
+    let socketNames = names
+    let socketTime = await seconds {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                DispatchQueue.concurrentPerform(iterations: clients) { worker in
+                    for index in stride(from: worker, to: socketLookups, by: clients) {
+                        _ = try? client.lookup(user: socketNames[index], service: "courier")
+                    }
+                }
+                done.resume()
+            }
+        }
+    }
+    report("authdaemon socket PRE lookups (\(clients) client threads)", count: socketLookups, time: socketTime)
+    let socketLogins = 5_000
+    let socketLoginTime = await seconds {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                DispatchQueue.concurrentPerform(iterations: clients) { worker in
+                    for index in stride(from: worker, to: socketLogins, by: clients) {
+                        _ = try? client.authenticate(service: "imap", .login(user: socketNames[index], password: Array("benchpw".utf8)))
+                    }
+                }
+                done.resume()
+            }
+        }
+    }
+    report("authdaemon socket AUTH logins ({SSHA}, \(clients) client threads)", count: socketLogins, time: socketLoginTime)
+    try await channel.close()
 
     guard let portText = getenv("AUTH_BENCH_PG_PORT"), let port = Int(String(cString: portText)) else { return }
     var settings = PgsqlSettings()

@@ -105,3 +105,13 @@ private let minimalSite: [String: String] = [
     chmod(root.etc("userdb"), 0o600)
     #expect(try ConfigLoader.load(root).userdb.map(\.name) == ["demo"])
 }
+
+@Test func bigUserdbLoads() throws {
+    // 50,000 accounts, about 5 MB: more than a config file may be, well within a userdb.
+    var files = minimalSite
+    files["userdb"] = (0..<50_000).map { "user\($0)@example.test\tuid=8|gid=8|home=/srv/mail/user\($0)|systempw=$6$saltsalt$hash\n" }.joined()
+    let root = try makeRoot(files)
+    defer { try? FileManager.default.removeItem(atPath: root.path) }
+    chmod(root.etc("userdb"), 0o600)
+    #expect(try ConfigLoader.load(root).userdb.count == 50_000)
+}

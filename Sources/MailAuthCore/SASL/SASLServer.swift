@@ -141,9 +141,15 @@ public struct SASLServer: Sendable {
               parts[2].count <= AuthLimits.maxPasswordBytes, !parts[2].contains(0) else {
             return .failure(.malformed("PLAIN expects authzid NUL user NUL password"))
         }
-        guard let user = String(validating: parts[1], as: UTF8.self),
-              let authzid = String(validating: parts[0], as: UTF8.self) else {
+        guard let rawUser = String(validating: parts[1], as: UTF8.self),
+              let rawAuthzid = String(validating: parts[0], as: UTF8.self) else {
             return .failure(.malformed("user name is not UTF-8"))
+        }
+        // RFC 4616 §2 recommends SASLprep for the identities (query strings). The password is
+        // checked as sent: stored hashes (crypt, userdbpw) were made from the bytes as typed.
+        guard let user = try? SASLprep.prepare(rawUser), !user.isEmpty,
+              let authzid = rawAuthzid.isEmpty ? "" : try? SASLprep.prepare(rawAuthzid) else {
+            return .failure(.malformed("user name fails SASLprep"))
         }
         return .verifyPassword(authorizationID: authzid.isEmpty ? nil : authzid, user: user, password: Array(parts[2]))
     }
@@ -206,7 +212,8 @@ public struct SASLServer: Sendable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(.malformed("client-final is not UTF-8"))
         }
-        let attributes = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        // Split on scalars: ",\u{0301}" is one Character.
+        let attributes = text.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard attributes.count >= 3, attributes[0].hasPrefix("c="), attributes[1].hasPrefix("r="),
               let proofAttribute = attributes.last, proofAttribute.hasPrefix("p=") else {
             return .failure(.malformed("client-final needs c=, r= and p="))
@@ -219,7 +226,7 @@ public struct SASLServer: Sendable {
             return .failure(.malformed("bad proof"))
         }
         guard let credentials else { return .failure(.authenticationFailed) }
-        let withoutProof = text.dropLast(proofAttribute.count + 1)
+        let withoutProof = String(decoding: Array(text.utf8).dropLast(proofAttribute.utf8.count + 1), as: UTF8.self)
         let authMessage = Array((first.bare + "," + serverFirst + "," + withoutProof).utf8)
         let clientSignature = algorithm.hmac(key: credentials.storedKey, authMessage)
         let clientKey = zip(proof, clientSignature).map { $0 ^ $1 }
@@ -244,7 +251,7 @@ struct ScramClientFirst: Sendable {
         guard bytes.count <= SASLServer.maxMessageBytes, let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(.malformed("client-first is not UTF-8"))
         }
-        let parts = text.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = text.unicodeScalars.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else { return .failure(.malformed("client-first needs a GS2 header")) }
         switch parts[0] {
         case "n", "y": break
@@ -253,14 +260,19 @@ struct ScramClientFirst: Sendable {
         }
         guard parts[1].isEmpty || parts[1].hasPrefix("a=") else { return .failure(.malformed("bad authzid")) }
         let bare = String(parts[2])
-        let attributes = bare.split(separator: ",", omittingEmptySubsequences: false)
+        let attributes = bare.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard attributes.count >= 2, attributes[0].hasPrefix("n="), attributes[1].hasPrefix("r="),
               attributes[1].count > 2 else {
             return .failure(.malformed("client-first needs n= and r="))
         }
         if attributes.contains(where: { $0.hasPrefix("m=") }) { return .failure(.unsupported("mandatory extension")) }
-        guard let user = unescape(attributes[0].dropFirst(2)), !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else {
+        guard let escaped = unescape(attributes[0].dropFirst(2)), escaped.utf8.count <= AuthLimits.maxNameBytes else {
             return .failure(.malformed("bad user name"))
+        }
+        // RFC 5802 §5.1: the user name is SASLprep'd (a query string); failure or an empty
+        // result ends the exchange.
+        guard let user = try? SASLprep.prepare(escaped), !user.isEmpty else {
+            return .failure(.malformed("user name fails SASLprep"))
         }
         let nonce = String(attributes[1].dropFirst(2))
         guard nonce.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e && $0 != UInt8(ascii: ",") }) else {
@@ -271,18 +283,19 @@ struct ScramClientFirst: Sendable {
 
     /// RFC 5802 §5.1 saslname: `=2C` is `,` and `=3D` is `=`; any other `=` is an error.
     static func unescape(_ text: Substring) -> String? {
-        var out = ""
-        var rest = text[...]
+        var out = String.UnicodeScalarView()
+        var rest = Substring(text).unicodeScalars[...]
         while let equals = rest.firstIndex(of: "=") {
-            out += rest[..<equals]
-            let code = rest[equals...].prefix(3)
+            out.append(contentsOf: rest[..<equals])
+            let code = String(rest[equals...].prefix(3))
             switch code {
-            case "=2C": out += ","
-            case "=3D": out += "="
+            case "=2C": out.append(",")
+            case "=3D": out.append("=")
             default: return nil
             }
             rest = rest[rest.index(equals, offsetBy: 3)...]
         }
-        return out + rest
+        out.append(contentsOf: rest)
+        return String(out)
     }
 }

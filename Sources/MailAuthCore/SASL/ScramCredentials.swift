@@ -60,10 +60,13 @@ public struct ScramCredentials: Equatable, Sendable {
         self.serverKey = serverKey
     }
 
-    /// Derives the verifier from a clear password (RFC 5802 §3). The password is used as
-    /// given (UTF-8); SASLprep is not applied, which only matters for non-ASCII passwords.
+    /// Derives the verifier from a clear password (RFC 5802 §3): SaltedPassword is
+    /// Hi(Normalize(password)), Normalize being SASLprep of a query string (§2.2). A password
+    /// that SASLprep refuses (control characters, bad bidi text, not UTF-8) is used as given:
+    /// a conforming client cannot send it, so it simply never matches.
     public init(password: [UInt8], salt: [UInt8], iterations: Int, algorithm: ScramAlgorithm) {
-        let salted = algorithm.saltedPassword(password, salt: salt, iterations: iterations)
+        let normalized = SASLprep.prepare(bytes: password) ?? password
+        let salted = algorithm.saltedPassword(normalized, salt: salt, iterations: iterations)
         let clientKey = algorithm.hmac(key: salted, Array("Client Key".utf8))
         self.init(salt: salt, iterations: iterations, storedKey: algorithm.hash(clientKey),
                   serverKey: algorithm.hmac(key: salted, Array("Server Key".utf8)))

@@ -22,5 +22,8 @@ enum AuthTools {
         ToolEntry(name: "authtest", summary: "check an account and password through the configured auth modules") {
             Authtest.runBlocking($0, io: .process())
         },
+        ToolEntry(name: "authenumerate", summary: "list every account (asks the running daemon's authdaemon socket)") {
+            Authenumerate.run($0, io: .process())
+        },
     ]
 }

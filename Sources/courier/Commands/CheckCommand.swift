@@ -1,5 +1,6 @@
 import ArgumentParser
 import CourierDaemon
+import MailAuth
 import MailConfig
 
 /// `courier check`: reads and validates a config root without starting anything.
@@ -12,6 +13,10 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let configRoot = root.resolved
+        if let problem = AuthConfigurationCheck.problem(root: configRoot) {
+            printToStandardError("courier: \(problem)")
+            throw ExitCode(Daemon.exitConfigError)
+        }
         do {
             let config = try ConfigLoader.load(configRoot)
             let services = config.enabledListeners.map { listener in
@@ -22,6 +27,19 @@ struct CheckCommand: ParsableCommand {
         } catch {
             for problem in error.errors { printToStandardError("courier: \(problem)") }
             throw ExitCode(Daemon.exitConfigError)
+        }
+    }
+}
+
+/// The account sources (`authdaemonrc`, `authpgsqlrc`) checked before anything starts, so a
+/// bad file stops `check` and `start` with FILE:LINE and status 78 like the other files.
+enum AuthConfigurationCheck {
+    static func problem(root: ConfigRoot) -> ConfigError? {
+        do {
+            _ = try AuthConfiguration.load(root: root)
+            return nil
+        } catch {
+            return error
         }
     }
 }

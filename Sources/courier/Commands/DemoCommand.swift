@@ -37,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         let shared = SharedQueue()
-        let status = await Daemon(root: configRoot, registry: .courier(queue: shared), backgroundTasks: [QueueRunnerTask(shared: shared)]).run()
+        let status = await Daemon(root: configRoot, registry: .courier(queue: shared), backgroundTasks: [QueueRunnerTask(shared: shared), AuthDaemonTask()]).run()
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import CourierDaemon
+import MailAuthCore
 import MailConfig
 import SiteSetup
 
@@ -66,8 +70,9 @@ enum SiteSetupRunner {
     static func make(root: ConfigRoot, options: SiteOptions) throws -> String {
         var initializer = try SiteInitializer(root: root, options: options)
         let report = try initializer.make()
+        let compiled = try compileUserdb(root: root, owner: report.owner)
         var lines = ["courier: made a site in \(root) (mail owner \(report.owner.user):\(report.owner.group))"]
-        lines += report.created.map { "  " + $0 }
+        lines += (report.created + compiled).map { "  " + $0 }
         let ports = ServiceKind.allCases.map { kind in
             "\(kind.rawValue) \(options.address.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "*"):\(options.port(kind))"
         }
@@ -77,5 +82,23 @@ enum SiteSetupRunner {
         }
         lines.append("start it with: courier start --root \(root)")
         return lines.joined(separator: "\n")
+    }
+
+    /// makeuserdb on the new site, so the compiled userdb exists from the start (as
+    /// Courier's install does); the files belong to the mail owner like the rest.
+    static func compileUserdb(root: ConfigRoot, owner: MailOwner) throws -> [String] {
+        let paths = UserdbPaths(source: root.etc("userdb"))
+        do {
+            _ = try UserdbCompiler.make(paths)
+        } catch {
+            throw SiteSetupError("makeuserdb: \(error)")
+        }
+        let made = [paths.database, paths.shadow, paths.lock]
+        if owner.needsChown {
+            for path in made where lchown(path, owner.uid, owner.gid) != 0 {
+                throw SiteSetupError("cannot give \(path) to \(owner.user): \(String(cString: strerror(errno)))")
+            }
+        }
+        return made
     }
 }

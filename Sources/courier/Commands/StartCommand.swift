@@ -27,9 +27,14 @@ struct StartCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let problem = AuthConfigurationCheck.problem(root: root.resolved) {
+            printToStandardError("courier: \(problem)")
+            printToStandardError("courier: configuration errors in \(root.resolved); not starting")
+            throw ExitCode(Daemon.exitConfigError)
+        }
         let shared = SharedQueue()
         let daemon = Daemon(root: root.resolved, registry: .courier(queue: shared), logLevel: Logger.Level(rawValue: logLevel) ?? .info,
-                            backgroundTasks: [QueueRunnerTask(shared: shared)])
+                            backgroundTasks: [QueueRunnerTask(shared: shared), AuthDaemonTask()])
         let status = await daemon.run()
         if status != 0 { throw ExitCode(status) }
     }

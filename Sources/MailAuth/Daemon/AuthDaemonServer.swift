@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import MailAuthCore
+import NIOCore
+import NIOPosix
+
+/// Courier's authdaemond on a Unix socket (spec/access.md §4.1–4.2): one request per
+/// connection, answered from the module chain. Decoding happens on the event loop (cheap);
+/// lookups and hash verification run in a task off it.
+public struct AuthDaemonServer: Sendable {
+    public let socketPath: String
+    public let responder: AuthDaemonResponder
+    /// A client that sends nothing for this long is disconnected.
+    public var idleTimeout: TimeAmount = .seconds(30)
+    /// The group given the socket directory (the mail group, so deliveries running as the
+    /// mail owner may connect to a daemon running as root); nil leaves it alone.
+    public var directoryGroup: UInt32?
+
+    public init(socketPath: String, responder: AuthDaemonResponder) {
+        self.socketPath = socketPath
+        self.responder = responder
+    }
+
+    /// Creates the socket directory (mode 0750 when new), refuses when another daemon answers
+    /// on the socket, removes a stale socket file, binds (socket mode 0777: the directory
+    /// decides who may connect, as in Courier), and returns the listening channel.
+    public func bind() async throws -> Channel {
+        let directory = socketPath.lastIndex(of: "/").map { String(socketPath[..<$0]) } ?? "."
+        try Self.makeDirectories(directory)
+        if let directoryGroup, chown(directory, uid_t.max, gid_t(directoryGroup)) != 0 {
+            let reason = strerror(errno).map { String(cString: $0) } ?? "error"
+            throw AuthDaemonServerError(reason: "\(directory): cannot give it to group \(directoryGroup): \(reason)")
+        }
+        // Anyone answering (even FAIL) is a live daemon; a cheap PRE, not ENUMERATE of a big site.
+        let probe = AuthDaemonRequest.pre(module: ".", service: "courier", user: "courier-probe")
+        if (try? AuthDaemonClient(socketPath: socketPath, timeoutMilliseconds: 2000).exchange(probe)) != nil {
+            throw AuthDaemonServerError(reason: "\(socketPath): another authdaemon answers on this socket")
+        }
+        guard let path = UnixSocketPath(socketPath) else {
+            throw AuthDaemonServerError(reason: "\(socketPath): cannot name the socket")
+        }
+        let responder = self.responder
+        let idleTimeout = self.idleTimeout
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AuthDaemonConnectionHandler(responder: responder, idleTimeout: idleTimeout))
+                }
+            }
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path.usable, cleanupExistingSocketFile: true).get()
+        _ = chmod(socketPath, 0o777)
+        withExtendedLifetime(path) {}
+        return channel
+    }
+
+    /// Serves until the task is cancelled, then closes the socket and removes its file.
+    public func run(logger: Logger) async throws {
+        let channel = try await bind()
+        logger.info("authdaemon listening on \(socketPath)")
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        _ = unlink(socketPath)
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o750) != 0, errno != EEXIST {
+                let reason = strerror(errno).map { String(cString: $0) } ?? "error"
+                throw AuthDaemonServerError(reason: "\(current): cannot create: \(reason)")
+            }
+        }
+    }
+}
+
+/// Why the authdaemon socket could not be served.
+public struct AuthDaemonServerError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// One client connection: collects the request, answers once, closes.
+final class AuthDaemonConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let responder: AuthDaemonResponder
+    private let idleTimeout: TimeAmount
+    private var received: [UInt8] = []
+    private var answered = false
+    private var timer: Scheduled<Void>?
+
+    init(responder: AuthDaemonResponder, idleTimeout: TimeAmount) {
+        self.responder = responder
+        self.idleTimeout = idleTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !answered else { return }
+        var buffer = unwrapInboundIn(data)
+        received += buffer.readBytes(length: buffer.readableBytes) ?? []
+        switch AuthDaemonRequestDecoder.decode(received) {
+        case .needMore:
+            return
+        case .malformed(let reason):
+            answered = true
+            responder.logger.debug("request dropped: \(reason)")
+            context.close(promise: nil)
+        case .request(let request, let environment, _):
+            answered = true
+            if let remote = environment.first(where: { $0.name == "TCPREMOTEIP" }) {
+                responder.logger.debug("request for \(remote.value)")
+            }
+            received = []
+            let channel = context.channel
+            let responder = self.responder
+            let promise = context.eventLoop.makePromise(of: [UInt8]?.self)
+            promise.completeWithTask { await responder.answer(request) }
+            promise.futureResult.whenComplete { result in
+                guard case .success(let reply?) = result else {
+                    channel.close(promise: nil)
+                    return
+                }
+                channel.writeAndFlush(ByteBuffer(bytes: reply)).whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client finished writing before the request was complete: nothing to answer.
+        if let event = event as? ChannelEvent, event == .inputClosed, !answered {
+            answered = true
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
