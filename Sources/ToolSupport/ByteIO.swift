@@ -70,7 +70,7 @@ public enum ByteInput {
     /// Reads everything from `fd` until end of file. Returns nil on a read error.
     public static func readAll(fd: Int32) -> [UInt8]? {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8].readBuffer(count: 64 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

@@ -69,7 +69,7 @@ public final class MappedInput {
         let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if out < 0 { return nil }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        var chunk = [UInt8].readBuffer(count: 256 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

@@ -49,6 +49,29 @@ struct MIMEParserTests {
         #expect(m.find("x") == nil)
     }
 
+    /// `find` walks down the tree by number; it names the same entity the section walk
+    /// numbers, and rejects what Courier's `rfc2045_find` rejects.
+    @Test func findFollowsSectionWalk() {
+        let m = MIMEParser.parse(Self.nested)
+        for (index, id) in m.sections() {
+            let name = id.map(String.init).joined(separator: ".")
+            #expect(m.find(name) == index)
+            #expect(m.find(name + ".") == index)
+        }
+        for bad in ["", ".", "0", "2", "1.0", "1..1", "1.2.1.3", "1.1.1", "1.x", " 1", "1.2.1.2.1"] {
+            #expect(m.find(bad) == nil, "\(bad)")
+        }
+        #expect(m.find("4294967297") == 0) // unsigned wrap-around, as in C
+        var many = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=z\n\n"
+        for _ in 0..<400 { many += "--z\n\n.\n" }
+        let big = MIMEParser.parse(Self.bytes(many))
+        let sections = big.sections()
+        #expect(sections.count > 250)
+        for (index, id) in sections {
+            #expect(big.find(id.map(String.init).joined(separator: ".")) == index)
+        }
+    }
+
     @Test func contentTypeAndInheritance() {
         let m = MIMEParser.parse(Self.nested)
         let root = m.entities[0]

@@ -28,11 +28,19 @@ public enum CharsetConverter {
         let cd = iconv_open(to, from)
         if cd == iconv_t(bitPattern: -1) { return nil }
         defer { iconv_close(cd) }
-        let skip = skipCount(from)
+        // An uninitialised scratch buffer (on the stack when small): a zero-filled array here
+        // cost more than the conversion for the short words RFC 2047 encoding converts.
+        let scratch = min(4096, max(64, input.count * 2 + 32))
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: scratch) { outBuffer in
+            run(cd, input, skip: skipCount(from), outBuffer)
+        }
+    }
+
+    /// The conversion loop of `convert`, with `cd` open and `outBuffer` as iconv's output window.
+    private static func run(_ cd: iconv_t?, _ input: [UInt8], skip: Int, _ outBuffer: UnsafeMutableBufferPointer<CChar>) -> Result {
         var output: [UInt8] = []
         output.reserveCapacity(input.count + input.count / 2 + 16)
         var hadErrors = false
-        var outBuffer = [CChar](repeating: 0, count: 4096)
 
         var offset = 0
         var skipLeft = 0
@@ -49,20 +57,17 @@ public enum CharsetConverter {
                 var inPtr = UnsafeMutablePointer<CChar>(mutating: UnsafeRawPointer(base + offset)
                     .assumingMemoryBound(to: CChar.self))
                 var inLeft = inBuf.count - offset
-                let (rc, err, produced) = outBuffer.withUnsafeMutableBufferPointer { ob -> (Int, Int32, Int) in
-                    var outPtr: UnsafeMutablePointer<CChar>? = ob.baseAddress
-                    var outLeft = ob.count
-                    var inOpt: UnsafeMutablePointer<CChar>? = inPtr
-                    let r = iconv(cd, &inOpt, &inLeft, &outPtr, &outLeft)
-                    let e = errno
-                    if let np = inOpt { inPtr = np }
-                    return (r, e, ob.count - outLeft)
-                }
+                var outPtr: UnsafeMutablePointer<CChar>? = outBuffer.baseAddress
+                var outLeft = outBuffer.count
+                var inOpt: UnsafeMutablePointer<CChar>? = inPtr
+                let rc = iconv(cd, &inOpt, &inLeft, &outPtr, &outLeft)
+                let err = errno
+                if let np = inOpt { inPtr = np }
+                let produced = outBuffer.count - outLeft
                 offset = inBuf.count - inLeft
                 if produced > 0 {
-                    outBuffer.withUnsafeBufferPointer { ob in
-                        ob.withMemoryRebound(to: UInt8.self) { output.append(contentsOf: $0[0..<produced]) }
-                    }
+                    UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(outBuffer)[0..<produced])
+                        .withMemoryRebound(to: UInt8.self) { output.append(contentsOf: $0) }
                 }
                 if rc != -1 { break }
                 if err == E2BIG { continue }
@@ -79,7 +84,8 @@ public enum CharsetConverter {
             }
         }
         // Return to the initial shift state (ISO-2022-JP and friends).
-        outBuffer.withUnsafeMutableBufferPointer { ob in
+        do {
+            let ob = outBuffer
             var outPtr: UnsafeMutablePointer<CChar>? = ob.baseAddress
             var outLeft = ob.count
             _ = iconv(cd, nil, nil, &outPtr, &outLeft)

@@ -116,9 +116,14 @@ public struct MIMEEntity: Sendable {
     }
 
     /// True when the content type starts with `multipart/`.
+    /// Asked for every line the parser reads, so it compares bytes in place (no array
+    /// built for the prefix, no copy of the entity).
     public var isMultipart: Bool {
-        guard let t = contentType else { return false }
-        return t.starts(with: Array("multipart/".utf8))
+        guard let t = contentType, t.count >= 10 else { return false }
+        return t.withUnsafeBufferPointer { b in
+            b[0] == 0x6D && b[1] == 0x75 && b[2] == 0x6C && b[3] == 0x74 && b[4] == 0x69
+                && b[5] == 0x70 && b[6] == 0x61 && b[7] == 0x72 && b[8] == 0x74 && b[9] == 0x2F // "multipart/"
+        }
     }
 
     public init() {}

@@ -73,32 +73,42 @@ public struct MIMEMessage: Sendable {
     }
 
     /// The entity named by a section id such as `1.2.1`, matched as Courier does
-    /// (`rfc2045_find`: numbers compared numerically, a trailing `.` tolerated).
+    /// (`rfc2045_find`: numbers compared numerically, a trailing `.` tolerated). Walks down
+    /// the tree one component at a time, so the cost is the id's length, not the part count.
     public func find(_ sectionID: String) -> Int? {
-        let text = Array(sectionID.utf8)
-        var found: Int?
-        for (index, id) in sections() where Self.matches(text, id) {
-            found = index
+        guard let numbers = Self.sectionNumbers(Array(sectionID.utf8)), numbers.first == 1 else { return nil }
+        var index = 0
+        for number in numbers.dropFirst() {
+            // Multipart children are numbered from 0 (the preamble, which is no section).
+            let e = entities[index]
+            let firstNumber: UInt32 = e.isMultipart ? 0 : 1
+            guard number != 0, number >= firstNumber else { return nil }
+            let k = Int(number - firstNumber)
+            guard k < e.children.count else { return nil }
+            index = e.children[k]
         }
-        return found
+        return index
     }
 
-    static func matches(_ text: [UInt8], _ id: [Int]) -> Bool {
+    /// The numbers of a section id: digit runs each followed by `.` or the end (at least
+    /// one), compared as Courier's unsigned ints; nil for anything else.
+    static func sectionNumbers(_ text: [UInt8]) -> [UInt32]? {
+        var numbers: [UInt32] = []
         var p = 0
-        for component in id {
-            guard p < text.count, text[p] >= 0x30, text[p] <= 0x39 else { return false }
+        repeat {
+            guard p < text.count, text[p] >= 0x30, text[p] <= 0x39 else { return nil }
             var n: UInt32 = 0
             while p < text.count, text[p] >= 0x30, text[p] <= 0x39 {
                 n = n &* 10 &+ UInt32(text[p] - 0x30)
                 p += 1
             }
             if p < text.count {
-                if text[p] != UInt8(ascii: ".") { return false }
+                if text[p] != UInt8(ascii: ".") { return nil }
                 p += 1
             }
-            if n != UInt32(truncatingIfNeeded: component) { return false }
-        }
-        return p >= text.count
+            numbers.append(n)
+        } while p < text.count
+        return numbers
     }
 
     /// `type/subtype` (default `text/plain`), transfer encoding (default `8bit`) and

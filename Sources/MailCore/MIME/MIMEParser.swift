@@ -198,8 +198,13 @@ struct ParserState {
                 flagUp(p, .eightBitContent)
             }
             var endUpdate = cnt
-            if let parent = entities[p].parent, entities[parent].isMultipart { endUpdate = n }
-            if !entities[p].isPreamble { scan(buf, lineStart, lineEnd, replaceNUL: true) }
+            // Read through `withUnsafeBufferPointer`: a computed property of `entities[i]`
+            // copied the whole entity (a dozen retains and releases) for every body line.
+            let (parentIsMultipart, isPreamble) = entities.withUnsafeBufferPointer { all in
+                (all[p].parent.map { all[$0].isMultipart } ?? false, all[p].isPreamble)
+            }
+            if parentIsMultipart { endUpdate = n }
+            if !isPreamble { scan(buf, lineStart, lineEnd, replaceNUL: true) }
             record(p, count: cnt, endUpdate: endUpdate, newLines: 1)
             return
         }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import ToolSupport
 
 /// One input of makemime: a file, a descriptor, standard input or a child's spooled
 /// output. It behaves like the C stdio stream Courier reads through: a 4 KiB read
@@ -62,7 +63,7 @@ final class MakemimeInput {
         if atEnd || readError != nil { return false }
         validCount = 0
         position = 0
-        if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
+        if buffer.count < size { buffer = [UInt8].readBuffer(count: size) }
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, size) }
             if n < 0 {
@@ -180,7 +181,7 @@ final class MakemimeInput {
     /// encoding detection seeks to the start, reads to the end and seeks back); `body`
     /// returns false to stop early. A read error is remembered like any other.
     func scanFromStart(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
-        var chunk = [UInt8](repeating: 0, count: MakemimeInput.bulkSize)
+        var chunk = [UInt8].readBuffer(count: MakemimeInput.bulkSize)
         var offset: off_t = 0
         while true {
             let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }

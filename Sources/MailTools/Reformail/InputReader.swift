@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import ToolSupport
 
 /// Buffered reading of the message from a file descriptor, with the line rules of Courier's
 /// reformail (`NextLine`):
@@ -19,7 +20,7 @@ final class InputReader {
     /// Index of the first unconsumed byte in `buffer`.
     var position = 0
     private(set) var atEOF = false
-    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private var scratch = [UInt8].readBuffer(count: 64 * 1024)
 
     init(fd: Int32) {
         self.fd = fd
