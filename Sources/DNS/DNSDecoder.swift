@@ -42,6 +42,11 @@ public enum DNSDecoder {
                           authorities: authorities, additionals: additionals)
     }
 
+    /// The TC bit of a message's header (RFC 1035 §4.1.1), read without decoding the rest.
+    public static func isTruncated(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 12 && bytes[2] & 0x02 != 0
+    }
+
     /// The id of a message, or nil when it is shorter than a header (for matching replies).
     public static func messageID(_ bytes: [UInt8]) -> UInt16? {
         guard bytes.count >= 12 else { return nil }

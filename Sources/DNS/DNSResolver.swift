@@ -72,11 +72,12 @@ public struct DNSResolver: Sendable {
                 let query = DNSEncoder.query(id: id, name: name, type: type, udpPayloadSize: configuration.udpPayloadSize)
                 do {
                     var bytes = try await transport.udp(query, id: id, server: address, timeout: timeout)
-                    var message = try DNSDecoder.decode(bytes)
-                    if message.header.isTruncated {
+                    // RFC 2181 §9: a truncated reply may end mid-record; the TC bit is read from
+                    // the raw header and the whole answer asked for over TCP.
+                    if DNSDecoder.isTruncated(bytes) {
                         bytes = try await transport.tcp(query, id: id, server: address, timeout: timeout)
-                        message = try DNSDecoder.decode(bytes)
                     }
+                    let message = try DNSDecoder.decode(bytes)
                     guard message.header.isResponse, Self.matches(message, name: name, type: type) else {
                         lastError = .transport("mismatched reply from \(server)")
                         continue

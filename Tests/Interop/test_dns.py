@@ -175,3 +175,89 @@ def test_ptr_and_mx_records(bin_dir, dns_server):
     ]
     run = courier(bin_dir, dns_server, "dnsquery", "AAAA", "mx2.example.test")
     assert run.stdout == "mx2.example.test 30 AAAA 2001:db8::2\n"
+
+
+# A deliberately broken name server (a small script, not a DNS implementation): for each UDP
+# query it first sends a reply with the wrong id, then a reply cut off mid-question with the TC
+# bit set; over TCP it gives the real answer. It also serves SERVFAIL and a CNAME loop.
+HOSTILE_SERVER = r'''
+import socket, socketserver, struct, sys, threading
+
+def question_end(q):
+    i = 12
+    while q[i]:
+        i += 1 + q[i]
+    return i + 5
+
+def answer(q, tcp):
+    qid = struct.unpack(">H", q[:2])[0]
+    end = question_end(q)
+    name = q[12:end - 4]
+    question = q[12:end]
+    if name == b"\x08servfail\x07hostile\x00":
+        return [struct.pack(">HHHHHH", qid, 0x8182, 1, 0, 0, 0) + question]
+    if name == b"\x04loop\x07hostile\x00":
+        # loop.hostile CNAME loop2.hostile; loop2.hostile CNAME loop.hostile
+        loop2 = b"\x05loop2\xc0\x11"
+        rr1 = b"\xc0\x0c" + struct.pack(">HHIH", 5, 1, 60, len(loop2)) + loop2
+        rr2 = b"\xc0" + bytes([12 + len(question) + 12]) + struct.pack(">HHIH", 5, 1, 60, 2) + b"\xc0\x0c"
+        return [struct.pack(">HHHHHH", qid, 0x8180, 1, 2, 0, 0) + question + rr1 + rr2]
+    good = struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question \
+        + b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 99])
+    if tcp:
+        return [good]
+    wrong_id = struct.pack(">H", qid ^ 0x5555) + good[2:-4] + bytes([203, 0, 113, 66])
+    truncated = struct.pack(">HHHHHH", qid, 0x8380, 1, 1, 0, 0) + question[:3]
+    return [wrong_id, truncated]
+
+class UDP(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        for reply in answer(data, False):
+            sock.sendto(reply, self.client_address)
+
+class TCP(socketserver.BaseRequestHandler):
+    def handle(self):
+        length = struct.unpack(">H", self.request.recv(2))[0]
+        data = b""
+        while len(data) < length:
+            data += self.request.recv(length - len(data))
+        for reply in answer(data, True):
+            self.request.sendall(struct.pack(">H", len(reply)) + reply)
+
+port = int(sys.argv[1])
+udp = socketserver.ThreadingUDPServer(("127.0.0.1", port), UDP)
+tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), TCP)
+threading.Thread(target=udp.serve_forever, daemon=True).start()
+print("ready", flush=True)
+tcp.serve_forever()
+'''
+
+
+@pytest.fixture(scope="module")
+def hostile_server():
+    port = free_port()
+    proc = subprocess.Popen(["python3", "-c", HOSTILE_SERVER, str(port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    yield f"127.0.0.1:{port}"
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def test_wrong_id_ignored_and_truncated_reply_retried_over_tcp(bin_dir, hostile_server):
+    run = courier(bin_dir, hostile_server, "dnsquery", "A", "host.hostile")
+    assert (run.returncode, run.stdout) == (0, "host.hostile 60 A 192.0.2.99\n"), run.stderr
+    run = courier(bin_dir, hostile_server, "testmxlookup", "host.hostile")
+    assert run.stdout == "Domain host.hostile:\nRelay: host.hostile, Priority: -1, Address: 192.0.2.99\n"
+
+
+def test_servfail_is_temporary(bin_dir, hostile_server):
+    run = courier(bin_dir, hostile_server, "testmxlookup", "servfail.hostile")
+    assert (run.returncode, run.stdout) == (1, "servfail.hostile: soft error.\n")
+    run = courier(bin_dir, hostile_server, "dnsquery", "A", "servfail.hostile")
+    assert run.returncode == 75
+
+
+def test_cname_loop_is_bad_dns(bin_dir, hostile_server):
+    run = courier(bin_dir, hostile_server, "testmxlookup", "loop.hostile")
+    assert (run.returncode, run.stdout) == (1, "loop.hostile: bad DNS records (recursive CNAME).\n")
