@@ -89,3 +89,30 @@ struct ReverseNameTests {
         #expect(DNSName(reverseOf: "mail.example") == nil)
     }
 }
+
+struct DNSCacheTests {
+    @Test func cacheKeepsEntriesCaseInsensitivelyAndEvictsWhenFull() async {
+        let cache = DNSCache(capacity: 2)
+        let a = DNSCache.Key(name: DNSName("A.example")!, type: .a)
+        let b = DNSCache.Key(name: DNSName("b.example")!, type: .a)
+        let c = DNSCache.Key(name: DNSName("c.example")!, type: .a)
+        await cache.put(a, .noData, ttl: 300)
+        #expect(await cache.get(DNSCache.Key(name: DNSName("a.EXAMPLE")!, type: .a)) == .noData)
+        #expect(await cache.get(DNSCache.Key(name: DNSName("a.example")!, type: .mx)) == nil)
+        await cache.put(b, .noSuchDomain, ttl: 100)
+        await cache.put(c, .noData, ttl: 200)
+        // Full: the entry closest to expiry (b) made room.
+        #expect(await cache.get(b) == nil)
+        #expect(await cache.get(a) == .noData)
+        #expect(await cache.get(c) == .noData)
+        // A zero TTL is never stored.
+        await cache.put(b, .noData, ttl: 0)
+        #expect(await cache.get(b) == nil)
+    }
+
+    @Test func truncationBitIsReadFromTheRawHeader() {
+        #expect(DNSDecoder.isTruncated([0, 1, 0x83, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 3]))
+        #expect(!DNSDecoder.isTruncated([0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0]))
+        #expect(!DNSDecoder.isTruncated([0, 1, 0x83]))
+    }
+}
