@@ -106,6 +106,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: outbound mail (issue 8)
+        // DNS: message codec (pure) and an async stub resolver over SwiftNIO (MX, A, AAAA, TXT, PTR).
+        .target(name: "DNS", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: mail store for the access servers (issue 3)
         .target(name: "Maildir", dependencies: [
             "MaildirCore", "MailCore",
@@ -142,8 +149,10 @@ let package = Package(
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server",
+            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "reformail", dependencies: ["MailTools"], linkerSettings: leanLinker),
@@ -166,6 +175,7 @@ let package = Package(
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzMIME"),
         .executableTarget(name: "FuzzPOP3", dependencies: ["FuzzSupport", "POP3"], path: "Fuzz/FuzzPOP3"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
+        .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNS"], path: "Fuzz/FuzzDNS"),
         .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
 
         // MARK: tests
@@ -182,6 +192,7 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
         .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,7 @@ enum ToolCatalog {
     static let lean: [ToolEntry] = LeanTools.all
     /// Tools that exist only inside `courier` (admin tools such as `mailq` join here).
     static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry, CancelmsgTool.entry,
-                                                           MakealiasesTool.entry] + MakesmtpaccessTool.entries
+                                                           MakealiasesTool.entry, TestmxlookupTool.entry] + MakesmtpaccessTool.entries
 
     static var all: [ToolEntry] { lean + inProcess }
 
