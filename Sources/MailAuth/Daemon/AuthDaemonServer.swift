@@ -33,9 +33,9 @@ public struct AuthDaemonServer: Sendable {
             let reason = strerror(errno).map { String(cString: $0) } ?? "error"
             throw AuthDaemonServerError(reason: "\(directory): cannot give it to group \(directoryGroup): \(reason)")
         }
-        // Anyone answering (even FAIL) is a live daemon; a cheap PRE, not ENUMERATE of a big site.
-        let probe = AuthDaemonRequest.pre(module: ".", service: "courier", user: "courier-probe")
-        if (try? AuthDaemonClient(socketPath: socketPath, timeoutMilliseconds: 2000).exchange(probe)) != nil {
+        // A process that accepts a connection is a live daemon, however slow its answers; a stale
+        // socket file refuses connections and is replaced.
+        if AuthDaemonClient(socketPath: socketPath).hasListener() {
             throw AuthDaemonServerError(reason: "\(socketPath): another authdaemon answers on this socket")
         }
         guard let path = UnixSocketPath(socketPath) else {

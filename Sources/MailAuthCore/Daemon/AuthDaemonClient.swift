@@ -60,6 +60,14 @@ public struct AuthDaemonClient: Sendable {
         return outcome
     }
 
+    /// Whether a process accepts connections on the socket: a stale socket file left by a dead
+    /// daemon refuses them. Connecting alone decides it, so a busy daemon still counts as live.
+    public func hasListener() -> Bool {
+        guard let fd = try? connect() else { return false }
+        close(fd)
+        return true
+    }
+
     /// Sends `request` and returns everything the daemon wrote before closing.
     public func exchange(_ request: AuthDaemonRequest) throws(AuthDaemonClientError) -> [UInt8] {
         let deadline = Self.now() + timeoutMilliseconds
