@@ -39,7 +39,7 @@ struct ReadyAnnouncer: Service {
     let serviceCount: Int
 
     func run() async throws {
-        await gate.wait()
+        guard await gate.wait() else { return }
         let noun = serviceCount == 1 ? "service" : "services"
         sink.announce("courier: ready (root \(root), \(serviceCount) \(noun))")
         try? await gracefulShutdown()

@@ -45,12 +45,22 @@ private func emptySite(_ root: String = "/site") -> SiteConfig {
     #expect(!gate.isOpen)
     gate.markReady()
     #expect(!gate.isOpen)
-    async let waited: Void = gate.wait()
+    async let waited = gate.wait()
     gate.markReady()
-    await waited
+    #expect(await waited)
     #expect(gate.isOpen)
     gate.markReady()   // extra calls are harmless
-    await ReadyGate(expected: 0).wait()
+    #expect(await ReadyGate(expected: 0).wait())
+}
+
+@Test func readyGateWaitEndsWhenCancelled() async {
+    // A service that fails to bind never marks ready: the daemon cancels the group, and the
+    // announcer waiting on the gate must give up rather than hang the daemon.
+    let gate = ReadyGate(expected: 1)
+    let waiter = Task { await gate.wait() }
+    waiter.cancel()
+    #expect(await waiter.value == false)
+    #expect(!gate.isOpen)
 }
 
 private struct FakePlugin: ListenerPlugin {
