@@ -86,6 +86,7 @@ public struct FolderScanner: Sendable {
         var messages: [ScannedMessage] = []
         var unknown: [MessageFileName] = []
         var present = Set<String>()
+        let addedSet = Set(addedUIDs)
         let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
             SystemCall.names(in: folderPath + "/cur")
         }
@@ -94,14 +95,14 @@ public struct FolderScanner: Sendable {
             let base = file.baseName
             if let uid = known[base], !present.contains(base) {
                 present.insert(base)
-                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedUIDs.contains(uid)))
+                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid)))
             } else {
                 unknown.append(file)
             }
         }
         if present.count != known.count { dirty = true }
 
-        // new/: move into cur/ (20 per directory read, as Courier does), or just count.
+        // new/: move into cur/ (one directory read), or just count.
         var leftInNew = 0
         if readOnly {
             leftInNew = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }.count
@@ -110,7 +111,10 @@ public struct FolderScanner: Sendable {
         }
 
         // New messages in file-name order get the next UIDs.
-        unknown.sort { Self.fileNameOrder($0.name, $1.name) }
+        // (Keys computed once per name: comparing names directly re-decodes both each time.)
+        unknown = unknown.map { (key: FileNameOrderKey($0.name), file: $0) }
+            .sorted { $0.key < $1.key }
+            .map(\.file)
         var provisional = db.nextUID
         for file in unknown {
             if present.contains(file.baseName) { continue }
@@ -145,27 +149,34 @@ public struct FolderScanner: Sendable {
     }
 
     /// Moves every file of `new/` to `cur/<name>:2,` (a name that already has an info part keeps
-    /// it); returns the new names. Runs under the quota lock: a rebuild of `maildirsize` must not
+    /// it); returns the new names. `new/` is listed once (re-listing it after every few renames
+    /// made a first open of a large folder quadratic); a file that is gone by the time it is
+    /// renamed (ENOENT: another process moved it) is skipped, and anything delivered after the
+    /// listing is picked up by the next scan. The renames run under the quota lock, in chunks so
+    /// that deliveries are not held up for the whole move: a rebuild of `maildirsize` must not
     /// see a message in both directories or in neither.
     private func moveNewToCur(quota: MaildirQuota) throws(MaildirError) -> [MessageFileName] {
+        let names = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }
         var moved: [MessageFileName] = []
-        while true {
-            let batch = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }.prefix(20)
-            if batch.isEmpty { break }
-            var progress = false
+        moved.reserveCapacity(names.count)
+        var start = 0
+        while start < names.count {
+            let chunk = names[start..<min(start + Self.renamesPerLock, names.count)]
+            start = chunk.endIndex
             try quota.withLock { () throws(MaildirError) in
-                for name in batch {
+                for name in chunk {
                     let target = name.utf8.contains(UInt8(ascii: ":")) ? name : name + ":2,"
                     if rename(folderPath + "/new/" + name, folderPath + "/cur/" + target) == 0 {
                         moved.append(MessageFileName(target))
-                        progress = true
                     }
                 }
             }
-            if !progress { break }
         }
         return moved
     }
+
+    /// How many `new/` → `cur/` renames are done per hold of the quota lock.
+    static let renamesPerLock = 1000
 
     private func write(_ db: UIDDatabase) throws(MaildirError) {
         let t = SystemCall.now()
@@ -176,12 +187,24 @@ public struct FolderScanner: Sendable {
     /// Courier's ordering of new messages: by the leading number (the delivery time), then by the
     /// bytes of the name up to the info part.
     public static func fileNameOrder(_ a: String, _ b: String) -> Bool {
-        let ab = Array(a.utf8), bb = Array(b.utf8)
-        let an = NumberText.parseSigned(ab)?.0 ?? 0
-        let bn = NumberText.parseSigned(bb)?.0 ?? 0
-        if an != bn { return an < bn }
-        let ae = ab.firstIndex(of: UInt8(ascii: ":")) ?? ab.count
-        let be = bb.firstIndex(of: UInt8(ascii: ":")) ?? bb.count
-        return ab[..<ae].lexicographicallyPrecedes(bb[..<be])
+        FileNameOrderKey(a) < FileNameOrderKey(b)
+    }
+}
+
+/// The sort key of `FolderScanner.fileNameOrder`: the leading number and the name's bytes up to
+/// the info part.
+struct FileNameOrderKey: Comparable {
+    var number: Int64
+    var stem: ArraySlice<UInt8>
+
+    init(_ name: String) {
+        let bytes = Array(name.utf8)
+        number = NumberText.parseSigned(bytes)?.0 ?? 0
+        stem = bytes[..<(bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count)]
+    }
+
+    static func < (a: FileNameOrderKey, b: FileNameOrderKey) -> Bool {
+        if a.number != b.number { return a.number < b.number }
+        return a.stem.lexicographicallyPrecedes(b.stem)
     }
 }
