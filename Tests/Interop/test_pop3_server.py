@@ -72,6 +72,9 @@ class Site:
         self.maildir = root / "mail" / "example.test" / "demo" / "Maildir"
         if prepare:
             prepare(root)
+        # The userdb module reads the compiled userdb, as Courier's does: recompile after editing.
+        subprocess.run([str(COURIER), "makeuserdb"], env=dict(os.environ, COURIER_ROOT=str(root)),
+                       check=True, capture_output=True)
         self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
