@@ -94,7 +94,14 @@ extension MailboxSession {
 
     /// UID commands may report new messages first (RFC 3501 §7.4.1 forbids only EXPUNGE).
     private func refreshIfUID(_ uid: Bool, into w: inout ResponseWriter) {
-        if uid { refresh(into: &w, allowExpunge: false) }
+        guard uid else { return }
+        // Nothing on disk changed since the last scan (same directory stamps, and old enough that
+        // a change in the same clock tick would have shown): a rescan would find the same.
+        if let s = selected, !lastStamp.isEmpty, Self.stamp(s.directory) == lastStamp,
+           Self.isSettled(lastStamp) {
+            return
+        }
+        refresh(into: &w, allowExpunge: false)
     }
 
     /// Changes for an IDLE client (RFC 2177); empty when nothing changed.

@@ -180,6 +180,15 @@ final class MailboxSession: @unchecked Sendable {
         }
     }
 
+    /// Whether every directory time in `stamp` is more than two seconds old: file system times
+    /// move in clock ticks, so a younger stamp could hide a second change in the same tick.
+    static func isSettled(_ stamp: [Int64]) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nowNanoseconds = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        return stamp.allSatisfy { $0 < 0 || nowNanoseconds - $0 > 2_000_000_000 }
+    }
+
     /// RFC822.SIZE: the size with CRLF line ends (spec/access.md §2.5).
     func size(at index: Int) -> Int {
         guard let s = selected, index < s.messages.count else { return 0 }
