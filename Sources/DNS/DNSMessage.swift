@@ -37,7 +37,8 @@ public struct DNSResponseCode: RawRepresentable, Hashable, Sendable {
     public static let serverFailure = DNSResponseCode(rawValue: 2)
     /// "Name Error": the domain name does not exist (authoritative NXDOMAIN).
     public static let nameError = DNSResponseCode(rawValue: 3)
-    public static let notImplemented = DNSResponseCode(rawValue: 4)
+    /// "Not Implemented" (NOTIMP): the server does not support this kind of query.
+    public static let notImp = DNSResponseCode(rawValue: 4)
     public static let refused = DNSResponseCode(rawValue: 5)
 }
 

@@ -97,8 +97,8 @@ public struct IMAPService: Service {
             configuration: configuration, auth: auth, throttle: LoginThrottle(), defaultDomain: variables["DEFDOMAIN"],
             mailboxOptions: mailboxOptions, tlsContext: tlsContext,
             hostName: config.me, logger: context.logger)
-        let limiter = IMAPConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
-                                            maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
+        let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
+                                        maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
         let implicitContext = implicitTLS ? tlsContext : nil
 
         var channels: [Channel] = []
@@ -109,7 +109,7 @@ public struct IMAPService: Service {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.admit(ip) else {
+                    guard limiter.admit(ip) == nil else {
                         return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
                                 IMAPRefusalHandler(text: "* BYE Too many connections, try again later\r\n"))
@@ -170,35 +170,6 @@ final class IMAPRefusalHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-}
-
-/// MAXDAEMONS / MAXPERIP bookkeeping, shared by a listener's channels.
-final class IMAPConnectionLimiter: Sendable {
-    private let state: NIOLockedValueBox<(total: Int, perAddress: [String: Int])> = NIOLockedValueBox((0, [:]))
-    let maxTotal: Int
-    let maxPerAddress: Int
-
-    init(maxTotal: Int, maxPerAddress: Int) {
-        self.maxTotal = maxTotal
-        self.maxPerAddress = maxPerAddress
-    }
-
-    func admit(_ ip: String) -> Bool {
-        state.withLockedValue { s in
-            guard s.total < maxTotal, s.perAddress[ip, default: 0] < maxPerAddress else { return false }
-            s.total += 1
-            s.perAddress[ip, default: 0] += 1
-            return true
-        }
-    }
-
-    func release(_ ip: String) {
-        state.withLockedValue { s in
-            s.total -= 1
-            let n = s.perAddress[ip, default: 1] - 1
-            s.perAddress[ip] = n > 0 ? n : nil
-        }
-    }
 }
 
 /// The IMAP plugin for `courier start`: imapd and imapd-ssl.

@@ -91,7 +91,7 @@ public struct POP3Service: Service {
 
     public func run() async throws {
         let settings = self.settings
-        let limiter = POP3ConnectionLimiter(maxTotal: settings.maxDaemons, maxPerAddress: settings.maxPerIP)
+        let limiter = ConnectionLimiter(maxTotal: settings.maxDaemons, maxPerAddress: settings.maxPerIP)
         let environment = POP3ConnectionEnvironment(
             settings: settings, hostName: context.config.current.me, chain: chain, throttle: throttle,
             tlsContext: tlsContext, logger: context.logger)
@@ -105,7 +105,7 @@ public struct POP3Service: Service {
                 .childChannelInitializer { channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
                     let port = channel.remoteAddress?.port ?? 0
-                    guard limiter.admit(ip) else {
+                    guard limiter.admit(ip) == nil else {
                         // Over MAXDAEMONS/MAXPERIP: couriertcpd drops the connection.
                         return channel.close()
                     }

@@ -73,19 +73,6 @@ struct ClientAccessTests {
     }
 }
 
-struct ConnectionLimiterTests {
-    @Test func limits() {
-        let limiter = ConnectionLimiter(maxTotal: 3, maxPerAddress: 2)
-        #expect(limiter.admit("a") == nil)
-        #expect(limiter.admit("a") == nil)
-        #expect(limiter.admit("a") == .perAddress)
-        #expect(limiter.admit("b") == nil)
-        #expect(limiter.admit("c") == .total)
-        limiter.release("a")
-        #expect(limiter.admit("c") == nil)
-    }
-}
-
 struct ReceivedHeaderTests {
     @Test func protocolTypes() {
         let plain = ReceivedHeader.make(helo: "c.example", clientIP: "192.0.2.1", me: "mx.example", extended: true,
