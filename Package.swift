@@ -86,7 +86,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMTPServer", dependencies: [
-            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "MailAuth", "MailAuthCore",
+            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "MailAuth", "MailAuthCore", "DNS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),

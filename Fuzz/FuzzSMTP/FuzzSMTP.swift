@@ -10,7 +10,9 @@ import FuzzSupport
 import SMTP
 
 func runSession(_ bytes: [UInt8]) {
-    var session = SMTPSession(configuration: SMTPSessionConfiguration(hostname: "fuzz.example", tlsAvailable: true))
+    var configuration = SMTPSessionConfiguration(hostname: "fuzz.example", tlsAvailable: true)
+    configuration.checksSender = (bytes.first ?? 0) & 1 == 1
+    var session = SMTPSession(configuration: configuration)
     var framer = CommandLineFramer(limit: 512)
     var decoder: DataDecoder?
     var input = bytes[...]
@@ -35,6 +37,8 @@ func runSession(_ bytes: [UInt8]) {
         case .tooLong: action = session.receiveOverlongLine()
         }
         switch action {
+        case .checkSender(let sender, let parameters):
+            _ = session.senderChecked(sender, parameters, refusal: input.count % 2 == 0 ? nil : Replies.senderRejected("x@y.z"))
         case .checkRecipient(let mailbox, let parameters):
             _ = session.recipientChecked(mailbox, parameters, refusal: mailbox.localPart.count % 2 == 0 ? nil : Replies.relayingDenied)
         case .openSubmission:

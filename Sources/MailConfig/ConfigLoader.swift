@@ -48,6 +48,12 @@ public struct ConfigLoader {
             try AccessFileParser.parse(bytes, file: file)
         } ?? []
         let userdb = readUserdb()
+        var bofh = BofhSettings()
+        do {
+            if let bytes = try FileAccess.read(root.etc("bofh")) { bofh = try BofhParser.parse(bytes, file: root.etc("bofh")) }
+        } catch {
+            report(error)
+        }
 
         let queueTime = interval("queuetime", default: ConfigDefaults.queueTime)
         var sizeLimit = ConfigDefaults.sizeLimit
@@ -75,11 +81,13 @@ public struct ConfigLoader {
         checkConflicts(listeners)
 
         guard errors.isEmpty else { throw ConfigLoadError(errors) }
-        return SiteConfig(
+        var site = SiteConfig(
             root: root, me: me, defaultDomain: defaultDomain, locals: locals, hostedDomains: hosted,
             acceptMailFor: accept, aliases: aliases, smtpAccess: access, userdb: userdb,
             queueTime: queueTime, sizeLimit: sizeLimit, dsnFrom: dsnFrom, courierd: courierd,
             mailUser: mailUser, mailGroup: mailGroup, authdaemon: authdaemon, listeners: listeners)
+        site.bofh = bofh
+        return site
     }
 
     // MARK: - Pieces

@@ -41,6 +41,8 @@ public struct SiteConfig: Sendable, Equatable {
     public var aliases: [AliasEntry]
     /// `smtpaccess/` (all files, in name order).
     public var smtpAccess: [AccessRule]
+    /// `bofh`: sender/recipient policy for SMTP (defaults when the file is absent).
+    public var bofh: BofhSettings = BofhSettings()
     /// `userdb` records (text form), empty when there is no userdb.
     public var userdb: [UserdbRecord]
     /// `queuetime` in seconds.

@@ -113,6 +113,24 @@ public enum Replies {
     }
     public static let lookupUnavailable = SMTPReply(450, EnhancedStatusCode(4, 4, 3), "Service temporarily unavailable.")
     public static let tooManyRecipients = SMTPReply(431, EnhancedStatusCode(4, 5, 3), "Too many recipients.")
+    /// `bofh maxrcpts N hard`.
+    public static let tooManyRecipientsHard = SMTPReply(531, EnhancedStatusCode(5, 5, 3), "Too many recipients.")
+    /// A `bofh spamtrap` address was among the recipients (spec/mta.md §2.12 DATA stage).
+    public static let spamRefused = SMTPReply(550, EnhancedStatusCode(5, 7, 1), "Spam refused.")
+    /// `bofh badfrom`.
+    public static func senderRejected(_ address: String) -> SMTPReply {
+        SMTPReply(517, EnhancedStatusCode(5, 7, 1), "Sender rejected: \(address)")
+    }
+    /// `BLOCK` (smtpaccess or a DNS block list): its text, with 511 unless it starts with a
+    /// 4xx/5xx code (spec/mta.md §2.12 RCPT step 6).
+    public static func blocked(_ text: String) -> SMTPReply {
+        let bytes = Array(text.utf8)
+        if bytes.count >= 4, let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)), (400...599).contains(code),
+           bytes[3] == UInt8(ascii: " ") || bytes[3] == UInt8(ascii: "-") {
+            return SMTPReply(code, EnhancedStatusCode(code >= 500 ? 5 : 4, 7, 1), String(decoding: bytes[4...], as: UTF8.self))
+        }
+        return SMTPReply(511, EnhancedStatusCode(5, 7, 1), text)
+    }
     public static let undeliverable = SMTPReply(511, EnhancedStatusCode(5, 1, 2), "Undeliverable address.")
 
     // MARK: DATA (spec/mta.md §2.8, §2.12 DATA stage)

@@ -17,6 +17,8 @@ public struct SMTPLimits: Sendable, Equatable {
     public var messageSize: Int = 10_485_760
     /// Recipients per transaction: `bofh maxrcpts`, default 100 (spec/mta.md §2.11).
     public var recipients: Int = 100
+    /// `maxrcpts N hard`: excess recipients get 531 instead of 431.
+    public var recipientsHard = false
     /// HELO/EHLO name kept for `Received:` (spec/mta.md §2.4: 255 characters).
     public var heloName: Int = 255
 

@@ -8,15 +8,20 @@ struct RelayPolicy: Sendable {
     /// esmtpd-msa: a refused relay asks for AUTH (`530`) instead of `513 Relaying denied.`.
     var isSubmission: Bool
 
-    /// nil accepts the recipient; a reply refuses it.
-    func check(_ mailbox: SMTPMailbox, relayAllowed: Bool, lookup: any RecipientLookup) async -> SMTPReply? {
+    /// nil accepts the recipient; a reply refuses it. `block` (the `BLOCK` reply) refuses
+    /// every recipient that passed the relay check (spec/mta.md §2.12 RCPT steps 4 and 6).
+    func check(_ mailbox: SMTPMailbox, relayAllowed: Bool, block: SMTPReply? = nil,
+               lookup: any RecipientLookup) async -> SMTPReply? {
         let denied = isSubmission ? Replies.authenticationRequired : Replies.relayingDenied
         // Source routes, the percent hack, bang paths and quoted `@` name another route inside
         // our address: only clients that may relay anyway get them (RFC 5321 §3.6.1, §4.1.1.3).
         if !relayAllowed && (!mailbox.sourceRoute.isEmpty || mailbox.hasRoutingInLocalPart) {
             return denied
         }
-        switch await lookup.route(mailbox.address) {
+        let route = await lookup.route(mailbox.address)
+        if case .remote = route, !relayAllowed { return denied }
+        if let block { return block }
+        switch route {
         case .local, .acceptedRelay:
             return nil
         case .unknownUser:

@@ -2,6 +2,7 @@ import MailAuthCore
 import MailCore
 import Delivery
 import Logging
+import MailConfig
 import MailQueue
 import NIOCore
 import NIOSSL
@@ -26,6 +27,10 @@ struct SMTPConnectionEnvironment: Sendable {
     var defaultDomain: String = ""
     /// esmtpd-msa: relaying needs a login (smtpaccess' RELAYCLIENT does not count).
     var relayNeedsAuth = false
+    /// MAIL FROM checks (`bofh`, `BOFHCHECKDNS`, `BOFHCHECKHELO`).
+    var senderPolicy = SenderPolicy(bofh: BofhSettings(), checkDNS: false, checkHelo: 0, resolver: nil)
+    /// `BLACKLISTS`: DNS lists asked about each client before the greeting.
+    var blockLists: DNSBlockList?
 }
 
 /// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
@@ -64,6 +69,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var idleTimer: Scheduled<Void>?
     /// The SASL exchange of an AUTH command in progress: lines go to it, not to the session.
     private var authExchange: SMTPAuthExchange?
+    /// `BLOCK` (smtpaccess or a DNS list): when non-empty every RCPT is refused with it.
+    private var block: String
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -71,6 +78,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         framer = CommandLineFramer(limit: environment.configuration.limits.commandLine)
         tarpit = Tarpit(enabled: environment.tarpit)
         self.clientIP = clientIP
+        block = environment.access.variables["BLOCK"] ?? ""
     }
 
     private var relayAllowed: Bool {
@@ -83,10 +91,23 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelActive(context: ChannelHandlerContext) {
         environment.logger.info("started,ip=[\(clientIP)]")
-        send(session.greeting(), context: context)
-        flush(context: context)
         armIdleTimer(context: context)
         context.fireChannelActive()
+        guard let lists = environment.blockLists else {
+            send(session.greeting(), context: context)
+            flush(context: context)
+            return
+        }
+        // couriertcpd asks the DNS lists before the server greets (spec/mta.md §2.17).
+        let ip = clientIP
+        let preset = environment.access.variables
+        runAsync(context: context, { await lists.evaluate(ip: ip, preset: preset) }, then: { handler, context, found in
+            if let value = found["BLOCK"] {
+                handler.block = value
+                if !value.isEmpty { handler.environment.logger.info("block,ip=[\(ip)],zone=\(found["BLOCK_ZONE"] ?? ""): \(value)") }
+            }
+            handler.send(handler.session.greeting(), context: context)
+        })
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -171,12 +192,20 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             send(reply, context: context)
             flush(context: context)
             startTLS(context: context)
+        case .checkSender(let sender, let parameters):
+            let policy = environment.senderPolicy
+            let client = SenderPolicy.Client(ip: clientIP, heloName: session.heloName, relayClient: relayAllowed,
+                                             blocked: !block.isEmpty)
+            runAsync(context: context, { await policy.check(sender, client: client) }, then: { handler, context, refusal in
+                handler.perform(handler.session.senderChecked(sender, parameters, refusal: refusal), context: context)
+            })
         case .checkRecipient(let mailbox, let parameters):
             let policy = environment.policy
             let lookup = environment.lookup
             let relayAllowed = self.relayAllowed
+            let block = self.block.isEmpty ? nil : Replies.blocked(self.block)
             runAsync(context: context, {
-                await policy.check(mailbox, relayAllowed: relayAllowed, lookup: lookup)
+                await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
             }, then: { handler, context, refusal in
                 handler.perform(handler.session.recipientChecked(mailbox, parameters, refusal: refusal), context: context)
             })
@@ -250,6 +279,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             environment.logger.info("auth,relay=[\(clientIP)],mechanism=\(mechanism),user=\(user): authenticated")
             SMTPMetrics.authSucceeded()
             Task { await authenticator?.recordSuccess(clientIP: clientIP, user: user) }
+            // spec/mta.md §2.17: a successful login clears BLOCK.
+            block = ""
             perform(session.authenticated(as: user, mechanism: mechanism), context: context)
         case .failed(let reply, let user, let counts):
             // Courier logs the mechanism and the user id tried (spec/mta.md §2.9).
@@ -368,6 +399,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if let error = handler.writeFailed {
                 handler.abortSubmission()
                 handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
+            } else if let trap = handler.session.currentTransaction?.recipients.first(where: {
+                handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
+            }) {
+                // spec/mta.md §2.12 DATA stage: a spam trap among the recipients refuses it all.
+                handler.environment.logger.info("spamtrap,ip=[\(handler.clientIP)],to=\(trap.0.address): refused")
+                handler.abortSubmission()
+                handler.perform(handler.session.commitFailed(Replies.spamRefused), context: context)
             } else {
                 handler.perform(handler.session.dataEnded(outcome), context: context)
             }

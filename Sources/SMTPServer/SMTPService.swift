@@ -1,4 +1,5 @@
 import CourierDaemon
+import DNS
 import Delivery
 import Logging
 import MailAuth
@@ -52,6 +53,8 @@ public struct SMTPService: Service {
         var limits = SMTPLimits()
         let sizeText = variables["SIZELIMIT"]
         limits.messageSize = sizeText.flatMap { Int($0) } ?? config.sizeLimit
+        limits.recipients = config.bofh.maxRecipients
+        limits.recipientsHard = config.bofh.maxRecipientsHard
         let configuration = SMTPSessionConfiguration(
             hostname: config.me, tlsAvailable: tlsContext != nil, tlsActive: listener.kind == .esmtpdSSL,
             authMechanisms: [], authMechanismsTLS: [],  // per connection, below
@@ -68,6 +71,17 @@ public struct SMTPService: Service {
         let authPlain = authenticator == nil ? nil : variables["ESMTPAUTH"]
         let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
         let rules = config.smtpAccess
+        // DNS for BOFHCHECKDNS, BOFHCHECKHELO, freemail and BLACKLISTS: DNS_SERVER (process
+        // environment or the service's file), else /etc/resolv.conf.
+        var dnsEnvironment = ConfigRoot.processEnvironment()
+        if let servers = variables["DNS_SERVER"] { dnsEnvironment[ResolverConfiguration.environmentVariable] = servers }
+        let resolver = DNSResolver(configuration: ResolverConfiguration.system(environment: dnsEnvironment))
+        let bofh = config.bofh
+        let blockRules = DNSListRule.parse(variables["BLACKLISTS"] ?? "")
+        /// A variable as courieresmtpd sees it: smtpaccess, then the service's file, then `bofh opt`.
+        @Sendable func setting(_ name: String, _ access: ClientAccess) -> String? {
+            access.variables[name] ?? variables[name] ?? bofh.options[name]
+        }
         let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
         let logger = context.logger
 
@@ -81,6 +95,12 @@ public struct SMTPService: Service {
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
                     var environment = base
                     environment.access = ClientAccess.lookup(ip, in: rules)
+                    let checkDNS = (setting("BOFHCHECKDNS", environment.access).flatMap { Int($0) } ?? 0) != 0
+                    let checkHelo = setting("BOFHCHECKHELO", environment.access).flatMap { Int($0) } ?? 0
+                    environment.senderPolicy = SenderPolicy(bofh: bofh, checkDNS: checkDNS, checkHelo: checkHelo,
+                                                            resolver: resolver)
+                    environment.configuration.checksSender = environment.senderPolicy.isActive
+                    if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
                     let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
                     environment.configuration.authMechanisms = offered.plain
                     environment.configuration.authMechanismsTLS = offered.tls

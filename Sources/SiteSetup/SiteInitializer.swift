@@ -48,6 +48,7 @@ public struct SiteInitializer {
         if Self.siteExists(at: root), !options.force {
             throw SiteSetupError("\(root.etc) already holds a site; use --force to write its files again")
         }
+        try makeParents(of: root.path)
         for directory in [root.path, root.etc, root.etc("aliases"), root.etc("smtpaccess"),
                           root.etc("esmtpacceptmailfor.dir"), root.path + "/var", root.mail] {
             try makeDirectory(directory, mode: 0o755)
@@ -123,6 +124,19 @@ public struct SiteInitializer {
         let records = [address, user].map { UserdbRecord(name: $0, fields: fields, file: "userdb", line: 0).formatted }
         try write(root.etc("userdb"), userdbHeader + records.joined(separator: "\n") + "\n", mode: 0o600)
         return [address, user]
+    }
+
+    /// `mkdir -p` of the directories above the root, so `--root /srv/mail/site` works on a
+    /// fresh machine (they are not reported as created site files).
+    private func makeParents(of path: String) throws(SiteSetupError) {
+        var prefix = ""
+        let parts = path.split(separator: "/").dropLast()
+        for part in parts {
+            prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw SiteSetupError("cannot make \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     private mutating func makeDirectory(_ path: String, mode: mode_t) throws(SiteSetupError) {

@@ -26,8 +26,9 @@ def free_port() -> int:
     raise RuntimeError("no free port")
 
 
-@pytest.fixture(scope="module")
-def dns_server():
+def start_dnsmasq(records):
+    """Debian's dnsmasq on a free loopback port, authoritative for `.test` with `records`
+    (dnsmasq options such as --mx-host=...); returns (process, "127.0.0.1:PORT")."""
     dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     if not os.path.exists(dnsmasq):
         pytest.fail("Debian's dnsmasq is not installed (Scripts/test installs dnsmasq-base)")
@@ -35,6 +36,24 @@ def dns_server():
     args = [
         dnsmasq, "--no-daemon", f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces",
         "--no-resolv", "--no-hosts", "--local=/test/", "--local-ttl=30", "--log-facility=-",
+    ] + records
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("dnsmasq did not start: " + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.1)
+    return proc, f"127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def dns_server():
+    proc, address = start_dnsmasq([
         # example.test: two MX at preference 10, one at 20 (dual-stack).
         "--mx-host=example.test,mx2.example.test,20",
         "--mx-host=example.test,mx1.example.test,10",
@@ -50,19 +69,8 @@ def dns_server():
         # txtonly.test: a TXT record and nothing else; big.test: a TXT too large for 512-byte UDP.
         "--txt-record=txtonly.test,v=spf1 -all",
         "--txt-record=big.test," + ",".join(BIG_TXT),
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("dnsmasq did not start: " + proc.stdout.read().decode(errors="replace"))
-            time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
+    ])
+    yield address
     proc.terminate()
     proc.wait(timeout=10)
 

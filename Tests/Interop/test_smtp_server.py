@@ -40,7 +40,8 @@ def set_variable(path, name, value):
 class Site:
     """A demo site with the three SMTP services on free ports, running `courier start`."""
 
-    def __init__(self, root):
+    def __init__(self, root, configure=None):
+        """`configure(etc)` may edit the site's files before it starts."""
         self.root = root
         offset = random.randint(20000, 30000)
         result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset", str(offset)],
@@ -56,6 +57,8 @@ class Site:
                                ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
             if (etc / name).exists():
                 set_variable(etc / name, variable, "NO")
+        if configure:
+            configure(etc)
         self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()

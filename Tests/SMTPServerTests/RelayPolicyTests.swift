@@ -85,3 +85,40 @@ struct ReceivedHeaderTests {
                                     authenticatedUser: nil, smtputf8: false, date: "D").contains("with SMTP;"))
     }
 }
+
+struct BlockTests {
+    @Test func blockRefusesOnlyAfterTheRelayCheck() async {
+        let block = Replies.blocked("Blacklisted by bl.example")
+        let policy = RelayPolicy(isSubmission: false)
+        #expect(await policy.check(box("demo", "example.test"), relayAllowed: false, block: block, lookup: FakeLookup()) == block)
+        #expect(await policy.check(box("x", "foreign.example"), relayAllowed: false, block: block, lookup: FakeLookup())?.code == 513)
+        #expect(await policy.check(box("x", "foreign.example"), relayAllowed: true, block: block, lookup: FakeLookup()) == block)
+    }
+
+    @Test(arguments: [
+        ("Blacklisted by bl.example", 511, "Blacklisted by bl.example"),
+        ("550 Shoo! Go away!", 550, "Shoo! Go away!"),
+        ("451 later", 451, "later"),
+        ("250 fine", 511, "250 fine"),
+        ("45", 511, "45"),
+    ])
+    func blockReplyCodes(text: String, code: Int, line: String) {
+        let reply = Replies.blocked(text)
+        #expect(reply.code == code)
+        #expect(reply.lines == [line])
+    }
+
+    @Test func blockListOptions() {
+        let rules = DNSListRule.parse(#"-drop -block=bl.example -block=zen.example=Spamhaus,BLOCK2/127.0.0.4,"550 go away" -allow=white.example,BLOCK,"#)
+        #expect(rules.count == 3)
+        #expect(rules[0] == DNSListRule(kind: .block, zone: "bl.example", display: "bl.example", variable: "BLOCK",
+                                        requiredAddress: nil, message: nil))
+        #expect(rules[1] == DNSListRule(kind: .block, zone: "zen.example", display: "Spamhaus", variable: "BLOCK2",
+                                        requiredAddress: "127.0.0.4", message: "550 go away"))
+        #expect(rules[2] == DNSListRule(kind: .allow, zone: "white.example", display: "white.example", variable: "BLOCK",
+                                        requiredAddress: nil, message: ""))
+        #expect(rules[0].queryName(for: "192.0.2.1")?.description.hasPrefix("1.2.0.192.bl.example") == true)
+        #expect(rules[0].queryName(for: "::ffff:192.0.2.1")?.description.hasPrefix("1.2.0.192.bl.example") == true)
+        #expect(rules[0].queryName(for: "2001:db8::1")?.description.hasPrefix("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example") == true)
+    }
+}

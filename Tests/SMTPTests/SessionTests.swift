@@ -20,6 +20,9 @@ private struct Transcript {
         case .checkRecipient(let box, let p):
             if case .send(let reply) = session.recipientChecked(box, p, refusal: nil) { return reply.code }
             return nil
+        case .checkSender(let sender, let p):
+            if case .send(let reply) = session.senderChecked(sender, p, refusal: nil) { return reply.code }
+            return nil
         case .openSubmission:
             if case .send(let reply) = session.submissionOpened() { return reply.code }
             return nil
@@ -180,5 +183,22 @@ struct SessionTests {
     @Test func replyEncoding() {
         #expect(Replies.ok.encoded(enhanced: true) == Array("250 2.0.0 Ok\r\n".utf8))
         #expect(SMTPReply(550, nil, ["a", "b\r\nc"]).encoded() == Array("550-a\r\n550 bc\r\n".utf8))
+    }
+
+    @Test func senderCheckWhenAsked() {
+        var configuration = SMTPSessionConfiguration(hostname: "mx.example.test")
+        configuration.checksSender = true
+        configuration.limits.recipients = 1
+        configuration.limits.recipientsHard = true
+        var t = Transcript(configuration)
+        #expect(t.code("EHLO c") == 250)
+        guard case .checkSender(let sender, let p) = t.send("MAIL FROM:<bad@junk.test>") else { Issue.record("no check"); return }
+        #expect(t.session.senderChecked(sender, p, refusal: Replies.senderRejected("bad@junk.test")) ==
+            .send(SMTPReply(517, EnhancedStatusCode(5, 7, 1), "Sender rejected: bad@junk.test")))
+        // Refused: no transaction, RCPT is out of sequence, a new MAIL is allowed.
+        #expect(t.code("RCPT TO:<a@b.example>") == 502)
+        #expect(t.code("MAIL FROM:<good@b.example>") == 250)
+        #expect(t.code("RCPT TO:<a@b.example>") == 250)
+        #expect(t.code("RCPT TO:<c@b.example>") == 531)
     }
 }

@@ -13,6 +13,9 @@ public struct SMTPSession: Sendable {
         case sendAndClose(SMTPReply)
         /// Send this reply, then start the TLS handshake (RFC 3207 §4), then call `tlsStarted()`.
         case sendAndStartTLS(SMTPReply)
+        /// Check the sender (`bofh`, DNS: spec/mta.md §2.12 MAIL stage), then call
+        /// `senderChecked`. Only asked when `configuration.checksSender`.
+        case checkSender(SMTPReversePath, MailParameters)
         /// Decide about this recipient (relay policy, lookup), then call `recipientChecked`.
         case checkRecipient(SMTPMailbox, RcptParameters)
         /// Open a queue submission for this envelope, then call `submissionOpened()` or
@@ -34,6 +37,8 @@ public struct SMTPSession: Sendable {
         case ready
         /// MAIL accepted; collecting recipients.
         case mail
+        /// Waiting for the handler's answer to `checkSender`.
+        case checkingSender
         /// Waiting for the handler's answer to `checkRecipient`.
         case checkingRecipient
         /// Waiting for the queue to open a submission.
@@ -193,6 +198,22 @@ public struct SMTPSession: Sendable {
         let limit = configuration.limits.messageSize
         if let size = parameters.size, limit > 0, size > limit { return .send(Replies.sizeTooBig) }
         startTLSAllowed = false
+        if configuration.checksSender {
+            phase = .checkingSender
+            return .checkSender(sender, parameters)
+        }
+        transaction = SMTPTransaction(sender: sender, parameters: parameters)
+        phase = .mail
+        return .send(Replies.senderOk)
+    }
+
+    /// The handler checked the sender: nil accepts it, a reply refuses it (no transaction).
+    public mutating func senderChecked(_ sender: SMTPReversePath, _ parameters: MailParameters, refusal: SMTPReply?) -> Action {
+        guard phase == .checkingSender else { return .send(Replies.commandError) }
+        if let refusal {
+            phase = .ready
+            return .send(refusal)
+        }
         transaction = SMTPTransaction(sender: sender, parameters: parameters)
         phase = .mail
         return .send(Replies.senderOk)
@@ -200,7 +221,9 @@ public struct SMTPSession: Sendable {
 
     private mutating func rcpt(_ mailbox: SMTPMailbox, _ parameters: RcptParameters) -> Action {
         guard phase == .mail, let transaction else { return .send(Replies.commandError) }
-        guard transaction.recipients.count < configuration.limits.recipients else { return .send(Replies.tooManyRecipients) }
+        guard transaction.recipients.count < configuration.limits.recipients else {
+            return .send(configuration.limits.recipientsHard ? Replies.tooManyRecipientsHard : Replies.tooManyRecipients)
+        }
         guard Self.isRoutableDomain(mailbox.domain) else { return .send(Replies.addressSyntax) }
         if !mailbox.isASCII && !transaction.parameters.smtputf8 { return .send(Replies.needsSMTPUTF8) }
         phase = .checkingRecipient

@@ -14,6 +14,9 @@ public struct SMTPSessionConfiguration: Sendable, Equatable {
     /// `AUTH_REQUIRED=1`.
     public var authRequired: Bool
     public var limits: SMTPLimits
+    /// MAIL FROM asks the handler to check the sender (`bofh` badfrom/freemail, `BOFHCHECKDNS`,
+    /// `BOFHCHECKHELO`): `Action.checkSender`.
+    public var checksSender = false
 
     public init(hostname: String, tlsAvailable: Bool = false, tlsActive: Bool = false,
                 authMechanisms: [String] = [], authMechanismsTLS: [String] = [],

@@ -1,0 +1,226 @@
+"""Sender and recipient policy of the SMTP server against a real `courier start` and a real
+DNS server (Debian's dnsmasq serving a private zone): the `bofh` file (badfrom, badmx,
+spamtrap, maxrcpts, opt), BOFHCHECKDNS, BOFHCHECKHELO and DNS block lists (BLACKLISTS),
+with Python's smtplib as the client (spec/mta.md §2.12, §2.14, §2.17)."""
+import smtplib
+
+import pytest
+
+from test_dns import start_dnsmasq
+from test_smtp_server import COURIER, Site, message, set_variable
+
+ZONE = [
+    # good.test: a sane MX; badmx.test: its MX is a blocked server; literal.test: an MX
+    # that names an IP address (RFC 1035 §3.3.9); nullmx.test: RFC 7505; plain.test: no MX,
+    # an address (implicit MX). nothing.test does not exist.
+    "--mx-host=good.test,mx.good.test,10",
+    "--host-record=mx.good.test,192.0.2.10",
+    "--mx-host=badmx.test,mx.badmx.test,10",
+    "--host-record=mx.badmx.test,192.0.2.66",
+    "--mx-host=literal.test,192.0.2.77,10",
+    "--mx-host=nullmx.test,.,0",
+    "--host-record=plain.test,192.0.2.9",
+    # HELO names: loop.test is this client (127.0.0.1), elsewhere.test is not.
+    "--host-record=loop.test,127.0.0.1",
+    "--host-record=elsewhere.test,192.0.2.200",
+    # DNS block lists: 127.0.0.1 is listed in bl.test (with a TXT reason), not in clean.test.
+    "--host-record=1.0.0.127.bl.test,127.0.0.2",
+    "--txt-record=1.0.0.127.bl.test,listed for testing",
+    "--host-record=1.0.0.127.txtbl.test,127.0.0.2",
+    "--txt-record=1.0.0.127.txtbl.test,your address is on txtbl",
+]
+
+BOFH = """# bofh for the tests
+badfrom spammer@example.org
+badfrom @junk.test
+badfrom @.sub.test   # any subdomain
+badmx 192.0.2.66
+spamtrap trap@example.test
+maxrcpts 3 hard
+"""
+
+
+@pytest.fixture(scope="module")
+def dns():
+    proc, address = start_dnsmasq(ZONE)
+    yield address
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def make_site(tmp_path, dns, **variables):
+    if not COURIER.exists():
+        pytest.fail(f"{COURIER} does not exist: run swift build first")
+
+    def configure(etc):
+        (etc / "bofh").write_text(BOFH)
+        set_variable(etc / "esmtpd", "DNS_SERVER", dns)
+        for name, value in variables.items():
+            set_variable(etc / "esmtpd", name, value)
+        # Postmaster and a second local address for the spam trap test.
+        (etc / "aliases" / "trap").write_text("trap: demo\n")
+    return Site(tmp_path / "site", configure=configure)
+
+
+@pytest.fixture()
+def site(tmp_path, dns):
+    s = make_site(tmp_path, dns, BOFHCHECKDNS="1")
+    yield s
+    s.stop()
+
+
+def mail_reply(site, sender, helo="client.example"):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo(helo)
+        return client.mail(sender)
+
+
+@pytest.mark.parametrize("sender", ["spammer@example.org", "anyone@junk.test", "x@deep.sub.test"])
+def test_badfrom_refuses_the_sender(site, sender):
+    code, reply = mail_reply(site, sender)
+    assert code == 517, reply
+    assert reply.decode() == f"Sender rejected: {sender}"
+
+
+@pytest.mark.parametrize("sender", ["someone@good.test", "x@plain.test"])
+def test_other_senders_pass(site, sender):
+    code, reply = mail_reply(site, sender)
+    assert code == 250, reply
+
+
+def test_null_sender_is_not_checked(site):
+    assert mail_reply(site, "")[0] == 250
+
+
+def test_nonexistent_sender_domain(site):
+    code, reply = mail_reply(site, "a@nothing.test")
+    assert code == 517
+    assert reply.decode().splitlines() == [
+        "Domain does not exist: nothing.test.",
+        "Invalid domain, see <URL:https://datatracker.ietf.org/doc/html/rfc1035>"]
+
+
+def test_badmx_refuses_domains_served_by_that_server(site):
+    code, reply = mail_reply(site, "a@badmx.test")
+    assert (code, reply.decode()) == (517, "Mail server at 192.0.2.66 is blocked.")
+
+
+def test_mx_naming_an_address_violates_rfc1035(site):
+    code, reply = mail_reply(site, "a@literal.test")
+    assert code == 517
+    assert reply.decode().splitlines()[0] == "MX records for literal.test violate section 3.3.9 of RFC 1035."
+
+
+def test_null_mx_sender_cannot_take_bounces(site):
+    code, _ = mail_reply(site, "a@nullmx.test")
+    assert code == 517
+
+
+def test_spamtrap_refuses_the_whole_message(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        client.mail("someone@good.test")
+        assert client.rcpt("demo@example.test")[0] == 250
+        assert client.rcpt("trap@example.test")[0] == 250
+        code, reply = client.data(message("marker-trapped"))
+        assert (code, reply.decode()) == (550, "Spam refused.")
+        # The session goes on: the next message without the trap is delivered.
+        client.mail("someone@good.test")
+        assert client.rcpt("demo@example.test")[0] == 250
+        assert client.data(message("marker-after-trap"))[0] == 250
+    assert len(site.messages_containing("marker-after-trap")) == 1
+    assert site.messages_containing("marker-trapped", timeout=2) == []
+
+
+def test_maxrcpts_hard(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        client.mail("someone@good.test")
+        for _ in range(3):
+            assert client.rcpt("demo@example.test")[0] == 250
+        code, reply = client.rcpt("demo@example.test")
+        assert (code, reply.decode()) == (531, "Too many recipients.")
+        assert client.data(message("marker-three-rcpts"))[0] == 250
+
+
+def test_bofhcheckdns_off_accepts_unknown_domains(tmp_path, dns):
+    s = make_site(tmp_path, dns, BOFHCHECKDNS="0")
+    try:
+        assert mail_reply(s, "a@nothing.test")[0] == 250
+        # badfrom applies regardless of DNS checks; @.sub.test is for subdomains only, and
+        # other users at a listed user's domain pass.
+        assert mail_reply(s, "anyone@junk.test")[0] == 517
+        assert mail_reply(s, "anyone@sub.test")[0] == 250
+        assert mail_reply(s, "other@example.org")[0] == 250
+    finally:
+        s.stop()
+
+
+def test_helo_check(tmp_path, dns):
+    s = make_site(tmp_path, dns, BOFHCHECKDNS="0", BOFHCHECKHELO="1")
+    try:
+        code, reply = mail_reply(s, "a@good.test", helo="elsewhere.test")
+        assert (code, reply.decode()) == (517, "HELO elsewhere.test does not match 127.0.0.1")
+        code, reply = mail_reply(s, "a@good.test", helo="nothing.test")
+        assert (code, reply.decode()) == (517, "HELO nothing.test does not exist.")
+        assert mail_reply(s, "a@good.test", helo="loop.test")[0] == 250
+        assert mail_reply(s, "a@good.test", helo="[127.0.0.1]")[0] == 250
+    finally:
+        s.stop()
+
+
+def test_helo_check_temporary_variant(tmp_path, dns):
+    s = make_site(tmp_path, dns, BOFHCHECKDNS="0", BOFHCHECKHELO="2")
+    try:
+        assert mail_reply(s, "a@good.test", helo="elsewhere.test")[0] == 417
+    finally:
+        s.stop()
+
+
+def rcpt_reply(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        assert client.mail("a@good.test")[0] == 250
+        return client.rcpt("demo@example.test")
+
+
+def test_dns_block_list_refuses_recipients(tmp_path, dns):
+    s = make_site(tmp_path, dns, BLACKLISTS='"-block=clean.test -block=bl.test"')
+    try:
+        code, reply = rcpt_reply(s)
+        assert (code, reply.decode()) == (511, "Blacklisted by bl.test")
+        assert "zone=bl.test" in s.wait_for("block,ip=[127.0.0.1]")
+    finally:
+        s.stop()
+
+
+def test_dns_block_list_message_from_txt_and_own_code(tmp_path, dns):
+    s = make_site(tmp_path, dns, BLACKLISTS='"-block=txtbl.test,BLOCK,*"')
+    try:
+        code, reply = rcpt_reply(s)
+        assert (code, reply.decode()) == (511, "your address is on txtbl")
+    finally:
+        s.stop()
+    s = make_site(tmp_path / "b", dns, BLACKLISTS="'-block=bl.test,BLOCK,\"451 come back later\"'")
+    try:
+        code, reply = rcpt_reply(s)
+        assert (code, reply.decode()) == (451, "come back later")
+    finally:
+        s.stop()
+
+
+def test_allow_list_shields_from_later_blocks(tmp_path, dns):
+    s = make_site(tmp_path, dns, BLACKLISTS='"-allow=bl.test -block=txtbl.test"')
+    try:
+        code, reply = rcpt_reply(s)
+        assert code == 250, reply
+    finally:
+        s.stop()
+
+
+def test_unlisted_client_is_not_blocked(tmp_path, dns):
+    s = make_site(tmp_path, dns, BLACKLISTS='"-block=clean.test"')
+    try:
+        assert rcpt_reply(s)[0] == 250
+    finally:
+        s.stop()
