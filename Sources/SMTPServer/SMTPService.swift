@@ -53,8 +53,6 @@ public struct SMTPService: Service {
         var limits = SMTPLimits()
         let sizeText = variables["SIZELIMIT"]
         limits.messageSize = sizeText.flatMap { Int($0) } ?? config.sizeLimit
-        limits.recipients = config.bofh.maxRecipients
-        limits.recipientsHard = config.bofh.maxRecipientsHard
         let configuration = SMTPSessionConfiguration(
             hostname: config.me, tlsAvailable: tlsContext != nil, tlsActive: listener.kind == .esmtpdSSL,
             authMechanisms: [], authMechanismsTLS: [],  // per connection, below
@@ -70,16 +68,15 @@ public struct SMTPService: Service {
             relayNeedsAuth: listener.kind == .esmtpdMSA)
         let authPlain = authenticator == nil ? nil : variables["ESMTPAUTH"]
         let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
-        let rules = config.smtpAccess
+        let store = context.config
         // DNS for BOFHCHECKDNS, BOFHCHECKHELO, freemail and BLACKLISTS: DNS_SERVER (process
         // environment or the service's file), else /etc/resolv.conf.
         var dnsEnvironment = ConfigRoot.processEnvironment()
         if let servers = variables["DNS_SERVER"] { dnsEnvironment[ResolverConfiguration.environmentVariable] = servers }
         let resolver = DNSResolver(configuration: ResolverConfiguration.system(environment: dnsEnvironment))
-        let bofh = config.bofh
         let blockRules = DNSListRule.parse(variables["BLACKLISTS"] ?? "")
         /// A variable as courieresmtpd sees it: smtpaccess, then the service's file, then `bofh opt`.
-        @Sendable func setting(_ name: String, _ access: ClientAccess) -> String? {
+        @Sendable func setting(_ name: String, _ access: ClientAccess, _ bofh: BofhSettings) -> String? {
             access.variables[name] ?? variables[name] ?? bofh.options[name]
         }
         let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
@@ -94,9 +91,15 @@ public struct SMTPService: Service {
                 .childChannelInitializer { channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "unknown"
                     var environment = base
-                    environment.access = ClientAccess.lookup(ip, in: rules)
-                    let checkDNS = (setting("BOFHCHECKDNS", environment.access).flatMap { Int($0) } ?? 0) != 0
-                    let checkHelo = setting("BOFHCHECKHELO", environment.access).flatMap { Int($0) } ?? 0
+                    // smtpaccess and bofh as of now: a SIGHUP after editing them applies to the
+                    // next connection, as Courier reads them per connection or message.
+                    let site = store.current
+                    let bofh = site.bofh
+                    environment.access = ClientAccess.lookup(ip, in: site.smtpAccess)
+                    environment.configuration.limits.recipients = bofh.maxRecipients
+                    environment.configuration.limits.recipientsHard = bofh.maxRecipientsHard
+                    let checkDNS = (setting("BOFHCHECKDNS", environment.access, bofh).flatMap { Int($0) } ?? 0) != 0
+                    let checkHelo = setting("BOFHCHECKHELO", environment.access, bofh).flatMap { Int($0) } ?? 0
                     environment.senderPolicy = SenderPolicy(bofh: bofh, checkDNS: checkDNS, checkHelo: checkHelo,
                                                             resolver: resolver)
                     environment.configuration.checksSender = environment.senderPolicy.isActive

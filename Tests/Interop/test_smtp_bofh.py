@@ -2,6 +2,7 @@
 DNS server (Debian's dnsmasq serving a private zone): the `bofh` file (badfrom, badmx,
 spamtrap, maxrcpts, opt), BOFHCHECKDNS, BOFHCHECKHELO and DNS block lists (BLACKLISTS),
 with Python's smtplib as the client (spec/mta.md §2.12, §2.14, §2.17)."""
+import signal
 import smtplib
 
 import pytest
@@ -224,3 +225,25 @@ def test_unlisted_client_is_not_blocked(tmp_path, dns):
         assert rcpt_reply(s)[0] == 250
     finally:
         s.stop()
+
+
+def test_sighup_applies_an_edited_bofh_to_new_connections(site):
+    assert mail_reply(site, "fresh@good.test")[0] == 250
+    (site.root / "etc" / "bofh").write_text(BOFH + "badfrom fresh@good.test\n")
+    site.proc.send_signal(signal.SIGHUP)
+    site.wait_for("configuration reloaded")
+    code, reply = mail_reply(site, "fresh@good.test")
+    assert (code, reply.decode()) == (517, "Sender rejected: fresh@good.test")
+
+
+def test_bad_bofh_line_is_reported_with_its_line(tmp_path, dns):
+    site = make_site(tmp_path, dns)
+    try:
+        (site.root / "etc" / "bofh").write_text("badfrom @junk.test\nmaxrcpts lots\n")
+        site.proc.send_signal(signal.SIGHUP)
+        line = site.wait_for("reload failed")
+        assert "bofh:2" in line and "maxrcpts" in line
+        # The previous configuration stays in force.
+        assert mail_reply(site, "anyone@junk.test")[0] == 517
+    finally:
+        site.stop()
