@@ -2,7 +2,9 @@
 DNS server (Debian's dnsmasq serving a private zone): the `bofh` file (badfrom, badmx,
 spamtrap, maxrcpts, opt), BOFHCHECKDNS, BOFHCHECKHELO and DNS block lists (BLACKLISTS),
 with Python's smtplib as the client (spec/mta.md §2.12, §2.14, §2.17)."""
+import os
 import signal
+import subprocess
 import smtplib
 
 import pytest
@@ -247,3 +249,26 @@ def test_bad_bofh_line_is_reported_with_its_line(tmp_path, dns):
         assert mail_reply(site, "anyone@junk.test")[0] == 517
     finally:
         site.stop()
+
+
+def test_makesmtpaccess_reloads_the_running_server(site):
+    assert rcpt_reply(site)[0] == 250
+    access = site.root / "etc" / "smtpaccess" / "default"
+    access.write_text(access.read_text().replace("127.0.0.1\tallow", '127.0.0.1\tallow,BLOCK="550 blocked by smtpaccess"'))
+    env = dict(os.environ, COURIER_ROOT=str(site.root))
+    result = subprocess.run([str(COURIER), "makesmtpaccess"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "told the running courier" in result.stdout
+    site.wait_for("configuration reloaded")
+    code, reply = rcpt_reply(site)
+    assert (code, reply.decode()) == (550, "blocked by smtpaccess")
+
+
+def test_second_start_on_the_same_root_is_refused(site):
+    pid = int((site.root / "var" / "courier.pid").read_text())
+    assert pid == site.proc.pid
+    result = subprocess.run([str(COURIER), "start", "--root", str(site.root)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"another courier start runs on this root (pid {pid}" in result.stderr
+    # The first one still serves.
+    assert mail_reply(site, "a@good.test")[0] == 250

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MailQueue
 import ArgumentParser
 import CourierDaemon
@@ -32,6 +35,19 @@ struct StartCommand: AsyncParsableCommand {
             printToStandardError("courier: configuration errors in \(root.resolved); not starting")
             throw ExitCode(Daemon.exitConfigError)
         }
+        // One daemon per root; the make* commands find it through this file.
+        var pidFile: Int32?
+        do {
+            pidFile = try DaemonPidFile.acquire(root.resolved)
+        } catch {
+            if case .cannotWrite(_, ENOENT) = error {
+                pidFile = nil  // no var/ yet: the config check below says what is missing
+            } else {
+                printToStandardError("courier: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        defer { if let pidFile { DaemonPidFile.release(pidFile, root: root.resolved) } }
         let shared = SharedQueue()
         let daemon = Daemon(root: root.resolved, registry: .courier(queue: shared), logLevel: Logger.Level(rawValue: logLevel) ?? .info,
                             backgroundTasks: [QueueRunnerTask(shared: shared), AuthDaemonTask()])

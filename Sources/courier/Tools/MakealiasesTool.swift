@@ -70,6 +70,7 @@ enum MakealiasesTool {
             printToStandardError("makealiases: \(error)")
             return 1
         }
+        DaemonPidFile.signalReload(root, tool: "makealiases")
         return 0
     }
 

@@ -61,6 +61,7 @@ enum MakesmtpaccessTool {
             printToStandardError("\(name): \(error)")
             return 1
         }
+        DaemonPidFile.signalReload(root, tool: name)
         return 0
     }
 }
