@@ -86,7 +86,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMTPServer", dependencies: [
-            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "MailAuth", "MailAuthCore", "DNS",
+            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "MailAuth", "MailAuthCore", "DNS", "SPF",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -108,6 +108,8 @@ let package = Package(
 
         // MARK: outbound mail (issue 8)
         // DNS: message codec (pure) and an async stub resolver over SwiftNIO (MX, A, AAAA, TXT, PTR).
+        // RFC 7208 SPF evaluation on the DNS resolver (BOFHSPFHELO, BOFHSPFMAILFROM).
+        .target(name: "SPF", dependencies: ["DNS"]),
         .target(name: "DNS", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -176,6 +178,7 @@ let package = Package(
         .executableTarget(name: "FuzzPOP3", dependencies: ["FuzzSupport", "POP3"], path: "Fuzz/FuzzPOP3"),
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNS"], path: "Fuzz/FuzzDNS"),
+        .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF"),
         .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
 
         // MARK: tests
@@ -186,6 +189,7 @@ let package = Package(
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
         .testTarget(name: "IMAPServerTests", dependencies: ["IMAPServer", "IMAP", "MaildirCore"]),
+        .testTarget(name: "SPFTests", dependencies: ["SPF"]),
         .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery", "MailAuth", "MailAuthCore"]),
         .testTarget(name: "POP3Tests", dependencies: ["POP3", "MailAuthCore"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),

@@ -71,6 +71,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var authExchange: SMTPAuthExchange?
     /// `BLOCK` (smtpaccess or a DNS list): when non-empty every RCPT is refused with it.
     private var block: String
+    /// A DNS allow list listed the client (`ALLOW_0` set).
+    private var allowListed = false
+    /// `Received-SPF:` fields of the current transaction's sender check.
+    private var senderHeaders: [String] = []
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -102,6 +106,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let ip = clientIP
         let preset = environment.access.variables
         runAsync(context: context, { await lists.evaluate(ip: ip, preset: preset) }, then: { handler, context, found in
+            handler.allowListed = found["ALLOW_0"] != nil
             if let value = found["BLOCK"] {
                 handler.block = value
                 if !value.isEmpty { handler.environment.logger.info("block,ip=[\(ip)],zone=\(found["BLOCK_ZONE"] ?? ""): \(value)") }
@@ -195,9 +200,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .checkSender(let sender, let parameters):
             let policy = environment.senderPolicy
             let client = SenderPolicy.Client(ip: clientIP, heloName: session.heloName, relayClient: relayAllowed,
-                                             blocked: !block.isEmpty)
-            runAsync(context: context, { await policy.check(sender, client: client) }, then: { handler, context, refusal in
-                handler.perform(handler.session.senderChecked(sender, parameters, refusal: refusal), context: context)
+                                             blocked: !block.isEmpty, allowListed: allowListed)
+            runAsync(context: context, { await policy.check(sender, client: client) }, then: { handler, context, verdict in
+                handler.senderHeaders = verdict.headers
+                handler.perform(handler.session.senderChecked(sender, parameters, refusal: verdict.refusal), context: context)
             })
         case .checkRecipient(let mailbox, let parameters):
             let policy = environment.policy
@@ -329,10 +335,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
             extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
             mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
+        // spec/mta.md §2.13: Received-SPF fields go above Received.
+        let trace = senderHeaders.map { $0 + "\n" }.joined() + received
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)
-                try await submission.write(Array(received.utf8))
+                try await submission.write(Array(trace.utf8))
                 return .success(submission)
             } catch let error as QueueError {
                 return .failure(error)

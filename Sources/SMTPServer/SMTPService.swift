@@ -102,6 +102,14 @@ public struct SMTPService: Service {
                     let checkHelo = setting("BOFHCHECKHELO", environment.access, bofh).flatMap { Int($0) } ?? 0
                     environment.senderPolicy = SenderPolicy(bofh: bofh, checkDNS: checkDNS, checkHelo: checkHelo,
                                                             resolver: resolver)
+                    var spf = SPFPolicy()
+                    spf.helo = SPFPolicy.keywords(setting("BOFHSPFHELO", environment.access, bofh))
+                    spf.mailFrom = SPFPolicy.keywords(setting("BOFHSPFMAILFROM", environment.access, bofh))
+                    spf.hardError = SPFPolicy.keywords(setting("BOFHSPFHARDERROR", environment.access, bofh)) ?? ["fail", "softfail"]
+                    spf.trustRelayClients = setting("BOFHSPFTRUSTME", environment.access, bofh) == "1"
+                    spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
+                    spf.receiver = site.me
+                    environment.senderPolicy.spf = spf
                     environment.configuration.checksSender = environment.senderPolicy.isActive
                     if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
                     let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)

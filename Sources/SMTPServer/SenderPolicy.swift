@@ -1,6 +1,43 @@
 import DNS
 import MailConfig
 import SMTP
+import SPF
+
+/// `BOFHSPF*` settings (spec/mta.md §2.14, §2.15).
+struct SPFPolicy: Sendable {
+    /// Acceptable results for the HELO identity (Courier keywords), nil = `off`.
+    var helo: Set<String>?
+    /// Acceptable results for the MAIL FROM identity, nil = `off`.
+    var mailFrom: Set<String>?
+    /// `BOFHSPFHARDERROR`: unacceptable results answered with 517 (others 417).
+    var hardError: Set<String> = ["fail", "softfail"]
+    /// `BOFHSPFTRUSTME=1`: no SPF for clients that may relay.
+    var trustRelayClients = false
+    /// `BOFHSPFNOVERBOSE=1`: our stock text instead of the domain's explanation.
+    var quiet = false
+    /// Our EHLO name (`receiver=` in `Received-SPF:`).
+    var receiver = ""
+
+    /// A `BOFHSPF*` value: nil for `off` (or unset), else its keywords.
+    static func keywords(_ value: String?) -> Set<String>? {
+        guard let value else { return nil }
+        let words = Set(value.lowercased().split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init))
+        return words.isEmpty || words.contains("off") ? nil : words
+    }
+
+    var isActive: Bool { helo != nil || mailFrom != nil }
+
+    func accepts(_ result: SPFResult, keywords: Set<String>, allowListed: Bool) -> Bool {
+        keywords.contains("all") || keywords.contains(result.courierName) || (allowListed && keywords.contains("allowok"))
+    }
+}
+
+/// The sender check's answer: a refusal, or the trace headers to add to the message.
+struct SenderVerdict: Sendable, Equatable {
+    var refusal: SMTPReply?
+    /// `Received-SPF:` fields (each with its CRLF-free folded lines joined by `\n`).
+    var headers: [String] = []
+}
 
 /// The MAIL FROM checks of Courier's esmtp module (spec/mta.md §2.12 MAIL stage, steps 4 and
 /// 6–8): the HELO name against the client address (`BOFHCHECKHELO`), `bofh badfrom`,
@@ -12,10 +49,11 @@ struct SenderPolicy: Sendable {
     /// `BOFHCHECKHELO`: 0 off, 1 permanent 517, 2 temporary 417.
     var checkHelo: Int
     var resolver: DNSResolver?
+    var spf = SPFPolicy()
 
     /// Whether MAIL FROM needs a check at all (else the session answers by itself).
     var isActive: Bool {
-        !bofh.badFrom.isEmpty || !bofh.freemail.isEmpty || ((checkDNS || checkHelo != 0) && resolver != nil)
+        !bofh.badFrom.isEmpty || !bofh.freemail.isEmpty || ((checkDNS || checkHelo != 0 || spf.isActive) && resolver != nil)
     }
 
     /// What one MAIL FROM is checked against.
@@ -26,14 +64,67 @@ struct SenderPolicy: Sendable {
         var relayClient: Bool
         /// `BLOCK` is set for this client: no DNS check (Courier skips it then).
         var blocked: Bool
+        /// A DNS allow list (`-allow=`) listed the client (`allowok` in `BOFHSPF*`).
+        var allowListed = false
     }
 
-    /// nil accepts the sender; a reply refuses it.
-    func check(_ sender: SMTPReversePath, client: Client) async -> SMTPReply? {
-        if checkHelo != 0, !client.relayClient, let helo = client.heloName, helo != client.ip,
-           helo != "[\(client.ip)]", let resolver {
-            if let refusal = await checkHeloName(helo, ip: client.ip, resolver: resolver) { return refusal }
+    /// Checks one MAIL FROM in Courier's order (spec/mta.md §2.12 MAIL stage).
+    func check(_ sender: SMTPReversePath, client: Client) async -> SenderVerdict {
+        var headers: [String] = []
+        var heloPassed = false
+        if spf.isActive, let resolver, !(client.relayClient && spf.trustRelayClients) {
+            let checker = SPFChecker(resolver: resolver, receiver: spf.receiver)
+            let helo = client.heloName ?? ""
+            if let keywords = spf.helo {
+                let literal = helo == client.ip || helo == "[\(client.ip)]"
+                let outcome = literal ? SPFOutcome(result: .pass, explanation: "HELO is the client's address")
+                    : await checker.check(ip: client.ip, domain: helo, sender: "postmaster@" + helo, helo: helo)
+                heloPassed = outcome.result == .pass
+                headers.append(receivedSPF(outcome, identity: "helo", sender: "postmaster@" + helo, client: client))
+                if !spf.accepts(outcome.result, keywords: keywords, allowListed: client.allowListed) {
+                    return SenderVerdict(refusal: spfRefusal(outcome, identity: helo))
+                }
+            }
+            if let keywords = spf.mailFrom, case .mailbox(let mailbox) = sender {
+                let outcome = await checker.check(ip: client.ip, domain: mailbox.domain, sender: mailbox.address, helo: helo)
+                headers.append(receivedSPF(outcome, identity: "mailfrom", sender: mailbox.address, client: client))
+                if !spf.accepts(outcome.result, keywords: keywords, allowListed: client.allowListed) {
+                    return SenderVerdict(refusal: spfRefusal(outcome, identity: mailbox.address))
+                }
+            }
         }
+        if checkHelo != 0, !heloPassed, !client.relayClient, let helo = client.heloName, helo != client.ip,
+           helo != "[\(client.ip)]", let resolver {
+            if let refusal = await checkHeloName(helo, ip: client.ip, resolver: resolver) { return SenderVerdict(refusal: refusal) }
+        }
+        return SenderVerdict(refusal: await checkSender(sender, client: client), headers: headers)
+    }
+
+    /// `<code> SPF <result> <identity>: <explanation>` (spec/mta.md §2.15).
+    func spfRefusal(_ outcome: SPFOutcome, identity: String) -> SMTPReply {
+        let name = outcome.result.courierName
+        let hard = spf.hardError.contains(name)
+        let text = spf.quiet ? "Rejected by the Sender Policy Framework." : outcome.explanation
+        return SMTPReply(hard ? 517 : 417, EnhancedStatusCode(hard ? 5 : 4, 7, hard ? 23 : 24), "SPF \(name) \(identity): \(text)")
+    }
+
+    /// The `Received-SPF:` field of one check (RFC 7208 §9.1 result names, Courier's layout).
+    func receivedSPF(_ outcome: SPFOutcome, identity: String, sender: String, client: Client) -> String {
+        var lines = ["Received-SPF: \(outcome.result.rawValue) (\(Self.headerSafe(outcome.explanation)))",
+                     "  identity=\(identity);", "  SPF=\(identity.uppercased());",
+                     "  sender=\(Self.headerSafe(sender));", "  remoteip=\(client.ip);"]
+        if let helo = client.heloName { lines.append("  helo=\(Self.headerSafe(helo));") }
+        lines.append("  receiver=\(spf.receiver);")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Text from the network or a DNS record, safe inside a header: no line ends or controls.
+    static func headerSafe(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(400).map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
+    }
+
+    /// badfrom, freemail and the sender domain's DNS (steps 6–8).
+    func checkSender(_ sender: SMTPReversePath, client: Client) async -> SMTPReply? {
         guard case .mailbox(let mailbox) = sender else { return nil }
         let domain = mailbox.domain.lowercased()
         if bofh.refusesSender(user: mailbox.localPart, domain: domain) {

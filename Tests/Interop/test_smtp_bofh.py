@@ -31,6 +31,20 @@ ZONE = [
     "--txt-record=1.0.0.127.bl.test,listed for testing",
     "--host-record=1.0.0.127.txtbl.test,127.0.0.2",
     "--txt-record=1.0.0.127.txtbl.test,your address is on txtbl",
+    # SPF (RFC 7208) records.
+    "--txt-record=pass.test,v=spf1 ip4:127.0.0.0/8 -all",
+    "--txt-record=fail.test,v=spf1 ip4:192.0.2.0/24 -all",
+    "--txt-record=soft.test,v=spf1 ~all",
+    "--txt-record=inc.test,v=spf1 include:pass.test -all",
+    "--mx-host=mxspf.test,mx.mxspf.test,10",
+    "--host-record=mx.mxspf.test,127.0.0.1",
+    "--txt-record=mxspf.test,v=spf1 mx -all",
+    "--txt-record=explain.test,v=spf1 -all exp=why.%{d}",
+    "--txt-record=why.explain.test,%{i} is not one of %{d}'s servers",
+    "--txt-record=broken.test,v=spf1 bogus-mechanism -all",
+    "--txt-record=loop.test,v=spf1 a -all",
+    "--txt-record=elsewhere.test,v=spf1 a -all",
+    "--txt-record=redir.test,v=spf1 redirect=fail.test",
 ]
 
 BOFH = """# bofh for the tests
@@ -272,3 +286,73 @@ def test_second_start_on_the_same_root_is_refused(site):
     assert f"another courier start runs on this root (pid {pid}" in result.stderr
     # The first one still serves.
     assert mail_reply(site, "a@good.test")[0] == 250
+
+
+def spf_site(tmp_path, dns, **variables):
+    return make_site(tmp_path, dns, BOFHSPFMAILFROM="pass,none,neutral", **variables)
+
+
+@pytest.mark.parametrize("sender,code,text", [
+    ("a@pass.test", 250, None),
+    ("a@inc.test", 250, None),
+    ("a@mxspf.test", 250, None),
+    ("a@good.test", 250, None),            # no SPF record: none
+    ("a@fail.test", 517, "SPF fail a@fail.test: fail.test does not designate 127.0.0.1 as a permitted sender"),
+    ("a@redir.test", 517, "SPF fail a@redir.test: redir.test does not designate 127.0.0.1 as a permitted sender"),
+    ("a@soft.test", 517, None),
+    ("a@explain.test", 517, "SPF fail a@explain.test: 127.0.0.1 is not one of explain.test's servers"),
+    ("a@broken.test", 417, None),          # permerror ("unknown"): not a hard error by default
+    ("a@outside.example", 417, None),      # temperror ("error"): the DNS server refuses
+])
+def test_spf_mail_from(tmp_path, dns, sender, code, text):
+    s = spf_site(tmp_path, dns)
+    try:
+        got, reply = mail_reply(s, sender)
+        assert got == code, reply
+        if text:
+            assert reply.decode() == text
+    finally:
+        s.stop()
+
+
+def test_spf_results_are_recorded_in_received_spf(tmp_path, dns):
+    s = spf_site(tmp_path, dns, BOFHSPFHELO="all")
+    try:
+        with smtplib.SMTP("127.0.0.1", s.ports["esmtpd"], timeout=20) as client:
+            client.ehlo("loop.test")
+            assert client.mail("a@pass.test")[0] == 250
+            assert client.rcpt("demo@example.test")[0] == 250
+            assert client.data(message("marker-spf"))[0] == 250
+        stored = s.messages_containing("marker-spf")
+        assert len(stored) == 1
+        text = stored[0].read_text()
+        first = text.index("Received-SPF: pass")
+        assert text.index("Received-SPF: pass", first + 1) < text.index("Received: from loop.test")
+        assert "identity=helo;" in text and "identity=mailfrom;" in text
+        assert "sender=a@pass.test;" in text and "remoteip=127.0.0.1;" in text and "helo=loop.test;" in text
+    finally:
+        s.stop()
+
+
+def test_spf_helo_and_quiet_refusals(tmp_path, dns):
+    s = make_site(tmp_path, dns, BOFHSPFHELO="pass,none", BOFHSPFNOVERBOSE="1")
+    try:
+        code, reply = mail_reply(s, "a@good.test", helo="elsewhere.test")
+        assert (code, reply.decode()) == (517, "SPF fail elsewhere.test: Rejected by the Sender Policy Framework.")
+        assert mail_reply(s, "a@good.test", helo="loop.test")[0] == 250
+        assert mail_reply(s, "a@good.test", helo="[127.0.0.1]")[0] == 250
+    finally:
+        s.stop()
+
+
+def test_spf_hard_error_list_and_off(tmp_path, dns):
+    s = spf_site(tmp_path, dns, BOFHSPFHARDERROR="fail,softfail,unknown")
+    try:
+        assert mail_reply(s, "a@broken.test")[0] == 517
+    finally:
+        s.stop()
+    s = make_site(tmp_path / "off", dns, BOFHSPFMAILFROM="off")
+    try:
+        assert mail_reply(s, "a@fail.test")[0] == 250
+    finally:
+        s.stop()
