@@ -115,6 +115,10 @@ public enum Replies {
     public static let tooManyRecipients = SMTPReply(431, EnhancedStatusCode(4, 5, 3), "Too many recipients.")
     /// `bofh maxrcpts N hard`.
     public static let tooManyRecipientsHard = SMTPReply(531, EnhancedStatusCode(5, 5, 3), "Too many recipients.")
+    /// More than 100 `Received:` fields (spec/mta.md §2.12 DATA stage).
+    public static let routingLoop = SMTPReply(546, EnhancedStatusCode(5, 4, 6), "Routing loop detected -- too many Received: headers.")
+    /// The header section is over `BOFHHEADERLIMIT` bytes or has 500 fields or more.
+    public static let headerTooBig = SMTPReply(534, EnhancedStatusCode(5, 3, 4), "Message header size exceeds policy limit.")
     /// A `bofh spamtrap` address was among the recipients (spec/mta.md §2.12 DATA stage).
     public static let spamRefused = SMTPReply(550, EnhancedStatusCode(5, 7, 1), "Spam refused.")
     /// `bofh badfrom`.

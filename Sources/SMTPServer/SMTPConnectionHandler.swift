@@ -31,6 +31,8 @@ struct SMTPConnectionEnvironment: Sendable {
     var senderPolicy = SenderPolicy(bofh: BofhSettings(), checkDNS: false, checkHelo: 0, resolver: nil)
     /// `BLACKLISTS`: DNS lists asked about each client before the greeting.
     var blockLists: DNSBlockList?
+    /// `BOFHHEADERLIMIT`: header section bytes allowed.
+    var headerLimit = 100_000
 }
 
 /// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
@@ -75,6 +77,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var allowListed = false
     /// `Received-SPF:` fields of the current transaction's sender check.
     private var senderHeaders: [String] = []
+    /// Judges the header section of the message being received (size, routing loops).
+    private var headerInspector = HeaderInspector()
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -154,7 +158,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 let used = decoder.decode(pending[offset...], into: &chunk)
                 offset += used
                 self.decoder = decoder
-                if !chunk.isEmpty { writeToSubmission(chunk, context: context) }
+                if !chunk.isEmpty {
+                    headerInspector.feed(chunk)
+                    writeToSubmission(chunk, context: context)
+                }
                 if decoder.isFinished {
                     self.decoder = nil
                     finishData(outcome: decoder.outcome, context: context)
@@ -355,6 +362,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.writeFailed = nil
                 let limits = handler.environment.configuration.limits
                 handler.decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
+                handler.headerInspector = HeaderInspector(byteLimit: handler.environment.headerLimit)
                 handler.perform(handler.session.submissionOpened(), context: context)
             case .failure(let error):
                 handler.environment.logger.error("queue refused a submission from \(handler.clientIP): \(error)")
@@ -407,6 +415,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if let error = handler.writeFailed {
                 handler.abortSubmission()
                 handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
+            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.headerInspector.verdict() {
+                handler.environment.logger.info("error,relay=[\(handler.clientIP)],msg=\"\(refusal)\": refused")
+                handler.abortSubmission()
+                handler.perform(handler.session.commitFailed(refusal), context: context)
             } else if let trap = handler.session.currentTransaction?.recipients.first(where: {
                 handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
             }) {

@@ -110,6 +110,7 @@ public struct SMTPService: Service {
                     spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
                     spf.receiver = site.me
                     environment.senderPolicy.spf = spf
+                    environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
                     environment.configuration.checksSender = environment.senderPolicy.isActive
                     if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
                     let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)

@@ -356,3 +356,23 @@ def test_spf_hard_error_list_and_off(tmp_path, dns):
         assert mail_reply(s, "a@fail.test")[0] == 250
     finally:
         s.stop()
+
+
+def test_routing_loop_and_header_limit(site):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        client.mail("someone@good.test")
+        client.rcpt("demo@example.test")
+        looped = "".join(f"Received: from hop{i}.example by hop{i + 1}.example\r\n" for i in range(101))
+        code, reply = client.data(looped + "Subject: marker-looped\r\n\r\nbody\r\n")
+        assert (code, reply.decode()) == (546, "Routing loop detected -- too many Received: headers.")
+        client.mail("someone@good.test")
+        client.rcpt("demo@example.test")
+        code, reply = client.data("X-Big: " + ("a" * 990 + "\r\n ") * 120 + "z\r\nSubject: marker-bigheader\r\n\r\nbody\r\n")
+        assert (code, reply.decode()) == (534, "Message header size exceeds policy limit.")
+        client.mail("someone@good.test")
+        client.rcpt("demo@example.test")
+        assert client.data(looped[:3000] + "Subject: marker-fine\r\n\r\nbody\r\n")[0] == 250
+    assert len(site.messages_containing("marker-fine")) == 1
+    assert site.any_file_containing("marker-looped") == []
+    assert site.any_file_containing("marker-bigheader") == []
