@@ -151,7 +151,7 @@ let package = Package(
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS",
+            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS", "SMTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

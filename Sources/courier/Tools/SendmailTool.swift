@@ -21,14 +21,18 @@ enum SendmailTool {
             printError("sendmail: \(error)")
             return 77
         }
-        if options.smtpSession {
-            printError("sendmail: -bs is not supported yet; use the SMTP port.")
-            return 75
-        }
         let root = ConfigRoot.resolve(explicit: nil, environment: ConfigRoot.processEnvironment())
         guard let site = try? ConfigLoader.load(root) else {
             printError("sendmail: cannot read the configuration in \(root.etc); try: courier check --root \(root.path)")
             return 75
+        }
+        if options.smtpSession {
+            let user = userName()
+            let now = Int64(time(nil))
+            let context = SendmailMessage.Context(
+                me: site.me, defaultDomain: site.defaultDomain, userName: user.name, fullName: user.fullName,
+                uid: getuid(), now: now, uniquePart: hex(UInt64(now)) + "." + hex(UInt64(getpid())))
+            return SendmailSMTPSession(site: site, root: root, options: options, context: context).run()
         }
         var input: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
