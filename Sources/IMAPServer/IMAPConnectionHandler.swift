@@ -2,6 +2,7 @@ import IMAP
 import Logging
 import MailAuth
 import MailAuthCore
+import MaildirCore
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -451,6 +452,15 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)
+            // access.md §1.8: old tmp/ files and IMAP_EMPTYTRASH folders are purged at login.
+            let options = environment.mailboxOptions
+            let maildir = Maildir(path: account.effectiveMaildir, trashFolderName: options.trashFolderName)
+            let logger = environment.logger
+            NIOThreadPool.singleton.submit { state in
+                guard case .active = state else { return }
+                let purged = maildir.housekeeping(emptyTrash: options.emptyTrash)
+                if purged > 0 { logger.info("purged \(purged) old messages (IMAP_EMPTYTRASH) for \(account.address)") }
+            }
             write(session.loginFinished(tag: tag, user: account.address), context: context)
         case .rejected:
             environment.logger.info("LOGIN FAILED, user=\(user), ip=[\(clientIP)]")

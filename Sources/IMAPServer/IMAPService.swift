@@ -6,6 +6,7 @@ import IMAP
 import Logging
 import MailAuth
 import MailConfig
+import MaildirCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -86,6 +87,7 @@ public struct IMAPService: Service {
         mailboxOptions.trashFolderName = variables["IMAP_TRASHFOLDERNAME"] ?? "Trash"
         mailboxOptions.keywords = (variables["IMAP_KEYWORDS"] ?? "1") != "0"
         mailboxOptions.moveExpungedToTrash = (variables["IMAP_MOVE_EXPUNGE_TO_TRASH"] ?? "0") != "0"
+        mailboxOptions.emptyTrash = EmptyTrashRule.parse(variables["IMAP_EMPTYTRASH"] ?? "Trash:7")
         // spec/access.md §2.2: XMAGICTRASH tells clients that EXPUNGE moves to Trash.
         let extra = mailboxOptions.moveExpungedToTrash ? ["XMAGICTRASH"] : []
         let configuration = IMAPSessionConfiguration(

@@ -12,6 +12,8 @@ struct MailboxOptions: Sendable {
     var keywords = true
     /// `IMAP_MOVE_EXPUNGE_TO_TRASH`: EXPUNGE outside Trash moves messages there.
     var moveExpungedToTrash = false
+    /// `IMAP_EMPTYTRASH` (default `Trash:7`): folders purged of old messages at login.
+    var emptyTrash: [EmptyTrashRule] = [EmptyTrashRule(folder: "Trash", days: 7)]
 }
 
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
