@@ -98,6 +98,10 @@ public struct Daemon: Sendable {
             logger: groupLogger))
         do {
             try await group.run()
+        } catch let failure as ListenerStartError {
+            // One clear line on stderr and in the log; no "ready", exit non-zero.
+            sink.announce("courier: \(failure)")
+            return Self.exitServiceFailure
         } catch {
             logger.error("stopped after a failure: \(error)")
             return Self.exitServiceFailure

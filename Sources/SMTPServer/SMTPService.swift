@@ -1,5 +1,6 @@
 import CourierDaemon
 import Delivery
+import ListenerSupport
 import Logging
 import MailAuth
 import MailConfig
@@ -31,19 +32,11 @@ public struct SMTPService: Service {
         self.queue = queue
         self.lookup = lookup
         self.authenticator = authenticator
-        tlsContext = try Self.makeTLSContext(listener)
+        tlsContext = try ServerTLS.makeContext(certificateFile: listener.certificateFile,
+                                               privateKeyFile: listener.privateKeyFile)
         if listener.kind == .esmtpdSSL && tlsContext == nil {
             throw SMTPServiceError.noCertificate(listener.kind.rawValue)
         }
-    }
-
-    static func makeTLSContext(_ listener: ListenerConfig) throws -> NIOSSLContext? {
-        guard let certificateFile = listener.certificateFile, FileProbe.isReadable(certificateFile) else { return nil }
-        let certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        let key = try NIOSSLPrivateKey(file: listener.privateKeyFile ?? certificateFile, format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        return try NIOSSLContext(configuration: configuration)
     }
 
     public func run() async throws {
@@ -69,55 +62,31 @@ public struct SMTPService: Service {
         let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
         let rules = config.smtpAccess
         let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
-        let logger = context.logger
 
-        var channels: [Channel] = []
-        for endpoint in listener.endpoints {
-            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    var environment = base
-                    environment.access = ClientAccess.lookup(ip, in: rules)
-                    let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
-                    environment.configuration.authMechanisms = offered.plain
-                    environment.configuration.authMechanismsTLS = offered.tls
-                    if environment.access.denied {
-                        return channel.close()
-                    }
-                    if let refusal = limiter.admit(ip) {
-                        let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
-                        return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
-                        }
-                    }
-                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
-                    SMTPMetrics.sessionStarted()
-                    return channel.eventLoop.makeCompletedFuture {
-                        if let implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(environment: environment, clientIP: ip))
-                    }
-                }
-            let host = endpoint.address ?? "::"
-            let channel: Channel
-            do {
-                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
-            } catch where endpoint.address == nil {
-                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+        try await ListenerRunner(listener: listener, context: context).run { channel in
+            let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+            var environment = base
+            environment.access = ClientAccess.lookup(ip, in: rules)
+            let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
+            environment.configuration.authMechanisms = offered.plain
+            environment.configuration.authMechanismsTLS = offered.tls
+            if environment.access.denied {
+                return channel.close()
             }
-            channels.append(channel)
-            let port = channel.localAddress?.port ?? endpoint.port
-            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
-        }
-        context.markReady()
-        logger.info("\(listener.kind.rawValue) serving")
-        try? await gracefulShutdown()
-        for channel in channels {
-            try? await channel.close()
+            if let refusal = limiter.admit(ip) {
+                let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
+                }
+            }
+            channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+            SMTPMetrics.sessionStarted()
+            return channel.eventLoop.makeCompletedFuture {
+                if let implicitTLS {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
+                }
+                try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(environment: environment, clientIP: ip))
+            }
         }
     }
 }
@@ -151,12 +120,6 @@ final class RefusalHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-}
-
-enum FileProbe {
-    static func isReadable(_ path: String) -> Bool {
-        access(path, R_OK) == 0
-    }
 }
 
 /// The SMTP plugin for `courier start`: esmtpd, esmtpd-msa and esmtpd-ssl.
