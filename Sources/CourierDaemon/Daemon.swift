@@ -49,6 +49,9 @@ public struct Daemon: Sendable {
             logger.warning("cannot open \(root.logFile); logging to stderr only")
         }
         logger.info("starting from \(root) (pid \(getpid()))")
+        for warning in config.warnings {
+            logger.warning("\(warning); line skipped")
+        }
 
         let store = ConfigStore(config)
         var services: [(ServiceKind, any Service)] = []
@@ -79,7 +82,7 @@ public struct Daemon: Sendable {
         }
         for task in backgroundTasks {
             configurations.append(.init(
-                service: BackgroundTaskService(task: task, config: config,
+                service: BackgroundTaskService(task: task, store: store,
                                                logger: Logger.mailLog(task.name, sink: sink, level: logLevel)),
                 successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup,
                 serviceName: task.name))

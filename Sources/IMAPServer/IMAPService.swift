@@ -151,8 +151,9 @@ public struct IMAPListenerPlugin: ListenerPlugin {
     public init() {}
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
-        let root = context.config.current.root
-        let auth = try AuthConfiguration.load(root: root).makeChain(logger: context.logger)
+        let store = context.config
+        let auth = try AuthConfiguration.liveChain(root: store.current.root, logger: context.logger,
+                                                   generation: { store.generation })
         return try IMAPService(listener: listener, context: context, auth: auth)
     }
 }

@@ -79,7 +79,8 @@ public struct POP3Service: Service {
         if listener.kind == .pop3dSSL && tlsContext == nil {
             throw POP3ServiceError.noCertificate(listener.kind.rawValue)
         }
-        chain = try AuthConfiguration.load(root: site.root).makeChain(logger: context.logger)
+        let store = context.config
+        chain = try AuthConfiguration.liveChain(root: site.root, logger: context.logger, generation: { store.generation })
     }
 
     public func run() async throws {

@@ -138,9 +138,12 @@ public struct SMTPListenerPlugin: ListenerPlugin {
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
         let lookup = LiveRecipientLookup(store: context.config)
-        // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL).
-        let auth = try AuthConfiguration.load(root: context.config.current.root)
-        let authenticator = SMTPAuthenticator(chain: auth.makeChain(logger: context.logger), throttle: throttle)
+        // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL),
+        // rebuilt after SIGHUP.
+        let store = context.config
+        let chain = try AuthConfiguration.liveChain(root: store.current.root, logger: context.logger,
+                                                    generation: { store.generation })
+        let authenticator = SMTPAuthenticator(chain: chain, throttle: throttle)
         return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup,
                                authenticator: authenticator)
     }
