@@ -51,6 +51,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // One listener runner (bind, announce, ready, shutdown) and TLS context builder for every server.
+        .target(name: "ListenerSupport", dependencies: [
+            "CourierDaemon", "MailConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // crypt_r(3) through libxcrypt (swift-stack.md "Auth").
         .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
         // Accounts and passwords, lean part (no Foundation, no NIO): hashes, userdb files, SASL.
@@ -86,7 +94,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMTPServer", dependencies: [
-            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "MailAuth", "MailAuthCore", "DNS", "SPF",
+            "SMTP", "MailQueue", "Delivery", "MailConfig", "MailCore", "CourierDaemon", "ListenerSupport", "MailAuth", "MailAuthCore",
+            "DNS", "SPF",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -96,7 +105,7 @@ let package = Package(
         ]),
         // The `metrics` listener: Prometheus text format over a small NIO HTTP/1 responder.
         .target(name: "MetricsServer", dependencies: [
-            "CourierDaemon", "MailConfig",
+            "CourierDaemon", "ListenerSupport", "MailConfig",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -128,7 +137,7 @@ let package = Package(
         ]),
 
         .target(name: "IMAPServer", dependencies: [
-            "IMAP", "Maildir", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon",
+            "IMAP", "Maildir", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon", "ListenerSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -140,7 +149,7 @@ let package = Package(
         // MARK: POP3 (issue 7)
         .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore"]),
         .target(name: "POP3Server", dependencies: [
-            "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon",
+            "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon", "ListenerSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -9,17 +9,25 @@ public protocol BackgroundTask: Sendable {
     /// The name in logs (`queue`).
     var name: String { get }
     func run(config: SiteConfig, logger: Logger) async throws
+    /// Like `run(config:logger:)`, for tasks that follow reloads (`store.generation`, `updates()`).
+    func run(store: ConfigStore, logger: Logger) async throws
+}
+
+extension BackgroundTask {
+    public func run(store: ConfigStore, logger: Logger) async throws {
+        try await run(config: store.current, logger: logger)
+    }
 }
 
 /// Runs a `BackgroundTask` as a ServiceLifecycle service, cancelled on graceful shutdown.
 struct BackgroundTaskService: Service {
     let task: any BackgroundTask
-    let config: SiteConfig
+    let store: ConfigStore
     let logger: Logger
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
-            try await task.run(config: config, logger: logger)
+            try await task.run(store: store, logger: logger)
         }
     }
 }

@@ -49,6 +49,9 @@ public struct Daemon: Sendable {
             logger.warning("cannot open \(root.logFile); logging to stderr only")
         }
         logger.info("starting from \(root) (pid \(getpid()))")
+        for warning in config.warnings {
+            logger.warning("\(warning); line skipped")
+        }
 
         let store = ConfigStore(config)
         var services: [(ServiceKind, any Service)] = []
@@ -79,7 +82,7 @@ public struct Daemon: Sendable {
         }
         for task in backgroundTasks {
             configurations.append(.init(
-                service: BackgroundTaskService(task: task, config: config,
+                service: BackgroundTaskService(task: task, store: store,
                                                logger: Logger.mailLog(task.name, sink: sink, level: logLevel)),
                 successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup,
                 serviceName: task.name))
@@ -98,6 +101,10 @@ public struct Daemon: Sendable {
             logger: groupLogger))
         do {
             try await group.run()
+        } catch let failure as ListenerStartError {
+            // One clear line on stderr and in the log; no "ready", exit non-zero.
+            sink.announce("courier: \(failure)")
+            return Self.exitServiceFailure
         } catch {
             logger.error("stopped after a failure: \(error)")
             return Self.exitServiceFailure

@@ -20,6 +20,9 @@ struct ReloadService: Service {
         logger.info("SIGHUP: reloading configuration from \(store.current.root)")
         switch store.reload() {
         case .success(let config):
+            for warning in config.warnings {
+                logger.warning("\(warning); line skipped")
+            }
             logger.info("configuration reloaded (\(config.enabledListeners.count) services enabled)")
         case .failure(let error):
             for problem in error.errors {

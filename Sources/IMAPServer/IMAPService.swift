@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CourierDaemon
 import IMAP
+import ListenerSupport
 import Logging
 import MailAuth
 import MailConfig
@@ -33,19 +34,12 @@ public struct IMAPService: Service {
         self.auth = auth
         let ssl = context.config.current.listeners.first { $0.kind == .imapdSSL }
         sslSettings = ssl
-        tlsContext = try Self.makeTLSContext(listener.certificateFile == nil ? (ssl ?? listener) : listener)
+        let tlsSource = listener.certificateFile == nil ? (ssl ?? listener) : listener
+        tlsContext = try ServerTLS.makeContext(certificateFile: tlsSource.certificateFile,
+                                               privateKeyFile: tlsSource.privateKeyFile)
         if listener.kind == .imapdSSL && tlsContext == nil {
             throw IMAPServiceError.noCertificate(listener.kind.rawValue)
         }
-    }
-
-    static func makeTLSContext(_ listener: ListenerConfig) throws -> NIOSSLContext? {
-        guard let certificateFile = listener.certificateFile, access(certificateFile, R_OK) == 0 else { return nil }
-        let certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        let key = try NIOSSLPrivateKey(file: listener.privateKeyFile ?? certificateFile, format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        return try NIOSSLContext(configuration: configuration)
     }
 
     /// The capabilities we serve out of a configured `IMAP_CAPABILITY` list: words we do not
@@ -103,44 +97,22 @@ public struct IMAPService: Service {
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
         let implicitContext = implicitTLS ? tlsContext : nil
 
-        var channels: [Channel] = []
-        for endpoint in listener.endpoints {
-            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.admit(ip) == nil else {
-                        return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                IMAPRefusalHandler(text: "* BYE Too many connections, try again later\r\n"))
-                        }
-                    }
-                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
-                    return channel.eventLoop.makeCompletedFuture {
-                        if let implicitContext {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitContext))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(
-                            IMAPConnectionHandler(environment: environment, clientIP: ip, implicitTLS: implicitTLS))
-                    }
+        try await ListenerRunner(listener: listener, context: context).run { channel in
+            let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+            guard limiter.admit(ip) == nil else {
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        IMAPRefusalHandler(text: "* BYE Too many connections, try again later\r\n"))
                 }
-            let host = endpoint.address ?? "::"
-            let channel: Channel
-            do {
-                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
-            } catch where endpoint.address == nil {
-                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
             }
-            channels.append(channel)
-            let port = channel.localAddress?.port ?? endpoint.port
-            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
-        }
-        context.markReady()
-        try? await gracefulShutdown()
-        for channel in channels {
-            try? await channel.close()
+            channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+            return channel.eventLoop.makeCompletedFuture {
+                if let implicitContext {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitContext))
+                }
+                try channel.pipeline.syncOperations.addHandler(
+                    IMAPConnectionHandler(environment: environment, clientIP: ip, implicitTLS: implicitTLS))
+            }
         }
     }
 }
@@ -181,8 +153,9 @@ public struct IMAPListenerPlugin: ListenerPlugin {
     public init() {}
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
-        let root = context.config.current.root
-        let auth = try AuthConfiguration.load(root: root).makeChain(logger: context.logger)
+        let store = context.config
+        let auth = try AuthConfiguration.liveChain(root: store.current.root, logger: context.logger,
+                                                   generation: { store.generation })
         return try IMAPService(listener: listener, context: context, auth: auth)
     }
 }

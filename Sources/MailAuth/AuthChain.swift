@@ -19,20 +19,57 @@ public enum AuthCredentials: Sendable {
 /// (spec/access.md §4.1). A module that does not know the user, or whose stored secrets do
 /// not match, passes to the next; a module that cannot answer (`TEMPFAIL`) stops the chain with
 /// a temporary failure. `DEFAULTOPTIONS` fill in options the account does not set.
+///
+/// A chain made from an `AuthChainSource` follows the daemon's reloads: every call uses the
+/// source's current chain. Setting a property makes it a fixed copy of the current one.
 public struct AuthChain: Sendable {
-    public var modules: [any AuthModule]
-    public var defaultOptions: AccountOptions
-    public var logger: Logger
+    private var fixedModules: [any AuthModule]
+    private var fixedDefaultOptions: AccountOptions
+    private var fixedLogger: Logger
+    private var source: AuthChainSource?
+
+    public var modules: [any AuthModule] {
+        get { source?.chain.modules ?? fixedModules }
+        set { detach(); fixedModules = newValue }
+    }
+
+    public var defaultOptions: AccountOptions {
+        get { source?.chain.defaultOptions ?? fixedDefaultOptions }
+        set { detach(); fixedDefaultOptions = newValue }
+    }
+
+    public var logger: Logger {
+        get { source?.chain.logger ?? fixedLogger }
+        set { detach(); fixedLogger = newValue }
+    }
 
     public init(modules: [any AuthModule], defaultOptions: AccountOptions = AccountOptions(),
                 logger: Logger = Logger(label: "courier.auth")) {
-        self.modules = modules
-        self.defaultOptions = defaultOptions
-        self.logger = logger
+        fixedModules = modules
+        fixedDefaultOptions = defaultOptions
+        fixedLogger = logger
+        source = nil
+    }
+
+    /// A chain that is always `source`'s current one.
+    public init(following source: AuthChainSource) {
+        let current = source.chain
+        self.init(modules: current.modules, defaultOptions: current.defaultOptions, logger: current.logger)
+        self.source = source
+    }
+
+    private mutating func detach() {
+        guard let source else { return }
+        let current = source.chain
+        fixedModules = current.modules
+        fixedDefaultOptions = current.defaultOptions
+        fixedLogger = current.logger
+        self.source = nil
     }
 
     /// Checks credentials for `service`.
     public func authenticate(_ credentials: AuthCredentials, service: String) async -> AuthResult {
+        if let source { return await source.chain.authenticate(credentials, service: service) }
         let user = credentials.user
         guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes, !user.utf8.contains(where: { $0 < 0x20 }) else {
             return .rejected
@@ -56,6 +93,7 @@ public struct AuthChain: Sendable {
 
     /// PRE: the account without checking a password (delivery, authtest without password).
     public func lookup(user: String, service: String) async -> AuthResult {
+        if let source { return await source.chain.lookup(user: user, service: service) }
         guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else { return .rejected }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
@@ -69,6 +107,7 @@ public struct AuthChain: Sendable {
 
     /// The SCRAM verifier of `user`: stored, or derived from a clear password.
     public func scramCredentials(user: String, service: String, algorithm: ScramAlgorithm) async -> Result<(ScramCredentials, AuthAccount)?, AuthLookupFailure> {
+        if let source { return await source.chain.scramCredentials(user: user, service: service, algorithm: algorithm) }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason): return .failure(AuthLookupFailure(reason: reason))

@@ -4,13 +4,17 @@ import MailConfig
 
 /// authdaemonrc (spec/access.md §4.1) turned into a module chain: `authmodulelist` names the
 /// modules in order (we have `authuserdb` and `authpgsql`), `DEFAULTOPTIONS` the default account
-/// options, `DEBUG_LOGIN` how much to log. authpgsql reads `etc/authpgsqlrc`.
+/// options, `DEBUG_LOGIN` how much to log, `daemons` how many authdaemon requests are worked on
+/// at once. authpgsql reads `etc/authpgsqlrc`.
 public struct AuthConfiguration: Sendable {
     public var moduleNames: [String]
     public var defaultOptions: AccountOptions
     public var debugLogin: Int
     public var userdbSource: String
     public var pgsql: PgsqlSettings?
+    /// `daemons`: Courier starts this many authdaemond processes; we run this many requests of
+    /// the authdaemon socket at once (the rest wait their turn). Default 5, as Courier ships it.
+    public var workers = 5
 
     public static let supportedModules = ["authuserdb", "authpgsql"]
 
@@ -35,9 +39,11 @@ public struct AuthConfiguration: Sendable {
             throw variables.error("authmodulelist", "authmodulelist: module \(name) is not available (have: \(supportedModules.joined(separator: ", ")))")
         }
         let debug = try variables.int("DEBUG_LOGIN", default: 0, in: 0...2)
+        let workers = try variables.int("daemons", default: 5, in: 1...1000)
         var configuration = AuthConfiguration(
             moduleNames: names, defaultOptions: AccountOptions(parsing: variables["DEFAULTOPTIONS"] ?? ""),
             debugLogin: debug, userdbSource: root.etc("userdb"), pgsql: nil)
+        configuration.workers = workers
         if names.contains("authpgsql") {
             let rc = root.etc("authpgsqlrc")
             let bytes: [UInt8]?
@@ -55,6 +61,13 @@ public struct AuthConfiguration: Sendable {
             configuration.pgsql = try PgsqlSettings(parsing: bytes, file: rc)
         }
         return configuration
+    }
+
+    /// The module chain of a running daemon: rebuilt from the files after each reload
+    /// (`generation` moves on SIGHUP; see `AuthChainSource`). Throws when the files are bad now.
+    public static func liveChain(root: ConfigRoot, logger: Logger,
+                                 generation: @escaping @Sendable () -> Int) throws(ConfigError) -> AuthChain {
+        AuthChain(following: try AuthChainSource(root: root, logger: logger, generation: generation))
     }
 
     /// The module chain. PostgreSQL connections are made lazily by the pool.

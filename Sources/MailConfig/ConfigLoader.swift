@@ -9,6 +9,7 @@ public struct ConfigLoader {
     /// The system host name, for `me` and `*` in domain lists.
     public var hostName: String
     private var errors: [ConfigError] = []
+    private var warnings: [ConfigError] = []
 
     public init(root: ConfigRoot, hostName: String? = nil) {
         self.root = root
@@ -23,6 +24,7 @@ public struct ConfigLoader {
 
     public mutating func load() throws(ConfigLoadError) -> SiteConfig {
         errors = []
+        warnings = []
         guard FileAccess.kind(root.etc) == .directory else {
             throw ConfigLoadError([ConfigError(
                 file: root.etc, line: nil,
@@ -85,7 +87,8 @@ public struct ConfigLoader {
             root: root, me: me, defaultDomain: defaultDomain, locals: locals, hostedDomains: hosted,
             acceptMailFor: accept, aliases: aliases, smtpAccess: access, userdb: userdb,
             queueTime: queueTime, sizeLimit: sizeLimit, dsnFrom: dsnFrom, courierd: courierd,
-            mailUser: mailUser, mailGroup: mailGroup, authdaemon: authdaemon, listeners: listeners)
+            mailUser: mailUser, mailGroup: mailGroup, authdaemon: authdaemon, listeners: listeners,
+            warnings: warnings)
         site.bofh = bofh
         return site
     }
@@ -156,9 +159,16 @@ public struct ConfigLoader {
                                reason: "holds password hashes but others may read it; run chmod 600 \(path)"))
         }
         // A big site's userdb is far larger than a config file (100,000 accounts: ~15 MB).
-        return parseSource("userdb", limit: ConfigLimits.maxUserdbBytes) { bytes, file throws(ConfigError) in
-            try UserdbParser.parse(bytes, file: file)
+        // A bad line is skipped and reported, the other accounts still work (makeuserdb does
+        // the same); only an unreadable or oversized file stops the daemon.
+        var skipped: [ConfigError] = []
+        let records: [UserdbRecord] = parseSource("userdb", limit: ConfigLimits.maxUserdbBytes) { bytes, file throws(ConfigError) -> [UserdbRecord] in
+            let result = try UserdbParser.parseReporting(bytes, file: file)
+            skipped += result.errors
+            return result.records.filter { !$0.isUidMapping }
         } ?? []
+        warnings += skipped
+        return records
     }
 
     /// Variable files read in order, each seeing the previous ones' values.

@@ -60,6 +60,9 @@ public struct SiteConfig: Sendable, Equatable {
     public var authdaemon: ConfigVariables
     /// Every network service, in `ServiceKind` order.
     public var listeners: [ListenerConfig]
+    /// Problems that do not stop the daemon, as FILE:LINE: reason: bad `userdb` lines, which
+    /// are skipped (as Courier's makeuserdb does) while the other accounts work.
+    public var warnings: [ConfigError] = []
 
     /// The services that will run.
     public var enabledListeners: [ListenerConfig] {

@@ -1,4 +1,5 @@
 import CourierDaemon
+import ListenerSupport
 import Logging
 import MailConfig
 import NIOCore
@@ -17,31 +18,14 @@ struct MetricsService: Service {
 
     func run() async throws {
         let registry = self.registry
-        var channels: [Channel] = []
-        for endpoint in listener.endpoints {
-            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 64)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
-                    }
-                }
-            let channel: Channel
-            do {
-                channel = try await bootstrap.bind(host: endpoint.address ?? "::", port: endpoint.port).get()
-            } catch where endpoint.address == nil {
-                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+        var runner = ListenerRunner(listener: listener, context: context)
+        runner.backlog = 64
+        runner.noDelay = false
+        try await runner.run { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
             }
-            channels.append(channel)
-            let port = channel.localAddress?.port ?? endpoint.port
-            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
-        }
-        context.markReady()
-        try? await gracefulShutdown()
-        for channel in channels {
-            try? await channel.close()
         }
     }
 }

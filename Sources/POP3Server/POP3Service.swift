@@ -1,4 +1,5 @@
 import CourierDaemon
+import ListenerSupport
 import Logging
 import MailAuth
 import MailConfig
@@ -73,20 +74,13 @@ public struct POP3Service: Service {
         self.throttle = throttle
         let site = context.config.current
         settings = POP3Settings(listener: listener, site: site)
-        tlsContext = try Self.makeTLSContext(certificate: settings.certificateFile, key: settings.privateKeyFile)
+        tlsContext = try ServerTLS.makeContext(certificateFile: settings.certificateFile,
+                                               privateKeyFile: settings.privateKeyFile)
         if listener.kind == .pop3dSSL && tlsContext == nil {
             throw POP3ServiceError.noCertificate(listener.kind.rawValue)
         }
-        chain = try AuthConfiguration.load(root: site.root).makeChain(logger: context.logger)
-    }
-
-    static func makeTLSContext(certificate: String?, key: String?) throws -> NIOSSLContext? {
-        guard let certificate, access(certificate, R_OK) == 0 else { return nil }
-        let certificates = try NIOSSLCertificate.fromPEMFile(certificate)
-        let privateKey = try NIOSSLPrivateKey(file: key ?? certificate, format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
-        return try NIOSSLContext(configuration: configuration)
+        let store = context.config
+        chain = try AuthConfiguration.liveChain(root: site.root, logger: context.logger, generation: { store.generation })
     }
 
     public func run() async throws {
@@ -96,42 +90,22 @@ public struct POP3Service: Service {
             settings: settings, hostName: context.config.current.me, chain: chain, throttle: throttle,
             tlsContext: tlsContext, logger: context.logger)
         let implicitTLS = settings.implicitTLS ? tlsContext : nil
-        var channels: [Channel] = []
-        for endpoint in listener.endpoints {
-            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    let port = channel.remoteAddress?.port ?? 0
-                    guard limiter.admit(ip) == nil else {
-                        // Over MAXDAEMONS/MAXPERIP: couriertcpd drops the connection.
-                        return channel.close()
-                    }
-                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
-                    return channel.eventLoop.makeCompletedFuture {
-                        if let implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(
-                            POP3ConnectionHandler(environment: environment, clientIP: ip, clientPort: port))
-                    }
-                }
-            let host = endpoint.address ?? "::"
-            let channel: Channel
-            do {
-                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
-            } catch where endpoint.address == nil {
-                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+        try await ListenerRunner(listener: listener, context: context).run { channel in
+            let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+            let port = channel.remoteAddress?.port ?? 0
+            guard limiter.admit(ip) == nil else {
+                // Over MAXDAEMONS/MAXPERIP: couriertcpd drops the connection.
+                return channel.close()
             }
-            channels.append(channel)
-            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address,
-                                                                        port: channel.localAddress?.port ?? endpoint.port))
+            channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+            return channel.eventLoop.makeCompletedFuture {
+                if let implicitTLS {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
+                }
+                try channel.pipeline.syncOperations.addHandler(
+                    POP3ConnectionHandler(environment: environment, clientIP: ip, clientPort: port))
+            }
         }
-        context.markReady()
-        try? await gracefulShutdown()
-        for channel in channels { try? await channel.close() }
     }
 }
 

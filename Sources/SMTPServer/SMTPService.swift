@@ -1,6 +1,7 @@
 import CourierDaemon
 import DNS
 import Delivery
+import ListenerSupport
 import Logging
 import MailAuth
 import MailConfig
@@ -32,19 +33,11 @@ public struct SMTPService: Service {
         self.queue = queue
         self.lookup = lookup
         self.authenticator = authenticator
-        tlsContext = try Self.makeTLSContext(listener)
+        tlsContext = try ServerTLS.makeContext(certificateFile: listener.certificateFile,
+                                               privateKeyFile: listener.privateKeyFile)
         if listener.kind == .esmtpdSSL && tlsContext == nil {
             throw SMTPServiceError.noCertificate(listener.kind.rawValue)
         }
-    }
-
-    static func makeTLSContext(_ listener: ListenerConfig) throws -> NIOSSLContext? {
-        guard let certificateFile = listener.certificateFile, FileProbe.isReadable(certificateFile) else { return nil }
-        let certificates = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        let key = try NIOSSLPrivateKey(file: listener.privateKeyFile ?? certificateFile, format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-        return try NIOSSLContext(configuration: configuration)
     }
 
     public func run() async throws {
@@ -80,76 +73,52 @@ public struct SMTPService: Service {
             access.variables[name] ?? variables[name] ?? bofh.options[name]
         }
         let implicitTLS = listener.kind == .esmtpdSSL ? tlsContext : nil
-        let logger = context.logger
 
-        var channels: [Channel] = []
-        for endpoint in listener.endpoints {
-            let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 256)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                    var environment = base
-                    // smtpaccess and bofh as of now: a SIGHUP after editing them applies to the
-                    // next connection, as Courier reads them per connection or message.
-                    let site = store.current
-                    let bofh = site.bofh
-                    environment.access = ClientAccess.lookup(ip, in: site.smtpAccess)
-                    environment.configuration.limits.recipients = bofh.maxRecipients
-                    environment.configuration.limits.recipientsHard = bofh.maxRecipientsHard
-                    let checkDNS = (setting("BOFHCHECKDNS", environment.access, bofh).flatMap { Int($0) } ?? 0) != 0
-                    let checkHelo = setting("BOFHCHECKHELO", environment.access, bofh).flatMap { Int($0) } ?? 0
-                    environment.senderPolicy = SenderPolicy(bofh: bofh, checkDNS: checkDNS, checkHelo: checkHelo,
-                                                            resolver: resolver)
-                    var spf = SPFPolicy()
-                    spf.helo = SPFPolicy.keywords(setting("BOFHSPFHELO", environment.access, bofh))
-                    spf.mailFrom = SPFPolicy.keywords(setting("BOFHSPFMAILFROM", environment.access, bofh))
-                    spf.hardError = SPFPolicy.keywords(setting("BOFHSPFHARDERROR", environment.access, bofh)) ?? ["fail", "softfail"]
-                    spf.trustRelayClients = setting("BOFHSPFTRUSTME", environment.access, bofh) == "1"
-                    spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
-                    spf.receiver = site.me
-                    environment.senderPolicy.spf = spf
-                    environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
-                    environment.configuration.checksSender = environment.senderPolicy.isActive
-                    if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
-                    let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
-                    environment.configuration.authMechanisms = offered.plain
-                    environment.configuration.authMechanismsTLS = offered.tls
-                    if environment.access.denied {
-                        return channel.close()
-                    }
-                    if let refusal = limiter.admit(ip) {
-                        let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
-                        return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
-                        }
-                    }
-                    channel.closeFuture.whenComplete { _ in limiter.release(ip) }
-                    SMTPMetrics.sessionStarted()
-                    return channel.eventLoop.makeCompletedFuture {
-                        if let implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(environment: environment, clientIP: ip))
-                    }
-                }
-            let host = endpoint.address ?? "::"
-            let channel: Channel
-            do {
-                channel = try await bootstrap.bind(host: host, port: endpoint.port).get()
-            } catch where endpoint.address == nil {
-                channel = try await bootstrap.bind(host: "0.0.0.0", port: endpoint.port).get()
+        try await ListenerRunner(listener: listener, context: context).run { channel in
+            let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+            var environment = base
+            // smtpaccess and bofh as of now: a SIGHUP after editing them applies to the
+            // next connection, as Courier reads them per connection or message.
+            let site = store.current
+            let bofh = site.bofh
+            environment.access = ClientAccess.lookup(ip, in: site.smtpAccess)
+            environment.configuration.limits.recipients = bofh.maxRecipients
+            environment.configuration.limits.recipientsHard = bofh.maxRecipientsHard
+            let checkDNS = (setting("BOFHCHECKDNS", environment.access, bofh).flatMap { Int($0) } ?? 0) != 0
+            let checkHelo = setting("BOFHCHECKHELO", environment.access, bofh).flatMap { Int($0) } ?? 0
+            environment.senderPolicy = SenderPolicy(bofh: bofh, checkDNS: checkDNS, checkHelo: checkHelo,
+                                                    resolver: resolver)
+            var spf = SPFPolicy()
+            spf.helo = SPFPolicy.keywords(setting("BOFHSPFHELO", environment.access, bofh))
+            spf.mailFrom = SPFPolicy.keywords(setting("BOFHSPFMAILFROM", environment.access, bofh))
+            spf.hardError = SPFPolicy.keywords(setting("BOFHSPFHARDERROR", environment.access, bofh)) ?? ["fail", "softfail"]
+            spf.trustRelayClients = setting("BOFHSPFTRUSTME", environment.access, bofh) == "1"
+            spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
+            spf.receiver = site.me
+            environment.senderPolicy.spf = spf
+            environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
+            environment.configuration.checksSender = environment.senderPolicy.isActive
+            if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
+            let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
+            environment.configuration.authMechanisms = offered.plain
+            environment.configuration.authMechanismsTLS = offered.tls
+            if environment.access.denied {
+                return channel.close()
             }
-            channels.append(channel)
-            let port = channel.localAddress?.port ?? endpoint.port
-            context.announceListening(listener.kind, on: ListenEndpoint(address: endpoint.address, port: port))
-        }
-        context.markReady()
-        logger.info("\(listener.kind.rawValue) serving")
-        try? await gracefulShutdown()
-        for channel in channels {
-            try? await channel.close()
+            if let refusal = limiter.admit(ip) {
+                let reply = refusal == .total ? Replies.tooManyConnections : Replies.tooManyConnectionsFromYou
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RefusalHandler(reply: reply))
+                }
+            }
+            channel.closeFuture.whenComplete { _ in limiter.release(ip) }
+            SMTPMetrics.sessionStarted()
+            return channel.eventLoop.makeCompletedFuture {
+                if let implicitTLS {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
+                }
+                try channel.pipeline.syncOperations.addHandler(SMTPConnectionHandler(environment: environment, clientIP: ip))
+            }
         }
     }
 }
@@ -185,12 +154,6 @@ final class RefusalHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
-enum FileProbe {
-    static func isReadable(_ path: String) -> Bool {
-        access(path, R_OK) == 0
-    }
-}
-
 /// The SMTP plugin for `courier start`: esmtpd, esmtpd-msa and esmtpd-ssl.
 public struct SMTPListenerPlugin: ListenerPlugin {
     public let kinds: [ServiceKind] = [.esmtpd, .esmtpdMSA, .esmtpdSSL]
@@ -207,9 +170,12 @@ public struct SMTPListenerPlugin: ListenerPlugin {
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
         let lookup = LiveRecipientLookup(store: context.config)
-        // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL).
-        let auth = try AuthConfiguration.load(root: context.config.current.root)
-        let authenticator = SMTPAuthenticator(chain: auth.makeChain(logger: context.logger), throttle: throttle)
+        // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL),
+        // rebuilt after SIGHUP.
+        let store = context.config
+        let chain = try AuthConfiguration.liveChain(root: store.current.root, logger: context.logger,
+                                                    generation: { store.generation })
+        let authenticator = SMTPAuthenticator(chain: chain, throttle: throttle)
         return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup,
                                authenticator: authenticator)
     }

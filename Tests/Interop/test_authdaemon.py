@@ -19,86 +19,22 @@ import time
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN_DIR = pathlib.Path(os.environ.get("COURIER_BIN_DIR", REPO / ".build" / "debug"))
-COURIER = BIN_DIR / "courier"
+from courier_site import BIN_DIR, COURIER, CourierSite, free_port, require_courier, set_variable, tool  # noqa: F401
+
 COURIER_DIST = pathlib.Path(os.environ.get("ANCHORS_HOME", "/var/tmp/courier-anchors")) / "courier-dist"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def set_variable(path, name, value):
-    text = path.read_text()
-    text, count = re.subn(rf"^{name}=.*$", f"{name}={value}", text, flags=re.M)
-    if count == 0:
-        text += f"\n{name}={value}\n"
-    path.write_text(text)
-
-
-def tool(root, name, *args, input=None):
-    env = dict(os.environ, COURIER_ROOT=str(root))
-    return subprocess.run([str(COURIER), name, *args], capture_output=True, text=True, input=input, env=env, timeout=60)
-
-
-class Site:
-    """A demo site running `courier start`, SMTP on free ports, the rest off."""
+class Site(CourierSite):
+    """A demo site running `courier start`, SMTP on free ports, the rest off; `start()` waits
+    for the authdaemon socket."""
 
     def __init__(self, root):
-        self.root = root
-        result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset",
-                                 str(random.randint(20000, 30000))], capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        etc = root / "etc"
-        set_variable(etc / "esmtpd", "PORT", free_port())
-        set_variable(etc / "esmtpd-msa", "PORT", free_port())
-        set_variable(etc / "esmtpd-ssl", "SSLPORT", free_port())
-        for name, variable in [("imapd", "IMAPDSTART"), ("imapd-ssl", "IMAPDSSLSTART"), ("pop3d", "POP3DSTART"),
-                               ("pop3d-ssl", "POP3DSSLSTART"), ("webmail", "WEBMAILSTART"),
-                               ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
-            if (etc / name).exists():
-                set_variable(etc / name, variable, "NO")
-        self.socket_dir = root / "var" / "run" / "authdaemon"
+        super().__init__(root, services=("esmtpd", "esmtpd-msa", "esmtpd-ssl"))
+        self.socket_dir = self.root / "var" / "run" / "authdaemon"
         self.socket_path = self.socket_dir / "socket"
-        self.proc = None
 
-    def start(self):
-        self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(self.root)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("authdaemon listening on")
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text, timeout=30):
-        deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if text in line:
-                return line
-        pytest.fail(f"no {text!r} from courier start; got:\n{''.join(seen)}")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def start(self, wait="authdaemon listening on", timeout=30):
+        return super().start(wait, timeout)
 
     def ask(self, request: bytes, timeout=10) -> bytes:
         """One request on one connection, as Courier's library does; everything until close."""
@@ -127,8 +63,7 @@ def parse_account(reply: bytes) -> dict:
 
 @pytest.fixture()
 def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    require_courier()
     site = Site(tmp_path / "site")
     site.start()
     yield site

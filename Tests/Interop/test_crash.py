@@ -20,28 +20,19 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from test_smtp_server import COURIER, free_port, set_variable  # noqa: E402
+from courier_site import COURIER, CourierSite, set_variable  # noqa: E402
 
 SESSIONS = 8
 
 
-class CrashSite:
+class CrashSite(CourierSite):
+    """A demo site with esmtpd only; `start()` logs to daemon.log and waits for SMTP to answer."""
+
     def __init__(self, root):
-        self.root = root
-        subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset",
-                        str(random.randint(20000, 30000))], check=True, capture_output=True, timeout=60)
-        etc = root / "etc"
-        self.port = free_port()
-        set_variable(etc / "esmtpd", "PORT", self.port)
-        set_variable(etc / "esmtpd", "MAXPERIP", 50)
-        for name, variable in [("esmtpd-msa", "ESMTPDMSASTART"), ("esmtpd-ssl", "ESMTPDSSLSTART"),
-                               ("imapd", "IMAPDSTART"), ("imapd-ssl", "IMAPDSSLSTART"), ("pop3d", "POP3DSTART"),
-                               ("pop3d-ssl", "POP3DSSLSTART"), ("webmail", "WEBMAILSTART"),
-                               ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
-            if (etc / name).exists():
-                set_variable(etc / name, variable, "NO")
-        self.proc = None
-        self.log = open(root / "daemon.log", "ab")
+        super().__init__(root, services=("esmtpd",))
+        self.port = self.ports["esmtpd"]
+        set_variable(self.etc / "esmtpd", "MAXPERIP", 50)
+        self.log = open(self.root / "daemon.log", "ab")
 
     def start(self):
         self.log.write(b"--- start\n")

@@ -20,80 +20,16 @@ import time
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN_DIR = pathlib.Path(os.environ.get("COURIER_BIN_DIR", REPO / ".build" / "debug"))
-COURIER = BIN_DIR / "courier"
+from courier_site import COURIER, CourierSite, free_port, require_courier, set_variable  # noqa: F401
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def set_variable(path, name, value):
-    text = path.read_text()
-    text, count = re.subn(rf"^{name}=.*$", f"{name}={value}", text, flags=re.M)
-    if count == 0:
-        text += f"\n{name}={value}\n"
-    path.write_text(text)
-
-
-class Site:
+class Site(CourierSite):
     """A demo site with esmtpd, imapd and imapd-ssl on free ports, running `courier start`."""
 
     def __init__(self, root, settings=None):
-        self.root = root
-        offset = random.randint(20000, 30000)
-        result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset", str(offset)],
-                                capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        etc = root / "etc"
-        self.ports = {"esmtpd": free_port(), "imapd": free_port(), "imapd-ssl": free_port()}
-        set_variable(etc / "esmtpd", "PORT", self.ports["esmtpd"])
-        set_variable(etc / "imapd", "PORT", self.ports["imapd"])
-        set_variable(etc / "imapd-ssl", "SSLPORT", self.ports["imapd-ssl"])
-        for name, variable in [("esmtpd-msa", "ESMTPDSTART"), ("esmtpd-ssl", "ESMTPDSSLSTART"),
-                               ("pop3d", "POP3DSTART"), ("pop3d-ssl", "POP3DSSLSTART"), ("webmail", "WEBMAILSTART"),
-                               ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
-            if (etc / name).exists():
-                set_variable(etc / name, variable, "NO")
-        for (file, name), value in (settings or {}).items():
-            set_variable(etc / file, name, value)
-        self.maildir = root / "mail" / "example.test" / "demo" / "Maildir"
-        self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("courier: ready")
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text, timeout=30):
-        deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if text in line:
-                return line
-        pytest.fail(f"no {text!r} from courier start; got:\n{''.join(seen)}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__(root, services=("esmtpd", "imapd", "imapd-ssl"), settings=settings)
+        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
+        self.start()
 
     def imap(self):
         client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
@@ -103,8 +39,7 @@ class Site:
 
 @pytest.fixture()
 def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    require_courier()
     s = Site(tmp_path / "site")
     yield s
     s.stop()

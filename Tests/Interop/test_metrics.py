@@ -2,7 +2,6 @@
 ADDRESS:PORT`, answers Prometheus' text format at /metrics, and its counters move when SMTP
 sessions, accepted and delivered messages, bounces and AUTH failures happen."""
 import os
-import random
 import re
 import smtplib
 import subprocess
@@ -12,34 +11,25 @@ import urllib.request
 import pytest
 
 import test_smtp_server
-from test_smtp_server import COURIER, free_port, set_variable
+from courier_site import COURIER, CourierSite, require_courier
 
 
-class MetricsSite(test_smtp_server.Site):
-    """A demo site like test_smtp_server's, with the metrics listener left on (free port)."""
+class MetricsSite(CourierSite):
+    """A demo site like test_smtp_server's, with the metrics listener on too (free port)."""
+
+    stored_messages = test_smtp_server.Site.stored_messages
+    messages_containing = test_smtp_server.Site.messages_containing
 
     def __init__(self, root):
-        self.metrics_port = free_port()
-        original = test_smtp_server.set_variable
-
-        def keep_metrics(path, name, value):
-            if name == "METRICSSTART":
-                original(path, "PORT", self.metrics_port)
-                original(path, "ADDRESS", "127.0.0.1")
-                return
-            original(path, name, value)
-
-        test_smtp_server.set_variable = keep_metrics
-        try:
-            super().__init__(root)
-        finally:
-            test_smtp_server.set_variable = original
+        super().__init__(root, services=("esmtpd", "esmtpd-msa", "esmtpd-ssl", "metrics"),
+                         settings={("metrics", "ADDRESS"): "127.0.0.1"})
+        self.metrics_port = self.ports["metrics"]
+        self.start()
 
 
 @pytest.fixture()
 def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    require_courier()
     s = MetricsSite(tmp_path / "site")
     yield s
     s.stop()

@@ -23,93 +23,27 @@ import pytest
 
 from test_auth_pgsql import cluster  # noqa: F401  (the PostgreSQL fixture)
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN_DIR = pathlib.Path(os.environ.get("COURIER_BIN_DIR", REPO / ".build" / "debug"))
-COURIER = BIN_DIR / "courier"
+from courier_site import COURIER, CourierSite, free_port, require_courier, set_variable  # noqa: F401
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def set_variable(path, name, value):
-    text = path.read_text()
-    text, count = re.subn(rf"^{name}=.*$", f"{name}={value}", text, flags=re.M)
-    if count == 0:
-        text += f"\n{name}={value}\n"
-    path.write_text(text)
-
-
-class Site:
+class Site(CourierSite):
     """A demo site with pop3d, pop3d-ssl and esmtpd on free ports, running `courier start`."""
 
     def __init__(self, root, extra_users="", prepare=None):
-        self.root = root
-        offset = random.randint(20000, 30000)
-        result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset", str(offset)],
-                                capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        etc = root / "etc"
-        self.pop3 = free_port()
-        self.pop3s = free_port()
-        self.smtp = free_port()
-        set_variable(etc / "pop3d", "PORT", self.pop3)
-        set_variable(etc / "pop3d-ssl", "SSLPORT", self.pop3s)
-        set_variable(etc / "esmtpd", "PORT", self.smtp)
-        for name, variable in [("esmtpd-msa", "ESMTPDSTART"), ("esmtpd-ssl", "ESMTPDSSLSTART"),
-                               ("imapd", "IMAPDSTART"), ("imapd-ssl", "IMAPDSSLSTART"), ("webmail", "WEBMAILSTART"),
-                               ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
-            if (etc / name).exists():
-                set_variable(etc / name, variable, "NO")
+        super().__init__(root, services=("pop3d", "pop3d-ssl", "esmtpd"))
+        self.pop3, self.pop3s, self.smtp = self.ports["pop3d"], self.ports["pop3d-ssl"], self.ports["esmtpd"]
         if extra_users:
-            userdb = etc / "userdb"
+            userdb = self.etc / "userdb"
             demo = [l for l in userdb.read_text().splitlines() if l.startswith("demo@")][0]
             fields = demo.split("\t", 1)[1]
             for name, options in extra_users:
                 userdb.write_text(userdb.read_text() + f"{name}\t{fields}|options={options}\n")
-        self.maildir = root / "mail" / "example.test" / "demo" / "Maildir"
+        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         if prepare:
-            prepare(root)
+            prepare(self.root)
         # The userdb module reads the compiled userdb, as Courier's does: recompile after editing.
-        subprocess.run([str(COURIER), "makeuserdb"], env=dict(os.environ, COURIER_ROOT=str(root)),
-                       check=True, capture_output=True)
-        self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        self.log = []
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("courier: ready")
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.log.append(line)
-            self.lines.put(line)
-
-    def wait_for(self, text, timeout=30):
-        deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if text in line:
-                return line
-        pytest.fail(f"no {text!r} from courier start; got:\n{''.join(seen)}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.makeuserdb()
+        self.start()
 
     def deliver(self, name, data: bytes, sub="new"):
         path = self.maildir / sub / name
@@ -130,8 +64,7 @@ class Site:
 
 @pytest.fixture()
 def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    require_courier()
     s = Site(tmp_path / "root", extra_users=[("nopop@example.test", "disablepop3=1")],
              prepare=lambda root: set_variable(root / "etc" / "pop3d", "POP3_LOG_DELETIONS", "1"))
     yield s

@@ -128,14 +128,8 @@ def test_client_vanishing_mid_data_in_many_sessions(site):
 def test_large_message_under_a_raised_limit_is_spooled_and_delivered(site):
     """With sizelimit 0 (no limit) a 30 MB message is accepted: it goes to var/queue/spool/
     while it arrives (not into memory), then into the Maildir whole."""
-    import subprocess
-    import threading
-    site.stop()
     (site.root / "etc" / "sizelimit").write_text("0\n")
-    site.proc = subprocess.Popen([str(COURIER), "start", "--root", str(site.root)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-    threading.Thread(target=site._read, daemon=True).start()
-    site.wait_for("courier: ready")
+    site.restart()
     raw = Raw(site.ports["esmtpd"])
     assert raw.reply()[0] == 220
     raw.send(b"EHLO client.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<demo@example.test>\r\nDATA\r\n")

@@ -18,80 +18,18 @@ import time
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN_DIR = pathlib.Path(os.environ.get("COURIER_BIN_DIR", REPO / ".build" / "debug"))
-COURIER = BIN_DIR / "courier"
+from courier_site import COURIER, CourierSite, free_port, require_courier, set_variable  # noqa: F401
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def set_variable(path, name, value):
-    text = path.read_text()
-    text, count = re.subn(rf"^{name}=.*$", f"{name}={value}", text, flags=re.M)
-    if count == 0:
-        text += f"\n{name}={value}\n"
-    path.write_text(text)
-
-
-class Site:
+class Site(CourierSite):
     """A demo site with the three SMTP services on free ports, running `courier start`."""
 
     def __init__(self, root, configure=None):
         """`configure(etc)` may edit the site's files before it starts."""
-        self.root = root
-        offset = random.randint(20000, 30000)
-        result = subprocess.run([str(COURIER), "init", "--root", str(root), "--demo", "--port-offset", str(offset)],
-                                capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        etc = root / "etc"
-        self.ports = {"esmtpd": free_port(), "esmtpd-msa": free_port(), "esmtpd-ssl": free_port()}
-        set_variable(etc / "esmtpd", "PORT", self.ports["esmtpd"])
-        set_variable(etc / "esmtpd-msa", "PORT", self.ports["esmtpd-msa"])
-        set_variable(etc / "esmtpd-ssl", "SSLPORT", self.ports["esmtpd-ssl"])
-        for name, variable in [("imapd", "IMAPDSTART"), ("imapd-ssl", "IMAPDSSLSTART"), ("pop3d", "POP3DSTART"),
-                               ("pop3d-ssl", "POP3DSSLSTART"), ("webmail", "WEBMAILSTART"),
-                               ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
-            if (etc / name).exists():
-                set_variable(etc / name, variable, "NO")
+        super().__init__(root, services=("esmtpd", "esmtpd-msa", "esmtpd-ssl"))
         if configure:
-            configure(etc)
-        self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("courier: ready")
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text, timeout=30):
-        deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if text in line:
-                return line
-        pytest.fail(f"no {text!r} from courier start; got:\n{''.join(seen)}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            configure(self.etc)
+        self.start()
 
     def stored_messages(self):
         """Every message delivered to the demo user's Maildir (new/ and cur/)."""
@@ -119,8 +57,7 @@ class Site:
 
 @pytest.fixture()
 def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
+    require_courier()
     s = Site(tmp_path / "site")
     yield s
     s.stop()
@@ -371,20 +308,14 @@ def test_oversized_message_is_refused(site):
 
 
 def test_maxperip_limits_connections(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist")
+    require_courier()
     root = tmp_path / "site"
     site = None
     try:
         # Start a site, then restart it with MAXPERIP=2.
         site = Site(root)
-        site.stop()
         set_variable(root / "etc" / "esmtpd", "MAXPERIP", "2")
-        site.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        site.lines = queue.Queue()
-        threading.Thread(target=site._read, daemon=True).start()
-        site.wait_for("courier: ready")
+        site.restart()
         first, second = Raw(site.ports["esmtpd"]), Raw(site.ports["esmtpd"])
         assert first.reply()[0] == 220 and second.reply()[0] == 220
         third = Raw(site.ports["esmtpd"])

@@ -115,3 +115,16 @@ private let minimalSite: [String: String] = [
     chmod(root.etc("userdb"), 0o600)
     #expect(try ConfigLoader.load(root).userdb.count == 50_000)
 }
+
+@Test func badUserdbLinesAreSkippedAndReported() throws {
+    var files = minimalSite
+    files["userdb"] = "demo\tuid=8|gid=8|home=/h\nbroken line without a tab\nother\tuid=8|gid=8|home=/o|oops\n"
+        + "alice\tuid=8|gid=8|home=/a\n"
+    let root = try makeRoot(files)
+    defer { try? FileManager.default.removeItem(atPath: root.path) }
+    chmod(root.etc("userdb"), 0o600)
+    let config = try ConfigLoader.load(root)
+    #expect(config.userdb.map(\.name) == ["demo", "alice"])
+    #expect(config.warnings.map(\.line) == [2, 3])
+    #expect(config.warnings.allSatisfy { "\($0)".hasPrefix(root.etc("userdb") + ":") })
+}

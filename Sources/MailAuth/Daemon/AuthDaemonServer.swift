@@ -17,10 +17,13 @@ public struct AuthDaemonServer: Sendable {
     /// The group given the socket directory (the mail group, so deliveries running as the
     /// mail owner may connect to a daemon running as root); nil leaves it alone.
     public var directoryGroup: UInt32?
+    /// How many requests are answered at once (authdaemonrc `daemons`).
+    public let workers: AuthWorkerPool
 
-    public init(socketPath: String, responder: AuthDaemonResponder) {
+    public init(socketPath: String, responder: AuthDaemonResponder, workers: Int = 5) {
         self.socketPath = socketPath
         self.responder = responder
+        self.workers = AuthWorkerPool(limit: workers)
     }
 
     /// Creates the socket directory (mode 0750 when new), refuses when another daemon answers
@@ -43,13 +46,14 @@ public struct AuthDaemonServer: Sendable {
         }
         let responder = self.responder
         let idleTimeout = self.idleTimeout
+        let workers = self.workers
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        AuthDaemonConnectionHandler(responder: responder, idleTimeout: idleTimeout))
+                        AuthDaemonConnectionHandler(responder: responder, workers: workers, idleTimeout: idleTimeout))
                 }
             }
         let channel = try await bootstrap.bind(unixDomainSocketPath: path.usable, cleanupExistingSocketFile: true).get()
@@ -94,13 +98,15 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let responder: AuthDaemonResponder
+    private let workers: AuthWorkerPool
     private let idleTimeout: TimeAmount
     private var received: [UInt8] = []
     private var answered = false
     private var timer: Scheduled<Void>?
 
-    init(responder: AuthDaemonResponder, idleTimeout: TimeAmount) {
+    init(responder: AuthDaemonResponder, workers: AuthWorkerPool, idleTimeout: TimeAmount) {
         self.responder = responder
+        self.workers = workers
         self.idleTimeout = idleTimeout
     }
 
@@ -134,8 +140,9 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
             received = []
             let channel = context.channel
             let responder = self.responder
+            let workers = self.workers
             let promise = context.eventLoop.makePromise(of: [UInt8]?.self)
-            promise.completeWithTask { await responder.answer(request) }
+            promise.completeWithTask { await workers.run { await responder.answer(request) } }
             promise.futureResult.whenComplete { result in
                 guard case .success(let reply?) = result else {
                     channel.close(promise: nil)

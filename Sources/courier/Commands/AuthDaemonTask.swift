@@ -14,11 +14,19 @@ struct AuthDaemonTask: BackgroundTask {
     let name = "authdaemond"
 
     func run(config: SiteConfig, logger: Logger) async throws {
+        try await run(store: ConfigStore(config), logger: logger)
+    }
+
+    func run(store: ConfigStore, logger: Logger) async throws {
+        let config = store.current
         let settings = try AuthDaemonSettings(variables: config.authdaemon, root: config.root)
-        let authConfiguration = try AuthConfiguration.load(root: config.root)
-        let chain = authConfiguration.makeChain(logger: logger)
-        logger.info("modules=\"\(authConfiguration.moduleNames.joined(separator: " "))\"")
-        var server = AuthDaemonServer(socketPath: settings.socketPath, responder: AuthDaemonResponder(chain: chain, logger: logger))
+        // The chain follows SIGHUP reloads; the socket place and `daemons` stay as started.
+        let source = try AuthChainSource(root: config.root, logger: logger, generation: { store.generation })
+        let authConfiguration = source.configuration
+        let chain = AuthChain(following: source)
+        logger.info("modules=\"\(authConfiguration.moduleNames.joined(separator: " "))\" daemons=\(authConfiguration.workers)")
+        var server = AuthDaemonServer(socketPath: settings.socketPath, responder: AuthDaemonResponder(chain: chain, logger: logger),
+                                      workers: authConfiguration.workers)
         // Run as root, the socket directory (mode 0750) lets the mail group in: deliveries and
         // tools run as the mail owner.
         if getuid() == 0, let group = getgrnam(config.mailGroup) {

@@ -19,6 +19,9 @@ struct CheckCommand: ParsableCommand {
         }
         do {
             let config = try ConfigLoader.load(configRoot)
+            for warning in config.warnings {
+                printToStandardError("courier: \(warning); line skipped")
+            }
             let services = config.enabledListeners.map { listener in
                 listener.kind.rawValue + " " + listener.endpoints.map(\.description).joined(separator: ",")
             }
