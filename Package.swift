@@ -113,6 +113,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
+        // SMTP client session: pure state machine (replies in, commands out), 8BITMIME downgrade.
+        .target(name: "SMTPClient", dependencies: ["MailCore"]),
+
         // MARK: mail store for the access servers (issue 3)
         .target(name: "Maildir", dependencies: [
             "MaildirCore", "MailCore",
@@ -193,6 +196,7 @@ let package = Package(
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
         .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "MailCore"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]
