@@ -116,6 +116,16 @@ let package = Package(
         // SMTP client session: pure state machine (replies in, commands out), 8BITMIME downgrade.
         .target(name: "SMTPClient", dependencies: ["MailCore"]),
 
+        // The esmtp output module: routes, MX, the SMTP client over NIO (STARTTLS), queue transport.
+        .target(name: "ESMTPTransport", dependencies: [
+            "SMTPClient", "DNS", "MailQueue", "MailConfig",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
         // MARK: mail store for the access servers (issue 3)
         .target(name: "Maildir", dependencies: [
             "MaildirCore", "MailCore",
@@ -152,7 +162,7 @@ let package = Package(
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
-            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS",
+            "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS", "ESMTPTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

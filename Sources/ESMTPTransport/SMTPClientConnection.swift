@@ -1,0 +1,163 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import SMTPClient
+
+/// What one connection to one server came to.
+public enum ConnectionResult: Sendable, Equatable {
+    /// The transaction ran (maybe cut short): one result per recipient.
+    case transaction([RecipientResult])
+    /// The server would not take mail at all (greeting, EHLO, STARTTLS, AUTH).
+    case refused(SessionFailure)
+    /// No SMTP conversation happened (connect failed, closed before the transaction).
+    case unreachable(String)
+}
+
+/// Timeouts (spec/mta.md §5.3.5; `esmtptimeout*` control files, seconds).
+public struct ClientTimeouts: Sendable, Equatable {
+    public var connect: Int64 = 60
+    public var hello: Int64 = 300
+    public var command: Int64 = 600
+    public var data: Int64 = 300
+    public var quit: Int64 = 10
+
+    public init() {}
+}
+
+/// Runs one `ClientSession` over TCP (and STARTTLS) for one transaction.
+public enum SMTPClientConnection {
+    public static func run(host: String, address: String, port: Int, source: String?,
+                           settings: ClientSettings, transaction: ClientTransaction, timeouts: ClientTimeouts,
+                           group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async -> ConnectionResult {
+        let target: SocketAddress
+        do {
+            target = try SocketAddress(ipAddress: address, port: port)
+        } catch {
+            return .unreachable("bad address \(address)")
+        }
+        let promise = group.next().makePromise(of: ConnectionResult.self)
+        var bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(timeouts.connect))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let idle = max(timeouts.hello, timeouts.command, timeouts.data)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(idle)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPClientHandler(host: host, settings: settings, transaction: transaction, promise: promise))
+                }
+            }
+        if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
+            bootstrap = bootstrap.bind(to: local)
+        }
+        do {
+            _ = try await bootstrap.connect(to: target).get()
+        } catch {
+            promise.succeed(.unreachable("connect to \(host) [\(address)]:\(port): \(error)"))
+        }
+        return (try? await promise.futureResult.get()) ?? .unreachable("connection failed")
+    }
+}
+
+/// Feeds a connection's bytes to a `ClientSession` and carries out its events.
+final class SMTPClientHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let host: String
+    var session: ClientSession
+    var parser = ClientReplyParser()
+    let transaction: ClientTransaction
+    let promise: EventLoopPromise<ConnectionResult>
+    var started = false
+    var result: ConnectionResult?
+
+    init(host: String, settings: ClientSettings, transaction: ClientTransaction,
+         promise: EventLoopPromise<ConnectionResult>) {
+        self.host = host
+        self.session = ClientSession(settings: settings)
+        self.transaction = transaction
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let replies: [ClientReply]
+        do {
+            replies = try parser.feed(bytes)
+        } catch {
+            finish(context, lost: "Malformed reply from \(host): \(error)")
+            return
+        }
+        for reply in replies {
+            handle(session.receive(reply), context: context)
+        }
+    }
+
+    func handle(_ events: [ClientEvent], context: ChannelHandlerContext) {
+        for event in events {
+            switch event {
+            case let .send(bytes):
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            case .startTLS:
+                do {
+                    var configuration = TLSConfiguration.makeClientConfiguration()
+                    // Opportunistic TLS (spec §5.3.4): certificates are not verified unless the
+                    // site asks for it; an unverified encrypted channel beats plain text.
+                    configuration.certificateVerification = .none
+                    let ssl = try NIOSSLContext(configuration: configuration)
+                    let handler = try NIOSSLClientHandler(context: ssl, serverHostname: nil)
+                    try context.pipeline.syncOperations.addHandler(handler, position: .first)
+                } catch {
+                    finish(context, lost: "TLS setup failed: \(error)")
+                }
+            case .ready:
+                if !started {
+                    started = true
+                    handle(session.begin(transaction), context: context)
+                } else {
+                    handle(session.quit(), context: context)
+                }
+            case let .finished(results):
+                result = .transaction(results)
+            case let .failed(failure):
+                result = result ?? .refused(failure)
+                context.close(promise: nil)
+            case .closed:
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            handle(session.tlsEstablished(), context: context)
+        } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            finish(context, lost: "Timeout talking to \(host).")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(context, lost: "Connection to \(host) failed: \(error)")
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(context, lost: "Connection closed by remote host.")
+    }
+
+    /// Ends the attempt; recipients still open are deferred.
+    func finish(_ context: ChannelHandlerContext, lost reason: String) {
+        if result == nil {
+            if started {
+                result = .transaction(session.connectionLost(reason))
+            } else {
+                result = .unreachable(reason)
+            }
+        }
+        if let result { promise.succeed(result) }
+        context.close(promise: nil)
+    }
+}
