@@ -56,6 +56,9 @@ class Site:
                                ("webadmin", "WEBADMINSTART"), ("metrics", "METRICSSTART")]:
             if (etc / name).exists():
                 set_variable(etc / name, variable, "NO")
+        # A test site never mails the internet: remote recipients go to a closed loopback port
+        # and are deferred (tests that send mail out write their own esmtproutes).
+        (etc / "esmtproutes").write_text(": [127.0.0.1],1\n")
         self.proc = subprocess.Popen([str(COURIER), "start", "--root", str(root)], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
