@@ -273,3 +273,75 @@ def test_eight_bit_message_to_a_server_with_8bitmime(outbound):
     content = next(t[2] for t in alpha.transactions if b"marker-8bit" in t[2])
     # aiosmtpd announces 8BITMIME: the bytes go through unchanged.
     assert "Caf\u00e9 cr\u00e8me".encode() in content
+
+
+class NoEightBit(Recorder):
+    """A server that does not announce 8BITMIME (RFC 6152)."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [line for line in responses if "8BITMIME" not in line]
+
+
+def self_signed(tmp_path):
+    import ssl
+    key, cert = tmp_path / "peer.key", tmp_path / "peer.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=mx.delta.test"], check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def test_downgrade_starttls_and_auth_to_a_smarthost(tmp_path, monkeypatch, dns_zone):
+    """delta.test goes to a peer without 8BITMIME (the 8-bit body arrives as quoted-printable);
+    epsilon.test to a smarthost that wants STARTTLS and then AUTH (`esmtpauthclient`)."""
+    monkeypatch.setenv("DNS_SERVER", dns_zone)
+    from aiosmtpd.smtp import AuthResult
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((mechanism, auth_data.login, auth_data.password, session.ssl is not None))
+        return AuthResult(success=auth_data.login == b"relayuser" and auth_data.password == b"s3cret")
+
+    plain, secure = NoEightBit(), Recorder()
+    ports = {"delta": free_port("127.0.0.2"), "epsilon": free_port("127.0.0.3")}
+    controllers = [
+        Controller(plain, hostname="127.0.0.2", port=ports["delta"]),
+        Controller(secure, hostname="127.0.0.3", port=ports["epsilon"], tls_context=self_signed(tmp_path),
+                   require_starttls=True, authenticator=authenticator, auth_required=True),
+    ]
+    for controller in controllers:
+        controller.start()
+    site = Site(tmp_path / "site")
+    try:
+        etc = site.root / "etc"
+        (etc / "esmtproutes").write_text(f"delta.test: [127.0.0.2],{ports['delta']}\n"
+                                         f".epsilon.test: [127.0.0.3],{ports['epsilon']}\n"
+                                         f"epsilon.test: [127.0.0.3],{ports['epsilon']}\n")
+        (etc / "esmtpauthclient").write_text(f"127.0.0.3,{ports['epsilon']} relayuser s3cret\n")
+        os.chmod(etc / "esmtpauthclient", 0o600)
+        body = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e\r\n"
+        text = ("From: demo@example.test\r\nTo: x@delta.test\r\nSubject: marker-downgrade\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body)
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+            client.ehlo("client.example")
+            client.login("demo", "demo")
+            client.sendmail("demo@example.test", ["x@delta.test", "y@mail.epsilon.test"], text.encode(),
+                            mail_options=["BODY=8BITMIME"])
+        assert wait_until(lambda: plain.transactions and secure.transactions)
+        content = plain.transactions[0][2]
+        assert all(byte < 0x80 for byte in content), content
+        assert b"Content-Transfer-Encoding: quoted-printable" in content
+        assert b"8bit" not in content
+        decoded = email.message_from_bytes(content).get_payload(decode=True).decode("utf-8")
+        assert decoded.replace("\r\n", "\n") == body.replace("\r\n", "\n")
+        # The smarthost: TLS first (aiosmtpd refuses AUTH and MAIL before it), then AUTH PLAIN.
+        assert logins and logins[0][1:] == (b"relayuser", b"s3cret", True)
+        assert secure.transactions[0][1] == ["y@mail.epsilon.test"]
+        assert "Caf\u00e9".encode() in secure.transactions[0][2]
+    finally:
+        site.stop()
+        for controller in controllers:
+            controller.stop()
