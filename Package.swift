@@ -190,6 +190,7 @@ let package = Package(
         .executableTarget(name: "FuzzRFC2047", dependencies: ["FuzzSupport", "MailCore"], path: "Fuzz/FuzzRFC2047"),
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNS"], path: "Fuzz/FuzzDNS"),
         .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
+        .executableTarget(name: "FuzzSMTPClient", dependencies: ["FuzzSupport", "SMTPClient"], path: "Fuzz/FuzzSMTPClient"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),

@@ -345,3 +345,32 @@ def test_downgrade_starttls_and_auth_to_a_smarthost(tmp_path, monkeypatch, dns_z
         site.stop()
         for controller in controllers:
             controller.stop()
+
+
+def test_no_bounce_for_a_bounce(outbound):
+    """A message with the null sender that a remote server refuses fails without a DSN."""
+    site, alpha, beta, dropper = outbound
+    text = "From: MAILER-DAEMON@example.test\r\nTo: gone@beta.test\r\nSubject: marker-null-sender\r\n\r\nreport\r\n"
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+        client.ehlo("client.example")
+        client.login("demo", "demo")
+        client.sendmail("", ["gone@beta.test", "ok@beta.test"], text.encode())
+    wait_for_all(site, ["addr=<gone@beta.test>: bounced: 550 5.1.1 no such user here",
+                        "addr=<ok@beta.test>,size="])
+    assert wait_until(lambda: any(b"marker-null-sender" in t[2] for t in beta.transactions))
+    mail_from = next(t for t in beta.transactions if b"marker-null-sender" in t[2])[0]
+    assert mail_from in ("", "<>"), mail_from
+    log = "".join(drain(site))
+    assert "no DSN for a message with the null sender" in log
+    assert "DSN (failed)" not in log
+    assert site.messages_containing("marker-null-sender", timeout=5) == []
+
+
+def drain(site):
+    lines = []
+    time.sleep(1)
+    while True:
+        try:
+            lines.append(site.lines.get_nowait())
+        except Exception:
+            return lines
