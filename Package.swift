@@ -114,7 +114,8 @@ let package = Package(
         ]),
 
         // SMTP client session: pure state machine (replies in, commands out), 8BITMIME downgrade.
-        .target(name: "SMTPClient", dependencies: ["MailCore"]),
+        // MailAuthCore for the CRAM-MD5 HMAC (lean, no Foundation).
+        .target(name: "SMTPClient", dependencies: ["MailCore", "MailAuthCore"]),
 
         // The esmtp output module: routes, MX, the SMTP client over NIO (STARTTLS), queue transport.
         .target(name: "ESMTPTransport", dependencies: [

@@ -1,3 +1,4 @@
+import MailAuthCore
 import MailCore
 
 /// A pure SMTP client session (RFC 5321 §3, §4): replies in, commands and events out. The
@@ -12,7 +13,7 @@ public struct ClientSession: Sendable {
         case mail, rcpt(Int), data, dataEnd, discardedData
     }
 
-    enum AuthStep: Sendable, Equatable { case plain, loginUser, loginPassword }
+    enum AuthStep: Sendable, Equatable { case plain, loginUser, loginPassword, cram }
 
     public let settings: ClientSettings
     public private(set) var capabilities = ServerCapabilities()
@@ -182,7 +183,12 @@ public struct ClientSession: Sendable {
                         command: "STARTTLS")
         }
         if let credentials = settings.credentials, !authenticated, extended {
-            // Spec §3.10: the best mechanism both sides know (PLAIN, then LOGIN here).
+            // Spec §3.10: the best mechanism both sides know: CRAM-MD5, PLAIN, LOGIN.
+            if capabilities.authMechanisms.contains("CRAM-MD5") {
+                authStep = .cram
+                expecting.append(.auth)
+                return [.send(ClientCommands.line("AUTH CRAM-MD5"))]
+            }
             if capabilities.authMechanisms.contains("PLAIN") {
                 let token = Self.base64([0] + Array(credentials.user.utf8) + [0] + Array(credentials.password.utf8))
                 authStep = .plain
@@ -213,6 +219,13 @@ public struct ClientSession: Sendable {
             return fail(permanent: reply.isPermanentFailure, reply, command: "AUTH")
         }
         expecting.append(.auth)
+        if step == .cram {
+            // RFC 2195 §2: "user hex(HMAC-MD5(challenge, password))", base64-encoded.
+            let challenge = Base64Decoder.decode(reply.lines.first ?? [])
+            let digest = CramAlgorithm.md5.hmac(challenge: challenge, password: Array(credentials.password.utf8))
+            authStep = .plain // the next reply must be the final one
+            return [.send(Self.base64(Array("\(credentials.user) \(AuthEncoding.hex(digest))".utf8)) + [13, 10])]
+        }
         if step == .loginUser {
             authStep = .loginPassword
             return [.send(Self.base64(Array(credentials.user.utf8)) + [13, 10])]

@@ -212,3 +212,17 @@ let threeRecipients = ClientTransaction(sender: "s@here.example", recipients: [
         #expect(results[0].reply.text == "451 Connection closed by remote host.")
     }
 }
+
+@Suite struct ClientCramTests {
+    /// RFC 2195 §2's example: tim / tanstaaftanstaaf.
+    @Test func cramMD5IsPreferred() {
+        var s = Script(ClientSettings(heloName: "me", tls: .none, credentials: (user: "tim", password: "tanstaaftanstaaf")))
+        s.reply(220, "mx")
+        s.reply(250, "mx", "AUTH PLAIN LOGIN CRAM-MD5")
+        #expect(s.lastSent == "AUTH CRAM-MD5\r\n")
+        s.reply(334, "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+")
+        #expect(s.lastSent == "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n")
+        s.reply(235, "ok")
+        #expect(s.session.authenticated)
+    }
+}
