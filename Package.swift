@@ -209,6 +209,7 @@ let package = Package(
         .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "MailCore"]),
+        .testTarget(name: "ESMTPTransportTests", dependencies: ["ESMTPTransport", "MailQueue"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,8 @@ public struct ESMTPConfiguration: Sendable {
     public var sourceIPv4: String?
     public var sourceIPv6: String?
     public var timeouts = ClientTimeouts()
+    /// `esmtpdelay` (default 5 minutes, 0 = off), seconds.
+    public var esmtpDelay: Int64 = 300
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -42,6 +44,7 @@ public struct ESMTPConfiguration: Sendable {
         seconds("esmtptimeout", &config.timeouts.command)
         seconds("esmtptimeoutdata", &config.timeouts.data)
         seconds("esmtptimeoutquit", &config.timeouts.quit)
+        seconds("esmtpdelay", &config.esmtpDelay)
         return config
     }
 

@@ -13,12 +13,16 @@ public struct ESMTPTransport: Sendable {
     public let me: String
     public let resolver: DNSResolver
     public let logger: Logger
+    /// Domains none of whose relays answered lately (`esmtpdelay`).
+    public let unreachable: UnreachableMemory
 
-    public init(etc: String, me: String, resolver: DNSResolver, logger: Logger) {
+    public init(etc: String, me: String, resolver: DNSResolver, logger: Logger,
+                unreachable: UnreachableMemory = UnreachableMemory()) {
         self.etc = etc
         self.me = me
         self.resolver = resolver
         self.logger = logger
+        self.unreachable = unreachable
     }
 
     /// Delivers remote recipients of one message; outcomes in the order of `requests`.
@@ -59,6 +63,7 @@ public struct ESMTPTransport: Sendable {
     func deliver(domain: String, recipients: [QueueRecipient], header: QueuedMessageHeader, body: [UInt8],
                  config: ESMTPConfiguration) async -> [DeliveryOutcome] {
         let all = { (outcome: DeliveryOutcome) in [DeliveryOutcome](repeating: outcome, count: recipients.count) }
+        if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
         let route = ESMTPRoutes.lookup(domain, in: config.routes)
         let port = route?.port ?? 25
         var relays: [MXRelay]
@@ -124,6 +129,9 @@ public struct ESMTPTransport: Sendable {
                     }
                 }
             }
+        }
+        if !relays.isEmpty {
+            unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
         }
         return all(.deferred(lastTrouble))
     }
