@@ -44,7 +44,8 @@ public enum SMTPClientConnection {
                     let idle = max(timeouts.hello, timeouts.command, timeouts.data)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(idle)))
                     try channel.pipeline.syncOperations.addHandler(
-                        SMTPClientHandler(host: host, settings: settings, transaction: transaction, promise: promise))
+                        SMTPClientHandler(host: host, settings: settings, transaction: transaction,
+                                          quitTimeout: timeouts.quit, promise: promise))
                 }
             }
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
@@ -69,12 +70,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
     var parser = ClientReplyParser()
     let transaction: ClientTransaction
     let promise: EventLoopPromise<ConnectionResult>
+    /// `esmtptimeoutquit`: how long to wait for the reply to QUIT.
+    let quitTimeout: Int64
     var started = false
     var result: ConnectionResult?
 
-    init(host: String, settings: ClientSettings, transaction: ClientTransaction,
+    init(host: String, settings: ClientSettings, transaction: ClientTransaction, quitTimeout: Int64,
          promise: EventLoopPromise<ConnectionResult>) {
         self.host = host
+        self.quitTimeout = quitTimeout
         self.session = ClientSession(settings: settings)
         self.transaction = transaction
         self.promise = promise
@@ -118,9 +122,13 @@ final class SMTPClientHandler: ChannelInboundHandler {
                     handle(session.begin(transaction), context: context)
                 } else {
                     handle(session.quit(), context: context)
+                    let channel = context.channel
+                    context.eventLoop.scheduleTask(in: .seconds(quitTimeout)) { channel.close(promise: nil) }
                 }
             case let .finished(results):
+                // The outcome is known: the queue need not wait for QUIT.
                 result = .transaction(results)
+                promise.succeed(.transaction(results))
             case let .failed(failure):
                 result = result ?? .refused(failure)
                 context.close(promise: nil)
