@@ -92,7 +92,7 @@ public struct ESMTPTransport: Sendable {
         switch route?.security {
         case .startTLS?, .required?: tls = .required
         case .none?: tls = .none
-        case .smtps?: return all(.deferred("/SECURITY=SMTPS is not supported yet."))
+        case .smtps?: tls = .implicit
         case nil: tls = .opportunistic
         }
         let transaction = ClientTransaction(

@@ -41,6 +41,10 @@ public enum SMTPClientConnection {
             .connectTimeout(.seconds(timeouts.connect))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if settings.tls == .implicit {
+                        // `/SECURITY=SMTPS`: TLS from the first byte (RFC 8314 §3.3).
+                        try channel.pipeline.syncOperations.addHandler(try SMTPClientHandler.tlsHandler())
+                    }
                     let idle = max(timeouts.hello, timeouts.command, timeouts.data)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(idle)))
                     try channel.pipeline.syncOperations.addHandler(
@@ -106,13 +110,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             case .startTLS:
                 do {
-                    var configuration = TLSConfiguration.makeClientConfiguration()
-                    // Opportunistic TLS (spec §5.3.4): certificates are not verified unless the
-                    // site asks for it; an unverified encrypted channel beats plain text.
-                    configuration.certificateVerification = .none
-                    let ssl = try NIOSSLContext(configuration: configuration)
-                    let handler = try NIOSSLClientHandler(context: ssl, serverHostname: nil)
-                    try context.pipeline.syncOperations.addHandler(handler, position: .first)
+                    try context.pipeline.syncOperations.addHandler(try Self.tlsHandler(), position: .first)
                 } catch {
                     finish(context, lost: "TLS setup failed: \(error)")
                 }
@@ -136,6 +134,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 context.close(promise: nil)
             }
         }
+    }
+
+    /// Opportunistic TLS (spec §5.3.4): certificates are not verified (Courier checks them only
+    /// with ESMTP_TLS_VERIFY_DOMAIN, not implemented); an unverified encrypted channel beats
+    /// plain text.
+    static func tlsHandler() throws -> NIOSSLClientHandler {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

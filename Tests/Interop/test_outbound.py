@@ -374,3 +374,32 @@ def drain(site):
             lines.append(site.lines.get_nowait())
         except Exception:
             return lines
+
+
+def test_smtps_route_and_required_tls(tmp_path, monkeypatch, dns_zone):
+    """`/SECURITY=SMTPS` talks TLS from the first byte; `/SECURITY=REQUIRED` to a server without
+    STARTTLS bounces instead of sending in the clear."""
+    monkeypatch.setenv("DNS_SERVER", dns_zone)
+    tls_peer, plain_peer = Recorder(), Recorder()
+    ports = {"tls": free_port("127.0.0.2"), "plain": free_port("127.0.0.3")}
+    controllers = [Controller(tls_peer, hostname="127.0.0.2", port=ports["tls"], ssl_context=self_signed(tmp_path)),
+                   Controller(plain_peer, hostname="127.0.0.3", port=ports["plain"])]
+    for controller in controllers:
+        controller.start()
+    site = Site(tmp_path / "site")
+    try:
+        (site.root / "etc" / "esmtproutes").write_text(
+            f"zeta.test: [127.0.0.2],{ports['tls']} /SECURITY=SMTPS\n"
+            f"eta.test: [127.0.0.3],{ports['plain']} /SECURITY=REQUIRED\n")
+        send(site, ["a@zeta.test", "b@eta.test"], "marker-smtps")
+        assert wait_until(lambda: tls_peer.transactions)
+        assert tls_peer.transactions[0][1] == ["a@zeta.test"]
+        assert b"marker-smtps" in tls_peer.transactions[0][2]
+        bounces = site.messages_containing("b@eta.test", timeout=40)
+        assert len(bounces) == 1
+        assert b"TLS is not available" in bounces[0].read_bytes()
+        assert plain_peer.transactions == []
+    finally:
+        site.stop()
+        for controller in controllers:
+            controller.stop()
