@@ -15,11 +15,14 @@ public struct ESMTPTransport: Sendable {
     public let logger: Logger
     /// Domains none of whose relays answered lately (`esmtpdelay`).
     public let unreachable: UnreachableMemory
+    /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
+    public let localNames: Set<String>
 
-    public init(etc: String, me: String, resolver: DNSResolver, logger: Logger,
+    public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
                 unreachable: UnreachableMemory = UnreachableMemory()) {
         self.etc = etc
         self.me = me
+        self.localNames = Set((localNames + [me]).map { $0.lowercased() })
         self.resolver = resolver
         self.logger = logger
         self.unreachable = unreachable
@@ -85,6 +88,15 @@ public struct ESMTPTransport: Sendable {
             if relays.contains(where: { $0.targetIsAddressLiteral && $0.priority >= 0 }) {
                 return all(.failed("This domain's DNS violates RFC 1035."))
             }
+            // Spec §5.3.3: we are one of the MX hosts. Most preferred → a loop; otherwise we are
+            // a backup MX and only hosts preferred to us are tried.
+            let ours = relays.filter { isSelf($0) }
+            if let ourPreference = ours.map(\.priority).min() {
+                guard let best = relays.map(\.priority).min(), ourPreference > best else {
+                    return all(.failed("configuration error: mail loops back to myself (MX problem)."))
+                }
+                relays = relays.filter { $0.priority < ourPreference }
+            }
         }
         if route?.ipv4Only == true { relays = relays.filter { !$0.address.contains(":") } }
         if route?.ipv6Only == true { relays = relays.filter { $0.address.contains(":") } }
@@ -134,6 +146,16 @@ public struct ESMTPTransport: Sendable {
             unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
         }
         return all(.deferred(lastTrouble))
+    }
+
+    /// One of our names, or a loopback address.
+    func isSelf(_ relay: MXRelay) -> Bool {
+        if localNames.contains(relay.hostname.lowercased()) { return true }
+        return Self.isLoopback(relay.address)
+    }
+
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address.lowercased().hasPrefix("::ffff:127.")
     }
 
     enum Lookup { case success([MXRelay]), failure(DeliveryOutcome) }

@@ -48,3 +48,14 @@ import MailQueue
         #expect(empty.routes.isEmpty && empty.heloName == "me.example" && empty.esmtpDelay == 300)
     }
 }
+
+@Suite struct LoopbackTests {
+    @Test func loopbackAddresses() {
+        #expect(ESMTPTransport.isLoopback("127.0.0.1"))
+        #expect(ESMTPTransport.isLoopback("127.3.2.1"))
+        #expect(ESMTPTransport.isLoopback("::1"))
+        #expect(ESMTPTransport.isLoopback("::ffff:127.0.0.1"))
+        #expect(!ESMTPTransport.isLoopback("192.0.2.1"))
+        #expect(!ESMTPTransport.isLoopback("2001:db8::1"))
+    }
+}

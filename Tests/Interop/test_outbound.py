@@ -31,6 +31,9 @@ ZONE = [
     "--mx-host=gamma.test,mx.gamma.test,10",
     "--host-record=mx.gamma.test,127.0.0.4",
     "--mx-host=nullmx.test,.,0",
+    # loop.test's only MX is a loopback address, with no esmtproutes line: a mail loop.
+    "--mx-host=loop.test,mx.loop.test,10",
+    "--host-record=mx.loop.test,127.0.0.1",
 ]
 
 
@@ -251,12 +254,13 @@ def test_mixed_outcomes_across_three_domains(outbound):
 
 def test_null_mx_and_unknown_domain_bounce(outbound):
     site, alpha, beta, dropper = outbound
-    send(site, ["a@nullmx.test", "b@nosuch.test"], "marker-outbound-nullmx")
+    send(site, ["a@nullmx.test", "b@nosuch.test", "c@loop.test"], "marker-outbound-nullmx")
     bounces = site.messages_containing("marker-outbound-nullmx", timeout=40)
     assert bounces
     text = b"".join(p.read_bytes() for p in bounces).decode(errors="replace")
     assert "Domain does not receive mail." in text
     assert "No such domain." in text
+    assert "mail loops back to myself (MX problem)." in text
     assert "Final-Recipient: rfc822; a@nullmx.test" in text
 
 

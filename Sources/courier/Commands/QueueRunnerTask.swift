@@ -28,7 +28,8 @@ struct QueueRunnerTask: BackgroundTask {
         await shared.publish(queue)
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
-        let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me,
+        let localNames = Set(config.locals.filter { $0.kind == .exact && !$0.domain.hasPrefix("*.") }.map(\.domain))
+        let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, localNames: localNames,
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
                                    logger: logger)
         let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
