@@ -17,11 +17,10 @@ import time
 
 import pytest
 
-from test_dns import dns_server  # noqa: F401  (dnsmasq fixture, reused with our zone below)
 from test_smtp_server import Site, COURIER
 
-aiosmtpd = pytest.importorskip("aiosmtpd", reason="pip install aiosmtpd (Scripts/test installs it)")
-from aiosmtpd.controller import Controller  # noqa: E402
+# aiosmtpd comes from pip (Scripts/test PIP_PACKAGES); without it the module fails to load.
+from aiosmtpd.controller import Controller
 
 ZONE = [
     "--mx-host=alpha.test,mx.alpha.test,10",
