@@ -124,6 +124,20 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
+        // SMTP client session: pure state machine (replies in, commands out), 8BITMIME downgrade.
+        // MailAuthCore for the CRAM-MD5 HMAC (lean, no Foundation).
+        .target(name: "SMTPClient", dependencies: ["MailCore", "MailAuthCore"]),
+
+        // The esmtp output module: routes, MX, the SMTP client over NIO (STARTTLS), queue transport.
+        .target(name: "ESMTPTransport", dependencies: [
+            "SMTPClient", "DNS", "MailQueue", "MailConfig",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
         // MARK: mail store for the access servers (issue 3)
         .target(name: "Maildir", dependencies: [
             "MaildirCore", "MailCore",
@@ -161,6 +175,7 @@ let package = Package(
         .executableTarget(name: "courier", dependencies: [
             "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
             "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS", "SMTP",
+            "ESMTPTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -189,6 +204,7 @@ let package = Package(
         .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNS"], path: "Fuzz/FuzzDNS"),
         .executableTarget(name: "FuzzSPF", dependencies: ["FuzzSupport", "SPF"], path: "Fuzz/FuzzSPF"),
         .executableTarget(name: "FuzzAuth", dependencies: ["FuzzSupport", "MailAuthCore", "MailConfig"], path: "Fuzz/FuzzAuth"),
+        .executableTarget(name: "FuzzSMTPClient", dependencies: ["FuzzSupport", "SMTPClient"], path: "Fuzz/FuzzSMTPClient"),
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
@@ -206,6 +222,8 @@ let package = Package(
         .testTarget(name: "MailConfigTests", dependencies: ["MailConfig"]),
         .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailAuthCore", "MailConfig"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "MailCore"]),
+        .testTarget(name: "ESMTPTransportTests", dependencies: ["ESMTPTransport", "MailQueue"]),
         .testTarget(name: "CourierDaemonTests", dependencies: ["CourierDaemon", "MailConfig", "SiteSetup"]),
     ],
     swiftLanguageModes: [.v6]

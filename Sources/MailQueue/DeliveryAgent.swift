@@ -1,3 +1,5 @@
+import NIOPosix
+
 /// What one delivery attempt to one recipient came to.
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(String)
@@ -26,9 +28,26 @@ public struct DeliveryRequest: Sendable {
     }
 }
 
-/// A transport (local delivery, later esmtp). Called on a thread-pool thread: it may block.
+/// A transport (local delivery, esmtp). `deliver(_:)` is called on a thread-pool thread: it
+/// may block. The scheduler hands over all pending recipients of a message at once through
+/// `deliver(batch:threadPool:)`, so that a transport can send them together (esmtp: one SMTP
+/// transaction per destination domain); by default it delivers them one by one.
 public protocol DeliveryAgent: Sendable {
     func deliver(_ request: DeliveryRequest) -> DeliveryOutcome
+    /// One outcome per request, in order.
+    func deliver(batch requests: [DeliveryRequest], threadPool: NIOThreadPool) async -> [DeliveryOutcome]
+}
+
+extension DeliveryAgent {
+    public func deliver(batch requests: [DeliveryRequest], threadPool: NIOThreadPool) async -> [DeliveryOutcome] {
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(requests.count)
+        for request in requests {
+            outcomes.append((try? await threadPool.runIfActive { self.deliver(request) })
+                ?? .deferred("delivery thread pool is not running"))
+        }
+        return outcomes
+    }
 }
 
 /// A permanently failed recipient, for the bounce generator.

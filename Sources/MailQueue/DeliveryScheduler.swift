@@ -130,12 +130,12 @@ public actor DeliveryScheduler {
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
             }
         }
-        for index in state.recipients.indices where state.recipients[index] == .pending {
-            let request = DeliveryRequest(header: header, body: body, recipientIndex: index,
-                                          mayBeRepeat: message.recovered)
-            let agent = self.agent
-            let outcome = (try? await queue.threadPool.runIfActive { agent.deliver(request) })
-                ?? .deferred("delivery thread pool is not running")
+        let pending = state.recipients.indices.filter { state.recipients[$0] == .pending }
+        let requests = pending.map {
+            DeliveryRequest(header: header, body: body, recipientIndex: $0, mayBeRepeat: message.recovered)
+        }
+        let outcomes = await agent.deliver(batch: requests, threadPool: queue.threadPool)
+        for (index, outcome) in zip(pending, outcomes) {
             let address = header.envelope.recipients[index].address
             switch outcome {
             case let .delivered(text):

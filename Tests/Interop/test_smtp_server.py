@@ -27,6 +27,9 @@ class Site(CourierSite):
     def __init__(self, root, configure=None):
         """`configure(etc)` may edit the site's files before it starts."""
         super().__init__(root, services=("esmtpd", "esmtpd-msa", "esmtpd-ssl"))
+        # A test site never mails the internet: remote recipients go to a closed loopback port
+        # and are deferred (tests that send mail out write their own esmtproutes).
+        (self.etc / "esmtproutes").write_text(": [127.0.0.1],1\n")
         if configure:
             configure(self.etc)
         self.start()

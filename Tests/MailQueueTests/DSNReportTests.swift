@@ -28,6 +28,18 @@ struct DSNReportTests {
         #expect(text.hasSuffix("\n--=_courier_0--\n"))
     }
 
+    @Test func remoteReplyIsReportedAsGiven() {
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed,
+                                    text: "550 5.1.1 no such user here")
+        let text = String(decoding: report.build(to: "alice@example.test", header: header(), body: Array("S: x\n\nb\n".utf8),
+                                                 entries: [entry], now: 1_700_000_100, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user here\n"))
+        #expect(DSNReport.replyCode("554 go away")?.status == "5.0.0")
+        #expect(DSNReport.replyCode("550 4.1.1 mismatched class")?.status == "5.0.0")
+        #expect(DSNReport.replyCode("User <x> unknown.") == nil)
+        #expect(DSNReport.replyCode("999 x") == nil)
+    }
+
     @Test func headersOnlyWhenLargeOrRetHdrsOrSuccess() {
         let big = Array(("Subject: big\n\n" + String(repeating: "x", count: 200) + "\n").utf8)
         let failed = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed, text: "no")

@@ -97,9 +97,17 @@ public struct DSNReport: Sendable {
                 let address = original[original.index(after: semicolon)...]
                 out += "Original-Recipient: \(type); \(Self.field(String(address)))\n"
             }
-            out += "Status: \(entry.action == .failed ? "5.0.0" : "2.0.0")\n"
-            let code = entry.action == .failed ? "550" : "250"
-            out += "Diagnostic-Code: smtp; \(code) \(Self.field(entry.text))\n"
+            // A remote server's reply (esmtp) is reported as it was given: its code and its
+            // RFC 3463 enhanced status when it has one (RFC 3464 §2.3.4, §2.3.6).
+            let remote = Self.replyCode(entry.text)
+            let fallbackStatus = entry.action == .failed ? "5.0.0" : "2.0.0"
+            out += "Status: \(remote?.status ?? fallbackStatus)\n"
+            if remote != nil {
+                out += "Diagnostic-Code: smtp; \(Self.field(entry.text))\n"
+            } else {
+                let code = entry.action == .failed ? "550" : "250"
+                out += "Diagnostic-Code: smtp; \(code) \(Self.field(entry.text))\n"
+            }
         }
         out += "\n--\(boundary)\n"
         out += whole ? "Content-Type: message/rfc822\n" : "Content-Type: text/rfc822-headers; charset=\"utf-8\"\n"
@@ -109,6 +117,22 @@ public struct DSNReport: Sendable {
         if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
         bytes += Array("\n--\(boundary)--\n".utf8)
         return bytes
+    }
+
+    /// `550 5.1.1 text` → its enhanced status (or `5.0.0`/`4.0.0`/`2.0.0` from the code);
+    /// nil when the text does not start with an SMTP reply code.
+    static func replyCode(_ text: String) -> (code: Int, status: String)? {
+        let words = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard let first = words.first, first.count == 3, let code = Int(first), (200..<600).contains(code) else { return nil }
+        let klass = code / 100
+        if words.count > 1 {
+            let parts = words[1].split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }),
+               parts[0] == "\(klass)" {
+                return (code, String(words[1]))
+            }
+        }
+        return (code, "\(klass).0.0")
     }
 
     static func humanLines(_ entry: Entry) -> String {

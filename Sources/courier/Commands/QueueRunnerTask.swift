@@ -1,11 +1,13 @@
 import CourierDaemon
 import Delivery
+import DNS
+import ESMTPTransport
 import Logging
 import MailConfig
 import MailQueue
 
 /// The daemon's queue runner: opens `var/queue` (recovering it), imports `sendmail` drops,
-/// and delivers through the local transport until shutdown.
+/// and delivers (local transport, esmtp for remote addresses) until shutdown.
 struct QueueRunnerTask: BackgroundTask {
     let name = "courierd"
     /// Where the SMTP listeners wait for the queue.
@@ -26,7 +28,11 @@ struct QueueRunnerTask: BackgroundTask {
         await shared.publish(queue)
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
-        let transport = LocalTransport(router: AddressRouter(site: config))
+        let localNames = Set(config.locals.filter { $0.kind == .exact && !$0.domain.hasPrefix("*.") }.map(\.domain))
+        let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, localNames: localNames,
+                                   resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
+                                   logger: logger)
+        let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
         let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom), logger: logger)
         let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger)
         await withTaskCancellationHandler {

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MailConfig
+import SMTPClient
+
+/// The esmtp client's control files (spec/mta.md §3.9–§3.11, §3.23, §5.3.5), read when a
+/// delivery starts so that edits apply to new connections, as in Courier.
+public struct ESMTPConfiguration: Sendable {
+    public var routes: [ESMTPRoute] = []
+    public var authClient: [ESMTPAuthClientEntry] = []
+    /// `esmtphelo`, default `me`.
+    public var heloName: String
+    /// `ipout` / `ip6out`: source addresses; nil = the kernel's choice.
+    public var sourceIPv4: String?
+    public var sourceIPv6: String?
+    public var timeouts = ClientTimeouts()
+    /// `esmtpdelay` (default 5 minutes, 0 = off), seconds.
+    public var esmtpDelay: Int64 = 300
+
+    public init(heloName: String) {
+        self.heloName = heloName
+    }
+
+    /// Reads the files under `etc`.
+    public static func load(etc: String, me: String) -> ESMTPConfiguration {
+        var config = ESMTPConfiguration(heloName: me)
+        if let bytes = readSmallFile(etc + "/esmtproutes"),
+           let entries = try? ListFileParser.parse(bytes, file: "esmtproutes") {
+            config.routes = ESMTPRoutes.parse(entries).routes
+        }
+        if let bytes = readSmallFile(etc + "/esmtpauthclient"),
+           let entries = try? ListFileParser.parse(bytes, file: "esmtpauthclient", comments: .wholeLine) {
+            config.authClient = ESMTPAuthClientEntry.parse(entries)
+        }
+        if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty, helo != "*" { config.heloName = helo }
+        if let ip = oneLine(etc + "/ipout"), !ip.isEmpty, ip != "0" { config.sourceIPv4 = ip }
+        if let ip = oneLine(etc + "/ip6out"), !ip.isEmpty, ip != "0" { config.sourceIPv6 = ip }
+        func seconds(_ name: String, _ value: inout Int64) {
+            if let text = oneLine(etc + "/" + name), let parsed = IntervalParser.seconds(text) { value = Int64(parsed) }
+        }
+        seconds("esmtptimeoutconnect", &config.timeouts.connect)
+        seconds("esmtptimeouthelo", &config.timeouts.hello)
+        seconds("esmtptimeout", &config.timeouts.command)
+        seconds("esmtptimeoutdata", &config.timeouts.data)
+        seconds("esmtptimeoutquit", &config.timeouts.quit)
+        seconds("esmtpdelay", &config.esmtpDelay)
+        return config
+    }
+
+    static func oneLine(_ path: String) -> String? {
+        readSmallFile(path).flatMap(ListFileParser.firstLine)?.trimmingCharacters()
+    }
+
+    static func readSmallFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while out.count < ConfigLimits.maxFileBytes {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            out += chunk[0..<n]
+        }
+        return out
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" || first == "\r" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" || last == "\r" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

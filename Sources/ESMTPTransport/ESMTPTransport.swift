@@ -1,0 +1,181 @@
+import DNS
+import Logging
+import MailConfig
+import MailQueue
+import SMTPClient
+
+/// The esmtp output module (spec/mta.md §5.3): recipients of one message are grouped by
+/// domain; each group is routed (`esmtproutes`, else MX with A/AAAA fallback), and sent in one
+/// SMTP transaction to the first relay that answers. 2xx → delivered, 4xx and connection
+/// trouble → deferred, 5xx → failed (bounced with the remote reply).
+public struct ESMTPTransport: Sendable {
+    public let etc: String
+    public let me: String
+    public let resolver: DNSResolver
+    public let logger: Logger
+    /// Domains none of whose relays answered lately (`esmtpdelay`).
+    public let unreachable: UnreachableMemory
+    /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
+    public let localNames: Set<String>
+
+    public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
+                unreachable: UnreachableMemory = UnreachableMemory()) {
+        self.etc = etc
+        self.me = me
+        self.localNames = Set((localNames + [me]).map { $0.lowercased() })
+        self.resolver = resolver
+        self.logger = logger
+        self.unreachable = unreachable
+    }
+
+    /// Delivers remote recipients of one message; outcomes in the order of `requests`.
+    public func deliver(_ requests: [DeliveryRequest]) async -> [DeliveryOutcome] {
+        guard let first = requests.first else { return [] }
+        let config = ESMTPConfiguration.load(etc: etc, me: me)
+        var groups: [(domain: String, positions: [Int])] = []
+        for (position, request) in requests.enumerated() {
+            let domain = Self.domain(of: request.recipient.address)
+            if let index = groups.firstIndex(where: { $0.domain == domain }) {
+                groups[index].positions.append(position)
+            } else {
+                groups.append((domain, [position]))
+            }
+        }
+        var outcomes = [DeliveryOutcome](repeating: .deferred("not attempted"), count: requests.count)
+        await withTaskGroup(of: [(Int, DeliveryOutcome)].self) { group in
+            for (domain, positions) in groups {
+                let recipients = positions.map { requests[$0].header.envelope.recipients[requests[$0].recipientIndex] }
+                group.addTask {
+                    let results = await deliver(domain: domain, recipients: recipients, header: first.header,
+                                                body: first.body, config: config)
+                    return Array(zip(positions, results))
+                }
+            }
+            for await pairs in group {
+                for (position, outcome) in pairs { outcomes[position] = outcome }
+            }
+        }
+        return outcomes
+    }
+
+    static func domain(of address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return "" }
+        return String(address[address.index(after: at)...]).lowercased()
+    }
+
+    func deliver(domain: String, recipients: [QueueRecipient], header: QueuedMessageHeader, body: [UInt8],
+                 config: ESMTPConfiguration) async -> [DeliveryOutcome] {
+        let all = { (outcome: DeliveryOutcome) in [DeliveryOutcome](repeating: outcome, count: recipients.count) }
+        if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
+        let route = ESMTPRoutes.lookup(domain, in: config.routes)
+        let port = route?.port ?? 25
+        var relays: [MXRelay]
+        switch route?.relay ?? .dns {
+        case let .address(ip):
+            relays = [MXRelay(hostname: ip, priority: -1, address: ip)]
+        case let .host(name):
+            switch await lookup(name) {
+            case let .success(list): relays = list
+            case let .failure(outcome): return all(outcome)
+            }
+        case .dns:
+            guard !domain.isEmpty else { return all(.failed("No such domain.")) }
+            switch await lookup(domain) {
+            case let .success(list): relays = list
+            case let .failure(outcome): return all(outcome)
+            }
+            // RFC 1035 violation: an MX target that is an IP literal (spec §5.3.3).
+            if relays.contains(where: { $0.targetIsAddressLiteral && $0.priority >= 0 }) {
+                return all(.failed("This domain's DNS violates RFC 1035."))
+            }
+            // Spec §5.3.3: we are one of the MX hosts. Most preferred → a loop; otherwise we are
+            // a backup MX and only hosts preferred to us are tried.
+            let ours = relays.filter { isSelf($0) }
+            if let ourPreference = ours.map(\.priority).min() {
+                guard let best = relays.map(\.priority).min(), ourPreference > best else {
+                    return all(.failed("configuration error: mail loops back to myself (MX problem)."))
+                }
+                relays = relays.filter { $0.priority < ourPreference }
+            }
+        }
+        if route?.ipv4Only == true { relays = relays.filter { !$0.address.contains(":") } }
+        if route?.ipv6Only == true { relays = relays.filter { $0.address.contains(":") } }
+        let tls: ClientSettings.TLSPolicy
+        switch route?.security {
+        case .startTLS?, .required?: tls = .required
+        case .none?: tls = .none
+        case .smtps?: tls = .implicit
+        case nil: tls = .opportunistic
+        }
+        let transaction = ClientTransaction(
+            sender: header.envelope.sender,
+            recipients: recipients.map { ClientTransaction.Recipient(
+                address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
+            body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
+            dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
+            envelopeID: header.envelope.envelopeID)
+        var lastTrouble = "No relay for \(domain) could be reached."
+        for relay in relays {
+            let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: port, in: config.authClient)
+            let settings = ClientSettings(heloName: config.heloName, tls: tls,
+                                          credentials: credentials.map { (user: $0.user, password: $0.password) })
+            let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
+            let result = await SMTPClientConnection.run(host: relay.hostname, address: relay.address, port: port,
+                                                        source: source, settings: settings, transaction: transaction,
+                                                        timeouts: config.timeouts)
+            let peer = "\(relay.hostname) [\(relay.address)]"
+            switch result {
+            case let .unreachable(text):
+                lastTrouble = text
+                logger.info("id=\(header.id): \(peer): \(text)")
+                continue
+            case let .refused(failure):
+                let text = "\(peer): \(failure.command): \(failure.reply.text)"
+                return all(failure.permanent ? .failed(failure.reply.text) : .deferred(text))
+            case let .transaction(results):
+                return results.map { result in
+                    switch result.status {
+                    case .delivered: .delivered("\(peer): \(result.reply.text)")
+                    case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
+                    case .failed: .failed(result.reply.text)
+                    }
+                }
+            }
+        }
+        if !relays.isEmpty {
+            unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
+        }
+        return all(.deferred(lastTrouble))
+    }
+
+    /// One of our names, or a loopback address.
+    func isSelf(_ relay: MXRelay) -> Bool {
+        if localNames.contains(relay.hostname.lowercased()) { return true }
+        return Self.isLoopback(relay.address)
+    }
+
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address.lowercased().hasPrefix("::ffff:127.")
+    }
+
+    enum Lookup { case success([MXRelay]), failure(DeliveryOutcome) }
+
+    func lookup(_ name: String) async -> Lookup {
+        switch await resolver.mailExchangers(for: name) {
+        case let .relays(list): list.isEmpty ? .failure(.failed("No such domain.")) : .success(list)
+        case .softError: .failure(.deferred("DNS lookup failed."))
+        case .hardError: .failure(.failed("No such domain."))
+        case .noMail: .failure(.failed("Domain does not receive mail."))
+        case .badDNS: .failure(.failed("This domain's DNS violates RFC 1035."))
+        }
+    }
+
+    static func notifyKeywords(_ notify: DSNNotify) -> [String] {
+        if notify.contains(.never) { return ["NEVER"] }
+        var words: [String] = []
+        if notify.contains(.success) { words.append("SUCCESS") }
+        if notify.contains(.failure) { words.append("FAILURE") }
+        if notify.contains(.delay) { words.append("DELAY") }
+        return words
+    }
+}
