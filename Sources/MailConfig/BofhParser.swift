@@ -99,7 +99,10 @@ public enum BofhParser {
                     throw entry.error("opt needs NAME=value")
                 }
                 let name = String(arguments[0][..<equals])
-                settings.options[name] = String(arguments[0][arguments[0].index(after: equals)...])
+                // Like an environment variable set only when unset: the first line wins.
+                if settings.options[name] == nil {
+                    settings.options[name] = String(arguments[0][arguments[0].index(after: equals)...])
+                }
             default:
                 throw entry.error("unknown bofh directive '\(words[0])'")
             }

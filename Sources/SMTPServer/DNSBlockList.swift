@@ -99,7 +99,15 @@ struct DNSBlockList: Sendable {
         var allowCount = 0
         for rule in rules where variables[rule.variable] == nil {
             guard let name = rule.queryName(for: ip) else { continue }
-            guard let address = await firstAddress(name), rule.requiredAddress.map({ $0 == address }) ?? true else { continue }
+            // A list may answer several codes; `/a.b.c.d` asks for one of them.
+            let answers = await addresses(name)
+            let hit: String?
+            if let required = rule.requiredAddress {
+                hit = answers.contains(required) ? required : nil
+            } else {
+                hit = answers.first
+            }
+            guard let address = hit else { continue }
             var value: String
             var txt: String?
             switch rule.kind {
@@ -127,9 +135,9 @@ struct DNSBlockList: Sendable {
         return set
     }
 
-    private func firstAddress(_ name: DNSName) async -> String? {
-        guard case .records(let records)? = try? await resolver.lookup(name, .a) else { return nil }
-        return records.lazy.compactMap(DNSAddressText.address(of:)).first
+    private func addresses(_ name: DNSName) async -> [String] {
+        guard case .records(let records)? = try? await resolver.lookup(name, .a) else { return [] }
+        return records.compactMap(DNSAddressText.address(of:))
     }
 
     private func text(_ name: DNSName) async -> String? {

@@ -113,7 +113,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             handler.allowListed = found["ALLOW_0"] != nil
             if let value = found["BLOCK"] {
                 handler.block = value
-                if !value.isEmpty { handler.environment.logger.info("block,ip=[\(ip)],zone=\(found["BLOCK_ZONE"] ?? ""): \(value)") }
+                if !value.isEmpty {
+                    // The text may come from a DNS TXT record: one line in the log.
+                    let shown = SenderPolicy.headerSafe(value)
+                    handler.environment.logger.info("block,ip=[\(ip)],zone=\(SenderPolicy.headerSafe(found["BLOCK_ZONE"] ?? "")): \(shown)")
+                }
             }
             handler.send(handler.session.greeting(), context: context)
         })
@@ -415,17 +419,18 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if let error = handler.writeFailed {
                 handler.abortSubmission()
                 handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
-            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.headerInspector.verdict() {
-                handler.environment.logger.info("error,relay=[\(handler.clientIP)],msg=\"\(refusal)\": refused")
-                handler.abortSubmission()
-                handler.perform(handler.session.commitFailed(refusal), context: context)
-            } else if let trap = handler.session.currentTransaction?.recipients.first(where: {
-                handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
-            }) {
+            } else if !outcome.sizeExceeded, !outcome.lineTooLong,
+                      let trap = handler.session.currentTransaction?.recipients.first(where: {
+                          handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
+                      }) {
                 // spec/mta.md §2.12 DATA stage: a spam trap among the recipients refuses it all.
                 handler.environment.logger.info("spamtrap,ip=[\(handler.clientIP)],to=\(trap.0.address): refused")
                 handler.abortSubmission()
                 handler.perform(handler.session.commitFailed(Replies.spamRefused), context: context)
+            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.headerInspector.verdict() {
+                handler.environment.logger.info("error,relay=[\(handler.clientIP)],msg=\"\(refusal)\": refused")
+                handler.abortSubmission()
+                handler.perform(handler.session.commitFailed(refusal), context: context)
             } else {
                 handler.perform(handler.session.dataEnded(outcome), context: context)
             }

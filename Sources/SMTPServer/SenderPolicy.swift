@@ -69,21 +69,24 @@ struct SenderPolicy: Sendable {
     }
 
     /// Checks one MAIL FROM in Courier's order (spec/mta.md §2.12 MAIL stage).
-    func check(_ sender: SMTPReversePath, client: Client) async -> SenderVerdict {
+    func check(_ sender: SMTPReversePath, client original: Client) async -> SenderVerdict {
+        var client = original
+        client.ip = Self.plainAddress(original.ip)   // `::ffff:192.0.2.1` → `192.0.2.1`
         var headers: [String] = []
         var heloPassed = false
         if spf.isActive, let resolver, !(client.relayClient && spf.trustRelayClients) {
             let checker = SPFChecker(resolver: resolver, receiver: spf.receiver)
             let helo = client.heloName ?? ""
-            if let keywords = spf.helo {
-                let literal = helo == client.ip || helo == "[\(client.ip)]"
-                let outcome = literal ? SPFOutcome(result: .pass, explanation: "HELO is the client's address")
-                    : await checker.check(ip: client.ip, domain: helo, sender: "postmaster@" + helo, helo: helo)
+            // spec/mta.md §2.15: no HELO check for an address literal; the client's own address passes.
+            if let keywords = spf.helo, !Self.isAddressLiteral(helo) {
+                let outcome = await checker.check(ip: client.ip, domain: helo, sender: "postmaster@" + helo, helo: helo)
                 heloPassed = outcome.result == .pass
                 headers.append(receivedSPF(outcome, identity: "helo", sender: "postmaster@" + helo, client: client))
                 if !spf.accepts(outcome.result, keywords: keywords, allowListed: client.allowListed) {
                     return SenderVerdict(refusal: spfRefusal(outcome, identity: helo))
                 }
+            } else if spf.helo != nil, Self.plainAddress(Self.unbracketed(helo)) == client.ip {
+                heloPassed = true
             }
             if let keywords = spf.mailFrom, case .mailbox(let mailbox) = sender {
                 let outcome = await checker.check(ip: client.ip, domain: mailbox.domain, sender: mailbox.address, helo: helo)
@@ -93,8 +96,8 @@ struct SenderPolicy: Sendable {
                 }
             }
         }
-        if checkHelo != 0, !heloPassed, !client.relayClient, let helo = client.heloName, helo != client.ip,
-           helo != "[\(client.ip)]", let resolver {
+        if checkHelo != 0, !heloPassed, !client.relayClient, let helo = client.heloName,
+           Self.plainAddress(Self.unbracketed(helo)) != client.ip, let resolver {
             if let refusal = await checkHeloName(helo, ip: client.ip, resolver: resolver) { return SenderVerdict(refusal: refusal) }
         }
         return SenderVerdict(refusal: await checkSender(sender, client: client), headers: headers)
@@ -104,13 +107,15 @@ struct SenderPolicy: Sendable {
     func spfRefusal(_ outcome: SPFOutcome, identity: String) -> SMTPReply {
         let name = outcome.result.courierName
         let hard = spf.hardError.contains(name)
-        let text = spf.quiet ? "Rejected by the Sender Policy Framework." : outcome.explanation
+        // The explanation comes from the sender's DNS: one bounded, control-free line.
+        let text = spf.quiet ? "Rejected by the Sender Policy Framework." : String(Self.headerSafe(outcome.explanation).prefix(300))
         return SMTPReply(hard ? 517 : 417, EnhancedStatusCode(hard ? 5 : 4, 7, hard ? 23 : 24), "SPF \(name) \(identity): \(text)")
     }
 
     /// The `Received-SPF:` field of one check (RFC 7208 §9.1 result names, Courier's layout).
     func receivedSPF(_ outcome: SPFOutcome, identity: String, sender: String, client: Client) -> String {
-        var lines = ["Received-SPF: \(outcome.result.rawValue) (\(Self.headerSafe(outcome.explanation)))",
+        let comment = Self.headerSafe(outcome.explanation).map { "()\\".contains($0) ? "\\" + String($0) : String($0) }.joined()
+        var lines = ["Received-SPF: \(outcome.result.rawValue) (\(comment))",
                      "  identity=\(identity);", "  SPF=\(identity.uppercased());",
                      "  sender=\(Self.headerSafe(sender));", "  remoteip=\(client.ip);"]
         if let helo = client.heloName { lines.append("  helo=\(Self.headerSafe(helo));") }
@@ -131,8 +136,14 @@ struct SenderPolicy: Sendable {
             return Replies.senderRejected(mailbox.address)
         }
         if !client.relayClient, let relays = bofh.freemailRelays(for: domain) {
-            let name = await reverseName(of: client.ip)
-            if !relays.contains(where: { name == $0 || (name?.hasSuffix("." + $0) ?? false) }) {
+            // A temporary DNS failure is tolerated (Courier's `softdnserr`).
+            let refused: Bool
+            switch await reverseName(of: client.ip) {
+            case .name(let name): refused = !relays.contains { name == $0 || name.hasSuffix("." + $0) }
+            case .none: refused = true
+            case .temporaryFailure: refused = false
+            }
+            if refused {
                 return SMTPReply(517, EnhancedStatusCode(5, 7, 1), [
                     "Sender rejected: \(mailbox.address) can be accepted only from", "\(domain)'s mail relays."])
             }
@@ -202,19 +213,49 @@ struct SenderPolicy: Sendable {
         }
     }
 
+    enum ReverseName: Equatable {
+        case name(String)
+        case none
+        case temporaryFailure
+    }
+
     /// The client's forward-confirmed reverse name (Courier's `TCPREMOTEHOST`), lowercased.
-    func reverseName(of ip: String) async -> String? {
-        guard let resolver, let reverse = DNSName(reverseOf: Self.plainAddress(ip)),
-              case .records(let records)? = try? await resolver.lookup(reverse, .ptr) else { return nil }
-        for record in records {
-            guard case .ptr(let target) = record.data,
-                  let addresses = try? await resolver.addresses(of: target, preferIPv6: false),
-                  addresses.contains(where: { Self.plainAddress($0) == Self.plainAddress(ip) }) else { continue }
+    func reverseName(of ip: String) async -> ReverseName {
+        guard let resolver, let reverse = DNSName(reverseOf: Self.plainAddress(ip)) else { return .none }
+        let answer: DNSLookupResult
+        do {
+            answer = try await resolver.lookup(reverse, .ptr)
+        } catch {
+            return error.isTemporary ? .temporaryFailure : .none
+        }
+        guard case .records(let records) = answer else { return .none }
+        var temporary = false
+        for record in records.prefix(10) {
+            guard case .ptr(let target) = record.data else { continue }
+            do {
+                let addresses = try await resolver.addresses(of: target, preferIPv6: false)
+                guard addresses.contains(where: { Self.plainAddress($0) == Self.plainAddress(ip) }) else { continue }
+            } catch {
+                temporary = temporary || error.isTemporary
+                continue
+            }
             var name = target.description.lowercased()
             if name.hasSuffix(".") { name.removeLast() }
-            return name
+            return .name(name)
         }
-        return nil
+        return temporary ? .temporaryFailure : .none
+    }
+
+    /// `[192.0.2.1]`, `[IPv6:2001:db8::1]` or a bare address.
+    static func isAddressLiteral(_ helo: String) -> Bool {
+        helo.hasPrefix("[") || DNSName(reverseOf: plainAddress(helo)) != nil
+    }
+
+    static func unbracketed(_ helo: String) -> String {
+        guard helo.hasPrefix("["), helo.hasSuffix("]") else { return helo }
+        var inner = String(helo.dropFirst().dropLast())
+        if inner.lowercased().hasPrefix("ipv6:") { inner.removeFirst(5) }
+        return inner
     }
 
     /// `::ffff:192.0.2.1` → `192.0.2.1`.

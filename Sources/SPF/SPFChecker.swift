@@ -1,5 +1,10 @@
 // RFC 7208 §4: check_host(), with the processing limits of §4.6.4 (10 DNS-querying terms,
 // 2 void lookups, 10 MX or PTR names per term).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import DNS
 
 /// The result of one SPF check, with the text a reply or a `Received-SPF:` header shows.
@@ -27,11 +32,26 @@ public struct SPFChecker: Sendable {
 
     /// check_host(ip, domain, sender) for an identity: MAIL FROM (`sender` = the address,
     /// `domain` its domain) or HELO (`sender` = `postmaster@helo`, `domain` = helo).
-    public func check(ip: String, domain: String, sender: String, helo: String) async -> SPFOutcome {
+    /// The whole evaluation gets `timeLimit` seconds (RFC 7208 §4.6.4 suggests at least 20);
+    /// past it the result is `temperror`, so a slow hostile domain cannot hold a session.
+    public func check(ip: String, domain: String, sender: String, helo: String, timeLimit: Int = 20) async -> SPFOutcome {
         let client = Self.normalise(ip)
-        var budget = Budget()
-        let context = SPFMacroContext(sender: sender, domain: Self.trimDot(domain), ip: client, helo: helo, receiver: receiver)
-        let (result, explanation) = await checkHost(context, budget: &budget, depth: 0)
+        let context = SPFMacroContext(sender: sender, domain: Self.trimDot(domain), ip: client, helo: helo, receiver: receiver,
+                                      timestamp: Int(time(nil)))
+        let evaluation: (SPFResult, String?) = await withTaskGroup(of: (SPFResult, String?)?.self) { group in
+            group.addTask {
+                var budget = Budget()
+                return await checkHost(context, budget: &budget, depth: 0)
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(timeLimit) * 1_000_000_000)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? (.temperror, nil)
+        }
+        let (result, explanation) = evaluation
         return SPFOutcome(result: result, explanation: explanation ?? Self.stockText(result, domain: domain, ip: client))
     }
 
@@ -137,7 +157,7 @@ public struct SPFChecker: Sendable {
             // RFC 7208 §4.6.4: more than 10 MX names is a permerror.
             guard exchanges.count <= 10 else { throw .permerror }
             for exchange in exchanges {
-                let addresses = try await addresses(of: exchange.description, ipv6: isIPv6, budget: &budget, countVoid: false)
+                let addresses = try await addresses(of: exchange, ipv6: isIPv6, budget: &budget, countVoid: false)
                 if addresses.contains(where: { Self.contains($0, ip: ip, cidr4: cidr4, cidr6: cidr6) }) { return true }
             }
             return false
@@ -166,6 +186,11 @@ public struct SPFChecker: Sendable {
     private func addresses(of domain: String, ipv6: Bool, budget: inout Budget,
                            countVoid: Bool = true) async throws(Stop) -> [[UInt8]] {
         guard let name = DNSName(domain) else { return [] }
+        return try await addresses(of: name, ipv6: ipv6, budget: &budget, countVoid: countVoid)
+    }
+
+    private func addresses(of name: DNSName, ipv6: Bool, budget: inout Budget,
+                           countVoid: Bool = true) async throws(Stop) -> [[UInt8]] {
         let answer: DNSLookupResult
         do {
             answer = try await resolver.lookup(name, ipv6 ? .aaaa : .a)

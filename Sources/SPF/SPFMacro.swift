@@ -54,10 +54,10 @@ public enum SPFMacro {
     static let delimiters: Set<Character> = [".", "-", "+", ",", "/", "_", "="]
     static let letters: Set<Character> = ["s", "l", "o", "d", "i", "p", "h", "c", "r", "t", "v"]
 
-    /// Whether `text` is a well-formed macro string.
-    public static func isValid(_ text: String) -> Bool {
+    /// Whether `text` is a well-formed macro string (`explanation` allows `c`, `r`, `t` and spaces).
+    public static func isValid(_ text: String, explanation: Bool = false) -> Bool {
         (try? expand(text, context: SPFMacroContext(sender: "a@b", domain: "b", ip: "127.0.0.1", helo: "b", receiver: "b"),
-                     explanation: true)) != nil
+                     explanation: explanation)) != nil
     }
 
     /// A malformed macro string.
@@ -93,8 +93,10 @@ public enum SPFMacro {
     }
 
     static func expandOne(_ body: ArraySlice<Character>, context: SPFMacroContext, explanation: Bool) throws(Failure) -> String {
-        guard let letter = body.first, letters.contains(Character(letter.lowercased())) else { throw .syntax }
-        let lower = Character(letter.lowercased())
+        // Only ASCII letters are macro letters (a hostile record may hold anything here).
+        guard let letter = body.first, let ascii = letter.asciiValue else { throw .syntax }
+        let lower = Character(UnicodeScalar(ascii | 0x20))
+        guard letters.contains(lower), (0x41...0x5A).contains(ascii) || (0x61...0x7A).contains(ascii) else { throw .syntax }
         if !explanation && ["c", "r", "t"].contains(lower) { throw .syntax }
         var rest = body.dropFirst()
         let digits = rest.prefix(while: \.isNumber)
@@ -130,7 +132,7 @@ public enum SPFMacro {
         if reverse { parts.reverse() }
         if let keep, keep < parts.count { parts = Array(parts.suffix(keep)) }
         let joined = parts.joined(separator: ".")
-        return letter.isUppercase ? urlEscape(joined) : joined
+        return (0x41...0x5A).contains(ascii) ? urlEscape(joined) : joined
     }
 
     /// RFC 3986 unreserved characters stay; everything else becomes %XX.

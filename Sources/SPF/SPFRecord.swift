@@ -77,7 +77,7 @@ public struct SPFRecord: Sendable, Equatable {
             if let equals = term.firstIndex(of: "="), isModifierName(term[..<equals]) {
                 let name = term[..<equals].lowercased()
                 let value = String(term[term.index(after: equals)...])
-                guard SPFMacro.isValid(value) else { return nil }
+                guard SPFMacro.isValid(value) else { return nil }  // a domain-spec, also for exp=
                 switch name {
                 case "redirect":
                     guard record.redirect == nil, !value.isEmpty else { return nil }
@@ -121,21 +121,13 @@ public struct SPFRecord: Sendable, Equatable {
             guard rest.first == ":", let spec = domainSpec(rest.dropFirst()) else { return nil }
             return name == "include" ? .include(spec) : .exists(spec)
         case "a", "mx":
-            var domainPart: Substring = ""
-            var cidrPart = rest
-            if rest.first == ":" {
-                let afterColon = rest.dropFirst()
-                let slash = afterColon.firstIndex(of: "/") ?? afterColon.endIndex
-                domainPart = afterColon[..<slash]
-                cidrPart = afterColon[slash...]
-                guard !domainPart.isEmpty else { return nil }
-            }
-            guard let (cidr4, cidr6) = dualCIDR(cidrPart) else { return nil }
+            // The dual-cidr-length comes off the end: a macro inside the domain may hold a `/`.
+            guard let (domainPart, cidr4, cidr6) = splitDualCIDR(rest) else { return nil }
             let spec: String?
             if domainPart.isEmpty {
                 spec = nil
             } else {
-                guard let checked = domainSpec(domainPart) else { return nil }
+                guard domainPart.first == ":", let checked = domainSpec(domainPart.dropFirst()) else { return nil }
                 spec = checked
             }
             return name == "a" ? .a(spec, cidr4: cidr4, cidr6: cidr6) : .mx(spec, cidr4: cidr4, cidr6: cidr6)
@@ -167,25 +159,34 @@ public struct SPFRecord: Sendable, Equatable {
         return (text[..<slash], value)
     }
 
-    /// `[/n][//m]` (RFC 7208 §5.6).
-    static func dualCIDR(_ text: Substring) -> (Int, Int)? {
-        var cidr4 = 32, cidr6 = 128
+    /// `[:domain][/n][//m]` (RFC 7208 §5.6) → the `:domain` part and the two lengths.
+    static func splitDualCIDR(_ text: Substring) -> (Substring, Int, Int)? {
         var rest = text
-        if rest.hasPrefix("/") && !rest.hasPrefix("//") {
-            rest = rest.dropFirst()
-            let digits = rest.prefix(while: \.isNumber)
-            guard !digits.isEmpty, digits.count <= 2, let value = Int(digits), value <= 32 else { return nil }
-            cidr4 = value
-            rest = rest.dropFirst(digits.count)
+        var cidr4 = 32, cidr6 = 128
+        if let range = trailingLength(rest, marker: "//", maximum: 128) {
+            cidr6 = range.value
+            rest = rest[..<range.start]
         }
-        if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
-            let digits = rest.prefix(while: \.isNumber)
-            guard !digits.isEmpty, digits.count <= 3, let value = Int(digits), value <= 128 else { return nil }
-            cidr6 = value
-            rest = rest.dropFirst(digits.count)
+        if let range = trailingLength(rest, marker: "/", maximum: 32) {
+            cidr4 = range.value
+            rest = rest[..<range.start]
         }
-        return rest.isEmpty ? (cidr4, cidr6) : nil
+        // Anything else ending in `/digits` or `/` is malformed.
+        if rest.hasSuffix("/") { return nil }
+        return (rest, cidr4, cidr6)
+    }
+
+    /// A trailing `MARKER digits` (digits without a leading zero unless `0`), within `maximum`.
+    static func trailingLength(_ text: Substring, marker: String, maximum: Int) -> (start: Substring.Index, value: Int)? {
+        let digits = text.reversed().prefix(while: { $0.isASCII && $0.isNumber })
+        guard !digits.isEmpty, digits.count <= 3 else { return nil }
+        let digitsStart = text.index(text.endIndex, offsetBy: -digits.count)
+        let head = text[..<digitsStart]
+        guard head.hasSuffix(marker) else { return nil }
+        if marker == "/" && head.hasSuffix("//") { return nil }
+        let number = text[digitsStart...]
+        guard let value = Int(number), value <= maximum, number.count == 1 || number.first != "0" else { return nil }
+        return (text.index(digitsStart, offsetBy: -marker.count), value)
     }
 
     static func domainSpec(_ text: Substring) -> String? {
@@ -201,7 +202,9 @@ enum IPAddressBytes {
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isNumber), let value = UInt8(part) else { return nil }
+            // RFC 7208 §12 dec-octet: no leading zeros.
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  part.count == 1 || part.first != "0", let value = UInt8(part) else { return nil }
             bytes.append(value)
         }
         return bytes
@@ -217,13 +220,14 @@ enum IPAddressBytes {
             text = text[...lastColon]
             if text.hasSuffix(":") && !text.hasSuffix("::") { text = text.dropLast() }
         }
-        let halves = text.components(separatedBy: "::")
+        let halves = text.splitAtDoubleColons()
         guard halves.count <= 2 else { return nil }
         func groups(_ part: String) -> [UInt16]? {
             if part.isEmpty { return [] }
             var result: [UInt16] = []
             for group in part.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !group.isEmpty, group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
+                guard !group.isEmpty, group.count <= 4, group.allSatisfy(\.isHexDigit),
+                      let value = UInt16(group, radix: 16) else { return nil }
                 result.append(value)
             }
             return result
@@ -247,24 +251,23 @@ enum IPAddressBytes {
 }
 
 extension Substring {
-    func components(separatedBy separator: String) -> [String] {
+    /// `a::b` → ["a", "b"]; more than one `::` gives more than two parts (an error to callers).
+    fileprivate func splitAtDoubleColons() -> [String] {
         var parts: [String] = []
-        var rest = self
-        while let range = rest.range(of: separator) {
-            parts.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
-        }
-        parts.append(String(rest))
-        return parts
-    }
-
-    func range(of needle: String) -> Range<Substring.Index>? {
-        guard !needle.isEmpty else { return nil }
+        var current = ""
         var index = startIndex
         while index < endIndex {
-            if self[index...].hasPrefix(needle) { return index..<self.index(index, offsetBy: needle.count) }
-            index = self.index(after: index)
+            let next = self.index(after: index)
+            if self[index] == ":", next < endIndex, self[next] == ":" {
+                parts.append(current)
+                current = ""
+                index = self.index(after: next)
+                continue
+            }
+            current.append(self[index])
+            index = next
         }
-        return nil
+        parts.append(current)
+        return parts
     }
 }

@@ -21,9 +21,17 @@ struct SPFRecordTests {
 
     @Test(arguments: ["v=spf1 ip4:300.1.1.1", "v=spf1 ip4:192.0.2.0/33", "v=spf1 a:", "v=spf1 include",
                       "v=spf1 bogus", "v=spf1 redirect=a redirect=b", "v=spf1 a/", "v=spf1 all:x",
-                      "v=spf1 exists:%{z}", "v=spf1 ip6:2001:db8::1::2", "v=spf1 mx//129"])
+                      "v=spf1 exists:%{z}", "v=spf1 ip6:2001:db8::1::2", "v=spf1 mx//129",
+                      "v=spf1 ip4:192.0.02.1", "v=spf1 ip6:+1::", "v=spf1 include:%{c}.example", "v=spf1 redirect=%{r}",
+                      "v=spf1 exists:%{\u{00DF}}", "v=spf1 a/024", "v=spf1 a:example.com/"])
     func syntaxErrors(record: String) {
         #expect(SPFRecord.parse(record) == nil)
+    }
+
+    @Test func macroWithASlashKeepsTheCIDR() throws {
+        let record = try #require(SPFRecord.parse("v=spf1 a:%{l/}.example.com/24 mx:%{d}//64 -all"))
+        #expect(record.directives[0].mechanism == .a("%{l/}.example.com", cidr4: 24, cidr6: 128))
+        #expect(record.directives[1].mechanism == .mx("%{d}", cidr4: 32, cidr6: 64))
     }
 
     @Test func versionTag() {

@@ -85,7 +85,9 @@ public struct SendmailMessage: Sendable, Equatable {
             }
         }
         recipients = recipients.map { $0.contains("@") ? $0 : $0 + "@" + context.defaultDomain }
-        let kept = fields.filter { name($0) != "bcc" }
+        // spec/mta.md §6.1: with -bs the message is taken as an SMTP client sent it: Bcc: stays
+        // (the client chose the recipients) and no From: is made up.
+        let kept = options.smtpSession ? fields : fields.filter { name($0) != "bcc" }
         let names = Set(kept.map(name))
         var out: [UInt8] = []
         out.reserveCapacity(text.count + 512)
@@ -94,7 +96,7 @@ public struct SendmailMessage: Sendable, Equatable {
         for field in kept {
             for line in field { out += line + [0x0A] }
         }
-        if !names.contains("from") {
+        if !names.contains("from") && !options.smtpSession {
             let address = context.userName + "@" + context.me
             let display = (options.fullName ?? context.fullName).map { "\"" + $0.replacingQuotes + "\" <" + address + ">" } ?? address
             out += Array("From: \(display)\n".utf8)

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 import MailConfig
 
@@ -27,7 +29,8 @@ enum DaemonPidFile {
     /// Takes the lock and writes our pid; the descriptor stays open (and locked) until exit.
     static func acquire(_ root: ConfigRoot) throws(Failure) -> Int32 {
         let file = path(root)
-        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // O_NOFOLLOW: a symlink planted in var/ never makes us truncate another file.
+        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw .cannotWrite(file, errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let pid = readPid(fd)
@@ -43,16 +46,16 @@ enum DaemonPidFile {
         return fd
     }
 
-    /// Empties and unlocks the file at shutdown.
+    /// Empties and unlocks the file at shutdown. The file itself stays: unlinking it could let
+    /// a starting daemon lock a file nobody else can find.
     static func release(_ fd: Int32, root: ConfigRoot) {
         _ = ftruncate(fd, 0)
-        unlink(path(root))
         close(fd)
     }
 
     /// The pid of a running daemon on this root, or nil: the file is locked by someone.
     static func runningDaemon(_ root: ConfigRoot) -> Int32? {
-        let fd = open(path(root), O_RDONLY | O_CLOEXEC)
+        let fd = open(path(root), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 import MailConfig
 import MailQueue
@@ -24,12 +26,13 @@ struct SendmailSMTPSession {
         var framer = CommandLineFramer(limit: limits.commandLine)
         var decoder: DataDecoder?
         var message: [UInt8] = []
-        write(session.greeting())
+        send(session.greeting())
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return 0 }  // the client went away: nothing half-queued is kept
+            if count < 0 { return 75 }  // EX_TEMPFAIL: input broke; nothing half-queued is kept
+            if count == 0 { return 0 }  // the client went away
             var input = buffer[0..<count]
             while !input.isEmpty || decoder?.isFinished == true {
                 if var active = decoder {
@@ -63,13 +66,13 @@ struct SendmailSMTPSession {
     private func perform(_ action: SMTPSession.Action, _ session: inout SMTPSession, _ decoder: inout DataDecoder?) -> Bool {
         switch action {
         case .send(let reply):
-            write(reply)
+            send(reply)
         case .sendAndClose(let reply):
-            write(reply)
+            send(reply)
             return true
         case .sendAndStartTLS:
             // Never offered (no certificate on a pipe).
-            write(Replies.tlsNotAvailable)
+            send(Replies.tlsNotAvailable)
         case .checkSender(let sender, let parameters):
             return perform(session.senderChecked(sender, parameters, refusal: nil), &session, &decoder)
         case .checkRecipient(let mailbox, let parameters):
@@ -81,7 +84,7 @@ struct SendmailSMTPSession {
         case .commitSubmission:
             break  // handled where the data ends
         case .abortSubmission(let reply):
-            write(reply)
+            send(reply)
         case .authenticate:
             return perform(session.authenticationEnded(Replies.authRejected), &session, &decoder)
         }
@@ -119,11 +122,11 @@ struct SendmailSMTPSession {
         }
     }
 
-    private func write(_ reply: SMTPReply) {
+    private func send(_ reply: SMTPReply) {
         let bytes = reply.encoded()
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            let written = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
             if written <= 0 { return }
             offset += written
