@@ -26,7 +26,7 @@ extension MailbotReplyBuilder {
         if let s = options.subject, !s.isEmpty {
             emit(s)
         } else if let subject = input.last("subject"), !subject.isEmpty {
-            emit(MailbotHeaders.wrap(MailbotHeaders.coreSubject(subject)))
+            emit(MailbotHeaders.coreSubject(subject))
             emit(" (fwd)")
         }
         emit("\nMime-Version: 1.0\n")
@@ -84,7 +84,8 @@ extension MailbotReplyBuilder {
                 emit("Content-Description: Forwarded message\n\n")
             }
             let e = entities[a]
-            emit(Array(input.bytes[input.mime.clamped(e.startPos, e.endBody)]))
+            // The whole message goes out up to its end, final newline included.
+            emit(Array(input.bytes[input.mime.clamped(e.startPos, a == 0 ? input.bytes.count : e.endBody)]))
         }
         emit("\n--"); emit(boundary); emit("--\n")
     }

@@ -44,38 +44,6 @@ enum MailbotHeaders {
         return Array(s)
     }
 
-    /// Wraps a header value at 70 columns on whitespace, continuing with a newline and two spaces.
-    static func wrap(_ value: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var rest = value[...]
-        var first = true
-        while !rest.isEmpty {
-            if let f = rest.first, CByteClass.isSpace(f) { rest = rest.dropFirst(); continue }
-            var n = 70
-            if rest.count <= n {
-                n = rest.count
-            } else {
-                let base = rest.startIndex
-                while n > 0 {
-                    if CByteClass.isSpace(rest[base + n]) {
-                        while n > 0, CByteClass.isSpace(rest[base + n - 1]) { n -= 1 }
-                        break
-                    }
-                    n -= 1
-                }
-                if n == 0 {
-                    n = 70
-                    while n < rest.count, !CByteClass.isSpace(rest[base + n]) { n += 1 }
-                }
-            }
-            if !first { out.append(contentsOf: [10, 32, 32]) }
-            first = false
-            out.append(contentsOf: rest.prefix(n))
-            rest = rest.dropFirst(n)
-        }
-        return out
-    }
-
     /// `replyall`'s Cc: the original To and Cc minus the reply's To addresses and duplicates
     /// (the domain part compared without case).
     static func carbonCopy(toAndCc: [[UInt8]], replyTo: [UInt8]) -> [UInt8] {

@@ -7,7 +7,15 @@ struct MailbotInput {
     let block: HeaderBlock
     let mime: MIMEMessage
 
-    init(_ bytes: [UInt8]) {
+    init(_ message: [UInt8]) {
+        // maildrop 2.9.3 drops an unterminated last line (observed: a header or body line
+        // without a final newline is not part of the message it replies to).
+        var bytes = message
+        if let lastNewline = bytes.lastIndex(of: 10) {
+            bytes.removeSubrange((lastNewline + 1)...)
+        } else {
+            bytes = []
+        }
         self.bytes = bytes
         block = HeaderReader.read(bytes)
         mime = MIMEParser.parse(bytes)
@@ -23,11 +31,19 @@ struct MailbotInput {
         block.headers.first(where: { $0.isNamed(name) })?.value
     }
 
-    /// Every header of the top-level block, one per line, unfolded (`text/rfc822-headers`).
+    /// Every header of the top-level block, one per line, unfolded, as `name: value`
+    /// (`text/rfc822-headers`): the name is everything before the first colon, so an
+    /// mbox `From ` line comes out split at its time.
     var unfoldedHeaderLines: [UInt8] {
         var out: [UInt8] = []
         for h in block.headers {
-            out.append(contentsOf: h.unfolded)
+            let line = h.unfolded
+            let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
+            var nameEnd = colon
+            while nameEnd > 0, CByteClass.isSpace(line[nameEnd - 1]) { nameEnd -= 1 }
+            out.append(contentsOf: line[..<nameEnd])
+            out.append(contentsOf: [UInt8(ascii: ":"), 32])
+            out.append(contentsOf: h.value)
             out.append(10)
         }
         return out

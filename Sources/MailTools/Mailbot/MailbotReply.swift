@@ -116,7 +116,7 @@ struct MailbotReplyBuilder {
                 emit(subject)
             } else {
                 emit("Re: ")
-                emit(MailbotHeaders.wrap(MailbotHeaders.coreSubject(subject)))
+                emit(MailbotHeaders.coreSubject(subject))
             }
         }
         emit("\nMime-Version: 1.0\n")
