@@ -43,7 +43,9 @@ struct MailbotInput {
             while nameEnd > 0, CByteClass.isSpace(line[nameEnd - 1]) { nameEnd -= 1 }
             out.append(contentsOf: line[..<nameEnd])
             out.append(contentsOf: [UInt8(ascii: ":"), 32])
-            out.append(contentsOf: h.value)
+            var value = h.value
+            while let last = value.last, CByteClass.isSpace(last) { value.removeLast() }
+            out.append(contentsOf: value)
             out.append(10)
         }
         return out
