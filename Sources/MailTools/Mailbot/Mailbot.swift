@@ -20,15 +20,15 @@ public enum Mailbot {
     /// Runs mailbot with the raw bytes of argv (program name first).
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         guard let options = MailbotArgumentParser.parse(Array(rawArguments.dropFirst())) else {
-            printError(MailbotUsage.text)
+            printError(MailbotUsage.text + "\n")
             return ExitStatus.tempFail
         }
         if options.feedbackType != nil, options.mode != .feedback, options.mode != .replyfeedback {
-            printError("\"-T feedback\" or \"-T replyfeedback\" required")
+            printError("\"-T feedback\" or \"-T replyfeedback\" required\n")
             return ExitStatus.usage
         }
         guard let message = ByteInput.readAll(fd: 0) else {
-            printError("mailbot: cannot read the message")
+            printError("mailbot: cannot read the message\n")
             return ExitStatus.ioError
         }
         let env = { (name: String) -> [UInt8]? in
@@ -40,7 +40,7 @@ public enum Mailbot {
             ?? env("CHARSET").map { String(decoding: $0, as: UTF8.self) }
             ?? "utf-8"
         guard CharsetConverter.isKnown(charset) else {
-            printError("Unknown charset: \(charset)")
+            printError("Unknown charset: \(charset)\n")
             return ExitStatus.dataError
         }
         let result = compose(message: message, options: options, charset: &charset,
@@ -48,7 +48,7 @@ public enum Mailbot {
         switch result {
         case .noReply: return ExitStatus.ok
         case .failed(let status, let text):
-            printError(text)
+            printError(text + "\n")
             return status
         case .reply(let bytes):
             return deliver(bytes, options: options)
@@ -136,14 +136,14 @@ public enum Mailbot {
         var template = Array("/tmp/mailbot.XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else {
-            printError("mailbot: cannot create a temporary file")
+            printError("mailbot: cannot create a temporary file\n")
             return ExitStatus.ioError
         }
         unlink(template)
         let out = FDOutput(fd: fd)
         out.write(bytes)
         guard out.flush(), lseek(fd, 0, SEEK_SET) == 0, dup2(fd, 0) == 0 else {
-            printError("mailbot: cannot write a temporary file")
+            printError("mailbot: cannot write a temporary file\n")
             return ExitStatus.ioError
         }
         close(fd)

@@ -36,12 +36,6 @@ public struct MailbotOptions: Sendable {
 
 /// Parses mailbot's arguments (program name not included); nil means a usage error.
 public enum MailbotArgumentParser {
-    static let feedbackLongOptions = [
-        "--feedback-original-envelope-id", "--feedback-original-mail-from", "--feedback-reporting-mta",
-        "--feedback-source-ip", "--feedback-incidents", "--feedback-authentication-results",
-        "--feedback-original-rcpt-to", "--feedback-reported-domain",
-    ]
-
     public static func parse(_ arguments: [[UInt8]]) -> MailbotOptions? {
         var o = MailbotOptions()
         var i = 0
@@ -50,9 +44,9 @@ public enum MailbotArgumentParser {
             guard arg.count >= 2, arg[0] == UInt8(ascii: "-") else { break }
             if arg == Array("--".utf8) { i += 1; break }
             if arg[1] == UInt8(ascii: "-") {
-                guard let s = String(validating: arg, as: UTF8.self), feedbackLongOptions.contains(s),
-                      i + 1 < arguments.count else { return nil }
-                o.feedbackHeaders.append((Array(arg.dropFirst(2)), arguments[i + 1]))
+                // --feedback-NAME VALUE: an RFC 5965 field NAME (any name, as Courier).
+                guard arg.starts(with: Array("--feedback-".utf8)), i + 1 < arguments.count else { return nil }
+                o.feedbackHeaders.append((Array(arg.dropFirst(11)), arguments[i + 1]))
                 i += 2
                 continue
             }

@@ -150,7 +150,7 @@ struct MailbotReplyBuilder {
         if options.attachFull {
             emit("\nContent-Type: \(eightBitHeaders ? "message/global" : "message/rfc822")\n")
             emit("Content-Disposition: attachment\n\n")
-            emit(Array(input.bytes[input.mime.clamped(0, input.mime.entities.first?.endBody ?? 0)]))
+            emit(input.bytes)
         } else {
             emit("\nContent-Type: \(eightBitHeaders ? "message/global-headers" : "text/rfc822-headers")")
             emit("; charset=\"utf-8\"\nContent-Disposition: attachment\nContent-Transfer-Encoding: 8bit\n\n")
@@ -196,10 +196,10 @@ struct MailbotReplyBuilder {
 
     /// RFC 5965 §3.1: the machine-readable part of an abuse report.
     mutating func emitFeedbackReport() {
-        emit("Content-Type: message/feedback-report; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\n")
+        // maildrop 2.9.3 (the oracle) labels the part 7bit and prints no Feedback-Type.
+        emit("Content-Type: message/feedback-report\nContent-Transfer-Encoding: 7bit\n\n")
         emitArrivalDate()
         emit("User-Agent: librfc2045 courier-swift/1.0\nVersion: 1\n")
-        if let t = options.feedbackType { emit("Feedback-Type: "); emit(t); emit("\n") }
         for (name, value) in options.feedbackHeaders {
             var titled: [UInt8] = []
             var last = UInt8(ascii: "-")
