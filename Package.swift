@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "maildirmake", targets: ["maildirmake"]),
         .executable(name: "deliverquota", targets: ["deliverquota"]),
         .executable(name: "lockmail", targets: ["lockmail"]),
+        .executable(name: "mailbot", targets: ["mailbot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -187,6 +188,8 @@ let package = Package(
         .executableTarget(name: "maildirmake", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "deliverquota", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "lockmail", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        // issue 9: mailbot (code in Sources/MailTools/Mailbot)
+        .executableTarget(name: "mailbot", dependencies: ["MailTools"], linkerSettings: leanLinker),
 
         // MARK: fuzzing (Scripts/fuzz Config N)
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", "MailConfig"], path: "Fuzz/FuzzConfig"),

@@ -9,6 +9,9 @@ public enum LeanTools {
         ToolEntry(name: "maildirmake", summary: "create maildirs, folders and quotas") { Maildirmake.run($0) },
         ToolEntry(name: "deliverquota", summary: "deliver a message to a maildir, honouring its quota") { Deliverquota.run($0) },
         ToolEntry(name: "lockmail", summary: "lock a mailbox file and run a program") { Lockmail.run($0) },
+        ToolEntry(name: "mailbot", summary: "autoreply, DSN, forward or abuse report for a message, once per sender") {
+            Mailbot.run(rawArguments: $0.map { Array($0.utf8) })
+        },
     ]
 
     public static func named(_ name: String) -> ToolEntry? {

@@ -27,25 +27,36 @@ public struct POP3Mailbox: Sendable {
     public func open(now: Int64) throws(OpenError) -> [POP3Message] {
         guard SystemCall.isDirectory(path + "/cur") else { throw .noCurDirectory }
         purgeTmp(now: now)
-        moveNewToCur()
-        let names = SystemCall.names(in: path + "/cur").filter { !$0.hasPrefix(".") }
-            .sorted(by: POP3SizeList.precedes)
+        let moved = moveNewToCur()
+        let sizeListPath = path + "/" + Self.sizeListName
+        let clock = Int(SystemCall.now().seconds)
+        let curStamp = POP3OpenCache.Stamp(path + "/cur")
+        if moved == 0, let curStamp, let listStamp = POP3OpenCache.Stamp(sizeListPath),
+           let cached = POP3OpenCache.shared.lookup(path, cur: curStamp, sizeList: listStamp) {
+            return cached
+        }
+        let names = POP3SizeList.sortedInCourierOrder(SystemCall.names(in: path + "/cur").filter { !$0.hasPrefix(".") })
         let previous = (try? SystemCall.readFile(path + "/" + Self.sizeListName, limit: 64 << 20))
             .flatMap { $0 }.flatMap(POP3SizeList.parse)
         var list = POP3SizeList(nextUID: previous?.nextUID ?? 1, uidValidity: previous?.uidValidity ?? UInt64(max(now, 1)))
         var changed = previous == nil || previous?.version != POP3SizeList.currentVersion
-        let old = (previous?.entries ?? []).sorted { POP3SizeList.precedes($0.fileName, $1.fileName) }
+        // The list is saved in this order, so usually no sort happens here.
+        var old = (previous?.entries ?? []).map { (key: POP3SizeList.OrderKey($0.fileName), entry: $0) }
+        if !zip(old, old.dropFirst()).allSatisfy({ !($1.key < $0.key) }) {
+            old.sort { $0.key < $1.key }
+        }
         var cursor = old.startIndex
         var messages: [POP3Message] = []
         messages.reserveCapacity(names.count)
-        for name in names {
-            while cursor < old.endIndex && POP3SizeList.precedes(old[cursor].fileName, name) {
+        list.entries.reserveCapacity(names.count)
+        for (key, name) in names {
+            while cursor < old.endIndex && old[cursor].key < key {
                 cursor += 1
                 changed = true
             }
             var entry: POP3SizeList.Entry
-            if cursor < old.endIndex && !POP3SizeList.precedes(name, old[cursor].fileName) {
-                entry = old[cursor]
+            if cursor < old.endIndex && !(key < old[cursor].key) {
+                entry = old[cursor].entry
                 if entry.fileName != name { changed = true }
                 entry.fileName = name
                 cursor += 1
@@ -60,6 +71,10 @@ public struct POP3Mailbox: Sendable {
         }
         if cursor < old.endIndex { changed = true }
         if changed && !messages.isEmpty { save(list) }
+        // Remember the listing only when nothing moved into cur/ while we read it.
+        let curAfter = POP3OpenCache.Stamp(path + "/cur")
+        POP3OpenCache.shared.store(path, cur: curAfter == curStamp ? curAfter : nil,
+                                   sizeList: POP3OpenCache.Stamp(sizeListPath), messages: messages, now: clock)
         return messages
     }
 
@@ -96,11 +111,16 @@ public struct POP3Mailbox: Sendable {
         }
     }
 
-    private func moveNewToCur() {
+    /// Moves `new/` into `cur/`; returns how many files it tried to move.
+    @discardableResult
+    private func moveNewToCur() -> Int {
+        var count = 0
         for name in SystemCall.names(in: path + "/new") where !name.hasPrefix(".") {
             let target = name.contains(":") ? name : name + ":2,"
             rename(path + "/new/" + name, path + "/cur/" + target)
+            count += 1
         }
+        return count
     }
 
     /// RETR marks a message seen: `…:2,<flags>` without S becomes `…:2,<flags>S` (sorted as

@@ -85,6 +85,10 @@ public struct POP3Session: Sendable {
     public private(set) var configuration: POP3SessionConfiguration
     private var state: State = .authorization(user: nil)
     public private(set) var messages: [POP3Message] = []
+    /// STAT's answer, kept up to date by login, DELE and RSET (STAT used to copy the whole
+    /// 10,000-message list to count it).
+    private var liveCount = 0
+    private var liveBytes: Int64 = 0
     /// The logged-in user, once TRANSACTION starts.
     public private(set) var user: String?
     /// The user named in USER or a SASL exchange (for throttling and logs).
@@ -253,6 +257,7 @@ public struct POP3Session: Sendable {
     public mutating func loggedIn(user: String, messages: [POP3Message]) -> [POP3Action] {
         self.user = user
         self.messages = messages
+        recountLive()
         state = .transaction
         return reply(POP3Replies.loggedIn)
     }
@@ -282,6 +287,15 @@ public struct POP3Session: Sendable {
         return lines.flatMap { POP3Replies.line($0) }
     }
 
+    private mutating func recountLive() {
+        liveCount = 0
+        liveBytes = 0
+        for index in messages.indices where !messages[index].deleted {
+            liveCount += 1
+            liveBytes += messages[index].size
+        }
+    }
+
     /// The index of a live message from a client's number, or nil (RFC 1939 §5: numbers
     /// start at 1; deleted messages may not be referred to).
     func messageIndex(_ text: String) -> Int? {
@@ -295,8 +309,7 @@ public struct POP3Session: Sendable {
         case .capa:
             return [.send(capabilities)]
         case .stat:
-            let live = messages.filter { !$0.deleted }
-            return reply("+OK \(live.count) \(live.reduce(Int64(0)) { $0 + $1.size })")
+            return reply("+OK \(liveCount) \(liveBytes)")
         case .list(let argument):
             return listing(argument, header: POP3Replies.listFollows) { "\($0.size)" }
         case .uidl(let argument):
@@ -315,9 +328,12 @@ public struct POP3Session: Sendable {
         case .dele(let number):
             guard let index = messageIndex(number) else { return reply(POP3Replies.invalidMessageNumber) }
             messages[index].deleted = true
+            liveCount -= 1
+            liveBytes -= messages[index].size
             return reply(POP3Replies.deleted)
         case .rset:
             for index in messages.indices { messages[index].deleted = false }
+            recountLive()
             return reply(POP3Replies.resurrected)
         case .noop:
             return reply(POP3Replies.yup)

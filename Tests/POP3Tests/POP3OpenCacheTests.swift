@@ -1,0 +1,78 @@
+import Glibc
+import Testing
+@testable import POP3
+
+/// The login listing memo (POP3OpenCache): reused only while cur/ and the size list are
+/// unchanged and settled; any delivery, flag change or deletion shows at the next login.
+@Suite struct POP3OpenCacheTests {
+    static func maildir() -> String {
+        var template = Array("/tmp/pop3cache.XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        for sub in ["cur", "new", "tmp"] { mkdir(path + "/" + sub, 0o700) }
+        return path
+    }
+
+    static func write(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    /// Sets a path's mtime an hour back, so that its stamp counts as settled.
+    static func age(_ path: String) {
+        var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, path, &times, 0)
+    }
+
+    static func settle(_ dir: String) {
+        age(dir + "/cur")
+        age(dir + "/" + POP3Mailbox.sizeListName)
+    }
+
+    @Test func settledListingIsReusedUntilCurChanges() throws {
+        let dir = Self.maildir()
+        Self.write(dir + "/cur/100.A.host:2,", "a\n")
+        Self.write(dir + "/cur/101.B.host:2,", "bb\n")
+        let box = POP3Mailbox(path: dir)
+        let first = try box.open(now: 1_795_709_431)
+        Self.settle(dir)
+        let second = try box.open(now: 1_795_709_431)
+        #expect(second == first)
+        let cur = try #require(POP3OpenCache.Stamp(dir + "/cur"))
+        let list = try #require(POP3OpenCache.Stamp(dir + "/" + POP3Mailbox.sizeListName))
+        #expect(POP3OpenCache.shared.lookup(dir, cur: cur, sizeList: list) == first)
+
+        // A message delivered straight into cur/ (IMAP APPEND) changes cur/'s mtime.
+        Self.write(dir + "/cur/102.C.host:2,", "ccc\n")
+        let third = try box.open(now: 1_795_709_431)
+        #expect(third.map(\.path) == ["cur/100.A.host:2,", "cur/101.B.host:2,", "cur/102.C.host:2,"])
+        #expect(third.last?.uidl == "UID3-1795709431")
+
+        // A flag change (rename) and a delivery to new/ both show at the next login.
+        Self.settle(dir)
+        _ = try box.open(now: 1_795_709_431)
+        #expect(rename(dir + "/cur/100.A.host:2,", dir + "/cur/100.A.host:2,S") == 0)
+        Self.write(dir + "/new/103.D.host", "dddd\n")
+        let fourth = try box.open(now: 1_795_709_431)
+        #expect(fourth.map(\.path) == ["cur/100.A.host:2,S", "cur/101.B.host:2,", "cur/102.C.host:2,", "cur/103.D.host:2,"])
+        #expect(fourth.map(\.uidl) == ["UID1-1795709431", "UID2-1795709431", "UID3-1795709431", "UID4-1795709431"])
+    }
+
+    @Test func freshStampsAreNotRemembered() throws {
+        let dir = Self.maildir()
+        Self.write(dir + "/cur/100.A.host:2,", "a\n")
+        _ = try POP3Mailbox(path: dir).open(now: 1_795_709_431)
+        let cur = try #require(POP3OpenCache.Stamp(dir + "/cur"))
+        let list = try #require(POP3OpenCache.Stamp(dir + "/" + POP3Mailbox.sizeListName))
+        #expect(POP3OpenCache.shared.lookup(dir, cur: cur, sizeList: list) == nil)
+    }
+
+    @Test func orderKeyMatchesPrecedes() {
+        let names = ["99.x:2,", "100.a:2,S", "100.a:2,", "100.b:2,", "100.a", "7", "abc:2,", "100.a:"]
+        for a in names {
+            for b in names {
+                #expect((POP3SizeList.OrderKey(a) < POP3SizeList.OrderKey(b)) == POP3SizeList.precedes(a, b), "\(a) vs \(b)")
+            }
+        }
+    }
+}
