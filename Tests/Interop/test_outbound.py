@@ -490,6 +490,15 @@ def test_certificate_verification(tmp_path, monkeypatch, dns_zone):
         send(site, ["d@iota.test"], "marker-noverify")
         assert wait_until(lambda: any(t[1] == ["d@iota.test"] for t in wrong_name.transactions))
         assert b"marker-noverify" in wrong_name.transactions[0][2]
+
+        # TLS_TRUSTCERTS may name a hashed directory of CA certificates (`openssl rehash`).
+        cadir = tmp_path / "cadir"
+        cadir.mkdir()
+        (cadir / "trusted.pem").write_bytes(trusted[1].read_bytes())
+        openssl("rehash", str(cadir))
+        courierd.write_text(original + f"\nESMTP_TLS_VERIFY_DOMAIN=1\nTLS_TRUSTCERTS={cadir}\n")
+        send(site, ["e@theta.test"], "marker-cadir")
+        assert wait_until(lambda: any(t[1] == ["e@theta.test"] for t in good.transactions))
     finally:
         site.stop()
         for controller in controllers:
