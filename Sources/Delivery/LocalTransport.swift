@@ -29,7 +29,9 @@ public struct LocalTransport: DeliveryAgent {
         let address = request.recipient.address
         switch router.resolve(address) {
         case .remote:
-            return .deferred("No transport for remote recipients yet (esmtp client comes later).")
+            // Remote addresses go to the esmtp transport (CourierTransport); one reaching here
+            // became remote after it was routed (a control file changed): the next pass routes it again.
+            return .deferred("Remote address: left for the esmtp transport.")
         case .unknown:
             return .failed("User <\(address)> unknown.")
         case let .alias(targets):

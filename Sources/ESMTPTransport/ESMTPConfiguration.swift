@@ -17,6 +17,8 @@ public struct ESMTPConfiguration: Sendable {
     public var timeouts = ClientTimeouts()
     /// `esmtpdelay` (default 5 minutes, 0 = off), seconds.
     public var esmtpDelay: Int64 = 300
+    /// Certificate checks for outbound TLS (`courierd` settings).
+    public var tlsVerification = OutboundTLSVerification()
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -45,6 +47,12 @@ public struct ESMTPConfiguration: Sendable {
         seconds("esmtptimeoutdata", &config.timeouts.data)
         seconds("esmtptimeoutquit", &config.timeouts.quit)
         seconds("esmtpdelay", &config.esmtpDelay)
+        if let bytes = readSmallFile(etc + "/courierd"),
+           let parsed = try? VariableFileParser.parse(bytes, file: etc + "/courierd") {
+            var variables = ConfigVariables()
+            variables.merge(parsed, file: etc + "/courierd")
+            config.tlsVerification = OutboundTLSVerification(variables.environment)
+        }
         return config
     }
 

@@ -114,6 +114,8 @@ public struct ESMTPTransport: Sendable {
             body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
             dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
             envelopeID: header.envelope.envelopeID)
+        let certificateCheck = tls == .none ? nil
+            : config.tlsVerification.check(securityRoute: route?.security == .startTLS)
         var lastTrouble = "No relay for \(domain) could be reached."
         for relay in relays {
             let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: port, in: config.authClient)
@@ -122,8 +124,10 @@ public struct ESMTPTransport: Sendable {
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
             let result = await SMTPClientConnection.run(host: relay.hostname, address: relay.address, port: port,
                                                         source: source, settings: settings, transaction: transaction,
-                                                        timeouts: config.timeouts)
+                                                        timeouts: config.timeouts, certificateCheck: certificateCheck)
             let peer = "\(relay.hostname) [\(relay.address)]"
+            // Remote-MTA of a bounce: the MX name, or `[ip]` for an address route.
+            let remoteMTA = relay.hostname == relay.address ? "[\(relay.address)]" : relay.hostname
             switch result {
             case let .unreachable(text):
                 lastTrouble = text
@@ -131,13 +135,13 @@ public struct ESMTPTransport: Sendable {
                 continue
             case let .refused(failure):
                 let text = "\(peer): \(failure.command): \(failure.reply.text)"
-                return all(failure.permanent ? .failed(failure.reply.text) : .deferred(text))
+                return all(failure.permanent ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text))
             case let .transaction(results):
                 return results.map { result in
                     switch result.status {
                     case .delivered: .delivered("\(peer): \(result.reply.text)")
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
-                    case .failed: .failed(result.reply.text)
+                    case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
                     }
                 }
             }

@@ -29,6 +29,7 @@ public struct ClientTimeouts: Sendable, Equatable {
 public enum SMTPClientConnection {
     public static func run(host: String, address: String, port: Int, source: String?,
                            settings: ClientSettings, transaction: ClientTransaction, timeouts: ClientTimeouts,
+                           certificateCheck: TLSCertificateCheck? = nil,
                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async -> ConnectionResult {
         let target: SocketAddress
         do {
@@ -43,13 +44,15 @@ public enum SMTPClientConnection {
                 channel.eventLoop.makeCompletedFuture {
                     if settings.tls == .implicit {
                         // `/SECURITY=SMTPS`: TLS from the first byte (RFC 8314 §3.3).
-                        try channel.pipeline.syncOperations.addHandler(try SMTPClientHandler.tlsHandler())
+                        try channel.pipeline.syncOperations.addHandler(
+                            try SMTPClientHandler.tlsHandler(host: host, check: certificateCheck))
                     }
                     let idle = max(timeouts.hello, timeouts.command, timeouts.data)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(idle)))
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPClientHandler(host: host, settings: settings, transaction: transaction,
-                                          quitTimeout: timeouts.quit, promise: promise))
+                                          quitTimeout: timeouts.quit, certificateCheck: certificateCheck,
+                                          promise: promise))
                 }
             }
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
@@ -76,12 +79,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
     let promise: EventLoopPromise<ConnectionResult>
     /// `esmtptimeoutquit`: how long to wait for the reply to QUIT.
     let quitTimeout: Int64
+    /// nil: opportunistic TLS, the certificate is not checked.
+    let certificateCheck: TLSCertificateCheck?
     var started = false
     var result: ConnectionResult?
 
     init(host: String, settings: ClientSettings, transaction: ClientTransaction, quitTimeout: Int64,
-         promise: EventLoopPromise<ConnectionResult>) {
+         certificateCheck: TLSCertificateCheck?, promise: EventLoopPromise<ConnectionResult>) {
         self.host = host
+        self.certificateCheck = certificateCheck
         self.quitTimeout = quitTimeout
         self.session = ClientSession(settings: settings)
         self.transaction = transaction
@@ -110,7 +116,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             case .startTLS:
                 do {
-                    try context.pipeline.syncOperations.addHandler(try Self.tlsHandler(), position: .first)
+                    try context.pipeline.syncOperations.addHandler(
+                        try Self.tlsHandler(host: host, check: certificateCheck), position: .first)
                 } catch {
                     finish(context, lost: "TLS setup failed: \(error)")
                 }
@@ -136,13 +143,22 @@ final class SMTPClientHandler: ChannelInboundHandler {
         }
     }
 
-    /// Opportunistic TLS (spec §5.3.4): certificates are not verified (Courier checks them only
-    /// with ESMTP_TLS_VERIFY_DOMAIN, not implemented); an unverified encrypted channel beats
-    /// plain text.
-    static func tlsHandler() throws -> NIOSSLClientHandler {
+    /// Without a check, opportunistic TLS (spec §5.3.4): any certificate is accepted, an
+    /// unverified encrypted channel beats plain text. With one (`ESMTP_TLS_VERIFY_DOMAIN`,
+    /// `/SECURITY=STARTTLS`), the chain must lead to the trusted CAs and the certificate must
+    /// name `host`, the MX host connected to (an `[ip]` route checks the chain only); a
+    /// failed check fails the handshake, and the mail waits: it never goes in the clear.
+    static func tlsHandler(host: String, check: TLSCertificateCheck?) throws -> NIOSSLClientHandler {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.certificateVerification = .none
-        return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: nil)
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        let name = isAddress || host.isEmpty ? nil : host
+        if let check {
+            configuration.certificateVerification = name == nil ? .noHostnameVerification : .fullVerification
+            if let roots = check.trustRoots { configuration.trustRoots = .file(roots) }
+        } else {
+            configuration.certificateVerification = .none
+        }
+        return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: name)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -156,6 +172,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+            finish(context, lost: "TLS with \(host) failed: \(error)")
+            return
+        }
         finish(context, lost: "Connection to \(host) failed: \(error)")
     }
 

@@ -7,6 +7,9 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case deferred(String)
     /// Permanent failure: the recipient bounces.
     case failed(String)
+    /// Permanent failure given by a remote server (its reply), named in the bounce's
+    /// `Remote-MTA:` field (RFC 3464 §2.3.5).
+    case rejected(String, remoteMTA: String)
 }
 
 /// A queued message handed to a transport.
@@ -55,11 +58,14 @@ public struct FailedRecipient: Sendable, Equatable {
     public var index: Int
     public var recipient: QueueRecipient
     public var reason: String
+    /// The server that refused the recipient (`dns` name or `[ip]`), when one did.
+    public var remoteMTA: String?
 
-    public init(index: Int, recipient: QueueRecipient, reason: String) {
+    public init(index: Int, recipient: QueueRecipient, reason: String, remoteMTA: String? = nil) {
         self.index = index
         self.recipient = recipient
         self.reason = reason
+        self.remoteMTA = remoteMTA
     }
 }
 

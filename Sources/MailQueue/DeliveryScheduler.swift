@@ -146,10 +146,13 @@ public actor DeliveryScheduler {
             case let .deferred(text):
                 SchedulerMetrics.deferred.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
-            case let .failed(text):
+            case let .failed(text), let .rejected(text, _):
                 state.recipients[index] = .failed
                 SchedulerMetrics.failed.increment()
-                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text))
+                var remoteMTA: String?
+                if case let .rejected(_, host) = outcome { remoteMTA = host }
+                failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text,
+                                              remoteMTA: remoteMTA))
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: bounced: \(text)")
             }
         }

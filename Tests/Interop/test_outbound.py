@@ -33,6 +33,14 @@ ZONE = [
     # loop.test's only MX is a loopback address, with no esmtproutes line: a mail loop.
     "--mx-host=loop.test,mx.loop.test,10",
     "--host-record=mx.loop.test,127.0.0.1",
+    # Certificate checks: a peer whose certificate names its MX, one naming another host, one
+    # signed by a CA we do not trust.
+    "--mx-host=theta.test,mx.theta.test,10",
+    "--host-record=mx.theta.test,127.0.0.2",
+    "--mx-host=iota.test,mx.iota.test,10",
+    "--host-record=mx.iota.test,127.0.0.3",
+    "--mx-host=kappa.test,mx.kappa.test,10",
+    "--host-record=mx.kappa.test,127.0.0.4",
 ]
 
 
@@ -238,6 +246,8 @@ def test_mixed_outcomes_across_three_domains(outbound):
     text = bounces[0].read_bytes().decode(errors="replace")
     assert "Final-Recipient: rfc822; gone@beta.test" in text
     assert "Diagnostic-Code: smtp; 550 5.1.1 no such user here" in text
+    # RFC 3464 §2.3.5: the server that refused.
+    assert "Remote-MTA: dns; mx.beta.test\n" in text.replace("\r\n", "\n")
     assert "Action: failed" in text
     # Delivered and deferred recipients are not in the failure report.
     assert "Final-Recipient: rfc822; one@alpha.test" not in text
@@ -402,6 +412,93 @@ def test_smtps_route_and_required_tls(tmp_path, monkeypatch, dns_zone):
         assert len(bounces) == 1
         assert b"TLS is not available" in bounces[0].read_bytes()
         assert plain_peer.transactions == []
+    finally:
+        site.stop()
+        for controller in controllers:
+            controller.stop()
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def make_ca(directory, name):
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    return key, cert
+
+
+def server_context(directory, ca, host):
+    """A TLS server context whose certificate for `host` is signed by `ca` (key, cert)."""
+    import ssl
+    key, csr, cert = directory / f"{host}.key", directory / f"{host}.csr", directory / f"{host}.pem"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={host}")
+    extensions = directory / f"{host}.ext"
+    extensions.write_text(f"subjectAltName=DNS:{host}\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca[1]), "-CAkey", str(ca[0]), "-CAcreateserial",
+            "-out", str(cert), "-days", "2", "-extfile", str(extensions))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def test_certificate_verification(tmp_path, monkeypatch, dns_zone):
+    """`ESMTP_TLS_VERIFY_DOMAIN=1` with `TLS_TRUSTCERTS` (courierd): a certificate from the trusted
+    CA naming the MX host is accepted; one naming another host, or from an unknown CA, fails the
+    handshake and the mail is deferred (never sent in the clear: the peers require STARTTLS).
+    With the setting back to 0 the same peer gets the mail."""
+    monkeypatch.setenv("DNS_SERVER", dns_zone)
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    trusted, stranger = make_ca(pki, "TestTrustedCA"), make_ca(pki, "UnknownCA")
+    good, wrong_name, untrusted = Recorder(), Recorder(), Recorder()
+    ports = {"theta": free_port("127.0.0.2"), "iota": free_port("127.0.0.3"), "kappa": free_port("127.0.0.4")}
+    controllers = [
+        Controller(good, hostname="127.0.0.2", port=ports["theta"], require_starttls=True,
+                   tls_context=server_context(pki, trusted, "mx.theta.test")),
+        Controller(wrong_name, hostname="127.0.0.3", port=ports["iota"], require_starttls=True,
+                   tls_context=server_context(pki, trusted, "somewhere.else.test")),
+        Controller(untrusted, hostname="127.0.0.4", port=ports["kappa"], require_starttls=True,
+                   tls_context=server_context(pki, stranger, "mx.kappa.test")),
+    ]
+    for controller in controllers:
+        controller.start()
+    site = Site(tmp_path / "site")
+    try:
+        etc = site.root / "etc"
+        (etc / "esmtproutes").write_text("".join(f"{name}.test: mx.{name}.test,{port}\n"
+                                                 for name, port in ports.items()))
+        (etc / "esmtpdelay").write_text("0\n")
+        courierd = etc / "courierd"
+        original = courierd.read_text() if courierd.exists() else ""
+        courierd.write_text(original + f"\nESMTP_TLS_VERIFY_DOMAIN=1\nTLS_TRUSTCERTS={trusted[1]}\n")
+        send(site, ["a@theta.test", "b@iota.test", "c@kappa.test"], "marker-verify")
+        assert wait_until(lambda: good.transactions)
+        assert good.transactions[0][1] == ["a@theta.test"]
+        wait_for_all(site, ["addr=<b@iota.test>: deferred: TLS with mx.iota.test failed",
+                            "addr=<c@kappa.test>: deferred: TLS with mx.kappa.test failed"])
+        queued = mailq(site)
+        assert "<b@iota.test> deferred" in queued and "<c@kappa.test> deferred" in queued, queued
+        assert "<a@theta.test> delivered" in queued, queued
+        assert wrong_name.transactions == [] and untrusted.transactions == []
+        assert site.messages_containing("b@iota.test", timeout=2) == []
+
+        # Verification off: opportunistic TLS takes any certificate.
+        courierd.write_text(original + f"\nESMTP_TLS_VERIFY_DOMAIN=0\nTLS_TRUSTCERTS={trusted[1]}\n")
+        send(site, ["d@iota.test"], "marker-noverify")
+        assert wait_until(lambda: any(t[1] == ["d@iota.test"] for t in wrong_name.transactions))
+        assert b"marker-noverify" in wrong_name.transactions[0][2]
+
+        # TLS_TRUSTCERTS may name a hashed directory of CA certificates (`openssl rehash`).
+        cadir = tmp_path / "cadir"
+        cadir.mkdir()
+        (cadir / "trusted.pem").write_bytes(trusted[1].read_bytes())
+        openssl("rehash", str(cadir))
+        courierd.write_text(original + f"\nESMTP_TLS_VERIFY_DOMAIN=1\nTLS_TRUSTCERTS={cadir}\n")
+        send(site, ["e@theta.test"], "marker-cadir")
+        assert wait_until(lambda: any(t[1] == ["e@theta.test"] for t in good.transactions))
     finally:
         site.stop()
         for controller in controllers:

@@ -40,6 +40,22 @@ struct DSNReportTests {
         #expect(DSNReport.replyCode("999 x") == nil)
     }
 
+    @Test func remoteMTANamesTheServerThatRefused() {
+        let remote = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed,
+                                     text: "550 5.1.1 no such user here", remoteMTA: "mx.example.net")
+        let local = DSNReport.Entry(recipient: QueueRecipient(address: "carol@example.test"), action: .failed,
+                                    text: "User <carol@example.test> unknown.")
+        let text = String(decoding: report.build(to: "alice@example.test", header: header(), body: Array("S: x\n\nb\n".utf8),
+                                                 entries: [remote, local], now: 1_700_000_100, messageID: "x"), as: UTF8.self)
+        // RFC 3464 §2.3.5, after Status: as courierdsn writes it.
+        #expect(text.contains("Status: 5.1.1\nRemote-MTA: dns; mx.example.net\nDiagnostic-Code: smtp; 550 5.1.1 no such user here\n"))
+        #expect(text.split(separator: "Remote-MTA:").count == 2)
+        let entries = DSNGenerator.entries(failed: [FailedRecipient(index: 0, recipient: QueueRecipient(address: "b@x.y"),
+                                                                    reason: "550 no", remoteMTA: "[192.0.2.7]")],
+                                           delivered: [])
+        #expect(entries.first?.remoteMTA == "[192.0.2.7]")
+    }
+
     @Test func headersOnlyWhenLargeOrRetHdrsOrSuccess() {
         let big = Array(("Subject: big\n\n" + String(repeating: "x", count: 200) + "\n").utf8)
         let failed = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed, text: "no")

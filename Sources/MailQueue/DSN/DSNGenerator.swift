@@ -33,7 +33,8 @@ public struct DSNGenerator: BounceHandler {
             let notify = failure.recipient.notify
             // Empty NOTIFY = the default: report failures.
             guard !notify.contains(.never), notify.isEmpty || notify.contains(.failure) else { continue }
-            entries.append(DSNReport.Entry(recipient: failure.recipient, action: .failed, text: failure.reason))
+            entries.append(DSNReport.Entry(recipient: failure.recipient, action: .failed, text: failure.reason,
+                                           remoteMTA: failure.remoteMTA))
         }
         return entries
     }

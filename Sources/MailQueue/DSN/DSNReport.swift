@@ -17,11 +17,14 @@ public struct DSNReport: Sendable {
         public var action: Action
         /// The delivery agent's text (reply or reason).
         public var text: String
+        /// The remote server whose reply `text` is (RFC 3464 §2.3.5), if any.
+        public var remoteMTA: String?
 
-        public init(recipient: QueueRecipient, action: Action, text: String) {
+        public init(recipient: QueueRecipient, action: Action, text: String, remoteMTA: String? = nil) {
             self.recipient = recipient
             self.action = action
             self.text = text
+            self.remoteMTA = remoteMTA
         }
     }
 
@@ -102,6 +105,8 @@ public struct DSNReport: Sendable {
             let remote = Self.replyCode(entry.text)
             let fallbackStatus = entry.action == .failed ? "5.0.0" : "2.0.0"
             out += "Status: \(remote?.status ?? fallbackStatus)\n"
+            // RFC 3464 §2.3.5: the server the failure came from (placed as Courier's courierdsn does).
+            if let mta = entry.remoteMTA, !mta.isEmpty { out += "Remote-MTA: dns; \(Self.field(mta))\n" }
             if remote != nil {
                 out += "Diagnostic-Code: smtp; \(Self.field(entry.text))\n"
             } else {

@@ -1,0 +1,38 @@
+/// Whether and against what the esmtp client checks a server's certificate (spec/mta.md §5.3.4;
+/// Courier's `courierd` settings, read at each delivery like the other control files).
+///
+/// - `ESMTP_TLS_VERIFY_DOMAIN=1`: the certificate must chain to a trusted CA and name the MX
+///   host connected to.
+/// - `TLS_TRUSTCERTS`: the trusted CAs (a PEM file or a directory of them); unset = the system's.
+/// - `esmtproutes` `/SECURITY=STARTTLS` always verifies, against `TLS_TRUSTSECURITYCERTS`
+///   (Courier's private CA for the SECURITY extension), else `TLS_TRUSTCERTS`.
+public struct OutboundTLSVerification: Sendable, Equatable {
+    public var verifyDomain = false
+    public var trustCertificates: String?
+    public var trustSecurityCertificates: String?
+
+    public init() {}
+
+    public init(_ variables: [String: String]) {
+        verifyDomain = (variables["ESMTP_TLS_VERIFY_DOMAIN"].flatMap { Int($0) } ?? 0) != 0
+        trustCertificates = variables["TLS_TRUSTCERTS"].flatMap { $0.isEmpty ? nil : $0 }
+        trustSecurityCertificates = variables["TLS_TRUSTSECURITYCERTS"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The check for a connection: nil = encrypt without checking (opportunistic TLS).
+    public func check(securityRoute: Bool) -> TLSCertificateCheck? {
+        if securityRoute {
+            return TLSCertificateCheck(trustRoots: trustSecurityCertificates ?? trustCertificates)
+        }
+        return verifyDomain ? TLSCertificateCheck(trustRoots: trustCertificates) : nil
+    }
+}
+
+/// A certificate check to carry out: chain to `trustRoots` (nil = system CAs) and the host name.
+public struct TLSCertificateCheck: Sendable, Equatable {
+    public var trustRoots: String?
+
+    public init(trustRoots: String?) {
+        self.trustRoots = trustRoots
+    }
+}
