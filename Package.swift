@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "maildirmake", targets: ["maildirmake"]),
         .executable(name: "deliverquota", targets: ["deliverquota"]),
         .executable(name: "lockmail", targets: ["lockmail"]),
+        .executable(name: "maildrop", targets: ["maildrop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -145,6 +146,12 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+
+        // MARK: maildrop (issue 9): the filter language, lean (no Foundation)
+        .target(name: "Maildrop", dependencies: ["MailTools", "MailCore", "MaildirCore", "ToolSupport", "MailAuthCore", "MailConfig"]),
+        .executableTarget(name: "maildrop", dependencies: ["Maildrop"], linkerSettings: leanLinker),
+        .executableTarget(name: "FuzzMaildrop", dependencies: ["FuzzSupport", "Maildrop"], path: "Fuzz/FuzzMaildrop"),
+        .testTarget(name: "MaildropTests", dependencies: ["Maildrop"]),
 
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [

@@ -1,0 +1,148 @@
+import MailTools
+
+/// A line of the message as patterns see it.
+struct SearchLine {
+    var isHeader: Bool
+    var text: String
+}
+
+/// Parsed `:options,W1,W2` of a pattern (tools.md §1.7).
+struct PatternOptions {
+    var headers = false
+    var body = false
+    var caseSensitive = false
+    var weights: (Double, Double)?
+
+    init(_ text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let letters = parts.first.map(String.init) ?? ""
+        for c in letters {
+            switch c {
+            case "h", "H": headers = true
+            case "b": body = true
+            case "D": caseSensitive = true
+            default: break
+            }
+        }
+        if !headers && !body {
+            headers = true
+            if letters.contains("w") { body = true }
+        }
+        if parts.count > 1 {
+            let w1 = MaildropValue.number(String(parts[1]))
+            let w2 = parts.count > 2 ? MaildropValue.number(String(parts[2])) : 1
+            weights = (w1, w2)
+        }
+    }
+}
+
+extension MaildropInterpreter {
+    static func firstMatch(_ re: Regex<AnyRegexOutput>, _ text: String) -> Regex<AnyRegexOutput>.Match? {
+        (try? re.firstMatch(in: text)) ?? nil
+    }
+
+    /// Compiles (and caches) a PCRE-style pattern; nil when it is not a valid regex.
+    func compile(_ source: String, caseless: Bool) -> Regex<AnyRegexOutput>? {
+        let key = (caseless ? "i" : "c") + source
+        if let cached = regexCache[key] { return cached }
+        guard let re = try? Regex(source) else { return nil }
+        let configured = re.ignoresCase(caseless).matchingSemantics(.unicodeScalar)
+        if regexCache.count > 1000 { regexCache.removeAll() }
+        regexCache[key] = configured
+        return configured
+    }
+
+    func compilePattern(_ pattern: MaildropPattern, _ options: PatternOptions, line: Int) -> Regex<AnyRegexOutput>? {
+        let source = substitute(pattern.source)
+        guard let re = compile(source, caseless: !options.caseSensitive) else {
+            printError("Invalid regular expression, offset 0 of: \(source): syntax error\n")
+            printError("\(currentFile)(\(line)): Syntax error in /pattern/.\n")
+            return nil
+        }
+        return re
+    }
+
+    var messageLines: [SearchLine] {
+        if let searchLines { return searchLines }
+        let lines = SearchableText.lines(message).map {
+            SearchLine(isHeader: $0.isHeader, text: String(decoding: $0.text, as: UTF8.self))
+        }
+        searchLines = lines
+        return lines
+    }
+
+    func setMatchVariables(_ m: Regex<AnyRegexOutput>.Match) {
+        let output = m.output
+        set("MATCH", String(output[0].substring ?? ""))
+        if output.count > 1 {
+            for i in 1..<output.count {
+                set("MATCH\(i)", output[i].substring.map(String.init) ?? "")
+            }
+        }
+    }
+
+    /// `/re/:opts` against the message: `1`/`0`, or the score when weighted.
+    func matchMessage(_ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
+        let options = PatternOptions(pattern.options)
+        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        var score = 0.0
+        var factor = 1.0
+        for l in messageLines where l.isHeader ? options.headers : options.body {
+            guard let m = Self.firstMatch(re, l.text) else { continue }
+            guard let (w1, w2) = options.weights else {
+                setMatchVariables(m)
+                return "1"
+            }
+            score += w1 * factor
+            factor *= w2
+        }
+        return options.weights == nil ? "0" : MaildropValue.format(score)
+    }
+
+    /// `expr =~ /re/:opts`: one match sets MATCH…; weighted counts every non-overlapping match.
+    func matchString(_ text: String, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
+        let options = PatternOptions(pattern.options)
+        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        guard let (w1, w2) = options.weights else {
+            guard let m = Self.firstMatch(re, text) else { return "0" }
+            setMatchVariables(m)
+            return "1"
+        }
+        var score = 0.0
+        var factor = 1.0
+        for _ in text.matches(of: re) {
+            score += w1 * factor
+            factor *= w2
+        }
+        return MaildropValue.format(score)
+    }
+
+    /// The texts `foreach` iterates over: every matching line of the message, or every
+    /// non-overlapping match in a string. 2.9.3 leaves MATCH1… at the last match's groups.
+    func foreachMatches(_ target: MaildropExpr?, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> [String] {
+        let options = PatternOptions(pattern.options)
+        guard let re = compilePattern(pattern, options, line: line) else { return [] }
+        var found: [String] = []
+        var last: Regex<AnyRegexOutput>.Match?
+        if let target {
+            let text = try evaluate(target, line: line)
+            for m in text.matches(of: re) {
+                found.append(String(m.output[0].substring ?? ""))
+                last = m
+            }
+        } else {
+            for l in messageLines where l.isHeader ? options.headers : options.body {
+                if let m = Self.firstMatch(re, l.text) {
+                    found.append(String(m.output[0].substring ?? ""))
+                    last = m
+                }
+            }
+        }
+        if let last, last.output.count > 1 {
+            for i in 1..<last.output.count {
+                set("MATCH\(i)", last.output[i].substring.map(String.init) ?? "")
+            }
+        }
+        return found
+    }
+}
