@@ -63,18 +63,27 @@ extension MaildropInterpreter {
 
     func deliverMaildir(_ path: String) throws(MaildirError) {
         let pending = try PendingMessage(folderPath: path)
-        try pending.write(message)
+        // 2.9.3 ends an unterminated last line with a newline but names the file with the
+        // size it counted (S= one less than the file).
+        let terminated = message.last == 0x0A
+        try pending.write(terminated ? message : message + [0x0A])
         let quotaText = get("MAILDIRQUOTA")
         let quota: QuotaMode = quotaText.isEmpty ? .enforce() : .enforce(newQuota: QuotaSpec(quotaText))
         let flags = String(decoding: get("FLAGS").utf8.filter { $0 >= 0x41 && $0 <= 0x5A }, as: UTF8.self)
-        if flags.isEmpty {
-            _ = try pending.commit(to: .new, quota: quota)
-            return
+        let delivered = try pending.commit(to: flags.isEmpty ? .new : .cur(MessageFlags()), quota: quota)
+        var finalPath = delivered.path + flags
+        if !terminated {
+            let wrong = Array(",S=\(message.count + 1)".utf8)
+            var bytes = Array(finalPath.utf8)
+            if let start = (0...max(bytes.count - wrong.count, 0)).reversed().first(where: { bytes[$0...].starts(with: wrong) }) {
+                bytes.replaceSubrange(start..<(start + wrong.count), with: Array(",S=\(message.count)".utf8))
+                finalPath = String(decoding: bytes, as: UTF8.self)
+            }
         }
-        // Courier keeps the letters in the order FLAGS gives them.
-        let delivered = try pending.commit(to: .cur(MessageFlags()), quota: quota)
-        let flagged = delivered.path + flags
-        if rename(delivered.path, flagged) != 0 { throw MaildirError.system(operation: "rename", path: delivered.path, errno: errno) }
+        // Courier keeps the FLAGS letters in the order given.
+        if finalPath != delivered.path && rename(delivered.path, finalPath) != 0 {
+            throw MaildirError.system(operation: "rename", path: delivered.path, errno: errno)
+        }
     }
 
     func deliverMbox(_ path: String) throws(MaildirError) {

@@ -60,7 +60,6 @@ public final class MaildropInterpreter {
         set("SIZE", String(message.count))
         var lines = 0
         for b in message where b == 0x0A { lines += 1 }
-        if let last = message.last, last != 0x0A { lines += 1 }
         set("LINES", String(lines))
         searchLines = nil
     }

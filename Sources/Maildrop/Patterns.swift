@@ -3,6 +3,7 @@ import MailTools
 /// A line of the message as patterns see it.
 struct SearchLine {
     var isHeader: Bool
+    var isBody: Bool
     var text: String
 }
 
@@ -65,7 +66,7 @@ extension MaildropInterpreter {
     var messageLines: [SearchLine] {
         if let searchLines { return searchLines }
         let lines = SearchableText.lines(message).map {
-            SearchLine(isHeader: $0.isHeader, text: String(decoding: $0.text, as: UTF8.self))
+            SearchLine(isHeader: $0.isHeader, isBody: $0.isBody, text: String(decoding: $0.text, as: UTF8.self))
         }
         searchLines = lines
         return lines
@@ -87,7 +88,7 @@ extension MaildropInterpreter {
         guard let re = compilePattern(pattern, options, line: line) else { return "0" }
         var score = 0.0
         var factor = 1.0
-        for l in messageLines where l.isHeader ? options.headers : options.body {
+        for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
             guard let m = Self.firstMatch(re, l.text) else { continue }
             guard let (w1, w2) = options.weights else {
                 setMatchVariables(m)
@@ -131,7 +132,7 @@ extension MaildropInterpreter {
                 last = m
             }
         } else {
-            for l in messageLines where l.isHeader ? options.headers : options.body {
+            for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
                 if let m = Self.firstMatch(re, l.text) {
                     found.append(String(m.output[0].substring ?? ""))
                     last = m

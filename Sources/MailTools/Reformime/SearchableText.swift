@@ -6,22 +6,53 @@ import MailCore
 public enum SearchableText {
     /// One searchable line, without its newline.
     public struct Line: Sendable {
+        /// The line holds (part of) a header.
         public var isHeader: Bool
+        /// The line holds (part of) a body; 2.9.3 runs a body that lacks a final newline
+        /// into the next entity's first header, and such a line is both.
+        public var isBody: Bool
         public var text: [UInt8]
+    }
+
+    /// Splits the canonical text stream at newlines. 2.9.3 searches a decoded last line that
+    /// lacks its newline only when the raw message itself ends with one.
+    final class Splitter {
+        var lines: [Line] = []
+        var current: [UInt8] = []
+        var header = false
+        var body = false
+
+        func add(_ bytes: [UInt8], isHeader: Bool) {
+            for c in bytes {
+                if isHeader { header = true } else { body = true }
+                if c == 0x0A {
+                    if current.last == 0x0D { current.removeLast() }
+                    lines.append(Line(isHeader: header, isBody: body, text: current))
+                    current = []
+                    header = false
+                    body = false
+                } else {
+                    current.append(c)
+                }
+            }
+        }
     }
 
     /// The lines of `message` in order (headers of each entity, then its text body).
     public static func lines(_ message: [UInt8]) -> [Line] {
-        var out: [Line] = []
+        let out = Splitter()
         message.withUnsafeBufferPointer { bytes in
             let parsed = MIMEParser.parse(bytes)
-            _ = entity(parsed, bytes, 0, &out)
+            _ = entity(parsed, bytes, 0, out)
         }
-        return out
+        if message.last == 0x0A && !out.current.isEmpty {
+            out.lines.append(Line(isHeader: out.header, isBody: out.body, text: out.current))
+        }
+        return out.lines
     }
 
     private static func entity(_ message: MIMEMessage, _ bytes: UnsafeBufferPointer<UInt8>, _ index: Int,
-                               _ out: inout [Line]) -> Bool {
+                               _ out: Splitter) -> Bool {
         for field in MIMEHeaderReader.fields(message, bytes, index) {
             var text = field.name + Array(": ".utf8)
             let emit: ([UInt8]) -> Void = { piece in
@@ -32,12 +63,13 @@ public enum SearchableText {
             } else {
                 RFC2047Decoder.display(field.value, targetCharset: "utf-8", emit: emit)
             }
-            out.append(Line(isHeader: true, text: text))
+            text.append(0x0A)
+            out.add(text, isHeader: true)
         }
         let e = message.entities[index]
         if !e.children.isEmpty {
             for c in e.children where !message.entities[c].isPreamble {
-                if !entity(message, bytes, c, &out) { return false }
+                if !entity(message, bytes, c, out) { return false }
             }
             return true
         }
@@ -53,19 +85,7 @@ public enum SearchableText {
         guard let converted = CharsetConverter.convert(decoded, from: String(decoding: info.charset, as: UTF8.self), to: "utf-8") else {
             return false
         }
-        var current: [UInt8] = []
-        var any = false
-        for c in converted.bytes {
-            any = true
-            if c == 0x0A {
-                if current.last == 0x0D { current.removeLast() }
-                out.append(Line(isHeader: false, text: current))
-                current = []
-            } else {
-                current.append(c)
-            }
-        }
-        if any && !current.isEmpty { out.append(Line(isHeader: false, text: current)) }
+        out.add(converted.bytes, isHeader: false)
         return true
     }
 }
