@@ -111,6 +111,14 @@ public enum MaildropTool {
             }
             home = account.home
             logName = user
+            // Run as the mail's owner, as Courier's maildrop does when started by root.
+            if getuid() == 0 || geteuid() == 0, let uid = account.uid {
+                let gid = account.gid ?? uid
+                _ = setgroups(0, nil)
+                guard setgid(gid) == 0, setuid(uid) == 0 else {
+                    return (fail("Unable to set the user's uid/gid."), false)
+                }
+            }
             if let maildir = account.maildir { defaultMailbox = maildir }
             if let quota = account.quota { variables["MAILDIRQUOTA"] = quota }
             for (k, v) in environment where k == "LANG" || k == "LANGUAGE" || k.hasPrefix("LC_") { variables[k] = v }
@@ -240,6 +248,8 @@ public enum MaildropTool {
     }
 
     struct Account {
+        var uid: uid_t?
+        var gid: gid_t?
         var home: String
         var maildir: String?
         var quota: String?
@@ -251,9 +261,10 @@ public enum MaildropTool {
         let root = ConfigRoot.resolve(explicit: nil, environment: environment)
         if let lookup = try? AccountLookup(root: root), case .found(let account) = lookup.lookup(user: user),
            let home = account.home {
-            return Account(home: home, maildir: account.maildir, quota: account.quota)
+            return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
+                           home: home, maildir: account.maildir, quota: account.quota)
         }
         guard let pw = getpwnam(user), let dir = pw.pointee.pw_dir else { return nil }
-        return Account(home: String(cString: dir), maildir: nil, quota: nil)
+        return Account(uid: pw.pointee.pw_uid, gid: pw.pointee.pw_gid, home: String(cString: dir), maildir: nil, quota: nil)
     }
 }
