@@ -155,7 +155,7 @@ let package = Package(
 
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
-            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
+            "MailCore", "ToolSupport", "MailTools", "Maildrop", "MailConfig", "CourierDaemon", "SiteSetup",
             "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -24,11 +24,15 @@ public enum MaildropTool {
         var arguments: [String] = []
     }
 
+    /// The entry `courier maildrop` (and a `maildrop` link to `courier`) runs.
+    public static let entry = ToolEntry(name: "maildrop", summary: "filter and deliver a message (maildrop filter language)") { run($0) }
+
     public static func run(_ argv: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGALRM) { _ in
-            let text = "maildrop: Timeout quota exceeded.\n"
-            _ = text.withCString { write(2, $0, strlen($0)) }
+            // Only async-signal-safe calls here: a static string, write(2), _exit(2).
+            let text: StaticString = "maildrop: Timeout quota exceeded.\n"
+            _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
             _exit(75)
         }
         alarm(globalTimeout)
@@ -154,6 +158,19 @@ public enum MaildropTool {
         interpreter.updateMessageVariables()
 
         var statements: [MaildropStatement] = []
+        // Delivery mode runs the site's etc/maildroprc first (tools.md §1.1).
+        var siteStatements: [MaildropStatement] = []
+        if delivery {
+            let rc = ConfigRoot.resolve(explicit: nil, environment: environment).etc("maildroprc")
+            if let bytes = ByteInput.readFile(rc) {
+                do {
+                    siteStatements = try MaildropParser.parse(bytes)
+                } catch {
+                    reportSyntax(file: rc, error)
+                    return (tempFail, false)
+                }
+            }
+        }
         switch readFilter(filterPath, optional: delivery) {
         case .missing:
             break
@@ -169,6 +186,7 @@ public enum MaildropTool {
         }
         defer { _ = interpreter.out.flush() }
         do throws(MaildropInterruption) {
+            try interpreter.run(siteStatements)
             try interpreter.run(statements)
             if options.embedded { return (interpreter.exitCode(), true) }
             let target = interpreter.get("DEFAULT")
