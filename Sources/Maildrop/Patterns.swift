@@ -82,13 +82,50 @@ extension MaildropInterpreter {
         }
     }
 
+    /// The literal text an anchored pattern (`^Subject:`) requires at the start of a line,
+    /// lowercased; empty when there is none. Lines without it cannot match, so most rules of
+    /// a filter never compile their regex. Patterns with `|` anywhere get no prefix.
+    static func requiredPrefix(_ source: String) -> [UInt8] {
+        let bytes = Array(source.utf8)
+        guard bytes.first == UInt8(ascii: "^"), !bytes.contains(UInt8(ascii: "|")) else { return [] }
+        var prefix: [UInt8] = []
+        for c in bytes.dropFirst() {
+            let literal = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == UInt8(ascii: "-") || c == UInt8(ascii: ":") || c == UInt8(ascii: "_") || c == UInt8(ascii: "@")
+            if literal {
+                prefix.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
+                continue
+            }
+            // A quantifier makes the character before it optional.
+            if c == UInt8(ascii: "*") || c == UInt8(ascii: "?") || c == UInt8(ascii: "{") { prefix = prefix.dropLast() }
+            break
+        }
+        return prefix
+    }
+
+    static func hasPrefix(_ text: String, _ prefix: [UInt8]) -> Bool {
+        if prefix.isEmpty { return true }
+        var i = 0
+        for c in text.utf8 {
+            if i == prefix.count { return true }
+            if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != prefix[i] { return false }
+            i += 1
+        }
+        return i == prefix.count
+    }
+
     /// `/re/:opts` against the message: `1`/`0`, or the score when weighted.
     func matchMessage(_ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
         let options = PatternOptions(pattern.options)
+        let prefix = Self.requiredPrefix(substitute(pattern.source))
+        let candidates = messageLines.filter {
+            (($0.isHeader && options.headers) || ($0.isBody && options.body)) && Self.hasPrefix($0.text, prefix)
+        }
+        if candidates.isEmpty { return "0" }
         guard let re = compilePattern(pattern, options, line: line) else { return "0" }
         var score = 0.0
         var factor = 1.0
-        for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
+        for l in candidates {
             guard let m = Self.firstMatch(re, l.text) else { continue }
             guard let (w1, w2) = options.weights else {
                 setMatchVariables(m)

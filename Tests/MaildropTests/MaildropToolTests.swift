@@ -46,3 +46,16 @@ import Testing
         #expect(MaildropInterpreter.fetchCandidates("10.1.2.3", options: "I") == ["10.1.2.3", "10.1.2", "10.1", "10"])
     }
 }
+
+@Suite struct MaildropPrefilterTests {
+    @Test func requiredPrefixOfAnchoredPatterns() {
+        #expect(MaildropInterpreter.requiredPrefix("^Subject: *abc") == Array("subject:".utf8))
+        #expect(MaildropInterpreter.requiredPrefix("^X-Spam-Flag: *YES") == Array("x-spam-flag:".utf8))
+        #expect(MaildropInterpreter.requiredPrefix("^Froma*") == Array("from".utf8))
+        #expect(MaildropInterpreter.requiredPrefix("^(To|Cc):").isEmpty)
+        #expect(MaildropInterpreter.requiredPrefix("^To:|Cc:").isEmpty)
+        #expect(MaildropInterpreter.requiredPrefix("Subject:").isEmpty)
+        #expect(MaildropInterpreter.hasPrefix("SUBJECT: hi", Array("subject:".utf8)))
+        #expect(!MaildropInterpreter.hasPrefix("Subj", Array("subject:".utf8)))
+    }
+}
