@@ -108,18 +108,47 @@ extension MaildropInterpreter {
         var i = 0
         for c in text.utf8 {
             if i == prefix.count { return true }
+            // Non-ASCII may case-fold to ASCII (K, ſ): let the regex decide.
+            if c >= 0x80 { return true }
             if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != prefix[i] { return false }
             i += 1
         }
         return i == prefix.count
     }
 
+    /// A pattern that is only letters and digits (`/unsubscribe/`) must occur in the line as
+    /// is (ASCII case-insensitively); lowercased, empty when the pattern is anything else.
+    static func requiredText(_ source: String) -> [UInt8] {
+        let bytes = Array(source.utf8)
+        let plain = bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }
+        return plain ? bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 } : []
+    }
+
+    static func mayContain(_ text: String, _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        let hay = Array(text.utf8)
+        if hay.contains(where: { $0 >= 0x80 }) { return true }
+        guard hay.count >= needle.count else { return false }
+        for start in 0...(hay.count - needle.count) {
+            var ok = true
+            for k in 0..<needle.count {
+                let c = hay[start + k]
+                if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != needle[k] { ok = false; break }
+            }
+            if ok { return true }
+        }
+        return false
+    }
+
     /// `/re/:opts` against the message: `1`/`0`, or the score when weighted.
     func matchMessage(_ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
         let options = PatternOptions(pattern.options)
-        let prefix = Self.requiredPrefix(substitute(pattern.source))
+        let source = substitute(pattern.source)
+        let prefix = Self.requiredPrefix(source)
+        let needle = Self.requiredText(source)
         let candidates = messageLines.filter {
             (($0.isHeader && options.headers) || ($0.isBody && options.body)) && Self.hasPrefix($0.text, prefix)
+                && Self.mayContain($0.text, needle)
         }
         if candidates.isEmpty { return "0" }
         guard let re = compilePattern(pattern, options, line: line) else { return "0" }

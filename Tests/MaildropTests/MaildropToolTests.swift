@@ -57,5 +57,11 @@ import Testing
         #expect(MaildropInterpreter.requiredPrefix("Subject:").isEmpty)
         #expect(MaildropInterpreter.hasPrefix("SUBJECT: hi", Array("subject:".utf8)))
         #expect(!MaildropInterpreter.hasPrefix("Subj", Array("subject:".utf8)))
+        #expect(MaildropInterpreter.hasPrefix("\u{212A}ey: x", Array("key:".utf8)))
+        #expect(MaildropInterpreter.requiredText("Unsubscribe") == Array("unsubscribe".utf8))
+        #expect(MaildropInterpreter.requiredText("free.*").isEmpty)
+        #expect(MaildropInterpreter.mayContain("Click to UNSUBSCRIBE now", Array("unsubscribe".utf8)))
+        #expect(!MaildropInterpreter.mayContain("nothing here", Array("unsubscribe".utf8)))
+        #expect(MaildropInterpreter.mayContain("caf\u{E9}", Array("unsubscribe".utf8)))
     }
 }
