@@ -34,9 +34,10 @@ trap 'rm -rf "$WORK"' EXIT
 cp "$SHARED"/difftools/corpus/*.eml "$WORK/"
 cd "$WORK"
 
+# The target maildir is $1 (Debian's maildrop takes HOME from passwd, not the environment).
 # 20 rules: header patterns, a body pattern, hasaddr, a weighted score, variables.
 cat > filter.mf <<'MF'
-DEFAULT="$HOME/Maildir"
+DEFAULT="$1"
 if (/^X-Spam-Flag: *YES/)
   to "$DEFAULT/.Spam"
 if (/^Precedence: *(bulk|junk|list)/)
@@ -99,7 +100,7 @@ run_batch() { # tool home
 	while [ "$n" -lt "$MESSAGES" ]; do
 		for m in $(cat list.txt); do
 			[ "$n" -ge "$MESSAGES" ] && break
-			HOME="$home" "$tool" filter.mf < "$m" || { echo "delivery failed: $tool $m" >&2; exit 1; }
+			"$tool" filter.mf "$home/Maildir" < "$m" || { echo "delivery failed: $tool $m" >&2; exit 1; }
 			n=$((n + 1))
 		done
 	done
@@ -125,3 +126,10 @@ o, t = r[0]["mean"] * 1000, r[1]["mean"] * 1000
 print(f"{'start-up + exit (ms)':<34} {o:12.2f} {t:12.2f} {t/o:8.2f}")
 PY
 echo "messages delivered: ours $ours_count, courier $theirs_count (ratios > 1: ours faster)"
+# Both must have sorted the messages into the same folders.
+per_folder() { (cd "$1/Maildir" && for d in . .*/; do [ -d "$d/new" ] && echo "$d $(ls "$d/new" | wc -l)"; done) | sort; }
+if [ "$(per_folder "$WORK/home-ours")" = "$(per_folder "$WORK/home-theirs")" ]; then
+	echo "per-folder counts: identical"
+else
+	echo "per-folder counts DIFFER:"; diff <(per_folder "$WORK/home-ours") <(per_folder "$WORK/home-theirs") || true
+fi
