@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "deliverquota", targets: ["deliverquota"]),
         .executable(name: "lockmail", targets: ["lockmail"]),
         .executable(name: "mailbot", targets: ["mailbot"]),
+        .executable(name: "maildrop", targets: ["maildrop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -172,9 +173,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // MARK: maildrop (issue 9): the filter language, lean (no Foundation)
+        .target(name: "Maildrop", dependencies: ["MailTools", "MailCore", "MaildirCore", "ToolSupport", "MailAuthCore", "MailConfig"]),
+        .executableTarget(name: "maildrop", dependencies: ["Maildrop"], linkerSettings: leanLinker),
+        .executableTarget(name: "FuzzMaildrop", dependencies: ["FuzzSupport", "Maildrop"], path: "Fuzz/FuzzMaildrop"),
+        .testTarget(name: "MaildropTests", dependencies: ["Maildrop"]),
+
         // MARK: executables
         .executableTarget(name: "courier", dependencies: [
-            "MailCore", "ToolSupport", "MailTools", "MailConfig", "CourierDaemon", "SiteSetup",
+            "MailCore", "ToolSupport", "MailTools", "Maildrop", "MailConfig", "CourierDaemon", "SiteSetup",
             "SMTPServer", "IMAPServer", "MailQueue", "Delivery", "MailAuth", "MailAuthCore", "MetricsServer", "POP3Server", "DNS", "SMTP",
             "ESMTPTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,10 +1,11 @@
+import Maildrop
 import MailTools
 import ToolSupport
 
 /// Every tool `courier` runs by name (`courier TOOL` or a link named TOOL), in `--help` order.
 enum ToolCatalog {
     /// Tools that are also lean executables of their own (products of this package).
-    static let lean: [ToolEntry] = LeanTools.all
+    static let lean: [ToolEntry] = LeanTools.all + [MaildropTool.entry]
     /// Tools that exist only inside `courier` (admin tools such as `mailq` join here).
     static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry, CancelmsgTool.entry,
                                                            MakealiasesTool.entry, TestmxlookupTool.entry] + MakesmtpaccessTool.entries
@@ -12,7 +13,7 @@ enum ToolCatalog {
     static var all: [ToolEntry] { lean + inProcess }
 
     static func named(_ name: String) -> ToolEntry? {
-        LeanTools.named(name) ?? inProcess.first { $0.name == name }
+        lean.first { $0.name == name } ?? inProcess.first { $0.name == name }
     }
 
     static func hasLeanExecutable(_ name: String) -> Bool {

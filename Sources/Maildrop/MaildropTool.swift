@@ -1,0 +1,288 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MailAuthCore
+import MailConfig
+import ToolSupport
+
+/// The `maildrop` command (tools.md §1.1–§1.2): manual mode `maildrop [opts] FILE args…`,
+/// embedded mode `-m FILE`, delivery mode `-d USER` (or no file: the invoking user).
+public enum MaildropTool {
+    public static let tempFail: Int32 = 75
+    public static let noUser: Int32 = 67
+    /// Courier's GLOBAL_TIMEOUT: a whole run may take at most this many seconds.
+    public static let globalTimeout: UInt32 = 300
+
+    struct Options {
+        var embedded = false
+        var deliveryUser: String?
+        var from: String?
+        var extraHeaders: [String] = []
+        var file: String?
+        var arguments: [String] = []
+    }
+
+    /// The entry `courier maildrop` (and a `maildrop` link to `courier`) runs.
+    public static let entry = ToolEntry(name: "maildrop", summary: "filter and deliver a message (maildrop filter language)") { run($0) }
+
+    public static func run(_ argv: [String]) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGALRM) { _ in
+            // Only async-signal-safe calls here: a static string, write(2), _exit(2).
+            let text: StaticString = "maildrop: Timeout quota exceeded.\n"
+            _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
+            _exit(75)
+        }
+        alarm(globalTimeout)
+        var options = Options()
+        var i = 1
+        while i < argv.count {
+            let a = argv[i]
+            if a == "--" { i += 1; break }
+            guard a.hasPrefix("-"), a.count > 1 else { break }
+            let letter = a.dropFirst().first!
+            var value: String? = a.count > 2 ? String(a.dropFirst(2)) : nil
+            let takesValue = "AdDfMVwWt".contains(letter)
+            if takesValue && value == nil {
+                i += 1
+                guard i < argv.count else { return usage() }
+                value = argv[i]
+            }
+            switch letter {
+            case "A": options.extraHeaders.append(value ?? "")
+            case "d": options.deliveryUser = value
+            case "f": options.from = value
+            case "m": options.embedded = true
+            case "V", "w", "W", "t", "D", "a": break
+            case "M": return fail("-M is not supported.")
+            case "v":
+                print("maildrop (Courier for Swift) - embedded mode, maildir and mbox delivery")
+                return 0
+            default: return usage()
+            }
+            i += 1
+        }
+        if i < argv.count, options.deliveryUser == nil {
+            options.file = argv[i]
+            options.arguments = Array(argv[(i + 1)...])
+        } else {
+            options.arguments = Array(argv[min(i, argv.count)...])
+        }
+        let environment = ConfigRoot.processEnvironment()
+        var message = readStandardInput()
+        if !options.extraHeaders.isEmpty {
+            var prefix: [UInt8] = []
+            for h in options.extraHeaders { prefix += Array(h.utf8) + [0x0A] }
+            message = prefix + message
+        }
+        let (status, flushed) = execute(options, message: message, environment: environment)
+        _ = flushed
+        return status
+    }
+
+    static func usage() -> Int32 {
+        printError("maildrop: Bad command line arguments, -h for help.\n")
+        return tempFail
+    }
+
+    static func fail(_ text: String, status: Int32 = tempFail) -> Int32 {
+        printError("maildrop: \(text)\n")
+        return status
+    }
+
+    static func readStandardInput() -> [UInt8] {
+        ByteInput.readAll(fd: 0) ?? []
+    }
+
+    /// Sets up the variables, reads the filter and runs it; returns the exit status.
+    static func execute(_ options: Options, message: [UInt8], environment: [String: String]) -> (Int32, Bool) {
+        var filterPath: String
+        var home = environment["HOME"] ?? ""
+        var logName = environment["LOGNAME"] ?? environment["USER"] ?? ""
+        var variables: [String: String] = [:]
+        var delivery = false
+        var defaultMailbox = "./Maildir"
+        if let file = options.file {
+            filterPath = file
+            variables = environment
+        } else {
+            delivery = true
+            let user = options.deliveryUser ?? logName
+            guard let account = lookupUser(user, environment: environment) else {
+                return (fail("Invalid user specified.", status: noUser), false)
+            }
+            home = account.home
+            logName = user
+            // Run as the mail's owner, as Courier's maildrop does when started by root.
+            if getuid() == 0 || geteuid() == 0, let uid = account.uid {
+                let gid = account.gid ?? uid
+                _ = setgroups(0, nil)
+                guard setgid(gid) == 0, setuid(uid) == 0 else {
+                    return (fail("Unable to set the user's uid/gid."), false)
+                }
+            }
+            if let maildir = account.maildir { defaultMailbox = maildir }
+            if let quota = account.quota { variables["MAILDIRQUOTA"] = quota }
+            for (k, v) in environment where k == "LANG" || k == "LANGUAGE" || k.hasPrefix("LC_") { variables[k] = v }
+            guard chdir(home) == 0 else { return (fail("Unable to change to home directory."), false) }
+            var st = stat()
+            if stat(".", &st) == 0 {
+                if st.st_mode & S_ISVTX != 0 { return (tempFail, false) }
+                if st.st_mode & 0o002 != 0 { return (fail("Invalid home directory permissions - world writable."), false) }
+            }
+            filterPath = ".mailfilter"
+            if let envDefault = environment["MAILDROPDEFAULT"], !envDefault.isEmpty { defaultMailbox = envDefault }
+        }
+        variables["HOME"] = home
+        variables["LOGNAME"] = logName
+        variables["DEFAULT"] = defaultMailbox
+        variables["SHELL"] = (environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/bin/sh"
+        if delivery || variables["PATH"] == nil { variables["PATH"] = "/bin:/usr/bin:/usr/local/bin" }
+        variables["SENDMAIL"] = "/usr/sbin/sendmail -oi"
+        variables["LOCKEXT"] = ".lock"
+        variables["LOCKSLEEP"] = "5"
+        variables["LOCKTIMEOUT"] = "60"
+        variables["LOCKREFRESH"] = "15"
+        variables["UMASK"] = "077"
+        variables["HOSTNAME"] = hostName()
+        variables["MAILFILTER"] = filterPath
+        variables["EXITCODE"] = "0"
+        variables["FROM"] = options.from ?? envelopeSender(message)
+        for (n, a) in options.arguments.enumerated() { variables[String(n + 1)] = a }
+
+        let interpreter = MaildropInterpreter(message: message, fileName: filterPath, environment: environment,
+                                              embedded: options.embedded)
+        interpreter.variables = variables
+        interpreter.updateMessageVariables()
+
+        var statements: [MaildropStatement] = []
+        // Delivery mode runs the site's etc/maildroprc first (tools.md §1.1).
+        var siteStatements: [MaildropStatement] = []
+        if delivery {
+            let rc = ConfigRoot.resolve(explicit: nil, environment: environment).etc("maildroprc")
+            if let bytes = ByteInput.readFile(rc) {
+                do {
+                    siteStatements = try MaildropParser.parse(bytes)
+                } catch {
+                    reportSyntax(file: rc, error)
+                    return (tempFail, false)
+                }
+            }
+        }
+        switch readFilter(filterPath, optional: delivery) {
+        case .missing:
+            break
+        case .failed(let text):
+            return (fail(text), false)
+        case .contents(let bytes):
+            do {
+                statements = try MaildropParser.parse(bytes, embedded: options.embedded)
+            } catch {
+                reportSyntax(file: filterPath, error)
+                return (tempFail, false)
+            }
+        }
+        defer { _ = interpreter.out.flush() }
+        do throws(MaildropInterruption) {
+            try interpreter.run(siteStatements)
+            try interpreter.run(statements)
+            if options.embedded { return (interpreter.exitCode(), true) }
+            let target = interpreter.get("DEFAULT")
+            guard !target.isEmpty else {
+                _ = interpreter.out.flush()
+                return (fail("DEFAULT mailbox not defined."), false)
+            }
+            try interpreter.deliver(to: target, final: true)
+            return (interpreter.exitCode(), true)
+        } catch {
+            _ = interpreter.out.flush()
+            switch error {
+            case .terminate(let code): return (code, true)
+            case .fatal(let text): return (fail(text), false)
+            case .syntax(let file, let e):
+                reportSyntax(file: file, e)
+                return (tempFail, false)
+            }
+        }
+    }
+
+    static func reportSyntax(file: String, _ error: MaildropSyntaxError) {
+        if let preface = error.preface { printError(preface + "\n") }
+        printError("\(file)(\(error.line)): \(error.message)\n")
+    }
+
+    enum FilterFile {
+        case missing
+        case failed(String)
+        case contents([UInt8])
+    }
+
+    /// Courier's filter-file rules: a regular file owned by us, with no group or world bits.
+    static func readFilter(_ path: String, optional: Bool) -> FilterFile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT && optional { return .missing }
+            return .failed("Unable to open filter file, errno=\(errno).")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failed("Unable to open filter file, errno=\(errno).") }
+        if st.st_mode & S_IFMT != S_IFREG { return .failed("mailfilter file isn't a regular file.") }
+        if st.st_uid != getuid() { return .failed("mailfilter file is owned by the wrong user.") }
+        if st.st_mode & 0o077 != 0 {
+            return .failed("Cannot have world/group permissions on the filter file - for your own good.")
+        }
+        guard let bytes = ByteInput.readAll(fd: fd) else { return .failed("Unable to read filter file.") }
+        return .contents(bytes)
+    }
+
+    /// `Return-Path:` of the message (one `<` skipped, up to `>` or a blank), else MAILER-DAEMON.
+    static func envelopeSender(_ message: [UInt8]) -> String {
+        var i = 0
+        while i < message.count {
+            var j = i
+            while j < message.count && message[j] != 0x0A { j += 1 }
+            let line = message[i..<j]
+            if line.isEmpty || line == [0x0D] { break }
+            let prefix = Array("return-path:".utf8)
+            if line.count >= prefix.count, zip(line.prefix(prefix.count), prefix).allSatisfy({ ($0.0 | 0x20) == $0.1 || $0.0 == $0.1 }) {
+                var v = line.dropFirst(prefix.count)
+                while let f = v.first, f == 0x20 || f == 0x09 { v = v.dropFirst() }
+                if v.first == UInt8(ascii: "<") { v = v.dropFirst() }
+                let end = v.firstIndex { $0 == UInt8(ascii: ">") || $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } ?? v.endIndex
+                return String(decoding: v[v.startIndex..<end], as: UTF8.self)
+            }
+            i = j + 1
+        }
+        return "MAILER-DAEMON"
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    struct Account {
+        var uid: uid_t?
+        var gid: gid_t?
+        var home: String
+        var maildir: String?
+        var quota: String?
+    }
+
+    /// `-d USER`: the daemon's authdaemon socket, else the userdb file (AccountLookup), else
+    /// the passwd entry.
+    static func lookupUser(_ user: String, environment: [String: String]) -> Account? {
+        let root = ConfigRoot.resolve(explicit: nil, environment: environment)
+        if let lookup = try? AccountLookup(root: root), case .found(let account) = lookup.lookup(user: user),
+           let home = account.home {
+            return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
+                           home: home, maildir: account.maildir, quota: account.quota)
+        }
+        guard let pw = getpwnam(user), let dir = pw.pointee.pw_dir else { return nil }
+        return Account(uid: pw.pointee.pw_uid, gid: pw.pointee.pw_gid, home: String(cString: dir), maildir: nil, quota: nil)
+    }
+}

@@ -1,0 +1,215 @@
+import MailTools
+
+/// A line of the message as patterns see it.
+struct SearchLine {
+    var isHeader: Bool
+    var isBody: Bool
+    var text: String
+}
+
+/// Parsed `:options,W1,W2` of a pattern (tools.md §1.7).
+struct PatternOptions {
+    var headers = false
+    var body = false
+    var caseSensitive = false
+    var weights: (Double, Double)?
+
+    init(_ text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let letters = parts.first.map(String.init) ?? ""
+        for c in letters {
+            switch c {
+            case "h", "H": headers = true
+            case "b": body = true
+            case "D": caseSensitive = true
+            default: break
+            }
+        }
+        if !headers && !body {
+            headers = true
+            if letters.contains("w") { body = true }
+        }
+        if parts.count > 1 {
+            let w1 = MaildropValue.number(String(parts[1]))
+            let w2 = parts.count > 2 ? MaildropValue.number(String(parts[2])) : 1
+            weights = (w1, w2)
+        }
+    }
+}
+
+extension MaildropInterpreter {
+    static func firstMatch(_ re: Regex<AnyRegexOutput>, _ text: String) -> Regex<AnyRegexOutput>.Match? {
+        (try? re.firstMatch(in: text)) ?? nil
+    }
+
+    /// Compiles (and caches) a PCRE-style pattern; nil when it is not a valid regex.
+    func compile(_ source: String, caseless: Bool) -> Regex<AnyRegexOutput>? {
+        let key = (caseless ? "i" : "c") + source
+        if let cached = regexCache[key] { return cached }
+        guard let re = try? Regex(source) else { return nil }
+        let configured = re.ignoresCase(caseless).matchingSemantics(.unicodeScalar)
+        if regexCache.count > 1000 { regexCache.removeAll() }
+        regexCache[key] = configured
+        return configured
+    }
+
+    func compilePattern(_ pattern: MaildropPattern, _ options: PatternOptions, line: Int) -> Regex<AnyRegexOutput>? {
+        let source = substitute(pattern.source)
+        guard let re = compile(source, caseless: !options.caseSensitive) else {
+            printError("Invalid regular expression, offset 0 of: \(source): syntax error\n")
+            printError("\(currentFile)(\(line)): Syntax error in /pattern/.\n")
+            return nil
+        }
+        return re
+    }
+
+    var messageLines: [SearchLine] {
+        if let searchLines { return searchLines }
+        let lines = SearchableText.lines(message).map {
+            SearchLine(isHeader: $0.isHeader, isBody: $0.isBody, text: String(decoding: $0.text, as: UTF8.self))
+        }
+        searchLines = lines
+        return lines
+    }
+
+    func setMatchVariables(_ m: Regex<AnyRegexOutput>.Match) {
+        let output = m.output
+        set("MATCH", String(output[0].substring ?? ""))
+        if output.count > 1 {
+            for i in 1..<output.count {
+                set("MATCH\(i)", output[i].substring.map(String.init) ?? "")
+            }
+        }
+    }
+
+    /// The literal text an anchored pattern (`^Subject:`) requires at the start of a line,
+    /// lowercased; empty when there is none. Lines without it cannot match, so most rules of
+    /// a filter never compile their regex. Patterns with `|` anywhere get no prefix.
+    static func requiredPrefix(_ source: String) -> [UInt8] {
+        let bytes = Array(source.utf8)
+        guard bytes.first == UInt8(ascii: "^"), !bytes.contains(UInt8(ascii: "|")) else { return [] }
+        var prefix: [UInt8] = []
+        for c in bytes.dropFirst() {
+            let literal = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == UInt8(ascii: "-") || c == UInt8(ascii: ":") || c == UInt8(ascii: "_") || c == UInt8(ascii: "@")
+            if literal {
+                prefix.append(c >= 0x41 && c <= 0x5A ? c + 32 : c)
+                continue
+            }
+            // A quantifier makes the character before it optional.
+            if c == UInt8(ascii: "*") || c == UInt8(ascii: "?") || c == UInt8(ascii: "{") { prefix = prefix.dropLast() }
+            break
+        }
+        return prefix
+    }
+
+    static func hasPrefix(_ text: String, _ prefix: [UInt8]) -> Bool {
+        if prefix.isEmpty { return true }
+        var i = 0
+        for c in text.utf8 {
+            if i == prefix.count { return true }
+            // Non-ASCII may case-fold to ASCII (K, ſ): let the regex decide.
+            if c >= 0x80 { return true }
+            if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != prefix[i] { return false }
+            i += 1
+        }
+        return i == prefix.count
+    }
+
+    /// A pattern that is only letters and digits (`/unsubscribe/`) must occur in the line as
+    /// is (ASCII case-insensitively); lowercased, empty when the pattern is anything else.
+    static func requiredText(_ source: String) -> [UInt8] {
+        let bytes = Array(source.utf8)
+        let plain = bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }
+        return plain ? bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 } : []
+    }
+
+    static func mayContain(_ text: String, _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        let hay = Array(text.utf8)
+        if hay.contains(where: { $0 >= 0x80 }) { return true }
+        guard hay.count >= needle.count else { return false }
+        for start in 0...(hay.count - needle.count) {
+            var ok = true
+            for k in 0..<needle.count {
+                let c = hay[start + k]
+                if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != needle[k] { ok = false; break }
+            }
+            if ok { return true }
+        }
+        return false
+    }
+
+    /// `/re/:opts` against the message: `1`/`0`, or the score when weighted.
+    func matchMessage(_ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
+        let options = PatternOptions(pattern.options)
+        let source = substitute(pattern.source)
+        let prefix = Self.requiredPrefix(source)
+        let needle = Self.requiredText(source)
+        let candidates = messageLines.filter {
+            (($0.isHeader && options.headers) || ($0.isBody && options.body)) && Self.hasPrefix($0.text, prefix)
+                && Self.mayContain($0.text, needle)
+        }
+        if candidates.isEmpty { return "0" }
+        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        var score = 0.0
+        var factor = 1.0
+        for l in candidates {
+            guard let m = Self.firstMatch(re, l.text) else { continue }
+            guard let (w1, w2) = options.weights else {
+                setMatchVariables(m)
+                return "1"
+            }
+            score += w1 * factor
+            factor *= w2
+        }
+        return options.weights == nil ? "0" : MaildropValue.format(score)
+    }
+
+    /// `expr =~ /re/:opts`: one match sets MATCH…; weighted counts every non-overlapping match.
+    func matchString(_ text: String, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
+        let options = PatternOptions(pattern.options)
+        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        guard let (w1, w2) = options.weights else {
+            guard let m = Self.firstMatch(re, text) else { return "0" }
+            setMatchVariables(m)
+            return "1"
+        }
+        var score = 0.0
+        var factor = 1.0
+        for _ in text.matches(of: re) {
+            score += w1 * factor
+            factor *= w2
+        }
+        return MaildropValue.format(score)
+    }
+
+    /// The texts `foreach` iterates over: every matching line of the message, or every
+    /// non-overlapping match in a string. 2.9.3 leaves MATCH1… at the last match's groups.
+    func foreachMatches(_ target: MaildropExpr?, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> [String] {
+        let options = PatternOptions(pattern.options)
+        guard let re = compilePattern(pattern, options, line: line) else { return [] }
+        var found: [String] = []
+        var last: Regex<AnyRegexOutput>.Match?
+        if let target {
+            let text = try evaluate(target, line: line)
+            for m in text.matches(of: re) {
+                found.append(String(m.output[0].substring ?? ""))
+                last = m
+            }
+        } else {
+            for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
+                if let m = Self.firstMatch(re, l.text) {
+                    found.append(String(m.output[0].substring ?? ""))
+                    last = m
+                }
+            }
+        }
+        if let last, last.output.count > 1 {
+            for i in 1..<last.output.count {
+                set("MATCH\(i)", last.output[i].substring.map(String.init) ?? "")
+            }
+        }
+        return found
+    }
+}
