@@ -60,12 +60,13 @@ extension MailboxSession {
                 w.flagList(Self.flags(of: selected?.messages[index] ?? m))
             case .internalDate:
                 item("INTERNALDATE ")
-                w.string(Self.internalDate(path: filePath(m)))
+                w.string(Self.internalDate(seconds: internalSeconds(m)))
             case .rfc822Size:
                 item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
             case .envelope:
                 item("ENVELOPE ")
-                w.envelope(loaded()?.envelope() ?? Envelope())
+                // From the folder's summaries: no file is opened for a message seen before.
+                w.envelope(view?.envelope() ?? cachedEnvelope(at: index) ?? loaded()?.envelope() ?? Envelope())
             case .body, .bodyStructure:
                 item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
                 if var v = loaded() {
@@ -166,9 +167,7 @@ extension MailboxSession {
     }
 
     /// INTERNALDATE: the file's modification time (spec/access.md §2.5), in UTC.
-    static func internalDate(path: String?) -> String {
-        var seconds: Int64 = 0
-        if let path, let st = SystemCall.status(path) { seconds = Int64(st.st_mtim.tv_sec) }
+    static func internalDate(seconds: Int64) -> String {
         let c = CivilDateTime(epochSeconds: seconds)
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

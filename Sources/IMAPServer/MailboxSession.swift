@@ -65,6 +65,8 @@ final class MailboxSession: @unchecked Sendable {
 
     /// RFC822.SIZE by UID: a message's bytes never change, so each is measured once.
     var sizes: [UInt32: Int] = [:]
+    /// INTERNALDATE (the file's mtime, seconds) by UID, from the store's index at SELECT.
+    var internalDates: [UInt32: Int64] = [:]
     /// Modification times of the selected folder's new/, cur/ and keyword directory at the
     /// last refresh: an IDLE poll that finds them unchanged skips the scan.
     var lastStamp: [Int64] = []
@@ -105,6 +107,7 @@ final class MailboxSession: @unchecked Sendable {
         selected = nil
         cachedView = nil
         sizes = [:]
+        internalDates = [:]
         guard let target = target(name), exists(target) else {
             if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
@@ -112,27 +115,24 @@ final class MailboxSession: @unchecked Sendable {
         }
         let dir = directory(target)
         lastStamp = Self.stamp(dir)
-        let snapshot: FolderSnapshot
+        // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
+        // from `courierswiftsnapshot` without listing cur/ or parsing courierimapuiddb; sizes
+        // and dates come from `courierswiftindex`.
+        let opened: (uidValidity: UInt32, uidNext: UInt32, messages: [Message])
         do {
-            snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(readOnly: readOnly)
+            opened = try openIndexed(dir, readOnly: readOnly)
         } catch {
             w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
             return .deselected
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
-        let keywords = options.keywords ? (try? KeywordStore(folderPath: dir).load())?.messages ?? [:] : [:]
-        var messages: [Message] = []
-        messages.reserveCapacity(snapshot.messages.count)
+        let messages = opened.messages
         var inUse = Set<String>()
-        for m in snapshot.messages {
-            let k = keywords[m.fileName.baseName] ?? []
-            inUse.formUnion(k)
-            messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !readOnly, keywords: k))
-        }
+        for m in messages { inUse.formUnion(m.keywords) }
         let folder: FolderName?
         if case .folder(let f) = target { folder = f } else { folder = nil }
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
-                            uidValidity: snapshot.uidValidity, nextUID: snapshot.nextUID, messages: messages,
+                            uidValidity: opened.uidValidity, nextUID: opened.uidNext, messages: messages,
                             keywordsInUse: inUse)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
@@ -140,8 +140,8 @@ final class MailboxSession: @unchecked Sendable {
         if let firstUnseen = messages.firstIndex(where: { !($0.fileName.flags?.isSeen ?? false) }) {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
-        w.untaggedStatus(.ok, .uidValidity(snapshot.uidValidity), "Ok")
-        w.untaggedStatus(.ok, .uidNext(snapshot.nextUID), "Predicted next UID")
+        w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
+        w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
         w.untaggedStatus(.ok, .myRights(readOnly ? "lrs" : "acdilrsw"), "ACL")
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
@@ -165,6 +165,7 @@ final class MailboxSession: @unchecked Sendable {
         selected = nil
         cachedView = nil
         sizes = [:]
+        internalDates = [:]
     }
 
     /// Drops the message bytes kept between FETCH items (called after each command, so an
