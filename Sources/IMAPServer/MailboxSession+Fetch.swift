@@ -16,9 +16,9 @@ extension MailboxSession {
         let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
         for index in indices(set, uid: uid) {
             var seenChanged = false
-            if marksSeen, var s = selected, !(s.messages[index].fileName.flags?.isSeen ?? false) {
+            if marksSeen, var s = selected, !(s.messages[index].letters?.isSeen ?? false) {
                 let m = s.messages[index]
-                let flags = (m.fileName.flags ?? MessageFlags()).inserting(UInt8(ascii: "S"))
+                let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
                 if let renamed = try? maildir.setFlags(folder: s.folder, fileName: m.fileName, flags: flags) {
                     s.messages[index].fileName = renamed
                     selected = s

@@ -75,8 +75,24 @@ extension MailboxSession {
 
     /// ENVELOPE (RFC 3501 §7.4.2) from the summary; nil when the message cannot be read.
     func cachedEnvelope(at index: Int) -> IMAP.Envelope? {
-        guard summary(at: index) != nil else { return nil }
-        return MessageView.envelope { name in summaryHeader(name, at: index) ?? nil }
+        guard let e = summary(at: index)?.envelope else { return nil }
+        return MessageView.envelope { name in
+            let raw: [UInt8]?
+            switch name {
+            case "Date": raw = e.date
+            case "Subject": raw = e.subject
+            case "From": raw = e.from
+            case "Sender": raw = e.sender
+            case "Reply-To": raw = e.replyTo
+            case "To": raw = e.to
+            case "Cc": raw = e.cc
+            case "Bcc": raw = e.bcc
+            case "In-Reply-To": raw = e.inReplyTo
+            case "Message-ID": raw = e.messageID
+            default: raw = nil
+            }
+            return raw.map { MessageView.trim(HeaderUnfolding.catenate($0)) }
+        }
     }
 
     /// INTERNALDATE seconds: from the index, else the file's mtime.

@@ -24,9 +24,19 @@ final class MailboxSession: @unchecked Sendable {
     /// A message of the selected folder.
     struct Message {
         var uid: UInt32
-        var fileName: MessageFileName
+        var fileName: MessageFileName { didSet { letters = fileName.flags } }
         var recent: Bool
         var keywords: [String]
+        /// `fileName.flags`, parsed once (FETCH FLAGS and flag SEARCH keys read it per message).
+        private(set) var letters: MessageFlags?
+
+        init(uid: UInt32, fileName: MessageFileName, recent: Bool, keywords: [String]) {
+            self.uid = uid
+            self.fileName = fileName
+            self.recent = recent
+            self.keywords = keywords
+            letters = fileName.flags
+        }
     }
 
     /// The selected folder.
@@ -137,7 +147,7 @@ final class MailboxSession: @unchecked Sendable {
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
         w.untagged("\(messages.filter(\.recent).count) RECENT")
-        if let firstUnseen = messages.firstIndex(where: { !($0.fileName.flags?.isSeen ?? false) }) {
+        if let firstUnseen = messages.firstIndex(where: { !($0.letters?.isSeen ?? false) }) {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
@@ -210,7 +220,7 @@ final class MailboxSession: @unchecked Sendable {
     // MARK: flags
 
     static func flags(of m: Message) -> [Flag] {
-        let f = m.fileName.flags ?? MessageFlags()
+        let f = m.letters ?? MessageFlags()
         var out: [Flag] = []
         if f.isDraft { out.append(.draft) }
         if f.isReplied { out.append(.answered) }
