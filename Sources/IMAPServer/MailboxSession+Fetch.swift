@@ -16,7 +16,7 @@ extension MailboxSession {
         let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
         for index in indices(set, uid: uid) {
             var seenChanged = false
-            if marksSeen, var s = selected, !(s.messages[index].letters?.isSeen ?? false) {
+            if marksSeen, var s = selected, !s.messages[index].isSeen {
                 let m = s.messages[index]
                 let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
                 if let renamed = try? maildir.setFlags(folder: s.folder, fileName: m.fileName, flags: flags) {

@@ -10,19 +10,16 @@ import MaildirCore
 /// snapshot/index, and the envelope header fields (FETCH ENVELOPE, header SEARCH, SORT,
 /// THREAD) from the shared summaries, so that a warm folder's messages are not opened.
 extension MailboxSession {
-    /// Opens `dir` with the store's scan; fills `sizes` and `internalDates` from its index.
+    /// Opens `dir` with the store's scan; sizes and dates come from its index.
     func openIndexed(_ dir: String, readOnly: Bool) throws(MailStoreError)
         -> (uidValidity: UInt32, uidNext: UInt32, messages: [Message]) {
         let snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: maildir.trashFolderName, readOnly: readOnly)
         var messages: [Message] = []
         messages.reserveCapacity(snapshot.messages.count)
-        sizes.reserveCapacity(snapshot.messages.count)
-        internalDates.reserveCapacity(snapshot.messages.count)
         for m in snapshot.messages {
             messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
-                                    keywords: options.keywords ? m.keywords : []))
-            sizes[m.uid] = Int(m.size)
-            internalDates[m.uid] = m.internalDate
+                                    keywords: options.keywords ? m.keywords : [], size: m.size,
+                                    internalDate: m.internalDate))
         }
         return (snapshot.uidValidity, snapshot.uidNext, messages)
     }
@@ -97,7 +94,7 @@ extension MailboxSession {
 
     /// INTERNALDATE seconds: from the index, else the file's mtime.
     func internalSeconds(_ m: Message) -> Int64 {
-        if let known = internalDates[m.uid] { return known }
+        if m.internalDate >= 0 { return m.internalDate }
         guard let path = filePath(m), let st = SystemCall.status(path) else { return 0 }
         return Int64(st.st_mtim.tv_sec)
     }

@@ -52,7 +52,7 @@ extension MailboxSession {
         case .flag(let flag, let set):
             return Self.flags(of: m).contains(flag) == set
         case .recent: return m.recent
-        case .new: return m.recent && !(m.letters?.isSeen ?? false)
+        case .new: return m.recent && !m.isSeen
         case .old: return !m.recent
         case .sequence(let set):
             if set.isSavedResult { return savedResult.contains(m.uid) }

@@ -88,7 +88,7 @@ extension MailboxSession {
         while index >= 0 {
             var m = s.messages[index]
             if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
-            let deleted = m.letters?.isTrashed ?? false
+            let deleted = m.isDeleted
             if deleted && (chosen?.contains(m.uid) ?? true) {
                 do {
                     if options.moveExpungedToTrash && s.folder?.name != maildir.trashFolderName {

@@ -24,19 +24,40 @@ final class MailboxSession: @unchecked Sendable {
     /// A message of the selected folder.
     struct Message {
         var uid: UInt32
-        var fileName: MessageFileName { didSet { letters = fileName.flags } }
+        var fileName: MessageFileName { didSet { systemFlags = Self.systemFlags(fileName) } }
         var recent: Bool
         var keywords: [String]
-        /// `fileName.flags`, parsed once (FETCH FLAGS and flag SEARCH keys read it per message).
-        private(set) var letters: MessageFlags?
+        /// RFC822.SIZE and INTERNALDATE (seconds) from the store's index; -1: not known yet.
+        var size: Int64
+        var internalDate: Int64
+        /// The file name's system flags as bits (`seenBit`…), parsed once: FETCH FLAGS and the
+        /// flag SEARCH keys read them per message, and a bit set costs no allocation per message.
+        private(set) var systemFlags: UInt8
 
-        init(uid: UInt32, fileName: MessageFileName, recent: Bool, keywords: [String]) {
+        static let draftBit: UInt8 = 1, answeredBit: UInt8 = 2, flaggedBit: UInt8 = 4, deletedBit: UInt8 = 8,
+                   seenBit: UInt8 = 16
+
+        init(uid: UInt32, fileName: MessageFileName, recent: Bool, keywords: [String], size: Int64 = -1,
+             internalDate: Int64 = -1) {
             self.uid = uid
             self.fileName = fileName
             self.recent = recent
             self.keywords = keywords
-            letters = fileName.flags
+            self.size = size
+            self.internalDate = internalDate
+            systemFlags = Self.systemFlags(fileName)
         }
+
+        static func systemFlags(_ name: MessageFileName) -> UInt8 {
+            guard let f = name.flags else { return 0 }
+            return (f.isDraft ? draftBit : 0) | (f.isReplied ? answeredBit : 0) | (f.isFlagged ? flaggedBit : 0)
+                | (f.isTrashed ? deletedBit : 0) | (f.isSeen ? seenBit : 0)
+        }
+
+        /// The flag letters of the file name (all of them, unknown ones too), parsed on demand.
+        var letters: MessageFlags? { fileName.flags }
+        var isSeen: Bool { systemFlags & Self.seenBit != 0 }
+        var isDeleted: Bool { systemFlags & Self.deletedBit != 0 }
     }
 
     /// The selected folder.
@@ -75,8 +96,6 @@ final class MailboxSession: @unchecked Sendable {
 
     /// RFC822.SIZE by UID: a message's bytes never change, so each is measured once.
     var sizes: [UInt32: Int] = [:]
-    /// INTERNALDATE (the file's mtime, seconds) by UID, from the store's index at SELECT.
-    var internalDates: [UInt32: Int64] = [:]
     /// Modification times of the selected folder's new/, cur/ and keyword directory at the
     /// last refresh: an IDLE poll that finds them unchanged skips the scan.
     var lastStamp: [Int64] = []
@@ -117,7 +136,6 @@ final class MailboxSession: @unchecked Sendable {
         selected = nil
         cachedView = nil
         sizes = [:]
-        internalDates = [:]
         guard let target = target(name), exists(target) else {
             if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
@@ -147,7 +165,7 @@ final class MailboxSession: @unchecked Sendable {
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
         w.untagged("\(messages.filter(\.recent).count) RECENT")
-        if let firstUnseen = messages.firstIndex(where: { !($0.letters?.isSeen ?? false) }) {
+        if let firstUnseen = messages.firstIndex(where: { !$0.isSeen }) {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
@@ -175,7 +193,6 @@ final class MailboxSession: @unchecked Sendable {
         selected = nil
         cachedView = nil
         sizes = [:]
-        internalDates = [:]
     }
 
     /// Drops the message bytes kept between FETCH items (called after each command, so an
@@ -204,6 +221,7 @@ final class MailboxSession: @unchecked Sendable {
     func size(at index: Int) -> Int {
         guard let s = selected, index < s.messages.count else { return 0 }
         let m = s.messages[index]
+        if m.size >= 0 { return Int(m.size) }
         if let hint = m.fileName.virtualSizeHint { return Int(hint) }
         if let known = sizes[m.uid] { return known }
         guard let path = filePath(m), let bytes = try? SystemCall.readFile(path, limit: 1 << 30) else { return 0 }
@@ -220,15 +238,15 @@ final class MailboxSession: @unchecked Sendable {
     // MARK: flags
 
     static func flags(of m: Message) -> [Flag] {
-        let f = m.letters ?? MessageFlags()
+        let f = m.systemFlags
         var out: [Flag] = []
-        if f.isDraft { out.append(.draft) }
-        if f.isReplied { out.append(.answered) }
-        if f.isFlagged { out.append(.flagged) }
-        if f.isTrashed { out.append(.deleted) }
-        if f.isSeen { out.append(.seen) }
+        if f & Message.draftBit != 0 { out.append(.draft) }
+        if f & Message.answeredBit != 0 { out.append(.answered) }
+        if f & Message.flaggedBit != 0 { out.append(.flagged) }
+        if f & Message.deletedBit != 0 { out.append(.deleted) }
+        if f & Message.seenBit != 0 { out.append(.seen) }
         if m.recent { out.append(.recent) }
-        return out + m.keywords.map(Flag.init)
+        return m.keywords.isEmpty ? out : out + m.keywords.map(Flag.init)
     }
 
     static func letter(for flag: Flag) -> UInt8? {
