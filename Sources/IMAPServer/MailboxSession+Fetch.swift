@@ -65,8 +65,13 @@ extension MailboxSession {
                 item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
             case .envelope:
                 item("ENVELOPE ")
-                // From the folder's summaries: no file is opened for a message seen before.
-                w.envelope(view?.envelope() ?? cachedEnvelope(at: index) ?? loaded()?.envelope() ?? Envelope())
+                // From the folder's summaries (formatted once per process): no file is opened
+                // for a message seen before.
+                if view == nil, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
+                    w.append(bytes: cached)
+                } else {
+                    w.envelope(loaded()?.envelope() ?? Envelope())
+                }
             case .body, .bodyStructure:
                 item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
                 if var v = loaded() {

@@ -5,6 +5,7 @@ import IMAP
 import MailCore
 import Maildir
 import MaildirCore
+import Synchronization
 
 /// The selected folder through the `Maildir` store's persistent caches: SELECT from the
 /// snapshot/index, and the envelope header fields (FETCH ENVELOPE, header SEARCH, SORT,
@@ -92,10 +93,48 @@ extension MailboxSession {
         }
     }
 
+    /// The ENVELOPE item's bytes as `w` would write them, from the process-wide cache of
+    /// formatted envelopes (address parsing was most of a warm FETCH 1:* ENVELOPE).
+    func envelopeBytes(at index: Int, utf8: Bool) -> [UInt8]? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        let key = EnvelopeBytesCache.Key(folder: s.directory, baseName: s.messages[index].fileName.baseName, utf8: utf8)
+        if let known = EnvelopeBytesCache.shared.get(key) { return known }
+        guard let envelope = cachedEnvelope(at: index) else { return nil }
+        var w = ResponseWriter(capacity: 512)
+        w.utf8Allowed = utf8
+        w.envelope(envelope)
+        EnvelopeBytesCache.shared.put(key, w.bytes)
+        return w.bytes
+    }
+
     /// INTERNALDATE seconds: from the index, else the file's mtime.
     func internalSeconds(_ m: Message) -> Int64 {
         if m.internalDate >= 0 { return m.internalDate }
         guard let path = filePath(m), let st = SystemCall.status(path) else { return 0 }
         return Int64(st.st_mtim.tv_sec)
+    }
+}
+
+/// Formatted ENVELOPEs by folder and base name, shared by the sessions of the process (a
+/// message's bytes never change under its base name, so an entry never goes stale). Bounded:
+/// past `limit` entries it starts again.
+final class EnvelopeBytesCache: Sendable {
+    struct Key: Hashable {
+        var folder: String
+        var baseName: String
+        var utf8: Bool
+    }
+
+    static let shared = EnvelopeBytesCache()
+    static let limit = 200_000
+    private let entries = Mutex<[Key: [UInt8]]>([:])
+
+    func get(_ key: Key) -> [UInt8]? { entries.withLock { $0[key] } }
+
+    func put(_ key: Key, _ bytes: [UInt8]) {
+        entries.withLock { table in
+            if table.count >= Self.limit { table.removeAll() }
+            table[key] = bytes
+        }
     }
 }
