@@ -20,7 +20,7 @@ extension MailboxSession {
         for m in snapshot.messages {
             messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
                                     keywords: options.keywords ? m.keywords : [], size: m.size,
-                                    internalDate: m.internalDate))
+                                    internalDate: m.internalDate, systemFlags: m.flags.rawValue))
         }
         return (snapshot.uidValidity, snapshot.uidNext, messages)
     }

@@ -34,18 +34,21 @@ final class MailboxSession: @unchecked Sendable {
         /// flag SEARCH keys read them per message, and a bit set costs no allocation per message.
         private(set) var systemFlags: UInt8
 
-        static let draftBit: UInt8 = 1, answeredBit: UInt8 = 2, flaggedBit: UInt8 = 4, deletedBit: UInt8 = 8,
-                   seenBit: UInt8 = 16
+        /// The same bits as the `Maildir` store's `SystemFlags`, so its snapshot's flags are taken as they are.
+        static let answeredBit: UInt8 = 1, flaggedBit: UInt8 = 2, deletedBit: UInt8 = 4, seenBit: UInt8 = 8,
+                   draftBit: UInt8 = 16
 
+        /// `systemFlags`: the bits when the caller has them already (the store's snapshot), else
+        /// parsed from the file name.
         init(uid: UInt32, fileName: MessageFileName, recent: Bool, keywords: [String], size: Int64 = -1,
-             internalDate: Int64 = -1) {
+             internalDate: Int64 = -1, systemFlags: UInt8? = nil) {
             self.uid = uid
             self.fileName = fileName
             self.recent = recent
             self.keywords = keywords
             self.size = size
             self.internalDate = internalDate
-            systemFlags = Self.systemFlags(fileName)
+            self.systemFlags = systemFlags ?? Self.systemFlags(fileName)
         }
 
         static func systemFlags(_ name: MessageFileName) -> UInt8 {

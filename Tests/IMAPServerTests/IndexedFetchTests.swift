@@ -92,5 +92,15 @@ let envelopeSamples = [
         #expect(warm.contains("* 5 EXISTS\r\n* 0 RECENT\r\n"))
         #expect(third.run("b FETCH 2 (FLAGS RFC822.SIZE)") == second.run("b FETCH 2 (FLAGS RFC822.SIZE)"))
         #expect(third.run("c FETCH 2 (FLAGS)").contains("\\Flagged"))
+        // The snapshot's flag bits and the file-name parser agree on every system flag.
+        _ = third.run("d STORE 1 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)")
+        // A later time than before: equal stamps would (rightly) make the old snapshot current.
+        var old2 = [timespec(tv_sec: 1_000_000_100, tv_nsec: 0), timespec(tv_sec: 1_000_000_100, tv_nsec: 0)]
+        for dir in ["/new", "/cur", "/courierimapuiddb", ""] { _ = utimensat(AT_FDCWD, m.path + dir, &old2, 0) }
+        var fourth = StoreTranscript(m)
+        _ = fourth.run("a SELECT INBOX")   // full scan, saves the snapshot
+        var fifth = StoreTranscript(m)
+        _ = fifth.run("a SELECT INBOX")    // from the snapshot
+        #expect(fifth.run("b FETCH 1 (FLAGS)") == "* 1 FETCH (FLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen))\r\nb OK FETCH completed.\r\n")
     }
 }
