@@ -16,9 +16,9 @@ extension MailboxSession {
         let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
         for index in indices(set, uid: uid) {
             var seenChanged = false
-            if marksSeen, var s = selected, !(s.messages[index].fileName.flags?.isSeen ?? false) {
+            if marksSeen, var s = selected, !s.messages[index].isSeen {
                 let m = s.messages[index]
-                let flags = (m.fileName.flags ?? MessageFlags()).inserting(UInt8(ascii: "S"))
+                let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
                 if let renamed = try? maildir.setFlags(folder: s.folder, fileName: m.fileName, flags: flags) {
                     s.messages[index].fileName = renamed
                     selected = s
@@ -60,12 +60,18 @@ extension MailboxSession {
                 w.flagList(Self.flags(of: selected?.messages[index] ?? m))
             case .internalDate:
                 item("INTERNALDATE ")
-                w.string(Self.internalDate(path: filePath(m)))
+                w.string(Self.internalDate(seconds: internalSeconds(m)))
             case .rfc822Size:
                 item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
             case .envelope:
                 item("ENVELOPE ")
-                w.envelope(loaded()?.envelope() ?? Envelope())
+                // From the folder's summaries (formatted once per process): no file is opened
+                // for a message seen before.
+                if view == nil, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
+                    w.append(bytes: cached)
+                } else {
+                    w.envelope(loaded()?.envelope() ?? Envelope())
+                }
             case .body, .bodyStructure:
                 item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
                 if var v = loaded() {
@@ -166,9 +172,7 @@ extension MailboxSession {
     }
 
     /// INTERNALDATE: the file's modification time (spec/access.md §2.5), in UTC.
-    static func internalDate(path: String?) -> String {
-        var seconds: Int64 = 0
-        if let path, let st = SystemCall.status(path) { seconds = Int64(st.st_mtim.tv_sec) }
+    static func internalDate(seconds: Int64) -> String {
         let c = CivilDateTime(epochSeconds: seconds)
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

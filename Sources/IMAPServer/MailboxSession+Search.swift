@@ -52,7 +52,7 @@ extension MailboxSession {
         case .flag(let flag, let set):
             return Self.flags(of: m).contains(flag) == set
         case .recent: return m.recent
-        case .new: return m.recent && !(m.fileName.flags?.isSeen ?? false)
+        case .new: return m.recent && !m.isSeen
         case .old: return !m.recent
         case .sequence(let set):
             if set.isSavedResult { return savedResult.contains(m.uid) }
@@ -63,8 +63,8 @@ extension MailboxSession {
         case .not(let k): return !matches(k, index: index)
         case .or(let a, let b): return matches(a, index: index) || matches(b, index: index)
         case .and(let keys): return keys.allSatisfy { matches($0, index: index) }
-        case .larger(let n): return (view(at: index)?.bytes.count ?? 0) > Int(n)
-        case .smaller(let n): return (view(at: index)?.bytes.count ?? 0) < Int(n)
+        case .larger(let n): return size(at: index) > Int(n)
+        case .smaller(let n): return size(at: index) < Int(n)
         case .from(let t): return headerContains("From", t, index)
         case .to(let t): return headerContains("To", t, index)
         case .cc(let t): return headerContains("Cc", t, index)
@@ -91,12 +91,18 @@ extension MailboxSession {
     }
 
     func headerContains(_ name: String, _ text: [UInt8], _ index: Int) -> Bool {
-        guard let v = view(at: index) else { return false }
-        let values = v.headers.headers(named: name)
+        // The envelope fields come from the folder's summaries (the first such header, as
+        // ENVELOPE shows it); other headers from the message.
+        let values: [[UInt8]]
+        if let known = summaryHeader(name, at: index) {
+            values = known.map { [$0] } ?? []
+        } else {
+            guard let v = view(at: index) else { return false }
+            values = v.headers.headers(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
+        }
         if text.isEmpty { return !values.isEmpty }  // RFC 3501 §6.4.4: empty string matches any header
-        return values.contains { h in
-            let raw = MessageView.trim(HeaderUnfoldingShim.unfold(h.value))
-            return Self.contains(raw, text) || Self.contains(RFC2047Decoder.decode(raw, targetCharset: "UTF-8"), text)
+        return values.contains { raw in
+            Self.contains(raw, text) || Self.contains(RFC2047Decoder.decode(raw, targetCharset: "UTF-8"), text)
         }
     }
 
@@ -124,11 +130,6 @@ extension MailboxSession {
         return false
     }
 
-    func internalSeconds(_ m: Message) -> Int64 {
-        guard let path = filePath(m), let st = SystemCall.status(path) else { return 0 }
-        return Int64(st.st_mtim.tv_sec)
-    }
-
     func internalDay(_ m: Message) -> IMAPDate {
         let c = CivilDateTime(epochSeconds: internalSeconds(m))
         return IMAPDate(year: Int(c.year), month: c.month, day: c.day)
@@ -136,7 +137,7 @@ extension MailboxSession {
 
     /// The Date: header's calendar day in its own zone (RFC 3501 §6.4.4 SENTON and friends).
     func sentDay(_ index: Int) -> IMAPDate? {
-        guard let v = view(at: index), let value = v.header("Date"), let date = RFC5322Date(parsing: value) else { return nil }
+        guard let value = header("Date", at: index), let date = RFC5322Date(parsing: value) else { return nil }
         let c = CivilDateTime(epochSeconds: date.epochSeconds + Int64(date.offsetMinutes) * 60)
         return IMAPDate(year: Int(c.year), month: c.month, day: c.day)
     }
@@ -149,16 +150,16 @@ extension MailboxSession {
         func value(_ index: Int, _ key: SortCriterion.Key) -> [UInt8] {
             switch key {
             case .arrival: return Self.padded(UInt64(s.messages[index].uid))
-            case .size: return Self.padded(UInt64(view(at: index)?.bytes.count ?? 0))
+            case .size: return Self.padded(UInt64(size(at: index)))
             case .date:
-                let seconds = view(at: index)?.header("Date").flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
+                let seconds = header("Date", at: index).flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
                     ?? internalSeconds(s.messages[index])
                 return Self.padded(UInt64(max(0, seconds)))
             case .subject:
-                return Parser.lowercasedBytes(Self.baseSubject(view(at: index)?.header("Subject") ?? []))
+                return Parser.lowercasedBytes(Self.baseSubject(header("Subject", at: index) ?? []))
             case .from, .displayFrom, .to, .displayTo, .cc:
                 let name = key == .from || key == .displayFrom ? "From" : key == .cc ? "Cc" : "To"
-                let first = MessageView.addresses(view(at: index)?.header(name)).first
+                let first = MessageView.addresses(header(name, at: index)).first
                 return Parser.lowercasedBytes(first?.mailbox ?? [])
             }
         }

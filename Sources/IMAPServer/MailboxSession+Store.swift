@@ -32,7 +32,7 @@ extension MailboxSession {
         for index in indices(set, uid: uid) {
             guard var current = selected, index < current.messages.count else { continue }
             var m = current.messages[index]
-            var letters = m.fileName.flags ?? MessageFlags()
+            var letters = m.letters ?? MessageFlags()
             for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] {
                 guard let letter = Self.letter(for: flag) else { continue }
                 switch action.kind {
@@ -41,7 +41,7 @@ extension MailboxSession {
                 case .remove: if action.flags.contains(flag) { letters = letters.removing(letter) }
                 }
             }
-            if letters != (m.fileName.flags ?? MessageFlags()) {
+            if letters != (m.letters ?? MessageFlags()) {
                 if let path = filePath(m), let name = path.split(separator: "/").last,
                    path.hasSuffix("/cur/" + name) {
                     m.fileName = MessageFileName(String(name))
@@ -88,7 +88,7 @@ extension MailboxSession {
         while index >= 0 {
             var m = s.messages[index]
             if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
-            let deleted = m.fileName.flags?.isTrashed ?? false
+            let deleted = m.isDeleted
             if deleted && (chosen?.contains(m.uid) ?? true) {
                 do {
                     if options.moveExpungedToTrash && s.folder?.name != maildir.trashFolderName {

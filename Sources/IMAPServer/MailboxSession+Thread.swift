@@ -9,16 +9,15 @@ extension MailboxSession {
         var infos: [ThreadMessage] = []
         infos.reserveCapacity(found.count)
         for index in found {
-            let view = self.view(at: index)
-            let subject = Self.baseSubjectAndReply(view?.header("Subject") ?? [])
-            let date = view?.header("Date").flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
+            let subject = Self.baseSubjectAndReply(header("Subject", at: index) ?? [])
+            let date = header("Date", at: index).flatMap { RFC5322Date(parsing: $0) }?.epochSeconds
                 ?? internalSeconds(s.messages[index])
             infos.append(ThreadMessage(
                 number: uid ? s.messages[index].uid : UInt32(index + 1), order: index, date: date,
                 subject: subject.base, isReply: subject.isReply,
-                messageID: Self.messageIDs(view?.header("Message-ID")).first,
-                references: Self.messageIDs(view?.header("References")),
-                inReplyTo: Self.messageIDs(view?.header("In-Reply-To")).first))
+                messageID: Self.messageIDs(header("Message-ID", at: index)).first,
+                references: Self.messageIDs(header("References", at: index)),
+                inReplyTo: Self.messageIDs(header("In-Reply-To", at: index)).first))
         }
         let roots: [ThreadNode]
         switch algorithm {

@@ -26,9 +26,43 @@ final class MailboxSession: @unchecked Sendable {
     /// A message of the selected folder.
     struct Message {
         var uid: UInt32
-        var fileName: MessageFileName
+        var fileName: MessageFileName { didSet { systemFlags = Self.systemFlags(fileName) } }
         var recent: Bool
         var keywords: [String]
+        /// RFC822.SIZE and INTERNALDATE (seconds) from the store's index; -1: not known yet.
+        var size: Int64
+        var internalDate: Int64
+        /// The file name's system flags as bits (`seenBit`…), parsed once: FETCH FLAGS and the
+        /// flag SEARCH keys read them per message, and a bit set costs no allocation per message.
+        private(set) var systemFlags: UInt8
+
+        /// The same bits as the `Maildir` store's `SystemFlags`, so its snapshot's flags are taken as they are.
+        static let answeredBit: UInt8 = 1, flaggedBit: UInt8 = 2, deletedBit: UInt8 = 4, seenBit: UInt8 = 8,
+                   draftBit: UInt8 = 16
+
+        /// `systemFlags`: the bits when the caller has them already (the store's snapshot), else
+        /// parsed from the file name.
+        init(uid: UInt32, fileName: MessageFileName, recent: Bool, keywords: [String], size: Int64 = -1,
+             internalDate: Int64 = -1, systemFlags: UInt8? = nil) {
+            self.uid = uid
+            self.fileName = fileName
+            self.recent = recent
+            self.keywords = keywords
+            self.size = size
+            self.internalDate = internalDate
+            self.systemFlags = systemFlags ?? Self.systemFlags(fileName)
+        }
+
+        static func systemFlags(_ name: MessageFileName) -> UInt8 {
+            guard let f = name.flags else { return 0 }
+            return (f.isDraft ? draftBit : 0) | (f.isReplied ? answeredBit : 0) | (f.isFlagged ? flaggedBit : 0)
+                | (f.isTrashed ? deletedBit : 0) | (f.isSeen ? seenBit : 0)
+        }
+
+        /// The flag letters of the file name (all of them, unknown ones too), parsed on demand.
+        var letters: MessageFlags? { fileName.flags }
+        var isSeen: Bool { systemFlags & Self.seenBit != 0 }
+        var isDeleted: Bool { systemFlags & Self.deletedBit != 0 }
     }
 
     /// The selected folder.
@@ -114,36 +148,33 @@ final class MailboxSession: @unchecked Sendable {
         }
         let dir = directory(target)
         lastStamp = Self.stamp(dir)
-        let snapshot: FolderSnapshot
+        // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
+        // from `courierswiftsnapshot` without listing cur/ or parsing courierimapuiddb; sizes
+        // and dates come from `courierswiftindex`.
+        let opened: (uidValidity: UInt32, uidNext: UInt32, messages: [Message])
         do {
-            snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(readOnly: readOnly)
+            opened = try openIndexed(dir, readOnly: readOnly)
         } catch {
             w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
             return .deselected
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
-        let keywords = options.keywords ? (try? KeywordStore(folderPath: dir).load())?.messages ?? [:] : [:]
-        var messages: [Message] = []
-        messages.reserveCapacity(snapshot.messages.count)
+        let messages = opened.messages
         var inUse = Set<String>()
-        for m in snapshot.messages {
-            let k = keywords[m.fileName.baseName] ?? []
-            inUse.formUnion(k)
-            messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !readOnly, keywords: k))
-        }
+        for m in messages { inUse.formUnion(m.keywords) }
         let folder: FolderName?
         if case .folder(let f) = target { folder = f } else { folder = nil }
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
-                            uidValidity: snapshot.uidValidity, nextUID: snapshot.nextUID, messages: messages,
+                            uidValidity: opened.uidValidity, nextUID: opened.uidNext, messages: messages,
                             keywordsInUse: inUse)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
         w.untagged("\(messages.filter(\.recent).count) RECENT")
-        if let firstUnseen = messages.firstIndex(where: { !($0.fileName.flags?.isSeen ?? false) }) {
+        if let firstUnseen = messages.firstIndex(where: { !$0.isSeen }) {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
-        w.untaggedStatus(.ok, .uidValidity(snapshot.uidValidity), "Ok")
-        w.untaggedStatus(.ok, .uidNext(snapshot.nextUID), "Predicted next UID")
+        w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
+        w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
         w.untaggedStatus(.ok, .myRights(readOnly ? "lrs" : "acdilrsw"), "ACL")
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
@@ -195,6 +226,7 @@ final class MailboxSession: @unchecked Sendable {
     func size(at index: Int) -> Int {
         guard let s = selected, index < s.messages.count else { return 0 }
         let m = s.messages[index]
+        if m.size >= 0 { return Int(m.size) }
         if let hint = m.fileName.virtualSizeHint { return Int(hint) }
         if let known = sizes[m.uid] { return known }
         guard let path = filePath(m), let bytes = try? SystemCall.readFile(path, limit: 1 << 30) else { return 0 }
@@ -211,15 +243,15 @@ final class MailboxSession: @unchecked Sendable {
     // MARK: flags
 
     static func flags(of m: Message) -> [Flag] {
-        let f = m.fileName.flags ?? MessageFlags()
+        let f = m.systemFlags
         var out: [Flag] = []
-        if f.isDraft { out.append(.draft) }
-        if f.isReplied { out.append(.answered) }
-        if f.isFlagged { out.append(.flagged) }
-        if f.isTrashed { out.append(.deleted) }
-        if f.isSeen { out.append(.seen) }
+        if f & Message.draftBit != 0 { out.append(.draft) }
+        if f & Message.answeredBit != 0 { out.append(.answered) }
+        if f & Message.flaggedBit != 0 { out.append(.flagged) }
+        if f & Message.deletedBit != 0 { out.append(.deleted) }
+        if f & Message.seenBit != 0 { out.append(.seen) }
         if m.recent { out.append(.recent) }
-        return out + m.keywords.map(Flag.init)
+        return m.keywords.isEmpty ? out : out + m.keywords.map(Flag.init)
     }
 
     static func letter(for flag: Flag) -> UInt8? {

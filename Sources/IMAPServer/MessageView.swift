@@ -42,10 +42,10 @@ struct MessageView {
     // MARK: ENVELOPE (RFC 3501 §7.4.2)
 
     func envelope() -> Envelope {
-        Self.envelope(of: headers, header: { header($0) })
+        Self.envelope(header: { header($0) })
     }
 
-    static func envelope(of block: HeaderBlock, header: (String) -> [UInt8]?) -> Envelope {
+    static func envelope(header: (String) -> [UInt8]?) -> Envelope {
         var e = Envelope()
         e.date = header("Date")
         e.subject = header("Subject")
@@ -122,7 +122,7 @@ struct MessageView {
             let childPosition = m.position(of: child)
             let range = m.clamped(childPosition.start, childPosition.startBody)
             let block = HeaderReader.read(bytes[range])
-            let env = envelope(of: block) { name in
+            let env = envelope { name in
                 block.first(named: name).map { trim(HeaderUnfoldingShim.unfold($0.value)) }
             }
             part.message = (env, structure(m, bytes, index: child, depth: depth + 1))

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MailCore
+import Maildir
+import MaildirCore
+import Synchronization
+
+/// The selected folder through the `Maildir` store's persistent caches: SELECT from the
+/// snapshot/index, and the envelope header fields (FETCH ENVELOPE, header SEARCH, SORT,
+/// THREAD) from the shared summaries, so that a warm folder's messages are not opened.
+extension MailboxSession {
+    /// Opens `dir` with the store's scan; sizes and dates come from its index.
+    func openIndexed(_ dir: String, readOnly: Bool) throws(MailStoreError)
+        -> (uidValidity: UInt32, uidNext: UInt32, messages: [Message]) {
+        let snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: maildir.trashFolderName, readOnly: readOnly)
+        var messages: [Message] = []
+        messages.reserveCapacity(snapshot.messages.count)
+        for m in snapshot.messages {
+            messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
+                                    keywords: options.keywords ? m.keywords : [], size: m.size,
+                                    internalDate: m.internalDate, systemFlags: m.flags.rawValue))
+        }
+        return (snapshot.uidValidity, snapshot.uidNext, messages)
+    }
+
+    /// The message's summary from the folder's shared cache (parsed from the file once).
+    func summary(at index: Int) -> MessageSummary? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        let m = s.messages[index]
+        return FolderSummaries.shared(folderPath: s.directory).summary(baseName: m.fileName.baseName, readOnly: s.readOnly) {
+            guard let path = filePath(m) else { return nil }
+            return try? SystemCall.readFile(path, limit: Mailbox.maximumSummaryBytes)
+        }
+    }
+
+    /// The header fields a summary keeps (lower case).
+    static let summaryFields: Set<String> = ["date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
+                                             "in-reply-to", "message-id", "references"]
+
+    /// The first header `name`, unfolded and trimmed as `MessageView.header` gives it, from the
+    /// summary when it is one of the fields a summary keeps (`.some(nil)`: absent); nil when
+    /// the summary does not keep that field or the message cannot be read.
+    func summaryHeader(_ name: String, at index: Int) -> [UInt8]?? {
+        let lower = String(decoding: Parser.lowercasedBytes(Array(name.utf8)), as: UTF8.self)
+        guard Self.summaryFields.contains(lower), let summary = summary(at: index) else { return nil }
+        let e = summary.envelope
+        let raw: [UInt8]?
+        switch lower {
+        case "date": raw = e.date
+        case "subject": raw = e.subject
+        case "from": raw = e.from
+        case "sender": raw = e.sender
+        case "reply-to": raw = e.replyTo
+        case "to": raw = e.to
+        case "cc": raw = e.cc
+        case "bcc": raw = e.bcc
+        case "in-reply-to": raw = e.inReplyTo
+        case "message-id": raw = e.messageID
+        default: raw = summary.references
+        }
+        // The summary keeps folds as LF + whitespace; Courier's rule makes each a single space.
+        return .some(raw.map { MessageView.trim(HeaderUnfolding.catenate($0)) })
+    }
+
+    /// A header for SEARCH/SORT/THREAD: from the summary when it keeps the field, else from
+    /// the message.
+    func header(_ name: String, at index: Int) -> [UInt8]? {
+        if let known = summaryHeader(name, at: index) { return known }
+        return view(at: index)?.header(name)
+    }
+
+    /// ENVELOPE (RFC 3501 §7.4.2) from the summary; nil when the message cannot be read.
+    func cachedEnvelope(at index: Int) -> IMAP.Envelope? {
+        guard let e = summary(at: index)?.envelope else { return nil }
+        return MessageView.envelope { name in
+            let raw: [UInt8]?
+            switch name {
+            case "Date": raw = e.date
+            case "Subject": raw = e.subject
+            case "From": raw = e.from
+            case "Sender": raw = e.sender
+            case "Reply-To": raw = e.replyTo
+            case "To": raw = e.to
+            case "Cc": raw = e.cc
+            case "Bcc": raw = e.bcc
+            case "In-Reply-To": raw = e.inReplyTo
+            case "Message-ID": raw = e.messageID
+            default: raw = nil
+            }
+            return raw.map { MessageView.trim(HeaderUnfolding.catenate($0)) }
+        }
+    }
+
+    /// The ENVELOPE item's bytes as `w` would write them, from the process-wide cache of
+    /// formatted envelopes (address parsing was most of a warm FETCH 1:* ENVELOPE).
+    func envelopeBytes(at index: Int, utf8: Bool) -> [UInt8]? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        let key = EnvelopeBytesCache.Key(folder: s.directory, baseName: s.messages[index].fileName.baseName, utf8: utf8)
+        if let known = EnvelopeBytesCache.shared.get(key) { return known }
+        guard let envelope = cachedEnvelope(at: index) else { return nil }
+        var w = ResponseWriter(capacity: 512)
+        w.utf8Allowed = utf8
+        w.envelope(envelope)
+        EnvelopeBytesCache.shared.put(key, w.bytes)
+        return w.bytes
+    }
+
+    /// INTERNALDATE seconds: from the index, else the file's mtime.
+    func internalSeconds(_ m: Message) -> Int64 {
+        if m.internalDate >= 0 { return m.internalDate }
+        guard let path = filePath(m), let st = SystemCall.status(path) else { return 0 }
+        return Int64(st.st_mtim.tv_sec)
+    }
+}
+
+/// Formatted ENVELOPEs by folder and base name, shared by the sessions of the process (a
+/// message's bytes never change under its base name, so an entry never goes stale). Bounded:
+/// past `limit` entries it starts again.
+final class EnvelopeBytesCache: Sendable {
+    struct Key: Hashable {
+        var folder: String
+        var baseName: String
+        var utf8: Bool
+    }
+
+    static let shared = EnvelopeBytesCache()
+    static let limit = 200_000
+    private let entries = Mutex<[Key: [UInt8]]>([:])
+
+    func get(_ key: Key) -> [UInt8]? { entries.withLock { $0[key] } }
+
+    func put(_ key: Key, _ bytes: [UInt8]) {
+        entries.withLock { table in
+            if table.count >= Self.limit { table.removeAll() }
+            table[key] = bytes
+        }
+    }
+}

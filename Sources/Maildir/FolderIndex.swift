@@ -1,0 +1,88 @@
+import MaildirCore
+import Synchronization
+
+/// Synchronous access to a folder's persistent caches, for a server that already runs its
+/// file work off the event loop (the IMAP server's `MailboxSession` runs each command on NIO's
+/// thread pool) and so cannot await the `Mailbox` actor.
+public enum FolderIndex {
+    /// The open behind SELECT/EXAMINE: the same scan as `MailStore.open` (Courier's uid scan,
+    /// keywords, sizes and dates from `courierswiftindex`), skipped entirely when the folder's
+    /// stamps equal those saved in `courierswiftsnapshot` and are settled (a warm open reads
+    /// one small file instead of `cur/` and `courierimapuiddb`). `isRecent` is true for the
+    /// messages this scan moved out of `new/` (none on a warm open: nothing was there).
+    public static func open(folderPath: String, trashFolderName: String, readOnly: Bool) throws(MailStoreError)
+        -> MailboxSnapshot {
+        // The warm path without building the facts table MailboxScan keeps for refresh.
+        if let stamps = DirectoryStamps.read(folderPath), stamps.isSettled(),
+           let cached = SnapshotCache(folderPath: folderPath).load(matching: stamps) {
+            return cached
+        }
+        return try MailboxScan(folderPath: folderPath, trashFolderName: trashFolderName)
+            .scan(readOnly: readOnly, facts: [:]).snapshot
+    }
+}
+
+/// One folder's message summaries (envelope fields, References, MIME structure), shared by
+/// every session of the process: found in memory, else in `courierswiftsummaries`, else
+/// parsed from the message once and appended there (not by read-only sessions). A summary
+/// never goes stale: a message's bytes never change under its base name.
+public final class FolderSummaries: Sendable {
+    /// At most this many summaries of one folder are kept in memory (about 1 KB each); past
+    /// it the memory copy is dropped and summaries come from the file again.
+    static let memoryLimit = 50_000
+    /// At most this many folders are remembered per process.
+    static let folderLimit = 512
+    static let registry = Mutex<[String: FolderSummaries]>([:])
+
+    /// The instance of a folder (by its directory path) for this process.
+    public static func shared(folderPath: String) -> FolderSummaries {
+        registry.withLock { folders in
+            if let known = folders[folderPath] { return known }
+            if folders.count >= folderLimit { folders.removeAll() }
+            let made = FolderSummaries(folderPath: folderPath)
+            folders[folderPath] = made
+            return made
+        }
+    }
+
+    struct State {
+        var offsets: [String: Int64]?
+        var summaries: [String: MessageSummary] = [:]
+    }
+
+    let cache: SummaryCache
+    let state = Mutex(State())
+
+    init(folderPath: String) {
+        cache = SummaryCache(folderPath: folderPath)
+    }
+
+    /// The summary of the message with `baseName`; `file` reads the message as stored (LF
+    /// line ends; at most `Mailbox.maximumSummaryBytes` are needed) when no cache has it.
+    /// Nil when the message cannot be read.
+    public func summary(baseName: String, readOnly: Bool, file: () -> [UInt8]?) -> MessageSummary? {
+        let cache = self.cache
+        let (known, offset): (MessageSummary?, Int64?) = state.withLock { s in
+            if let known = s.summaries[baseName] { return (known, nil) }
+            if s.offsets == nil { s.offsets = cache.loadOffsets() }
+            return (nil, s.offsets?[baseName])
+        }
+        if let known { return known }
+        if let offset, let stored = cache.read(at: offset, baseName: baseName) {
+            remember(baseName, stored, offset: nil)
+            return stored
+        }
+        guard let bytes = file() else { return nil }
+        let parsed = MessageSummary.parse(bytes)
+        remember(baseName, parsed, offset: readOnly ? nil : cache.append(baseName: baseName, summary: parsed))
+        return parsed
+    }
+
+    private func remember(_ baseName: String, _ summary: MessageSummary, offset: Int64?) {
+        state.withLock { s in
+            if s.summaries.count >= Self.memoryLimit { s.summaries.removeAll() }
+            s.summaries[baseName] = summary
+            if let offset { s.offsets?[baseName] = offset }
+        }
+    }
+}
