@@ -4,23 +4,25 @@
 # the anchors' 2000, as their start.sh does), starts Postfix, Dovecot and Courier, then runs
 # compare.sh for SMTP (1 and 20 sessions), IMAP (10,000 messages, idle memory) and POP3.
 # Ratios in compare.sh's tables are anchor / ours (ours is the first target).
-#   Benchmarks/bench-anchors.sh [--messages N] [--smtp N] [--seconds S] [--idle K]
+#   Benchmarks/bench-anchors.sh [--messages N] [--smtp N] [--seconds S] [--idle K] [smtp] [imap] [pop3]
+# Naming protocols runs only those (default: all three).
 # Needs a release build of `courier` (swift build -c release --product courier) and the anchors
 # (sudo /work/shared/anchors/install.sh). Not part of the test run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ANCHORS="${ANCHORS_DIR:-/work/shared/anchors}"
-MESSAGES=10000; SMTP_MESSAGES=1000; SECS=5; IDLE=500
+MESSAGES=10000; SMTP_MESSAGES=1000; SECS=5; IDLE=500; ONLY=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--messages) MESSAGES="$2"; shift 2 ;;
 	--smtp) SMTP_MESSAGES="$2"; shift 2 ;;
 	--seconds) SECS="$2"; shift 2 ;;
 	--idle) IDLE="$2"; shift 2 ;;
-	*) echo "usage: $0 [--messages N] [--smtp N] [--seconds S] [--idle K]" >&2; exit 2 ;;
+	smtp|imap|pop3) ONLY="$ONLY $1"; shift ;;
+	*) echo "usage: $0 [--messages N] [--smtp N] [--seconds S] [--idle K] [smtp] [imap] [pop3]" >&2; exit 2 ;;
 	esac
 done
-COURIER="$ROOT/.build/release/courier"
+COURIER="${COURIER_BIN:-$ROOT/.build/release/courier}"
 [ -x "$COURIER" ] || { echo "no release build: swift build -c release --product courier" >&2; exit 1; }
 SITE="$(mktemp -d /tmp/courier-bench-XXXXXX)"; chmod 755 "$SITE"
 R="$SITE/root"; PID=""
@@ -41,15 +43,27 @@ grep "listening\|ready" "$SITE/log" || { cat "$SITE/log"; exit 1; }
 port() { sed -n "s/^$1 listening on 127.0.0.1:\([0-9]*\)$/\1/p" "$SITE/log" | head -1; }
 SMTP="$(port esmtpd)"; IMAP="$(port imapd)"; POP3="$(port pop3d)"
 MD="$R/mail/example.test/demo/Maildir"
-"$ANCHORS/start.sh" postfix dovecot courier-mta courier-imap courier-pop3
+wants() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+anchors=()
+wants smtp && anchors+=(postfix courier-mta)
+wants imap || wants pop3 && anchors+=(dovecot)
+wants imap && anchors+=(courier-imap)
+wants pop3 && anchors+=(courier-pop3)
+"$ANCHORS/start.sh" "${anchors[@]}"
 
-echo "### SMTP, 1 session"
-"$ANCHORS/compare.sh" smtp "127.0.0.1:$SMTP=$MD" postfix courier-mta -- "$SMTP_MESSAGES" 1 4096
-echo "### SMTP, 20 sessions"
-"$ANCHORS/compare.sh" smtp "127.0.0.1:$SMTP=$MD" postfix courier-mta -- "$SMTP_MESSAGES" 20 4096
-echo "### IMAP, $MESSAGES messages"
-COMPARE_FILL="$MESSAGES" COMPARE_IDLE="$IDLE" "$ANCHORS/compare.sh" imap "127.0.0.1:$IMAP=$MD" dovecot courier-imap -- --seconds "$SECS"
-echo "### POP3, $MESSAGES messages"
-COMPARE_FILL="$MESSAGES" "$ANCHORS/compare.sh" pop3 "127.0.0.1:$POP3=$MD" dovecot courier-pop3 -- --seconds "$SECS"
+if wants smtp; then
+	echo "### SMTP, 1 session"
+	"$ANCHORS/compare.sh" smtp "127.0.0.1:$SMTP=$MD" postfix courier-mta -- "$SMTP_MESSAGES" 1 4096
+	echo "### SMTP, 20 sessions"
+	"$ANCHORS/compare.sh" smtp "127.0.0.1:$SMTP=$MD" postfix courier-mta -- "$SMTP_MESSAGES" 20 4096
+fi
+if wants imap; then
+	echo "### IMAP, $MESSAGES messages"
+	COMPARE_FILL="$MESSAGES" COMPARE_IDLE="$IDLE" "$ANCHORS/compare.sh" imap "127.0.0.1:$IMAP=$MD" dovecot courier-imap -- --seconds "$SECS"
+fi
+if wants pop3; then
+	echo "### POP3, $MESSAGES messages"
+	COMPARE_FILL="$MESSAGES" "$ANCHORS/compare.sh" pop3 "127.0.0.1:$POP3=$MD" dovecot courier-pop3 -- --seconds "$SECS"
+fi
 echo "### our server's log: warnings and errors (time stamps cut)"
 grep -E " (WARN|WARNING|ERROR|CRIT|CRITICAL|FATAL) " "$SITE/log" | cut -d' ' -f4- | sort | uniq -c | sort -rn | head -20 || true
