@@ -4,15 +4,16 @@
 # the anchors' 2000, as their start.sh does), starts Postfix, Dovecot and Courier, then runs
 # compare.sh for SMTP (1 and 20 sessions), IMAP (10,000 messages, idle memory) and POP3.
 # Ratios in compare.sh's tables are anchor / ours (ours is the first target).
-#   Benchmarks/bench-anchors.sh [--messages N] [--smtp N] [--seconds S] [--idle K] [--only smtp,imap,pop3]
-# Our site listens on the demo ports plus a random offset (20000-30000), never on the demo
-# defaults, so a run does not collide with tests on a shared machine.
+#   Benchmarks/bench-anchors.sh [--messages N] [--smtp N] [--seconds S] [--idle K] [--only smtp,imap,pop3] [smtp] [imap] [pop3]
+# Naming protocols (or --only) runs only those (default: all three). Our site listens on the demo
+# ports plus a random offset (20000-30000), never on the demo defaults, so a run does not collide
+# with tests on a shared machine. COURIER_BIN= compares another build.
 # Needs a release build of `courier` (swift build -c release --product courier) and the anchors
 # (sudo /work/shared/anchors/install.sh). Not part of the test run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ANCHORS="${ANCHORS_DIR:-/work/shared/anchors}"
-MESSAGES=10000; SMTP_MESSAGES=1000; SECS=5; IDLE=500; ONLY="smtp,imap,pop3"
+MESSAGES=10000; SMTP_MESSAGES=1000; SECS=5; IDLE=500; ONLY="smtp,imap,pop3"; BARE=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--messages) MESSAGES="$2"; shift 2 ;;
@@ -20,10 +21,12 @@ while [ $# -gt 0 ]; do
 	--seconds) SECS="$2"; shift 2 ;;
 	--idle) IDLE="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
-	*) echo "usage: $0 [--messages N] [--smtp N] [--seconds S] [--idle K] [--only smtp,imap,pop3]" >&2; exit 2 ;;
+	smtp|imap|pop3) BARE="$BARE,$1"; shift ;;
+	*) echo "usage: $0 [--messages N] [--smtp N] [--seconds S] [--idle K] [--only smtp,imap,pop3] [smtp] [imap] [pop3]" >&2; exit 2 ;;
 	esac
 done
-COURIER="$ROOT/.build/release/courier"
+[ -n "$BARE" ] && ONLY="${BARE#,}"
+COURIER="${COURIER_BIN:-$ROOT/.build/release/courier}"
 [ -x "$COURIER" ] || { echo "no release build: swift build -c release --product courier" >&2; exit 1; }
 SITE="$(mktemp -d /tmp/courier-bench-XXXXXX)"; chmod 755 "$SITE"
 R="$SITE/root"; PID=""

@@ -7,6 +7,9 @@ import MailQueue
 /// Mailbox instructions: a directory is a Maildir (MaildirCore, quota enforced), anything
 /// else an mbox (MaildirCore's locked append with `>From ` quoting).
 enum MailboxWriter {
+    /// Directory fsyncs shared by concurrent deliveries (one per `new/` directory at a time).
+    static let directorySync = DirectorySyncGroup()
+
     static func deliver(to path: String, context: LocalTransport.InstructionContext, token: String) -> DeliveryOutcome {
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
@@ -25,8 +28,24 @@ enum MailboxWriter {
             try message.write(prefix)
             try message.write(context.request.body)
             let quota: QuotaMode = context.account.quota.map { .enforce(newQuota: QuotaSpec($0)) } ?? .enforce()
-            let delivered = try message.commit(quota: quota)
+            // The file is fsynced by commit; `new/` is fsynced below, shared with every other
+            // delivery into it that linked its file meanwhile (group commit).
+            let delivered = try message.commit(quota: quota, sync: .deferred)
             if getuid() == 0 { _ = lchown(delivered.path, context.account.uid, context.account.gid) }
+            do throws(MaildirError) {
+                try directorySync.syncDirectory(path + "/new")
+            } catch {
+                // Not durable, so not delivered: take it back (and its quota line).
+                if unlink(delivered.path) == 0 {
+                    let quotaInfo = MaildirQuota(folderPath: path)
+                    if delivered.size > 0 && quotaInfo.countsFolder(path) {
+                        try? quotaInfo.withLock { () throws(MaildirError) in
+                            try quotaInfo.add(QuotaUsage(bytes: -delivered.size, messages: -1))
+                        }
+                    }
+                }
+                throw error
+            }
             return .delivered("delivered to \(path)")
         } catch {
             if error == .quotaExceeded { return .deferred("Maildir over quota.") }

@@ -26,9 +26,21 @@ public actor DeliveryScheduler {
     private var wakeup: CheckedContinuation<Void, Never>?
     private var woken = false
     private var running = 0
+    /// Where transports run: their own threads, so a delivery blocked in fsync never holds
+    /// up the queue log's group commit (which uses the queue's pool) nor other servers.
+    let deliveryPool: NIOThreadPool
+
+    /// The process' delivery threads (a static is never deinitialised, so it is never shut down).
+    static let sharedDeliveryPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
 
     public init(queue: DurableQueue, agent: any DeliveryAgent, bounces: (any BounceHandler)? = nil, logger: Logger,
-                incomingInterval: Int64 = 1, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+                incomingInterval: Int64 = 1, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
+                deliveryPool: NIOThreadPool? = nil) {
+        self.deliveryPool = deliveryPool ?? Self.sharedDeliveryPool
         self.queue = queue
         self.agent = agent
         self.bounces = bounces
@@ -45,6 +57,16 @@ public actor DeliveryScheduler {
         }
         var lastIncomingScan: Int64 = 0
         await withTaskGroup(of: Void.self) { group in
+            // One ticker for the whole run (drops, control files, retries coming due) instead
+            // of a sleeping timer task per wait: those piled up in the timer heap, one per
+            // message, and cost more CPU than the deliveries.
+            let interval = UInt64(max(incomingInterval, 1)) * 1_000_000_000
+            group.addTask { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: interval)
+                    await self?.wake()
+                }
+            }
             while !Task.isCancelled {
                 let now = clock()
                 if now - lastIncomingScan >= incomingInterval {
@@ -55,6 +77,7 @@ public actor DeliveryScheduler {
                     do { try await queue.processControl() } catch {
                         logger.error("queue: cannot read control commands: \(error)")
                     }
+                    await queue.syncBookkeeping()
                 }
                 let limit = max(0, queue.settings.maximumDeliveries - running)
                 let due = await queue.claimDue(now: now, limit: limit)
@@ -62,10 +85,9 @@ public actor DeliveryScheduler {
                     running += 1
                     group.addTask { await self.attempt(message) }
                 }
-                var sleepSeconds = incomingInterval
-                if let next = await queue.nextDue() { sleepSeconds = min(sleepSeconds, max(0, next - clock())) }
+                // Nothing to start now: wait for a new message, a finished attempt or the ticker.
                 if due.isEmpty || running >= queue.settings.maximumDeliveries {
-                    await waitForWork(nanoseconds: UInt64(max(sleepSeconds, 0)) * 1_000_000_000 + 50_000_000)
+                    await waitForWork()
                 }
             }
             group.cancelAll()
@@ -86,20 +108,15 @@ public actor DeliveryScheduler {
         }
     }
 
-    private func waitForWork(nanoseconds: UInt64) async {
+    private func waitForWork() async {
         if woken {
             woken = false
             return
-        }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(nanoseconds: nanoseconds)
-            await self?.wake()
         }
         await withCheckedContinuation { continuation in
             wakeup = continuation
         }
         woken = false
-        timer.cancel()
     }
 
     private func finishedAttempt() {
@@ -116,7 +133,7 @@ public actor DeliveryScheduler {
             body = try await queue.body(of: message)
         } catch {
             logger.error("id=\(header.id): cannot read queued message: \(error)")
-            return await reschedule(message, failed: [], delivered: [])
+            return await reschedule(message, body: nil, failed: [], delivered: [])
         }
         var state = message.state
         var failed: [FailedRecipient] = []
@@ -134,7 +151,8 @@ public actor DeliveryScheduler {
         let requests = pending.map {
             DeliveryRequest(header: header, body: body, recipientIndex: $0, mayBeRepeat: message.recovered)
         }
-        let outcomes = await agent.deliver(batch: requests, threadPool: queue.threadPool)
+        // The scheduler's own delivery threads (fsyncs never hold the queue log's thread).
+        let outcomes = await agent.deliver(batch: requests, threadPool: deliveryPool)
         for (index, outcome) in zip(pending, outcomes) {
             let address = header.envelope.recipients[index].address
             switch outcome {
@@ -158,10 +176,12 @@ public actor DeliveryScheduler {
         }
         var updated = message
         updated.state = state
-        await reschedule(updated, failed: failed, delivered: delivered)
+        await reschedule(updated, body: body, failed: failed, delivered: delivered)
     }
 
-    private func reschedule(_ message: LiveMessage, failed: [FailedRecipient], delivered: [DeliveredRecipient]) async {
+    /// `body`: the message's bytes when the pass read them (nil: read again if a report needs them).
+    private func reschedule(_ message: LiveMessage, body: [UInt8]?, failed: [FailedRecipient],
+                            delivered: [DeliveredRecipient]) async {
         let header = message.header
         var state = message.state
         var failed = failed
@@ -176,8 +196,9 @@ public actor DeliveryScheduler {
             }
         }
         if !failed.isEmpty || !delivered.isEmpty, let bounces {
-            let body = (try? await queue.body(of: message)) ?? []
-            await bounces.bounce(header, body: body, failed: failed, delivered: delivered)
+            let bytes: [UInt8]
+            if let body { bytes = body } else { bytes = (try? await queue.body(of: message)) ?? [] }
+            await bounces.bounce(header, body: bytes, failed: failed, delivered: delivered)
         }
         if state.recipients.contains(.pending) {
             state.nextAttempt = now + Int64(queue.settings.retry.delay(afterPasses: state.passes))

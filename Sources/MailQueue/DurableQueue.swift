@@ -19,6 +19,14 @@ public actor DurableQueue: MessageQueue {
     private var live: [QueueID: LiveMessage] = [:]
     private var order: [QueueID] = []
     private var inFlight: Set<QueueID> = []
+    /// Messages due now, in acceptance order (from `readyHead` on): claiming is O(claimed),
+    /// not a pass over every live message. Entries are checked again when claimed.
+    private var ready: [QueueID] = []
+    private var readyHead = 0
+    /// Messages waiting for a later attempt (deferred, recovered at start): next attempt time.
+    private var waiting: [QueueID: Int64] = [:]
+    /// No entry of `waiting` is due before this (a lower bound; nil when `waiting` is empty).
+    private var earliestWaiting: Int64?
     /// Imported drops not yet removed from `incoming/`: not deliverable yet.
     private var held: Set<QueueID> = []
     /// Cancelled messages (`cancelmsg`): reason and the control file to remove once finished.
@@ -70,6 +78,8 @@ public actor DurableQueue: MessageQueue {
             live[message.header.id] = message
             order.append(message.header.id)
             if let segment = message.segment { liveBySegment[segment, default: 0] += 1 }
+            waiting[message.header.id] = message.state.nextAttempt
+            earliestWaiting = min(earliestWaiting ?? message.state.nextAttempt, message.state.nextAttempt)
         }
     }
 
@@ -90,7 +100,7 @@ public actor DurableQueue: MessageQueue {
         let now = Int64(time(nil))
         let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
                                          expires: now + Int64(settings.queueTime), envelope: envelope)
-        try await store(header: header, body: body, recovered: false)
+        try await store(header: header, body: body, recovered: false, due: true)
         logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
         return header.id
     }
@@ -116,6 +126,7 @@ public actor DurableQueue: MessageQueue {
             live[header.id] = LiveMessage(header: header, state: state, bodyPath: final, bodyOffset: 0,
                                           bodyLength: length, segment: position.segment, recovered: false)
             order.append(header.id)
+            ready.append(header.id)
             liveBySegment[position.segment, default: 0] += 1
             if segments.last != position.segment { segments.append(position.segment) }
             wakeHandler?()
@@ -130,7 +141,8 @@ public actor DurableQueue: MessageQueue {
         return header.id
     }
 
-    private func store(header: QueuedMessageHeader, body: [UInt8], recovered: Bool) async throws {
+    /// `due`: deliverable at once (else the caller releases it later, as `importIncoming` does).
+    private func store(header: QueuedMessageHeader, body: [UInt8], recovered: Bool, due: Bool) async throws {
         let record = QueueRecord.message(header, body: body).encoded()
         let position = try await writer.append(record)
         let bodyOffset = position.offset + record.count - body.count
@@ -140,6 +152,7 @@ public actor DurableQueue: MessageQueue {
                                       bodyPath: await writer.path(of: position.segment), bodyOffset: bodyOffset,
                                       bodyLength: body.count, segment: position.segment, recovered: recovered)
         order.append(header.id)
+        if due { ready.append(header.id) }
         liveBySegment[position.segment, default: 0] += 1
         if segments.last != position.segment { segments.append(position.segment) }
         wakeHandler?()
@@ -157,6 +170,7 @@ public actor DurableQueue: MessageQueue {
         var stored: [QueueID] = []
         defer {
             held.subtract(stored)
+            ready.append(contentsOf: stored)
             if !stored.isEmpty { wakeHandler?() }
         }
         for path in files {
@@ -165,7 +179,7 @@ public actor DurableQueue: MessageQueue {
                 guard case let .message(header) = scanned.record, let range = scanned.bodyRange,
                       live[header.id] == nil, only?.contains(header.id) ?? true else { continue }
                 held.insert(header.id)
-                try await store(header: header, body: Array(bytes[range]), recovered: true)
+                try await store(header: header, body: Array(bytes[range]), recovered: true, due: false)
                 stored.append(header.id)
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,size=\(range.count),rcpts=\(header.envelope.recipients.count): accepted (sendmail)")
             }
@@ -196,18 +210,56 @@ public actor DurableQueue: MessageQueue {
 
     /// Messages whose next attempt is due and that are not being delivered; marks them in flight.
     func claimDue(now: Int64, limit: Int) -> [LiveMessage] {
+        if let earliest = earliestWaiting, earliest <= now { releaseWaiting(now: now) }
         var claimed: [LiveMessage] = []
-        for id in order where claimed.count < limit {
-            guard let message = live[id], !inFlight.contains(id), !held.contains(id), message.state.nextAttempt <= now else { continue }
+        while claimed.count < limit && readyHead < ready.count {
+            let id = ready[readyHead]
+            readyHead += 1
+            guard let message = live[id], !inFlight.contains(id), !held.contains(id) else { continue }
+            if message.state.nextAttempt > now {
+                wait(id, until: message.state.nextAttempt)
+                continue
+            }
             inFlight.insert(id)
             claimed.append(message)
+        }
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        } else if readyHead > 1024 && readyHead * 2 > ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
         }
         return claimed
     }
 
-    /// The earliest next attempt among messages not in flight.
-    func nextDue() -> Int64? {
-        live.values.lazy.filter { !self.inFlight.contains($0.header.id) }.map(\.state.nextAttempt).min()
+    /// Puts a message aside until `time` (it is not in flight and not in `ready`).
+    private func wait(_ id: QueueID, until time: Int64) {
+        waiting[id] = time
+        earliestWaiting = min(earliestWaiting ?? time, time)
+    }
+
+    /// Moves the waiting messages that are due by `now` to `ready`, in acceptance order.
+    private func releaseWaiting(now: Int64) {
+        var due: [QueueID] = []
+        var earliest: Int64?
+        for (id, time) in waiting {
+            let next = live[id]?.state.nextAttempt ?? time
+            if next <= now { due.append(id) } else { earliest = min(earliest ?? next, next) }
+        }
+        for id in due { waiting[id] = nil }
+        earliestWaiting = earliest
+        guard !due.isEmpty else { return }
+        if due.count > 1 {
+            let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+            due.sort { (rank[$0] ?? 0) < (rank[$1] ?? 0) }
+        }
+        ready.append(contentsOf: due)
+    }
+
+    /// Makes a waiting message due now (flush, cancel).
+    private func makeDue(_ id: QueueID) {
+        if waiting.removeValue(forKey: id) != nil { ready.append(id) }
     }
 
     func body(of message: LiveMessage) async throws -> [UInt8] {
@@ -221,7 +273,9 @@ public actor DurableQueue: MessageQueue {
         defer { inFlight.remove(id) }
         guard var message = live[id] else { return }
         if state.recipients.allSatisfy({ $0 != .pending }) {
-            _ = try await writer.append(QueueRecord.done(id).encoded())
+            // Not waited for: a done record lost in a crash only repeats the delivery attempt,
+            // which the transports' exactly-once check absorbs (Docs/queue-format.md).
+            await writer.appendLazily(QueueRecord.done(id).encoded())
             if let cancelled = cancellations.removeValue(forKey: id) {
                 controlFilesSeen.remove(cancelled.file)
                 let file = cancelled.file
@@ -238,10 +292,11 @@ public actor DurableQueue: MessageQueue {
             }
             try await collectSegments()
         } else {
-            _ = try await writer.append(QueueRecord.state(id, state).encoded())
+            await writer.appendLazily(QueueRecord.state(id, state).encoded())
             message.state = state
             message.recovered = false
             live[id] = message
+            wait(id, until: state.nextAttempt)
         }
     }
 
@@ -263,6 +318,12 @@ public actor DurableQueue: MessageQueue {
         }
     }
 
+    /// Makes the bookkeeping records written since the last fdatasync durable (the scheduler
+    /// calls this about once a second).
+    func syncBookkeeping() async {
+        await writer.syncLazily()
+    }
+
     /// Every live message, in acceptance order (for `mailq` and tests).
     public func messages() -> [LiveMessage] {
         order.compactMap { live[$0] }
@@ -271,6 +332,7 @@ public actor DurableQueue: MessageQueue {
     /// Marks every message due now (`courier flush`).
     public func flush() {
         for id in order { live[id]?.state.nextAttempt = 0 }
+        for id in order where waiting[id] != nil { makeDue(id) }
         wakeHandler?()
     }
 
@@ -279,6 +341,7 @@ public actor DurableQueue: MessageQueue {
     public func flush(_ id: QueueID) -> Bool {
         guard live[id] != nil else { return false }
         live[id]?.state.nextAttempt = 0
+        makeDue(id)
         wakeHandler?()
         return true
     }
@@ -289,6 +352,7 @@ public actor DurableQueue: MessageQueue {
         guard live[id] != nil else { return false }
         cancellations[id] = (reason, file)
         live[id]?.state.nextAttempt = 0
+        makeDue(id)
         wakeHandler?()
         return true
     }

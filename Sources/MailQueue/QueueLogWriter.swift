@@ -10,6 +10,11 @@ public struct LogPosition: Sendable, Equatable {
 /// write+fdatasync is in flight goes out in the next single write+fdatasync, and each
 /// caller resumes only after the fdatasync that covers its record returned.
 ///
+/// Bookkeeping records (state, done) need not be durable at once (`appendLazily`): they go
+/// out with the next write, and when a write holds nothing else it is not followed by an
+/// fdatasync; the next durable record's fdatasync covers them. Losing one in a crash only
+/// repeats a delivery attempt, which the transports' exactly-once check absorbs.
+///
 /// Segments are files `log/<16 hex digits>.seg`; a new segment is created with O_EXCL and
 /// made durable by one directory fsync before anything in it is acknowledged. After that,
 /// appends need only fdatasync (the size change is data-sync'd metadata).
@@ -21,8 +26,11 @@ actor QueueLogWriter {
     private(set) var segment: Int
     private var descriptor: Int32 = -1
     private var offset = 0
-    private var pending: [(bytes: [UInt8], continuation: CheckedContinuation<LogPosition, any Error>)] = []
+    private var pending: [(bytes: [UInt8], continuation: CheckedContinuation<LogPosition, any Error>?)] = []
     private var flushing = false
+    /// Lazily appended records were written to the current segment but not yet fdatasync'd.
+    private var unsynced = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(directory: String, firstSegment: Int, threadPool: NIOThreadPool, segmentLimit: Int = 64 << 20) {
         self.directory = directory
@@ -54,10 +62,21 @@ actor QueueLogWriter {
         }
     }
 
+    /// Appends a record that need not be durable yet (state, done): returns at once; the
+    /// record is written with the next batch and made durable by the next fdatasync.
+    func appendLazily(_ bytes: [UInt8]) {
+        pending.append((bytes, nil))
+        if !flushing {
+            flushing = true
+            Task { await self.flushLoop() }
+        }
+    }
+
     private func flushLoop() async {
         while !pending.isEmpty {
             let batch = pending
             pending = []
+            let durable = batch.contains { $0.continuation != nil }
             do {
                 if descriptor < 0 || offset >= segmentLimit { try await rotate() }
                 var data: [UInt8] = []
@@ -70,19 +89,23 @@ actor QueueLogWriter {
                 let fd = descriptor, start = offset, file = path(of: segment), bytes = data
                 try await threadPool.runIfActive {
                     try FileIO.writeAll(fd, bytes, at: start, path: file)
-                    try FileIO.dataSync(fd, path: file)
+                    if durable { try FileIO.dataSync(fd, path: file) }
                 }
                 offset += data.count
-                for (item, position) in zip(batch, positions) { item.continuation.resume(returning: position) }
+                unsynced = !durable
+                for (item, position) in zip(batch, positions) { item.continuation?.resume(returning: position) }
             } catch {
                 // The segment's tail is now unknown: later records go to a fresh segment.
                 closeSegment()
                 let failure = (error as? FileIO.Failure).map { $0.isNoSpace ? QueueError.insufficientStorage
                     : QueueError.temporaryFailure($0.description) } ?? QueueError.temporaryFailure("\(error)")
-                for item in batch { item.continuation.resume(throwing: failure) }
+                for item in batch { item.continuation?.resume(throwing: failure) }
             }
         }
         flushing = false
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     private func closeSegment() {
@@ -94,7 +117,16 @@ actor QueueLogWriter {
         }
     }
 
+    /// fdatasync of lazily appended records still only written (before a segment is left).
+    private func syncLazyRecords() async {
+        guard unsynced, descriptor >= 0 else { return }
+        unsynced = false
+        let fd = descriptor, file = path(of: segment)
+        try? await threadPool.runIfActive { try FileIO.dataSync(fd, path: file) }
+    }
+
     private func rotate() async throws {
+        await syncLazyRecords()
         closeSegment()
         segment += 1
         let file = path(of: segment), directory = self.directory
@@ -106,7 +138,29 @@ actor QueueLogWriter {
         offset = 0
     }
 
-    func shutdown() {
+    /// Makes lazily appended records durable now (the scheduler calls this about once a
+    /// second, so a crash of the machine loses at most that much bookkeeping).
+    func syncLazily() async {
+        guard !flushing else { return }
+        flushing = true
+        await syncLazyRecords()
+        flushing = false
+        if !pending.isEmpty {
+            flushing = true
+            Task { await self.flushLoop() }
+        } else {
+            let waiters = idleWaiters
+            idleWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// Writes and syncs what is still pending, then closes the segment.
+    func shutdown() async {
+        if flushing {
+            await withCheckedContinuation { idleWaiters.append($0) }
+        }
+        await syncLazyRecords()
         closeSegment()
     }
 }

@@ -30,6 +30,16 @@ final class QueueSubmission: MessageSubmission, @unchecked Sendable {
         case discard((fd: Int32, path: String))
     }
 
+    func writeInMemory(_ bytes: [UInt8]) -> Bool {
+        lock.withLock {
+            guard !finished, !tooBig, spool == nil, sizeLimit == 0 || length + bytes.count <= sizeLimit,
+                  body.count + bytes.count <= Self.spillThreshold else { return false }
+            length += bytes.count
+            body.append(contentsOf: bytes)
+            return true
+        }
+    }
+
     func write(_ bytes: [UInt8]) async throws {
         let step = try lock.withLock { () throws(QueueError) -> WriteStep in
             guard !finished else { throw QueueError.temporaryFailure("submission already finished") }

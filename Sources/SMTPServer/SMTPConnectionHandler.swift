@@ -377,6 +377,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
         guard let submission, let chain = writeChain else { return }
+        // Nothing queued before these bytes and they fit in memory: no task hop.
+        if inFlight == 0 && writeFailed == nil && submission.writeInMemory(bytes) { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let count = bytes.count
