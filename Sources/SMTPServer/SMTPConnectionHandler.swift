@@ -330,17 +330,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: data
 
     private func openSubmission(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
-        let envelope = QueueEnvelope(
-            sender: transaction.sender.address,
-            recipients: transaction.recipients.map { mailbox, parameters in
-                QueueRecipient(address: mailbox.address, notify: DSNNotify(rawValue: parameters.notify.rawValue),
-                               originalRecipient: parameters.originalRecipient)
-            },
-            dsnReturn: transaction.parameters.ret.map { $0 == .full ? .full : .headers },
-            envelopeID: transaction.parameters.envelopeID, verp: transaction.parameters.verp,
-            eightBit: transaction.parameters.body == .eightBitMIME || transaction.parameters.body == .binaryMIME,
-            smtputf8: transaction.parameters.smtputf8, clientAddress: clientIP, heloName: session.heloName,
-            authenticatedUser: session.authenticatedUser)
+        let envelope = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
+                                     authenticatedUser: session.authenticatedUser)
         let queue = environment.queue
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,

@@ -149,27 +149,10 @@ def outbound(tmp_path, monkeypatch, dns_zone):
 
 @pytest.fixture()
 def dns_zone(request):
-    """dnsmasq (see test_dns) with the outbound test zone."""
-    import shutil
-    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    if not os.path.exists(dnsmasq):
-        pytest.fail("Debian's dnsmasq is not installed (Scripts/test installs dnsmasq-base)")
-    from test_dns import free_port as dns_port
-    port = dns_port()
-    proc = subprocess.Popen([dnsmasq, "--no-daemon", f"--port={port}", "--listen-address=127.0.0.1",
-                             "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
-                             "--log-facility=-", *ZONE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("dnsmasq did not start")
-            time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
+    """dnsmasq (test_dns.start_dnsmasq) with the outbound test zone."""
+    from test_dns import start_dnsmasq
+    proc, address = start_dnsmasq(ZONE)
+    yield address
     proc.terminate()
     proc.wait(timeout=10)
 

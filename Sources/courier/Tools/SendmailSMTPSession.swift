@@ -6,6 +6,7 @@ import Musl
 import MailConfig
 import MailQueue
 import SMTP
+import SMTPServer
 
 /// `sendmail -bs` (spec/mta.md §6.1): an SMTP session on stdin/stdout for a local program,
 /// driven by the same pure `SMTPSession` as the network server. Each accepted message is
@@ -100,17 +101,8 @@ struct SendmailSMTPSession {
         messageContext.uniquePart += "." + String(UInt64(bitPattern: Int64(data.count)) &+ UInt64(messageContext.now), radix: 16)
             + "." + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let prepared = SendmailMessage.prepare(data, options: messageOptions, context: messageContext)
-        let envelope = QueueEnvelope(
-            sender: transaction.sender.address,
-            recipients: transaction.recipients.map { mailbox, parameters in
-                QueueRecipient(address: mailbox.address, notify: DSNNotify(rawValue: parameters.notify.rawValue),
-                               originalRecipient: parameters.originalRecipient)
-            },
-            dsnReturn: transaction.parameters.ret.map { $0 == .full ? .full : .headers },
-            envelopeID: transaction.parameters.envelopeID, verp: transaction.parameters.verp,
-            eightBit: transaction.parameters.body == .eightBitMIME || transaction.parameters.body == .binaryMIME,
-            smtputf8: transaction.parameters.smtputf8, clientAddress: "127.0.0.1", heloName: session.heloName ?? "localhost",
-            authenticatedUser: nil)
+        let envelope = QueueEnvelope(transaction, clientAddress: "127.0.0.1", heloName: session.heloName ?? "localhost",
+                                     authenticatedUser: nil)
         do {
             let id = try IncomingDrop.write(queueDirectory: root.queue, envelope: envelope, body: prepared.bytes,
                                             queueTime: site.queueTime)
