@@ -58,6 +58,7 @@ public struct ConfigLoader {
         }
 
         let queueTime = interval("queuetime", default: ConfigDefaults.queueTime)
+        let warnTime = interval("warntime", default: ConfigDefaults.warnTime)
         var sizeLimit = ConfigDefaults.sizeLimit
         if let text = oneLine("sizelimit") {
             if let value = Int(text.trimmingBlanks), value >= 0 {
@@ -90,6 +91,7 @@ public struct ConfigLoader {
             mailUser: mailUser, mailGroup: mailGroup, authdaemon: authdaemon, listeners: listeners,
             warnings: warnings)
         site.bofh = bofh
+        site.warnTime = warnTime
         return site
     }
 

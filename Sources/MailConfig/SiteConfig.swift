@@ -47,6 +47,9 @@ public struct SiteConfig: Sendable, Equatable {
     public var userdb: [UserdbRecord]
     /// `queuetime` in seconds.
     public var queueTime: Int
+    /// `warntime` in seconds: a delayed-mail warning goes to the sender once a message has been
+    /// queued this long (spec/mta.md §3.12); 0 = never warn.
+    public var warnTime: Int = ConfigDefaults.warnTime
     /// `sizelimit` in bytes; 0 means no limit.
     public var sizeLimit: Int
     /// `dsnfrom`: the `From:` value of delivery reports.

@@ -87,4 +87,31 @@ public struct DeliveredRecipient: Sendable, Equatable {
 public protocol BounceHandler: Sendable {
     func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient],
                 delivered: [DeliveredRecipient]) async
+    /// The delayed-mail warning (`warntime`, spec/mta.md §4.7, §4.8) for a message still
+    /// pending for `delayed`. True when it is settled: no warning is wanted, or it was queued
+    /// after `warnedState` (the message's state with `warned` set) was put in the queue log
+    /// ahead of it, so a crash can lose the warning but never send it twice. False when it
+    /// could not be queued (tried again after the next pass).
+    func warn(_ header: QueuedMessageHeader, body: [UInt8], delayed: [DelayedRecipient],
+              warnedState: QueueState) async -> Bool
+}
+
+extension BounceHandler {
+    /// No warnings by default.
+    public func warn(_ header: QueuedMessageHeader, body: [UInt8], delayed: [DelayedRecipient],
+                     warnedState: QueueState) async -> Bool { true }
+}
+
+/// A recipient still pending when the delayed-mail warning is made, with its last deferral.
+public struct DelayedRecipient: Sendable, Equatable {
+    public var index: Int
+    public var recipient: QueueRecipient
+    /// The last pass' deferral text (a remote reply, a connection error…).
+    public var reason: String
+
+    public init(index: Int, recipient: QueueRecipient, reason: String) {
+        self.index = index
+        self.recipient = recipient
+        self.reason = reason
+    }
 }

@@ -133,11 +133,12 @@ public actor DeliveryScheduler {
             body = try await queue.body(of: message)
         } catch {
             logger.error("id=\(header.id): cannot read queued message: \(error)")
-            return await reschedule(message, body: nil, failed: [], delivered: [])
+            return await reschedule(message, body: nil, failed: [], delivered: [], deferred: [:])
         }
         var state = message.state
         var failed: [FailedRecipient] = []
         var delivered: [DeliveredRecipient] = []
+        var deferred: [Int: String] = [:]
         // cancelmsg: the pending recipients fail with the reason, nothing is delivered.
         if let reason = await queue.cancellation(of: header.id) {
             for index in state.recipients.indices where state.recipients[index] == .pending {
@@ -162,6 +163,7 @@ public actor DeliveryScheduler {
                 SchedulerMetrics.delivered.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>,size=\(body.count): delivered: \(text)")
             case let .deferred(text):
+                deferred[index] = text
                 SchedulerMetrics.deferred.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
             case let .failed(text), let .rejected(text, _):
@@ -176,12 +178,13 @@ public actor DeliveryScheduler {
         }
         var updated = message
         updated.state = state
-        await reschedule(updated, body: body, failed: failed, delivered: delivered)
+        await reschedule(updated, body: body, failed: failed, delivered: delivered, deferred: deferred)
     }
 
     /// `body`: the message's bytes when the pass read them (nil: read again if a report needs them).
+    /// `deferred`: this pass' deferral text per recipient index.
     private func reschedule(_ message: LiveMessage, body: [UInt8]?, failed: [FailedRecipient],
-                            delivered: [DeliveredRecipient]) async {
+                            delivered: [DeliveredRecipient], deferred: [Int: String]) async {
         let header = message.header
         var state = message.state
         var failed = failed
@@ -195,13 +198,28 @@ public actor DeliveryScheduler {
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
             }
         }
+        var body = body
         if !failed.isEmpty || !delivered.isEmpty, let bounces {
-            let bytes: [UInt8]
-            if let body { bytes = body } else { bytes = (try? await queue.body(of: message)) ?? [] }
-            await bounces.bounce(header, body: bytes, failed: failed, delivered: delivered)
+            if body == nil { body = (try? await queue.body(of: message)) ?? [] }
+            await bounces.bounce(header, body: body ?? [], failed: failed, delivered: delivered)
         }
         if state.recipients.contains(.pending) {
             state.nextAttempt = now + Int64(queue.settings.retry.delay(afterPasses: state.passes))
+            // spec/mta.md §4.7 step 2: the first pass to end `warntime` after submission sends the
+            // delayed-mail warning, once (not for an expired message: that bounced above).
+            let warnTime = queue.settings.warnTime
+            if !state.warned, warnTime > 0, now >= header.submitted + Int64(warnTime), let bounces {
+                if body == nil { body = (try? await queue.body(of: message)) ?? [] }
+                let delayed = state.recipients.indices.filter { state.recipients[$0] == .pending }.map {
+                    DelayedRecipient(index: $0, recipient: header.envelope.recipients[$0],
+                                     reason: deferred[$0] ?? "Delivery has not been attempted yet.")
+                }
+                var warnedState = state
+                warnedState.warned = true
+                if await bounces.warn(header, body: body ?? [], delayed: delayed, warnedState: warnedState) {
+                    state.warned = true
+                }
+            }
         }
         do {
             try await queue.finish(header.id, state: state)

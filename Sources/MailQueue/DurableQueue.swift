@@ -105,6 +105,15 @@ public actor DurableQueue: MessageQueue {
         return header.id
     }
 
+    /// Queues a delayed-mail warning about `id`: first `warnedState` (its state with `warned`
+    /// set) goes into the log, then the warning's message record, whose fdatasync covers both.
+    /// A crash in between loses the warning; it can never make a second one.
+    func acceptWarning(about id: QueueID, warnedState: QueueState, envelope: QueueEnvelope,
+                       body: [UInt8]) async throws -> QueueID {
+        await writer.appendLazily(QueueRecord.state(id, warnedState).encoded())
+        return try await accept(envelope: envelope, body: body)
+    }
+
     /// Makes one large message durable from its spool file `temporary` (written and fsynced by
     /// the submission): the file is renamed to `spool/<id>`, the directory fsynced, then the
     /// `spooled` record appended with group commit.

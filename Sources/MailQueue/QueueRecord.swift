@@ -138,11 +138,15 @@ public struct QueueState: Sendable, Equatable {
     /// Seconds since the epoch of the next attempt.
     public var nextAttempt: Int64
     public var recipients: [RecipientStatus]
+    /// The delayed-mail warning (`warntime`) was sent or is not wanted: never send one again
+    /// (Courier's `w` record, spec/mta.md §4.7).
+    public var warned: Bool
 
-    public init(passes: Int, nextAttempt: Int64, recipients: [RecipientStatus]) {
+    public init(passes: Int, nextAttempt: Int64, recipients: [RecipientStatus], warned: Bool = false) {
         self.passes = passes
         self.nextAttempt = nextAttempt
         self.recipients = recipients
+        self.warned = warned
     }
 
     func encode(into writer: inout ByteWriter) {
@@ -150,6 +154,8 @@ public struct QueueState: Sendable, Equatable {
         writer.i64(nextAttempt)
         writer.u32(UInt32(truncatingIfNeeded: recipients.count))
         for status in recipients { writer.u8(status.rawValue) }
+        // Flags (bit 1: warned). Records written before the flags existed end above.
+        writer.u8(warned ? 1 : 0)
     }
 
     static func decode(from reader: inout ByteReader) -> QueueState? {
@@ -160,7 +166,8 @@ public struct QueueState: Sendable, Equatable {
             guard let raw = reader.u8(), let status = RecipientStatus(rawValue: raw) else { return nil }
             statuses.append(status)
         }
-        return QueueState(passes: Int(passes), nextAttempt: next, recipients: statuses)
+        let flags = reader.remaining > 0 ? reader.u8() ?? 0 : 0
+        return QueueState(passes: Int(passes), nextAttempt: next, recipients: statuses, warned: flags & 1 != 0)
     }
 }
 

@@ -4,21 +4,25 @@ import MailConfig
 public struct QueueSettings: Sendable, Equatable {
     /// `queuetime`: how long deferred recipients are retried before they bounce.
     public var queueTime: Int
+    /// `warntime`: after this long in the queue, the sender gets one delayed-mail warning
+    /// (spec/mta.md §3.12, §4.7); 0 = never.
+    public var warnTime: Int
     public var retry: RetryPolicy
     /// `sizelimit`; 0 = no limit.
     public var sizeLimit: Int
     /// Concurrent delivery attempts.
     public var maximumDeliveries: Int
 
-    public init(queueTime: Int = 7 * 86400, retry: RetryPolicy = RetryPolicy(), sizeLimit: Int = 10_485_760,
-                maximumDeliveries: Int = 8) {
+    public init(queueTime: Int = 7 * 86400, warnTime: Int = 4 * 3600, retry: RetryPolicy = RetryPolicy(),
+                sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 8) {
         self.queueTime = queueTime
+        self.warnTime = warnTime
         self.retry = retry
         self.sizeLimit = sizeLimit
         self.maximumDeliveries = maximumDeliveries
     }
 
-    /// Reads `queuetime`, `sizelimit` (through `SiteConfig`) and `retryalpha`, `retrybeta`,
+    /// Reads `queuetime`, `warntime`, `sizelimit` (through `SiteConfig`) and `retryalpha`, `retrybeta`,
     /// `retrygamma`, `retrymaxdelta` from `etc/`.
     public init(site: SiteConfig) {
         func firstLine(_ name: String) -> String? {
@@ -32,7 +36,7 @@ public struct QueueSettings: Sendable, Equatable {
         if let text = firstLine("retrybeta"), let value = Int(text), value > 0 { retry.beta = value }
         if let text = firstLine("retrygamma"), let value = IntervalParser.seconds(text) { retry.gamma = value }
         if let text = firstLine("retrymaxdelta"), let value = Int(text), value >= 0 { retry.maxDelta = min(value, 20) }
-        self.init(queueTime: site.queueTime, retry: retry, sizeLimit: site.sizeLimit)
+        self.init(queueTime: site.queueTime, warnTime: site.warnTime, retry: retry, sizeLimit: site.sizeLimit)
     }
 }
 

@@ -6,7 +6,8 @@ import Metrics
 
 /// Sends delivery status notifications for a `DurableQueue` (spec/mta.md §4.8): after a
 /// delivery pass, recipients that failed for good are reported unless their NOTIFY excludes
-/// FAILURE, and local deliveries are reported when NOTIFY asked for SUCCESS. The report goes
+/// FAILURE, local deliveries are reported when NOTIFY asked for SUCCESS, and once `warntime`
+/// has passed, recipients still pending get one delayed-mail warning unless NOTIFY excludes DELAY. The report goes
 /// back into the same queue with the null sender, so it is as durable as any message and a
 /// report about a report is never made (its sender is empty).
 public struct DSNGenerator: BounceHandler {
@@ -37,6 +38,40 @@ public struct DSNGenerator: BounceHandler {
                                            remoteMTA: failure.remoteMTA))
         }
         return entries
+    }
+
+    /// The pending recipients a delayed-mail warning reports (spec/mta.md §4.8): NOTIFY
+    /// contains DELAY, or NOTIFY was not given (Courier's default, `DSNDEFAULTNOTIFYDELAY`).
+    static func delayEntries(_ delayed: [DelayedRecipient], expires: Int64) -> [DSNReport.Entry] {
+        delayed.compactMap { pending in
+            let notify = pending.recipient.notify
+            guard !notify.contains(.never), notify.isEmpty || notify.contains(.delay) else { return nil }
+            return DSNReport.Entry(recipient: pending.recipient, action: .delayed, text: pending.reason,
+                                   willRetryUntil: expires)
+        }
+    }
+
+    public func warn(_ header: QueuedMessageHeader, body: [UInt8], delayed: [DelayedRecipient],
+                     warnedState: QueueState) async -> Bool {
+        let sender = header.envelope.sender
+        // Never a warning about a report (null sender, or Courier's `#@[]`).
+        guard !sender.isEmpty, sender != "#@[]" else { return true }
+        let entries = Self.delayEntries(delayed, expires: header.expires)
+        guard !entries.isEmpty else { return true }
+        let now = Int64(time(nil))
+        let bytes = report.build(to: sender, header: header, body: body, entries: entries, now: now,
+                                 messageID: "courier.delay.\(header.id.rawValue)")
+        let envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        do {
+            let id = try await queue.acceptWarning(about: header.id, warnedState: warnedState, envelope: envelope,
+                                                   body: bytes)
+            Self.reportsSent.increment()
+            logger.info("id=\(header.id): DSN (delayed) to <\(sender)> queued as \(id)")
+            return true
+        } catch {
+            logger.error("id=\(header.id): cannot queue the delay warning to <\(sender)>: \(error)")
+            return false
+        }
     }
 
     public func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient],

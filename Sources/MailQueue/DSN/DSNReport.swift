@@ -9,6 +9,8 @@ public struct DSNReport: Sendable {
     public enum Action: String, Sendable {
         case failed
         case delivered
+        /// Still queued past `warntime`; more attempts follow (a warning, spec/mta.md §4.7).
+        case delayed
     }
 
     /// One recipient the report is about.
@@ -19,12 +21,16 @@ public struct DSNReport: Sendable {
         public var text: String
         /// The remote server whose reply `text` is (RFC 3464 §2.3.5), if any.
         public var remoteMTA: String?
+        /// Delayed recipients: when the queue gives up (`Will-Retry-Until`, RFC 3464 §2.3.9).
+        public var willRetryUntil: Int64?
 
-        public init(recipient: QueueRecipient, action: Action, text: String, remoteMTA: String? = nil) {
+        public init(recipient: QueueRecipient, action: Action, text: String, remoteMTA: String? = nil,
+                    willRetryUntil: Int64? = nil) {
             self.recipient = recipient
             self.action = action
             self.text = text
             self.remoteMTA = remoteMTA
+            self.willRetryUntil = willRetryUntil
         }
     }
 
@@ -57,7 +63,9 @@ public struct DSNReport: Sendable {
         var out = ""
         out += "From: \(from)\n"
         out += "To: <\(recipient)>\n"
-        out += "Subject: NOTICE: mail delivery status.\n"
+        let warning = !entries.isEmpty && entries.allSatisfy { $0.action == .delayed }
+        // Courier's dsnsubjectwarn.txt / dsnsubjectnotice.txt wording.
+        out += warning ? "Subject: WARNING: delayed mail.\n" : "Subject: NOTICE: mail delivery status.\n"
         out += "Date: \(RFC5322Date(epochSeconds: now).formatted)\n"
         out += "Message-ID: <\(messageID)@\(me)>\n"
         out += "Mime-Version: 1.0\n"
@@ -69,9 +77,21 @@ public struct DSNReport: Sendable {
         out += "--\(boundary)\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\n"
         out += "This is the mail server at \(me).\n\n"
         out += "A message received on \(arrival) from \(fromMTA ?? "unknown")\n"
-        out += "has reached its final state for the recipients listed below.\n"
+        out += warning ? "has not yet been delivered to the recipients listed below.\n"
+            : "has reached its final state for the recipients listed below.\n"
         let delivered = entries.filter { $0.action == .delivered }
         let failed = entries.filter { $0.action == .failed }
+        let delayed = entries.filter { $0.action == .delayed }
+        if !delayed.isEmpty {
+            out += "\n" + String(repeating: "-", count: 70) + "\n\n                          DELAYED MAIL\n\n"
+            out += "This is only a warning: nothing needs to be done. Delivery to these\n"
+            out += "addresses has been delayed, and more attempts will be made"
+            if let until = delayed.compactMap(\.willRetryUntil).min() {
+                out += "\nuntil \(RFC5322Date(epochSeconds: until).formatted)"
+            }
+            out += ".\n\n"
+            for entry in delayed { out += Self.humanLines(entry) }
+        }
         if !delivered.isEmpty {
             out += "\n" + String(repeating: "-", count: 70) + "\n\n                         DELIVERED\n\n"
             out += "The message was delivered to these mailboxes:\n\n"
@@ -103,15 +123,21 @@ public struct DSNReport: Sendable {
             // A remote server's reply (esmtp) is reported as it was given: its code and its
             // RFC 3463 enhanced status when it has one (RFC 3464 §2.3.4, §2.3.6).
             let remote = Self.replyCode(entry.text)
-            let fallbackStatus = entry.action == .failed ? "5.0.0" : "2.0.0"
-            out += "Status: \(remote?.status ?? fallbackStatus)\n"
+            let fallbackStatus = entry.action == .failed ? "5.0.0" : entry.action == .delayed ? "4.0.0" : "2.0.0"
+            var status = remote?.status ?? fallbackStatus
+            // RFC 3464 §2.3.3: a delayed recipient's status is a transient (4.x.x) one.
+            if entry.action == .delayed && !status.hasPrefix("4.") { status = "4.0.0" }
+            out += "Status: \(status)\n"
             // RFC 3464 §2.3.5: the server the failure came from (placed as Courier's courierdsn does).
             if let mta = entry.remoteMTA, !mta.isEmpty { out += "Remote-MTA: dns; \(Self.field(mta))\n" }
             if remote != nil {
                 out += "Diagnostic-Code: smtp; \(Self.field(entry.text))\n"
             } else {
-                let code = entry.action == .failed ? "550" : "250"
+                let code = entry.action == .failed ? "550" : entry.action == .delayed ? "451" : "250"
                 out += "Diagnostic-Code: smtp; \(code) \(Self.field(entry.text))\n"
+            }
+            if let until = entry.willRetryUntil {
+                out += "Will-Retry-Until: \(RFC5322Date(epochSeconds: until).formatted)\n"
             }
         }
         out += "\n--\(boundary)\n"
