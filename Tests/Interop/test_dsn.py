@@ -129,3 +129,61 @@ def test_notify_never_and_null_sender_produce_no_report(site):
     time.sleep(1)
     assert reports(site, "marker-dsn-never", timeout=0) == []
     assert reports(site, "marker-dsn-null", timeout=0) == []
+
+
+def mailq(site):
+    env = dict(os.environ, COURIER_ROOT=str(site.root))
+    return subprocess.run([str(COURIER), "mailq"], env=env, capture_output=True, text=True, timeout=30).stdout
+
+
+def test_delayed_mail_warning_once_after_warntime(tmp_path):
+    """A remote recipient that keeps deferring (the site's esmtproutes point at a closed port):
+    once `warntime` has passed the sender gets exactly one "delayed" report, the message stays
+    queued and keeps being retried, and a restart does not send the warning again."""
+    def configure(etc):
+        (etc / "warntime").write_text("3s\n")
+        # Retries every second, so passes keep coming after the warning.
+        (etc / "retryalpha").write_text("1s\n")
+        (etc / "retrygamma").write_text("1s\n")
+        (etc / "retrymaxdelta").write_text("0\n")
+
+    site = Site(tmp_path / "site", configure=configure)
+    try:
+        marker = "marker-dsn-delayed"
+        message = (f"From: demo@example.test\nTo: someone@remote.example\nSubject: {marker}\n\n"
+                   f"body {marker}\n").encode()
+        sendmail(site, message, "-f", "demo@example.test", "someone@remote.example")
+        site.wait_for("DSN (delayed) to <demo@example.test> queued as", timeout=60)
+        found = reports(site, marker)
+        assert len(found) == 1
+        report = found[0]
+        assert report["Subject"] == "WARNING: delayed mail."
+        parts, per_message, recipients = status_fields(report)
+        assert per_message["Reporting-MTA"].startswith("dns; ")
+        assert len(recipients) == 1
+        assert recipients[0]["Final-Recipient"] == "rfc822; someone@remote.example"
+        assert recipients[0]["Action"] == "delayed"
+        assert recipients[0]["Status"].startswith("4.")
+        assert recipients[0]["Will-Retry-Until"]
+        # A warning returns the header only.
+        assert parts[2].get_content_type() == "text/rfc822-headers"
+        assert marker in parts[2].get_content()
+        assert f"body {marker}" not in parts[2].get_content()
+
+        # More passes after the warning: no second one.
+        for _ in range(3):
+            site.wait_for("addr=<someone@remote.example>: deferred")
+        assert sum("DSN (delayed)" in line for line in site.log) == 1
+        # The warned state survives a restart (`site.log` keeps every run's lines).
+        before_restart = len(site.log)
+        site.restart()
+        for _ in range(2):
+            site.wait_for("addr=<someone@remote.example>: deferred")
+        time.sleep(1)
+        assert len(reports(site, marker, timeout=0)) == 1
+        assert not any("DSN (delayed)" in line for line in site.log[before_restart:]), "warned again after the restart"
+        queued = mailq(site)
+        assert "someone@remote.example" in queued
+        assert queued.endswith("1 message in the queue.\n"), queued
+    finally:
+        site.stop()
