@@ -128,3 +128,22 @@ private let minimalSite: [String: String] = [
     #expect(config.warnings.map(\.line) == [2, 3])
     #expect(config.warnings.allSatisfy { "\($0)".hasPrefix(root.etc("userdb") + ":") })
 }
+
+@Test func warntimeIsReadLikeQueuetime() throws {
+    let defaults = try makeRoot(minimalSite)
+    defer { try? FileManager.default.removeItem(atPath: defaults.path) }
+    #expect(try ConfigLoader.load(defaults).warnTime == 4 * 3_600)   // Courier's default
+    var files = minimalSite
+    files["warntime"] = "1h30m\n"
+    let root = try makeRoot(files)
+    defer { try? FileManager.default.removeItem(atPath: root.path) }
+    #expect(try ConfigLoader.load(root).warnTime == 5_400)
+    files["warntime"] = "0\n"
+    let never = try makeRoot(files)
+    defer { try? FileManager.default.removeItem(atPath: never.path) }
+    #expect(try ConfigLoader.load(never).warnTime == 0)
+    files["warntime"] = "later\n"
+    let bad = try makeRoot(files)
+    defer { try? FileManager.default.removeItem(atPath: bad.path) }
+    #expect(throws: ConfigLoadError.self) { try ConfigLoader.load(bad) }
+}
