@@ -17,6 +17,7 @@ struct ControlFiles {
             ("aliases/system", aliases),
             ("smtpaccess/default", smtpAccess),
             ("queuetime", "1w\n"),
+            ("warntime", "4h\n"),
             ("sizelimit", "\(ConfigDefaults.sizeLimit)\n"),
             ("dsnfrom", ConfigDefaults.dsnFrom(me: options.hostName) + "\n"),
             ("courierd", courierd),

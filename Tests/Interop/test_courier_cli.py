@@ -35,7 +35,7 @@ DEMO_PORTS = [
     ("metrics", "PORT", 9187),
 ]
 VARIABLE_FILES = [name for name, _, _ in DEMO_PORTS] + ["courierd", "authdaemonrc"]
-ONE_LINE_FILES = ["me", "defaultdomain", "queuetime", "sizelimit", "dsnfrom"]
+ONE_LINE_FILES = ["me", "defaultdomain", "queuetime", "warntime", "sizelimit", "dsnfrom"]
 LIST_FILES = ["locals", "hosteddomains", "esmtpacceptmailfor.dir/default", "aliases/system", "smtpaccess/default"]
 
 
