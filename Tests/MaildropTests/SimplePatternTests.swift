@@ -63,6 +63,64 @@ import Testing
         #expect(fastPatterns >= 30)
     }
 
+    /// Patterns and texts built from a small alphabet by a fixed-seed generator, so that
+    /// backtracking, alternation order and group captures meet many overlaps.
+    @Test func agreesWithRegexOnGeneratedCases() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let atoms = ["a", "b", "A", ":", " ", ".", "[ab]", "[^:]", "[a-b]", #"\."#]
+        let quantifiers = ["", "", "*", "+", "?"]
+        func sequence(_ depth: Int) -> String {
+            var out = ""
+            for _ in 0..<(1 + next(4)) {
+                if depth < 2 && next(5) == 0 {
+                    out += "(" + (0..<(1 + next(3))).map { _ in sequence(depth + 1) }.joined(separator: "|") + ")"
+                } else {
+                    out += atoms[next(atoms.count)] + quantifiers[next(quantifiers.count)]
+                }
+            }
+            return out
+        }
+        let letters: [Character] = ["a", "b", "A", "B", ":", " ", "."]
+        var checked = 0
+        for _ in 0..<400 {
+            var source = sequence(0)
+            if next(3) == 0 { source = "^" + source }
+            if next(4) == 0 { source += "$" }
+            let caseless = next(2) == 0
+            guard let simple = SimplePattern(source, caseless: caseless), let re = Self.regex(source, caseless: caseless) else {
+                Issue.record("not accepted: \(source)")
+                continue
+            }
+            for _ in 0..<8 {
+                let text = String((0..<next(9)).map { _ in letters[next(letters.count)] })
+                let bytes = Array(text.utf8)
+                let expected = (try? re.firstMatch(in: text)) ?? nil
+                switch simple.firstMatch(bytes) {
+                case .unsupported:
+                    Issue.record("\(source) gave up on \(text)")
+                case .noMatch:
+                    #expect(expected == nil, "\(source) missed \(text)")
+                case .match(let m):
+                    guard let expected else {
+                        Issue.record("\(source) matched \(text), Regex does not")
+                        continue
+                    }
+                    let out = expected.output
+                    var ours = [String(decoding: bytes[m.whole], as: UTF8.self) as String?]
+                    ours += m.groups.map { g in g.map { String(decoding: bytes[$0], as: UTF8.self) } }
+                    let theirs = (0..<out.count).map { out[$0].substring.map(String.init) }
+                    #expect(ours == theirs, "\(source) on '\(text)' caseless \(caseless)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 3000)
+    }
+
     @Test func leavesOtherSyntaxToRegex() {
         for source in ["a{2}", "a*?", "a++", "[[:alpha:]]", #"\d+"#, "(?:a)", "(?i)a", "[a&&b]", "[a--b]", "(a)*", "a^b",
                        "(a|b", "a)", "*a", "[z-a]", "[a-Z]", "^a|b", "a|b$", "caf\u{E9}", #"\bx"#, #"\1"#, "[^a]"] {
