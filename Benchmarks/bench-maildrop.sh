@@ -3,7 +3,8 @@
 # through a 20-rule filter delivering into Maildir folders (one process per message, as the
 # local transport runs it), and start-up time. Prints ours, theirs and the ratio.
 #   Benchmarks/bench-maildrop.sh [--messages N] [--runs N] [--no-build]
-# Needs: hyperfine, maildrop (Debian), python3; builds the release maildrop unless --no-build.
+# Needs: hyperfine, maildrop (Debian), python3; builds the release maildrop unless --no-build
+# or MAILDROP_BIN names the binary to measure (e.g. a saved "before" build).
 # Start-up is measured with an empty message on stdin and a filter that only exits.
 # Not part of the test run: benchmarks measure, tests check behaviour.
 set -euo pipefail
@@ -26,8 +27,8 @@ done
 THEIRS=/usr/bin/maildrop
 [ -x "$THEIRS" ] || { echo "$0: needs Debian's maildrop package" >&2; exit 2; }
 cd "$ROOT"
-[ "$BUILD" = 1 ] && swift build -c release --product maildrop >/dev/null
-OURS="$(swift build -c release --show-bin-path)/maildrop"
+[ "$BUILD" = 1 ] && [ -z "${MAILDROP_BIN:-}" ] && swift build -c release --product maildrop >/dev/null
+OURS="${MAILDROP_BIN:-$(swift build -c release --show-bin-path)/maildrop}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-maildrop.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

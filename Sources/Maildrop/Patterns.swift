@@ -5,6 +5,7 @@ struct SearchLine {
     var isHeader: Bool
     var isBody: Bool
     var text: String
+    var bytes: [UInt8]
 }
 
 /// Parsed `:options,W1,W2` of a pattern (tools.md §1.7).
@@ -66,7 +67,8 @@ extension MaildropInterpreter {
     var messageLines: [SearchLine] {
         if let searchLines { return searchLines }
         let lines = SearchableText.lines(message).map {
-            SearchLine(isHeader: $0.isHeader, isBody: $0.isBody, text: String(decoding: $0.text, as: UTF8.self))
+            SearchLine(isHeader: $0.isHeader, isBody: $0.isBody, text: String(decoding: $0.text, as: UTF8.self),
+                       bytes: Array($0.text))
         }
         searchLines = lines
         return lines
@@ -79,6 +81,14 @@ extension MaildropInterpreter {
             for i in 1..<output.count {
                 set("MATCH\(i)", output[i].substring.map(String.init) ?? "")
             }
+        }
+    }
+
+    /// MATCH and MATCH1… from a `SimplePattern` match in `text`.
+    func setMatchVariables(_ m: SimplePattern.Match, in text: [UInt8]) {
+        set("MATCH", String(decoding: text[m.whole], as: UTF8.self))
+        for (n, group) in m.groups.enumerated() {
+            set("MATCH\(n + 1)", group.map { String(decoding: text[$0], as: UTF8.self) } ?? "")
         }
     }
 
@@ -151,15 +161,32 @@ extension MaildropInterpreter {
                 && Self.mayContain($0.text, needle)
         }
         if candidates.isEmpty { return "0" }
-        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        // Most patterns need no Regex at all; a valid SimplePattern is also a valid regex.
+        let simple = SimplePattern(source, caseless: !options.caseSensitive)
+        var regex: Regex<AnyRegexOutput>?
+        if simple == nil {
+            guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+            regex = re
+        }
         var score = 0.0
         var factor = 1.0
         for l in candidates {
-            guard let m = Self.firstMatch(re, l.text) else { continue }
-            guard let (w1, w2) = options.weights else {
+            switch simple?.firstMatch(l.bytes) ?? .unsupported {
+            case .noMatch:
+                continue
+            case .match(let m):
+                guard options.weights == nil else { break }
+                setMatchVariables(m, in: l.bytes)
+                return "1"
+            case .unsupported:
+                if regex == nil { regex = compilePattern(pattern, options, line: line) }
+                guard let re = regex else { return "0" }
+                guard let m = Self.firstMatch(re, l.text) else { continue }
+                guard options.weights == nil else { break }
                 setMatchVariables(m)
                 return "1"
             }
+            guard let (w1, w2) = options.weights else { continue }
             score += w1 * factor
             factor *= w2
         }
@@ -169,6 +196,16 @@ extension MaildropInterpreter {
     /// `expr =~ /re/:opts`: one match sets MATCH…; weighted counts every non-overlapping match.
     func matchString(_ text: String, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
         let options = PatternOptions(pattern.options)
+        if options.weights == nil, let simple = SimplePattern(substitute(pattern.source), caseless: !options.caseSensitive) {
+            let bytes = Array(text.utf8)
+            switch simple.firstMatch(bytes) {
+            case .noMatch: return "0"
+            case .match(let m):
+                setMatchVariables(m, in: bytes)
+                return "1"
+            case .unsupported: break
+            }
+        }
         guard let re = compilePattern(pattern, options, line: line) else { return "0" }
         guard let (w1, w2) = options.weights else {
             guard let m = Self.firstMatch(re, text) else { return "0" }
