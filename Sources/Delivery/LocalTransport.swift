@@ -13,6 +13,8 @@ import MailQueue
 public struct LocalTransport: DeliveryAgent {
     public let router: AddressRouter
     public let queueDirectory: String
+    /// The site's config root, passed to programs as `COURIER_ROOT`.
+    let configRoot: String
     /// `DEFAULTDELIVERY` from `courierd` (default `./Maildir`).
     public let defaultDelivery: String
     let path: String
@@ -21,6 +23,7 @@ public struct LocalTransport: DeliveryAgent {
     public init(router: AddressRouter) {
         self.router = router
         self.queueDirectory = router.site.root.queue
+        self.configRoot = router.site.root.path
         self.defaultDelivery = router.site.courierd["DEFAULTDELIVERY"] ?? "./Maildir"
         self.path = router.site.courierd["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     }
@@ -137,6 +140,8 @@ public struct LocalTransport: DeliveryAgent {
             "DEFAULT": context.defaultPart, "UFLINE": context.lines.fromLine, "RPLINE": context.lines.returnPath,
             "DTLINE": context.lines.deliveredTo, "PATH": path, "MAILDIRQUOTA": context.account.quota ?? "",
             "MAILDROPDEFAULT": "./Maildir", "SHELL": "/bin/sh",
+            // The site's tools (maildrop, sendmail, deliverquota) find the config root here.
+            "COURIER_ROOT": configRoot,
         ]
     }
 

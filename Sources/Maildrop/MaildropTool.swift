@@ -110,7 +110,15 @@ public enum MaildropTool {
         } else {
             delivery = true
             let user = options.deliveryUser ?? logName
-            guard let account = lookupUser(user, environment: environment) else {
+            var found = lookupUser(user, environment: environment)
+            // Run by the MTA for a `| maildrop` line (no -d, not root): the account is the one the
+            // local transport set up, HOME and USER in the environment (virtual accounts share a
+            // uid, so the uid cannot name them).
+            if found == nil, options.deliveryUser == nil, getuid() != 0, !home.isEmpty {
+                found = Account(uid: nil, gid: nil, home: home, maildir: nil,
+                                quota: environment["MAILDIRQUOTA"].flatMap { $0.isEmpty ? nil : $0 })
+            }
+            guard let account = found else {
                 return (fail("Invalid user specified.", status: noUser), false)
             }
             home = account.home
