@@ -132,7 +132,9 @@ def main():
                 warm = cpu[name][1:] or cpu[name]
                 print(f"{name:10} first {times[0]:9.1f} ms   median {statistics.median(times):9.1f} ms"
                       f"   server cpu median {statistics.median(warm):6.1f} ms of warm rounds"
-                      f" (each: {' '.join(f'{c:.0f}' for c in cpu[name])}; clock ticks of {1000 / ticks:.0f} ms)")
+                      f", mean of the last half {statistics.mean(cpu[name][len(cpu[name]) // 2:]):.2f} ms"
+                      f" (each: {' '.join(f'{c:.0f}' for c in cpu[name][:12])}{' ...' if len(cpu[name]) > 12 else ''};"
+                      f" clock ticks of {1000 / ticks:.0f} ms)")
             if idle_line:
                 print(idle_line)
         finally:
