@@ -11,7 +11,8 @@ UID FETCH 1:* (FLAGS UID RFC822.SIZE ENVELOPE), UID FETCH <uid> BODY.PEEK[] for 
 UID SEARCH FROM/SUBJECT/UNSEEN/SINCE/FLAGGED (the bench-imap.py searches). Prints the
 median and the first (cold) time of each in milliseconds, and the server's CPU of each round
 (from /proc/<pid>/stat, in clock ticks). With --idle K, then opens K more connections that
-log in and SELECT INBOX and prints the server's PSS growth per connection (/proc/<pid>/smaps_rollup).
+log in and SELECT INBOX and prints the server's PSS growth per connection (/proc/<pid>/smaps_rollup),
+then again after one session stored a flag and the others ran NOOP, and once the folder settled.
 A measurement tool, not a test.
 """
 import argparse
@@ -124,6 +125,21 @@ def main():
                 after = pss_kb()
                 idle_line = (f"idle      {args.idle} sessions with INBOX selected: "
                              f"{(after - before) / args.idle:.1f} kB PSS each ({before} -> {after} kB)")
+                # One session changes a flag: every other session's next NOOP copies the list;
+                # once the folder is settled again, their next UID commands share one list again.
+                client.store("1", "+FLAGS", "(\\Flagged)")
+                for c in sessions:
+                    c.noop()
+                time.sleep(1)
+                copied = pss_kb()
+                for _ in range(2):
+                    time.sleep(3)
+                    for c in sessions:
+                        c.uid("FETCH", "1", "(FLAGS)")
+                time.sleep(1)
+                shared = pss_kb()
+                idle_line += (f"\nafter a flag change: {(copied - before) / args.idle:.1f} kB each after NOOP,"
+                              f" {(shared - before) / args.idle:.1f} kB each once settled (UID FETCH)")
                 for c in sessions:
                     c.logout()
             client.logout()

@@ -39,6 +39,30 @@ extension MailboxSession {
         return list
     }
 
+    /// After a change, a session that refreshed holds a private copy of the folder's list. Once
+    /// the folder has settled again, it goes back to the shared list of the current stamps (built
+    /// by the first session that asks) when that list says exactly what this session's view
+    /// says (same UIDs in the same order, file names, keywords, no \Recent): the client sees no
+    /// difference, and the private copy is freed. Tried once per stamps, so a session whose
+    /// view differs (pending expunges, recent messages) compares at most once per change.
+    func shareListAgain() {
+        guard let s = selected, !lastStamp.isEmpty, Self.isSettled(lastStamp),
+              let stamps = FolderIndex.settledStamps(folderPath: s.directory), stamps != sharingTriedFor else { return }
+        sharingTriedFor = stamps
+        // Read-only: this open never moves a message out of new/ (its \Recent would be lost).
+        guard let list = try? openShared(s.directory, readOnly: true),
+              SharedMessageLists.shared.get(folder: s.directory, stamps: stamps, keywords: options.keywords) === list,
+              list.messages.count == s.messages.count else { return }
+        let same = list.messages.withUnsafeBufferPointer { a in s.messages.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        if same { return }
+        for (shared, mine) in zip(list.messages, s.messages) {
+            guard shared.uid == mine.uid, shared.fileName == mine.fileName, shared.keywords == mine.keywords,
+                  !mine.recent else { return }
+        }
+        selected?.messages = list.messages
+        selected?.keywordsInUse = list.keywordsInUse
+    }
+
     /// The message's summary from the folder's shared cache (parsed from the file once).
     func summary(at index: Int) -> MessageSummary? {
         guard let s = selected, index < s.messages.count else { return nil }

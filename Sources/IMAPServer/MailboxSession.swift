@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IMAP
+import enum Maildir.FolderIndex
 import MaildirCore
 
 /// Courier's per-site mailbox settings (spec/access.md §2.7).
@@ -104,6 +105,8 @@ final class MailboxSession: @unchecked Sendable {
     /// Modification times of the selected folder's new/, cur/ and keyword directory at the
     /// last refresh: an IDLE poll that finds them unchanged skips the scan.
     var lastStamp: [Int64] = []
+    /// The folder stamps `shareListAgain` last tried to share the list under.
+    var sharingTriedFor: FolderIndex.Stamps?
 
     init(maildirPath: String, user: String, options: MailboxOptions = MailboxOptions()) {
         maildir = Maildir(path: maildirPath, trashFolderName: options.trashFolderName)

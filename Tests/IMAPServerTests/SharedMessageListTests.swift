@@ -76,3 +76,34 @@ import MaildirCore
         #expect(a.run("b FETCH 1 (FLAGS)").contains("\\Recent"))
     }
 }
+
+extension SharedMessageListTests {
+    @Test func aSessionThatCopiedTheListSharesItAgainOnceTheFolderSettles() throws {
+        let m = try TemporaryMaildir()
+        for n in 1...3 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
+        var setup = StoreTranscript(m)
+        _ = setup.run("a SELECT INBOX")
+        Self.settle(m)
+        var a = StoreTranscript(m)
+        var b = StoreTranscript(m)
+        _ = a.run("a SELECT INBOX")
+        _ = b.run("a SELECT INBOX")
+        _ = b.run("b STORE 1 +FLAGS (\\Seen)")
+        #expect(a.run("c NOOP").contains("* 1 FETCH (FLAGS (\\Seen))"))
+        #expect(Self.buffer(a) != Self.buffer(b))
+        // Nothing changes any more; once settled, IDLE polls bring both back to one list (the
+        // first open after the change may rewrite the UID database: settle once more).
+        _ = a.run("d NOOP")
+        _ = b.run("d NOOP")
+        for seconds in [1_000_000_100, 1_000_000_200] {
+            Self.settle(m, seconds: seconds)
+            _ = a.run("d NOOP")
+            _ = b.run("d NOOP")
+            #expect(a.mailbox.idleUpdates().isEmpty)
+            #expect(b.mailbox.idleUpdates().isEmpty)
+        }
+        #expect(Self.buffer(a) == Self.buffer(b))
+        #expect(a.run("e FETCH 1:* (FLAGS)") == "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS ())\r\ne OK FETCH completed.\r\n")
+        #expect(b.run("e FETCH 1:* (FLAGS)") == a.run("e FETCH 1:* (FLAGS)"))
+    }
+}
