@@ -99,6 +99,7 @@ extension MailboxSession {
         // a change in the same clock tick would have shown): a rescan would find the same.
         if let s = selected, !lastStamp.isEmpty, Self.stamp(s.directory) == lastStamp,
            Self.isSettled(lastStamp) {
+            shareListAgain()
             return
         }
         refresh(into: &w, allowExpunge: false)
@@ -106,7 +107,10 @@ extension MailboxSession {
 
     /// Changes for an IDLE client (RFC 2177); empty when nothing changed.
     func idleUpdates() -> [UInt8] {
-        guard let s = selected, Self.stamp(s.directory) != lastStamp else { return [] }
+        guard let s = selected, Self.stamp(s.directory) != lastStamp else {
+            shareListAgain()
+            return []
+        }
         var w = ResponseWriter()
         w.utf8Allowed = utf8
         refresh(into: &w, allowExpunge: true)

@@ -11,18 +11,56 @@ import Synchronization
 /// snapshot/index, and the envelope header fields (FETCH ENVELOPE, header SEARCH, SORT,
 /// THREAD) from the shared summaries, so that a warm folder's messages are not opened.
 extension MailboxSession {
-    /// Opens `dir` with the store's scan; sizes and dates come from its index.
-    func openIndexed(_ dir: String, readOnly: Bool) throws(MailStoreError)
-        -> (uidValidity: UInt32, uidNext: UInt32, messages: [Message]) {
+    /// Opens `dir` with the store's scan; sizes and dates come from its index. While the
+    /// folder's stamps are settled and unchanged, every session of the process gets the same
+    /// shared list (no snapshot read, no per-session array); a list with recent messages (this
+    /// scan moved them out of new/) is this session's alone.
+    func openShared(_ dir: String, readOnly: Bool) throws(MailStoreError) -> SharedMessageList {
+        let stamps = FolderIndex.settledStamps(folderPath: dir)
+        if let stamps, let known = SharedMessageLists.shared.get(folder: dir, stamps: stamps, keywords: options.keywords) {
+            return known
+        }
         let snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: maildir.trashFolderName, readOnly: readOnly)
         var messages: [Message] = []
         messages.reserveCapacity(snapshot.messages.count)
+        var anyRecent = false
         for m in snapshot.messages {
+            anyRecent = anyRecent || m.isRecent
             messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
                                     keywords: options.keywords ? m.keywords : [], size: m.size,
                                     internalDate: m.internalDate, systemFlags: m.flags.rawValue))
         }
-        return (snapshot.uidValidity, snapshot.uidNext, messages)
+        let list = SharedMessageList(uidValidity: snapshot.uidValidity, uidNext: snapshot.uidNext, messages: messages)
+        // Shared only when the folder did not change while it was read (same settled stamps
+        // after as before) and no message is \Recent (that belongs to this session alone).
+        if let stamps, !anyRecent, FolderIndex.settledStamps(folderPath: dir) == stamps {
+            SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
+        }
+        return list
+    }
+
+    /// After a change, a session that refreshed holds a private copy of the folder's list. Once
+    /// the folder has settled again, it goes back to the shared list of the current stamps (built
+    /// by the first session that asks) when that list says exactly what this session's view
+    /// says (same UIDs in the same order, file names, keywords, no \Recent): the client sees no
+    /// difference, and the private copy is freed. Tried once per stamps, so a session whose
+    /// view differs (pending expunges, recent messages) compares at most once per change.
+    func shareListAgain() {
+        guard let s = selected, !lastStamp.isEmpty, Self.isSettled(lastStamp),
+              let stamps = FolderIndex.settledStamps(folderPath: s.directory), stamps != sharingTriedFor else { return }
+        sharingTriedFor = stamps
+        // Read-only: this open never moves a message out of new/ (its \Recent would be lost).
+        guard let list = try? openShared(s.directory, readOnly: true),
+              SharedMessageLists.shared.get(folder: s.directory, stamps: stamps, keywords: options.keywords) === list,
+              list.messages.count == s.messages.count else { return }
+        let same = list.messages.withUnsafeBufferPointer { a in s.messages.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        if same { return }
+        for (shared, mine) in zip(list.messages, s.messages) {
+            guard shared.uid == mine.uid, shared.fileName == mine.fileName, shared.keywords == mine.keywords,
+                  !mine.recent else { return }
+        }
+        selected?.messages = list.messages
+        selected?.keywordsInUse = list.keywordsInUse
     }
 
     /// The message's summary from the folder's shared cache (parsed from the file once).

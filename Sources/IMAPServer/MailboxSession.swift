@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IMAP
+import enum Maildir.FolderIndex
 import MaildirCore
 
 /// Courier's per-site mailbox settings (spec/access.md §2.7).
@@ -104,6 +105,8 @@ final class MailboxSession: @unchecked Sendable {
     /// Modification times of the selected folder's new/, cur/ and keyword directory at the
     /// last refresh: an IDLE poll that finds them unchanged skips the scan.
     var lastStamp: [Int64] = []
+    /// The folder stamps `shareListAgain` last tried to share the list under.
+    var sharingTriedFor: FolderIndex.Stamps?
 
     init(maildirPath: String, user: String, options: MailboxOptions = MailboxOptions()) {
         maildir = Maildir(path: maildirPath, trashFolderName: options.trashFolderName)
@@ -151,26 +154,25 @@ final class MailboxSession: @unchecked Sendable {
         // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
         // from `courierswiftsnapshot` without listing cur/ or parsing courierimapuiddb; sizes
         // and dates come from `courierswiftindex`.
-        let opened: (uidValidity: UInt32, uidNext: UInt32, messages: [Message])
+        let opened: SharedMessageList
         do {
-            opened = try openIndexed(dir, readOnly: readOnly)
+            opened = try openShared(dir, readOnly: readOnly)
         } catch {
             w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
             return .deselected
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
+        // The shared array: copied only when this session changes its own view of it.
         let messages = opened.messages
-        var inUse = Set<String>()
-        for m in messages { inUse.formUnion(m.keywords) }
         let folder: FolderName?
         if case .folder(let f) = target { folder = f } else { folder = nil }
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
                             uidValidity: opened.uidValidity, nextUID: opened.uidNext, messages: messages,
-                            keywordsInUse: inUse)
+                            keywordsInUse: opened.keywordsInUse)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
-        w.untagged("\(messages.filter(\.recent).count) RECENT")
-        if let firstUnseen = messages.firstIndex(where: { !$0.isSeen }) {
+        w.untagged("\(opened.recentCount) RECENT")
+        if let firstUnseen = opened.firstUnseen {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
@@ -291,10 +293,13 @@ final class MailboxSession: @unchecked Sendable {
         s.keywordsInUse = []
         for index in s.messages.indices {
             guard let now = current[s.messages[index].uid] else { continue }
+            let nowKeywords = keywords[now.fileName.baseName] ?? []
+            s.keywordsInUse.formUnion(nowKeywords)
+            // Unchanged messages are not written: the array stays shared with other sessions.
+            if s.messages[index].fileName == now.fileName && s.messages[index].keywords == nowKeywords { continue }
             let before = Self.flags(of: s.messages[index])
             s.messages[index].fileName = now.fileName
-            s.messages[index].keywords = keywords[now.fileName.baseName] ?? []
-            s.keywordsInUse.formUnion(s.messages[index].keywords)
+            s.messages[index].keywords = nowKeywords
             let after = Self.flags(of: s.messages[index])
             if before != after {
                 w.append("* \(index + 1) FETCH (FLAGS ")

@@ -22,6 +22,23 @@ public enum FolderIndex {
     }
 }
 
+extension FolderIndex {
+    /// The directory stamps that decide whether a folder's saved snapshot is still valid (the
+    /// times of `new/`, `cur/`, `courierimapkeywords` and `courierimapuiddb`, and the latter's
+    /// inode), for a caller that keeps its own copy of what `open` returned: equal stamps mean
+    /// an equal folder.
+    public struct Stamps: Hashable, Sendable {
+        let value: DirectoryStamps
+    }
+
+    /// The folder's stamps when every one of them is settled (more than 2 s old, so a change in
+    /// the same clock tick cannot hide behind them); nil when one is younger or missing.
+    public static func settledStamps(folderPath: String) -> Stamps? {
+        guard let stamps = DirectoryStamps.read(folderPath), stamps.isSettled() else { return nil }
+        return Stamps(value: stamps)
+    }
+}
+
 /// One folder's message summaries (envelope fields, References, MIME structure), shared by
 /// every session of the process: found in memory, else in `courierswiftsummaries`, else
 /// parsed from the message once and appended there (not by read-only sessions). A summary
