@@ -56,7 +56,8 @@ public struct Daemon: Sendable {
         let store = ConfigStore(config)
         var services: [(ServiceKind, any Service)] = []
         let planned = config.enabledListeners.filter { registry.plugin(for: $0.kind) != nil }
-        let gate = ReadyGate(expected: planned.count)
+        // Every listener and every background task (the authdaemon socket) must be serving.
+        let gate = ReadyGate(expected: planned.count + backgroundTasks.count)
         for listener in config.enabledListeners {
             let addresses = listener.endpoints.map(\.description).joined(separator: ", ")
             guard let plugin = registry.plugin(for: listener.kind) else {
@@ -83,7 +84,7 @@ public struct Daemon: Sendable {
         for task in backgroundTasks {
             configurations.append(.init(
                 service: BackgroundTaskService(task: task, store: store,
-                                               logger: Logger.mailLog(task.name, sink: sink, level: logLevel)),
+                                               logger: Logger.mailLog(task.name, sink: sink, level: logLevel), gate: gate),
                 successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup,
                 serviceName: task.name))
         }

@@ -63,9 +63,11 @@ public struct AuthDaemonServer: Sendable {
     }
 
     /// Serves until the task is cancelled, then closes the socket and removes its file.
-    public func run(logger: Logger) async throws {
+    /// `listening` runs once the socket accepts connections.
+    public func run(logger: Logger, listening: @Sendable () -> Void = {}) async throws {
         let channel = try await bind()
         logger.info("authdaemon listening on \(socketPath)")
+        listening()
         await withTaskCancellationHandler {
             try? await channel.closeFuture.get()
         } onCancel: {

@@ -18,6 +18,11 @@ struct AuthDaemonTask: BackgroundTask {
     }
 
     func run(store: ConfigStore, logger: Logger) async throws {
+        try await run(store: store, logger: logger, ready: {})
+    }
+
+    /// Ready once the socket accepts connections, so `courier: ready` means tools can ask it.
+    func run(store: ConfigStore, logger: Logger, ready: @escaping @Sendable () -> Void) async throws {
         let config = store.current
         let settings = try AuthDaemonSettings(variables: config.authdaemon, root: config.root)
         // The chain follows SIGHUP reloads; the socket place and `daemons` stay as started.
@@ -33,7 +38,7 @@ struct AuthDaemonTask: BackgroundTask {
             server.directoryGroup = UInt32(group.pointee.gr_gid)
         }
         do {
-            try await server.run(logger: logger)
+            try await server.run(logger: logger, listening: ready)
         } catch {
             logger.error("cannot serve \(settings.socketPath): \(error)")
             throw error
