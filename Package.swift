@@ -190,13 +190,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "reformail", dependencies: ["MailTools"], linkerSettings: leanLinker),
-        .executableTarget(name: "reformime", dependencies: ["MailTools"], linkerSettings: leanLinker),
-        .executableTarget(name: "makemime", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "reformime", dependencies: ["MailTools", "ToolSupport"], linkerSettings: leanLinker),
+        .executableTarget(name: "makemime", dependencies: ["MailTools", "ToolSupport"], linkerSettings: leanLinker),
         .executableTarget(name: "maildirmake", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "deliverquota", dependencies: ["MailTools"], linkerSettings: leanLinker),
         .executableTarget(name: "lockmail", dependencies: ["MailTools"], linkerSettings: leanLinker),
         // issue 9: mailbot (code in Sources/MailTools/Mailbot)
-        .executableTarget(name: "mailbot", dependencies: ["MailTools"], linkerSettings: leanLinker),
+        .executableTarget(name: "mailbot", dependencies: ["MailTools", "ToolSupport"], linkerSettings: leanLinker),
 
         // MARK: fuzzing (Scripts/fuzz Config N)
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", "MailConfig"], path: "Fuzz/FuzzConfig"),

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A command-line tool that runs in-process: the lean executables and the `courier`
 /// multi-call program both call `run` with the full argv (argv[0] included), and the
 /// process exits with the returned status.
@@ -24,4 +30,22 @@ public func programBaseName(_ argv0: String) -> String {
         return String(decoding: bytes[(slash + 1)...], as: UTF8.self)
     }
     return argv0
+}
+
+/// The process's argument bytes exactly as the kernel passed them. Swift's `CommandLine`
+/// strings repair invalid UTF-8, which would change header text or file names in other
+/// charsets; the lean tools take their arguments from here.
+public enum ProcessArguments {
+    public static func raw() -> [[UInt8]] {
+        var arguments: [[UInt8]] = []
+        let argv = CommandLine.unsafeArgv
+        for index in 0..<Int(CommandLine.argc) {
+            guard let pointer = argv[index] else { continue }
+            let length = strlen(pointer)
+            arguments.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                Array(UnsafeBufferPointer(start: $0, count: length))
+            })
+        }
+        return arguments
+    }
 }

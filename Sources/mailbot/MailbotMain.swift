@@ -1,4 +1,5 @@
 import MailTools
+import ToolSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,15 +8,6 @@ import Glibc
 @main
 struct MailbotMain {
     static func main() {
-        var arguments: [[UInt8]] = []
-        let argv = CommandLine.unsafeArgv
-        for index in 0..<Int(CommandLine.argc) {
-            guard let pointer = argv[index] else { continue }
-            let length = strlen(pointer)
-            arguments.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                Array(UnsafeBufferPointer(start: $0, count: length))
-            })
-        }
-        exit(Mailbot.run(rawArguments: arguments))
+        exit(Mailbot.run(rawArguments: ProcessArguments.raw()))
     }
 }

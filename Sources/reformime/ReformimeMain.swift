@@ -1,4 +1,5 @@
 import MailTools
+import ToolSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,15 +9,6 @@ import Glibc
 @main
 struct ReformimeMain {
     static func main() {
-        var arguments: [[UInt8]] = []
-        let argv = CommandLine.unsafeArgv
-        for index in 0..<Int(CommandLine.argc) {
-            guard let pointer = argv[index] else { continue }
-            let length = strlen(pointer)
-            arguments.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                Array(UnsafeBufferPointer(start: $0, count: length))
-            })
-        }
-        exit(Reformime.run(rawArguments: arguments))
+        exit(Reformime.run(rawArguments: ProcessArguments.raw()))
     }
 }

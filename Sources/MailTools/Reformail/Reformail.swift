@@ -57,13 +57,8 @@ public enum Reformail {
 /// strings repair invalid UTF-8, which would change header options in other charsets.
 enum RawArguments {
     static func bytes(for arguments: [String]) -> [[UInt8]] {
-        let argc = Int(CommandLine.argc)
         if arguments == CommandLine.arguments {
-            var raw: [[UInt8]] = []
-            for i in 0..<argc {
-                guard let p = CommandLine.unsafeArgv[i] else { break }
-                raw.append(MboxSplit.cStringBytes(p))
-            }
+            let raw = ProcessArguments.raw()
             if raw.count == arguments.count { return raw }
         }
         return arguments.map { Array($0.utf8) }
