@@ -8,6 +8,15 @@ import MaildirCore
 extension MaildropInterpreter {
     /// `to` / `cc` (tools.md §1.9): a pipe, a forward, a maildir or an mbox file. `to` ends the
     /// run with EXITCODE on success; any failure is fatal (exit 75 unless caught).
+    /// `'text'` for a POSIX shell (`'` written as `'\''`).
+    static func shellQuoted(_ text: String) -> String {
+        var quoted = "'"
+        for character in text {
+            if character == "'" { quoted += "'\\''" } else { quoted.append(character) }
+        }
+        return quoted + "'"
+    }
+
     func deliver(to target: String, final: Bool) throws(MaildropInterruption) {
         var t = target[...]
         while let f = t.first, f == " " || f == "\t" { t = t.dropFirst() }
@@ -19,7 +28,10 @@ extension MaildropInterpreter {
             if mailbox.hasPrefix("!") {
                 var sendmail = get("SENDMAIL")
                 if sendmail.isEmpty { sendmail = "/usr/sbin/sendmail -oi" }
-                command = sendmail + " -f '' " + command
+                // The addresses may come from the message (`!$MATCH1`): each is one quoted word,
+                // so nothing in them reaches the shell as syntax.
+                let addresses = command.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
+                command = sendmail + " -f '' " + addresses.map { Self.shellQuoted(String($0)) }.joined(separator: " ")
             }
             let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                      input: .bytes(message), captureOutput: false)
