@@ -52,7 +52,9 @@ public struct ClientReplyParser: Sendable {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                let complete = line
+                // A remote reply goes into logs and DSNs: no control bytes survive (a bare CR
+                // inside a line included).
+                let complete = line.filter { $0 >= 0x20 && $0 != 0x7F }
                 line.removeAll(keepingCapacity: true)
                 truncating = false
                 if let reply = try take(complete) { replies.append(reply) }

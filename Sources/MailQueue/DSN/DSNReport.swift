@@ -158,7 +158,7 @@ public struct DSNReport: Sendable {
         let klass = code / 100
         if words.count > 1 {
             let parts = words[1].split(separator: ".", omittingEmptySubsequences: false)
-            if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }),
+            if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
                parts[0] == "\(klass)" {
                 return (code, String(words[1]))
             }
