@@ -32,11 +32,19 @@ extension MailboxSession {
         }
         let list = SharedMessageList(uidValidity: snapshot.uidValidity, uidNext: snapshot.uidNext, messages: messages)
         // Shared only when the folder did not change while it was read (same settled stamps
-        // after as before) and no message is \Recent (that belongs to this session alone).
-        if let stamps, !anyRecent, FolderIndex.settledStamps(folderPath: dir) == stamps {
+        // after as before), no message is \Recent (that belongs to this session alone), and the
+        // list holds everything: a read-only open (EXAMINE) leaves new mail in new/, and a SELECT
+        // served that list would never move it to cur/ (the mail would stay hidden).
+        if let stamps, !anyRecent, !readOnly || Self.newIsEmpty(dir),
+           FolderIndex.settledStamps(folderPath: dir) == stamps {
             SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
         }
         return list
+    }
+
+    /// No delivered message waits in `new/` (dot files are not messages).
+    static func newIsEmpty(_ dir: String) -> Bool {
+        !SystemCall.names(in: dir + "/new").contains { !$0.hasPrefix(".") }
     }
 
     /// After a change, a session that refreshed holds a private copy of the folder's list. Once

@@ -150,7 +150,7 @@ final class MailboxSession: @unchecked Sendable {
             return .deselected
         }
         let dir = directory(target)
-        lastStamp = Self.stamp(dir)
+        lastStamp = Self.settledStamp(dir)
         // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
         // from `courierswiftsnapshot` without listing cur/ or parsing courierimapuiddb; sizes
         // and dates come from `courierswiftindex`.
@@ -215,6 +215,14 @@ final class MailboxSession: @unchecked Sendable {
         }
     }
 
+    /// The stamp to remember before a scan: only one that was already settled when the scan
+    /// began can prove later that nothing changed (a change in the same clock tick, just after
+    /// the scan, would leave the times as they were). Empty: the next UID command rescans.
+    static func settledStamp(_ dir: String) -> [Int64] {
+        let stamp = stamp(dir)
+        return isSettled(stamp) ? stamp : []
+    }
+
     /// Whether every directory time in `stamp` is more than two seconds old: file system times
     /// move in clock ticks, so a younger stamp could hide a second change in the same tick.
     static func isSettled(_ stamp: [Int64]) -> Bool {
@@ -273,7 +281,7 @@ final class MailboxSession: @unchecked Sendable {
     /// never during FETCH, STORE or SEARCH), new messages (EXISTS, RECENT) and flag changes.
     func refresh(into w: inout ResponseWriter, allowExpunge: Bool) {
         guard var s = selected else { return }
-        lastStamp = Self.stamp(s.directory)
+        lastStamp = Self.settledStamp(s.directory)
         guard let snapshot = try? FolderScanner(folderPath: s.directory, trashFolderName: maildir.trashFolderName)
             .scan(readOnly: s.readOnly) else { return }
         let keywords = options.keywords ? (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:] : [:]

@@ -107,3 +107,20 @@ extension SharedMessageListTests {
         #expect(b.run("e FETCH 1:* (FLAGS)") == a.run("e FETCH 1:* (FLAGS)"))
     }
 }
+
+extension SharedMessageListTests {
+    /// An EXAMINE leaves new mail in new/; a later SELECT must not be served that list, or the
+    /// mail would never move to cur/ nor be \Recent.
+    @Test func examineNeverSharesAListWithMailLeftInNew() throws {
+        let m = try TemporaryMaildir()
+        for n in 1...2 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
+        Self.settle(m)
+        var a = StoreTranscript(m)
+        _ = a.run("a EXAMINE INBOX")   // read-only: new/ is left as it is
+        var b = StoreTranscript(m)
+        let selected = b.run("b SELECT INBOX")
+        #expect(selected.contains("* 2 EXISTS\r\n"))
+        #expect(selected.contains("* 2 RECENT\r\n"))
+        #expect(SystemCall.names(in: m.path + "/new").filter { !$0.hasPrefix(".") }.isEmpty)
+    }
+}
