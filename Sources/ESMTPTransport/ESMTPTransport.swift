@@ -17,6 +17,8 @@ public struct ESMTPTransport: Sendable {
     public let unreachable: UnreachableMemory
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
+    /// The control files, re-read at most once a second.
+    let configuration: ESMTPConfigurationCache
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
                 unreachable: UnreachableMemory = UnreachableMemory()) {
@@ -26,12 +28,13 @@ public struct ESMTPTransport: Sendable {
         self.resolver = resolver
         self.logger = logger
         self.unreachable = unreachable
+        self.configuration = ESMTPConfigurationCache(etc: etc, me: me)
     }
 
     /// Delivers remote recipients of one message; outcomes in the order of `requests`.
     public func deliver(_ requests: [DeliveryRequest]) async -> [DeliveryOutcome] {
         guard let first = requests.first else { return [] }
-        let config = ESMTPConfiguration.load(etc: etc, me: me)
+        let config = configuration.current
         var groups: [(domain: String, positions: [Int])] = []
         for (position, request) in requests.enumerated() {
             let domain = Self.domain(of: request.recipient.address)
