@@ -105,6 +105,8 @@ extension CourierInteropTests {
 enum CourierIMAP {
     static let binary: String? = {
         let candidates = [ProcessInfo.processInfo.environment["COURIER_IMAPD"],
+                          // Scripts/test unpacks Debian's courier-imap here
+                          "/var/cache/courier-swift-test/courier-dist/usr/bin/imapd",
                           (ProcessInfo.processInfo.environment["ANCHORS_HOME"] ?? "/var/tmp/courier-anchors") + "/courier-dist/usr/bin/imapd"]
         return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
@@ -120,7 +122,7 @@ enum CourierIMAP {
         env["AUTHENTICATED"] = "demo"
         env["IMAP_KEYWORDS"] = "1"      // as Debian's /etc/courier/imapd sets them
         env["IMAP_USELOCKS"] = "1"
-        env["LD_LIBRARY_PATH"] = dist + "/lib/x86_64-linux-gnu:" + dist + "/lib/courier-authlib"
+        env["LD_LIBRARY_PATH"] = dist + "/lib:" + dist + "/lib/x86_64-linux-gnu:" + dist + "/lib/courier-authlib"
         p.environment = env
         let input = Pipe(), output = Pipe()
         p.standardInput = input
