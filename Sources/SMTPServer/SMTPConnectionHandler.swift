@@ -33,6 +33,9 @@ struct SMTPConnectionEnvironment: Sendable {
     var blockLists: DNSBlockList?
     /// `BOFHHEADERLIMIT`: header section bytes allowed.
     var headerLimit = 100_000
+    /// Incoming header fields renamed `Old-…` (spec/mta.md §2.13): `Return-Path` always,
+    /// `Received-SPF` when we check SPF, `Authentication-Results` under `ALLOW_EXCLUSIVE`.
+    var renamedFields = ["return-path"]
 }
 
 /// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
@@ -79,6 +82,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var senderHeaders: [String] = []
     /// Judges the header section of the message being received (size, routing loops).
     private var headerInspector = HeaderInspector()
+    private var fieldRenamer = HeaderFieldRenamer(renaming: [])
+    /// `Authentication-Results:` for the `-allow` DNS list hits of this connection, or "".
+    private var allowResults = ""
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -111,6 +117,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let preset = environment.access.variables
         runAsync(context: context, { await lists.evaluate(ip: ip, preset: preset) }, then: { handler, context, found in
             handler.allowListed = found["ALLOW_0"] != nil
+            handler.allowResults = AuthenticationResults.dnsAllowList(found, me: handler.environment.configuration.hostname)
             if let value = found["BLOCK"] {
                 handler.block = value
                 if !value.isEmpty {
@@ -164,10 +171,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 self.decoder = decoder
                 if !chunk.isEmpty {
                     headerInspector.feed(chunk)
-                    writeToSubmission(chunk, context: context)
+                    let renamed = fieldRenamer.feed(chunk)
+                    if !renamed.isEmpty { writeToSubmission(renamed, context: context) }
                 }
                 if decoder.isFinished {
                     self.decoder = nil
+                    let held = fieldRenamer.finish()
+                    if !held.isEmpty { writeToSubmission(held, context: context) }
                     finishData(outcome: decoder.outcome, context: context)
                 }
                 continue
@@ -337,8 +347,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
             extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
             mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
-        // spec/mta.md §2.13: Received-SPF fields go above Received.
-        let trace = senderHeaders.map { $0 + "\n" }.joined() + received
+        // spec/mta.md §2.13: Received-SPF fields go above Received, Authentication-Results below.
+        let trace = senderHeaders.map { $0 + "\n" }.joined() + received + allowResults
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)
@@ -358,6 +368,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 let limits = handler.environment.configuration.limits
                 handler.decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
                 handler.headerInspector = HeaderInspector(byteLimit: handler.environment.headerLimit)
+                handler.fieldRenamer = HeaderFieldRenamer(renaming: handler.environment.renamedFields)
                 handler.perform(handler.session.submissionOpened(), context: context)
             case .failure(let error):
                 handler.environment.logger.error("queue refused a submission from \(handler.clientIP): \(error)")

@@ -96,6 +96,14 @@ public struct SMTPService: Service {
             spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
             spf.receiver = site.me
             environment.senderPolicy.spf = spf
+            // spec/mta.md §2.13: a Received-SPF from outside is renamed when we check SPF
+            // ourselves; Authentication-Results when ALLOW_EXCLUSIVE guards our own.
+            if spf.isActive || SPFPolicy.keywords(setting("BOFHSPFFROM", environment.access, bofh)) != nil {
+                environment.renamedFields.append("received-spf")
+            }
+            if (setting("ALLOW_EXCLUSIVE", environment.access, bofh).flatMap { Int($0) } ?? 0) > 0 {
+                environment.renamedFields.append("authentication-results")
+            }
             environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
             environment.configuration.checksSender = environment.senderPolicy.isActive
             if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }

@@ -235,6 +235,57 @@ def test_allow_list_shields_from_later_blocks(tmp_path, dns):
         s.stop()
 
 
+FORGED = ("Return-Path: <forged@evil.test>\r\nAuthentication-Results: mx.evil.test; dnswl=pass\r\n"
+          "Received-SPF: pass (forged)\r\n")
+
+
+def send_forged(site, marker, helo="client.example", sender="a@good.test"):
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo(helo)
+        assert client.mail(sender)[0] == 250
+        assert client.rcpt("demo@example.test")[0] == 250
+        assert client.data(FORGED + message(marker))[0] == 250
+    stored = site.messages_containing(marker)
+    assert len(stored) == 1
+    return stored[0].read_text()
+
+
+def header_names(text):
+    return [line.split(":", 1)[0] for line in text.split("\n\n", 1)[0].split("\n") if line and line[0] not in " \t"]
+
+
+def test_allow_list_hit_is_reported_in_authentication_results(tmp_path, dns):
+    """spec/mta.md §2.13: an -allow hit gives Authentication-Results (zone, address, TXT) below
+    Received; with ALLOW_EXCLUSIVE=1 the sender's own one becomes Old-Authentication-Results."""
+    s = make_site(tmp_path, dns, BLACKLISTS='"-allow=bl.test,BLOCK,"', ALLOW_EXCLUSIVE="1")
+    try:
+        text = send_forged(s, "marker-allow")
+        names = header_names(text)
+        assert names.count("Authentication-Results") == 1, names
+        assert names.index("Received") < names.index("Authentication-Results") < names.index("Old-Authentication-Results")
+        ours = text[text.index("Authentication-Results:"):]
+        assert ours.startswith("Authentication-Results: ") and "dnswl=pass dns.zone=bl.test" in ours
+        assert "policy.ip=127.0.0.2" in ours and 'policy.txt="listed for testing"' in ours
+        assert "Old-Authentication-Results: mx.evil.test; dnswl=pass" in text
+        # the envelope sender is the one Return-Path; the sender's is kept under another name
+        assert names.count("Return-Path") == 1 and "\nReturn-Path: <a@good.test>\n" in text
+        assert "Old-Return-Path: <forged@evil.test>" in text
+        # no SPF checking here: a Received-SPF from outside is left alone
+        assert "\nReceived-SPF: pass (forged)" in text
+    finally:
+        s.stop()
+
+
+def test_without_allow_exclusive_the_senders_authentication_results_stay(tmp_path, dns):
+    s = make_site(tmp_path, dns, BLACKLISTS='"-allow=bl.test"')
+    try:
+        text = send_forged(s, "marker-allow2")
+        assert header_names(text).count("Authentication-Results") == 2
+        assert "policy.ip=127.0.0.2" in text and "policy.txt" not in text
+    finally:
+        s.stop()
+
+
 def test_unlisted_client_is_not_blocked(tmp_path, dns):
     s = make_site(tmp_path, dns, BLACKLISTS='"-block=clean.test"')
     try:
@@ -330,6 +381,17 @@ def test_spf_results_are_recorded_in_received_spf(tmp_path, dns):
         assert text.index("Received-SPF: pass", first + 1) < text.index("Received: from loop.test")
         assert "identity=helo;" in text and "identity=mailfrom;" in text
         assert "sender=a@pass.test;" in text and "remoteip=127.0.0.1;" in text and "helo=loop.test;" in text
+    finally:
+        s.stop()
+
+
+def test_received_spf_from_outside_is_renamed_when_we_check_spf(tmp_path, dns):
+    s = spf_site(tmp_path, dns)
+    try:
+        text = send_forged(s, "marker-spf-old", helo="loop.test", sender="a@pass.test")
+        names = header_names(text)
+        assert names.count("Received-SPF") == 1 and names.index("Received-SPF") < names.index("Received")
+        assert "Old-Received-SPF: pass (forged)" in text
     finally:
         s.stop()
 

@@ -41,6 +41,14 @@ import Testing
             + "Message-ID: <courier.0.1@mx.example.test>\n\nhi\n")
     }
 
+    @Test func incomingReturnPathIsKeptUnderAnotherName() {
+        var options = SendmailOptions()
+        options.recipients = ["demo@example.test"]
+        let input = Array("return-path: <forged@x>\nFrom: a@x\nDate: d\nMessage-ID: <m@x>\n\nReturn-Path: body\n".utf8)
+        let text = String(decoding: SendmailMessage.prepare(input, options: options, context: context).bytes, as: UTF8.self)
+        #expect(text.hasSuffix("\nOld-return-path: <forged@x>\nFrom: a@x\nDate: d\nMessage-ID: <m@x>\n\nReturn-Path: body\n"))
+    }
+
     @Test func bodyWithoutHeadersAndRandomInput() {
         _ = SendmailMessage.prepare([], options: SendmailOptions(), context: context)
         for _ in 0..<100 {

@@ -94,6 +94,9 @@ public struct SendmailMessage: Sendable, Equatable {
         let date = RFC5322Date(epochSeconds: context.now).formatted
         out += Array("Received: from \(context.userName) by \(context.me) with local (Courier for Swift); uid \(context.uid); \(date)\n".utf8)
         for field in kept {
+            // spec/mta.md §2.13: an incoming Return-Path is kept as Old-Return-Path (delivery
+            // writes the real one from the envelope).
+            if name(field) == "return-path" { out += Array("Old-".utf8) }
             for line in field { out += line + [0x0A] }
         }
         if !names.contains("from") && !options.smtpSession {
