@@ -335,3 +335,37 @@ def test_maxperip_limits_connections(tmp_path):
     finally:
         if site:
             site.stop()
+
+
+def test_makeacceptmailfor_and_makehosteddomains_check_and_reload(site):
+    """Courier's make* commands for the domain lists: a bad line is reported with its file and
+    line and nothing changes; a good list is compiled and the running server takes it."""
+    from courier_site import tool
+
+    def rcpt(address):
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+            client.ehlo("client.example")
+            client.mail("a@client.example")
+            return client.rcpt(address)[0]
+
+    assert rcpt("anyone@backup.test") == 513  # not ours: no relaying
+    listing = site.etc / "esmtpacceptmailfor.dir"
+    (listing / "backup").write_text("backup.test\nnot a domain\n")
+    result = tool(site.root, "makeacceptmailfor")
+    assert result.returncode == 1 and f"{listing}/backup:2:" in result.stderr, result.stderr
+    assert rcpt("anyone@backup.test") == 513
+    (listing / "backup").write_text("# backup MX for\nbackup.test\n")
+    result = tool(site.root, "makeacceptmailfor")
+    assert result.returncode == 0, result.stderr
+    assert "backup.test\n" in (site.etc / "esmtpacceptmailfor.dat").read_text()
+    deadline = time.monotonic() + 20
+    while rcpt("anyone@backup.test") != 250 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert rcpt("anyone@backup.test") == 250
+
+    (site.etc / "hosteddomains").write_text("hosted.test\nalias.test\thosted.test\n")
+    result = tool(site.root, "makehosteddomains")
+    assert result.returncode == 0, result.stderr
+    assert (site.etc / "hosteddomains.dat").read_text() == "hosted.test\nalias.test\thosted.test\n"
+    (site.etc / "hosteddomains").write_text("alias.test\tnot_a domain\n")
+    assert tool(site.root, "makehosteddomains").returncode == 1
