@@ -3,7 +3,7 @@
 # in one run, on the same inputs, and print the ratio of mean wall times (ours / theirs).
 # Start-up is included: these tools run once per message on a busy server.
 #   Benchmarks/bench-tools.sh [--runs N] [--no-build]
-# Needs: hyperfine, maildrop (Debian), a release build of the lean tools (made here).
+# Needs: python3, maildrop (Debian), a release build of the lean tools (made here).
 # Not part of the test run: benchmarks measure, tests check behaviour.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +17,8 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--runs N] [--no-build]" >&2; exit 2 ;;
 	esac
 done
-for cmd in hyperfine perl python3; do
-	command -v "$cmd" >/dev/null || { echo "$0: needs $cmd (apt-get install -y hyperfine maildrop)" >&2; exit 2; }
+for cmd in perl python3; do
+	command -v "$cmd" >/dev/null || { echo "$0: needs $cmd (apt-get install -y maildrop)" >&2; exit 2; }
 done
 [ -x /usr/bin/reformail ] || { echo "$0: needs Debian's maildrop package" >&2; exit 2; }
 
@@ -69,25 +69,12 @@ T
 )
 
 printf '%-24s %12s %12s %8s\n' "case" "ours (ms)" "courier (ms)" "ratio"
-# Start-up alone, with no shell in between (-N): a tool that reads no input.
-hyperfine -N --warmup 30 --runs "$RUNS" --export-json r.json \
-	"$OURS/reformime -c utf-8 -h x" "/usr/bin/reformime -c utf-8 -h x" >/dev/null 2>&1
-python3 - "start-up (no shell)" <<'PY'
-import json, sys
-r = json.load(open("r.json"))["results"]
-o, t = r[0]["median"] * 1000, r[1]["median"] * 1000
-print(f"{sys.argv[1]:<24} {o:12.2f} {t:12.2f} {o/t:8.2f}")
-PY
+# Each case: fork/exec to exit with no shell in between (as hyperfine -N), the input file on
+# standard input, runs of ours and Courier's alternating; medians (the shared machine's load
+# makes means noise).
+python3 "$ROOT/Benchmarks/spawn_timer.py" "start-up (no input)" "$RUNS" "{T} -c utf-8 -h x" "$OURS/reformime" /usr/bin/reformime
 while IFS='|' read -r name tool tmpl; do
 	[ -z "$name" ] && continue
-	ours_cmd="${tmpl//\{T\}/$OURS/$tool}"
-	theirs_cmd="${tmpl//\{T\}//usr/bin/$tool}"
-	hyperfine --warmup 20 --runs "$RUNS" --export-json r.json "$ours_cmd > /dev/null" "$theirs_cmd > /dev/null" >/dev/null 2>&1
-	python3 - "$name" <<'PY'
-import json, sys
-r = json.load(open("r.json"))["results"]
-o, t = r[0]["median"] * 1000, r[1]["median"] * 1000
-print(f"{sys.argv[1]:<24} {o:12.2f} {t:12.2f} {o/t:8.2f}")
-PY
+	python3 "$ROOT/Benchmarks/spawn_timer.py" "$name" "$RUNS" "$tmpl" "$OURS/$tool" "/usr/bin/$tool"
 done <<< "$CASES"
-echo "(ratio = ours / Courier's median wall time (medians: the shared machine's load makes means noise), start-up included; hyperfine subtracts its shell; target <= 1.20)"
+echo "(ratio = ours / Courier's median wall time, start-up included; target <= 1.20)"

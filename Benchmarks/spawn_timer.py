@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Times two commands the way hyperfine -N does (fork/exec to exit, no shell), but with a file
+on standard input, which hyperfine 1.15 cannot give without a shell. Runs alternate between the
+two commands so that load changes hit both alike; prints the two medians in ms and their ratio.
+  spawn_timer.py NAME RUNS 'TEMPLATE' OURS THEIRS
+TEMPLATE is a command with {T} for the tool and an optional `< FILE` at the end (shell words)."""
+import os
+import shlex
+import statistics
+import sys
+import time
+
+name, runs, template, ours, theirs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+
+def command(tool):
+    words = shlex.split(template.replace("{T}", tool))
+    stdin = None
+    if "<" in words:
+        at = words.index("<")
+        stdin = words[at + 1]
+        words = words[:at]
+    return words, stdin
+
+
+def once(words, stdin, null):
+    actions = [(os.POSIX_SPAWN_DUP2, null, 1)]
+    fd = None
+    if stdin:
+        fd = os.open(stdin, os.O_RDONLY)
+        actions.append((os.POSIX_SPAWN_DUP2, fd, 0))
+    start = time.perf_counter()
+    pid = os.posix_spawn(words[0], words, os.environ, file_actions=actions)
+    os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - start
+    if fd is not None:
+        os.close(fd)
+    return elapsed
+
+
+null = os.open(os.devnull, os.O_WRONLY)
+commands = [command(ours), command(theirs)]
+for _ in range(max(runs // 10, 5)):  # warm-up: page cache, CPU frequency
+    for words, stdin in commands:
+        once(words, stdin, null)
+times = [[], []]
+for _ in range(runs):
+    for index, (words, stdin) in enumerate(commands):
+        times[index].append(once(words, stdin, null))
+o, t = statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+print(f"{name:<24} {o:12.2f} {t:12.2f} {o / t:8.2f}")
