@@ -17,4 +17,11 @@ public enum RecipientRoute: Sendable, Equatable {
 /// (locals, hosteddomains, aliases, userdb/authlib); the SMTP server asks it for each RCPT.
 public protocol RecipientLookup: Sendable {
     func route(_ address: String) async -> RecipientRoute
+    /// The percent hack (spec/mta.md §2.12, §3.22): `user@domain` for `user%domain@ourdomain`
+    /// when `domain` is in `esmtppercentrelay`, else nil.
+    func percentRelayTarget(_ address: String) -> String?
+}
+
+extension RecipientLookup {
+    public func percentRelayTarget(_ address: String) -> String? { nil }
 }

@@ -43,6 +43,8 @@ public struct ConfigLoader {
         let hosted = domains("hosteddomains", hosted: true) ?? []
         let accept = (domains("esmtpacceptmailfor", hosted: false) ?? [])
             + (domains("esmtpacceptmailfor.dir", hosted: false) ?? [])
+        let percentRelay = (domains("esmtppercentrelay", hosted: false) ?? [])
+            + (domains("esmtppercentrelay.dir", hosted: false) ?? [])
         let aliases: [AliasEntry] = parseSource("aliases") { bytes, file throws(ConfigError) in
             try AliasFileParser.parse(bytes, file: file)
         } ?? []
@@ -92,6 +94,7 @@ public struct ConfigLoader {
             warnings: warnings)
         site.bofh = bofh
         site.warnTime = warnTime
+        site.percentRelay = percentRelay
         return site
     }
 

@@ -37,6 +37,9 @@ public struct SiteConfig: Sendable, Equatable {
     public var hostedDomains: [DomainPattern]
     /// `esmtpacceptmailfor` and `esmtpacceptmailfor.dir`: domains SMTP accepts mail for.
     public var acceptMailFor: [DomainPattern]
+    /// `esmtppercentrelay` and `esmtppercentrelay.dir`: domains SMTP clients may reach through
+    /// the percent hack, `user%domain@ourdomain` (spec/mta.md §3.22).
+    public var percentRelay: [DomainPattern] = []
     /// `aliases/` (all files, in name order).
     public var aliases: [AliasEntry]
     /// `smtpaccess/` (all files, in name order).

@@ -15,13 +15,20 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
     }
 
     func route(_ address: String) async -> RecipientRoute {
+        await router().route(address)
+    }
+
+    func percentRelayTarget(_ address: String) -> String? {
+        router().percentRelayTarget(address)
+    }
+
+    private func router() -> AddressRouter {
         let generation = store.generation
-        let router: AddressRouter = cache.withLock { cached in
+        return cache.withLock { cached in
             if let cached, cached.generation == generation { return cached.router }
             let fresh = AddressRouter(site: store.current)
             cached = (generation, fresh)
             return fresh
         }
-        return await router.route(address)
     }
 }

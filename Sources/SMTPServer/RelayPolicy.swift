@@ -13,6 +13,11 @@ struct RelayPolicy: Sendable {
     func check(_ mailbox: SMTPMailbox, relayAllowed: Bool, block: SMTPReply? = nil,
                lookup: any RecipientLookup) async -> SMTPReply? {
         let denied = isSubmission ? Replies.authenticationRequired : Replies.relayingDenied
+        // `user%domain@ourdomain` for a domain in esmtppercentrelay: relayed for anyone, as
+        // `user@domain` (the envelope is rewritten when the message is queued).
+        if mailbox.sourceRoute.isEmpty, lookup.percentRelayTarget(mailbox.address) != nil {
+            return block
+        }
         // Source routes, the percent hack, bang paths and quoted `@` name another route inside
         // our address: only clients that may relay anyway get them (RFC 5321 §3.6.1, §4.1.1.3).
         if !relayAllowed && (!mailbox.sourceRoute.isEmpty || mailbox.hasRoutingInLocalPart) {

@@ -340,8 +340,10 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: data
 
     private func openSubmission(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
+        let lookup = environment.lookup
         let envelope = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
-                                     authenticatedUser: session.authenticatedUser)
+                                     authenticatedUser: session.authenticatedUser,
+                                     rewrite: { lookup.percentRelayTarget($0) })
         let queue = environment.queue
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,

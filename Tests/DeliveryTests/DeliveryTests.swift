@@ -10,7 +10,7 @@ struct TestSite {
     let home: String
     let router: AddressRouter
 
-    init(dotCourier: [String: String] = [:], aliases: String = "", quota: String? = nil) throws {
+    init(dotCourier: [String: String] = [:], aliases: String = "", quota: String? = nil, percentRelay: String? = nil) throws {
         var template = Array("/tmp/delivery-test-XXXXXX".utf8CString)
         root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         home = root + "/mail/example.test/demo"
@@ -30,6 +30,7 @@ struct TestSite {
         Self.write(root + "/etc/userdb", "demo@example.test\t\(fields)\ndemo\t\(fields)\n")
         Self.write(root + "/etc/aliases/system", "postmaster: demo@example.test\n" + aliases)
         for (name, text) in dotCourier { Self.write(home + "/" + name, text) }
+        if let percentRelay { Self.write(root + "/etc/esmtppercentrelay", percentRelay) }
         if getuid() == 0 {
             for path in [home, home + "/Maildir", home + "/Maildir/new", home + "/Maildir/cur", home + "/Maildir/tmp"] {
                 chown(path, owner.uid, owner.gid)
@@ -120,6 +121,18 @@ struct TestSite {
         let site = try TestSite(aliases: "team: demo@example.test, x@remote.test\n@virtual.test: demo\n")
         #expect(site.router.resolve("team@example.org") == .alias(["demo@example.test", "x@remote.test"]))
         #expect(site.router.resolve("team") == .alias(["demo@example.test", "x@remote.test"]))
+    }
+
+    @Test func percentHackForListedDomainsThroughOurDomains() throws {
+        let site = try TestSite(percentRelay: "partner.test\n.sub.test\n")
+        #expect(site.router.percentRelayTarget("joe%partner.test@example.org") == "joe@partner.test")
+        #expect(site.router.percentRelayTarget("joe%PARTNER.test@example.test") == "joe@partner.test")
+        #expect(site.router.percentRelayTarget("a%b%x.sub.test@localhost") == "a%b@x.sub.test")
+        #expect(site.router.percentRelayTarget("joe%other.test@example.org") == nil)
+        #expect(site.router.percentRelayTarget("joe%partner.test@remote.test") == nil)
+        #expect(site.router.percentRelayTarget("%partner.test@example.org") == nil)
+        #expect(site.router.percentRelayTarget("joe@example.org") == nil)
+        #expect(try TestSite().router.percentRelayTarget("joe%partner.test@example.org") == nil)
     }
 }
 

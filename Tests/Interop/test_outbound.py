@@ -486,3 +486,34 @@ def test_certificate_verification(tmp_path, monkeypatch, dns_zone):
         site.stop()
         for controller in controllers:
             controller.stop()
+
+
+def test_percent_hack_relays_only_listed_domains(outbound):
+    """esmtppercentrelay (spec/mta.md §3.22): `user%domain@ourdomain` from anyone is relayed
+    to `user@domain` when makepercentrelay listed the domain; other % addresses stay refused."""
+    from courier_site import tool
+    site, alpha, _, _ = outbound
+
+    def rcpt(address):
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+            client.ehlo("client.example")
+            client.mail("someone@client.example")
+            return client.rcpt(address)[0]
+
+    assert rcpt("friend%alpha.test@example.test") == 513
+    listing = site.root / "etc" / "esmtppercentrelay.dir"
+    listing.mkdir(exist_ok=True)
+    (listing / "partners").write_text("alpha.test\n")
+    result = tool(site.root, "makepercentrelay")
+    assert result.returncode == 0, result.stderr
+    assert wait_until(lambda: rcpt("friend%alpha.test@example.test") == 250)
+    assert rcpt("friend%beta.test@example.test") == 513
+    assert rcpt("friend%alpha.test@elsewhere.test") == 513  # only through one of our domains
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+        client.ehlo("client.example")
+        refused = client.sendmail("someone@client.example", ["friend%alpha.test@example.test"],
+                                  b"From: someone@client.example\r\nSubject: percent\r\n\r\nvia the percent hack\r\n")
+        assert refused == {}
+    assert wait_until(lambda: any(b"via the percent hack" in t[2] for t in alpha.transactions))
+    transaction = next(t for t in alpha.transactions if b"via the percent hack" in t[2])
+    assert transaction[1] == ["friend@alpha.test"]

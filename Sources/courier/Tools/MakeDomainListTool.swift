@@ -1,9 +1,10 @@
 import MailConfig
 import ToolSupport
 
-/// `makehosteddomains` and `makeacceptmailfor` (spec/mta.md §3.5, §3.6): Courier compiles
-/// these domain lists into `.dat` files. Our server reads the source text itself (at start and
-/// on SIGHUP), so each command checks its source the way the server will read it (`FILE:LINE: reason`, exit 1, nothing written), writes the `.dat` (ours: the
+/// `makehosteddomains`, `makeacceptmailfor` and `makepercentrelay` (spec/mta.md §3.5, §3.6,
+/// §3.22): Courier compiles these domain lists into `.dat` files. Our server reads the source
+/// text itself (at start and on SIGHUP), so each command checks its source the way the server
+/// will read it (`FILE:LINE: reason`, exit 1, nothing written), writes the `.dat` (ours: the
 /// domains, one per line, `domain<TAB>target` for hosted aliases) and tells a running daemon
 /// to reload.
 enum MakeDomainListTool {
@@ -21,6 +22,8 @@ enum MakeDomainListTool {
              source: "hosteddomains", compiled: "hosteddomains.dat", hosted: true),
         List(command: "makeacceptmailfor", summary: "check etc/esmtpacceptmailfor.dir and compile it into esmtpacceptmailfor.dat",
              source: "esmtpacceptmailfor.dir", compiled: "esmtpacceptmailfor.dat", hosted: false),
+        List(command: "makepercentrelay", summary: "check etc/esmtppercentrelay.dir and compile it into esmtppercentrelay.dat",
+             source: "esmtppercentrelay.dir", compiled: "esmtppercentrelay.dat", hosted: false),
     ]
 
     static let entries = lists.map { list in
