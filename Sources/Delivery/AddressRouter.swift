@@ -69,6 +69,35 @@ public struct AddressRouter: RecipientLookup, Sendable {
         return user + "@" + target
     }
 
+    public func expansion(of address: String) async -> [String] {
+        expand(address)
+    }
+
+    /// `address` and what its aliases lead to, breadth first, at most 8 levels and 1,000
+    /// addresses; an unqualified target gets the `me` domain (Courier's rule for local names).
+    public func expand(_ address: String) -> [String] {
+        var seen: Set<String> = [address.lowercased()]
+        var result = [address]
+        var level = [address]
+        for _ in 0..<8 where !level.isEmpty && result.count < 1000 {
+            var next: [String] = []
+            for current in level {
+                guard case .alias(let targets) = resolve(current) else { continue }
+                for target in targets {
+                    let bare = target.hasPrefix("|") || target.hasPrefix("/") || target.hasPrefix("./")
+                    guard !bare else { continue }
+                    let qualified = target.contains("@") ? target : target + "@" + site.me
+                    if seen.insert(qualified.lowercased()).inserted && result.count < 1000 {
+                        result.append(qualified)
+                        next.append(qualified)
+                    }
+                }
+            }
+            level = next
+        }
+        return result
+    }
+
     static func split(_ address: String) -> (local: String, domain: String?) {
         var text = Substring(address)
         if text.hasPrefix("<") && text.hasSuffix(">") && text.count >= 2 { text = text.dropFirst().dropLast() }

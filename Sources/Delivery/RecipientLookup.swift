@@ -20,8 +20,12 @@ public protocol RecipientLookup: Sendable {
     /// The percent hack (spec/mta.md §2.12, §3.22): `user@domain` for `user%domain@ourdomain`
     /// when `domain` is in `esmtppercentrelay`, else nil.
     func percentRelayTarget(_ address: String) -> String?
+    /// The address and every address its aliases lead to (for `bofh spamtrap`, which Courier
+    /// checks after alias expansion).
+    func expansion(of address: String) async -> [String]
 }
 
 extension RecipientLookup {
     public func percentRelayTarget(_ address: String) -> String? { nil }
+    public func expansion(of address: String) async -> [String] { [address] }
 }

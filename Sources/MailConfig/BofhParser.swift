@@ -54,6 +54,8 @@ public struct BofhSettings: Sendable, Equatable {
     }
 
     /// Whether `address` (`user@domain`) is a spam trap.
+    public var hasSpamTraps: Bool { !spamTraps.isEmpty }
+
     public func isSpamTrap(_ address: String) -> Bool {
         !spamTraps.isEmpty && spamTraps.contains(address.lowercased())
     }

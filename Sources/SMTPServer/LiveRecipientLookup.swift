@@ -18,6 +18,10 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
         await router().route(address)
     }
 
+    func expansion(of address: String) async -> [String] {
+        await router().expansion(of: address)
+    }
+
     func percentRelayTarget(_ address: String) -> String? {
         router().percentRelayTarget(address)
     }

@@ -83,6 +83,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Judges the header section of the message being received (size, routing loops).
     private var headerInspector = HeaderInspector()
     private var fieldRenamer = HeaderFieldRenamer(renaming: [])
+    /// RCPT addresses whose alias expansion reaches a `bofh spamtrap` (spec/mta.md §2.14).
+    private var spamTrapRecipients: Set<String> = []
     /// `Authentication-Results:` for the `-allow` DNS list hits of this connection, or "".
     private var allowResults = ""
 
@@ -231,10 +233,15 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let lookup = environment.lookup
             let relayAllowed = self.relayAllowed
             let block = self.block.isEmpty ? nil : Replies.blocked(self.block)
-            runAsync(context: context, {
-                await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
-            }, then: { handler, context, refusal in
-                handler.perform(handler.session.recipientChecked(mailbox, parameters, refusal: refusal), context: context)
+            let bofh = environment.senderPolicy.bofh
+            runAsync(context: context, { () -> (SMTPReply?, Bool) in
+                let refusal = await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
+                // spec/mta.md §2.14: spam traps are matched after alias expansion.
+                guard refusal == nil, bofh.hasSpamTraps else { return (refusal, false) }
+                return (nil, await lookup.expansion(of: mailbox.address).contains { bofh.isSpamTrap($0) })
+            }, then: { handler, context, answer in
+                if answer.1 { handler.spamTrapRecipients.insert(mailbox.address) }
+                handler.perform(handler.session.recipientChecked(mailbox, parameters, refusal: answer.0), context: context)
             })
         case .openSubmission(let transaction):
             openSubmission(transaction, context: context)
@@ -427,7 +434,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
             } else if !outcome.sizeExceeded, !outcome.lineTooLong,
                       let trap = handler.session.currentTransaction?.recipients.first(where: {
-                          handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
+                          handler.spamTrapRecipients.contains($0.0.address)
+                              || handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
                       }) {
                 // spec/mta.md §2.12 DATA stage: a spam trap among the recipients refuses it all.
                 handler.environment.logger.info("spamtrap,ip=[\(handler.clientIP)],to=\(trap.0.address): refused")

@@ -123,6 +123,14 @@ struct TestSite {
         #expect(site.router.resolve("team") == .alias(["demo@example.test", "x@remote.test"]))
     }
 
+    @Test func aliasExpansionIsBoundedAndQualified() throws {
+        let site = try TestSite(aliases: "a: b, c@remote.test\nb: a, |/bin/true, d\nloop1: loop2\nloop2: loop1\n")
+        #expect(site.router.expand("a@example.org") == ["a@example.org", "b@mx.example.test", "c@remote.test",
+                                                         "a@mx.example.test", "d@mx.example.test"])
+        #expect(site.router.expand("loop1@example.org").count == 3)
+        #expect(site.router.expand("demo@example.test") == ["demo@example.test"])
+    }
+
     @Test func percentHackForListedDomainsThroughOurDomains() throws {
         let site = try TestSite(percentRelay: "partner.test\n.sub.test\n")
         #expect(site.router.percentRelayTarget("joe%partner.test@example.org") == "joe@partner.test")

@@ -75,7 +75,7 @@ def make_site(tmp_path, dns, **variables):
         for name, value in variables.items():
             set_variable(etc / "esmtpd", name, value)
         # Postmaster and a second local address for the spam trap test.
-        (etc / "aliases" / "trap").write_text("trap: demo\n")
+        (etc / "aliases" / "trap").write_text("trap: demo\nteam: demo, inner\ninner: trap@example.test\n")
     return Site(tmp_path / "site", configure=configure)
 
 
@@ -147,6 +147,17 @@ def test_spamtrap_refuses_the_whole_message(site):
         assert client.data(message("marker-after-trap"))[0] == 250
     assert len(site.messages_containing("marker-after-trap")) == 1
     assert site.messages_containing("marker-trapped", timeout=2) == []
+
+
+def test_spamtrap_behind_an_alias_refuses_the_message(site):
+    """Courier matches spam traps after alias expansion: team -> inner -> trap@example.test."""
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        client.mail("someone@good.test")
+        assert client.rcpt("team@example.test")[0] == 250
+        code, reply = client.data(message("marker-trapped-alias"))
+        assert (code, reply.decode()) == (550, "Spam refused.")
+    assert site.messages_containing("marker-trapped-alias", timeout=2) == []
 
 
 def test_maxrcpts_hard(site):
