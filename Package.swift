@@ -60,6 +60,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
         // crypt_r(3) through libxcrypt (swift-stack.md "Auth").
         .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
@@ -103,6 +104,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The `metrics` listener: Prometheus text format over a small NIO HTTP/1 responder.

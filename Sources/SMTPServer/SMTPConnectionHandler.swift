@@ -6,6 +6,8 @@ import MailConfig
 import MailQueue
 import NIOCore
 import NIOSSL
+import NIOTLS
+import ListenerSupport
 import SMTP
 
 /// Everything a connection needs that outlives it: shared by the channels of one listener.
@@ -33,6 +35,9 @@ struct SMTPConnectionEnvironment: Sendable {
     var blockLists: DNSBlockList?
     /// `BOFHHEADERLIMIT`: header section bytes allowed.
     var headerLimit = 100_000
+    /// `TLS_EXTERNAL`: the client certificate's subject field that names a login for AUTH
+    /// EXTERNAL (with `TLS_VERIFYPEER=PEER` or `REQUIREPEER`); nil = no EXTERNAL.
+    var tlsExternalField: String?
     /// Incoming header fields renamed `Old-…` (spec/mta.md §2.13): `Return-Path` always,
     /// `Received-SPF` when we check SPF, `Authentication-Results` under `ALLOW_EXCLUSIVE`.
     var renamedFields = ["return-path"]
@@ -83,6 +88,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Judges the header section of the message being received (size, routing loops).
     private var headerInspector = HeaderInspector()
     private var fieldRenamer = HeaderFieldRenamer(renaming: [])
+    /// The login a verified TLS client certificate names (`TLS_EXTERNAL`), for AUTH EXTERNAL.
+    private var externalIdentity: String?
     /// RCPT addresses whose alias expansion reaches a `bofh spamtrap` (spec/mta.md §2.14).
     private var spamTrapRecipients: Set<String> = []
     /// `Authentication-Results:` for the `-allow` DNS list hits of this connection, or "".
@@ -256,7 +263,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return
             }
             var exchange = SMTPAuthExchange(mechanism: mechanism, hostName: environment.configuration.hostname,
-                                            defaultDomain: environment.defaultDomain)
+                                            defaultDomain: environment.defaultDomain, externalIdentity: externalIdentity)
             let step = exchange.start(initialResponse: initialResponse)
             authExchange = exchange
             performAuthentication(step, context: context)
@@ -285,6 +292,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             runAsync(context: context, {
                 await authenticator.verify(credentials, clientIP: clientIP, user: user)
+            }, then: { handler, context, result in
+                guard let exchange = handler.authExchange else { return }
+                handler.performAuthentication(exchange.verified(result), context: context)
+            })
+        case .lookupExternal(let user):
+            runAsync(context: context, {
+                await authenticator.lookup(user: user)
             }, then: { handler, context, result in
                 guard let exchange = handler.authExchange else { return }
                 handler.performAuthentication(exchange.verified(result), context: context)
@@ -544,6 +558,16 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     // MARK: STARTTLS (RFC 3207)
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, let field = environment.tlsExternalField,
+           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+            externalIdentity = identity
+            session.clientCertificateVerified()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     private func startTLS(context: ChannelHandlerContext) {
         guard let tlsContext = environment.tlsContext else { return }

@@ -34,7 +34,9 @@ public struct SMTPService: Service {
         self.lookup = lookup
         self.authenticator = authenticator
         tlsContext = try ServerTLS.makeContext(certificateFile: listener.certificateFile,
-                                               privateKeyFile: listener.privateKeyFile)
+                                               privateKeyFile: listener.privateKeyFile,
+                                               verifyPeer: ServerTLS.PeerVerification(listener.variables["TLS_VERIFYPEER"]),
+                                               trustCertificates: listener.variables["TLS_TRUSTCERTS"])
         if listener.kind == .esmtpdSSL && tlsContext == nil {
             throw SMTPServiceError.noCertificate(listener.kind.rawValue)
         }
@@ -53,12 +55,14 @@ public struct SMTPService: Service {
             limits: limits)
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 5)
-        let base = SMTPConnectionEnvironment(
+        var template = SMTPConnectionEnvironment(
             configuration: configuration, queue: queue, lookup: lookup,
             policy: RelayPolicy(isSubmission: listener.kind == .esmtpdMSA), access: ClientAccess(),
             tarpit: (variables["TARPIT"] ?? "1") != "0", tlsContext: tlsContext, logger: context.logger,
             authenticator: authenticator, defaultDomain: variables["DEFDOMAIN"] ?? "",
             relayNeedsAuth: listener.kind == .esmtpdMSA)
+        template.tlsExternalField = variables["TLS_EXTERNAL"].flatMap { $0.isEmpty ? nil : $0 }
+        let base = template
         let authPlain = authenticator == nil ? nil : variables["ESMTPAUTH"]
         let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
         let store = context.config

@@ -117,3 +117,77 @@ def test_swaks_auth_on_submission(site):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<~  235 Ok" in result.stdout
     assert len(site.messages_containing("marker-swaks-auth")) == 1
+
+
+def make_client_certificates(directory):
+    """A private CA and two client certificates signed by it (openssl): one naming the demo
+    account in emailAddress, one naming nobody we know."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+            "-keyout", "ca.key", "-out", "ca.pem")
+    for name, email in (("demo", "demo@example.test"), ("stranger", "nobody@example.test")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}/emailAddress={email}",
+                "-keyout", f"{name}.key", "-out", f"{name}.csr")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-days", "2", "-out", f"{name}.pem")
+    return directory
+
+
+@pytest.fixture()
+def cert_site(tmp_path):
+    certificates = make_client_certificates(tmp_path)
+
+    def configure(etc):
+        from courier_site import set_variable
+        for name, value in (("TLS_VERIFYPEER", "PEER"), ("TLS_TRUSTCERTS", str(certificates / "ca.pem")),
+                            ("TLS_EXTERNAL", "emailaddress")):
+            set_variable(etc / "esmtpd", name, value)
+    s = Site(tmp_path / "site", configure=configure)
+    yield s, certificates
+    s.stop()
+
+
+def client_with_certificate(site, certificates, name):
+    context = tls_context()
+    if name:
+        context.load_cert_chain(str(certificates / f"{name}.pem"), str(certificates / f"{name}.key"))
+    client = smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20)
+    client.ehlo("client.example")
+    client.starttls(context=context)
+    client.ehlo("client.example")
+    return client
+
+
+def test_auth_external_with_a_client_certificate(cert_site):
+    """SASL EXTERNAL (RFC 4422 Appendix A): TLS_VERIFYPEER=PEER asks for a client certificate,
+    TLS_EXTERNAL=emailaddress names the account, and AUTH EXTERNAL logs in without a password."""
+    site, certificates = cert_site
+    client = client_with_certificate(site, certificates, "demo")
+    assert "EXTERNAL" in client.esmtp_features["auth"].split()
+    code, reply = client.docmd("AUTH", "EXTERNAL =")
+    assert code == 235, reply
+    # an authenticated client may relay
+    assert client.mail("demo@example.test")[0] == 250
+    assert client.rcpt("someone@remote.example")[0] == 250
+    client.quit()
+    assert any("mechanism=EXTERNAL,user=demo@example.test" in line for line in site.log)
+
+
+def test_auth_external_refuses_other_identities_and_plain_clients(cert_site):
+    site, certificates = cert_site
+    # an authorization identity other than the certificate's
+    client = client_with_certificate(site, certificates, "demo")
+    code, _ = client.docmd("AUTH", "EXTERNAL " + __import__("base64").b64encode(b"other@example.test").decode())
+    assert code == 535
+    client.quit()
+    # a certificate naming no account
+    client = client_with_certificate(site, certificates, "stranger")
+    code, _ = client.docmd("AUTH", "EXTERNAL =")
+    assert code == 535
+    client.quit()
+    # no certificate: nothing to offer
+    client = client_with_certificate(site, certificates, None)
+    assert "EXTERNAL" not in client.esmtp_features.get("auth", "").split()
+    assert client.docmd("AUTH", "EXTERNAL =")[0] in (504, 535)
+    client.quit()

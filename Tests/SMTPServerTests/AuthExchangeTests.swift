@@ -20,8 +20,10 @@ private func b64(_ text: String) -> String { AuthEncoding.base64(Array(text.utf8
 
 /// Runs an exchange to its end, answering lookups through the memory chain and challenges
 /// with `answer(challengeBytes)`.
-private func run(_ mechanism: SASLMechanism, initial: String?, answer: (([UInt8]) -> String)? = nil) async -> SMTPAuthExchange.Step {
-    var exchange = SMTPAuthExchange(mechanism: mechanism, hostName: "mx.example.test", defaultDomain: "@example.test")
+private func run(_ mechanism: SASLMechanism, initial: String?, external: String? = nil,
+                 answer: (([UInt8]) -> String)? = nil) async -> SMTPAuthExchange.Step {
+    var exchange = SMTPAuthExchange(mechanism: mechanism, hostName: "mx.example.test", defaultDomain: "@example.test",
+                                    externalIdentity: external)
     var step = exchange.start(initialResponse: initial)
     for _ in 0..<10 {
         switch step {
@@ -33,6 +35,8 @@ private func run(_ mechanism: SASLMechanism, initial: String?, answer: (([UInt8]
             let user: String
             switch credentials { case .password(let u, _), .cram(_, let u, _, _): user = u }
             step = exchange.verified(await authenticator.verify(credentials, clientIP: "127.0.0.1", user: user))
+        case .lookupExternal(let user):
+            step = exchange.verified(await authenticator.lookup(user: user))
         case .scramLookup(let algorithm, let user):
             step = exchange.provide(await authenticator.scramCredentials(user: user, algorithm: algorithm, clientIP: "127.0.0.1"))
         case .succeeded, .failed:
@@ -58,6 +62,14 @@ struct AuthExchangeTests {
         #expect(user(await run(.plain, initial: b64("\0alice@example.test\0secret"))) == "alice@example.test")
         #expect(failure(await run(.plain, initial: b64("\0alice\0wrong"))) == 535)
         #expect(failure(await run(.plain, initial: b64("\0nobody\0secret"))) == 535)
+    }
+
+    @Test func externalUsesTheCertificateIdentity() async {
+        #expect(user(await run(.external, initial: "=", external: "alice@example.test")) == "alice@example.test")
+        #expect(user(await run(.external, initial: b64("alice@example.test"), external: "alice@example.test")) == "alice@example.test")
+        #expect(failure(await run(.external, initial: b64("bob@example.test"), external: "alice@example.test")) == 535)
+        #expect(failure(await run(.external, initial: "=", external: "nobody@example.test")) == 535)
+        #expect(failure(await run(.external, initial: "=", external: nil)) == 535)
     }
 
     @Test func plainWithoutInitialResponse() async {

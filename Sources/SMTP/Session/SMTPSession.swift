@@ -66,6 +66,9 @@ public struct SMTPSession: Sendable {
     public private(set) var authenticatedMechanism: String?
     /// STARTTLS is refused after MAIL, AUTH, RSET, VRFY or EXPN (spec/mta.md §2.5).
     private var startTLSAllowed = true
+    /// The TLS client sent a certificate that names a login (`TLS_EXTERNAL`): AUTH EXTERNAL
+    /// is offered and accepted (spec/mta.md §2.9).
+    public private(set) var externalAvailable = false
 
     public init(configuration: SMTPSessionConfiguration) {
         self.configuration = configuration
@@ -78,13 +81,19 @@ public struct SMTPSession: Sendable {
     /// True while the handler must pass bytes to a `DataDecoder` instead of lines.
     public var isReceivingData: Bool { phase == .data }
 
+    /// The TLS handshake gave a client certificate with a login name: offer AUTH EXTERNAL.
+    public mutating func clientCertificateVerified() {
+        externalAvailable = true
+    }
+
     /// The banner (spec/mta.md §2.3).
     public func greeting() -> SMTPReply { Replies.greeting(configuration.hostname) }
 
     /// The extensions EHLO lists, in Courier's order (spec/mta.md §2.4).
     public var ehloExtensions: [String] {
         var list: [String] = []
-        let mechanisms = tlsActive && !configuration.authMechanismsTLS.isEmpty ? configuration.authMechanismsTLS : configuration.authMechanisms
+        var mechanisms = tlsActive && !configuration.authMechanismsTLS.isEmpty ? configuration.authMechanismsTLS : configuration.authMechanisms
+        if externalAvailable && tlsActive { mechanisms.append("EXTERNAL") }
         if !mechanisms.isEmpty && authenticatedUser == nil { list.append("AUTH " + mechanisms.joined(separator: " ")) }
         if configuration.tlsAvailable && !tlsActive && startTLSAllowed { list.append("STARTTLS") }
         list += ["XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN"]
@@ -144,7 +153,8 @@ public struct SMTPSession: Sendable {
             phase = .busy
             return .sendAndStartTLS(Replies.startTLS)
         case .auth(let mechanism, let initial):
-            let mechanisms = tlsActive && !configuration.authMechanismsTLS.isEmpty ? configuration.authMechanismsTLS : configuration.authMechanisms
+            var mechanisms = tlsActive && !configuration.authMechanismsTLS.isEmpty ? configuration.authMechanismsTLS : configuration.authMechanisms
+            if externalAvailable && tlsActive { mechanisms.append("EXTERNAL") }
             // spec/mta.md §2.9: we enforce the advertised list, unlike Courier.
             guard authenticatedUser == nil, phase == .ready, mechanisms.contains(mechanism) else {
                 return .send(Replies.authRejected)

@@ -13,6 +13,8 @@ struct SMTPAuthExchange: Sendable {
         case challenge(SMTPReply)
         /// Check these credentials through the auth chain, then call `verified(_:)`.
         case verify(AuthCredentials)
+        /// EXTERNAL: look up the account the client certificate names, then call `verified(_:)`.
+        case lookupExternal(user: String)
         /// Look up the user's SCRAM verifier, then call `provide(_:)`.
         case scramLookup(ScramAlgorithm, user: String)
         /// Logged in as `user` (the name the client gave, qualified with DEFDOMAIN).
@@ -26,6 +28,8 @@ struct SMTPAuthExchange: Sendable {
     let mechanism: SASLMechanism
     /// `DEFDOMAIN` (with its `@`): appended to login names without one.
     let defaultDomain: String
+    /// The login the TLS client certificate gives (`TLS_EXTERNAL`), for EXTERNAL.
+    let externalIdentity: String?
     private var sasl: SASLServer
     /// The user being checked (for the failure report).
     private var user: String?
@@ -36,10 +40,11 @@ struct SMTPAuthExchange: Sendable {
     static let cancelled = SMTPReply(501, EnhancedStatusCode(5, 0, 0), "Authentication cancelled.")
     static let temporaryFailure = SMTPReply(454, EnhancedStatusCode(4, 7, 0), "Temporary authentication failure.")
 
-    init(mechanism: SASLMechanism, hostName: String, defaultDomain: String,
+    init(mechanism: SASLMechanism, hostName: String, defaultDomain: String, externalIdentity: String? = nil,
          randomSource: (@Sendable (Int) -> [UInt8])? = nil) {
         self.mechanism = mechanism
         self.defaultDomain = defaultDomain
+        self.externalIdentity = externalIdentity
         if let randomSource {
             sasl = SASLServer(mechanism: mechanism, hostName: hostName, randomSource: randomSource)
         } else {
@@ -102,9 +107,14 @@ struct SMTPAuthExchange: Sendable {
         case .needScramCredentials(let algorithm, let name):
             user = qualified(name)
             return .scramLookup(algorithm, user: qualified(name))
-        case .verifyExternal:
-            // No client certificates are asked for, so EXTERNAL has no identity to offer.
-            return .failed(Self.failed, user: nil, counts: false)
+        case .verifyExternal(let authorizationID):
+            // RFC 4422 Appendix A: the certificate's identity; an authzid may only repeat it.
+            guard let identity = externalIdentity else { return .failed(Self.failed, user: nil, counts: false) }
+            user = identity
+            if let authorizationID, !authorizationID.isEmpty, authorizationID != identity {
+                return .failed(Self.failed, user: identity, counts: true)
+            }
+            return .lookupExternal(user: identity)
         case .success(let name, let finalData):
             let login = qualified(name)
             if let finalData {

@@ -29,6 +29,11 @@ struct SMTPAuthenticator: Sendable {
         }
     }
 
+    /// EXTERNAL: the account a verified client certificate names (no password to check).
+    func lookup(user: String) async -> AuthResult {
+        await chain.lookup(user: user, service: Self.service)
+    }
+
     func recordFailure(clientIP: String, user: String?) async {
         await throttle.failed(address: clientIP, user: user)
     }
