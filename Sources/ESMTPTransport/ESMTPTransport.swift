@@ -19,6 +19,12 @@ public struct ESMTPTransport: Sendable {
     public let localNames: Set<String>
     /// The control files, re-read at most once a second.
     let configuration: ESMTPConfigurationCache
+    /// `MAXDELS` / `MAXHOST` (`etc/module.esmtp`), read once.
+    public let limits: ESMTPModuleLimits
+    /// Deliveries running, per domain and in all (`MAXHOST`, `MAXDELS`).
+    let slots: DeliverySlots
+    /// Sessions kept open between messages (`esmtptimeoutkeepalive`).
+    public let sessions: SMTPSessionPool
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
                 unreachable: UnreachableMemory = UnreachableMemory()) {
@@ -29,6 +35,10 @@ public struct ESMTPTransport: Sendable {
         self.logger = logger
         self.unreachable = unreachable
         self.configuration = ESMTPConfigurationCache(etc: etc, me: me)
+        let limits = ESMTPModuleLimits.load(etc: etc)
+        self.limits = limits
+        self.slots = DeliverySlots(maxTotal: limits.maxDeliveries, maxPerHost: limits.maxPerHost)
+        self.sessions = SMTPSessionPool(maxPerKey: limits.maxPerHost, maxTotal: limits.maxDeliveries)
     }
 
     /// Delivers remote recipients of one message; outcomes in the order of `requests`.
@@ -69,6 +79,10 @@ public struct ESMTPTransport: Sendable {
     func deliver(domain: String, recipients: [QueueRecipient], header: QueuedMessageHeader, body: [UInt8],
                  config: ESMTPConfiguration) async -> [DeliveryOutcome] {
         let all = { (outcome: DeliveryOutcome) in [DeliveryOutcome](repeating: outcome, count: recipients.count) }
+        if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
+        // spec/mta.md §4.6: at most MAXHOST deliveries to one domain, MAXDELS in all.
+        guard await slots.acquire(domain) else { return all(.deferred("Delivery was interrupted (shutdown).")) }
+        defer { slots.release(domain) }
         if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
         let route = ESMTPRoutes.lookup(domain, in: config.routes)
         let port = route?.port ?? 25
@@ -125,9 +139,10 @@ public struct ESMTPTransport: Sendable {
             let settings = ClientSettings(heloName: config.heloName, tls: tls,
                                           credentials: credentials.map { (user: $0.user, password: $0.password) })
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
-            let result = await SMTPClientConnection.run(host: relay.hostname, address: relay.address, port: port,
-                                                        source: source, settings: settings, transaction: transaction,
-                                                        timeouts: config.timeouts, certificateCheck: certificateCheck)
+            let key = SMTPSessionPool.Key(
+                host: relay.hostname, address: relay.address, port: port, source: source, heloName: config.heloName,
+                tls: tls, user: credentials?.user, password: credentials?.password, certificateCheck: certificateCheck)
+            let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
             // Remote-MTA of a bounce: the MX name, or `[ip]` for an address route.
             let remoteMTA = relay.hostname == relay.address ? "[\(relay.address)]" : relay.hostname
@@ -153,6 +168,26 @@ public struct ESMTPTransport: Sendable {
             unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
         }
         return all(.deferred(lastTrouble))
+    }
+
+    /// Runs `transaction` on a session kept open to the same server when there is one
+    /// (spec/mta.md §5.3.2), else on a new connection that is kept open afterwards for
+    /// `esmtptimeoutkeepalive` seconds. A kept session that died meanwhile (no 250 to RSET)
+    /// is dropped and the next one, finally a new connection, is tried.
+    func send(_ transaction: ClientTransaction, key: SMTPSessionPool.Key, settings: ClientSettings,
+              config: ESMTPConfiguration) async -> ConnectionResult {
+        if config.keepAlive > 0 {
+            while let kept = sessions.checkOut(key) {
+                let result = await kept.run(transaction)
+                if case .unreachable = result { continue }
+                return result
+            }
+        }
+        let reuse = config.keepAlive > 0
+            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive) : nil
+        return await SMTPClientConnection.run(host: key.host, address: key.address, port: key.port, source: key.source,
+                                              settings: settings, transaction: transaction, timeouts: config.timeouts,
+                                              certificateCheck: key.certificateCheck, reuse: reuse)
     }
 
     /// One of our names, or a loopback address.
