@@ -16,7 +16,8 @@ connection (the sinks' session counters), the server's CPU per message; then the
 
     Benchmarks/bench-outbound.py [--messages 2000] [--size 4096] [--destinations 20]
                                  [--sessions 2] [--repeat 1] [--debug] [--no-build]
-                                 [--only ours|postfix] [--courier PATH]
+                                 [--only ours|postfix] [--courier PATH] [--keepalive SECONDS]
+                                 [--mode end-to-end|queued|both]
 
 Needs Debian's postfix (smtp-sink, smtp-source; sudo /work/shared/anchors/install.sh installs
 it), root (Postfix's private instance and smtp-sink's privilege drop), and a release build of
@@ -116,7 +117,9 @@ class Sink:
 class Ours:
     name = "ours"
 
-    def __init__(self, binary, routes):
+    def __init__(self, binary, routes, keepalive=None, hold=False):
+        self.binary = binary
+        self.routes = routes
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="courier-outbench-", dir="/var/tmp"))
         os.chmod(self.dir, 0o755)
         root = self.dir / "root"
@@ -128,9 +131,9 @@ class Ours:
             if not path.is_file():
                 continue
             text = path.read_text(errors="replace")
-            if not re.search(r"^[A-Z]+START=", text, re.M):
+            if not re.search(r"^[A-Z0-9]+START=", text, re.M):
                 continue
-            text = re.sub(r"^([A-Z]+START)=.*$", r"\1=NO", text, flags=re.M)
+            text = re.sub(r"^([A-Z0-9]+START)=.*$", r"\1=NO", text, flags=re.M)
             if path.name == "esmtpd":
                 text = re.sub(r"^ESMTPDSTART=.*$", "ESMTPDSTART=YES", text, flags=re.M)
                 text = re.sub(r"^PORT=.*$", f"PORT={self.port}", text, flags=re.M)
@@ -140,7 +143,18 @@ class Ours:
         access = etc / "smtpaccess" / "default"
         access.write_text(re.sub(r"^127\.0\.0\.1\tallow$", "127.0.0.1\tallow,RELAYCLIENT", access.read_text(),
                                  flags=re.M))
-        (etc / "esmtproutes").write_text("".join(f"{domain}: [127.0.0.1],{port}\n" for domain, port in routes))
+        self.etc = etc
+        self.root = root
+        if hold:
+            # Queued phase: every destination is a closed port at first, so each message is
+            # tried once and deferred (retryalpha: 5 minutes); esmtpdelay 0 so that no domain
+            # is remembered as unreachable when the routes are put right for the release.
+            (etc / "esmtproutes").write_text("".join(f"{domain}: [127.0.0.1],1\n" for domain, _ in routes))
+            (etc / "esmtpdelay").write_text("0\n")
+        else:
+            self.write_routes()
+        if keepalive is not None:
+            (etc / "esmtptimeoutkeepalive").write_text(f"{keepalive}\n")
         self.log_path = self.dir / "log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(binary), "start", "--root", str(root)], stdout=self.log,
@@ -148,10 +162,25 @@ class Ours:
         deadline = time.monotonic() + 60
         while b"courier: ready" not in self.log_path.read_bytes():
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                sys.exit("courier start did not get ready:\n" + self.log_path.read_text(errors="replace"))
+                text = self.log_path.read_text(errors="replace")
+                self.stop()
+                sys.exit("courier start did not get ready:\n" + text)
             time.sleep(0.2)
         wait_for_greeting(self.port, "courier esmtpd")
         self.pid = self.proc.pid
+
+    def write_routes(self):
+        (self.etc / "esmtproutes").write_text("".join(f"{domain}: [127.0.0.1],{port}\n" for domain, port in self.routes))
+
+    def held(self):
+        """Messages tried once and deferred so far."""
+        return self.log_path.read_bytes().count(b": deferred: ")
+
+    def release(self):
+        self.write_routes()
+        time.sleep(1.2)  # the esmtp control files are re-read at most once a second
+        subprocess.run([str(self.binary), "flush"], env=dict(os.environ, COURIER_ROOT=str(self.root)),
+                       check=True, capture_output=True)
 
     def stop(self):
         self.proc.terminate()
@@ -167,7 +196,7 @@ class Ours:
 class Postfix:
     name = "postfix"
 
-    def __init__(self, routes):
+    def __init__(self, routes, hold=False):
         if not shutil.which("postfix"):
             sys.exit("Debian's postfix is not installed (sudo /work/shared/anchors/install.sh)")
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="postfix-outbench-", dir="/var/tmp"))
@@ -204,6 +233,7 @@ maillog_file_prefixes = {self.dir}/log
 maillog_file = {self.dir}/log/postfix.log
 smtp_host_lookup = native
 disable_dns_lookups = yes
+{"defer_transports = smtp" if hold else ""}
 """)
         (self.dir / "etc" / "master.cf").write_text(f"""\
 127.0.0.1:{self.port} inet n - n - - smtpd
@@ -235,6 +265,17 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         wait_for_greeting(self.port, "postfix", self.log)
         self.pid = int((self.dir / "spool" / "pid" / "master.pid").read_text().split()[0])
 
+    def held(self):
+        """Messages in the deferred queue (defer_transports = smtp keeps them there)."""
+        return sum(len(files) for _, _, files in os.walk(self.dir / "spool" / "deferred"))
+
+    def release(self):
+        for command in (["postconf", "-c", self.config, "-e", "defer_transports ="],
+                        ["postfix", "-c", self.config, "reload"]):
+            subprocess.run(command, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+        time.sleep(1.2)
+        subprocess.run(["postqueue", "-c", self.config, "-f"], check=True, capture_output=True)
+
     def log(self):
         path = self.dir / "log" / "postfix.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
@@ -244,7 +285,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_once(kind, args, binary):
+def run_once(kind, args, binary, queued=False):
+    """One target, one run. End to end (default): injection and relaying overlap, the clock
+    runs from the first injected message to the last one at a sink. `queued`: every message
+    is first accepted and held (ours: tried once against a closed port and deferred; Postfix:
+    `defer_transports = smtp`), then released (`courier flush` / `postqueue -f`); the clock
+    runs from the first to the last message at a sink, so only the relaying is timed."""
     sinks = [Sink(index) for index in range(1, args.destinations + 1)]
     routes = [(DOMAIN.format(index + 1), sink.port) for index, sink in enumerate(sinks)]
     for sink in sinks:
@@ -252,8 +298,9 @@ def run_once(kind, args, binary):
     # The greeting checks above count as sessions at the sinks.
     time.sleep(0.3)
     base_sessions = sum(sink.sessions for sink in sinks)
-    server = Ours(binary, routes) if kind == "ours" else Postfix(routes)
+    server = None
     try:
+        server = Ours(binary, routes, args.keepalive, queued) if kind == "ours" else Postfix(routes, queued)
         per_domain = [args.messages // args.destinations + (1 if i < args.messages % args.destinations else 0)
                       for i in range(args.destinations)]
         cpu0 = tree_cpu(server.pid)
@@ -268,13 +315,25 @@ def run_once(kind, args, binary):
             if source.returncode != 0:
                 sys.exit(f"smtp-source failed against {kind}: {errors.decode(errors='replace')}")
         accepted = time.monotonic() - start
+        if queued:
+            deadline = time.monotonic() + args.timeout
+            while server.held() < args.messages:
+                if time.monotonic() > deadline:
+                    sys.exit(f"{kind}: only {server.held()} of {args.messages} messages held in {args.timeout} s")
+                time.sleep(0.1)
+            time.sleep(0.5)
+            server.release()
+            cpu0 = tree_cpu(server.pid)
+        first = None
         deadline = time.monotonic() + args.timeout
-        while sum(sink.messages for sink in sinks) < args.messages:
+        while (count := sum(sink.messages for sink in sinks)) < args.messages:
+            if first is None and count > 0:
+                first = time.monotonic()
             if time.monotonic() > deadline:
-                got = sum(sink.messages for sink in sinks)
-                sys.exit(f"{kind}: only {got} of {args.messages} messages reached the sinks in {args.timeout} s")
-            time.sleep(0.01)
-        relayed = time.monotonic() - start
+                sys.exit(f"{kind}: only {count} of {args.messages} messages reached the sinks in {args.timeout} s")
+            time.sleep(0.005)
+        end = time.monotonic()
+        relayed = end - (first if queued and first else start)
         cpu = tree_cpu(server.pid) - cpu0
         # smtp-sink counts a session when it ends: stop the server so that kept-open sessions
         # (ours: esmtptimeoutkeepalive, Postfix: its connection cache) end and are counted.
@@ -285,6 +344,10 @@ def run_once(kind, args, binary):
         extra = sum(sink.messages for sink in sinks) - args.messages
         if extra:
             sys.exit(f"{kind}: {extra} messages more than sent reached the sinks (duplicates)")
+        if queued:
+            return {"relayed msg/s": args.messages / relayed, "outbound connections": sessions,
+                    "msgs per connection": args.messages / max(sessions, 1),
+                    "server cpu ms/msg": cpu * 1000 / args.messages}
         return {"accepted msg/s": args.messages / accepted, "relayed msg/s": args.messages / relayed,
                 "outbound connections": sessions, "msgs per connection": args.messages / max(sessions, 1),
                 "server cpu ms/msg": cpu * 1000 / args.messages}
@@ -306,6 +369,9 @@ def main():
     parser.add_argument("--debug", action="store_true", help="our debug build instead of release")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--only", choices=["ours", "postfix"])
+    parser.add_argument("--mode", choices=["end-to-end", "queued", "both"], default="both",
+                        help="end-to-end: injection and relaying overlap; queued: held, then released")
+    parser.add_argument("--keepalive", type=int, help="our esmtptimeoutkeepalive (0: no session reuse)")
     parser.add_argument("--courier", help="our binary to run instead of .build/<config>/courier (implies --no-build)")
     args = parser.parse_args()
     for tool in ("smtp-sink", "smtp-source", "postfix"):
@@ -318,15 +384,23 @@ def main():
         subprocess.run(["swift", "build", "-c", config, "--product", "courier"], cwd=ROOT, check=True)
     binary = pathlib.Path(args.courier) if args.courier else ROOT / ".build" / config / "courier"
     kinds = [args.only] if args.only else ["postfix", "ours"]
-    results = {kind: [] for kind in kinds}
-    for round_ in range(args.repeat):
-        for kind in kinds:
-            result = run_once(kind, args, binary)
-            results[kind].append(result)
-            print(f"run {round_ + 1} {kind}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
+    modes = ["end-to-end", "queued"] if args.mode == "both" else [args.mode]
+    for mode in modes:
+        results = {kind: [] for kind in kinds}
+        for round_ in range(args.repeat):
+            for kind in kinds:
+                result = run_once(kind, args, binary, queued=mode == "queued")
+                results[kind].append(result)
+                print(f"{mode} run {round_ + 1} {kind}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()),
+                      flush=True)
+        table(mode, args, config, kinds, results)
+
+
+def table(mode, args, config, kinds, results):
     load = open("/proc/loadavg").read().split()[:3]
-    print(f"\noutbound: {args.messages} msgs x {args.size} B to {args.destinations} smtp-sink destinations, "
+    print(f"\noutbound, {mode}: {args.messages} msgs x {args.size} B to {args.destinations} smtp-sink destinations, "
           f"{args.destinations}x{args.sessions} injecting sessions, {config} build, median of {args.repeat}, "
+          + (f"our esmtptimeoutkeepalive {args.keepalive}, " if args.keepalive is not None else "") +
           f"load {' '.join(load)}")
     metrics = list(results[kinds[0]][0].keys())
     header = "| metric | " + " | ".join(kinds) + (" | ours/postfix |" if len(kinds) == 2 else " |")
@@ -339,6 +413,7 @@ def main():
             ratio = values[1] / values[0] if values[0] else float("nan")
             row += f" | {ratio:.2f}x"
         print(row + " |")
+    print(flush=True)
 
 
 if __name__ == "__main__":
