@@ -41,6 +41,11 @@ public struct ESMTPTransport: Sendable {
         self.sessions = SMTPSessionPool(maxPerKey: limits.maxPerHost, maxTotal: limits.maxDeliveries)
     }
 
+    /// Shutdown: idle kept-open sessions say QUIT (waits at most a couple of seconds).
+    public func closeSessions() async {
+        await sessions.closeIdle()
+    }
+
     /// Delivers remote recipients of one message; outcomes in the order of `requests`.
     public func deliver(_ requests: [DeliveryRequest]) async -> [DeliveryOutcome] {
         guard let first = requests.first else { return [] }

@@ -160,6 +160,13 @@ final class SMTPClientHandler: ChannelInboundHandler {
         quit(context)
     }
 
+    /// The pool is closing (shutdown): QUIT now if idle.
+    func quitIdle() {
+        inPool = false
+        guard job == nil, !closing, let context else { return }
+        quit(context)
+    }
+
     func quit(_ context: ChannelHandlerContext) {
         leavePool()
         closing = true

@@ -70,6 +70,25 @@ public final class SMTPSessionPool: Sendable {
 
     /// Idle sessions now (tests, logs).
     var idleCount: Int { idle.withLock { $0.count } }
+
+    /// Ends every idle session with QUIT (shutdown) and waits for them to close, at most
+    /// `seconds`; sessions still carrying a message finish it and QUIT on their own terms.
+    public func closeIdle(waitingAtMost seconds: Int64 = 2) async {
+        let sessions: [PooledSMTPSession] = idle.withLock { table in
+            let all = table.sessions.values.flatMap { $0 }
+            table = ([:], 0)
+            return all
+        }
+        guard let loop = sessions.first?.channel.eventLoop else { return }
+        // Event-loop futures, not Task.sleep: this runs while the queue runner is being
+        // cancelled, and a cancelled sleep would not wait at all.
+        let done = loop.makePromise(of: Void.self)
+        for session in sessions { session.quit() }
+        EventLoopFuture.andAllComplete(sessions.map { $0.channel.closeFuture }, on: loop)
+            .whenComplete { _ in done.succeed(()) }
+        loop.scheduleTask(in: .seconds(max(seconds, 0))) { done.succeed(()) }
+        try? await done.futureResult.get()
+    }
 }
 
 /// An open, idle SMTP session that a delivery took from the pool.
@@ -91,5 +110,11 @@ final class PooledSMTPSession: Sendable {
             handler.value.startReused(transaction, promise: promise)
         }
         return (try? await promise.futureResult.get()) ?? .unreachable("connection failed")
+    }
+
+    /// QUIT and close (the pool gave it up).
+    func quit() {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.quitIdle() }
     }
 }

@@ -2,7 +2,7 @@
 messages to one destination go over few SMTP connections, each later message after an RSET,
 within the esmtp module's MAXHOST (`etc/module.esmtp`), and `esmtptimeoutkeepalive` 0 turns the
 reuse off. The peers are Python's aiosmtpd, counting connections (open at once and in all),
-RSETs and transactions, and an asyncio server that hangs up after every message: a kept
+RSETs, QUITs and transactions, and an asyncio server that hangs up after every message: a kept
 session that died must be replaced by a new connection, never cost a deferral.
 """
 import asyncio
@@ -32,6 +32,7 @@ class Counter:
         self.lock = threading.Lock()
         self.transactions = []
         self.rsets = 0
+        self.quits = 0
         self.connections = 0
         self.open = 0
         self.most_open = 0
@@ -54,6 +55,11 @@ class Counter:
         with self.lock:
             self.rsets += 1
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -194,10 +200,13 @@ def test_one_session_carries_every_message_with_maxhost_1(tmp_path, peer):
         assert counter.connections == 1
         assert len({peer_address for peer_address, _, _, _ in counter.transactions}) == 1
         assert counter.rsets == 11
-        # Kept open after the last message (esmtptimeoutkeepalive, 60 s by default).
-        assert counter.open == 1
+        # Kept open after the last message (esmtptimeoutkeepalive, 60 s by default), and
+        # ended with QUIT when the server stops.
+        assert counter.open == 1 and counter.quits == 0
     finally:
         site.stop()
+    assert wait_until(lambda: counter.open == 0, timeout=10)
+    assert counter.quits == 1
 
 
 def test_parallel_sessions_stay_within_maxhost(tmp_path, peer):
@@ -227,6 +236,7 @@ def test_keepalive_zero_closes_after_each_message(tmp_path, peer):
         assert len(counter.transactions) == 5
         assert counter.connections == 5
         assert counter.rsets == 0
+        assert counter.quits == 5
     finally:
         site.stop()
 
