@@ -129,24 +129,62 @@ public struct ESMTPTransport: Sendable {
         case .smtps?: tls = .implicit
         case nil: tls = .opportunistic
         }
-        let transaction = ClientTransaction(
-            sender: header.envelope.sender,
-            recipients: recipients.map { ClientTransaction.Recipient(
-                address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
-            body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
-            dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
-            envelopeID: header.envelope.envelopeID)
         let certificateCheck = tls == .none ? nil
             : config.tlsVerification.check(securityRoute: route?.security == .startTLS)
-        var lastTrouble = "No relay for \(domain) could be reached."
-        for relay in relays {
-            let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: port, in: config.authClient)
-            let settings = ClientSettings(heloName: config.heloName, tls: tls,
+        let path = RelayPath(domain: domain, relays: relays, port: port, tls: tls, certificateCheck: certificateCheck)
+        // spec/mta.md §4.6: at most MAXRCPT recipients per transaction; the next group follows
+        // on the same (kept) session.
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(recipients.count)
+        var next = 0
+        while next < recipients.count {
+            let group = Array(recipients[next..<min(next + limits.maxRecipients, recipients.count)])
+            next += group.count
+            let transaction = ClientTransaction(
+                sender: header.envelope.sender,
+                recipients: group.map { ClientTransaction.Recipient(
+                    address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
+                body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
+                dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
+                envelopeID: header.envelope.envelopeID)
+            switch await send(transaction, along: path, id: header.id, config: config) {
+            case let .outcomes(list):
+                outcomes += list
+            case let .unreachable(text):
+                // No relay answered: the rest of the domain's recipients wait too.
+                outcomes += [DeliveryOutcome](repeating: .deferred(text), count: recipients.count - outcomes.count)
+                return outcomes
+            }
+        }
+        return outcomes
+    }
+
+    /// Where a domain's mail goes: its relays in order and how to talk to them.
+    struct RelayPath {
+        var domain: String
+        var relays: [MXRelay]
+        var port: Int
+        var tls: ClientSettings.TLSPolicy
+        var certificateCheck: TLSCertificateCheck?
+    }
+
+    enum GroupResult { case outcomes([DeliveryOutcome]), unreachable(String) }
+
+    /// One transaction to the first relay that answers (spec §5.3.3): per recipient outcomes,
+    /// or `.unreachable` (remembered for `esmtpdelay`) when none could be connected to.
+    func send(_ transaction: ClientTransaction, along path: RelayPath, id: QueueID,
+              config: ESMTPConfiguration) async -> GroupResult {
+        let count = transaction.recipients.count
+        var lastTrouble = "No relay for \(path.domain) could be reached."
+        for relay in path.relays {
+            let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: path.port, in: config.authClient)
+            let settings = ClientSettings(heloName: config.heloName, tls: path.tls,
                                           credentials: credentials.map { (user: $0.user, password: $0.password) })
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
             let key = SMTPSessionPool.Key(
-                host: relay.hostname, address: relay.address, port: port, source: source, heloName: config.heloName,
-                tls: tls, user: credentials?.user, password: credentials?.password, certificateCheck: certificateCheck)
+                host: relay.hostname, address: relay.address, port: path.port, source: source,
+                heloName: config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
+                certificateCheck: path.certificateCheck)
             let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
             // Remote-MTA of a bounce: the MX name, or `[ip]` for an address route.
@@ -154,25 +192,27 @@ public struct ESMTPTransport: Sendable {
             switch result {
             case let .unreachable(text):
                 lastTrouble = text
-                logger.info("id=\(header.id): \(peer): \(text)")
+                logger.info("id=\(id): \(peer): \(text)")
                 continue
             case let .refused(failure):
                 let text = "\(peer): \(failure.command): \(failure.reply.text)"
-                return all(failure.permanent ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text))
+                let outcome: DeliveryOutcome = failure.permanent
+                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text)
+                return .outcomes([DeliveryOutcome](repeating: outcome, count: count))
             case let .transaction(results):
-                return results.map { result in
+                return .outcomes(results.map { result in
                     switch result.status {
                     case .delivered: .delivered("\(peer): \(result.reply.text)")
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
                     case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
                     }
-                }
+                })
             }
         }
-        if !relays.isEmpty {
-            unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
+        if !path.relays.isEmpty {
+            unreachable.remember(path.domain, text: lastTrouble, seconds: config.esmtpDelay)
         }
-        return all(.deferred(lastTrouble))
+        return .unreachable(lastTrouble)
     }
 
     /// Runs `transaction` on a session kept open to the same server when there is one

@@ -1,7 +1,8 @@
 """Outbound session reuse (spec/mta.md §5.3.2) on a real `courier start` site: several queued
 messages to one destination go over few SMTP connections, each later message after an RSET,
 within the esmtp module's MAXHOST (`etc/module.esmtp`), and `esmtptimeoutkeepalive` 0 turns the
-reuse off. The peers are Python's aiosmtpd, counting connections (open at once and in all),
+reuse off; a message with more recipients in one domain than MAXRCPT goes in several
+transactions over one session. The peers are Python's aiosmtpd, counting connections (open at once and in all),
 RSETs, QUITs and transactions, and an asyncio server that hangs up after every message: a kept
 session that died must be replaced by a new connection, never cost a deferral.
 """
@@ -257,3 +258,26 @@ def test_a_dead_kept_session_is_replaced_without_deferral(tmp_path):
     finally:
         site.stop()
         hangup.stop()
+
+
+def test_maxrcpt_splits_a_message_into_transactions_on_one_session(tmp_path, peer):
+    counter, port = peer
+    site = make_site(tmp_path, port, {"module.esmtp": "MAXRCPT=2\n"})
+    try:
+        recipients = [f"r{n}@reuse.test" for n in range(5)]
+        text = "From: demo@example.test\r\nTo: list@reuse.test\r\nSubject: marker-maxrcpt\r\n\r\nhi\r\n"
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+            client.ehlo("client.example")
+            client.login("demo", "demo")
+            assert client.sendmail("demo@example.test", recipients, text.encode()) == {}
+        assert wait_until(lambda: len(counter.transactions) >= 3), counter.transactions
+        time.sleep(0.5)
+        # spec/mta.md §4.6: at most MAXRCPT recipients per transaction, in order; one session.
+        assert [rcpts for _, _, rcpts, _ in counter.transactions] == [recipients[0:2], recipients[2:4], recipients[4:]]
+        assert all(b"Subject: marker-maxrcpt" in content for _, _, _, content in counter.transactions)
+        assert counter.connections == 1
+        assert counter.rsets == 2
+        for address in recipients:
+            site.wait_for(f"addr=<{address}>,size=")
+    finally:
+        site.stop()
