@@ -1,7 +1,7 @@
 // libFuzzer entry for the SMTP client: the bytes are what a server sends. They go through the
-// reply parser (whole and in two pieces: same replies) into a session running a pipelined or
-// lock-step transaction of three recipients; a transaction that finishes must report one
-// result per recipient. The same bytes are also a message body for the DATA encoder (CRLF
+// reply parser (whole and in two pieces: same replies) into a session running pipelined or
+// lock-step transactions of three recipients (up to three, RSET before each later one, as on a
+// reused session); a transaction that finishes must report one result per recipient. The same bytes are also a message body for the DATA encoder (CRLF
 // only, dot-stuffed, terminated) and the 8BITMIME downgrade (never traps; 7-bit input stays
 // 7-bit).
 // Built by Scripts/fuzz with -DFUZZING; a plain build replays the files named on its command line.
@@ -24,13 +24,20 @@ func runClient(_ bytes: [UInt8]) {
     ], body: bytes, eightBit: true)
     for credentials in [nil, (user: "u", password: "p")] as [(user: String, password: String)?] {
         var session = ClientSession(settings: ClientSettings(heloName: "me.example", credentials: credentials))
-        var started = false
+        // Up to three transactions on the session, each later one after an RSET check
+        // (a session kept open for the next message).
+        var begun = 0
+        var checking = false
         for reply in all ?? [] {
             for event in session.receive(reply) {
                 switch event {
-                case .ready where !started:
-                    started = true
+                case .ready where begun == 0 || checking:
+                    checking = false
+                    begun += 1
                     _ = session.begin(tx)
+                case .ready where begun < 3:
+                    checking = true
+                    _ = session.reset()
                 case let .finished(results):
                     fuzzCheck(results.count == tx.recipients.count, "one result per recipient")
                 case .startTLS:

@@ -17,6 +17,9 @@ public struct ESMTPConfiguration: Sendable {
     public var timeouts = ClientTimeouts()
     /// `esmtpdelay` (default 5 minutes, 0 = off), seconds.
     public var esmtpDelay: Int64 = 300
+    /// `esmtptimeoutkeepalive` (default 60 s, 0 = QUIT after each message): how long an idle
+    /// session stays open for the next message to the same server (spec/mta.md §5.3.2).
+    public var keepAlive: Int64 = 60
     /// Certificate checks for outbound TLS (`courierd` settings).
     public var tlsVerification = OutboundTLSVerification()
 
@@ -47,6 +50,7 @@ public struct ESMTPConfiguration: Sendable {
         seconds("esmtptimeoutdata", &config.timeouts.data)
         seconds("esmtptimeoutquit", &config.timeouts.quit)
         seconds("esmtpdelay", &config.esmtpDelay)
+        seconds("esmtptimeoutkeepalive", &config.keepAlive)
         if let bytes = readSmallFile(etc + "/courierd"),
            let parsed = try? VariableFileParser.parse(bytes, file: etc + "/courierd") {
             var variables = ConfigVariables()

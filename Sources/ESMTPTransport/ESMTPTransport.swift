@@ -19,6 +19,12 @@ public struct ESMTPTransport: Sendable {
     public let localNames: Set<String>
     /// The control files, re-read at most once a second.
     let configuration: ESMTPConfigurationCache
+    /// `MAXDELS` / `MAXHOST` (`etc/module.esmtp`), read once.
+    public let limits: ESMTPModuleLimits
+    /// Deliveries running, per domain and in all (`MAXHOST`, `MAXDELS`).
+    let slots: DeliverySlots
+    /// Sessions kept open between messages (`esmtptimeoutkeepalive`).
+    public let sessions: SMTPSessionPool
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
                 unreachable: UnreachableMemory = UnreachableMemory()) {
@@ -29,6 +35,15 @@ public struct ESMTPTransport: Sendable {
         self.logger = logger
         self.unreachable = unreachable
         self.configuration = ESMTPConfigurationCache(etc: etc, me: me)
+        let limits = ESMTPModuleLimits.load(etc: etc)
+        self.limits = limits
+        self.slots = DeliverySlots(maxTotal: limits.maxDeliveries, maxPerHost: limits.maxPerHost)
+        self.sessions = SMTPSessionPool(maxPerKey: limits.maxPerHost, maxTotal: limits.maxDeliveries)
+    }
+
+    /// Shutdown: idle kept-open sessions say QUIT (waits at most a couple of seconds).
+    public func closeSessions() async {
+        await sessions.closeIdle()
     }
 
     /// Delivers remote recipients of one message; outcomes in the order of `requests`.
@@ -70,6 +85,10 @@ public struct ESMTPTransport: Sendable {
                  config: ESMTPConfiguration) async -> [DeliveryOutcome] {
         let all = { (outcome: DeliveryOutcome) in [DeliveryOutcome](repeating: outcome, count: recipients.count) }
         if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
+        // spec/mta.md §4.6: at most MAXHOST deliveries to one domain, MAXDELS in all.
+        guard await slots.acquire(domain) else { return all(.deferred("Delivery was interrupted (shutdown).")) }
+        defer { slots.release(domain) }
+        if let text = unreachable.deferral(for: domain) { return all(.deferred(text)) }
         let route = ESMTPRoutes.lookup(domain, in: config.routes)
         let port = route?.port ?? 25
         var relays: [MXRelay]
@@ -110,49 +129,110 @@ public struct ESMTPTransport: Sendable {
         case .smtps?: tls = .implicit
         case nil: tls = .opportunistic
         }
-        let transaction = ClientTransaction(
-            sender: header.envelope.sender,
-            recipients: recipients.map { ClientTransaction.Recipient(
-                address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
-            body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
-            dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
-            envelopeID: header.envelope.envelopeID)
         let certificateCheck = tls == .none ? nil
             : config.tlsVerification.check(securityRoute: route?.security == .startTLS)
-        var lastTrouble = "No relay for \(domain) could be reached."
-        for relay in relays {
-            let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: port, in: config.authClient)
-            let settings = ClientSettings(heloName: config.heloName, tls: tls,
+        let path = RelayPath(domain: domain, relays: relays, port: port, tls: tls, certificateCheck: certificateCheck)
+        // spec/mta.md §4.6: at most MAXRCPT recipients per transaction; the next group follows
+        // on the same (kept) session.
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(recipients.count)
+        var next = 0
+        while next < recipients.count {
+            let group = Array(recipients[next..<min(next + limits.maxRecipients, recipients.count)])
+            next += group.count
+            let transaction = ClientTransaction(
+                sender: header.envelope.sender,
+                recipients: group.map { ClientTransaction.Recipient(
+                    address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
+                body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
+                dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
+                envelopeID: header.envelope.envelopeID)
+            switch await send(transaction, along: path, id: header.id, config: config) {
+            case let .outcomes(list):
+                outcomes += list
+            case let .unreachable(text):
+                // No relay answered: the rest of the domain's recipients wait too.
+                outcomes += [DeliveryOutcome](repeating: .deferred(text), count: recipients.count - outcomes.count)
+                return outcomes
+            }
+        }
+        return outcomes
+    }
+
+    /// Where a domain's mail goes: its relays in order and how to talk to them.
+    struct RelayPath {
+        var domain: String
+        var relays: [MXRelay]
+        var port: Int
+        var tls: ClientSettings.TLSPolicy
+        var certificateCheck: TLSCertificateCheck?
+    }
+
+    enum GroupResult { case outcomes([DeliveryOutcome]), unreachable(String) }
+
+    /// One transaction to the first relay that answers (spec §5.3.3): per recipient outcomes,
+    /// or `.unreachable` (remembered for `esmtpdelay`) when none could be connected to.
+    func send(_ transaction: ClientTransaction, along path: RelayPath, id: QueueID,
+              config: ESMTPConfiguration) async -> GroupResult {
+        let count = transaction.recipients.count
+        var lastTrouble = "No relay for \(path.domain) could be reached."
+        for relay in path.relays {
+            let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: path.port, in: config.authClient)
+            let settings = ClientSettings(heloName: config.heloName, tls: path.tls,
                                           credentials: credentials.map { (user: $0.user, password: $0.password) })
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
-            let result = await SMTPClientConnection.run(host: relay.hostname, address: relay.address, port: port,
-                                                        source: source, settings: settings, transaction: transaction,
-                                                        timeouts: config.timeouts, certificateCheck: certificateCheck)
+            let key = SMTPSessionPool.Key(
+                host: relay.hostname, address: relay.address, port: path.port, source: source,
+                heloName: config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
+                certificateCheck: path.certificateCheck)
+            let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
             // Remote-MTA of a bounce: the MX name, or `[ip]` for an address route.
             let remoteMTA = relay.hostname == relay.address ? "[\(relay.address)]" : relay.hostname
             switch result {
             case let .unreachable(text):
                 lastTrouble = text
-                logger.info("id=\(header.id): \(peer): \(text)")
+                logger.info("id=\(id): \(peer): \(text)")
                 continue
             case let .refused(failure):
                 let text = "\(peer): \(failure.command): \(failure.reply.text)"
-                return all(failure.permanent ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text))
+                let outcome: DeliveryOutcome = failure.permanent
+                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text)
+                return .outcomes([DeliveryOutcome](repeating: outcome, count: count))
             case let .transaction(results):
-                return results.map { result in
+                return .outcomes(results.map { result in
                     switch result.status {
                     case .delivered: .delivered("\(peer): \(result.reply.text)")
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
                     case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
                     }
-                }
+                })
             }
         }
-        if !relays.isEmpty {
-            unreachable.remember(domain, text: lastTrouble, seconds: config.esmtpDelay)
+        if !path.relays.isEmpty {
+            unreachable.remember(path.domain, text: lastTrouble, seconds: config.esmtpDelay)
         }
-        return all(.deferred(lastTrouble))
+        return .unreachable(lastTrouble)
+    }
+
+    /// Runs `transaction` on a session kept open to the same server when there is one
+    /// (spec/mta.md §5.3.2), else on a new connection that is kept open afterwards for
+    /// `esmtptimeoutkeepalive` seconds. A kept session that died meanwhile (no 250 to RSET)
+    /// is dropped and the next one, finally a new connection, is tried.
+    func send(_ transaction: ClientTransaction, key: SMTPSessionPool.Key, settings: ClientSettings,
+              config: ESMTPConfiguration) async -> ConnectionResult {
+        if config.keepAlive > 0 {
+            while let kept = sessions.checkOut(key) {
+                let result = await kept.run(transaction)
+                if case .unreachable = result { continue }
+                return result
+            }
+        }
+        let reuse = config.keepAlive > 0
+            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive) : nil
+        return await SMTPClientConnection.run(host: key.host, address: key.address, port: key.port, source: key.source,
+                                              settings: settings, transaction: transaction, timeouts: config.timeouts,
+                                              certificateCheck: key.certificateCheck, reuse: reuse)
     }
 
     /// One of our names, or a loopback address.

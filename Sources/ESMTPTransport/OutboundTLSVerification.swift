@@ -29,7 +29,7 @@ public struct OutboundTLSVerification: Sendable, Equatable {
 }
 
 /// A certificate check to carry out: chain to `trustRoots` (nil = system CAs) and the host name.
-public struct TLSCertificateCheck: Sendable, Equatable {
+public struct TLSCertificateCheck: Sendable, Hashable {
     public var trustRoots: String?
 
     public init(trustRoots: String?) {

@@ -25,12 +25,29 @@ public struct ClientTimeouts: Sendable, Equatable {
     public init() {}
 }
 
-/// Runs one `ClientSession` over TCP (and STARTTLS) for one transaction.
+/// Runs a `ClientSession` over TCP (and STARTTLS): one transaction on a new connection, which
+/// afterwards goes to `pool` for the next message to the same server (or QUIT without one).
 public enum SMTPClientConnection {
     public static func run(host: String, address: String, port: Int, source: String?,
                            settings: ClientSettings, transaction: ClientTransaction, timeouts: ClientTimeouts,
                            certificateCheck: TLSCertificateCheck? = nil,
                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async -> ConnectionResult {
+        await run(host: host, address: address, port: port, source: source, settings: settings,
+                  transaction: transaction, timeouts: timeouts, certificateCheck: certificateCheck, reuse: nil,
+                  group: group)
+    }
+
+    /// Where a session goes after its transaction: the pool, under `key`, for `keepAlive` seconds.
+    struct Reuse {
+        var pool: SMTPSessionPool
+        var key: SMTPSessionPool.Key
+        var keepAlive: Int64
+    }
+
+    static func run(host: String, address: String, port: Int, source: String?,
+                    settings: ClientSettings, transaction: ClientTransaction, timeouts: ClientTimeouts,
+                    certificateCheck: TLSCertificateCheck?, reuse: Reuse?,
+                    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async -> ConnectionResult {
         let target: SocketAddress
         do {
             target = try SocketAddress(ipAddress: address, port: port)
@@ -52,7 +69,7 @@ public enum SMTPClientConnection {
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPClientHandler(host: host, settings: settings, transaction: transaction,
                                           quitTimeout: timeouts.quit, certificateCheck: certificateCheck,
-                                          promise: promise))
+                                          reuse: reuse, promise: promise))
                 }
             }
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
@@ -64,135 +81,5 @@ public enum SMTPClientConnection {
             promise.succeed(.unreachable("connect to \(host) [\(address)]:\(port): \(error)"))
         }
         return (try? await promise.futureResult.get()) ?? .unreachable("connection failed")
-    }
-}
-
-/// Feeds a connection's bytes to a `ClientSession` and carries out its events.
-final class SMTPClientHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    let host: String
-    var session: ClientSession
-    var parser = ClientReplyParser()
-    let transaction: ClientTransaction
-    let promise: EventLoopPromise<ConnectionResult>
-    /// `esmtptimeoutquit`: how long to wait for the reply to QUIT.
-    let quitTimeout: Int64
-    /// nil: opportunistic TLS, the certificate is not checked.
-    let certificateCheck: TLSCertificateCheck?
-    var started = false
-    var result: ConnectionResult?
-
-    init(host: String, settings: ClientSettings, transaction: ClientTransaction, quitTimeout: Int64,
-         certificateCheck: TLSCertificateCheck?, promise: EventLoopPromise<ConnectionResult>) {
-        self.host = host
-        self.certificateCheck = certificateCheck
-        self.quitTimeout = quitTimeout
-        self.session = ClientSession(settings: settings)
-        self.transaction = transaction
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let replies: [ClientReply]
-        do {
-            replies = try parser.feed(bytes)
-        } catch {
-            finish(context, lost: "Malformed reply from \(host): \(error)")
-            return
-        }
-        for reply in replies {
-            handle(session.receive(reply), context: context)
-        }
-    }
-
-    func handle(_ events: [ClientEvent], context: ChannelHandlerContext) {
-        for event in events {
-            switch event {
-            case let .send(bytes):
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
-            case .startTLS:
-                do {
-                    try context.pipeline.syncOperations.addHandler(
-                        try Self.tlsHandler(host: host, check: certificateCheck), position: .first)
-                } catch {
-                    finish(context, lost: "TLS setup failed: \(error)")
-                }
-            case .ready:
-                if !started {
-                    started = true
-                    handle(session.begin(transaction), context: context)
-                } else {
-                    handle(session.quit(), context: context)
-                    let channel = context.channel
-                    context.eventLoop.scheduleTask(in: .seconds(quitTimeout)) { channel.close(promise: nil) }
-                }
-            case let .finished(results):
-                // The outcome is known: the queue need not wait for QUIT.
-                result = .transaction(results)
-                promise.succeed(.transaction(results))
-            case let .failed(failure):
-                result = result ?? .refused(failure)
-                context.close(promise: nil)
-            case .closed:
-                context.close(promise: nil)
-            }
-        }
-    }
-
-    /// Without a check, opportunistic TLS (spec §5.3.4): any certificate is accepted, an
-    /// unverified encrypted channel beats plain text. With one (`ESMTP_TLS_VERIFY_DOMAIN`,
-    /// `/SECURITY=STARTTLS`), the chain must lead to the trusted CAs and the certificate must
-    /// name `host`, the MX host connected to (an `[ip]` route checks the chain only); a
-    /// failed check fails the handshake, and the mail waits: it never goes in the clear.
-    static func tlsHandler(host: String, check: TLSCertificateCheck?) throws -> NIOSSLClientHandler {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-        let name = isAddress || host.isEmpty ? nil : host
-        if let check {
-            configuration.certificateVerification = name == nil ? .noHostnameVerification : .fullVerification
-            if let roots = check.trustRoots { configuration.trustRoots = .file(roots) }
-        } else {
-            configuration.certificateVerification = .none
-        }
-        return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: name)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            handle(session.tlsEstablished(), context: context)
-        } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            finish(context, lost: "Timeout talking to \(host).")
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
-            finish(context, lost: "TLS with \(host) failed: \(error)")
-            return
-        }
-        finish(context, lost: "Connection to \(host) failed: \(error)")
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        finish(context, lost: "Connection closed by remote host.")
-    }
-
-    /// Ends the attempt; recipients still open are deferred.
-    func finish(_ context: ChannelHandlerContext, lost reason: String) {
-        if result == nil {
-            if started {
-                result = .transaction(session.connectionLost(reason))
-            } else {
-                result = .unreachable(reason)
-            }
-        }
-        if let result { promise.succeed(result) }
-        context.close(promise: nil)
     }
 }

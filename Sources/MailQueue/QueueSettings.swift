@@ -10,11 +10,13 @@ public struct QueueSettings: Sendable, Equatable {
     public var retry: RetryPolicy
     /// `sizelimit`; 0 = no limit.
     public var sizeLimit: Int
-    /// Concurrent delivery attempts.
+    /// Concurrent delivery attempts (messages). Courier dispatches up to `MAXDELS` per output
+    /// module (spec/mta.md §5.1: local 10, esmtp 40); the transports enforce their own limits
+    /// (esmtp: `MAXDELS`, `MAXHOST` per domain), so the queue allows the sum.
     public var maximumDeliveries: Int
 
     public init(queueTime: Int = 7 * 86400, warnTime: Int = 4 * 3600, retry: RetryPolicy = RetryPolicy(),
-                sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 8) {
+                sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 50) {
         self.queueTime = queueTime
         self.warnTime = warnTime
         self.retry = retry

@@ -10,6 +10,8 @@ import MailCore
 public struct ClientSession: Sendable {
     enum Expect: Sendable, Equatable {
         case greeting, ehlo, helo, startTLS, auth, rset, quit
+        /// RSET sent to check a kept-open session before its next transaction.
+        case reuseCheck
         case mail, rcpt(Int), data, dataEnd, discardedData
     }
 
@@ -84,6 +86,11 @@ public struct ClientSession: Sendable {
             return authReply(reply)
         case .rset:
             return becomeIdle()
+        case .reuseCheck:
+            // A session kept open between messages must still answer 250 to RSET
+            // (RFC 5321 §4.1.1.5); otherwise it is not used again.
+            guard reply.isPositive else { return fail(permanent: false, reply, command: "RSET") }
+            return becomeIdle()
         case .quit:
             finished = true
             return [.closed]
@@ -156,6 +163,16 @@ public struct ClientSession: Sendable {
         }
         expecting.append(.mail)
         return [.send(ClientCommands.line(mailCommand))]
+    }
+
+    /// Checks that an idle session kept open since its last transaction is still alive before
+    /// the next one: RSET, `.ready` on 250, `.failed` on anything else (spec/mta.md §5.3.2:
+    /// the esmtp client reuses sessions to the same host). Only when idle.
+    public mutating func reset() -> [ClientEvent] {
+        guard isIdle, !finished else { return [] }
+        isIdle = false
+        expecting.append(.reuseCheck)
+        return [.send(ClientCommands.rset)]
     }
 
     /// Ends the session politely.

@@ -15,7 +15,7 @@ func write(_ path: String, _ text: String) throws {
 }
 
 func removeAll(_ dir: String) {
-    for name in ["esmtproutes", "esmtpauthclient", "esmtphelo", "ipout", "ip6out", "esmtpdelay", "esmtptimeoutconnect"] {
+    for name in ["esmtproutes", "esmtpauthclient", "esmtphelo", "ipout", "ip6out", "esmtpdelay", "esmtptimeoutconnect", "module.esmtp", "esmtptimeoutkeepalive"] {
         unlink(dir + "/" + name)
     }
     rmdir(dir)

@@ -38,6 +38,8 @@ struct QueueRunnerTask: BackgroundTask {
         await withTaskCancellationHandler {
             await scheduler.run()
         } onCancel: {}
+        // Outbound sessions kept open for the next message end with QUIT.
+        await esmtp.closeSessions()
         await shared.publish(nil)
         await queue.close()
     }
