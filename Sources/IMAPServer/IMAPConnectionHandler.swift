@@ -6,6 +6,8 @@ import MaildirCore
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
+import ListenerSupport
 
 /// Everything a connection needs that outlives it: shared by the channels of one listener.
 struct IMAPConnectionEnvironment: Sendable {
@@ -18,6 +20,9 @@ struct IMAPConnectionEnvironment: Sendable {
     var tlsContext: NIOSSLContext?
     var hostName: String
     var logger: Logger
+    /// `TLS_EXTERNAL`: the client certificate's subject field holding the login for
+    /// AUTHENTICATE EXTERNAL (with `TLS_VERIFYPEER`); nil = no EXTERNAL.
+    var tlsExternalField: String?
     /// How often an IDLE client's mailbox is rescanned.
     var idlePoll: TimeAmount = .seconds(1)
     /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in).
@@ -47,6 +52,12 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     private var idleWatcher: Task<Void, Never>?
     private var idlePolling = false
     private var sasl: (tag: [UInt8], server: SASLServer)?
+    /// SCRAM: the server-final message was sent; an empty line completes this login.
+    private var saslFinal: AuthResult?
+    /// SCRAM: the account whose verifier the exchange is checked against.
+    private var scramAccount: AuthResult?
+    /// The login a verified TLS client certificate names (`TLS_EXTERNAL`), for AUTHENTICATE EXTERNAL.
+    private var externalIdentity: String?
     private var readTimer: Scheduled<Void>?
     private static let maxPending = 256 << 10
     private var readingPaused = false
@@ -86,6 +97,16 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         idleWatcher?.cancel()
         readTimer?.cancel()
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, let field = environment.tlsExternalField,
+           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+            externalIdentity = identity
+            session.clientCertificateVerified()
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -485,6 +506,23 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
 
     private func saslLine(_ line: [UInt8], context: ChannelHandlerContext) {
         guard var server = sasl?.server, let tag = sasl?.tag else { return }
+        if let result = saslFinal {
+            // RFC 5802 §5 over IMAP: the client answers the server-final message with an empty line.
+            saslFinal = nil
+            sasl = nil
+            let user: String
+            if case .success(let account) = result { user = account.address } else { user = "" }
+            if line.isEmpty || line == [UInt8(ascii: "\r")] {
+                finishLogin(tag: tag, user: user, result: result, context: context)
+            } else if line == [UInt8(ascii: "*")] {
+                var w = ResponseWriter()
+                w.tagged(tag, .bad, nil, "AUTHENTICATE aborted")
+                write(w.bytes, context: context)
+            } else {
+                finishLogin(tag: tag, user: user, result: .rejected, context: context)
+            }
+            return
+        }
         let step = server.receive(String(decoding: line, as: UTF8.self))
         sasl = (tag, server)
         saslStep(step, context: context)
@@ -505,14 +543,28 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         case .verifyCram(let algorithm, let user, let challenge, let response):
             sasl = nil
             let env = environment
-            runAsync(context: context, {
-                await env.auth.authenticate(.cram(algorithm, user: user, challenge: challenge, response: response), service: "imap")
+            let ip = clientIP
+            let name = accountName(user)
+            runAsync(context: context, { () -> AuthResult in
+                try? await env.throttle.wait(address: ip, user: name)
+                let result = await env.auth.authenticate(.cram(algorithm, user: name, challenge: challenge, response: response), service: "imap")
+                switch result {
+                case .success(let account): await env.throttle.succeeded(address: ip, user: account.address)
+                default: await env.throttle.failed(address: ip, user: name)
+                }
+                return result
             }, then: { handler, context, result in
                 handler.finishLogin(tag: tag, user: user, result: result, context: context)
             })
-        case .success(let user, _):
-            sasl = nil
-            write(session.loginFinished(tag: tag, user: nil, failureText: "Login failed for \(user)."), context: context)
+        case .success(let user, let finalData):
+            // SCRAM: the proof checked out against the stored verifier.
+            guard let result = scramAccount, let finalData else {
+                sasl = nil
+                write(session.loginFinished(tag: tag, user: nil, failureText: "Login failed for \(user)."), context: context)
+                return
+            }
+            saslFinal = result
+            write(Array(("+ " + AuthEncoding.base64(finalData) + "\r\n").utf8), context: context)
         case .failure(let failure):
             sasl = nil
             if failure == .aborted {
@@ -522,9 +574,38 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             } else {
                 write(session.loginFinished(tag: tag, user: nil), context: context)
             }
-        case .needScramCredentials, .verifyExternal:
+        case .needScramCredentials(let algorithm, let user):
+            let env = environment
+            let ip = clientIP
+            let name = accountName(user)
+            runAsync(context: context, { () -> (ScramCredentials, AuthAccount)? in
+                try? await env.throttle.wait(address: ip, user: name)
+                if case .success(let found?) = await env.auth.scramCredentials(user: name, service: "imap", algorithm: algorithm) {
+                    return found
+                }
+                await env.throttle.failed(address: ip, user: name)
+                return nil
+            }, then: { handler, context, found in
+                guard var server = handler.sasl?.server, let tag = handler.sasl?.tag else { return }
+                handler.scramAccount = found.map { .success($0.1) }
+                let next = server.provide(found?.0)
+                handler.sasl = (tag, server)
+                handler.saslStep(next, context: context)
+            })
+        case .verifyExternal(let authorizationID):
             sasl = nil
-            write(session.loginFinished(tag: tag, user: nil, failureText: "Unsupported mechanism"), context: context)
+            // RFC 4422 Appendix A: the certificate's identity; an authzid may only repeat it.
+            guard let identity = externalIdentity,
+                  authorizationID.map({ $0.isEmpty || $0 == identity }) ?? true else {
+                write(session.loginFinished(tag: tag, user: nil), context: context)
+                return
+            }
+            let env = environment
+            runAsync(context: context, {
+                await env.auth.lookup(user: identity, service: "imap")
+            }, then: { handler, context, result in
+                handler.finishLogin(tag: tag, user: identity, result: result, context: context)
+            })
         }
     }
 

@@ -6,6 +6,7 @@ import IMAP
 import ListenerSupport
 import Logging
 import MailAuth
+import MailAuthCore
 import MailConfig
 import MaildirCore
 import NIOConcurrencyHelpers
@@ -27,6 +28,8 @@ public struct IMAPService: Service {
     /// The `imapd-ssl` listener's settings: Courier's start script reads `imapd-ssl` for the
     /// plain port too (IMAPDSTARTTLS, IMAP_TLS_REQUIRED, TLS_CERTFILE; spec/access.md §2.8).
     let sslSettings: ListenerConfig?
+    /// `TLS_EXTERNAL`: the client certificate field naming the login for AUTHENTICATE EXTERNAL.
+    let tlsExternalField: String?
 
     public init(listener: ListenerConfig, context: ServiceContext, auth: AuthChain) throws {
         self.listener = listener
@@ -35,8 +38,13 @@ public struct IMAPService: Service {
         let ssl = context.config.current.listeners.first { $0.kind == .imapdSSL }
         sslSettings = ssl
         let tlsSource = listener.certificateFile == nil ? (ssl ?? listener) : listener
+        // Courier keeps the TLS_* settings in imapd-ssl; imapd's own file may override them.
+        let tlsSetting = { (name: String) in listener.variables[name] ?? ssl?.variables[name] }
         tlsContext = try ServerTLS.makeContext(certificateFile: tlsSource.certificateFile,
-                                               privateKeyFile: tlsSource.privateKeyFile)
+                                               privateKeyFile: tlsSource.privateKeyFile,
+                                               verifyPeer: ServerTLS.PeerVerification(tlsSetting("TLS_VERIFYPEER")),
+                                               trustCertificates: tlsSetting("TLS_TRUSTCERTS"))
+        tlsExternalField = tlsSetting("TLS_EXTERNAL").flatMap { $0.isEmpty ? nil : $0 }
         if listener.kind == .imapdSSL && tlsContext == nil {
             throw IMAPServiceError.noCertificate(listener.kind.rawValue)
         }
@@ -75,7 +83,12 @@ public struct IMAPService: Service {
         let plain = Self.capabilities(from: variables["IMAP_CAPABILITY"])
         let tls = Self.capabilities(from: variables["IMAP_CAPABILITY_TLS"] ?? variables["IMAP_CAPABILITY"])
         let starttls = !implicitTLS && tlsContext != nil && (variables["IMAPDSTARTTLS"] ?? "YES").uppercased().hasPrefix("Y")
-        var mechanisms = Set(plain.mechanisms + tls.mechanisms).filter { ["PLAIN", "LOGIN"].contains($0) }
+        // AUTH= words of IMAP_CAPABILITY the SASL layer runs (CRAM-*, SCRAM-*), plus PLAIN and
+        // LOGIN; EXTERNAL is offered per connection, when a client certificate names a login.
+        var mechanisms = Set(plain.mechanisms + tls.mechanisms).filter {
+            guard let mechanism = SASLMechanism(name: $0) else { return false }
+            return mechanism != .external
+        }
         mechanisms.formUnion(["PLAIN", "LOGIN"])
         var mailboxOptions = MailboxOptions()
         mailboxOptions.trashFolderName = variables["IMAP_TRASHFOLDERNAME"] ?? "Trash"
@@ -92,7 +105,7 @@ public struct IMAPService: Service {
         let environment = IMAPConnectionEnvironment(
             configuration: configuration, auth: auth, throttle: LoginThrottle(), defaultDomain: variables["DEFDOMAIN"],
             mailboxOptions: mailboxOptions, tlsContext: tlsContext,
-            hostName: config.me, logger: context.logger)
+            hostName: config.me, logger: context.logger, tlsExternalField: tlsExternalField)
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
         let implicitContext = implicitTLS ? tlsContext : nil

@@ -45,12 +45,21 @@ public struct IMAPSession: Sendable {
         (configuration.tlsActive || configuration.plaintextAllowedWithoutTLS) && !(configuration.tlsRequired && !configuration.tlsActive)
     }
 
+    /// The TLS client certificate names a login (`TLS_EXTERNAL`): AUTH=EXTERNAL is offered.
+    public private(set) var externalAvailable = false
+
+    /// The TLS handshake gave a client certificate with a login name.
+    public mutating func clientCertificateVerified() {
+        externalAvailable = true
+    }
+
     /// The capability list for the current state (spec/access.md §2.2 construction rule).
     public var capabilities: [String] {
         var list = configuration.tlsActive ? (configuration.capabilitiesTLS ?? configuration.capabilities) : configuration.capabilities
         if case .notAuthenticated = state {
             if mayLogin {
                 list += configuration.authMechanisms.map { "AUTH=" + $0 }
+                if externalAvailable { list.append("AUTH=EXTERNAL") }
             }
             if configuration.tlsAvailable && !configuration.tlsActive { list.append("STARTTLS") }
             if !mayLogin { list.append("LOGINDISABLED") }
@@ -169,7 +178,7 @@ public struct IMAPSession: Sendable {
             guard mayLogin else {
                 return error(tag: tag, .no, .privacyRequired, "STARTTLS required")
             }
-            guard configuration.authMechanisms.contains(mechanism) else {
+            guard configuration.authMechanisms.contains(mechanism) || (mechanism == "EXTERNAL" && externalAvailable) else {
                 return error(tag: tag, .no, .cannot, "Unsupported authentication mechanism")
             }
             return .authenticate(tag: tag, mechanism: mechanism, initialResponse: initial, early: [])
