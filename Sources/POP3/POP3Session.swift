@@ -91,6 +91,8 @@ public struct POP3Session: Sendable {
     private var liveBytes: Int64 = 0
     /// The logged-in user, once TRANSACTION starts.
     public private(set) var user: String?
+    /// The login a verified TLS client certificate names, for AUTH EXTERNAL.
+    public private(set) var externalIdentity: String?
     /// The user named in USER or a SASL exchange (for throttling and logs).
     public private(set) var attemptedUser: String?
     public private(set) var topCount = 0
@@ -160,7 +162,7 @@ public struct POP3Session: Sendable {
             return [.authenticate(.password(user: pendingUser, password: Array(password.utf8), sasl: false))]
         case .auth(let name, let initial):
             guard !loginNeedsTLS else { return reply(POP3Replies.tlsRequired) }
-            guard let mechanism = SASLMechanism(name: name), mechanism != .external else {
+            guard let mechanism = SASLMechanism(name: name), mechanism != .external || externalIdentity != nil else {
                 return reply(POP3Replies.authenticationFailed)
             }
             if mechanism.sendsPasswordInClear && !plaintextAllowed { return reply(POP3Replies.tlsRequired) }
@@ -207,9 +209,15 @@ public struct POP3Session: Sendable {
         case .needScramCredentials(let algorithm, let user):
             attemptedUser = user
             return [.authenticate(.scramCredentials(algorithm, user: user))]
-        case .verifyExternal:
-            state = .authorization(user: nil)
-            return reply(POP3Replies.authenticationFailed)
+        case .verifyExternal(let authorizationID):
+            // RFC 4422 Appendix A: the certificate's identity; an authzid may only repeat it.
+            guard let identity = externalIdentity, authorizationID.map({ $0.isEmpty || $0 == identity }) ?? true else {
+                state = .authorization(user: nil)
+                return reply(POP3Replies.authenticationFailed)
+            }
+            attemptedUser = identity
+            state = .authenticating(sasl: true)
+            return [.authenticate(.verified(user: identity))]
         case .success(let user, let finalData):
             if let finalData {
                 state = .saslFinal(user: user)
@@ -263,6 +271,11 @@ public struct POP3Session: Sendable {
     }
 
     /// TLS is up (after STLS): STLS disappears from CAPA and plaintext logins are allowed.
+    /// The TLS handshake gave a client certificate naming `identity` (`TLS_EXTERNAL`).
+    public mutating func clientCertificateVerified(identity: String) {
+        externalIdentity = identity
+    }
+
     public mutating func tlsStarted() {
         configuration.tlsActive = true
         state = .authorization(user: nil)
@@ -280,7 +293,9 @@ public struct POP3Session: Sendable {
         var lines = [POP3Replies.capabilities]
         let mechanisms = configuration.tlsActive && !configuration.advertisedMechanismsTLS.isEmpty
             ? configuration.advertisedMechanismsTLS : configuration.advertisedMechanisms
-        if !mechanisms.isEmpty { lines.append("SASL " + mechanisms.joined(separator: " ")) }
+        // spec/access.md §3: EXTERNAL is appended when a TLS client certificate names a login.
+        let offered = mechanisms + (externalIdentity != nil && configuration.tlsActive ? ["EXTERNAL"] : [])
+        if !offered.isEmpty { lines.append("SASL " + offered.joined(separator: " ")) }
         if configuration.stlsAvailable && !configuration.tlsActive { lines.append("STLS") }
         lines += ["TOP", "USER", "LOGIN-DELAY 10", "PIPELINING", "UIDL", "UTF8 USER",
                   "IMPLEMENTATION Courier Mail Server", "."]

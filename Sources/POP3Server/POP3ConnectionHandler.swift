@@ -4,6 +4,8 @@ import MailAuthCore
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
+import ListenerSupport
 import POP3
 #if canImport(Glibc)
 import Glibc
@@ -65,6 +67,15 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         flush(context: context)
         armIdleTimer(context: context)
         context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, let field = environment.settings.tlsExternalField,
+           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+            session.clientCertificateVerified(identity: identity)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

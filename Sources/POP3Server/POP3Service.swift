@@ -32,6 +32,11 @@ struct POP3Settings: Sendable {
     var authService: String
     var certificateFile: String?
     var privateKeyFile: String?
+    /// `TLS_VERIFYPEER`, `TLS_TRUSTCERTS`, `TLS_EXTERNAL`: client certificates and the subject
+    /// field that names the login for AUTH EXTERNAL.
+    var verifyPeer: ServerTLS.PeerVerification = .none
+    var trustCertificates: String?
+    var tlsExternalField: String?
 
     init(listener: ListenerConfig, site: SiteConfig) {
         let ssl = site.listener(.pop3dSSL)
@@ -55,6 +60,9 @@ struct POP3Settings: Sendable {
         authService = variables["AUTHSERVICE\(port)"] ?? "pop3"
         certificateFile = listener.certificateFile ?? ssl?.certificateFile
         privateKeyFile = listener.privateKeyFile ?? ssl?.privateKeyFile
+        verifyPeer = ServerTLS.PeerVerification(variables["TLS_VERIFYPEER"])
+        trustCertificates = variables["TLS_TRUSTCERTS"]
+        tlsExternalField = variables["TLS_EXTERNAL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
@@ -75,7 +83,9 @@ public struct POP3Service: Service {
         let site = context.config.current
         settings = POP3Settings(listener: listener, site: site)
         tlsContext = try ServerTLS.makeContext(certificateFile: settings.certificateFile,
-                                               privateKeyFile: settings.privateKeyFile)
+                                               privateKeyFile: settings.privateKeyFile,
+                                               verifyPeer: settings.verifyPeer,
+                                               trustCertificates: settings.trustCertificates)
         if listener.kind == .pop3dSSL && tlsContext == nil {
             throw POP3ServiceError.noCertificate(listener.kind.rawValue)
         }

@@ -1,8 +1,9 @@
-"""IMAP AUTHENTICATE with every SASL mechanism of issue 4, by clients nobody here wrote:
+"""IMAP AUTHENTICATE and POP3 AUTH with the SASL mechanisms of issue 4, by clients nobody here wrote:
 imaplib's CRAM-MD5, the `scramp` library's SCRAM-SHA-256 client (whose server side also makes the
 stored RFC 5803 verifier), and EXTERNAL with a TLS client certificate made by openssl."""
 import base64
 import imaplib
+import poplib
 import ssl
 import subprocess
 
@@ -26,7 +27,7 @@ def scram_verifier(password):
 def site(tmp_path):
     require_courier()
     certificates = make_client_certificates(tmp_path)
-    s = CourierSite(tmp_path / "site", services=("imapd", "imapd-ssl"))
+    s = CourierSite(tmp_path / "site", services=("imapd", "imapd-ssl", "pop3d", "pop3d-ssl"))
     hmac = subprocess.run([str(COURIER), "userdbpw", "-hmac-md5"], input="demo\n", capture_output=True,
                           text=True, check=True).stdout.strip()
     userdb = s.etc / "userdb"
@@ -39,6 +40,7 @@ def site(tmp_path):
     for name, value in (("TLS_VERIFYPEER", "PEER"), ("TLS_TRUSTCERTS", str(certificates / "ca.pem")),
                         ("TLS_EXTERNAL", "emailaddress")):
         set_variable(s.etc / "imapd-ssl", name, value)
+        set_variable(s.etc / "pop3d-ssl", name, value)
     s.start()
     s.certificates = certificates
     yield s
@@ -106,3 +108,28 @@ def test_external_with_a_client_certificate(site):
     client = imaplib.IMAP4_SSL("127.0.0.1", site.ports["imapd-ssl"], ssl_context=stranger, timeout=20)
     with pytest.raises(imaplib.IMAP4.error):
         client.authenticate("EXTERNAL", lambda _: b"")
+
+
+def pop3_context(site, name):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if name:
+        context.load_cert_chain(str(site.certificates / f"{name}.pem"), str(site.certificates / f"{name}.key"))
+    return context
+
+
+def test_pop3_external_with_a_client_certificate(site):
+    client = poplib.POP3_SSL("127.0.0.1", site.ports["pop3d-ssl"], context=pop3_context(site, "demo"), timeout=20)
+    assert "EXTERNAL" in client.capa().get("SASL", [])
+    assert client._shortcmd("AUTH EXTERNAL =").startswith(b"+OK")
+    assert client.stat()[0] >= 0
+    client.quit()
+    client = poplib.POP3_SSL("127.0.0.1", site.ports["pop3d-ssl"], context=pop3_context(site, None), timeout=20)
+    assert "EXTERNAL" not in client.capa().get("SASL", [])
+    with pytest.raises(poplib.error_proto):
+        client._shortcmd("AUTH EXTERNAL =")
+    client.quit()
+    client = poplib.POP3_SSL("127.0.0.1", site.ports["pop3d-ssl"], context=pop3_context(site, "stranger"), timeout=20)
+    with pytest.raises(poplib.error_proto):
+        client._shortcmd("AUTH EXTERNAL =")
