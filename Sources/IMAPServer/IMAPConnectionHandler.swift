@@ -452,6 +452,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)
+            mailbox?.accountOptions = account.options.text
             // access.md §1.8: old tmp/ files and IMAP_EMPTYTRASH folders are purged at login.
             let options = environment.mailboxOptions
             let maildir = Maildir(path: account.effectiveMaildir, trashFolderName: options.trashFolderName)

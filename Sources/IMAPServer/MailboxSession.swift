@@ -15,6 +15,8 @@ struct MailboxOptions: Sendable {
     var moveExpungedToTrash = false
     /// `IMAP_EMPTYTRASH` (default `Trash:7`): folders purged of old messages at login.
     var emptyTrash: [EmptyTrashRule] = [EmptyTrashRule(folder: "Trash", days: 7)]
+    /// `IMAP_ACL` (0: no ACL capability; the owner has every right but `a`).
+    var acl = true
 }
 
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
@@ -88,6 +90,8 @@ final class MailboxSession: @unchecked Sendable {
     let maildir: Maildir
     let user: String
     let options: MailboxOptions
+    /// The account's `OPTIONS` (its `group=` entries name the user's ACL groups).
+    var accountOptions = ""
     var selected: Selected?
     var utf8 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
@@ -149,6 +153,13 @@ final class MailboxSession: @unchecked Sendable {
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
             return .deselected
         }
+        // RFC 4314 §4: SELECT and EXAMINE need `r`; with none of `i e s t w` the folder is read-only.
+        let rights = myRights(target)
+        guard rights.contains(ACLRights.read) else {
+            accessDenied("SELECT/EXAMINE", Self.shown(name), ACLRights.read, tag, into: &w)
+            return .deselected
+        }
+        let readOnly = readOnly || Self.selectsReadOnly(rights)
         let dir = directory(target)
         lastStamp = Self.settledStamp(dir)
         // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
@@ -177,7 +188,7 @@ final class MailboxSession: @unchecked Sendable {
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
         w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
-        w.untaggedStatus(.ok, .myRights(readOnly ? "lrs" : "acdilrsw"), "ACL")
+        w.untaggedStatus(.ok, .myRights(rights.selectText), "ACL")
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
     }

@@ -192,8 +192,6 @@ public struct IMAPSession: Sendable {
             w.tagged(tag, .ok, nil, "ID completed")
         case .setQuota:
             w.tagged(tag, .no, .noPerm, "SETQUOTA No permission.")
-        case .setACL, .deleteACL:
-            w.tagged(tag, .no, .noPerm, "ACLs cannot be changed here.")
         case .unselect, .close:
             return .mailbox(tagged, early: [])
         default:
