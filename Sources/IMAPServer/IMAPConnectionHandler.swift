@@ -453,6 +453,11 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)
             mailbox?.accountOptions = account.options.text
+            // access.md §1.7 (A): `sharedgroup=X` picks `index`+X; `disableshared=1` sees none.
+            if let file = environment.mailboxOptions.sharedIndexFile, account.options["disableshared"] != "1" {
+                mailbox?.sharedIndex = SharedIndex.forAccount(indexFile: file, sharedGroup: account.options["sharedgroup"],
+                                                              mungeNames: environment.mailboxOptions.mungeSharedNames)
+            }
             // access.md §1.8: old tmp/ files and IMAP_EMPTYTRASH folders are purged at login.
             let options = environment.mailboxOptions
             let maildir = Maildir(path: account.effectiveMaildir, trashFolderName: options.trashFolderName)

@@ -9,7 +9,7 @@ extension MailboxSession {
     var aclStore: FolderACLStore { FolderACLStore(maildir: maildir) }
 
     /// The owner identifier of the user's own folders.
-    var ownerIdentifier: String { "user=" + user }
+    var ownerIdentifier: String { ownerOverride ?? "user=" + user }
 
     /// The user's rights on a mailbox of their Maildir. With `IMAP_ACL=0` Courier gives the
     /// owner every right but `a`, without reading any file.
@@ -140,9 +140,10 @@ extension MailboxSession {
         w.mailbox(name.bytes)
         w.space()
         w.string(identifier)
-        if text.hasPrefix("-") && ["anyone", "anonymous", user].contains(String(text.dropFirst())) {
+        if text.hasPrefix("-") && (["anyone", "anonymous"].contains(String(text.dropFirst()))
+                                   || "user=" + text.dropFirst() == ownerIdentifier) {
             w.append(" \"\" c d i p r s w\r\n")
-        } else if text == user {
+        } else if "user=" + text == ownerIdentifier {
             w.append(" \"al\" c d i p r s w\r\n")
         } else {
             w.append(" \"\" a c d i l p r s w\r\n")

@@ -7,6 +7,7 @@ extension MailboxSession {
     func run(_ tagged: TaggedCommand, utf8: Bool,
              streamed: [Int: StreamedAppend] = [:]) -> (bytes: [UInt8], change: SelectionChange) {
         self.utf8 = utf8
+        if let shared = runShared(tagged, utf8: utf8, streamed: streamed) { return shared }
         var w = ResponseWriter(capacity: 1024)
         w.utf8Allowed = utf8
         let tag = tagged.tag
@@ -99,6 +100,7 @@ extension MailboxSession {
 
     /// Changes for an IDLE client (RFC 2177); empty when nothing changed.
     func idleUpdates() -> [UInt8] {
+        if let shared = sharedSelection { return shared.idleUpdates() }
         guard let s = selected, Self.stamp(s.directory) != lastStamp else {
             shareListAgain()
             return []

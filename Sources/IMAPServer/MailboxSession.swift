@@ -17,6 +17,10 @@ struct MailboxOptions: Sendable {
     var emptyTrash: [EmptyTrashRule] = [EmptyTrashRule(folder: "Trash", days: 7)]
     /// `IMAP_ACL` (0: no ACL capability; the owner has every right but `a`).
     var acl = true
+    /// `IMAP_SHAREDINDEXFILE` (default `etc/shared/index`): the virtual shared folders' index.
+    var sharedIndexFile: String?
+    /// `IMAP_SHAREDMUNGENAMES`.
+    var mungeSharedNames = false
 }
 
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
@@ -92,6 +96,14 @@ final class MailboxSession: @unchecked Sendable {
     let options: MailboxOptions
     /// The account's `OPTIONS` (its `group=` entries name the user's ACL groups).
     var accountOptions = ""
+    /// The shared-folder index of this user's universe (nil: no `#shared.` folders).
+    var sharedIndex: SharedIndex?
+    /// In a session over another account's Maildir: the `#shared.` name of its INBOX.
+    var sharedPrefix: String?
+    /// The folders' owner when they are not this user's (`vendor=courier.internal`, `user=<group>`).
+    var ownerOverride: String?
+    /// The other account's session while one of its folders is selected.
+    var sharedSelection: MailboxSession?
     var selected: Selected?
     var utf8 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
@@ -123,7 +135,7 @@ final class MailboxSession: @unchecked Sendable {
     /// INBOX or a folder; nil for names outside the user's Maildir (they never escape it:
     /// FolderName refuses `/`, `..` and empty components).
     func target(_ name: MailboxName) -> FolderName.IMAPTarget? {
-        guard let text = String(validating: name.bytes, as: UTF8.self) else { return nil }
+        guard let full = String(validating: name.bytes, as: UTF8.self), let text = localName(full) else { return nil }
         return try? FolderName.fromIMAP(text, utf8: utf8)
     }
 

@@ -187,3 +187,123 @@ def test_we_read_and_enforce_courier_imapds_acls(site):
     theirs_client = courier_imap(site.maildir)
     assert acl_view(theirs_client, ["INBOX.Shared"]) == after
     theirs_client.logout()
+
+
+# Virtual shared folders (spec/access.md §1.7 (A)): bob shares a folder with demo by ACL; the
+# shared index lists both accounts; demo sees it as #shared.bob.Team, through our server and
+# through Courier's imapd on the same files.
+
+def add_bob(site):
+    """A second account `bob` (same password as demo) and the shared index of both."""
+    path = site.etc / "userdb"
+    lines = path.read_text().splitlines()
+    demo = next(line for line in lines if line.startswith("demo\t"))
+    bob_home = site.root / "mail" / "example.test" / "bob"
+    demo_home = site.maildir.parent
+    lines.append(demo.replace("demo\t", "bob\t", 1).replace(str(demo_home), str(bob_home)))
+    path.write_text("\n".join(lines) + "\n")
+    site.makeuserdb()
+    for sub in ("cur", "new", "tmp"):
+        (bob_home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
+    (site.etc / "shared").mkdir(exist_ok=True)
+    index = site.etc / "shared" / "index"
+    index.write_text(f"# accounts that share folders\ndemo\t8\t8\t{demo_home}\nbob\t8\t8\t{bob_home}\n")
+    return index
+
+
+def login(site, user):
+    client = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=20)
+    client.login(user, "demo")
+    return client
+
+
+def shared_view(client):
+    """What demo sees of bob's shared folders."""
+    _, listed = client.list('""', "#shared.*")
+    _, listed_top = client.list('""', "#shared.%")
+    typ, _ = client.select("#shared.bob.Team")
+    rights = [x for x in client.untagged_responses.get("OK", []) if b"MYRIGHTS" in x]
+    exists = client.untagged_responses.get("EXISTS")
+    client.close()
+    return {
+        "list": sorted(listed), "top": sorted(listed_top), "select": typ, "select-rights": rights, "exists": exists,
+        "myrights": client.myrights("#shared.bob.Team"),
+        "inbox": client.select("#shared.bob"),
+        "status": client.status("#shared.bob.Team", "(MESSAGES)"),
+    }
+
+
+def test_virtual_shared_folders(site):
+    index = add_bob(site)
+    site.start()
+    bob = login(site, "bob")
+    for folder in ("INBOX.Team", "INBOX.Team.Sub", "INBOX.Private"):
+        assert bob.create(folder)[0] == "OK"
+    assert bob.append("INBOX.Team", None, None, message("team news"))[0] == "OK"
+    assert bob.setacl("INBOX.Team", "demo", "lrs") == ("OK", [b"ACLs updated."])
+    bob.logout()
+
+    demo = site.imap()
+    typ, data = demo.namespace()
+    assert data == [b'(("INBOX." ".")) NIL (("#shared." "."))']
+    ours = shared_view(demo)
+    assert ours["list"] == [b'(\\HasNoChildren) "." "#shared.bob.Team"', b'(\\Noselect \\HasChildren) "." "#shared.bob"']
+    assert ours["select"] == "OK" and ours["select-rights"] == [b'[MYRIGHTS "lrs"] ACL'] and ours["exists"] == [b"1"]
+    assert ours["inbox"] == ("NO", [b'[NOPERM] Access denied for SELECT/EXAMINE on #shared.bob (ACL "r" required)'])
+    # demo may set \Seen (s) but not \Flagged (w), and may not append (i).
+    demo.select("#shared.bob.Team")
+    typ, data = demo.store("1", "+FLAGS", r"(\Seen \Flagged)")
+    assert typ == "OK" and b"\\Seen" in data[0] and b"\\Flagged" not in data[0]
+    typ, data = demo.append("#shared.bob.Team", None, None, message("refused"))
+    assert (typ, data) == ("NO", [b'[NOPERM] Access denied for APPEND on #shared.bob.Team (ACL "i" required)'])
+    demo.logout()
+    seen = list((site.root / "mail" / "example.test" / "bob" / "Maildir" / ".Team" / "cur").iterdir())
+    assert len(seen) == 1 and seen[0].name.endswith(":2,S")
+    site.stop()
+
+    # Courier's imapd, as demo on the same files and index, sees the same.
+    dist = courier_dist()
+    env = {
+        "LD_LIBRARY_PATH": f"{dist}/usr/lib", "IMAP_KEYWORDS": "1", "IMAP_MAILBOX_SANITY_CHECK": "0",
+        "HOSTNAME": "courier-imap.test", "AUTHENTICATED": "demo", "IMAP_SHAREDINDEXFILE": str(index),
+    }
+    command = ("cd " + shlex.quote(str(site.maildir)) + " && exec env -i "
+               + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+               + " " + shlex.quote(str(dist / "usr/bin/imapd")) + " . 2>/dev/null")
+    courier = imaplib.IMAP4_stream(command)
+    theirs = shared_view(courier)
+    courier.logout()
+    assert theirs["list"] == ours["list"] and theirs["top"] == ours["top"]
+    assert theirs["select"] == ours["select"] and theirs["select-rights"] == ours["select-rights"]
+    assert theirs["exists"] == ours["exists"] and theirs["myrights"] == ours["myrights"]
+    assert theirs["status"] == ours["status"]
+    assert theirs["inbox"][0] == "NO" and theirs["inbox"][1][0] in ours["inbox"][1][0]
+
+
+def test_disableshared_and_sharedgroup(site):
+    add_bob(site)
+    (site.etc / "shared" / "indexempty").write_text("")
+    site.start()
+    bob = login(site, "bob")
+    assert bob.create("INBOX.Team")[0] == "OK"
+    assert bob.setacl("INBOX.Team", "anyone", "lr")[0] == "OK"
+    bob.logout()
+    demo = site.imap()
+    assert sorted(demo.list('""', "#shared.*")[1]) == [b'(\\HasNoChildren) "." "#shared.bob.Team"',
+                                                      b'(\\Noselect \\HasChildren) "." "#shared.bob"']
+    demo.logout()
+    site.stop()
+    site.give_demo_options("sharedgroup=empty")
+    site.start()
+    demo = site.imap()
+    assert demo.list('""', "#shared.*")[1] == [None]
+    assert demo.select("#shared.bob.Team")[0] == "NO"
+    demo.logout()
+    site.stop()
+    path = site.etc / "userdb"
+    path.write_text(path.read_text().replace("sharedgroup=empty", "disableshared=1"))
+    site.makeuserdb()
+    site.start()
+    demo = site.imap()
+    assert demo.list('""', "#shared.*")[1] == [None]
+    demo.logout()

@@ -165,3 +165,36 @@ import Testing
         #expect(names(maildir.path + "/courierimaphieracl") == ["a"])
     }
 }
+
+@Suite struct SharedIndexTests {
+    @Test func parsesRecordsGroupsAndComments() {
+        let text = "# accounts\n\nbob\t1000\t1000\t/home/bob\nann\t1\t1\t/home/ann\t./Mail\nx.y/z\t1\t1\t/h\t/abs/Maildir\nsales\t*\tindexsales\nbad\nshort\t1\t1\n"
+        let records = SharedIndex.parse(Array(text.utf8))
+        #expect(records == [
+            .account(name: "bob", maildir: "/home/bob/Maildir"),
+            .account(name: "ann", maildir: "/home/ann/Mail"),
+            .account(name: "x.y/z", maildir: "/abs/Maildir"),
+            .group(name: "sales", file: "indexsales"),
+        ])
+        #expect(SharedIndex(indexFile: "/i").imapComponent("x.y/z") == "x y z")
+        #expect(SharedIndex(indexFile: "/i", mungeNames: true).imapComponent("x.y/z\\") == "x\\:y\\;z\\\\")
+        #expect(SharedIndex.forAccount(indexFile: "/etc/shared/index", sharedGroup: "12", mungeNames: false).indexFile == "/etc/shared/index12")
+    }
+
+    @Test func resolvesAccountsThroughGroups() throws {
+        let scratch = ScratchDirectory()
+        writeFile(scratch.path + "/index", "bob\t1\t1\t/home/bob\nsales\t*\tindexsales\n")
+        writeFile(scratch.path + "/indexsales", "carol\t1\t1\t/home/carol\nloop\t*\tindexsales\n")
+        let index = SharedIndex(indexFile: scratch.path + "/index")
+        let bob = index.resolve(["bob", "Sent", "2024"])
+        #expect(bob?.location.maildir == "/home/bob/Maildir" && bob?.rest == ["Sent", "2024"])
+        #expect(bob?.location.owner == "vendor=courier.internal")
+        let carol = index.resolve(["sales", "carol"])
+        #expect(carol?.location.prefix == ["sales", "carol"] && carol?.rest == [])
+        #expect(carol?.location.owner == "user=sales")
+        #expect(index.resolve(["nobody"]) == nil)
+        #expect(index.resolve(Array(repeating: "loop", count: 20)) == nil)
+        // A group that lists itself stops at the depth limit.
+        #expect(index.accounts().map { $0.prefix.joined(separator: ".") }.prefix(3) == ["bob", "sales.carol", "sales.loop.carol"])
+    }
+}

@@ -183,8 +183,9 @@ public struct IMAPSession: Sendable {
             w.untagged("ENABLED" + newly.map { " " + $0 }.joined())
             w.tagged(tag, .ok, nil, "Options enabled")
         case .namespace:
-            // spec/access.md §2.3: personal "INBOX." with "." (shared folders are not served yet).
-            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL NIL")
+            // spec/access.md §2.3: personal "INBOX.", the virtual shared folders under "#shared."
+            // (Courier's legacy "shared." filesystem folders are not served).
+            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\"))")
             w.tagged(tag, .ok, nil, "NAMESPACE completed.")
         case .id:
             // RFC 2971 §3.1.
