@@ -326,11 +326,12 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         w.continuation("entering idle mode")
         write(w.bytes, context: context)
         scheduleIdlePoll(context: context)
-        guard let mailbox, let selected = mailbox.selected else { return }
+        // A `#shared.` folder is selected in the other account's session (its Maildir is watched).
+        guard let watched = mailbox.flatMap({ $0.sharedSelection ?? $0 }), let selected = watched.selected else { return }
         // Realtime changes (inotify through the Maildir store) trigger a poll at once; the
         // one-second stat poll stays as the safety net (NFS, missed events).
-        let watch = IdleWatch.events(root: mailbox.maildir.path, folder: selected.folder,
-                                     trashFolderName: mailbox.maildir.trashFolderName)
+        let watch = IdleWatch.events(root: watched.maildir.path, folder: selected.folder,
+                                     trashFolderName: watched.maildir.trashFolderName)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         idleWatcher = Task {
@@ -359,7 +360,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     private func scheduleIdlePoll(context: ChannelHandlerContext) {
-        guard let mailbox, mailbox.selected != nil else { return }
+        guard let mailbox, mailbox.selected != nil || mailbox.sharedSelection != nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: environment.idlePoll) {
             let (handler, context) = bound.value

@@ -307,3 +307,25 @@ def test_disableshared_and_sharedgroup(site):
     demo = site.imap()
     assert demo.list('""', "#shared.*")[1] == [None]
     demo.logout()
+
+
+def test_idle_in_a_shared_folder_sees_the_owners_new_mail(site):
+    from test_imap_server import Raw
+    add_bob(site)
+    site.start()
+    bob = login(site, "bob")
+    assert bob.create("INBOX.Team")[0] == "OK"
+    assert bob.setacl("INBOX.Team", "demo", "lr")[0] == "OK"
+    raw = Raw(site.ports["imapd"])
+    raw.send(b"a1 LOGIN demo demo\r\n")
+    assert raw.until(b"a1")[-1].startswith(b"a1 OK")
+    raw.send(b"a2 SELECT #shared.bob.Team\r\n")
+    lines = raw.until(b"a2")
+    assert b"* 0 EXISTS\r\n" in lines and lines[-1].startswith(b"a2 OK [READ-ONLY]")
+    raw.send(b"a3 IDLE\r\n")
+    assert raw.file.readline().startswith(b"+ ")
+    assert bob.append("INBOX.Team", None, None, message("while idling"))[0] == "OK"
+    assert raw.file.readline() == b"* 1 EXISTS\r\n"
+    raw.send(b"DONE\r\n")
+    assert raw.until(b"a3")[-1].startswith(b"a3 OK")
+    bob.logout()
