@@ -64,6 +64,7 @@ extension MailboxSession {
     func runShared(_ tagged: TaggedCommand, utf8: Bool, streamed: [Int: StreamedAppend])
         -> (bytes: [UInt8], change: SelectionChange)? {
         let command = tagged.command
+        if let crossed = routeCrossCopy(tagged, utf8: utf8) { return crossed }
         if case .list(let list) = command, sharedIndex != nil, sharedPrefix == nil,
            !list.patterns.isEmpty, list.patterns.allSatisfy({ (list.reference + $0).starts(with: Array(Self.sharedNamespace.utf8)) }) {
             var w = ResponseWriter(capacity: 1024)
@@ -153,5 +154,91 @@ extension MailboxSession {
             w.crlf()
         }
         w.tagged(tag, .ok, nil, "\(keyword) completed")
+    }
+}
+
+extension MailboxSession {
+    /// COPY between the user's own mailboxes and a `#shared.` account's (either way): the
+    /// selected folder of `source`, into `name` of `destination` (which needs `i` there).
+    /// MOVE across accounts is refused: it would expunge in another account's folder.
+    func copyAcross(_ tag: [UInt8], _ set: SequenceSet, uid: Bool, move: Bool, from source: MailboxSession,
+                    to destination: MailboxSession, _ name: MailboxName, into w: inout ResponseWriter) {
+        guard let s = source.selected else { return }
+        if source.outOfRange(set, uid: uid) {
+            w.tagged(tag, .bad, nil, "Message sequence number out of range")
+            return
+        }
+        guard let target = destination.target(name), destination.exists(target) else {
+            w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
+            return
+        }
+        if move {
+            w.tagged(tag, .no, .cannot, "MOVE between accounts is not supported; use COPY.")
+            return
+        }
+        guard destination.require(ACLRights.insert, on: target, "COPY", Self.shown(name), tag, into: &w) else { return }
+        let dir = destination.directory(target)
+        var adding: [(PendingMessage, MessageFlags)] = []
+        var sourceUIDs: [UInt32] = []
+        var keywordLists: [[String]] = []
+        do {
+            for index in source.indices(set, uid: uid) where index < s.messages.count {
+                let m = s.messages[index]
+                guard let path = source.filePath(m), let bytes = try SystemCall.readFile(path, limit: 1 << 30) else { continue }
+                let pending = try PendingMessage(folderPath: dir)
+                try pending.write(bytes)
+                adding.append((pending, m.fileName.flags ?? MessageFlags()))
+                sourceUIDs.append(m.uid)
+                keywordLists.append(m.keywords)
+            }
+            let snapshot = try FolderScanner(folderPath: dir, trashFolderName: destination.maildir.trashFolderName).scan(adding: adding)
+            var byUID: [UInt32: MessageFileName] = [:]
+            for m in snapshot.messages { byUID[m.uid] = m.fileName }
+            let keywords = KeywordStore(folderPath: dir)
+            for (i, newUID) in snapshot.addedUIDs.enumerated() where i < keywordLists.count && !keywordLists[i].isEmpty {
+                if let added = byUID[newUID] { try? keywords.update(baseName: added.baseName, keywords: keywordLists[i]) }
+            }
+            let code = ResponseCode.copyUID(uidValidity: snapshot.uidValidity, source: sourceUIDs, destination: snapshot.addedUIDs)
+            w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
+        } catch MaildirError.quotaExceeded {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
+        } catch {
+            for (p, _) in adding { p.abort() }
+            w.tagged(tag, .no, .serverBug, "COPY failed: \(error)")
+        }
+    }
+
+    /// Routes a COPY/MOVE whose source and destination are in different accounts; nil otherwise.
+    func routeCrossCopy(_ tagged: TaggedCommand, utf8: Bool) -> (bytes: [UInt8], change: SelectionChange)? {
+        let set: SequenceSet, name: MailboxName, uid: Bool, move: Bool
+        switch tagged.command {
+        case .copy(let s, let n, let u): (set, name, uid, move) = (s, n, u, false)
+        case .move(let s, let n, let u): (set, name, uid, move) = (s, n, u, true)
+        default: return nil
+        }
+        let text = String(decoding: name.bytes, as: UTF8.self)
+        let source: MailboxSession
+        let destination: MailboxSession
+        if let shared = sharedSelection {
+            // From a shared folder: to another of the same account stays inside it.
+            if shared.localName(text) != nil { return nil }
+            if text.hasPrefix(Self.sharedNamespace + ".") {
+                guard let other = sharedSession(for: name) else { return nil }
+                destination = other
+            } else {
+                destination = self
+            }
+            source = shared
+        } else {
+            guard selected != nil, text.hasPrefix(Self.sharedNamespace + "."), let other = sharedSession(for: name) else { return nil }
+            source = self
+            destination = other
+        }
+        var w = ResponseWriter(capacity: 256)
+        w.utf8Allowed = utf8
+        destination.utf8 = utf8
+        copyAcross(tagged.tag, set, uid: uid, move: move, from: source, to: destination, name, into: &w)
+        return (w.bytes, .none)
     }
 }

@@ -41,9 +41,19 @@ import MaildirCore
         #expect(t.run("g MYRIGHTS #shared.bob.Team") == "* MYRIGHTS \"#shared.bob.Team\" \"lr\"\r\ng OK MYRIGHTS completed.\r\n")
         // The owner of bob's folders is not this user: LISTRIGHTS shows no fixed rights for u.
         #expect(t.run("h LISTRIGHTS #shared.bob.Team u") == "* LISTRIGHTS \"#shared.bob.Team\" \"u\" \"\" a c d i l p r s w\r\nh OK LISTRIGHTS completed.\r\n")
+        // COPY out of the shared folder into the own INBOX; MOVE across accounts is refused.
+        _ = t.run("h2 EXAMINE #shared.bob.Team")
+        #expect(t.run("h3 COPY 1 INBOX").hasPrefix("h3 OK [COPYUID "))
+        #expect(t.run("h4 MOVE 1 INBOX").hasPrefix("h4 NO [CANNOT] "))
         // Back to the own INBOX.
         #expect(t.run("i SELECT INBOX").hasSuffix("i OK [READ-WRITE] Ok\r\n"))
-        #expect(t.run("j SEARCH ALL") == "* SEARCH\r\nj OK SEARCH done.\r\n")
+        #expect(t.run("j SEARCH ALL") == "* SEARCH 1\r\nj OK SEARCH done.\r\n")
+        // Into bob's folder only with `i` there.
+        #expect(t.run("j2 COPY 1 #shared.bob.Team") == "j2 NO [NOPERM] Access denied for COPY on #shared.bob.Team (ACL \"i\" required)\r\n")
+        team.set("user=u", "lri")
+        try acl.write(team, for: try FolderName("Team"), owner: "")
+        #expect(t.run("j3 COPY 1 #shared.bob.Team").hasPrefix("j3 OK [COPYUID "))
+        #expect(t.run("j4 STATUS #shared.bob.Team (MESSAGES)") == "* STATUS \"#shared.bob.Team\" (MESSAGES 2)\r\nj4 OK STATUS Completed.\r\n")
         // Names that try to leave the shared account are refused.
         #expect(t.run("k SELECT #shared.bob/../x").hasPrefix("k NO "))
         #expect(t.run("l SELECT #shared.bob..Team").hasPrefix("l NO "))

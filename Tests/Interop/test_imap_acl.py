@@ -256,6 +256,10 @@ def test_virtual_shared_folders(site):
     assert typ == "OK" and b"\\Seen" in data[0] and b"\\Flagged" not in data[0]
     typ, data = demo.append("#shared.bob.Team", None, None, message("refused"))
     assert (typ, data) == ("NO", [b'[NOPERM] Access denied for APPEND on #shared.bob.Team (ACL "i" required)'])
+    # A copy of bob's message into demo's own INBOX.
+    typ, data = demo.copy("1", "INBOX")
+    assert typ == "OK" and data[0].startswith(b"[COPYUID "), data
+    assert demo.status("INBOX", "(MESSAGES)")[1] == [b'"INBOX" (MESSAGES 1)']
     demo.logout()
     seen = list((site.root / "mail" / "example.test" / "bob" / "Maildir" / ".Team" / "cur").iterdir())
     assert len(seen) == 1 and seen[0].name.endswith(":2,S")
