@@ -11,10 +11,9 @@ extension MailboxSession {
     /// The owner identifier of the user's own folders.
     var ownerIdentifier: String { ownerOverride ?? "user=" + user }
 
-    /// The user's rights on a mailbox of their Maildir. With `IMAP_ACL=0` Courier gives the
-    /// owner every right but `a`, without reading any file.
+    /// The user's rights on a mailbox of this session's Maildir (`IMAP_ACL=0` only hides the
+    /// capability: Courier 5.0's imapd still keeps and enforces ACLs then, observed).
     func myRights(_ target: FolderName.IMAPTarget) -> ACLRights {
-        guard options.acl else { return ACLRights.all.subtracting("a") }
         return aclStore.read(Self.folder(target)).rights(user: user, owner: ownerIdentifier, options: accountOptions)
     }
 

@@ -15,8 +15,6 @@ struct MailboxOptions: Sendable {
     var moveExpungedToTrash = false
     /// `IMAP_EMPTYTRASH` (default `Trash:7`): folders purged of old messages at login.
     var emptyTrash: [EmptyTrashRule] = [EmptyTrashRule(folder: "Trash", days: 7)]
-    /// `IMAP_ACL` (0: no ACL capability; the owner has every right but `a`).
-    var acl = true
     /// `IMAP_SHAREDINDEXFILE` (default `etc/shared/index`): the virtual shared folders' index.
     var sharedIndexFile: String?
     /// `IMAP_SHAREDMUNGENAMES`.

@@ -74,13 +74,4 @@ import MaildirCore
         owner.accountOptions = "disableshared=1,group=staff"
         #expect(owner.myRights(.inbox) == "aceilstx")
     }
-
-    @Test func aclOffGivesEverythingButAdminister() throws {
-        let m = try TemporaryMaildir()
-        var options = MailboxOptions()
-        options.acl = false
-        var t = StoreTranscript(m, options: options)
-        #expect(t.run("a MYRIGHTS INBOX") == "* MYRIGHTS \"INBOX\" \"cdilrsw\"\r\na OK MYRIGHTS completed.\r\n")
-        #expect(t.run("b SETACL INBOX bob lr") == "b NO [NOPERM] Access denied for SETACL on INBOX (ACL \"a\" required)\r\n")
-    }
 }
