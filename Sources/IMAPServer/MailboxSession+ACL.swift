@@ -161,6 +161,23 @@ extension MailboxSession {
         return (negative ? "-" : "") + "user=" + bare
     }
 
+    /// SETACL's change to one entry: `+`/`-` add or take away rights (RFC 2086 `d` = `e t x`),
+    /// otherwise the rights replace the entry's; none remove it.
+    static func apply(modifier: UInt8?, _ requested: [UInt8], to stored: String, in list: inout ACLList) {
+        switch modifier {
+        case UInt8(ascii: "+"):
+            let added = ACLRights.fromClient(requested.dropFirst())
+            if !added.isEmpty { list.set(stored, added.union(list.rights(of: stored) ?? .none)) }
+        case UInt8(ascii: "-"):
+            if let old = list.rights(of: stored) {
+                let kept = old.subtracting(ACLRights.fromClient(requested.dropFirst()))
+                if kept.isEmpty { list.remove(stored) } else { list.set(stored, kept) }
+            }
+        default:
+            if requested.isEmpty { list.remove(stored) } else { list.set(stored, ACLRights.fromClient(requested)) }
+        }
+    }
+
     /// RFC 4314 §3.1-3.2 SETACL and DELETEACL (`rights` nil). `+`/`-` add or take away rights;
     /// otherwise the rights replace the entry's (empty: removes it).
     func setACL(_ tag: [UInt8], _ name: MailboxName, _ identifier: [UInt8], _ rights: [UInt8]?,
@@ -174,27 +191,31 @@ extension MailboxSession {
         guard require(ACLRights.administer, on: target, command, Self.shown(name), tag, into: &w) else { return }
         let before = myRights(target)
         let folder = Self.folder(target)
-        var list = aclStore.read(folder)
         let requested = rights ?? []
         let modifier = requested.first
-        switch modifier {
-        case UInt8(ascii: "+"):
-            let added = ACLRights.fromClient(requested.dropFirst())
-            if !added.isEmpty { list.set(stored, added.union(list.rights(of: stored) ?? .none)) }
-        case UInt8(ascii: "-"):
-            if let old = list.rights(of: stored) {
-                let kept = old.subtracting(ACLRights.fromClient(requested.dropFirst()))
-                if kept.isEmpty { list.remove(stored) } else { list.set(stored, kept) }
+        // Read, change and write under the Maildir's lock (the one Courier's imapd takes for its
+        // ACL updates and UID rescans), so two sessions' changes never overwrite each other.
+        var outcome: Result<Void, FolderACLStore.WriteError> = .success(())
+        let store = aclStore, owner = ownerIdentifier
+        do throws(MaildirError) {
+            try MaildirLock.withLock(folderPath: maildir.path, timeoutSeconds: 30) { () throws(MaildirError) in
+                var list = store.read(folder)
+                Self.apply(modifier: modifier, requested, to: stored, in: &list)
+                do throws(FolderACLStore.WriteError) {
+                    try store.write(list, for: folder, owner: owner)
+                } catch {
+                    outcome = .failure(error)
+                }
             }
-        default:
-            if requested.isEmpty { list.remove(stored) } else { list.set(stored, ACLRights.fromClient(requested)) }
+        } catch {
+            outcome = .failure(.system(error))
         }
-        do {
-            try aclStore.write(list, for: folder, owner: ownerIdentifier)
-        } catch .invalid(.minimumRights) where modifier == UInt8(ascii: "+") || modifier == UInt8(ascii: "-") {
+        switch outcome {
+        case .success: break
+        case .failure(.invalid(.minimumRights)) where modifier == UInt8(ascii: "+") || modifier == UInt8(ascii: "-"):
             w.tagged(tag, .no, .noPerm, "Cannot modify ACLs as requested.")
             return
-        } catch {
+        case .failure:
             // Courier 5.0's answer for a replacing SETACL, a DELETEACL, and the administrators rule.
             w.tagged(tag, .no, .noPerm, "Cannot modify ACLs on this mailbox.")
             return

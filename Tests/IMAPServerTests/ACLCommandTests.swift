@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import IMAP
 @testable import IMAPServer
@@ -73,5 +74,23 @@ import MaildirCore
         #expect(owner.myRights(.inbox) == .all)
         owner.accountOptions = "disableshared=1,group=staff"
         #expect(owner.myRights(.inbox) == "aceilstx")
+    }
+
+    @Test func concurrentSetACLsAreAllKept() throws {
+        let m = try TemporaryMaildir()
+        _ = try Maildir(path: m.path).createFolder(try FolderName("Team"))
+        let path = m.path
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let session = MailboxSession(maildirPath: path, user: "u")
+            var transcript = IMAPSession(configuration: IMAPSessionConfiguration())
+            _ = transcript.receive(command: Array("0 LOGIN u p".utf8))
+            _ = transcript.loginFinished(tag: Array("0".utf8), user: "u")
+            if case .mailbox(let tagged, _) = transcript.receive(command: Array("a\(i) SETACL INBOX.Team user\(i) lr".utf8)) {
+                _ = session.run(tagged, utf8: false)
+            }
+        }
+        let list = FolderACLStore(maildir: Maildir(path: m.path)).read(try FolderName("Team"))
+        #expect((0..<8).allSatisfy { list.rights(of: "user=user\($0)") == "lr" })
+        #expect(SystemCall.names(in: m.path + "/tmp").isEmpty)
     }
 }
