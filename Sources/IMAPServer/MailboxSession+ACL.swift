@@ -14,6 +14,7 @@ extension MailboxSession {
     /// The user's rights on a mailbox of this session's Maildir (`IMAP_ACL=0` only hides the
     /// capability: Courier 5.0's imapd still keeps and enforces ACLs then, observed).
     func myRights(_ target: FolderName.IMAPTarget) -> ACLRights {
+        if let fixedRights { return fixedRights }
         return aclStore.read(Self.folder(target)).rights(user: user, owner: ownerIdentifier, options: accountOptions)
     }
 

@@ -72,9 +72,9 @@ extension MailboxSession {
             listShared(tagged.tag, list, into: &w)
             return (w.bytes, .none)
         }
-        if let name = Self.mailboxName(of: command), String(decoding: name.bytes, as: UTF8.self).hasPrefix(Self.sharedNamespace + "."),
-           sharedPrefix == nil {
-            guard let shared = sharedSession(for: name) else {
+        if let routed = runSharable(tagged, utf8: utf8) { return routed }
+        if let name = Self.mailboxName(of: command), Self.isSharedName(name), sharedPrefix == nil {
+            guard let shared = sharedSession(for: name) ?? sharableSession(for: name) else {
                 for s in streamed.values { s.abort() }
                 var w = ResponseWriter()
                 w.tagged(tagged.tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
@@ -223,8 +223,8 @@ extension MailboxSession {
         if let shared = sharedSelection {
             // From a shared folder: to another of the same account stays inside it.
             if shared.localName(text) != nil { return nil }
-            if text.hasPrefix(Self.sharedNamespace + ".") {
-                guard let other = sharedSession(for: name) else { return nil }
+            if Self.isSharedName(name) {
+                guard let other = sharedSession(for: name) ?? sharableSession(for: name) else { return nil }
                 destination = other
             } else {
                 destination = self

@@ -19,6 +19,8 @@ struct MailboxOptions: Sendable {
     var sharedIndexFile: String?
     /// `IMAP_SHAREDMUNGENAMES`.
     var mungeSharedNames = false
+    /// The site's list of sharable maildirs (`etc/maildirshared`), read before each user's own.
+    var sharableMaildirsFile: String?
 }
 
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
@@ -102,6 +104,8 @@ final class MailboxSession: @unchecked Sendable {
     var ownerOverride: String?
     /// The other account's session while one of its folders is selected.
     var sharedSelection: MailboxSession?
+    /// Rights that replace the ACL files (a `shared.` filesystem shared folder's session).
+    var fixedRights: ACLRights?
     var selected: Selected?
     var utf8 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.

@@ -4,6 +4,7 @@ ACLs our server sets are read and enforced by Courier's imapd, and the reverse. 
 runs pre-authenticated on a pipe as `demo` (as its login program would start it).
 """
 import imaplib
+import os
 import shlex
 
 import pytest
@@ -247,7 +248,7 @@ def test_virtual_shared_folders(site):
 
     demo = site.imap()
     typ, data = demo.namespace()
-    assert data == [b'(("INBOX." ".")) NIL (("#shared." "."))']
+    assert data == [b'(("INBOX." ".")) NIL (("#shared." ".")("shared." "."))']  # as Courier's
     ours = shared_view(demo)
     assert ours["list"] == [b'(\\HasNoChildren) "." "#shared.bob.Team"', b'(\\Noselect \\HasChildren) "." "#shared.bob"']
     assert ours["select"] == "OK" and ours["select-rights"] == [b'[MYRIGHTS "lrs"] ACL'] and ours["exists"] == [b"1"]
@@ -335,3 +336,52 @@ def test_idle_in_a_shared_folder_sees_the_owners_new_mail(site):
     raw.send(b"DONE\r\n")
     assert raw.until(b"a3")[-1].startswith(b"a3 OK")
     bob.logout()
+
+
+# Filesystem shared folders (spec/access.md §1.7 (B)): a sharable maildir made with
+# `maildirmake -S`, linked with `maildirmake --add`, subscribed and read through our server; the
+# user's local copy (shared-folders/<nick>/<folder>, symlinks, flags) is the one Courier's imapd
+# keeps, so Courier's imapd then serves it with the flags demo set through ours.
+
+def test_sharable_maildirs(site, tmp_path):
+    import subprocess
+    from courier_site import COURIER
+    sharable = tmp_path / "S1"
+    for args in (["-S", str(sharable)], ["-f", "notes", str(sharable)],
+                 ["--add", f"pub={sharable}", str(site.maildir)]):
+        result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    (sharable / ".notes" / "new" / "1795700000.M1P1.host").write_bytes(message("shared notice").replace(b"\r\n", b"\n"))
+    site.start()
+    client = site.imap()
+    assert sorted(client.list('""', "shared.*")[1]) == [b'(\\HasNoChildren) "." "shared.pub.notes"',
+                                                     b'(\\Noselect \\HasChildren) "." "shared.pub"']
+    assert client.select("shared.pub.notes")[0] == "NO"  # not subscribed yet
+    assert client.subscribe("shared.pub.notes") == ("OK", [b"SUBSCRIBE completed."])
+    assert sorted(client.lsub('""', "shared*")[1]) == [b'(\\HasNoChildren) "." "shared.pub.notes"',
+                                                     b'(\\Noselect \\HasChildren) "." "shared"',
+                                                     b'(\\Noselect \\HasChildren) "." "shared.pub"']
+    local = site.maildir / "shared-folders" / "pub" / "notes"
+    assert (local / "shared").is_symlink() and os.readlink(local / "shared") == f"{sharable}/.notes"
+    typ, data = client.select("shared.pub.notes")
+    assert typ == "OK" and client.untagged_responses.get("EXISTS") == [b"1"]
+    typ, data = client.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"Subject: shared notice" in data[0][1]
+    assert client.store("1", "+FLAGS", r"(\Flagged)")[0] == "OK"
+    # (imaplib files SELECT's [MYRIGHTS] code under the same key: the command's answer is last)
+    assert client.myrights("shared.pub.notes")[1][-1] == b'"shared.pub.notes" "lrsw"'
+    typ, data = client.append("shared.pub.notes", None, None, message("refused"))
+    assert typ == "NO" and b'ACL "i" required' in data[0]
+    client.logout()
+    # The original keeps its own name and flags; demo's flags live on the local symlink.
+    assert [p.name for p in (sharable / ".notes" / "cur").iterdir()] == ["1795700000.M1P1.host:2,"]
+    links = list((local / "cur").iterdir())
+    assert len(links) == 1 and links[0].is_symlink() and links[0].name.endswith(":2,F")
+    site.stop()
+
+    courier = courier_imap(site.maildir)
+    typ, data = courier.select("shared.pub.notes")
+    assert typ == "OK", data
+    typ, data = courier.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"\\Flagged" in data[0][0] and b"Subject: shared notice" in data[0][1]
+    courier.logout()

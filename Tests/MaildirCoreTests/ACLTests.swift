@@ -198,3 +198,34 @@ import Testing
         #expect(index.accounts().map { $0.prefix.joined(separator: ".") }.prefix(3) == ["bob", "sales.carol", "sales.loop.carol"])
     }
 }
+
+@Suite struct SharableMaildirsTests {
+    @Test func subscribeSyncAndUnsubscribe() throws {
+        let scratch = ScratchDirectory()
+        let user = Maildir(path: try scratch.maildir("user"))
+        let sharablePath = try scratch.maildir("S1")
+        let notes = try FolderName("notes")
+        try Maildir(path: sharablePath).createFolder(notes)
+        writeFile(user.path + "/shared-maildirs", "# linked\npub\t\(sharablePath)\nbad.nick\t/x\n")
+        let sharable = SharableMaildirs(maildir: user, systemFile: nil)
+        #expect(sharable.entries().map(\.nick) == ["pub"])
+        try sharable.subscribe(nick: "pub", folder: notes)
+        let local = user.path + "/shared-folders/pub/notes"
+        #expect(names(local) == ["cur", "new", "shared", "tmp"])
+        writeFile(sharablePath + "/.notes/new/100.M1P1.h", "Subject: a\n\nx\n")
+        writeFile(sharablePath + "/.notes/cur/200.M1P1.h:2,S", "Subject: b\n\nx\n")
+        sharable.sync(nick: "pub", folder: notes)
+        #expect(names(sharablePath + "/.notes/cur") == ["100.M1P1.h:2,", "200.M1P1.h:2,S"])
+        #expect(names(local + "/new") == ["100.M1P1.h", "200.M1P1.h"])
+        // A local copy with the user's flags stays; one whose original went is removed.
+        _ = rename(local + "/new/100.M1P1.h", local + "/cur/100.M1P1.h:2,F")
+        _ = unlink(sharablePath + "/.notes/cur/200.M1P1.h:2,S")
+        sharable.sync(nick: "pub", folder: notes)
+        #expect(names(local + "/cur") == ["100.M1P1.h:2,F"])
+        #expect(names(local + "/new").isEmpty)
+        #expect(readText(local + "/cur/100.M1P1.h:2,F") == "Subject: a\n\nx\n")
+        try sharable.unsubscribe(nick: "pub", folder: notes)
+        #expect(!sharable.isSubscribed(nick: "pub", folder: notes))
+        #expect(names(sharablePath + "/.notes/cur") == ["100.M1P1.h:2,"])
+    }
+}

@@ -184,8 +184,8 @@ public struct IMAPSession: Sendable {
             w.tagged(tag, .ok, nil, "Options enabled")
         case .namespace:
             // spec/access.md §2.3: personal "INBOX.", the virtual shared folders under "#shared."
-            // (Courier's legacy "shared." filesystem folders are not served).
-            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\"))")
+            // and the filesystem shared folders under "shared." (§1.7).
+            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\")(\"shared.\" \".\"))")
             w.tagged(tag, .ok, nil, "NAMESPACE completed.")
         case .id:
             // RFC 2971 §3.1.
