@@ -29,7 +29,8 @@ extension MailboxSession {
 
     /// The session of a subscribed `shared.` folder, synced first; nil if not subscribed.
     func sharableSession(for name: MailboxName) -> MailboxSession? {
-        guard let (nick, folder) = sharableName(name), sharable.isSubscribed(nick: nick, folder: folder) else { return nil }
+        guard let (nick, folder) = sharableName(name), sharable.isSubscribed(nick: nick, folder: folder),
+              let path = sharable.path(of: nick), SharableMaildirs.isPublic(path + "/" + folder.directoryName) else { return nil }
         let prefix = String(decoding: name.bytes, as: UTF8.self)
         if let current = sharedSelection, current.sharedPrefix == prefix { return current }
         sharable.sync(nick: nick, folder: folder)
@@ -58,8 +59,8 @@ extension MailboxSession {
             do {
                 let text = String(decoding: name.bytes, as: UTF8.self)
                 if on {
-                    guard sharable.path(of: nick) != nil,
-                          SystemCall.isDirectory((sharable.path(of: nick) ?? "") + "/" + folder.directoryName) else {
+                    guard let path = sharable.path(of: nick),
+                          SharableMaildirs.isPublic(path + "/" + folder.directoryName) else {
                         w.tagged(tagged.tag, .no, .nonExistent, "Mailbox does not exist.")
                         return (w.bytes, .none)
                     }
@@ -85,7 +86,7 @@ extension MailboxSession {
         let keyword = command.isLSUB ? "LSUB" : "LIST"
         var listed: [(name: String, selectable: Bool)] = []
         for (nick, path) in sharable.entries() {
-            for folder in Maildir(path: path).folders() {
+            for folder in SharableMaildirs.folders(of: path) {
                 if command.isLSUB && !sharable.isSubscribed(nick: nick, folder: folder) { continue }
                 listed.append((Self.sharableNamespace + "." + nick + "." + (utf8 ? folder.name : ModifiedUTF7.encode(folder.name)), true))
             }

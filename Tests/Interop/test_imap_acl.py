@@ -347,16 +347,24 @@ def test_sharable_maildirs(site, tmp_path):
     import subprocess
     from courier_site import COURIER
     sharable = tmp_path / "S1"
-    for args in (["-S", str(sharable)], ["-f", "notes", str(sharable)],
+    for args in (["-S", str(sharable)], ["-s", "read", "-f", "notes", str(sharable)],
                  ["--add", f"pub={sharable}", str(site.maildir)]):
         result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+    # A line naming a private (0700) Maildir opens nothing: one process serves every user here.
+    private = tmp_path / "private"
+    subprocess.run([str(COURIER), "maildirmake", str(private)], check=True)
+    subprocess.run([str(COURIER), "maildirmake", "-f", "secret", str(private)], check=True)
+    os.chmod(private, 0o700)
+    with open(site.maildir / "shared-maildirs", "a") as f:
+        f.write(f"priv\t{private}\n")
     (sharable / ".notes" / "new" / "1795700000.M1P1.host").write_bytes(message("shared notice").replace(b"\r\n", b"\n"))
     site.start()
     client = site.imap()
     assert sorted(client.list('""', "shared.*")[1]) == [b'(\\HasNoChildren) "." "shared.pub.notes"',
                                                      b'(\\Noselect \\HasChildren) "." "shared.pub"']
     assert client.select("shared.pub.notes")[0] == "NO"  # not subscribed yet
+    assert client.subscribe("shared.priv.secret")[0] == "NO"
     assert client.subscribe("shared.pub.notes") == ("OK", [b"SUBSCRIBE completed."])
     assert sorted(client.lsub('""', "shared*")[1]) == [b'(\\HasNoChildren) "." "shared.pub.notes"',
                                                      b'(\\Noselect \\HasChildren) "." "shared"',

@@ -206,8 +206,12 @@ import Testing
         let sharablePath = try scratch.maildir("S1")
         let notes = try FolderName("notes")
         try Maildir(path: sharablePath).createFolder(notes)
-        writeFile(user.path + "/shared-maildirs", "# linked\npub\t\(sharablePath)\nbad.nick\t/x\n")
+        writeFile(user.path + "/shared-maildirs", "# linked\npub\t\(sharablePath)\nbad.nick\t/x\nprivate\t\(user.path)\n")
         let sharable = SharableMaildirs(maildir: user, systemFile: nil)
+        // Private (0700) maildirs are never sharable: not the sharable one until it is opened up.
+        #expect(sharable.entries().isEmpty)
+        _ = chmod(sharablePath, 0o755)
+        _ = chmod(sharablePath + "/.notes", 0o755)
         #expect(sharable.entries().map(\.nick) == ["pub"])
         try sharable.subscribe(nick: "pub", folder: notes)
         let local = user.path + "/shared-folders/pub/notes"

@@ -36,16 +36,31 @@ public struct SharableMaildirs: Sendable {
         return result
     }
 
-    /// Every sharable maildir, the system file's first; a nick counts once.
+    /// Every sharable maildir, the system file's first; a nick counts once. Only maildirs
+    /// that everybody may read count (`o+rx`, as `maildirmake -S` makes them): Courier's imapd
+    /// runs as the user and the file system decides, while one server process reads for every
+    /// user, so a `shared-maildirs` line can never open another account's private Maildir.
     public func entries() -> [(nick: String, path: String)] {
         var result: [(nick: String, path: String)] = []
         for file in [systemFile, maildir.path + "/" + Self.userFile].compactMap({ $0 }) {
             guard let bytes = try? SystemCall.readFile(file, limit: 1 << 20) else { continue }
-            for entry in Self.parse(bytes) where !result.contains(where: { $0.nick == entry.nick }) {
+            for entry in Self.parse(bytes) where !result.contains(where: { $0.nick == entry.nick }) && Self.isPublic(entry.path) {
                 result.append(entry)
             }
         }
         return result
+    }
+
+    /// Readable and searchable by others (and a directory).
+    public static func isPublic(_ path: String) -> Bool {
+        guard let st = SystemCall.status(path), (st.st_mode & S_IFMT) == S_IFDIR else { return false }
+        return st.st_mode & 0o005 == 0o005
+    }
+
+    /// The sharable folders of a sharable maildir: its folders that everybody may read.
+    public static func folders(of path: String) -> [FolderName] {
+        let sharable = Maildir(path: path)
+        return sharable.folders().filter { isPublic(sharable.directory(of: $0)) }
     }
 
     public func path(of nick: String) -> String? { entries().first { $0.nick == nick }?.path }
@@ -61,7 +76,9 @@ public struct SharableMaildirs: Sendable {
 
     /// Creates the local copy (`tmp`, `new`, `cur` and the `shared` symlink to the folder).
     public func subscribe(nick: String, folder: FolderName) throws(MaildirError) {
-        guard let sharable = path(of: nick) else { throw .notFound(nick) }
+        guard let sharable = path(of: nick), Self.isPublic(sharable + "/" + folder.directoryName) else {
+            throw .notFound(nick)
+        }
         let top = maildir.path + "/" + Self.localDirectory
         for dir in [top, top + "/" + nick] where !SystemCall.isDirectory(dir) {
             try SystemCall.makeDirectory(dir, mode: 0o700)
@@ -88,7 +105,7 @@ public struct SharableMaildirs: Sendable {
     /// are removed, and originals missing locally get a symlink in the local new/.
     public func sync(nick: String, folder: FolderName) {
         let local = localPath(nick: nick, folder: folder)
-        let remote = path(of: nick).map { $0 + "/" + folder.directoryName } ?? local + "/shared"
+        guard let remote = path(of: nick).map({ $0 + "/" + folder.directoryName }), Self.isPublic(remote) else { return }
         for name in SystemCall.names(in: remote + "/new") where !name.hasPrefix(".") {
             _ = rename(remote + "/new/" + name, remote + "/cur/" + name + (name.contains(":") ? "" : ":2,"))
         }
