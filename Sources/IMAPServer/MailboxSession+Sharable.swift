@@ -52,6 +52,20 @@ extension MailboxSession {
         case .list(let list) where !list.patterns.isEmpty && list.patterns.allSatisfy({
             (list.reference + $0).starts(with: Array(Self.sharableNamespace.utf8)) }):
             listSharable(tagged.tag, list, into: &w)
+        case .list(let list) where list.isLSUB && !sharable.entries().isEmpty:
+            // LSUB "" "*" also shows the subscribed `shared.` folders (Courier does).
+            var own = ResponseWriter(capacity: 512)
+            own.utf8Allowed = utf8
+            self.list(tagged.tag, list, into: &own)
+            var extra = ResponseWriter(capacity: 256)
+            extra.utf8Allowed = utf8
+            listSharable(tagged.tag, list, into: &extra, tagged: false)
+            let done = Array("LSUB completed\r\n".utf8)
+            guard own.bytes.count > done.count, own.bytes.suffix(done.count).elementsEqual(done),
+                  let lineStart = own.bytes.dropLast().lastIndex(of: 10).map({ $0 + 1 }) ?? Optional(0) else {
+                return (own.bytes, .none)
+            }
+            w.append(bytes: Array(own.bytes[..<lineStart]) + extra.bytes + Array(own.bytes[lineStart...]))
         case .subscribe(let name), .unsubscribe(let name):
             guard Self.isSharedName(name), let (nick, folder) = sharableName(name) else { return nil }
             var on = false
@@ -82,7 +96,7 @@ extension MailboxSession {
 
     /// Every folder of every sharable maildir (LIST), or the subscribed ones (LSUB), with the
     /// `shared` and `shared.<nick>` levels as `\Noselect`.
-    func listSharable(_ tag: [UInt8], _ command: ListCommand, into w: inout ResponseWriter) {
+    func listSharable(_ tag: [UInt8], _ command: ListCommand, into w: inout ResponseWriter, tagged: Bool = true) {
         let keyword = command.isLSUB ? "LSUB" : "LIST"
         var listed: [(name: String, selectable: Bool)] = []
         for (nick, path) in sharable.entries() {
@@ -110,6 +124,6 @@ extension MailboxSession {
             w.mailbox(Array(box.name.utf8))
             w.crlf()
         }
-        w.tagged(tag, .ok, nil, "\(keyword) completed")
+        if tagged { w.tagged(tag, .ok, nil, "\(keyword) completed") }
     }
 }

@@ -369,6 +369,10 @@ def test_sharable_maildirs(site, tmp_path):
     assert sorted(client.lsub('""', "shared*")[1]) == [b'(\\HasNoChildren) "." "shared.pub.notes"',
                                                      b'(\\Noselect \\HasChildren) "." "shared"',
                                                      b'(\\Noselect \\HasChildren) "." "shared.pub"']
+    # LSUB "" "*" shows them along with the own subscriptions, as Courier's does.
+    client.subscribe("INBOX")
+    everything = client.lsub('""', "*")[1]
+    assert b'(\\HasNoChildren) "." "shared.pub.notes"' in everything and any(b'"INBOX"' in x for x in everything)
     local = site.maildir / "shared-folders" / "pub" / "notes"
     assert (local / "shared").is_symlink() and os.readlink(local / "shared") == f"{sharable}/.notes"
     typ, data = client.select("shared.pub.notes")
