@@ -347,11 +347,12 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         w.continuation("entering idle mode")
         write(w.bytes, context: context)
         scheduleIdlePoll(context: context)
-        guard let mailbox, let selected = mailbox.selected else { return }
+        // A `#shared.` folder is selected in the other account's session (its Maildir is watched).
+        guard let watched = mailbox.flatMap({ $0.sharedSelection ?? $0 }), let selected = watched.selected else { return }
         // Realtime changes (inotify through the Maildir store) trigger a poll at once; the
         // one-second stat poll stays as the safety net (NFS, missed events).
-        let watch = IdleWatch.events(root: mailbox.maildir.path, folder: selected.folder,
-                                     trashFolderName: mailbox.maildir.trashFolderName)
+        let watch = IdleWatch.events(root: watched.maildir.path, folder: selected.folder,
+                                     trashFolderName: watched.maildir.trashFolderName)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         idleWatcher = Task {
@@ -380,7 +381,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     private func scheduleIdlePoll(context: ChannelHandlerContext) {
-        guard let mailbox, mailbox.selected != nil else { return }
+        guard let mailbox, mailbox.selected != nil || mailbox.sharedSelection != nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: environment.idlePoll) {
             let (handler, context) = bound.value
@@ -473,6 +474,12 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)
+            mailbox?.accountOptions = account.options.text
+            // access.md §1.7 (A): `sharedgroup=X` picks `index`+X; `disableshared=1` sees none.
+            if let file = environment.mailboxOptions.sharedIndexFile, account.options["disableshared"] != "1" {
+                mailbox?.sharedIndex = SharedIndex.forAccount(indexFile: file, sharedGroup: account.options["sharedgroup"],
+                                                              mungeNames: environment.mailboxOptions.mungeSharedNames)
+            }
             // access.md §1.8: old tmp/ files and IMAP_EMPTYTRASH folders are purged at login.
             let options = environment.mailboxOptions
             let maildir = Maildir(path: account.effectiveMaildir, trashFolderName: options.trashFolderName)

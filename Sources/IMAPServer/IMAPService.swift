@@ -96,7 +96,12 @@ public struct IMAPService: Service {
         mailboxOptions.moveExpungedToTrash = (variables["IMAP_MOVE_EXPUNGE_TO_TRASH"] ?? "0") != "0"
         mailboxOptions.emptyTrash = EmptyTrashRule.parse(variables["IMAP_EMPTYTRASH"] ?? "Trash:7")
         // spec/access.md §2.2: XMAGICTRASH tells clients that EXPUNGE moves to Trash.
-        let extra = mailboxOptions.moveExpungedToTrash ? ["XMAGICTRASH"] : []
+        mailboxOptions.sharedIndexFile = variables["IMAP_SHAREDINDEXFILE"] ?? config.root.etc("shared/index")
+        mailboxOptions.sharableMaildirsFile = config.root.etc("maildirshared")
+        mailboxOptions.mungeSharedNames = !(variables["IMAP_SHAREDMUNGENAMES"] ?? "").isEmpty
+        // spec/access.md §2.2: ` ACL ACL2=UNION` unless IMAP_ACL=0 (RFC 4314 §2.1, §8).
+        var extra = (variables["IMAP_ACL"] ?? "1") != "0" ? ["ACL", "ACL2=UNION"] : []
+        if mailboxOptions.moveExpungedToTrash { extra.append("XMAGICTRASH") }
         let configuration = IMAPSessionConfiguration(
             capabilities: plain.words + extra, capabilitiesTLS: tls.words + extra, authMechanisms: mechanisms.sorted().reversed(),
             tlsAvailable: starttls, tlsActive: implicitTLS,

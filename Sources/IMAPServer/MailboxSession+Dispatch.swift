@@ -7,6 +7,7 @@ extension MailboxSession {
     func run(_ tagged: TaggedCommand, utf8: Bool,
              streamed: [Int: StreamedAppend] = [:]) -> (bytes: [UInt8], change: SelectionChange) {
         self.utf8 = utf8
+        if let shared = runShared(tagged, utf8: utf8, streamed: streamed) { return shared }
         var w = ResponseWriter(capacity: 1024)
         w.utf8Allowed = utf8
         let tag = tagged.tag
@@ -18,7 +19,7 @@ extension MailboxSession {
             refresh(into: &w, allowExpunge: true)
             w.tagged(tag, .ok, nil, "\(tagged.command.name) completed")
         case .close:
-            _ = expunge(silent: true, into: &w)
+            if selectedRights().contains(ACLRights.expunge) { _ = expunge(silent: true, into: &w) }
             deselect()
             change = .deselected
             w.tagged(tag, .ok, nil, "mailbox closed.")
@@ -29,6 +30,8 @@ extension MailboxSession {
         case .expunge:
             if selected?.readOnly == true {
                 w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            } else if !selectedRights().contains(ACLRights.expunge) {
+                accessDenied("EXPUNGE", "current mailbox", ACLRights.expunge, tag, into: &w)
             } else {
                 _ = expunge(into: &w)
                 w.tagged(tag, .ok, nil, "EXPUNGE completed")
@@ -36,6 +39,8 @@ extension MailboxSession {
         case .uidExpunge(let set):
             if selected?.readOnly == true {
                 w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            } else if !selectedRights().contains(ACLRights.expunge) {
+                accessDenied("EXPUNGE", "current mailbox", ACLRights.expunge, tag, into: &w)
             } else {
                 _ = expunge(only: set, into: &w)
                 w.tagged(tag, .ok, nil, "EXPUNGE completed")
@@ -68,23 +73,11 @@ extension MailboxSession {
         case .append(let name, let messages): append(tag, name, messages, streamed: streamed, into: &w)
         case .getQuotaRoot(let name): quota(tag, root: true, name: name, into: &w)
         case .getQuota: quota(tag, root: false, name: nil, into: &w)
-        case .myRights(let name):
-            w.append("* MYRIGHTS ")
-            w.mailbox(name.bytes)
-            w.append(" \"acdilrsw\"\r\n")
-            w.tagged(tag, .ok, nil, "MYRIGHTS completed.")
-        case .getACL(let name):
-            w.append("* ACL ")
-            w.mailbox(name.bytes)
-            w.append(" \"owner\" \"acdilrsw\"\r\n")
-            w.tagged(tag, .ok, nil, "GETACL completed.")
-        case .listRights(let name, let identifier):
-            w.append("* LISTRIGHTS ")
-            w.mailbox(name.bytes)
-            w.space()
-            w.string(identifier)
-            w.append(" \"\" l r s w i p c d a\r\n")
-            w.tagged(tag, .ok, nil, "LISTRIGHTS completed.")
+        case .myRights(let name): myRightsCommand(tag, name, into: &w)
+        case .getACL(let name): getACL(tag, name, into: &w)
+        case .listRights(let name, let identifier): listRights(tag, name, identifier, into: &w)
+        case .setACL(let name, let identifier, let rights): setACL(tag, name, identifier, rights, into: &w)
+        case .deleteACL(let name, let identifier): setACL(tag, name, identifier, nil, into: &w)
         default:
             w.tagged(tag, .bad, nil, "Command not handled")
         }
@@ -107,6 +100,7 @@ extension MailboxSession {
 
     /// Changes for an IDLE client (RFC 2177); empty when nothing changed.
     func idleUpdates() -> [UInt8] {
+        if let shared = sharedSelection { return shared.idleUpdates() }
         guard let s = selected, Self.stamp(s.directory) != lastStamp else {
             shareListAgain()
             return []

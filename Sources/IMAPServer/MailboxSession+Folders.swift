@@ -40,6 +40,8 @@ extension MailboxSession {
             guard matched else { continue }
             let isSubscribed = subscribed.contains(box.name) || (box.name == "INBOX" && subscribed.contains("INBOX"))
             if (command.isLSUB || command.subscribedOnly) && !isSubscribed { continue }
+            // RFC 4314 §4: LIST shows only mailboxes with `l`.
+            if !myRights(box.folder.map { .folder($0) } ?? .inbox).contains(ACLRights.lookup) { continue }
             var attributes: [String] = []
             if !box.selectable { attributes.append("\\Noselect") }
             let hasChildren = allNames.contains { $0.hasPrefix(box.name + ".") }
@@ -112,8 +114,10 @@ extension MailboxSession {
             w.tagged(tag, .no, .alreadyExists, "Mailbox already exists.")
             return
         }
+        guard requireCreate(in: folder, "CREATE", tag, into: &w) else { return }
         do {
             try maildir.createFolder(folder)
+            _ = aclStore.read(folder)  // the new folder inherits its parent's ACL now
             w.tagged(tag, .ok, nil, "\"\(folder.imapName(utf8: utf8))\" created.")
         } catch {
             w.tagged(tag, .no, .cannot, "Cannot create the mailbox: \(error)")
@@ -129,9 +133,11 @@ extension MailboxSession {
             w.tagged(tag, .no, .cannot, "Cannot delete this folder.")
             return
         }
+        guard require(ACLRights.deleteMailbox, on: target, "DELETE", Self.shown(name), tag, into: &w) else { return }
         if selected?.folder == folder { deselect() }
         do {
             try maildir.deleteFolder(folder)
+            aclStore.remove(folder)
             try? Subscriptions(maildir: maildir).unsubscribe(folder.imapName(utf8: false))
             w.tagged(tag, .ok, nil, "Folder deleted.")
         } catch {
@@ -148,6 +154,8 @@ extension MailboxSession {
             w.tagged(tag, .no, .cannot, "INBOX rename not implemented.")
             return
         }
+        guard require(ACLRights.deleteMailbox, on: source, "RENAME", Self.shown(from), tag, into: &w),
+              requireCreate(in: newFolder, "RENAME", tag, into: &w) else { return }
         do {
             try maildir.renameFolder(oldFolder, to: newFolder)
             w.tagged(tag, .ok, nil, "Folder renamed.")
@@ -184,6 +192,7 @@ extension MailboxSession {
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
             return
         }
+        guard require(ACLRights.read, on: target, "STATUS", Self.shown(name), tag, into: &w) else { return }
         writeStatus(name, items, into: &w)
         w.tagged(tag, .ok, nil, "STATUS Completed.")
     }

@@ -29,11 +29,12 @@ extension MailboxSession {
         }
         let keywordsBefore = s.keywordsInUse
         let keywordStore = KeywordStore(folderPath: s.directory)
+        let allowed = storableFlags()  // RFC 4314 §4: flags without their right keep their value
         for index in indices(set, uid: uid) {
             guard var current = selected, index < current.messages.count else { continue }
             var m = current.messages[index]
             var letters = m.letters ?? MessageFlags()
-            for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] {
+            for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] where Self.mayStore(flag, allowed) {
                 guard let letter = Self.letter(for: flag) else { continue }
                 switch action.kind {
                 case .replace: letters = letters.setting(letter, action.flags.contains(flag))
@@ -56,7 +57,7 @@ extension MailboxSession {
             case .add: for k in keywords where !newKeywords.contains(k) { newKeywords.append(k) }
             case .remove: newKeywords.removeAll { k in keywords.contains { $0.lowercased() == k.lowercased() } }
             }
-            if newKeywords != m.keywords {
+            if newKeywords != m.keywords && allowed.other {
                 try? keywordStore.update(baseName: m.fileName.baseName, keywords: newKeywords)
                 m.keywords = newKeywords
                 current.keywordsInUse.formUnion(newKeywords)
@@ -134,6 +135,10 @@ extension MailboxSession {
         guard let target = target(name), exists(target) else {
             for s in streamed.values { s.abort() }
             w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
+            return
+        }
+        guard require(ACLRights.insert, on: target, "APPEND", Self.shown(name), tag, into: &w) else {
+            for s in streamed.values { s.abort() }
             return
         }
         let dir = directory(target)
@@ -217,6 +222,12 @@ extension MailboxSession {
         }
         if move && s.readOnly {
             w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
+            return
+        }
+        // RFC 4314 §4: COPY needs `i` on the target; MOVE also `t` and `e` on the source (RFC 6851 §3.3).
+        guard require(ACLRights.insert, on: target, move ? "MOVE" : "COPY", Self.shown(name), tag, into: &w) else { return }
+        if move && !selectedRights().contains("et") {
+            accessDenied("MOVE", "current mailbox", ACLRights.expunge, tag, into: &w)
             return
         }
         let dir = directory(target)

@@ -15,6 +15,12 @@ struct MailboxOptions: Sendable {
     var moveExpungedToTrash = false
     /// `IMAP_EMPTYTRASH` (default `Trash:7`): folders purged of old messages at login.
     var emptyTrash: [EmptyTrashRule] = [EmptyTrashRule(folder: "Trash", days: 7)]
+    /// `IMAP_SHAREDINDEXFILE` (default `etc/shared/index`): the virtual shared folders' index.
+    var sharedIndexFile: String?
+    /// `IMAP_SHAREDMUNGENAMES`.
+    var mungeSharedNames = false
+    /// The site's list of sharable maildirs (`etc/maildirshared`), read before each user's own.
+    var sharableMaildirsFile: String?
 }
 
 /// One logged-in user's view of their Maildir++: the selected folder's message list (sequence
@@ -88,6 +94,18 @@ final class MailboxSession: @unchecked Sendable {
     let maildir: Maildir
     let user: String
     let options: MailboxOptions
+    /// The account's `OPTIONS` (its `group=` entries name the user's ACL groups).
+    var accountOptions = ""
+    /// The shared-folder index of this user's universe (nil: no `#shared.` folders).
+    var sharedIndex: SharedIndex?
+    /// In a session over another account's Maildir: the `#shared.` name of its INBOX.
+    var sharedPrefix: String?
+    /// The folders' owner when they are not this user's (`vendor=courier.internal`, `user=<group>`).
+    var ownerOverride: String?
+    /// The other account's session while one of its folders is selected.
+    var sharedSelection: MailboxSession?
+    /// Rights that replace the ACL files (a `shared.` filesystem shared folder's session).
+    var fixedRights: ACLRights?
     var selected: Selected?
     var utf8 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
@@ -119,7 +137,7 @@ final class MailboxSession: @unchecked Sendable {
     /// INBOX or a folder; nil for names outside the user's Maildir (they never escape it:
     /// FolderName refuses `/`, `..` and empty components).
     func target(_ name: MailboxName) -> FolderName.IMAPTarget? {
-        guard let text = String(validating: name.bytes, as: UTF8.self) else { return nil }
+        guard let full = String(validating: name.bytes, as: UTF8.self), let text = localName(full) else { return nil }
         return try? FolderName.fromIMAP(text, utf8: utf8)
     }
 
@@ -149,6 +167,13 @@ final class MailboxSession: @unchecked Sendable {
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
             return .deselected
         }
+        // RFC 4314 §4: SELECT and EXAMINE need `r`; with none of `i e s t w` the folder is read-only.
+        let rights = myRights(target)
+        guard rights.contains(ACLRights.read) else {
+            accessDenied("SELECT/EXAMINE", Self.shown(name), ACLRights.read, tag, into: &w)
+            return .deselected
+        }
+        let readOnly = readOnly || Self.selectsReadOnly(rights)
         let dir = directory(target)
         lastStamp = Self.settledStamp(dir)
         // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
@@ -177,7 +202,7 @@ final class MailboxSession: @unchecked Sendable {
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
         w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
-        w.untaggedStatus(.ok, .myRights(readOnly ? "lrs" : "acdilrsw"), "ACL")
+        w.untaggedStatus(.ok, .myRights(rights.selectText), "ACL")
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
     }

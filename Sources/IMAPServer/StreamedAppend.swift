@@ -80,6 +80,7 @@ final class StreamedAppend: @unchecked Sendable {
 extension MailboxSession {
     /// Opens the file for a streamed APPEND message, or says why the command is refused.
     func openStream(_ prefix: AppendPrefix) -> Result<StreamedAppend, StreamRefusal> {
+        if let shared = sharedSession(for: prefix.mailbox) { return shared.openStream(prefix) }
         guard let target = target(prefix.mailbox), exists(target) else {
             return .failure(StreamRefusal(code: .tryCreate, text: "Mailbox does not exist."))
         }

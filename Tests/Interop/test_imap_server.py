@@ -78,7 +78,7 @@ def test_greeting_capabilities_and_login(site):
     typ, data = client.login("demo", "demo")
     assert typ == "OK" and b"LOGIN Ok." in data[0]
     typ, data = client.namespace()
-    assert data[0] == b'(("INBOX." ".")) NIL NIL'
+    assert data[0] == b'(("INBOX." ".")) NIL (("#shared." ".")("shared." "."))'  # access.md §2.3
     client.logout()
     other = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=20)
     assert other.login("demo@example.test", "demo")[0] == "OK"

@@ -192,8 +192,9 @@ public struct IMAPSession: Sendable {
             w.untagged("ENABLED" + newly.map { " " + $0 }.joined())
             w.tagged(tag, .ok, nil, "Options enabled")
         case .namespace:
-            // spec/access.md §2.3: personal "INBOX." with "." (shared folders are not served yet).
-            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL NIL")
+            // spec/access.md §2.3: personal "INBOX.", the virtual shared folders under "#shared."
+            // and the filesystem shared folders under "shared." (§1.7).
+            w.untagged("NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\")(\"shared.\" \".\"))")
             w.tagged(tag, .ok, nil, "NAMESPACE completed.")
         case .id:
             // RFC 2971 §3.1.
@@ -201,8 +202,6 @@ public struct IMAPSession: Sendable {
             w.tagged(tag, .ok, nil, "ID completed")
         case .setQuota:
             w.tagged(tag, .no, .noPerm, "SETQUOTA No permission.")
-        case .setACL, .deleteACL:
-            w.tagged(tag, .no, .noPerm, "ACLs cannot be changed here.")
         case .unselect, .close:
             return .mailbox(tagged, early: [])
         default:
