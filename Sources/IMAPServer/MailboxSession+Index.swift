@@ -77,7 +77,7 @@ extension MailboxSession {
         let m = s.messages[index]
         return FolderSummaries.shared(folderPath: s.directory).summary(baseName: m.fileName.baseName, readOnly: s.readOnly) {
             guard let path = filePath(m) else { return nil }
-            return try? SystemCall.readFile(path, limit: Mailbox.maximumSummaryBytes)
+            return MessageFileAccess.read(path, limit: Mailbox.maximumSummaryBytes)
         }
     }
 

@@ -184,7 +184,7 @@ extension MailboxSession {
         do {
             for index in source.indices(set, uid: uid) where index < s.messages.count {
                 let m = s.messages[index]
-                guard let path = source.filePath(m), let bytes = try SystemCall.readFile(path, limit: 1 << 30) else { continue }
+                guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
                 let pending = try PendingMessage(folderPath: dir)
                 try pending.write(bytes)
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))

@@ -238,7 +238,7 @@ extension MailboxSession {
         do {
             for index in chosen {
                 let m = s.messages[index]
-                guard let path = filePath(m), let bytes = try SystemCall.readFile(path, limit: 1 << 30) else { continue }
+                guard let path = filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
                 let pending = try PendingMessage(folderPath: dir)
                 try pending.write(bytes)
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))

@@ -264,7 +264,7 @@ final class MailboxSession: @unchecked Sendable {
         if m.size >= 0 { return Int(m.size) }
         if let hint = m.fileName.virtualSizeHint { return Int(hint) }
         if let known = sizes[m.uid] { return known }
-        guard let path = filePath(m), let bytes = try? SystemCall.readFile(path, limit: 1 << 30) else { return 0 }
+        guard let path = filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { return 0 }
         var size = bytes.count
         var previous: UInt8 = 0
         for c in bytes {
@@ -368,14 +368,14 @@ final class MailboxSession: @unchecked Sendable {
         guard var s = selected, index < s.messages.count else { return nil }
         let m = s.messages[index]
         if let cached = cachedView, cached.uid == m.uid { return cached.view }
-        var bytes = try? SystemCall.readFile(s.directory + "/cur/" + m.fileName.name, limit: 1 << 30)
+        var bytes = MessageFileAccess.read(s.directory + "/cur/" + m.fileName.name, limit: 1 << 30)
         if bytes == nil {
-            bytes = try? SystemCall.readFile(s.directory + "/new/" + m.fileName.name, limit: 1 << 30)
+            bytes = MessageFileAccess.read(s.directory + "/new/" + m.fileName.name, limit: 1 << 30)
         }
         if bytes == nil, let renamed = findFile(baseName: m.fileName.baseName, in: s.directory) {
             s.messages[index].fileName = renamed
             selected = s
-            bytes = try? SystemCall.readFile(s.directory + "/cur/" + renamed.name, limit: 1 << 30)
+            bytes = MessageFileAccess.read(s.directory + "/cur/" + renamed.name, limit: 1 << 30)
         }
         guard let bytes = bytes ?? nil else { return nil }
         let view = MessageView(fileBytes: bytes)

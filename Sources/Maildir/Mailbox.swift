@@ -255,9 +255,9 @@ public actor Mailbox {
     /// Writes a copy of a message's file into `target/tmp` (chunked), with the same mtime; nil
     /// if the message vanished.
     static func copyFile(of m: MessageInfo, from path: String, to target: String) throws(MailStoreError) -> PendingMessage? {
-        var fd = open(path + "/cur/" + m.fileName, O_RDONLY | O_CLOEXEC)
+        var fd = MessageFileAccess.open(path + "/cur/" + m.fileName)
         if fd < 0, errno == ENOENT, let now = currentName(path: path, baseName: m.baseName) {
-            fd = open(path + "/cur/" + now.name, O_RDONLY | O_CLOEXEC)
+            fd = MessageFileAccess.open(path + "/cur/" + now.name)
         }
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -296,9 +296,9 @@ public actor Mailbox {
         guard let m = snapshot.message(uid: uid) else { throw .noSuchMessage(uid) }
         let path = self.path, executor = store.executor
         return try await executor.run { () throws(MailStoreError) -> MessageReader in
-            var fd = open(path + "/cur/" + m.fileName, O_RDONLY | O_CLOEXEC)
+            var fd = MessageFileAccess.open(path + "/cur/" + m.fileName)
             if fd < 0, errno == ENOENT, let now = Self.currentName(path: path, baseName: m.baseName) {
-                fd = open(path + "/cur/" + now.name, O_RDONLY | O_CLOEXEC)
+                fd = MessageFileAccess.open(path + "/cur/" + now.name)
             }
             if fd < 0 {
                 if errno == ENOENT { throw MailStoreError.noSuchMessage(uid) }

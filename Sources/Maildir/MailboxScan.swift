@@ -95,7 +95,7 @@ struct MailboxScan {
     /// stat()s a message: mtime as the internal date; the CRLF size from `,W=`, else the file
     /// size plus one byte per bare LF (Courier stores LF line ends, IMAP counts CRLF).
     static func measure(_ path: String, name: MessageFileName) -> MessageFacts? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = MessageFileAccess.open(path)
         if fd < 0 { return nil }
         defer { close(fd) }
         var st = stat()

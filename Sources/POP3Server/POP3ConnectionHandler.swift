@@ -7,6 +7,7 @@ import NIOSSL
 import NIOTLS
 import ListenerSupport
 import POP3
+import MaildirCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -237,7 +238,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> Int32 in
-            Glibc.open(file, O_RDONLY | O_CLOEXEC)
+            MessageFileAccess.open(file)
         }.whenComplete { result in
             let (handler, context) = bound.value
             let fd = (try? result.get()) ?? -1

@@ -546,3 +546,21 @@ def test_streamed_append_refusals_and_literal_plus(site):
     while list((site.maildir / "tmp").iterdir()) and time.time() < deadline:
         time.sleep(0.1)
     assert list((site.maildir / "tmp").iterdir()) == []
+
+
+def test_a_symlink_in_the_maildir_does_not_read_files_for_the_user(site, tmp_path):
+    """The server reads every user's mail from one process: a link a user puts in cur/ to a file
+    only the server may read (ln -s /etc/shadow) must not hand that file out (IMAP and POP3)."""
+    secret = tmp_path / "secret"
+    secret.write_text("From: x@example.test\nSubject: stolen\n\nTOP SECRET\n")
+    secret.chmod(0o600)
+    os.symlink(secret, site.maildir / "cur" / "1764000000.M1P1.evil:2,")
+    client = site.imap()
+    client.append("INBOX", None, None, message("real mail"))
+    typ, data = client.select("INBOX")
+    assert typ == "OK"
+    _, data = client.fetch("1:*", "(BODY.PEEK[] ENVELOPE)")
+    text = b"".join(part if isinstance(part, bytes) else b"".join(part) for part in data if part)
+    assert b"TOP SECRET" not in text and b"stolen" not in text
+    assert b"real mail" in text
+    client.logout()
