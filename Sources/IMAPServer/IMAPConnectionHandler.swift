@@ -18,7 +18,8 @@ struct IMAPConnectionEnvironment: Sendable {
     var tlsContext: NIOSSLContext?
     var hostName: String
     var logger: Logger
-    /// How often an IDLE client's mailbox is rescanned.
+    /// How often an IDLE client's mailbox is rescanned when no change event came
+    /// (`IMAP_IDLE_TIMEOUT`; also the store's polling interval where inotify is missing).
     var idlePoll: TimeAmount = .seconds(1)
     /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in).
     var autologoutTimeout: TimeAmount = .minutes(30)
@@ -231,6 +232,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
         let streamed = taken
         let channel = context.channel
+        mailbox.rev2 = session.isRev2
+        mailbox.appendLiteralLimit = session.configuration.limits.appendLiteral
         mailbox.flushHook = { bytes in
             // On the thread pool: write this part and wait until the socket took it.
             var buffer = channel.allocator.buffer(capacity: bytes.count)
@@ -330,7 +333,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         // Realtime changes (inotify through the Maildir store) trigger a poll at once; the
         // one-second stat poll stays as the safety net (NFS, missed events).
         let watch = IdleWatch.events(root: mailbox.maildir.path, folder: selected.folder,
-                                     trashFolderName: mailbox.maildir.trashFolderName)
+                                     trashFolderName: mailbox.maildir.trashFolderName,
+                                     pollInterval: .nanoseconds(environment.idlePoll.nanoseconds))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         idleWatcher = Task {
@@ -462,6 +466,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 if purged > 0 { logger.info("purged \(purged) old messages (IMAP_EMPTYTRASH) for \(account.address)") }
             }
             write(session.loginFinished(tag: tag, user: account.address), context: context)
+            // From now on the logged-in autologout applies (RFC 9051 §5.4), not the short
+            // pre-login timeout armed when the LOGIN line arrived.
+            armReadTimer(context: context)
         case .rejected:
             environment.logger.info("LOGIN FAILED, user=\(user), ip=[\(clientIP)]")
             write(session.loginFinished(tag: tag, user: nil), context: context)
