@@ -21,8 +21,10 @@ struct IMAPConnectionEnvironment: Sendable {
     /// How often an IDLE client's mailbox is rescanned when no change event came
     /// (`IMAP_IDLE_TIMEOUT`; also the store's polling interval where inotify is missing).
     var idlePoll: TimeAmount = .seconds(1)
-    /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in).
+    /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in; IDLE included, whose
+    /// clients re-issue it within 29 minutes, RFC 2177).
     var autologoutTimeout: TimeAmount = .minutes(30)
+    /// The whole unauthenticated phase (greeting to successful login, STARTTLS and SASL included).
     var preLoginTimeout: TimeAmount = .seconds(60)
 }
 
@@ -556,7 +558,11 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Before login one deadline runs from the connection's start (input does not push it
+    /// back, so a client trickling bytes cannot hold a slot unauthenticated); once logged in,
+    /// each input restarts the autologout timer (RFC 9051 §5.4: at least 30 minutes).
     private func armReadTimer(context: ChannelHandlerContext) {
+        if session.user == nil && readTimer != nil { return }
         readTimer?.cancel()
         let timeout = session.user == nil ? environment.preLoginTimeout : environment.autologoutTimeout
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

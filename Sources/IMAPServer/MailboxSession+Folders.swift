@@ -166,6 +166,11 @@ extension MailboxSession {
             w.tagged(tag, .no, .cannot, "Cannot delete this folder.")
             return
         }
+        if !maildir.folderExists(folder) && maildir.folders().contains(where: { $0.isInside(folder) }) {
+            // RFC 9051 §6.3.5: a \Noselect name with inferior names cannot be deleted.
+            w.tagged(tag, .no, .hasChildren, "Only the folders below this name exist; delete them first.")
+            return
+        }
         if selected?.folder == folder { deselect() }
         do {
             try maildir.deleteFolder(folder)

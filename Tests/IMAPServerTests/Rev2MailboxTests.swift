@@ -97,6 +97,10 @@ private func mail(_ subject: String) -> String {
         #expect(recursive.contains("* LIST (\\HasChildren) \".\" \"INBOX.A\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"))
         #expect(!t.run("7 LIST \"\" \"*\"").contains("Gone"))
         #expect(t.run("8 LSUB \"\" \"*\"").contains("* LSUB (\\Noselect) \".\" \"INBOX.Gone\"\r\n"))
+        // RFC 9051 §6.3.5: INBOX.A is gone but INBOX.A.B is left: the name cannot be deleted again.
+        #expect(t.run("9 DELETE INBOX.A").hasPrefix("9 OK"))
+        #expect(t.run("10 LIST \"\" \"*\"").contains("* LIST (\\Noselect \\HasChildren) \".\" \"INBOX.A\"\r\n"))
+        #expect(t.run("11 DELETE INBOX.A").hasPrefix("11 NO [HASCHILDREN]"))
     }
 
     @Test func statusSizeCountsCRLFAndDeleted() throws {

@@ -23,6 +23,7 @@ public enum ResponseCode: Sendable, Equatable {
     case clientBug                             // RFC 5530 §3
     case useAttr                               // RFC 6154 §6
     case unknownCTE                            // RFC 3516 §4.4, RFC 9051 §7.1
+    case hasChildren                           // RFC 9051 §7.1
     case badCharset([String])                  // RFC 3501 §7.1
 
     func write(into w: inout ResponseWriter) {
@@ -58,6 +59,7 @@ public enum ResponseCode: Sendable, Equatable {
             w.append(bytes: SequenceSet.format(uids))
         case .closed: w.append("CLOSED")
         case .unknownCTE: w.append("UNKNOWN-CTE")
+        case .hasChildren: w.append("HASCHILDREN")
         case .myRights(let rights):
             w.append("MYRIGHTS ")
             w.string(rights)
