@@ -140,6 +140,18 @@ private func mail(_ subject: String) -> String {
         #expect(!MailboxSession.survivesLineEndConversion(Array("a\nb".utf8)))
     }
 
+    @Test func binaryFetchOfAnUnknownEncodingFails() throws {
+        let maildir = try TemporaryMaildir()
+        try maildir.deliver("Subject: uu\nMIME-Version: 1.0\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a\nend\n")
+        try maildir.deliver("Subject: b64\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n")
+        var t = Rev2Transcript(maildir)
+        _ = t.run("1 SELECT INBOX")
+        #expect(t.run("2 FETCH 1 BINARY.PEEK[1]") == "* 1 FETCH (BINARY[1] NIL)\r\n2 NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding: cannot fetch BINARY.\r\n")
+        #expect(t.run("3 FETCH 2 BINARY.SIZE[1]") == "* 2 FETCH (BINARY.SIZE[1] 5)\r\n3 OK FETCH completed.\r\n")
+        // BODY[] of the same message is fine: only BINARY needs the decoding.
+        #expect(t.run("4 FETCH 1 BODY.PEEK[1]").hasSuffix("4 OK FETCH completed.\r\n"))
+    }
+
     @Test func utf8SessionSeesUTF8NamesAndSubscriptions() throws {
         let maildir = try TemporaryMaildir()
         var t = Rev2Transcript(maildir)
