@@ -121,12 +121,16 @@ private func mail(_ subject: String) -> String {
         try maildir.deliver(mail("two"))
         var t = Rev2Transcript(maildir)
         _ = t.run("1 SELECT INBOX")  // moves one message to cur/
+        _ = t.run("1a STORE 2 +FLAGS (\\Flagged $Work)")
         try maildir.deliver(mail("three"))  // stays in new/
         _ = t.run("2 UNSELECT")
         _ = t.run("3 CREATE INBOX.Sub")
         #expect(t.run("4 RENAME INBOX INBOX.Old") == "4 OK INBOX renamed: 3 messages moved.\r\n")
         #expect(t.run("5 SELECT INBOX").contains("* 0 EXISTS\r\n"))
         #expect(t.run("6 SELECT INBOX.Old").contains("* 3 EXISTS\r\n"))
+        #expect(t.run("6a SEARCH KEYWORD $Work") == "* SEARCH 2\r\n6a OK SEARCH done.\r\n")
+        let flags = t.run("6b FETCH 2 FLAGS")
+        #expect(flags.contains("\\Flagged") && flags.contains("$Work"))
         #expect(t.run("7 SELECT INBOX.Sub").hasSuffix("OK [READ-WRITE] Ok\r\n"))  // sub-folders stay
         #expect(t.run("8 RENAME INBOX INBOX.Old").hasPrefix("8 NO [ALREADYEXISTS]"))
     }
