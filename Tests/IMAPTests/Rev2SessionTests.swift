@@ -72,6 +72,24 @@ import Testing
         #expect(framer3.next(from: &plus) == nil)
     }
 
+    @Test func utf8AppendDataItemParses() {
+        // RFC 6855 §4: APPEND mailbox [flags] [date] UTF8 (literal8)
+        let message = Array("Subject: Grüße\r\n\r\nx\r\n".utf8)
+        let line = Array("a APPEND INBOX (\\Seen) UTF8 (~{\(message.count)}\r\n".utf8) + message + Array(") {1}\r\nz".utf8)
+        guard case .success(let tagged) = CommandParser.parse(line), case .append(_, let messages) = tagged.command else {
+            Issue.record("UTF8 APPEND did not parse")
+            return
+        }
+        #expect(messages.count == 2 && messages[0].bytes == message && !messages[0].binary && messages[0].flags == [.seen])
+        #expect(messages[1].bytes == Array("z".utf8))
+        // The prefix of a streamed UTF8 message names the message it starts.
+        #expect(AppendPrefix.parse(Array("b APPEND INBOX UTF8 (".utf8))?.messageIndex == 0)
+        #expect(AppendPrefix.parse(Array("b APPEND INBOX UTF8 (~{1}\r\nq) (\\Seen) UTF8 (".utf8))?.messageIndex == 1)
+        if case .success = CommandParser.parse(Array("c APPEND INBOX UTF8 ({1}\r\nq".utf8)) {
+            Issue.record("a UTF8 item without its closing parenthesis parsed")
+        }
+    }
+
     @Test func unknownCTECodeIsWritten() {
         var w = ResponseWriter()
         w.tagged(Array("a".utf8), .no, .unknownCTE, "no")

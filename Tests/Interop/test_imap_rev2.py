@@ -233,6 +233,23 @@ def test_utf8_accept_mailbox_names_and_strings(site):
     assert (site.maildir / ".Café").is_dir()
 
 
+def test_utf8_append_data_item(site):
+    """RFC 6855 §4: APPEND … UTF8 (~{n} message) once UTF8=ACCEPT is enabled, small and streamed."""
+    raw = login(site)
+    command(raw, b"u0", b"ENABLE UTF8=ACCEPT")
+    small = "From: a@example.test\r\nSubject: Grüße\r\n\r\nhallo\r\n".encode()
+    large = "From: a@example.test\r\nSubject: Größer\r\n\r\n".encode() + b"x" * 100000 + b"\r\n"
+    raw.send(b"u1 APPEND INBOX UTF8 (~{%d+}\r\n%s) UTF8 (~{%d}\r\n" % (len(small), small, len(large)))
+    assert raw.file.readline().startswith(b"+ ")
+    raw.send(large + b")\r\n")
+    assert re.match(rb"u1 OK \[APPENDUID \d+ 1:2\]", raw.until(b"u1")[-1])
+    command(raw, b"u2", b"SELECT INBOX")
+    untagged, _ = command(raw, b"u3", b"FETCH 1:2 (RFC822.SIZE ENVELOPE)")
+    text = b"".join(untagged)
+    assert "Grüße".encode() in text and "Größer".encode() in text, text
+    assert b"RFC822.SIZE %d " % len(small) in text and b"RFC822.SIZE %d " % len(large) in text, text
+
+
 def test_rename_inbox_moves_its_messages(site):
     client = site.imap()
     for n in range(2):
