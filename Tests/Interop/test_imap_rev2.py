@@ -282,3 +282,26 @@ def test_idle_timeout_polls_at_the_configured_interval(tmp_path):
         assert raw.until(b"i2")[-1].startswith(b"i2 OK")
     finally:
         site.stop()
+
+
+def test_unauthenticated_session_is_closed_even_while_it_talks(site):
+    """The unauthenticated phase has one deadline (60 s from the greeting): a client that keeps
+    sending NOOPs without logging in is still disconnected (RFC 9051 §5.4 lets a server log out
+    inactive clients; unauthenticated ones sooner than the 30 minutes of logged-in ones).
+    This test waits about a minute."""
+    raw = Raw(site.ports["imapd"])
+    raw.sock.settimeout(120)
+    lines = []
+    for n in range(20):
+        try:
+            raw.send(b"n%d NOOP\r\n" % n)
+        except OSError:
+            break
+        line = raw.file.readline()
+        lines.append(line)
+        if not line or line.startswith(b"* BYE"):
+            break
+        assert line.startswith(b"n%d OK" % n), lines
+        time.sleep(5)
+    assert any(line.startswith(b"* BYE Disconnected for inactivity.") for line in lines), lines
+    assert len(lines) > 3, lines  # it answered NOOPs before the deadline
