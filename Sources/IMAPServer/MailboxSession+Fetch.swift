@@ -15,6 +15,7 @@ extension MailboxSession {
         }
         let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
         unknownEncodingSeen = false
+        missingMessageSeen = false
         for index in indices(set, uid: uid) {
             var seenChanged = false
             if marksSeen, var s = selected, !s.messages[index].isSeen {
@@ -34,7 +35,10 @@ extension MailboxSession {
                 w.utf8Allowed = utf8
             }
         }
-        if unknownEncodingSeen {
+        if missingMessageSeen {
+            // RFC 9051 §7.1, RFC 2180 §4.1.2: another session expunged a message we had to read.
+            w.tagged(tag, .no, .expungeIssued, "Some messages were expunged by another session.")
+        } else if unknownEncodingSeen {
             // RFC 3516 §4.2: a part whose transfer encoding we cannot undo fails the FETCH.
             w.tagged(tag, .no, .unknownCTE, "Unknown Content-Transfer-Encoding: cannot fetch BINARY.")
         } else {
@@ -47,7 +51,10 @@ extension MailboxSession {
         let m = s.messages[index]
         var view: MessageView?
         func loaded() -> MessageView? {
-            if view == nil { view = self.view(at: index) }
+            if view == nil {
+                view = self.view(at: index)
+                if view == nil { missingMessageSeen = true }
+            }
             return view
         }
         w.append("* \(index + 1) FETCH (")

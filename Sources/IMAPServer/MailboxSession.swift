@@ -94,6 +94,8 @@ final class MailboxSession: @unchecked Sendable {
     var appendLiteralLimit = IMAPLimits().appendLiteral
     /// A BINARY fetch of the current FETCH met a transfer encoding it cannot undo (RFC 3516 §4.2).
     var unknownEncodingSeen = false
+    /// The current FETCH needed a message file that is gone (another session expunged it).
+    var missingMessageSeen = false
     /// IMAP4rev2 is enabled (RFC 9051 §6.3.1): no \Recent, RECENT or UNSEEN code, SEARCH answers ESEARCH.
     var rev2 = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.

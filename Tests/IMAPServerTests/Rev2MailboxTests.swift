@@ -156,6 +156,18 @@ private func mail(_ subject: String) -> String {
         #expect(t.run("4 FETCH 1 BODY.PEEK[1]").hasSuffix("4 OK FETCH completed.\r\n"))
     }
 
+    @Test func fetchOfAMessageExpungedElsewhereSaysSo() throws {
+        let maildir = try TemporaryMaildir()
+        try maildir.deliver(mail("one"))
+        var t = Rev2Transcript(maildir)
+        _ = t.run("1 SELECT INBOX")
+        // Another program removes the file; this session has not been told yet.
+        for name in SystemCall.names(in: maildir.path + "/cur") { unlink(maildir.path + "/cur/" + name) }
+        #expect(t.run("2 FETCH 1 BODY.PEEK[TEXT]").hasSuffix("2 NO [EXPUNGEISSUED] Some messages were expunged by another session.\r\n"))
+        #expect(t.run("3 FETCH 1 (FLAGS UID)").hasSuffix("3 OK FETCH completed.\r\n"))  // nothing to read: fine
+        #expect(t.run("4 NOOP").hasPrefix("* 1 EXPUNGE\r\n"))
+    }
+
     @Test func utf8SessionSeesUTF8NamesAndSubscriptions() throws {
         let maildir = try TemporaryMaildir()
         var t = Rev2Transcript(maildir)
