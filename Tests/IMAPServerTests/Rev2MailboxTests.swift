@@ -168,6 +168,22 @@ private func mail(_ subject: String) -> String {
         #expect(t.run("4 NOOP").hasPrefix("* 1 EXPUNGE\r\n"))
     }
 
+    @Test func onlyContentFetchesSetSeen() throws {
+        // RFC 9051 §6.4.5: BODY, BODYSTRUCTURE, the .PEEK forms and BINARY.SIZE leave \Seen alone;
+        // BODY[…] and BINARY[…] set it.
+        let maildir = try TemporaryMaildir()
+        try maildir.deliver(mail("one"))
+        var t = Rev2Transcript(maildir)
+        _ = t.run("0 ENABLE IMAP4rev2")
+        _ = t.run("1 SELECT INBOX")
+        for line in ["2 FETCH 1 BODY", "3 FETCH 1 BODYSTRUCTURE", "4 FETCH 1 BODY.PEEK[]", "5 FETCH 1 BINARY.PEEK[1]",
+                     "6 FETCH 1 BINARY.SIZE[1]", "7 FETCH 1 (ENVELOPE RFC822.SIZE)"] {
+            _ = t.run(line)
+            #expect(t.run("8 FETCH 1 FLAGS") == "* 1 FETCH (FLAGS ())\r\n8 OK FETCH completed.\r\n", "\(line)")
+        }
+        #expect(t.run("9 FETCH 1 BINARY[1]").contains("FLAGS (\\Seen)"))
+    }
+
     @Test func utf8SessionSeesUTF8NamesAndSubscriptions() throws {
         let maildir = try TemporaryMaildir()
         var t = Rev2Transcript(maildir)
