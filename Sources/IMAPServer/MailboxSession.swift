@@ -97,7 +97,15 @@ final class MailboxSession: @unchecked Sendable {
     /// The current FETCH needed a message file that is gone (another session expunged it).
     var missingMessageSeen = false
     /// IMAP4rev2 is enabled (RFC 9051 §6.3.1): no \Recent, RECENT or UNSEEN code, SEARCH answers ESEARCH.
-    var rev2 = false
+    var rev2 = false {
+        didSet {
+            // Enabled with a mailbox already selected: its messages lose \Recent from now on.
+            if rev2 && !oldValue, var s = selected, s.messages.contains(where: \.recent) {
+                Self.forgetRecent(&s.messages)
+                selected = s
+            }
+        }
+    }
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?

@@ -58,6 +58,16 @@ private func mail(_ subject: String) -> String {
         #expect(noop.contains("* 3 EXISTS\r\n") && !noop.contains("RECENT"))
     }
 
+    @Test func enablingRev2WhileSelectedDropsRecent() throws {
+        let maildir = try TemporaryMaildir()
+        try maildir.deliver(mail("one"))
+        var t = Rev2Transcript(maildir)
+        #expect(t.run("1 SELECT INBOX").contains("* 1 RECENT\r\n"))
+        #expect(t.run("2 FETCH 1 FLAGS").contains("(FLAGS (\\Recent))"))
+        _ = t.run("3 ENABLE IMAP4rev2")
+        #expect(t.run("4 FETCH 1 FLAGS") == "* 1 FETCH (FLAGS ())\r\n4 OK FETCH completed.\r\n")
+    }
+
     @Test func rev1SessionKeepsRecentAndSearch() throws {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
