@@ -20,6 +20,9 @@ public struct IMAPLimits: Sendable, Equatable {
     public var appendMessages = 64
     /// LITERAL- (RFC 7888 §5): largest non-synchronising literal.
     public var nonSynchronizingLiteral = 4096
+    /// LITERAL+ (RFC 7888 §4): non-synchronising literals of any allowed size. False: LITERAL-
+    /// only, and a larger non-synchronising literal ends the connection (RFC 7888 §5).
+    public var literalPlus = true
 
     public init() {}
 }

@@ -23,10 +23,13 @@ struct IMAPConnectionEnvironment: Sendable {
     /// `TLS_EXTERNAL`: the client certificate's subject field holding the login for
     /// AUTHENTICATE EXTERNAL (with `TLS_VERIFYPEER`); nil = no EXTERNAL.
     var tlsExternalField: String?
-    /// How often an IDLE client's mailbox is rescanned.
+    /// How often an IDLE client's mailbox is rescanned when no change event came
+    /// (`IMAP_IDLE_TIMEOUT`; also the store's polling interval where inotify is missing).
     var idlePoll: TimeAmount = .seconds(1)
-    /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in).
+    /// Read timeout (RFC 3501 §5.4: at least 30 minutes once logged in; IDLE included, whose
+    /// clients re-issue it within 29 minutes, RFC 2177).
     var autologoutTimeout: TimeAmount = .minutes(30)
+    /// The whole unauthenticated phase (greeting to successful login, STARTTLS and SASL included).
     var preLoginTimeout: TimeAmount = .seconds(60)
 }
 
@@ -252,6 +255,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
         let streamed = taken
         let channel = context.channel
+        mailbox.rev2 = session.isRev2
+        mailbox.appendLiteralLimit = session.configuration.limits.appendLiteral
         mailbox.flushHook = { bytes in
             // On the thread pool: write this part and wait until the socket took it.
             var buffer = channel.allocator.buffer(capacity: bytes.count)
@@ -352,7 +357,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         // Realtime changes (inotify through the Maildir store) trigger a poll at once; the
         // one-second stat poll stays as the safety net (NFS, missed events).
         let watch = IdleWatch.events(root: watched.maildir.path, folder: selected.folder,
-                                     trashFolderName: watched.maildir.trashFolderName)
+                                     trashFolderName: watched.maildir.trashFolderName,
+                                     pollInterval: .nanoseconds(environment.idlePoll.nanoseconds))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         idleWatcher = Task {
@@ -490,6 +496,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 if purged > 0 { logger.info("purged \(purged) old messages (IMAP_EMPTYTRASH) for \(account.address)") }
             }
             write(session.loginFinished(tag: tag, user: account.address), context: context)
+            // From now on the logged-in autologout applies (RFC 9051 §5.4), not the short
+            // pre-login timeout armed when the LOGIN line arrived.
+            armReadTimer(context: context)
         case .rejected:
             environment.logger.info("LOGIN FAILED, user=\(user), ip=[\(clientIP)]")
             write(session.loginFinished(tag: tag, user: nil), context: context)
@@ -637,7 +646,11 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Before login one deadline runs from the connection's start (input does not push it
+    /// back, so a client trickling bytes cannot hold a slot unauthenticated); once logged in,
+    /// each input restarts the autologout timer (RFC 9051 §5.4: at least 30 minutes).
     private func armReadTimer(context: ChannelHandlerContext) {
+        if session.user == nil && readTimer != nil { return }
         readTimer?.cancel()
         let timeout = session.user == nil ? environment.preLoginTimeout : environment.autologoutTimeout
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

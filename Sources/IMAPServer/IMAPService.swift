@@ -58,17 +58,30 @@ public struct IMAPService: Service {
         guard let text, !text.isEmpty else { return (supported, []) }
         var words: [String] = []
         var mechanisms: [String] = []
-        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+        for var word in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+            // RFC 7889: the limit's value is ours (IMAPLimits), whatever the file says.
+            if word.uppercased().hasPrefix("APPENDLIMIT=") { word = "APPENDLIMIT" }
             if word.uppercased().hasPrefix("AUTH=") {
                 mechanisms.append(String(word.dropFirst(5)).uppercased())
-            } else if supported.contains(where: { $0.uppercased() == word.uppercased() }) {
+            } else if supported.contains(where: { $0.uppercased() == word.uppercased() }) || word.uppercased() == "LITERAL-" {
                 words.append(word)
             }
         }
+        // RFC 7888: a site that asks for LITERAL- (and not LITERAL+) gets the restricted form only.
+        let literalMinusOnly = words.contains { $0.uppercased() == "LITERAL-" } && !words.contains { $0.uppercased() == "LITERAL+" }
         for extra in supported where !words.contains(where: { $0.uppercased() == extra.uppercased() }) {
+            if literalMinusOnly && extra == "LITERAL+" { continue }
             words.append(extra)
         }
         return (words, mechanisms)
+    }
+
+    /// `IMAP_IDLE_TIMEOUT` (spec/access.md §1.12, Courier's imapd): seconds between an IDLE
+    /// client's rescans when no change event arrives; kept within 1 s … 30 min (RFC 9051
+    /// §5.4). Nil when unset or not a number: the default one-second check stays.
+    static func idlePollInterval(_ text: String?) -> TimeAmount? {
+        guard let text, let seconds = Int(text.filter { $0 != " " && $0 != "\t" }) else { return nil }
+        return .seconds(Int64(min(max(seconds, 1), 1800)))
     }
 
     public func run() async throws {
@@ -102,15 +115,20 @@ public struct IMAPService: Service {
         // spec/access.md §2.2: ` ACL ACL2=UNION` unless IMAP_ACL=0 (RFC 4314 §2.1, §8).
         var extra = (variables["IMAP_ACL"] ?? "1") != "0" ? ["ACL", "ACL2=UNION"] : []
         if mailboxOptions.moveExpungedToTrash { extra.append("XMAGICTRASH") }
+        var limits = IMAPLimits()
+        limits.literalPlus = !plain.words.contains { $0.uppercased() == "LITERAL-" }
+            || plain.words.contains { $0.uppercased() == "LITERAL+" }
         let configuration = IMAPSessionConfiguration(
             capabilities: plain.words + extra, capabilitiesTLS: tls.words + extra, authMechanisms: mechanisms.sorted().reversed(),
             tlsAvailable: starttls, tlsActive: implicitTLS,
             tlsRequired: variables["IMAP_TLS_REQUIRED"] == "1",
-            greeting: "Courier-IMAP ready. Courier for Swift.")
-        let environment = IMAPConnectionEnvironment(
+            greeting: "Courier-IMAP ready. Courier for Swift.", limits: limits)
+        var environment = IMAPConnectionEnvironment(
             configuration: configuration, auth: auth, throttle: LoginThrottle(), defaultDomain: variables["DEFDOMAIN"],
             mailboxOptions: mailboxOptions, tlsContext: tlsContext,
             hostName: config.me, logger: context.logger, tlsExternalField: tlsExternalField)
+        if let idle = Self.idlePollInterval(variables["IMAP_IDLE_TIMEOUT"]) { environment.idlePoll = idle }
+        let connectionEnvironment = environment
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
         let implicitContext = implicitTLS ? tlsContext : nil
@@ -129,7 +147,7 @@ public struct IMAPService: Service {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitContext))
                 }
                 try channel.pipeline.syncOperations.addHandler(
-                    IMAPConnectionHandler(environment: environment, clientIP: ip, implicitTLS: implicitTLS))
+                    IMAPConnectionHandler(environment: connectionEnvironment, clientIP: ip, implicitTLS: implicitTLS))
             }
         }
     }

@@ -7,10 +7,11 @@ import MaildirCore
 enum IdleWatch {
     /// The events of the folder (nil: INBOX) of the Maildir at `root`, and whether they are
     /// realtime (inotify) rather than a timer.
-    static func events(root: String, folder: FolderName?, trashFolderName: String) -> (events: AsyncStream<Void>, realtime: Bool) {
+    static func events(root: String, folder: FolderName?, trashFolderName: String,
+                       pollInterval: Duration) -> (events: AsyncStream<Void>, realtime: Bool) {
         let store = MailStore(root: root, trashFolderName: trashFolderName)
         let name: MailboxName = folder.map { .folder($0) } ?? .inbox
-        let watch = store.watch(name, pollInterval: .seconds(30))
+        let watch = store.watch(name, pollInterval: pollInterval)
         return (watch.events, watch.isRealtime)
     }
 }

@@ -60,7 +60,7 @@ extension MailboxSession {
             sort(tag, criteria, key, uid: uid, into: &w)
         case .thread(let algorithm, _, let key, let uid):
             thread(tag, algorithm: algorithm, key, uid: uid, into: &w)
-        case .create(let name, _): create(tag, name, into: &w)
+        case .create(let name, let uses): create(tag, name, specialUse: uses, into: &w)
         case .delete(let name):
             let wasSelected = selected != nil
             delete(tag, name, into: &w)

@@ -14,6 +14,8 @@ extension MailboxSession {
             return
         }
         let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
+        unknownEncodingSeen = false
+        missingMessageSeen = false
         for index in indices(set, uid: uid) {
             var seenChanged = false
             if marksSeen, var s = selected, !s.messages[index].isSeen {
@@ -33,7 +35,15 @@ extension MailboxSession {
                 w.utf8Allowed = utf8
             }
         }
-        w.tagged(tag, .ok, nil, "FETCH completed.")
+        if missingMessageSeen {
+            // RFC 9051 §7.1, RFC 2180 §4.1.2: another session expunged a message we had to read.
+            w.tagged(tag, .no, .expungeIssued, "Some messages were expunged by another session.")
+        } else if unknownEncodingSeen {
+            // RFC 3516 §4.2: a part whose transfer encoding we cannot undo fails the FETCH.
+            w.tagged(tag, .no, .unknownCTE, "Unknown Content-Transfer-Encoding: cannot fetch BINARY.")
+        } else {
+            w.tagged(tag, .ok, nil, "FETCH completed.")
+        }
     }
 
     private func fetchOne(_ index: Int, _ attributes: [FetchAttribute], addFlags: Bool, into w: inout ResponseWriter) {
@@ -41,7 +51,10 @@ extension MailboxSession {
         let m = s.messages[index]
         var view: MessageView?
         func loaded() -> MessageView? {
-            if view == nil { view = self.view(at: index) }
+            if view == nil {
+                view = self.view(at: index)
+                if view == nil { missingMessageSeen = true }
+            }
             return view
         }
         w.append("* \(index + 1) FETCH (")
@@ -109,8 +122,12 @@ extension MailboxSession {
                 }
             case .binary(let section, let partial, _):
                 var v = loaded()
-                let decoded = Self.decodedPart(&v, section)
                 item("BINARY[" + section.part.map(String.init).joined(separator: ".") + "]")
+                guard let decoded = Self.decodedPart(&v, section) else {
+                    unknownEncodingSeen = true
+                    w.append(" NIL")
+                    continue
+                }
                 var slice = decoded[...]
                 if let partial {
                     w.append("<\(partial.offset)>")
@@ -121,7 +138,11 @@ extension MailboxSession {
                 if slice.contains(0) { w.binaryLiteral(slice) } else { w.literal(slice) }
             case .binarySize(let section):
                 var v = loaded()
-                let decoded = Self.decodedPart(&v, section)
+                guard let decoded = Self.decodedPart(&v, section) else {
+                    unknownEncodingSeen = true
+                    item("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] NIL")
+                    continue
+                }
                 item("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] \(decoded.count)")
             case .modSeq:
                 item("MODSEQ (1)")
@@ -130,8 +151,9 @@ extension MailboxSession {
         w.append(")\r\n")
     }
 
-    /// A part's content with its transfer encoding undone (RFC 3516 BINARY).
-    static func decodedPart(_ view: inout MessageView?, _ section: Section) -> [UInt8] {
+    /// A part's content with its transfer encoding undone (RFC 3516 BINARY); nil when the
+    /// encoding is one we do not know (x-uuencode, …).
+    static func decodedPart(_ view: inout MessageView?, _ section: Section) -> [UInt8]? {
         guard var v = view else { return [] }
         let raw = v.section(section)
         let m = v.mime
@@ -147,8 +169,10 @@ extension MailboxSession {
             return Base64Decoder.decode(raw)
         case Array("quoted-printable".utf8):
             return QuotedPrintableDecoder.decode(raw)
-        default:
+        case [], Array("7bit".utf8), Array("8bit".utf8), Array("binary".utf8):
             return raw
+        default:
+            return nil
         }
     }
 

@@ -32,29 +32,52 @@ extension MailboxSession {
             w.tagged(tag, .ok, nil, "LIST completed")
             return
         }
-        let subscribed = Set((try? Subscriptions(maildir: maildir).names()) ?? [])
-        let mailboxes = allMailboxes()
+        // Subscriptions are kept in modified UTF-7 (Courier's file); a UTF-8 session compares
+        // with the names it sees.
+        let subscribed = Set(((try? Subscriptions(maildir: maildir).names()) ?? []).map(subscriptionName))
+        var mailboxes = allMailboxes()
+        let existing = Set(mailboxes.map(\.name))
+        if command.isLSUB || command.subscribedOnly {
+            // RFC 5258 §3.1 / RFC 9051 §6.3.9: subscribed names that no longer exist are listed
+            // too (`\NonExistent`); so are parents of subscribed names, for RECURSIVEMATCH.
+            for name in subscribed.sorted() where !existing.contains(name) {
+                mailboxes.append((name, false, nil))
+            }
+        }
         let allNames = mailboxes.map(\.name)
         for box in mailboxes {
             let matched = command.patterns.contains { Self.matches(pattern: command.reference + $0, name: Array(box.name.utf8)) }
             guard matched else { continue }
-            let isSubscribed = subscribed.contains(box.name) || (box.name == "INBOX" && subscribed.contains("INBOX"))
-            if (command.isLSUB || command.subscribedOnly) && !isSubscribed { continue }
+            let isSubscribed = subscribed.contains(box.name)
+            let exists = existing.contains(box.name)
+            // RFC 5258 §4: with RECURSIVEMATCH a mailbox that is not itself subscribed but has a
+            // subscribed child is listed with CHILDINFO ("SUBSCRIBED").
+            let childSubscribed = command.recursiveMatch && !isSubscribed
+                && subscribed.contains { $0.hasPrefix(box.name + ".") }
+            if (command.isLSUB || command.subscribedOnly) && !isSubscribed && !childSubscribed { continue }
             // RFC 4314 §4: LIST shows only mailboxes with `l`.
-            if !myRights(box.folder.map { .folder($0) } ?? .inbox).contains(ACLRights.lookup) { continue }
+            if exists && !myRights(box.folder.map { .folder($0) } ?? .inbox).contains(ACLRights.lookup) { continue }
             var attributes: [String] = []
-            if !box.selectable { attributes.append("\\Noselect") }
-            let hasChildren = allNames.contains { $0.hasPrefix(box.name + ".") }
-            attributes.append(hasChildren ? "\\HasChildren" : "\\HasNoChildren")
-            if let use = Self.specialUse(box.folder) { attributes.append(use) }
-            if command.specialUseOnly && Self.specialUse(box.folder) == nil { continue }
+            if !exists && !command.isLSUB {
+                attributes.append("\\NonExistent")
+            } else if !box.selectable {
+                attributes.append("\\Noselect")
+            }
+            if exists {
+                let hasChildren = allNames.contains { $0.hasPrefix(box.name + ".") && existing.contains($0) }
+                attributes.append(hasChildren ? "\\HasChildren" : "\\HasNoChildren")
+            }
+            let uses = exists ? specialUses(box.folder) : []
+            attributes += uses
+            if command.specialUseOnly && uses.isEmpty { continue }
             if (command.returnSubscribed || command.subscribedOnly) && isSubscribed && !command.isLSUB {
                 attributes.append("\\Subscribed")
             }
             w.append("* \(keyword) (" + attributes.joined(separator: " ") + ") \".\" ")
             w.mailbox(Array(box.name.utf8))
+            if childSubscribed && !command.isLSUB { w.append(" (\"CHILDINFO\" (\"SUBSCRIBED\"))") }
             w.crlf()
-            if let items = command.returnStatus, box.selectable {
+            if let items = command.returnStatus, box.selectable, exists {
                 writeStatus(MailboxName(box.name), items, into: &w)
             }
         }
@@ -103,7 +126,7 @@ extension MailboxSession {
 
     // MARK: CREATE / DELETE / RENAME (RFC 3501 §6.3.3-5)
 
-    func create(_ tag: [UInt8], _ name: MailboxName, into w: inout ResponseWriter) {
+    func create(_ tag: [UInt8], _ name: MailboxName, specialUse: [String] = [], into w: inout ResponseWriter) {
         var bytes = name.bytes
         if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }  // RFC 3501 §6.3.3: trailing delimiter
         guard let target = target(MailboxName(bytes)), case .folder(let folder) = target else {
@@ -115,9 +138,23 @@ extension MailboxSession {
             return
         }
         guard requireCreate(in: folder, "CREATE", tag, into: &w) else { return }
+        // RFC 6154 §3: a use we cannot honour refuses the CREATE.
+        guard let uses = Self.acceptedUses(specialUse) else {
+            w.tagged(tag, .no, .useAttr, "This special-use attribute is not supported.")
+            return
+        }
         do {
             try maildir.createFolder(folder)
             _ = aclStore.read(folder)  // the new folder inherits its parent's ACL now
+            if !uses.isEmpty {
+                do {
+                    try storeSpecialUses(uses, for: folder)
+                } catch {
+                    try? maildir.deleteFolder(folder)
+                    w.tagged(tag, .no, .serverBug, "Cannot record the special use: \(error)")
+                    return
+                }
+            }
             w.tagged(tag, .ok, nil, "\"\(folder.imapName(utf8: utf8))\" created.")
         } catch {
             w.tagged(tag, .no, .cannot, "Cannot create the mailbox: \(error)")
@@ -134,6 +171,11 @@ extension MailboxSession {
             return
         }
         guard require(ACLRights.deleteMailbox, on: target, "DELETE", Self.shown(name), tag, into: &w) else { return }
+        if !maildir.folderExists(folder) && maildir.folders().contains(where: { $0.isInside(folder) }) {
+            // RFC 9051 §6.3.5: a \Noselect name with inferior names cannot be deleted.
+            w.tagged(tag, .no, .hasChildren, "Only the folders below this name exist; delete them first.")
+            return
+        }
         if selected?.folder == folder { deselect() }
         do {
             try maildir.deleteFolder(folder)
@@ -151,7 +193,7 @@ extension MailboxSession {
             return
         }
         guard case .folder(let oldFolder) = source else {
-            w.tagged(tag, .no, .cannot, "INBOX rename not implemented.")
+            renameInbox(tag, to: newFolder, into: &w)
             return
         }
         guard require(ACLRights.deleteMailbox, on: source, "RENAME", Self.shown(from), tag, into: &w),
@@ -211,13 +253,8 @@ extension MailboxSession {
             case .uidValidity: value = "\(snapshot.uidValidity)"
             case .unseen: value = "\(snapshot.messages.filter { !($0.fileName.flags?.isSeen ?? false) }.count + snapshot.leftInNew)"
             case .deleted: value = "\(snapshot.messages.filter { $0.fileName.flags?.isTrashed ?? false }.count)"
-            case .size:
-                var total: Int64 = 0
-                for m in snapshot.messages {
-                    if let v = m.fileName.virtualSizeHint { total += v; continue }
-                    if let st = SystemCall.status(dir + "/cur/" + m.fileName.name) { total += Int64(st.st_size) }
-                }
-                value = "\(total)"
+            case .size: value = "\(mailboxSize(dir))"
+            case .appendLimit: value = "\(appendLimit(appendLiteralLimit))"
             case .highestModSeq: value = "1"
             }
             parts.append("\(item.rawValue) \(value)")

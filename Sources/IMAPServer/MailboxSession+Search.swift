@@ -15,7 +15,8 @@ extension MailboxSession {
         let matches = matching(command.key)
         guard let s = selected else { return }
         let numbers = matches.map { uid ? s.messages[$0].uid : UInt32($0 + 1) }
-        if let options = command.returnOptions {
+        // RFC 9051 §6.4.4: an IMAP4rev2 client gets ESEARCH, RETURN (ALL) when it named nothing.
+        if let options = command.returnOptions ?? (rev2 ? Self.returnAll : nil) {
             if options.save { savedResult = matches.map { s.messages[$0].uid } }
             var line = "ESEARCH (TAG "
             var tw = ResponseWriter()

@@ -141,6 +141,12 @@ extension MailboxSession {
             for s in streamed.values { s.abort() }
             return
         }
+        // RFC 3516 §4.4: binary content the Maildir (LF line ends on disk) cannot give back unchanged.
+        if messages.contains(where: { $0.binary && !Self.survivesLineEndConversion($0.bytes) }) {
+            for s in streamed.values { s.abort() }
+            w.tagged(tag, .no, .unknownCTE, "Binary content with bare LF bytes cannot be stored.")
+            return
+        }
         let dir = directory(target)
         var adding: [(PendingMessage, MessageFlags)] = []
         var keywordLists: [[String]] = []

@@ -108,6 +108,22 @@ final class MailboxSession: @unchecked Sendable {
     var fixedRights: ACLRights?
     var selected: Selected?
     var utf8 = false
+    /// The APPEND size limit (IMAPLimits.appendLiteral), for STATUS APPENDLIMIT.
+    var appendLiteralLimit = IMAPLimits().appendLiteral
+    /// A BINARY fetch of the current FETCH met a transfer encoding it cannot undo (RFC 3516 §4.2).
+    var unknownEncodingSeen = false
+    /// The current FETCH needed a message file that is gone (another session expunged it).
+    var missingMessageSeen = false
+    /// IMAP4rev2 is enabled (RFC 9051 §6.3.1): no \Recent, RECENT or UNSEEN code, SEARCH answers ESEARCH.
+    var rev2 = false {
+        didSet {
+            // Enabled with a mailbox already selected: its messages lose \Recent from now on.
+            if rev2 && !oldValue, var s = selected, s.messages.contains(where: \.recent) {
+                Self.forgetRecent(&s.messages)
+                selected = s
+            }
+        }
+    }
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?
@@ -188,7 +204,8 @@ final class MailboxSession: @unchecked Sendable {
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
         // The shared array: copied only when this session changes its own view of it.
-        let messages = opened.messages
+        var messages = opened.messages
+        if rev2 && opened.recentCount > 0 { Self.forgetRecent(&messages) }
         let folder: FolderName?
         if case .folder(let f) = target { folder = f } else { folder = nil }
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
@@ -196,13 +213,14 @@ final class MailboxSession: @unchecked Sendable {
                             keywordsInUse: opened.keywordsInUse)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
-        w.untagged("\(opened.recentCount) RECENT")
-        if let firstUnseen = opened.firstUnseen {
+        if !rev2 { w.untagged("\(opened.recentCount) RECENT") }
+        if !rev2, let firstUnseen = opened.firstUnseen {
             w.untaggedStatus(.ok, .unseen(UInt32(firstUnseen + 1)), "First unseen")
         }
         w.untaggedStatus(.ok, .uidValidity(opened.uidValidity), "Ok")
         w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
         w.untaggedStatus(.ok, .myRights(rights.selectText), "ACL")
+        if rev2 { writeSelectedList(target, into: &w) }
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
     }
@@ -210,7 +228,7 @@ final class MailboxSession: @unchecked Sendable {
     func writeFlags(_ w: inout ResponseWriter, readOnly: Bool) {
         let keywords = selected.map { Array($0.keywordsInUse).sorted() } ?? []
         w.append("* FLAGS (")
-        w.append((keywords + Flag.system).joined(separator: " "))
+        w.append((keywords + (rev2 ? Flag.system.filter { $0 != Flag.recent.name } : Flag.system)).joined(separator: " "))
         w.append(")\r\n")
         if readOnly {
             w.untaggedStatus(.ok, .permanentFlags([], wildcard: false), "No permanent flags permitted")
@@ -346,7 +364,7 @@ final class MailboxSession: @unchecked Sendable {
         for m in snapshot.messages where m.uid > known {
             let k = keywords[m.fileName.baseName] ?? []
             s.keywordsInUse.formUnion(k)
-            s.messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !s.readOnly, keywords: k))
+            s.messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !s.readOnly && !rev2, keywords: k))
             added += 1
             if m.isRecent { recent += 1 }
         }
@@ -357,7 +375,7 @@ final class MailboxSession: @unchecked Sendable {
         if keywordsChanged { writeFlags(&w, readOnly: s.readOnly) }
         if added > 0 || (allowExpunge && current.count != s.messages.count) {
             w.untagged("\(s.messages.count) EXISTS")
-            w.untagged("\(s.messages.filter(\.recent).count) RECENT")
+            if !rev2 { w.untagged("\(s.messages.filter(\.recent).count) RECENT") }
         }
     }
 

@@ -157,6 +157,12 @@ public struct CommandFramer: Sendable {
             return .command(command)
         }
         let isAppend = Self.isAppend(buffer)
+        if !literal.synchronizing && !limits.literalPlus && literal.size > limits.nonSynchronizingLiteral {
+            // RFC 7888 §5 (LITERAL-): the client broke the rule; its literal cannot be skipped safely.
+            buffer.removeAll(keepingCapacity: false)
+            lineStart = 0
+            return .fatal("non-synchronizing literal of \(literal.size) bytes is over \(limits.nonSynchronizingLiteral) (LITERAL-)")
+        }
         let limit = isAppend ? limits.appendLiteral : limits.argumentLiteral
         let total = buffer.count + (isAppend ? 0 : literal.size)
         if literal.size > limit || (!isAppend && total > limits.commandSize) {

@@ -1,7 +1,8 @@
-/// Items of STATUS (RFC 3501 §6.3.10, RFC 9051 §6.3.11 SIZE/DELETED, RFC 7162 HIGHESTMODSEQ).
+/// Items of STATUS (RFC 3501 §6.3.10, RFC 9051 §6.3.11 SIZE/DELETED, RFC 7162 HIGHESTMODSEQ, RFC 7889 APPENDLIMIT).
 public enum StatusItem: String, Hashable, Sendable, CaseIterable {
     case messages = "MESSAGES", recent = "RECENT", uidNext = "UIDNEXT", uidValidity = "UIDVALIDITY"
     case unseen = "UNSEEN", size = "SIZE", deleted = "DELETED", highestModSeq = "HIGHESTMODSEQ"
+    case appendLimit = "APPENDLIMIT"  // RFC 7889 §4
 }
 
 /// A STORE operation (RFC 3501 §6.4.6).

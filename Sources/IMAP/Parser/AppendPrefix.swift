@@ -25,6 +25,13 @@ public struct AppendPrefix: Hashable, Sendable {
                 case UInt8(ascii: "{"), UInt8(ascii: "~"):
                     _ = try p.literal(binaryAllowed: true)
                     index += 1
+                case UInt8(ascii: "U"), UInt8(ascii: "u"):
+                    // RFC 6855 §4: UTF8 (literal8)
+                    guard p.skipWord("UTF8 (") else { return nil }
+                    if p.atEnd { break }
+                    _ = try p.literal(binaryAllowed: true)
+                    try p.expect(UInt8(ascii: ")"), ")")
+                    index += 1
                 default: return nil
                 }
             }

@@ -293,7 +293,8 @@ public enum CommandParser {
     }
 
     // append = "APPEND" SP mailbox 1*append-message  (RFC 3502: several messages)
-    // append-message = [SP flag-list] [SP date-time] SP literal
+    // append-message = [SP flag-list] [SP date-time] SP (literal / literal8 / "UTF8" SP "(" literal8 ")")
+    // (RFC 3516 literal8; RFC 6855 §4 the UTF8 data item for messages with UTF-8 headers)
     static func parseAppend(_ p: inout Parser, _ uid: Bool) throws(IMAPSyntaxError) -> Command {
         try p.space()
         let name = try p.mailbox()
@@ -309,7 +310,14 @@ public enum CommandParser {
                 date = try p.dateTime()
                 try p.space()
             }
-            let (bytes, binary) = try p.literal(binaryAllowed: true)
+            let bytes: [UInt8]
+            var binary = false
+            if p.skipWord("UTF8 (") {
+                bytes = try p.literal(binaryAllowed: true).bytes  // a message, 8-bit headers allowed
+                try p.expect(UInt8(ascii: ")"), ") after the UTF8 message")
+            } else {
+                (bytes, binary) = try p.literal(binaryAllowed: true)
+            }
             messages.append(AppendMessage(flags: flags, date: date, bytes: bytes, binary: binary))
             guard messages.count <= p.limits.appendMessages else { throw IMAPSyntaxError("too many messages") }
         }

@@ -22,6 +22,8 @@ public enum ResponseCode: Sendable, Equatable {
     case privacyRequired, cannot, serverBug, noPerm, inUse, limit, expungeIssued // RFC 5530 §3
     case clientBug                             // RFC 5530 §3
     case useAttr                               // RFC 6154 §6
+    case unknownCTE                            // RFC 3516 §4.4, RFC 9051 §7.1
+    case hasChildren                           // RFC 9051 §7.1
     case badCharset([String])                  // RFC 3501 §7.1
 
     func write(into w: inout ResponseWriter) {
@@ -56,6 +58,8 @@ public enum ResponseCode: Sendable, Equatable {
             w.append("MODIFIED ")
             w.append(bytes: SequenceSet.format(uids))
         case .closed: w.append("CLOSED")
+        case .unknownCTE: w.append("UNKNOWN-CTE")
+        case .hasChildren: w.append("HASCHILDREN")
         case .myRights(let rights):
             w.append("MYRIGHTS ")
             w.string(rights)

@@ -66,7 +66,10 @@ public struct IMAPSession: Sendable {
         }
         list += ["ENABLE", "UTF8=ACCEPT"]
         var seen = Set<String>()
-        return list.filter { seen.insert($0.uppercased()).inserted }
+        return list.filter { seen.insert($0.uppercased()).inserted }.map { word in
+            // RFC 7889 §3.1: the size limit every mailbox shares, from the APPEND literal limit.
+            word.uppercased() == "APPENDLIMIT" ? "APPENDLIMIT=\(configuration.limits.appendLiteral)" : word
+        }
     }
 
     /// The greeting (RFC 3501 §7.1.1), with the capability list as Courier sends it.
@@ -185,9 +188,9 @@ public struct IMAPSession: Sendable {
         case .enable(let names):
             // RFC 5161 §3.1: ENABLED lists what this command newly enabled.
             var newly: [String] = []
-            for name in names where Self.enableable.contains(name) && !enabled.contains(name) {
+            for name in names where Self.enableable[name] != nil && !enabled.contains(name) {
                 enabled.insert(name)
-                newly.append(name)
+                newly.append(Self.enableable[name] ?? name)
             }
             w.untagged("ENABLED" + newly.map { " " + $0 }.joined())
             w.tagged(tag, .ok, nil, "Options enabled")
@@ -210,7 +213,9 @@ public struct IMAPSession: Sendable {
         return .send(w.bytes)
     }
 
-    static let enableable: Set<String> = ["UTF8=ACCEPT"]
+    /// What ENABLE can turn on (uppercased) and how ENABLED spells it: UTF8=ACCEPT (RFC 6855 §3)
+    /// and IMAP4rev2 (RFC 9051 §6.3.1: the rev2 behaviours for a server that offers both).
+    static let enableable: [String: String] = ["UTF8=ACCEPT": "UTF8=ACCEPT", "IMAP4REV2": "IMAP4rev2"]
 
     // MARK: results reported by the server
 

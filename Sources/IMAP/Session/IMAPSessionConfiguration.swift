@@ -35,8 +35,9 @@ public struct IMAPSessionConfiguration: Sendable {
 
     /// Courier's default `IMAP_CAPABILITY` plus the extensions this server implements beyond it.
     public static let defaultCapabilities = [
-        "IMAP4rev1", "UIDPLUS", "CHILDREN", "NAMESPACE", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+        "IMAP4rev1", "IMAP4rev2", "UIDPLUS", "CHILDREN", "NAMESPACE", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "SORT", "QUOTA", "IDLE", "LITERAL+", "MOVE", "UNSELECT", "SPECIAL-USE", "SASL-IR", "ESEARCH", "ID",
         "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "MULTIAPPEND",
+        "SEARCHRES", "BINARY", "CREATE-SPECIAL-USE", "APPENDLIMIT",
     ]
 }
