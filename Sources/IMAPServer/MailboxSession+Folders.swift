@@ -209,7 +209,7 @@ extension MailboxSession {
                     if let st = SystemCall.status(dir + "/cur/" + m.fileName.name) { total += Int64(st.st_size) }
                 }
                 value = "\(total)"
-            case .highestModSeq: value = "1"
+            case .highestModSeq: value = "\(highestModSeq(of: dir))"   // RFC 7162 §3.1.6
             }
             parts.append("\(item.rawValue) \(value)")
         }

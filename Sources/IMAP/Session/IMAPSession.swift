@@ -180,7 +180,14 @@ public struct IMAPSession: Sendable {
                 enabled.insert(name)
                 newly.append(name)
             }
+            // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+            if enabled.contains("QRESYNC") { enabled.insert("CONDSTORE") }
             w.untagged("ENABLED" + newly.map { " " + $0 }.joined())
+            // RFC 7162 §3.1: CONDSTORE enabled while a mailbox is selected: the server reports
+            // its HIGHESTMODSEQ (the mail store does, then the tagged OK).
+            if case .selected = state, newly.contains(where: { $0 == "CONDSTORE" || $0 == "QRESYNC" }) {
+                return .mailbox(tagged, early: w.bytes)
+            }
             w.tagged(tag, .ok, nil, "Options enabled")
         case .namespace:
             // spec/access.md §2.3: personal "INBOX." with "." (shared folders are not served yet).
@@ -202,7 +209,7 @@ public struct IMAPSession: Sendable {
         return .send(w.bytes)
     }
 
-    static let enableable: Set<String> = ["UTF8=ACCEPT"]
+    static let enableable: Set<String> = ["UTF8=ACCEPT", "CONDSTORE", "QRESYNC"]
 
     // MARK: results reported by the server
 

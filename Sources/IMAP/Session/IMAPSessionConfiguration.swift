@@ -38,5 +38,6 @@ public struct IMAPSessionConfiguration: Sendable {
         "IMAP4rev1", "UIDPLUS", "CHILDREN", "NAMESPACE", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
         "SORT", "QUOTA", "IDLE", "LITERAL+", "MOVE", "UNSELECT", "SPECIAL-USE", "SASL-IR", "ESEARCH", "ID",
         "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "MULTIAPPEND",
+        "CONDSTORE", "QRESYNC",
     ]
 }
