@@ -17,19 +17,24 @@ public enum ModSeqFingerprint {
             h ^= UInt64(b)
             h = h &* 0x0000_0100_0000_01b3
         }
-        let bytes = fileName.utf8
-        var letters: [UInt8] = []
-        if let colon = bytes.lastIndex(of: 0x3A) {
-            let rest = bytes[bytes.index(after: colon)...]
-            if rest.starts(with: [0x32, 0x2C]) { letters = Array(rest.dropFirst(2)) }
+        // The flag letters after the last ":2," as a set of ASCII bytes (order and repeats
+        // do not matter), in two 64-bit words; bytes above 127 are not flags.
+        var low: UInt64 = 0, high: UInt64 = 0
+        var letters = false
+        var state = 0   // 0: looking for ':', 1: seen ':', 2: seen ':2', 3: in the letters
+        for b in fileName.utf8 {
+            if b == 0x3A { state = 1; low = 0; high = 0; letters = false; continue }
+            switch state {
+            case 1: state = b == 0x32 ? 2 : 0
+            case 2: state = b == 0x2C ? 3 : 0; letters = state == 3
+            case 3:
+                if b < 64 { low |= 1 << UInt64(b) } else if b < 128 { high |= 1 << UInt64(b - 64) }
+            default: break
+            }
         }
-        letters.sort()
-        var previous: UInt8 = 0
-        for b in letters where b != previous {   // letters as a set
-            mix(b)
-            previous = b
-        }
-        mix(0)
+        if !letters { low = 0; high = 0 }
+        for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+        for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
         if !keywords.isEmpty {
             let folded = keywords.map { String(decoding: $0.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self) }
             for k in Set(folded).sorted() {
@@ -268,76 +273,101 @@ struct ModSeqState: Sendable {
 
     /// Applies whole lines; returns how many bytes were used. A line that does not parse
     /// marks the log damaged (kept: what was read; rewritten by compaction).
-    mutating func apply(_ b: [UInt8], fromStart: Bool) -> Int {
-        var i = 0
+    mutating func apply(_ bytes: [UInt8], fromStart: Bool) -> Int {
+        bytes.withUnsafeBufferPointer { apply($0, fromStart: fromStart) }
+    }
+
+    /// A hand-written scanner over the raw bytes: a cold open of a large folder reads the
+    /// whole log here.
+    mutating func apply(_ b: UnsafeBufferPointer<UInt8>, fromStart: Bool) -> Int {
         let n = b.count
-        func number(_ radix: UInt64 = 10) -> UInt64? {
-            let start = i
-            var v: UInt64 = 0
-            while i < n, i - start < 20 {
-                let c = b[i]
-                let d: UInt64
-                if c >= 0x30 && c <= 0x39 { d = UInt64(c - 0x30) } else if radix == 16 && c >= 0x61 && c <= 0x66 { d = UInt64(c - 0x61 + 10) } else { break }
-                let (m, o1) = v.multipliedReportingOverflow(by: radix)
-                let (s, o2) = m.addingReportingOverflow(d)
-                if o1 || o2 { return nil }
-                v = s
-                i += 1
-            }
-            return i > start ? v : nil
-        }
-        func skipSpace() -> Bool {
-            guard i < n, b[i] == 0x20 else { return false }
-            i += 1
-            return true
-        }
+        var i = 0
         if fromStart {
-            guard b.starts(with: FolderModSeqs.magic) else {
-                damaged(); return 0
-            }
-            i = FolderModSeqs.magic.count
-            guard let h = number(), skipSpace(), let f = number(), i < n, b[i] == 0x0A else { damaged(); return 0 }
+            let magic = FolderModSeqs.magic
+            guard n >= magic.count, b.prefix(magic.count).elementsEqual(magic) else { damaged(); return 0 }
+            i = magic.count
+            guard let h = Self.decimal(b, &i), i < n, b[i] == 0x20 else { damaged(); return 0 }
+            i += 1
+            guard let f = Self.decimal(b, &i), i < n, b[i] == 0x0A else { damaged(); return 0 }
             highest = max(highest, h)
             floor = max(floor, f)
             i += 1
         }
+        if live.isEmpty { live.reserveCapacity(n / 32) }
         var used = i
         while i < n {
-            guard let lineEnd = b[i...].firstIndex(of: 0x0A) else { break }   // cut short: not used
+            var end = i
+            while end < n && b[end] != 0x0A { end += 1 }
+            if end == n { break }   // cut short: not used
             let kind = b[i]
-            i += 1
-            var ok = skipSpace()
+            var ok = i + 1 < end && b[i + 1] == 0x20
+            i += 2
             switch kind {
             case UInt8(ascii: "S"):
-                if ok, let m = number(), skipSpace(), let uid = number().flatMap(UInt32.init(exactly:)), skipSpace(),
-                   let fp = number(16) {
-                    live[uid] = Entry(modSeq: m, fingerprint: fp)
-                    highest = max(highest, m)
+                if ok, let m = Self.decimal(b, &i), i < end, b[i] == 0x20 {
+                    i += 1
+                    if let uid = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)), i < end, b[i] == 0x20 {
+                        i += 1
+                        if let fp = Self.hexadecimal(b, &i) {
+                            live[uid] = Entry(modSeq: m, fingerprint: fp)
+                            if m > highest { highest = m }
+                        } else { ok = false }
+                    } else { ok = false }
                 } else { ok = false }
             case UInt8(ascii: "X"):
-                if ok, let m = number(), skipSpace(), let uid = number().flatMap(UInt32.init(exactly:)) {
-                    live.removeValue(forKey: uid)
-                    expunged.append(Expunge(uid: uid, modSeq: m))
-                    highest = max(highest, m)
+                if ok, let m = Self.decimal(b, &i), i < end, b[i] == 0x20 {
+                    i += 1
+                    if let uid = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)) {
+                        live.removeValue(forKey: uid)
+                        expunged.append(Expunge(uid: uid, modSeq: m))
+                        if m > highest { highest = m }
+                    } else { ok = false }
                 } else { ok = false }
             case UInt8(ascii: "H"):
-                if ok, let m = number() { highest = max(highest, m) } else { ok = false }
+                if ok, let m = Self.decimal(b, &i) { highest = max(highest, m) } else { ok = false }
             case UInt8(ascii: "V"):
-                if ok, let v = number().flatMap(UInt32.init(exactly:)) {
+                if ok, let v = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)) {
                     if v != uidValidity && (uidValidity != 0 || !live.isEmpty) { resetUIDs(v) } else { uidValidity = v }
                 } else { ok = false }
             default: ok = false
             }
-            guard ok, i == lineEnd else {
+            guard ok, i == end else {
                 damaged()
                 return used
             }
-            i = lineEnd + 1
+            i = end + 1
             used = i
             records += 1
         }
         if isBloated { needsCompaction = true }
         return used
+    }
+
+    /// At most 19 decimal digits at `i` (none: nil); advances past them.
+    static func decimal(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64? {
+        let start = i
+        var v: UInt64 = 0
+        while i < b.count, i - start < 19 {
+            let c = b[i]
+            guard c >= 0x30 && c <= 0x39 else { break }
+            v = v * 10 + UInt64(c - 0x30)
+            i += 1
+        }
+        return i > start ? v : nil
+    }
+
+    /// At most 16 lower-case hexadecimal digits at `i` (none: nil); advances past them.
+    static func hexadecimal(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64? {
+        let start = i
+        var v: UInt64 = 0
+        while i < b.count, i - start < 16 {
+            let c = b[i]
+            let d: UInt64
+            if c >= 0x30 && c <= 0x39 { d = UInt64(c - 0x30) } else if c >= 0x61 && c <= 0x66 { d = UInt64(c - 0x61 + 10) } else { break }
+            v = v << 4 | d
+            i += 1
+        }
+        return i > start ? v : nil
     }
 
     /// A log that does not parse: what was read stays; the mod-sequences go on above the

@@ -6,6 +6,7 @@ program that knows nothing of mod-sequences (a plain rename in cur/), a restart 
 import imaplib
 import re
 
+import imapclient
 import pytest
 
 from courier_site import CourierSite, require_courier
@@ -25,7 +26,6 @@ class Site(CourierSite):
         return client
 
     def imapclient(self):
-        imapclient = pytest.importorskip("imapclient")
         client = imapclient.IMAPClient("127.0.0.1", port=self.ports["imapd"], ssl=False, timeout=20)
         client.login("demo", "demo")
         return client
