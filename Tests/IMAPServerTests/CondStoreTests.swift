@@ -103,6 +103,26 @@ func number(after word: String, in text: String) -> UInt64? {
         #expect(changed.contains("UID 1") && changed.contains("UID 2"))
     }
 
+    @Test func enableWhileSelectedAndVanishedAtNoop() throws {
+        let m = try TemporaryMaildir()
+        for _ in 0..<3 { try m.deliver(sample) }
+        var a = EnabledTranscript(m)
+        var b = EnabledTranscript(m)
+        #expect(!a.run("a SELECT INBOX").contains("HIGHESTMODSEQ"))
+        // Without CONDSTORE nothing changes in the answers.
+        #expect(a.run("b STORE 1 +FLAGS.SILENT (\\Seen)") == "b OK STORE completed.\r\n")
+        let enable = a.run("c ENABLE QRESYNC")
+        #expect(enable.hasPrefix("* ENABLED QRESYNC\r\n* OK [HIGHESTMODSEQ "))
+        #expect(enable.hasSuffix("c OK Options enabled\r\n"))
+        _ = b.run("a SELECT INBOX")
+        _ = b.run("b STORE 2 +FLAGS (\\Deleted)")
+        #expect(b.run("c EXPUNGE").hasPrefix("* 2 EXPUNGE\r\n"))   // b has not enabled QRESYNC
+        // a hears of it as VANISHED, never EXPUNGE; a FETCH in between reports nothing.
+        #expect(!a.run("d FETCH 1:* (FLAGS)").contains("VANISHED"))
+        let noop = a.run("e NOOP")
+        #expect(noop.hasPrefix("* VANISHED 2\r\n") && !noop.contains("EXPUNGE"))
+    }
+
     @Test func qresyncReportsVanishedEarlierAndVanished() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<4 { try m.deliver(sample) }
