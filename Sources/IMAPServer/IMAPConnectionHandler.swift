@@ -263,7 +263,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             buffer.writeBytes(bytes)
             try? channel.writeAndFlush(buffer).wait()
         }
-        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, streamed: streamed) }, then: { handler, context, result in
+        let enabled = session.enabled
+        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed) }, then: { handler, context, result in
             switch result.change {
             case .none: break
             case .selected(let name, let readOnly): handler.session.selected(name, readOnly: readOnly)

@@ -4,17 +4,31 @@ import MaildirCore
 extension MailboxSession {
     /// Runs one command the session state machine handed over (`.mailbox`); returns the
     /// response bytes and what changed in the selection. Blocking file I/O: thread pool only.
-    func run(_ tagged: TaggedCommand, utf8: Bool,
+    /// `enabled`: the connection's ENABLEd extensions (RFC 5161; CONDSTORE and QRESYNC matter here).
+    func run(_ tagged: TaggedCommand, utf8: Bool, enabled: Set<String> = [],
              streamed: [Int: StreamedAppend] = [:]) -> (bytes: [UInt8], change: SelectionChange) {
         self.utf8 = utf8
+        if enabled.contains("QRESYNC") { qresync = true }
         if let shared = runShared(tagged, utf8: utf8, streamed: streamed) { return shared }
         var w = ResponseWriter(capacity: 1024)
         w.utf8Allowed = utf8
         let tag = tagged.tag
         var change = SelectionChange.none
+        if enabled.contains("CONDSTORE") || qresync {
+            if case .enable = tagged.command { enableCondStore(into: &w) } else { condStore = true }
+        }
+        if Self.enablesCondStore(tagged.command) { enableCondStore(into: &w) }
         switch tagged.command {
-        case .select(let name, _): change = select(tag, name, readOnly: false, into: &w)
-        case .examine(let name, _): change = select(tag, name, readOnly: true, into: &w)
+        case .enable:
+            w.tagged(tag, .ok, nil, "Options enabled")
+        case .select(let name, let parameters), .examine(let name, let parameters):
+            var readOnly = false
+            if case .examine = tagged.command { readOnly = true }
+            if parameters.qresync != nil && !qresync {
+                w.tagged(tag, .bad, nil, "QRESYNC needs ENABLE QRESYNC first")   // RFC 7162 §3.2.5
+                break
+            }
+            change = select(tag, name, readOnly: readOnly, parameters: parameters, into: &w)
         case .noop, .check:
             refresh(into: &w, allowExpunge: true)
             w.tagged(tag, .ok, nil, "\(tagged.command.name) completed")
@@ -34,7 +48,7 @@ extension MailboxSession {
                 accessDenied("EXPUNGE", "current mailbox", ACLRights.expunge, tag, into: &w)
             } else {
                 _ = expunge(into: &w)
-                w.tagged(tag, .ok, nil, "EXPUNGE completed")
+                w.tagged(tag, .ok, modSeqCode, "EXPUNGE completed")
             }
         case .uidExpunge(let set):
             if selected?.readOnly == true {
@@ -43,13 +57,13 @@ extension MailboxSession {
                 accessDenied("EXPUNGE", "current mailbox", ACLRights.expunge, tag, into: &w)
             } else {
                 _ = expunge(only: set, into: &w)
-                w.tagged(tag, .ok, nil, "EXPUNGE completed")
+                w.tagged(tag, .ok, modSeqCode, "EXPUNGE completed")
             }
-        case .fetch(let set, let attributes, _, let uid):
+        case .fetch(let set, let attributes, let modifiers, let uid):
             refreshIfUID(uid, into: &w)
-            fetch(tag, set, attributes, uid: uid, into: &w)
-        case .store(let set, _, let action, let uid):
-            store(tag, set, action, uid: uid, into: &w)
+            fetch(tag, set, attributes, uid: uid, modifiers: modifiers, into: &w)
+        case .store(let set, let unchangedSince, let action, let uid):
+            store(tag, set, action, uid: uid, unchangedSince: unchangedSince, into: &w)
         case .search(let command, let uid):
             search(tag, command, uid: uid, into: &w)
         case .copy(let set, let name, let uid):
@@ -83,6 +97,13 @@ extension MailboxSession {
         }
         forgetMessage()
         return (w.bytes, change)
+    }
+
+    /// `[HIGHESTMODSEQ n]` for the tagged OK of EXPUNGE in a CONDSTORE session (RFC 7162
+    /// §3.2.10: the client cannot see an expunge's mod-sequence otherwise).
+    private var modSeqCode: ResponseCode? {
+        guard condStore, let s = selected else { return nil }
+        return .highestModSeq(s.highestModSeq)
     }
 
     /// UID commands may report new messages first (RFC 3501 §7.4.1 forbids only EXPUNGE).

@@ -7,27 +7,36 @@ import MaildirCore
 
 extension MailboxSession {
     /// FETCH / UID FETCH (RFC 3501 §6.4.5, §6.4.8).
-    func fetch(_ tag: [UInt8], _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, into w: inout ResponseWriter) {
-        guard selected != nil else { return }
+    /// `modifiers`: RFC 7162 §3.1.4 CHANGEDSINCE (only messages with a higher MODSEQ) and
+    /// §3.2.6 VANISHED (UID FETCH: VANISHED (EARLIER) for the set's UIDs expunged since).
+    func fetch(_ tag: [UInt8], _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool,
+               modifiers: FetchModifiers = FetchModifiers(), into w: inout ResponseWriter) {
+        guard let s = selected else { return }
         if outOfRange(set, uid: uid) {
             w.tagged(tag, .bad, nil, "Message sequence number out of range")
             return
         }
-        let marksSeen = attributes.contains(where: \.setsSeen) && selected?.readOnly == false
         unknownEncodingSeen = false
         missingMessageSeen = false
-        for index in indices(set, uid: uid) {
-            var seenChanged = false
-            if marksSeen, var s = selected, !s.messages[index].isSeen {
-                let m = s.messages[index]
-                let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
-                if let renamed = try? maildir.setFlags(folder: s.folder, fileName: m.fileName, flags: flags) {
-                    s.messages[index].fileName = renamed
-                    selected = s
-                    seenChanged = true
-                }
+        if modifiers.vanished {
+            guard qresync else {
+                w.tagged(tag, .bad, nil, "VANISHED needs ENABLE QRESYNC")   // RFC 7162 §3.2.6
+                return
             }
-            fetchOne(index, attributes, addFlags: seenChanged && !attributes.contains(.flags), into: &w)
+            writeVanishedEarlier(since: modifiers.changedSince ?? 0, within: set, into: &w)
+        }
+        var chosen = indices(set, uid: uid)
+        if let since = modifiers.changedSince {
+            chosen = chosen.filter { s.messages[$0].modSeq > since }
+        }
+        let marksSeen = attributes.contains(where: \.setsSeen) && s.readOnly == false
+        // FETCH's implicit \Seen: one change (one mod-sequence) for the whole command.
+        let seenChanged = marksSeen ? markSeen(chosen.filter { !s.messages[$0].isSeen }) : []
+        // RFC 7162 §3.1.4: once CONDSTORE is on, a FETCH that changed flags reports MODSEQ too.
+        let extra: [FetchAttribute] = condStore ? [.uid, .flags, .modSeq] : [.flags]
+        for index in chosen {
+            let added = seenChanged.contains(index) ? extra.filter { !attributes.contains($0) } : []
+            fetchOne(index, attributes + added, addFlags: false, into: &w)
             if w.bytes.count >= Self.flushThreshold, let flushHook {
                 flushHook(w.bytes)
                 let utf8 = w.utf8Allowed
@@ -145,7 +154,7 @@ extension MailboxSession {
                 }
                 item("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] \(decoded.count)")
             case .modSeq:
-                item("MODSEQ (1)")
+                item("MODSEQ (\(selected?.messages[index].modSeq ?? m.modSeq))")
             }
         }
         w.append(")\r\n")

@@ -255,7 +255,7 @@ extension MailboxSession {
             case .deleted: value = "\(snapshot.messages.filter { $0.fileName.flags?.isTrashed ?? false }.count)"
             case .size: value = "\(mailboxSize(dir))"
             case .appendLimit: value = "\(appendLimit(appendLiteralLimit))"
-            case .highestModSeq: value = "1"
+            case .highestModSeq: value = "\(highestModSeq(of: dir))"   // RFC 7162 §3.1.6
             }
             parts.append("\(item.rawValue) \(value)")
         }

@@ -20,17 +20,37 @@ extension MailboxSession {
         if let stamps, let known = SharedMessageLists.shared.get(folder: dir, stamps: stamps, keywords: options.keywords) {
             return known
         }
-        let snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: maildir.trashFolderName, readOnly: readOnly)
-        var messages: [Message] = []
-        messages.reserveCapacity(snapshot.messages.count)
-        var anyRecent = false
-        for m in snapshot.messages {
-            anyRecent = anyRecent || m.isRecent
-            messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
-                                    keywords: options.keywords ? m.keywords : [], size: m.size,
-                                    internalDate: m.internalDate, systemFlags: m.flags.rawValue))
+        // The open and the mod-sequences of what it found, under the folder's modseq lock (RFC
+        // 7162: a delivery or another program's change seen here for the first time gets one).
+        let keywordsOn = options.keywords, trash = maildir.trashFolderName
+        let opened = FolderModSeqs.shared(folderPath: dir).transaction { t -> Result<(SharedMessageList, Bool), MailStoreError> in
+            let snapshot: MailboxSnapshot
+            do throws(MailStoreError) {
+                snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: trash, readOnly: readOnly)
+            } catch {
+                return .failure(error)
+            }
+            var messages: [Message] = []
+            messages.reserveCapacity(snapshot.messages.count)
+            var anyRecent = false
+            var uids: [UInt32] = [], fingerprints: [UInt64] = []
+            uids.reserveCapacity(snapshot.messages.count)
+            fingerprints.reserveCapacity(snapshot.messages.count)
+            for m in snapshot.messages {
+                anyRecent = anyRecent || m.isRecent
+                let keywords = keywordsOn ? m.keywords : []
+                messages.append(Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: m.isRecent && !readOnly,
+                                        keywords: keywords, size: m.size,
+                                        internalDate: m.internalDate, systemFlags: m.flags.rawValue))
+                uids.append(m.uid)
+                fingerprints.append(ModSeqFingerprint.of(fileName: m.fileName, keywords: keywords))
+            }
+            let modSeqs = t.reconcile(uidValidity: snapshot.uidValidity, uids: uids, fingerprints: fingerprints)
+            for i in messages.indices { messages[i].modSeq = modSeqs[i] }
+            return .success((SharedMessageList(uidValidity: snapshot.uidValidity, uidNext: snapshot.uidNext,
+                                               messages: messages, highestModSeq: t.highest), anyRecent))
         }
-        let list = SharedMessageList(uidValidity: snapshot.uidValidity, uidNext: snapshot.uidNext, messages: messages)
+        let (list, anyRecent) = try opened.get()
         // Shared only when the folder did not change while it was read (same settled stamps
         // after as before), no message is \Recent (that belongs to this session alone), and the
         // list holds everything: a read-only open (EXAMINE) leaves new mail in new/, and a SELECT

@@ -15,6 +15,8 @@ extension MailboxSession {
         let matches = matching(command.key)
         guard let s = selected else { return }
         let numbers = matches.map { uid ? s.messages[$0].uid : UInt32($0 + 1) }
+        // RFC 7162 §3.1.5: a SEARCH with MODSEQ names the highest MODSEQ of what it found.
+        let highest: UInt64? = command.key.mentionsModSeq && !matches.isEmpty ? matches.map { s.messages[$0].modSeq }.max() : nil
         // RFC 9051 §6.4.4: an IMAP4rev2 client gets ESEARCH, RETURN (ALL) when it named nothing.
         if let options = command.returnOptions ?? (rev2 ? Self.returnAll : nil) {
             if options.save { savedResult = matches.map { s.messages[$0].uid } }
@@ -29,11 +31,12 @@ extension MailboxSession {
             if options.all, !numbers.isEmpty {
                 line += " ALL " + String(decoding: SequenceSet.format(numbers), as: UTF8.self)
             }
+            if let highest { line += " MODSEQ \(highest)" }
             if !(options.save && !options.min && !options.max && !options.count && !options.all) {
                 w.untagged(line)
             }
         } else {
-            w.untagged("SEARCH" + numbers.map { " \($0)" }.joined())
+            w.untagged("SEARCH" + numbers.map { " \($0)" }.joined() + (highest.map { " (MODSEQ \($0))" } ?? ""))
         }
         w.tagged(tag, .ok, nil, "SEARCH done.")
     }
@@ -87,7 +90,7 @@ extension MailboxSession {
         case .sentSince(let d): return sentDay(index).map { $0 >= d } ?? false
         case .older(let seconds): return internalSeconds(m) <= Int64(time(nil)) - Int64(seconds)
         case .younger(let seconds): return internalSeconds(m) >= Int64(time(nil)) - Int64(seconds)
-        case .modSeq: return true
+        case .modSeq(let n): return m.modSeq >= n   // RFC 7162 §3.1.5
         }
     }
 

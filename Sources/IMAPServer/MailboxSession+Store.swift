@@ -3,11 +3,15 @@ import Glibc
 #endif
 import IMAP
 import MailCore
+import class Maildir.FolderModSeqs
 import MaildirCore
 
 extension MailboxSession {
     /// STORE / UID STORE (RFC 3501 §6.4.6). `\Recent` cannot be stored (spec/access.md §2.5).
-    func store(_ tag: [UInt8], _ set: SequenceSet, _ action: StoreAction, uid: Bool, into w: inout ResponseWriter) {
+    /// `unchangedSince`: RFC 7162 §3.1.3 — messages whose MODSEQ is higher are left alone and
+    /// named in `[MODIFIED …]`. The whole STORE runs under the folder's modseq lock.
+    func store(_ tag: [UInt8], _ set: SequenceSet, _ action: StoreAction, uid: Bool, unchangedSince: UInt64? = nil,
+               into w: inout ResponseWriter) {
         guard let s = selected else { return }
         if s.readOnly {
             w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
@@ -30,46 +34,73 @@ extension MailboxSession {
         let keywordsBefore = s.keywordsInUse
         let keywordStore = KeywordStore(folderPath: s.directory)
         let allowed = storableFlags()  // RFC 4314 §4: flags without their right keep their value
-        for index in indices(set, uid: uid) {
-            guard var current = selected, index < current.messages.count else { continue }
-            var m = current.messages[index]
-            var letters = m.letters ?? MessageFlags()
-            for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] where Self.mayStore(flag, allowed) {
-                guard let letter = Self.letter(for: flag) else { continue }
+        var modified: [UInt32] = []
+        var changed: [Int] = []
+        var answered: [Int] = []
+        FolderModSeqs.shared(folderPath: s.directory).transaction { t in
+            for index in indices(set, uid: uid) {
+                guard var current = selected, index < current.messages.count else { continue }
+                var m = current.messages[index]
+                if let since = unchangedSince {
+                    if let path = filePath(m), let name = path.split(separator: "/").last, path.hasSuffix("/cur/" + name) {
+                        m.fileName = MessageFileName(String(name))
+                    }
+                    // A change another program made and no session has seen yet counts as a
+                    // change now (it gets its mod-sequence first).
+                    let onDisk = Self.fingerprint(m)
+                    if let logged = t.fingerprint(of: m.uid), logged != onDisk {
+                        t.record(changed: [(uid: m.uid, fingerprint: onDisk)])
+                    }
+                    if (t.modSeq(of: m.uid) ?? m.modSeq) > since {
+                        modified.append(uid ? m.uid : UInt32(index + 1))
+                        continue
+                    }
+                }
+                let fingerprintBefore = Self.fingerprint(current.messages[index])
+                var letters = m.letters ?? MessageFlags()
+                for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] where Self.mayStore(flag, allowed) {
+                    guard let letter = Self.letter(for: flag) else { continue }
+                    switch action.kind {
+                    case .replace: letters = letters.setting(letter, action.flags.contains(flag))
+                    case .add: if action.flags.contains(flag) { letters = letters.inserting(letter) }
+                    case .remove: if action.flags.contains(flag) { letters = letters.removing(letter) }
+                    }
+                }
+                if letters != (m.letters ?? MessageFlags()) {
+                    if let path = filePath(m), let name = path.split(separator: "/").last,
+                       path.hasSuffix("/cur/" + name) {
+                        m.fileName = MessageFileName(String(name))
+                    }
+                    if let renamed = try? maildir.setFlags(folder: current.folder, fileName: m.fileName, flags: letters) {
+                        m.fileName = renamed
+                    }
+                }
+                var newKeywords = m.keywords
                 switch action.kind {
-                case .replace: letters = letters.setting(letter, action.flags.contains(flag))
-                case .add: if action.flags.contains(flag) { letters = letters.inserting(letter) }
-                case .remove: if action.flags.contains(flag) { letters = letters.removing(letter) }
+                case .replace: newKeywords = keywords
+                case .add: for k in keywords where !newKeywords.contains(k) { newKeywords.append(k) }
+                case .remove: newKeywords.removeAll { k in keywords.contains { $0.lowercased() == k.lowercased() } }
                 }
-            }
-            if letters != (m.letters ?? MessageFlags()) {
-                if let path = filePath(m), let name = path.split(separator: "/").last,
-                   path.hasSuffix("/cur/" + name) {
-                    m.fileName = MessageFileName(String(name))
+                if newKeywords != m.keywords && allowed.other {
+                    try? keywordStore.update(baseName: m.fileName.baseName, keywords: newKeywords)
+                    m.keywords = newKeywords
+                    current.keywordsInUse.formUnion(newKeywords)
                 }
-                if let renamed = try? maildir.setFlags(folder: current.folder, fileName: m.fileName, flags: letters) {
-                    m.fileName = renamed
-                }
+                current.messages[index] = m
+                selected = current
+                if Self.fingerprint(m) != fingerprintBefore { changed.append(index) }
+                answered.append(index)
             }
-            var newKeywords = m.keywords
-            switch action.kind {
-            case .replace: newKeywords = keywords
-            case .add: for k in keywords where !newKeywords.contains(k) { newKeywords.append(k) }
-            case .remove: newKeywords.removeAll { k in keywords.contains { $0.lowercased() == k.lowercased() } }
-            }
-            if newKeywords != m.keywords && allowed.other {
-                try? keywordStore.update(baseName: m.fileName.baseName, keywords: newKeywords)
-                m.keywords = newKeywords
-                current.keywordsInUse.formUnion(newKeywords)
-            }
-            current.messages[index] = m
-            selected = current
+            recordOwnChanges(changed, in: &t)
+        }
+        let changedSet = Set(changed)
+        for index in answered {
+            guard let m = selected?.messages[index] else { continue }
+            // RFC 7162 §3.1.3: with CONDSTORE even .SILENT reports the new MODSEQ.
             if !action.silent {
-                w.append("* \(index + 1) FETCH (")
-                if uid { w.append("UID \(m.uid) ") }
-                w.append("FLAGS ")
-                w.flagList(Self.flags(of: m))
-                w.append(")\r\n")
+                writeFlagsFetch(index, m, into: &w, uidRequested: uid)
+            } else if condStore && changedSet.contains(index) {
+                writeFlagsFetch(index, m, into: &w, uidRequested: uid, flags: false)
             }
         }
         if let now = selected, now.keywordsInUse != keywordsBefore {
@@ -77,6 +108,10 @@ extension MailboxSession {
             var header = ResponseWriter()
             writeFlags(&header, readOnly: false)
             w = { var x = header; x.append(bytes: w.bytes); return x }()
+        }
+        if !modified.isEmpty {
+            w.tagged(tag, .ok, .modified(modified.sorted()), "Conditional STORE failed for some messages.")
+            return
         }
         w.tagged(tag, .ok, nil, "STORE completed.")
     }
@@ -86,6 +121,7 @@ extension MailboxSession {
         guard var s = selected, !s.readOnly else { return false }
         var index = s.messages.count - 1
         let chosen: Set<UInt32>? = uids.map { set in Set(indices(set, uid: true).map { s.messages[$0].uid }) }
+        var gone: [UInt32] = []
         while index >= 0 {
             var m = s.messages[index]
             if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
@@ -103,12 +139,15 @@ extension MailboxSession {
                     continue
                 }
                 try? KeywordStore(folderPath: s.directory).update(baseName: m.fileName.baseName, keywords: [])
+                gone.append(m.uid)
                 s.messages.remove(at: index)
-                if !silent { w.untagged("\(index + 1) EXPUNGE") }
+                if !silent && !qresync { w.untagged("\(index + 1) EXPUNGE") }
             }
             index -= 1
         }
         selected = s
+        recordOwnExpunges(gone)
+        if !silent { writeVanished(gone, earlier: false, into: &w) }   // RFC 7162 §3.2.10
         return true
     }
 
@@ -266,6 +305,7 @@ extension MailboxSession {
             if move {
                 // RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs, then the tagged OK.
                 if !sourceUIDs.isEmpty { w.untaggedStatus(.ok, code, "Moved") }
+                var gone: [UInt32] = []
                 for index in chosen.reversed() {
                     guard var current = selected, index < current.messages.count else { continue }
                     var m = current.messages[index]
@@ -274,8 +314,11 @@ extension MailboxSession {
                     try? KeywordStore(folderPath: current.directory).update(baseName: m.fileName.baseName, keywords: [])
                     current.messages.remove(at: index)
                     selected = current
-                    w.untagged("\(index + 1) EXPUNGE")
+                    gone.append(m.uid)
+                    if !qresync { w.untagged("\(index + 1) EXPUNGE") }
                 }
+                recordOwnExpunges(gone)
+                writeVanished(gone, earlier: false, into: &w)   // RFC 7162 §3.2.10
                 w.tagged(tag, .ok, nil, "MOVE completed.")
             } else {
                 if s.directory == dir { refresh(into: &w, allowExpunge: false) }

@@ -39,6 +39,9 @@ final class MailboxSession: @unchecked Sendable {
         /// RFC822.SIZE and INTERNALDATE (seconds) from the store's index; -1: not known yet.
         var size: Int64
         var internalDate: Int64
+        /// MODSEQ (RFC 7162 §3.1.1) as the folder's `courierswiftmodseq` gave it when this
+        /// session last synchronised (`MailboxSession+CondStore`).
+        var modSeq: UInt64 = 0
         /// The file name's system flags as bits (`seenBit`…), parsed once: FETCH FLAGS and the
         /// flag SEARCH keys read them per message, and a bit set costs no allocation per message.
         private(set) var systemFlags: UInt8
@@ -82,6 +85,9 @@ final class MailboxSession: @unchecked Sendable {
         var nextUID: UInt32
         var messages: [Message]
         var keywordsInUse: Set<String>
+        /// HIGHESTMODSEQ as far as this session has reported the folder's changes (RFC 7162
+        /// §3.1.2.1): expunges it has not announced yet are not counted.
+        var highestModSeq: UInt64 = 0
     }
 
     /// What a command did to the selection, for the session state machine.
@@ -124,6 +130,11 @@ final class MailboxSession: @unchecked Sendable {
             }
         }
     }
+    /// CONDSTORE is on for this connection (RFC 7162 §3.1: ENABLE or any enabling command):
+    /// every untagged FETCH carries UID and MODSEQ.
+    var condStore = false
+    /// QRESYNC is ENABLEd (RFC 7162 §3.2.3): VANISHED instead of EXPUNGE.
+    var qresync = false
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?
@@ -173,7 +184,8 @@ final class MailboxSession: @unchecked Sendable {
 
     // MARK: SELECT / EXAMINE (RFC 3501 §6.3.1)
 
-    func select(_ tag: [UInt8], _ name: MailboxName, readOnly: Bool, into w: inout ResponseWriter) -> SelectionChange {
+    func select(_ tag: [UInt8], _ name: MailboxName, readOnly: Bool, parameters: SelectParameters = SelectParameters(),
+                into w: inout ResponseWriter) -> SelectionChange {
         let wasSelected = selected != nil
         selected = nil
         cachedView = nil
@@ -210,7 +222,7 @@ final class MailboxSession: @unchecked Sendable {
         if case .folder(let f) = target { folder = f } else { folder = nil }
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
                             uidValidity: opened.uidValidity, nextUID: opened.uidNext, messages: messages,
-                            keywordsInUse: opened.keywordsInUse)
+                            keywordsInUse: opened.keywordsInUse, highestModSeq: opened.highestModSeq)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
         if !rev2 { w.untagged("\(opened.recentCount) RECENT") }
@@ -221,6 +233,7 @@ final class MailboxSession: @unchecked Sendable {
         w.untaggedStatus(.ok, .uidNext(opened.uidNext), "Predicted next UID")
         w.untaggedStatus(.ok, .myRights(rights.selectText), "ACL")
         if rev2 { writeSelectedList(target, into: &w) }
+        writeSelectModSeqs(parameters, into: &w)
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
         return .selected(name, readOnly: readOnly)
     }
@@ -325,20 +338,27 @@ final class MailboxSession: @unchecked Sendable {
     func refresh(into w: inout ResponseWriter, allowExpunge: Bool) {
         guard var s = selected else { return }
         lastStamp = Self.settledStamp(s.directory)
-        guard let snapshot = try? FolderScanner(folderPath: s.directory, trashFolderName: maildir.trashFolderName)
-            .scan(readOnly: s.readOnly) else { return }
-        let keywords = options.keywords ? (try? KeywordStore(folderPath: s.directory).load())?.messages ?? [:] : [:]
+        // The scan and the mod-sequences it earns, under the folder's modseq lock.
+        guard let scanned = scanWithModSeqs(s) else { return }
+        let snapshot = scanned.snapshot, keywords = scanned.keywords
         var current: [UInt32: ScannedMessage] = [:]
-        for m in snapshot.messages { current[m.uid] = m }
+        var modSeqs: [UInt32: UInt64] = [:]
+        for (m, modSeq) in zip(snapshot.messages, scanned.modSeqs) {
+            current[m.uid] = m
+            modSeqs[m.uid] = modSeq
+        }
         if allowExpunge {
             var index = s.messages.count - 1
+            var vanished: [UInt32] = []
             while index >= 0 {
                 if current[s.messages[index].uid] == nil {
+                    vanished.append(s.messages[index].uid)
                     s.messages.remove(at: index)
-                    w.untagged("\(index + 1) EXPUNGE")
+                    if !qresync { w.untagged("\(index + 1) EXPUNGE") }
                 }
                 index -= 1
             }
+            writeVanished(vanished, earlier: false, into: &w)   // RFC 7162 §3.2.10
         }
         var oldKeywords = s.keywordsInUse
         s.keywordsInUse = []
@@ -346,16 +366,19 @@ final class MailboxSession: @unchecked Sendable {
             guard let now = current[s.messages[index].uid] else { continue }
             let nowKeywords = keywords[now.fileName.baseName] ?? []
             s.keywordsInUse.formUnion(nowKeywords)
+            let modSeq = modSeqs[now.uid] ?? s.messages[index].modSeq
             // Unchanged messages are not written: the array stays shared with other sessions.
-            if s.messages[index].fileName == now.fileName && s.messages[index].keywords == nowKeywords { continue }
+            if s.messages[index].fileName == now.fileName && s.messages[index].keywords == nowKeywords {
+                if s.messages[index].modSeq != modSeq { s.messages[index].modSeq = modSeq }
+                continue
+            }
             let before = Self.flags(of: s.messages[index])
             s.messages[index].fileName = now.fileName
             s.messages[index].keywords = nowKeywords
+            s.messages[index].modSeq = modSeq
             let after = Self.flags(of: s.messages[index])
             if before != after {
-                w.append("* \(index + 1) FETCH (FLAGS ")
-                w.flagList(after)
-                w.append(")\r\n")
+                writeFlagsFetch(index, s.messages[index], into: &w)
             }
         }
         let known = s.messages.last?.uid ?? 0
@@ -364,11 +387,15 @@ final class MailboxSession: @unchecked Sendable {
         for m in snapshot.messages where m.uid > known {
             let k = keywords[m.fileName.baseName] ?? []
             s.keywordsInUse.formUnion(k)
-            s.messages.append(Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !s.readOnly && !rev2, keywords: k))
+            var message = Message(uid: m.uid, fileName: m.fileName, recent: m.isRecent && !s.readOnly && !rev2, keywords: k)
+            message.modSeq = modSeqs[m.uid] ?? scanned.highest
+            s.messages.append(message)
             added += 1
             if m.isRecent { recent += 1 }
         }
         s.nextUID = max(s.nextUID, snapshot.nextUID)
+        // Expunges this refresh may not report (FETCH, STORE, SEARCH) stay out of HIGHESTMODSEQ.
+        if allowExpunge || s.messages.count == snapshot.messages.count { s.highestModSeq = scanned.highest }
         oldKeywords.formUnion([])
         let keywordsChanged = oldKeywords != s.keywordsInUse
         selected = s

@@ -19,8 +19,11 @@ final class SharedMessageList: Sendable {
     let recentCount: Int
     /// Index of the first message without `\Seen`.
     let firstUnseen: Int?
+    /// The folder's HIGHESTMODSEQ when the list was made (RFC 7162; the messages carry theirs).
+    let highestModSeq: UInt64
 
-    init(uidValidity: UInt32, uidNext: UInt32, messages: [MailboxSession.Message]) {
+    init(uidValidity: UInt32, uidNext: UInt32, messages: [MailboxSession.Message], highestModSeq: UInt64 = 0) {
+        self.highestModSeq = highestModSeq
         self.uidValidity = uidValidity
         self.uidNext = uidNext
         self.messages = messages

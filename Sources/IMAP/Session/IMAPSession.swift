@@ -192,7 +192,14 @@ public struct IMAPSession: Sendable {
                 enabled.insert(name)
                 newly.append(Self.enableable[name] ?? name)
             }
+            // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+            if enabled.contains("QRESYNC") { enabled.insert("CONDSTORE") }
             w.untagged("ENABLED" + newly.map { " " + $0 }.joined())
+            // RFC 7162 §3.1: CONDSTORE enabled while a mailbox is selected: the server reports
+            // its HIGHESTMODSEQ (the mail store does, then the tagged OK).
+            if case .selected = state, newly.contains(where: { $0 == "CONDSTORE" || $0 == "QRESYNC" }) {
+                return .mailbox(tagged, early: w.bytes)
+            }
             w.tagged(tag, .ok, nil, "Options enabled")
         case .namespace:
             // spec/access.md §2.3: personal "INBOX.", the virtual shared folders under "#shared."
@@ -213,9 +220,11 @@ public struct IMAPSession: Sendable {
         return .send(w.bytes)
     }
 
-    /// What ENABLE can turn on (uppercased) and how ENABLED spells it: UTF8=ACCEPT (RFC 6855 §3)
-    /// and IMAP4rev2 (RFC 9051 §6.3.1: the rev2 behaviours for a server that offers both).
-    static let enableable: [String: String] = ["UTF8=ACCEPT": "UTF8=ACCEPT", "IMAP4REV2": "IMAP4rev2"]
+    /// What ENABLE can turn on (uppercased) and how ENABLED spells it: UTF8=ACCEPT (RFC 6855 §3),
+    /// IMAP4rev2 (RFC 9051 §6.3.1: the rev2 behaviours for a server that offers both), CONDSTORE
+    /// and QRESYNC (RFC 7162 §3.1, §3.2.3).
+    static let enableable: [String: String] = ["UTF8=ACCEPT": "UTF8=ACCEPT", "IMAP4REV2": "IMAP4rev2",
+                                               "CONDSTORE": "CONDSTORE", "QRESYNC": "QRESYNC"]
 
     // MARK: results reported by the server
 

@@ -39,5 +39,6 @@ public struct IMAPSessionConfiguration: Sendable {
         "SORT", "QUOTA", "IDLE", "LITERAL+", "MOVE", "UNSELECT", "SPECIAL-USE", "SASL-IR", "ESEARCH", "ID",
         "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "MULTIAPPEND",
         "SEARCHRES", "BINARY", "CREATE-SPECIAL-USE", "APPENDLIMIT",
+        "CONDSTORE", "QRESYNC",
     ]
 }

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MaildirCore
+import Testing
+@testable import Maildir
+
+/// The per-folder mod-sequence log (`courierswiftmodseq`, RFC 7162).
+@Suite struct ModSeqStoreTests {
+    /// A second process's view: a fresh instance (not the process-wide one) reading the file.
+    func fresh(_ folder: String) -> FolderModSeqs { FolderModSeqs(folderPath: folder) }
+
+    @Test func reconcileGivesNewChangedAndExpungedMessagesOneNewModSeq() throws {
+        let scratch = Scratch()
+        let folder = try scratch.maildir()
+        let log = fresh(folder)
+        let first = log.transaction { t in t.reconcile(uidValidity: 7, uids: [1, 2, 3], fingerprints: [10, 20, 30]) }
+        #expect(Set(first).count == 1)
+        let base = first[0]
+        #expect(base > 1 << 16)   // a new log starts above anything a lost one can have said
+        // Nothing changed: nothing new.
+        let again = log.transaction { t in t.reconcile(uidValidity: 7, uids: [1, 2, 3], fingerprints: [10, 20, 30]) }
+        #expect(again == first)
+        // Message 2 changed (another program renamed it), 3 vanished, 4 arrived.
+        let (now, highest, gone) = log.transaction { t in
+            (t.reconcile(uidValidity: 7, uids: [1, 2, 4], fingerprints: [10, 21, 40]), t.highest, t.expunged(since: base))
+        }
+        #expect(now == [base, base + 1, base + 1])
+        #expect(highest == base + 1)
+        #expect(gone == [3])
+        // Another process reads the same from the file.
+        let other = fresh(folder)
+        let (seen, otherHighest, otherGone) = other.transaction { t in
+            (t.reconcile(uidValidity: 7, uids: [1, 2, 4], fingerprints: [10, 21, 40]), t.highest, t.expunged(since: base))
+        }
+        #expect(seen == now && otherHighest == highest && otherGone == [3])
+        // Its change is seen by the first instance (it catches up before each transaction).
+        let stored = other.transaction { t in t.record(changed: [(uid: 1, fingerprint: 11)]) }
+        #expect(log.transaction { t in t.modSeq(of: 1) } == stored)
+        #expect(stored == base + 2)
+    }
+
+    @Test func fingerprintsFollowFlagsAndKeywordsOnly() {
+        let a = ModSeqFingerprint.of(fileName: "1.M1P1.host:2,FS", keywords: ["Work", "$Junk"])
+        #expect(a == ModSeqFingerprint.of(fileName: "1.M1P1.host:2,SF", keywords: ["$junk", "work"]))
+        #expect(a != ModSeqFingerprint.of(fileName: "1.M1P1.host:2,S", keywords: ["Work", "$Junk"]))
+        #expect(a != ModSeqFingerprint.of(fileName: "1.M1P1.host:2,FS", keywords: ["Work"]))
+        // new/ (no info) and cur/ without flags are the same state.
+        #expect(ModSeqFingerprint.of(fileName: "1.M1P1.host", keywords: []) == ModSeqFingerprint.of(fileName: "1.M1P1.host:2,", keywords: []))
+    }
+
+    @Test func aCutShortRecordIsDroppedAndDamageNeverLowersModSeqs() throws {
+        let scratch = Scratch()
+        let folder = try scratch.maildir()
+        let log = fresh(folder)
+        let m = log.transaction { t in t.reconcile(uidValidity: 1, uids: [1, 2], fingerprints: [1, 2]) }[0]
+        let path = folder + "/courierswiftmodseq"
+        // A crash in the middle of a record: the half line is ignored and cut away.
+        let fd = open(path, O_WRONLY | O_APPEND)
+        _ = try? SystemCall.writeAll(fd, Array("S 99999999999".utf8), path: path)
+        close(fd)
+        let other = fresh(folder)
+        #expect(other.transaction { t in t.modSeq(of: 1) } == m)
+        let next = other.transaction { t in t.record(changed: [(uid: 2, fingerprint: 3)]) }
+        #expect(next == m + 1)
+        #expect(readText(path)?.hasSuffix("S \(m + 1) 2 3\n") == true)
+        // Garbage: the mod-sequences go on upwards, never back.
+        writeFile(path, "garbage\n")
+        let third = fresh(folder)
+        let after = third.transaction { t in t.reconcile(uidValidity: 1, uids: [1, 2], fingerprints: [1, 3]) }
+        #expect(after.allSatisfy { $0 >= m })
+        #expect(readText(path)?.hasPrefix("courierswiftmodseq 1 ") == true)
+        // A removed file starts again above the clock-based floor.
+        unlink(path)
+        let fourth = fresh(folder)
+        #expect(fourth.transaction { t in t.reconcile(uidValidity: 1, uids: [1], fingerprints: [1]) }[0] > 1 << 16)
+    }
+
+    @Test func compactionKeepsLiveMessagesAndRecentExpunges() throws {
+        let scratch = Scratch()
+        let folder = try scratch.maildir()
+        let log = fresh(folder)
+        _ = log.transaction { t in t.reconcile(uidValidity: 3, uids: [1, 2, 3], fingerprints: [0, 0, 0]) }
+        var last: UInt64 = 0
+        for i in 0..<1200 {   // many flag changes of one message: the log gets rewritten
+            last = log.transaction { t in t.record(changed: [(uid: 1, fingerprint: UInt64(i + 1))]) }
+        }
+        let expungedAt = log.transaction { t in t.record(changed: [], expunged: [2]) }
+        let size = SystemCall.status(folder + "/courierswiftmodseq").map { Int($0.st_size) } ?? 0
+        #expect(size < 1200 * 20)
+        let other = fresh(folder)
+        let (one, three, highest, gone) = other.transaction { t in
+            (t.modSeq(of: 1), t.modSeq(of: 3), t.highest, t.expunged(since: last))
+        }
+        #expect(one == last && three != nil && highest == expungedAt && gone == [2])
+        // A new UIDVALIDITY: every message is new, old expunges are forgotten.
+        let renewed = other.transaction { t in t.reconcile(uidValidity: 4, uids: [1], fingerprints: [0]) }
+        #expect(renewed == [expungedAt + 1])
+        #expect(other.transaction { t in t.expunged(since: last) } == nil)
+        #expect(fresh(folder).transaction { t in t.modSeq(of: 3) } == nil)
+    }
+
+    @Test func concurrentWritersNeverHandOutAModSeqTwice() async throws {
+        let scratch = Scratch()
+        let folder = try scratch.maildir()
+        _ = fresh(folder).transaction { t in t.reconcile(uidValidity: 1, uids: [1], fingerprints: [0]) }
+        // Four "processes" (separate instances, separate descriptors) record at once.
+        let results = await withTaskGroup(of: [UInt64].self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    let log = FolderModSeqs(folderPath: folder)
+                    var mine: [UInt64] = []
+                    for i in 0..<50 {
+                        mine.append(log.transaction { t in t.record(changed: [(uid: 1, fingerprint: UInt64(w * 1000 + i))]) })
+                    }
+                    return mine
+                }
+            }
+            var all: [UInt64] = []
+            for await r in group { all += r }
+            return all
+        }
+        #expect(results.count == 200 && Set(results).count == 200)
+        #expect(fresh(folder).transaction { t in t.highest } == results.max())
+    }
+}
