@@ -22,6 +22,7 @@ extension MaildropInterpreter {
             return s
         case .assign(let name, let e):
             let v = try evaluate(e, line: line)
+            trace(4, line: line, "\(name)=\"\(v)\"")
             assign(name, v)
             return v
         case .not(let e):
@@ -180,24 +181,5 @@ extension MaildropInterpreter {
         }
         if let c = current { result.append(c) }
         return result
-    }
-
-    /// `lookup(expr, file, opts)`: each non-blank, non-comment line of the file (leading blanks
-    /// removed) is a pattern tried against `expr`.
-    func lookup(_ value: String, file: String, options: String, line: Int) throws(MaildropInterruption) -> String {
-        guard let bytes = ByteInput.readFile(file) else { throw .fatal("Unable to open \(file).") }
-        let caseless = !options.contains("D")
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            var l = raw[...]
-            while let f = l.first, f == 0x20 || f == 0x09 { l = l.dropFirst() }
-            if l.last == 0x0D { l = l.dropLast() }
-            if l.isEmpty || l.first == UInt8(ascii: "#") { continue }
-            let source = String(decoding: l, as: UTF8.self)
-            guard let re = compile(source, caseless: caseless) else {
-                throw .fatal("Bad pattern in \(file): \(source)")
-            }
-            if Self.firstMatch(re, value) != nil { return "1" }
-        }
-        return "0"
     }
 }

@@ -37,6 +37,21 @@ public final class MaildropInterpreter {
     /// Ends a runaway `while`/`foreach`: Courier bounds a run by time, we also count iterations.
     static let maxLoopIterations = 10_000_000
     static let maxIncludeDepth = 20
+    /// The debug level (`VERBOSE`, `-V`): trace messages on stderr (Verbose.swift).
+    public var verboseLevel = 0
+    /// Where trace messages go (nil: stderr); tests collect them here.
+    var traceOutput: ((String) -> Void)?
+    /// Delivery mode: assigning VERBOSE leaves the level at 0 (Courier ignores it there).
+    public var deliveryMode = false
+    /// `-w N` (-1: off) and `-W file`: the quota warning after a maildir delivery.
+    public var quotaWarnPercent = -1
+    public var quotaWarnFile: String?
+    /// The warning text used when `-W` is not given or cannot be read.
+    public var quotaWarnDefaultFile = "/etc/quotawarnmsg"
+    /// `lookup()` files read in this run, by path (Lookup.swift).
+    var lookupCache: [String: LookupFile] = [:]
+    /// Compiled pattern options and SimplePatterns per pattern text (PatternCache.swift).
+    var patternCache = PatternCache()
 
     public init(message: [UInt8], fileName: String, environment: [String: String], embedded: Bool) {
         self.message = message
@@ -53,6 +68,12 @@ public final class MaildropInterpreter {
 
     func set(_ name: String, _ value: String) {
         variables[name] = value
+        if name == "VERBOSE" { verboseLevel = deliveryMode ? 0 : Self.level(value) }
+    }
+
+    /// VERBOSE's value as a level (atoi-like; clamped).
+    static func level(_ value: String) -> Int {
+        Int(clamping: MaildropValue.integer(value))
     }
 
     /// Sets SIZE and LINES from the current message.
@@ -138,14 +159,17 @@ public final class MaildropInterpreter {
         case .expression(let e):
             _ = try evaluate(e, line: statement.line)
         case .ifElse(let cond, let then, let otherwise):
-            if MaildropValue.isTrue(try evaluate(cond, line: statement.line)) {
+            trace(4, line: statement.line, "Evaluating IF condition.")
+            let value = try evaluate(cond, line: statement.line)
+            trace(4, line: statement.line, "IF evaluated, result=\(value)")
+            if MaildropValue.isTrue(value) {
                 try run(then)
             } else {
                 try run(otherwise)
             }
         case .whileLoop(let cond, let body):
             var n = 0
-            while MaildropValue.isTrue(try evaluate(cond, line: statement.line)) {
+            while try whileCondition(cond, line: statement.line) {
                 n += 1
                 if n > Self.maxLoopIterations { throw .fatal("Infinite loop detected.") }
                 try run(body)
@@ -173,34 +197,48 @@ public final class MaildropInterpreter {
             writeLog(bytes + (newline ? [0x0A] : []))
         case .logfile(let e):
             let name = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Opening logfile \(name)")
             if logFD >= 0 { close(logFD) }
             logFD = open(name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         case .include(let e):
-            try include(try evaluate(e, line: statement.line))
+            let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Opening include file \(path)")
+            try include(path)
         case .xfilter(let e):
-            try xfilter(try evaluate(e, line: statement.line))
+            let command = try evaluate(e, line: statement.line)
+            trace(1, "maildrop: Filtering through xfilter \(command)")
+            try xfilter(command)
         case .system(let e):
             let command = try evaluate(e, line: statement.line)
+            trace(1, "maildrop: Executing system command \(command)")
             _ = out.flush()
             let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                      input: .devNull, captureOutput: false)
             set("RETURNCODE", String(r.status))
         case .exception(let body):
+            trace(4, line: statement.line, "Trapping exceptions.")
             do throws(MaildropInterruption) {
                 try run(body)
+                trace(4, line: statement.line, "Exception trapping removed.")
             } catch {
                 if case .terminate = error { throw error }
+                trace(4, line: statement.line, "Trapped exception.")
             }
         case .dotlock(let e, let body):
             let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Creating dotlock \(path)")
             try withDotLock(path) { () throws(MaildropInterruption) in try run(body) }
         case .flock(let e, let body):
             let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Creating flock \(path)")
             try withFileLock(path) { () throws(MaildropInterruption) in try run(body) }
         case .importVariable(let name):
+            trace(4, line: statement.line, "import  \"\(name)\"")
             set(name, startEnvironment[name] ?? "")
         case .unset(let name):
+            trace(4, line: statement.line, "unset \(name)")
             variables[name] = nil
+            if name == "VERBOSE" { verboseLevel = 0 }
         }
     }
 
@@ -233,6 +271,7 @@ public final class MaildropInterpreter {
     }
 
     func backquote(_ command: String) -> String {
+        trace(1, "maildrop: Filtering through `\(command)`")
         _ = out.flush()
         let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                  input: .bytes(message), captureOutput: true)
