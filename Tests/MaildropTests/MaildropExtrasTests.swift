@@ -233,3 +233,25 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         #expect(SystemCall.directoryName(of: "/c") == "/")
     }
 }
+
+@Suite struct SimplePatternProbeTests {
+    /// The fuzz target's check on the unit tests' patterns and texts: never a disagreement, and
+    /// most pairs really compared.
+    @Test func probeAgreesOnTheKnownCases() {
+        var compared = 0
+        for caseless in [true, false] {
+            for pattern in SimplePatternTests.patterns {
+                for text in SimplePatternTests.texts {
+                    let verdict = SimplePatternProbe.compare(pattern: pattern, text: text, caseless: caseless)
+                    if case .disagree(let why) = verdict { Issue.record("/\(pattern)/ on \(text): \(why)") }
+                    if verdict == .sameMatch || verdict == .bothMiss { compared += 1 }
+                }
+            }
+        }
+        #expect(compared > 2000)
+        #expect(SimplePatternProbe.compare(pattern: "a{2}", text: "aa", caseless: true) == .notInSubset)
+        #expect(SimplePatternProbe.compare(pattern: "caf", text: "caf\u{E9}", caseless: true) == .declined)
+        #expect(SimplePatternProbe.compare(pattern: "^(Re|Fwd): *(.*)", text: "fwd: x", caseless: true) == .sameMatch)
+        #expect(SimplePatternProbe.compare(pattern: "^(Re|Fwd): *(.*)", text: "fwd: x", caseless: false) == .bothMiss)
+    }
+}
