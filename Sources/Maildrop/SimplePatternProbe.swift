@@ -16,6 +16,18 @@ public enum SimplePatternProbe {
         case disagree(String)
     }
 
+    /// The fuzz input format: one flag byte (bit 0: case-sensitive, as the `D` option), the
+    /// pattern up to the first newline, then the text; pattern and text are cut to 48 and 96
+    /// bytes so that Regex's own backtracking stays quick. nil for an empty input.
+    public static func decodeFuzzInput(_ bytes: [UInt8]) -> (pattern: String, text: String, caseless: Bool)? {
+        guard let flags = bytes.first else { return nil }
+        let rest = bytes.dropFirst()
+        let newline = rest.firstIndex(of: 0x0A) ?? rest.endIndex
+        let pattern = String(decoding: rest[rest.startIndex..<newline].prefix(48), as: UTF8.self)
+        let text = String(decoding: rest[min(newline + 1, rest.endIndex)...].prefix(96), as: UTF8.self)
+        return (pattern, text, flags & 1 == 0)
+    }
+
     public static func compare(pattern: String, text: String, caseless: Bool) -> Verdict {
         guard let simple = SimplePattern(pattern, caseless: caseless) else { return .notInSubset }
         guard let compiled = try? Regex(pattern) else { return .disagree("accepted a pattern Regex rejects") }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MaildirCore
+import ToolSupport
 import Testing
 @testable import Maildrop
 
@@ -253,5 +254,29 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         #expect(SimplePatternProbe.compare(pattern: "caf", text: "caf\u{E9}", caseless: true) == .declined)
         #expect(SimplePatternProbe.compare(pattern: "^(Re|Fwd): *(.*)", text: "fwd: x", caseless: true) == .sameMatch)
         #expect(SimplePatternProbe.compare(pattern: "^(Re|Fwd): *(.*)", text: "fwd: x", caseless: false) == .bothMiss)
+    }
+}
+
+/// Fuzz/seeds/SimplePattern replayed through the fuzz target's check (findings stay tested).
+@Suite struct SimplePatternSeedReplayTests {
+    static let seedDirectory: String = {
+        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/") + "/Fuzz/seeds/SimplePattern"
+    }()
+
+    @Test func seedsAgree() {
+        let names = files(in: Self.seedDirectory)
+        #expect(names.count >= 13)
+        for name in names {
+            guard let bytes = ByteInput.readFile(Self.seedDirectory + "/" + name),
+                  let (pattern, text, caseless) = SimplePatternProbe.decodeFuzzInput(bytes) else {
+                Issue.record("unreadable seed \(name)")
+                continue
+            }
+            if case .disagree(let why) = SimplePatternProbe.compare(pattern: pattern, text: text, caseless: caseless) {
+                Issue.record("\(name): /\(pattern)/ on \(text): \(why)")
+            }
+        }
     }
 }

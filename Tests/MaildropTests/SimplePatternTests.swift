@@ -128,7 +128,7 @@ import Testing
         }
         #expect(SimplePattern("[^a]", caseless: false) != nil)
         // POSIX bracket syntax (a FuzzSimplePattern finding: Regex rejects `[::]`).
-        for source in ["[::]", "[:a:]", "[.a.]", "[=a=]", "[:]"] {
+        for source in ["[::]", "[:a:]", "[.a.]", "[=a=]", "[:]", "[--]", "[a--]", "[--a]"] {
             #expect(SimplePattern(source, caseless: true) == nil, "\(source)")
         }
         #expect(SimplePattern("[^:]", caseless: true) != nil)
