@@ -26,9 +26,17 @@ extension MaildropInterpreter {
             assign(name, v)
             return v
         case .not(let e):
-            return MaildropValue.bool(!MaildropValue.isTrue(try evaluate(e, line: line)))
+            let v = try evaluate(e, line: line)
+            trace(6, line: line, "Operation on: \(v) - logical not.")
+            let result = MaildropValue.bool(!MaildropValue.isTrue(v))
+            trace(6, line: line, "Operation: logical not=\(result)")
+            return result
         case .complement(let e):
-            return String(~MaildropValue.integer(try evaluate(e, line: line)))
+            let v = try evaluate(e, line: line)
+            trace(6, line: line, "Operation on: \(v) - bitwise not.")
+            let result = String(~MaildropValue.integer(v))
+            trace(6, line: line, "Operation: bitwise not=\(result)")
+            return result
         case .match(let pattern, let target):
             if let target {
                 return try matchString(try evaluate(target, line: line), pattern, line: line)
@@ -45,17 +53,37 @@ extension MaildropInterpreter {
         set(name, value)
     }
 
+    /// Courier's names of the operators in level 6 traces ("grater" is Courier's spelling).
+    static let operatorNames: [String: String] = [
+        "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "<": "less than", "<=": "less than or equal",
+        ">": "greater than", ">=": "greater than or equal", "==": "equal", "!=": "not equal", "|": "bitwise or",
+        "&": "bitwise and", "lt": "string less than", "le": "string less than or equal", "gt": "string greater than",
+        "ge": "string grater than or equal", "eq": "string equal", "ne": "string not equal",
+    ]
+
     func binary(_ op: String, _ l: MaildropExpr, _ r: MaildropExpr, line: Int) throws(MaildropInterruption) -> String {
         let left = try evaluate(l, line: line)
-        switch op {
-        case "||":
-            return MaildropValue.isTrue(left) ? left : try evaluate(r, line: line)
-        case "&&":
-            return MaildropValue.isTrue(left) ? try evaluate(r, line: line) : left
-        default:
-            break
+        if op == "||" || op == "&&" {
+            let name = op == "||" ? "logical or" : "logical and"
+            trace(6, line: line, "Operation: \(name), left hand side=\(left)")
+            var result = left
+            if MaildropValue.isTrue(left) == (op == "&&") {
+                trace(6, line: line, "Operation: \(name), evaluating right hand size.")
+                result = try evaluate(r, line: line)
+            }
+            trace(6, line: line, "Operation: \(name), result=\(result)")
+            return result
         }
         let right = try evaluate(r, line: line)
+        let result = operate(op, left, right)
+        if verboseLevel >= 6, let name = Self.operatorNames[op] {
+            trace(6, line: line, "Operation on: \(left) and \(right) - \(name), result is \(result)")
+        }
+        return result
+    }
+
+    /// A binary operator other than `||` and `&&` on two evaluated operands.
+    func operate(_ op: String, _ left: String, _ right: String) -> String {
         let a = MaildropValue.number(left), b = MaildropValue.number(right)
         switch op {
         case "<": return MaildropValue.bool(a < b)
@@ -94,7 +122,10 @@ extension MaildropInterpreter {
         func arg(_ i: Int) -> String { i < values.count ? values[i] : "" }
         switch name {
         case "length":
-            return String(arg(0).utf8.count)
+            trace(6, line: line, "Operation on: \(arg(0)) - strlength.")
+            let result = String(arg(0).utf8.count)
+            trace(6, line: line, "Operation: strlength=\(result)")
+            return result
         case "substr":
             let bytes = Array(arg(0).utf8)
             let start = MaildropValue.integer(arg(1))

@@ -33,8 +33,12 @@ public enum SimplePatternProbe {
         guard let compiled = try? Regex(pattern) else { return .disagree("accepted a pattern Regex rejects") }
         let re = compiled.ignoresCase(caseless).matchingSemantics(.unicodeScalar)
         let bytes = Array(text.utf8)
+        let outcome = simple.firstMatch(bytes)
+        // Regex runs only when SimplePattern answered: a pattern it gives up on after its step
+        // limit (`.*.*(|x|…).*` on a long line) can keep Regex busy for seconds.
+        if case .unsupported = outcome { return .declined }
         let expected = (try? re.firstMatch(in: text)) ?? nil
-        switch simple.firstMatch(bytes) {
+        switch outcome {
         case .unsupported:
             return .declined
         case .noMatch:

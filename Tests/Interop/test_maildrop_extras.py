@@ -186,3 +186,30 @@ def test_embedded_filter_from_mailfilters(tmp_path, bin_dir):
     assert b"Invalid permissions on $HOME/.mailfilters" in r.stderr
     r = run(maildrop, ["-M", ""], home, env)
     assert r.returncode == 75
+
+
+LEVEL6_FILTER = """A = 1 + 2 * 3
+B = (4 / 8) - 1
+C = 3 < 4 && 2 >= 5
+D = 0 || "x" eq "x"
+E = "abc" lt "abd" || 1
+F = !$A
+G = ~5
+H = length("hello")
+I = 6 | 3 & 2
+J = "b" ge "a"
+K = 1 != 1 || "z" ne "z" && 1 == 1
+L = 1 <= 2 && 3 > 2
+exit
+"""
+
+
+def test_verbose_level_six_operations_are_debians(tmp_path, bin_dir, oracle):
+    def prepare(d):
+        write(d / "f.mf", LEVEL6_FILTER)
+        return ["f.mf"], {"VERBOSE": "6"}
+    r = both(tmp_path, bin_dir, oracle, prepare)
+    ours, debian = r["ours"][1], r["debian"][1]
+    assert b"f.mf(1): Operation on: 2 and 3 - multiply, result is 6\n" in debian.stderr
+    assert b"string grater than or equal" in debian.stderr
+    assert ours.stderr.decode() == debian.stderr.decode()

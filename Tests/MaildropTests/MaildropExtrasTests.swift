@@ -115,6 +115,22 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         ])
     }
 
+    @Test func levelSixTracesEachOperation() throws {
+        let (_, _, log) = try runFilter("A = 0 || length(\"ab\") * 2\nB = !$A\n", verbose: 6)
+        #expect(log.lines == [
+            "t.mf(1): Operation: logical or, left hand side=0\n",
+            "t.mf(1): Operation: logical or, evaluating right hand size.\n",
+            "t.mf(1): Operation on: ab - strlength.\n",
+            "t.mf(1): Operation: strlength=2\n",
+            "t.mf(1): Operation on: 2 and 2 - multiply, result is 4\n",
+            "t.mf(1): Operation: logical or, result=4\n",
+            "t.mf(1): A=\"4\"\n",
+            "t.mf(2): Operation on: 4 - logical not.\n",
+            "t.mf(2): Operation: logical not=0\n",
+            "t.mf(2): B=\"0\"\n",
+        ])
+    }
+
     @Test func assigningVerboseSetsTheLevelExceptInDeliveryMode() throws {
         let (i, _, log) = try runFilter("VERBOSE=4\nX = 1\n")
         #expect(i.verboseLevel == 4)
