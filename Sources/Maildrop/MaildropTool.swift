@@ -195,7 +195,9 @@ public enum MaildropTool {
         interpreter.deliveryMode = delivery
         interpreter.quotaWarnPercent = options.warnPercent
         interpreter.quotaWarnFile = options.warnFile
-        interpreter.quotaWarnDefaultFile = ConfigRoot.resolve(explicit: nil, environment: environment).etc("quotawarnmsg")
+        if options.warnPercent >= 0 {
+            interpreter.quotaWarnDefaultFile = ConfigRoot.resolve(explicit: nil, environment: environment).etc("quotawarnmsg")
+        }
         note(2, "Message envelope sender=\(interpreter.get("FROM"))")
 
         var statements: [MaildropStatement] = []

@@ -9,31 +9,36 @@ final class CompiledPattern {
     let prefix: [UInt8]
     /// Lowercased text a plain-word pattern needs somewhere in the line.
     let needle: [UInt8]
-    /// nil: the pattern needs a Swift `Regex`.
-    let simple: SimplePattern?
+    /// nil: the pattern needs a Swift `Regex`. Built at the first line that may match (most
+    /// rules of a filter find no such line and never need it).
+    lazy var simple: SimplePattern? = SimplePattern(source, caseless: !options.caseSensitive)
 
     init(source: String, options: PatternOptions) {
         self.source = source
         self.options = options
         prefix = MaildropInterpreter.requiredPrefix(source)
         needle = MaildropInterpreter.requiredText(source)
-        simple = SimplePattern(source, caseless: !options.caseSensitive)
     }
 }
 
 /// The compiled patterns of one run, by the pattern as written in the filter.
 struct PatternCache {
-    private var entries: [MaildropPattern: CompiledPattern] = [:]
+    /// Keyed by `options/source` as written (options never hold a `/`). A String key: the
+    /// String dictionaries the interpreter already uses make its type metadata free, where a
+    /// dictionary keyed by a struct of our own costs a conformance search of the whole
+    /// (static) binary at its first use.
+    private var entries: [String: CompiledPattern] = [:]
     /// A filter has a bounded number of patterns; generated ones (include loops) are not kept
     /// beyond this.
     static let limit = 1000
 
     /// The compiled form of `pattern` whose substituted text is `source`.
     mutating func compiled(_ pattern: MaildropPattern, source: String) -> CompiledPattern {
-        if let hit = entries[pattern], hit.source == source { return hit }
+        let key = pattern.options + "/" + pattern.source
+        if let hit = entries[key], hit.source == source { return hit }
         let made = CompiledPattern(source: source, options: PatternOptions(pattern.options))
         if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-        entries[pattern] = made
+        entries[key] = made
         return made
     }
 }

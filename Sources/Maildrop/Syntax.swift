@@ -9,7 +9,7 @@ public enum MaildropText: Equatable, Sendable {
 }
 
 /// `/regex/:options,W1,W2` as written (the regex is substituted before it is compiled).
-public struct MaildropPattern: Hashable, Sendable {
+public struct MaildropPattern: Equatable, Sendable {
     public var source: String
     public var options: String
 }

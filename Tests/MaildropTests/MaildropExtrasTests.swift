@@ -296,3 +296,17 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         }
     }
 }
+
+@Suite struct MaildropNumberFormatTests {
+    /// Whole numbers take a fast path; everything must print as %.22g does.
+    @Test func formatIsPercent22g() {
+        let cases: [(Double, String)] = [
+            (0, "0"), (-0.0, "-0"), (3, "3"), (-7, "-7"), (20, "20"), (999_999_999_999_999, "999999999999999"),
+            (1e15, "1000000000000000"), (1e22, "1e+22"), (1e21, "1000000000000000000000"), (0.1, "0.1000000000000000055511"),
+            (2.5, "2.5"), (-0.5, "-0.5"), (1.0 / 3.0, "0.3333333333333333148296"),
+        ]
+        for (value, text) in cases {
+            #expect(MaildropValue.format(value) == text, "\(value)")
+        }
+    }
+}
