@@ -23,8 +23,15 @@ public final class MaildropInterpreter {
     public private(set) var message: [UInt8]
     /// The environment maildrop started with (for `import`).
     let startEnvironment: [String: String]
-    /// Embedded mode (`-m`): no deliveries, no default delivery.
-    let embedded: Bool
+    /// Embedded mode (`-m`, `-M`): no deliveries, no default delivery. Lifted while a file
+    /// of `trustedIncludeDirectory` runs.
+    var embedded: Bool
+    /// `etc/maildroprcs/` of the config root: an `include` of a file there (no `.` in its name)
+    /// runs without the embedded restrictions and first resets `resetValues` (Courier's rule).
+    public var trustedIncludeDirectory: String?
+    /// The start-up values of DEFAULT HOME LOCKEXT LOCKSLEEP LOCKTIMEOUT LOCKREFRESH LOGNAME
+    /// PATH SENDMAIL SHELL UMASK (and MAILDIRQUOTA when the account has one).
+    public var resetValues: [String: String] = [:]
     /// stdout, flushed before any child runs.
     let out = FDOutput(fd: 1)
     var searchLines: [SearchLine]?
@@ -244,6 +251,15 @@ public final class MaildropInterpreter {
 
     func include(_ path: String) throws(MaildropInterruption) {
         guard includeDepth < Self.maxIncludeDepth else { throw .fatal("Too many included files.") }
+        let savedEmbedded = embedded
+        defer { embedded = savedEmbedded }
+        if let directory = trustedIncludeDirectory, path.hasPrefix(directory),
+           !path.utf8.dropFirst(directory.utf8.count).contains(UInt8(ascii: ".")) {
+            // The site's own filters: full powers, and the variables a user's filter may have
+            // changed are put back first (they are not restored afterwards).
+            embedded = false
+            for (name, value) in resetValues.sorted(by: { $0.key < $1.key }) { set(name, value) }
+        }
         guard let bytes = ByteInput.readFile(path) else { throw .fatal("Unable to open \(path)") }
         let statements: [MaildropStatement]
         do {

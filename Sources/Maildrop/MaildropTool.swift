@@ -195,8 +195,13 @@ public enum MaildropTool {
         interpreter.deliveryMode = delivery
         interpreter.quotaWarnPercent = options.warnPercent
         interpreter.quotaWarnFile = options.warnFile
+        let configRoot = ConfigRoot.resolve(explicit: nil, environment: environment)
+        interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        let resettable = ["DEFAULT", "HOME", "LOCKEXT", "LOCKSLEEP", "LOCKTIMEOUT", "LOCKREFRESH", "LOGNAME", "PATH",
+                          "SENDMAIL", "SHELL", "UMASK", "MAILDIRQUOTA"]
+        for name in resettable { if let v = variables[name] { interpreter.resetValues[name] = v } }
         if options.warnPercent >= 0 {
-            interpreter.quotaWarnDefaultFile = ConfigRoot.resolve(explicit: nil, environment: environment).etc("quotawarnmsg")
+            interpreter.quotaWarnDefaultFile = configRoot.etc("quotawarnmsg")
         }
         note(2, "Message envelope sender=\(interpreter.get("FROM"))")
 
@@ -204,7 +209,7 @@ public enum MaildropTool {
         // Delivery mode runs the site's etc/maildroprc first (tools.md §1.1).
         var siteStatements: [MaildropStatement] = []
         if delivery && options.embeddedFilter == nil {
-            let rc = ConfigRoot.resolve(explicit: nil, environment: environment).etc("maildroprc")
+            let rc = configRoot.etc("maildroprc")
             if let bytes = ByteInput.readFile(rc) {
                 do {
                     siteStatements = try MaildropParser.parse(bytes)

@@ -310,3 +310,40 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         }
     }
 }
+
+@Suite struct MaildropTrustedIncludeTests {
+    /// An embedded filter may include the site's maildroprcs files, which run with full powers
+    /// after DEFAULT and friends are reset; other files stay restricted.
+    @Test func maildroprcsFilesLiftEmbeddedRestrictions() throws {
+        let dir = scratchDirectory()
+        defer { removeTree(dir) }
+        makeMaildir(dir + "/Maildir")
+        mkdir(dir + "/maildroprcs", 0o755)
+        writeFile(dir + "/maildroprcs/deliver", "X = $DEFAULT\nto \"\(dir)/Maildir\"\n")
+        writeFile(dir + "/maildroprcs/with.dot", "to \"\(dir)/Maildir\"\n")
+        writeFile(dir + "/plain", "to \"\(dir)/Maildir\"\n")
+        func run(_ filter: String) throws -> (MaildropInterpreter, MaildropInterruption?) {
+            let statements = try MaildropParser.parse(Array(filter.utf8), embedded: true)
+            let i = MaildropInterpreter(message: sampleMessage, fileName: "t.mf", environment: [:], embedded: true)
+            i.variables = ["SHELL": "/bin/sh", "EXITCODE": "0", "UMASK": "077", "DEFAULT": "./Maildir"]
+            i.trustedIncludeDirectory = dir + "/maildroprcs/"
+            i.resetValues = ["DEFAULT": "./Maildir"]
+            do throws(MaildropInterruption) {
+                try i.run(statements)
+                return (i, nil)
+            } catch {
+                return (i, error)
+            }
+        }
+        let (i, end) = try run("DEFAULT = \"elsewhere\"\ninclude \"\(dir)/maildroprcs/deliver\"\n")
+        guard case .terminate(0)? = end else { Issue.record("\(String(describing: end))"); return }
+        #expect(i.get("X") == "./Maildir")
+        #expect(files(in: dir + "/Maildir/new").count == 1)
+        for path in [dir + "/maildroprcs/with.dot", dir + "/plain"] {
+            let (_, refused) = try run("include \"\(path)\"\n")
+            guard case .syntax(_, let e)? = refused else { Issue.record("\(path): \(String(describing: refused))"); continue }
+            #expect(e.preface == "maildrop: 'to' disabled in embedded mode.")
+        }
+        #expect(files(in: dir + "/Maildir/new").count == 1)
+    }
+}
