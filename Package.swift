@@ -181,6 +181,7 @@ let package = Package(
         .target(name: "Maildrop", dependencies: ["MailTools", "MailCore", "MaildirCore", "ToolSupport", "MailAuthCore", "MailConfig"]),
         .executableTarget(name: "maildrop", dependencies: ["Maildrop"], linkerSettings: leanLinker),
         .executableTarget(name: "FuzzMaildrop", dependencies: ["FuzzSupport", "Maildrop"], path: "Fuzz/FuzzMaildrop"),
+        .executableTarget(name: "FuzzSimplePattern", dependencies: ["FuzzSupport", "Maildrop"], path: "Fuzz/FuzzSimplePattern"),
         .testTarget(name: "MaildropTests", dependencies: ["Maildrop"]),
 
         // MARK: executables

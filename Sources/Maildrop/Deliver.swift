@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MailTools
 import MaildirCore
 
 extension MaildropInterpreter {
@@ -33,8 +34,10 @@ extension MaildropInterpreter {
                 let addresses = command.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
                 command = sendmail + " -f '' " + addresses.map { Self.shellQuoted(String($0)) }.joined(separator: " ")
             }
+            trace(1, "maildrop: Delivering to |\(command)")
             let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                      input: .bytes(message), captureOutput: false)
+            trace(5, "maildrop: Delivery complete.")
             set("EXITCODE", String(r.status))
             logDelivery(mailbox, ok: r.status == 0)
             if final { throw .terminate(r.status) }
@@ -51,17 +54,26 @@ extension MaildropInterpreter {
         defer { umask(oldMask) }
         var path = mailbox
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        let maildir = isMaildir(path)
         do throws(MaildirError) {
-            if isMaildir(path) {
+            if maildir {
                 try deliverMaildir(path)
             } else {
+                trace(1, "maildrop: Delivering to \(mailbox)")
+                trace(5, "maildrop: Flock()ing \(mailbox).")
+                trace(5, "maildrop: Appending to \(mailbox).")
                 try deliverMbox(path)
             }
         } catch {
             logDelivery(mailbox, ok: false)
-            if case .quotaExceeded = error { throw .fatal("maildir over quota.") }
+            if case .quotaExceeded = error {
+                warnAboutQuota(path)
+                throw .fatal("maildir over quota.")
+            }
             throw .fatal("Unable to deliver to mailbox.")
         }
+        if maildir { warnAboutQuota(path) }
+        trace(5, "maildrop: Delivery complete.")
         logDelivery(mailbox, ok: true)
         if final { throw .terminate(exitCode()) }
     }
@@ -96,6 +108,36 @@ extension MaildropInterpreter {
         if finalPath != delivered.path && rename(delivered.path, finalPath) != 0 {
             throw MaildirError.system(operation: "rename", path: delivered.path, errno: errno)
         }
+        applyKeywords(folder: path, deliveredPath: finalPath)
+    }
+
+    /// `KEYWORDS` (tools.md §1.4): comma-separated IMAP keywords stored for the delivered
+    /// message in the folder's `courierimapkeywords/` (MaildirCore's KeywordStore), under the
+    /// file's name without its `:2,` flags. The message is already delivered: a failure here
+    /// is reported and does not fail the delivery (a retry would deliver it twice).
+    func applyKeywords(folder: String, deliveredPath: String) {
+        let keywords = Self.keywordList(get("KEYWORDS"))
+        guard !keywords.isEmpty else { return }
+        var name = deliveredPath.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? deliveredPath
+        if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
+        do throws(MaildirError) {
+            try KeywordStore(folderPath: folder).update(baseName: name, keywords: keywords)
+        } catch {
+            printError("maildrop: Unable to save the message's keywords: \(error)\n")
+        }
+    }
+
+    /// The keywords of a `KEYWORDS` value: split at commas, empty items dropped.
+    static func keywordList(_ value: String) -> [String] {
+        value.split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// `-w N`: once the maildir (the parent of a folder) is N % full, a warning message goes
+    /// into it, at most once a day (MailTools' QuotaWarning, shared with deliverquota).
+    func warnAboutQuota(_ folder: String) {
+        guard quotaWarnPercent >= 0 else { return }
+        QuotaWarning.deliverIfDue(maildir: folder, percent: quotaWarnPercent, messageFile: quotaWarnFile,
+                                  defaultFile: quotaWarnDefaultFile)
     }
 
     func deliverMbox(_ path: String) throws(MaildirError) {

@@ -22,12 +22,21 @@ extension MaildropInterpreter {
             return s
         case .assign(let name, let e):
             let v = try evaluate(e, line: line)
+            trace(4, line: line, "\(name)=\"\(v)\"")
             assign(name, v)
             return v
         case .not(let e):
-            return MaildropValue.bool(!MaildropValue.isTrue(try evaluate(e, line: line)))
+            let v = try evaluate(e, line: line)
+            trace(6, line: line, "Operation on: \(v) - logical not.")
+            let result = MaildropValue.bool(!MaildropValue.isTrue(v))
+            trace(6, line: line, "Operation: logical not=\(result)")
+            return result
         case .complement(let e):
-            return String(~MaildropValue.integer(try evaluate(e, line: line)))
+            let v = try evaluate(e, line: line)
+            trace(6, line: line, "Operation on: \(v) - bitwise not.")
+            let result = String(~MaildropValue.integer(v))
+            trace(6, line: line, "Operation: bitwise not=\(result)")
+            return result
         case .match(let pattern, let target):
             if let target {
                 return try matchString(try evaluate(target, line: line), pattern, line: line)
@@ -44,17 +53,37 @@ extension MaildropInterpreter {
         set(name, value)
     }
 
+    /// Courier's names of the operators in level 6 traces ("grater" is Courier's spelling).
+    static let operatorNames: [String: String] = [
+        "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "<": "less than", "<=": "less than or equal",
+        ">": "greater than", ">=": "greater than or equal", "==": "equal", "!=": "not equal", "|": "bitwise or",
+        "&": "bitwise and", "lt": "string less than", "le": "string less than or equal", "gt": "string greater than",
+        "ge": "string grater than or equal", "eq": "string equal", "ne": "string not equal",
+    ]
+
     func binary(_ op: String, _ l: MaildropExpr, _ r: MaildropExpr, line: Int) throws(MaildropInterruption) -> String {
         let left = try evaluate(l, line: line)
-        switch op {
-        case "||":
-            return MaildropValue.isTrue(left) ? left : try evaluate(r, line: line)
-        case "&&":
-            return MaildropValue.isTrue(left) ? try evaluate(r, line: line) : left
-        default:
-            break
+        if op == "||" || op == "&&" {
+            let name = op == "||" ? "logical or" : "logical and"
+            trace(6, line: line, "Operation: \(name), left hand side=\(left)")
+            var result = left
+            if MaildropValue.isTrue(left) == (op == "&&") {
+                trace(6, line: line, "Operation: \(name), evaluating right hand size.")
+                result = try evaluate(r, line: line)
+            }
+            trace(6, line: line, "Operation: \(name), result=\(result)")
+            return result
         }
         let right = try evaluate(r, line: line)
+        let result = operate(op, left, right)
+        if verboseLevel >= 6, let name = Self.operatorNames[op] {
+            trace(6, line: line, "Operation on: \(left) and \(right) - \(name), result is \(result)")
+        }
+        return result
+    }
+
+    /// A binary operator other than `||` and `&&` on two evaluated operands.
+    func operate(_ op: String, _ left: String, _ right: String) -> String {
         let a = MaildropValue.number(left), b = MaildropValue.number(right)
         switch op {
         case "<": return MaildropValue.bool(a < b)
@@ -93,7 +122,10 @@ extension MaildropInterpreter {
         func arg(_ i: Int) -> String { i < values.count ? values[i] : "" }
         switch name {
         case "length":
-            return String(arg(0).utf8.count)
+            trace(6, line: line, "Operation on: \(arg(0)) - strlength.")
+            let result = String(arg(0).utf8.count)
+            trace(6, line: line, "Operation: strlength=\(result)")
+            return result
         case "substr":
             let bytes = Array(arg(0).utf8)
             let start = MaildropValue.integer(arg(1))
@@ -180,24 +212,5 @@ extension MaildropInterpreter {
         }
         if let c = current { result.append(c) }
         return result
-    }
-
-    /// `lookup(expr, file, opts)`: each non-blank, non-comment line of the file (leading blanks
-    /// removed) is a pattern tried against `expr`.
-    func lookup(_ value: String, file: String, options: String, line: Int) throws(MaildropInterruption) -> String {
-        guard let bytes = ByteInput.readFile(file) else { throw .fatal("Unable to open \(file).") }
-        let caseless = !options.contains("D")
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            var l = raw[...]
-            while let f = l.first, f == 0x20 || f == 0x09 { l = l.dropFirst() }
-            if l.last == 0x0D { l = l.dropLast() }
-            if l.isEmpty || l.first == UInt8(ascii: "#") { continue }
-            let source = String(decoding: l, as: UTF8.self)
-            guard let re = compile(source, caseless: caseless) else {
-                throw .fatal("Bad pattern in \(file): \(source)")
-            }
-            if Self.firstMatch(re, value) != nil { return "1" }
-        }
-        return "0"
     }
 }

@@ -23,8 +23,15 @@ public final class MaildropInterpreter {
     public private(set) var message: [UInt8]
     /// The environment maildrop started with (for `import`).
     let startEnvironment: [String: String]
-    /// Embedded mode (`-m`): no deliveries, no default delivery.
-    let embedded: Bool
+    /// Embedded mode (`-m`, `-M`): no deliveries, no default delivery. Lifted while a file
+    /// of `trustedIncludeDirectory` runs.
+    var embedded: Bool
+    /// `etc/maildroprcs/` of the config root: an `include` of a file there (no `.` in its name)
+    /// runs without the embedded restrictions and first resets `resetValues` (Courier's rule).
+    public var trustedIncludeDirectory: String?
+    /// The start-up values of DEFAULT HOME LOCKEXT LOCKSLEEP LOCKTIMEOUT LOCKREFRESH LOGNAME
+    /// PATH SENDMAIL SHELL UMASK (and MAILDIRQUOTA when the account has one).
+    public var resetValues: [String: String] = [:]
     /// stdout, flushed before any child runs.
     let out = FDOutput(fd: 1)
     var searchLines: [SearchLine]?
@@ -37,6 +44,21 @@ public final class MaildropInterpreter {
     /// Ends a runaway `while`/`foreach`: Courier bounds a run by time, we also count iterations.
     static let maxLoopIterations = 10_000_000
     static let maxIncludeDepth = 20
+    /// The debug level (`VERBOSE`, `-V`): trace messages on stderr (Verbose.swift).
+    public var verboseLevel = 0
+    /// Where trace messages go (nil: stderr); tests collect them here.
+    var traceOutput: ((String) -> Void)?
+    /// Delivery mode: assigning VERBOSE leaves the level at 0 (Courier ignores it there).
+    public var deliveryMode = false
+    /// `-w N` (-1: off) and `-W file`: the quota warning after a maildir delivery.
+    public var quotaWarnPercent = -1
+    public var quotaWarnFile: String?
+    /// The warning text used when `-W` is not given or cannot be read.
+    public var quotaWarnDefaultFile = "/etc/quotawarnmsg"
+    /// `lookup()` files read in this run, by path (Lookup.swift).
+    var lookupCache: [String: LookupFile] = [:]
+    /// Compiled pattern options and SimplePatterns per pattern text (PatternCache.swift).
+    var patternCache = PatternCache()
 
     public init(message: [UInt8], fileName: String, environment: [String: String], embedded: Bool) {
         self.message = message
@@ -53,6 +75,12 @@ public final class MaildropInterpreter {
 
     func set(_ name: String, _ value: String) {
         variables[name] = value
+        if name == "VERBOSE" { verboseLevel = deliveryMode ? 0 : Self.level(value) }
+    }
+
+    /// VERBOSE's value as a level (atoi-like; clamped).
+    static func level(_ value: String) -> Int {
+        Int(clamping: MaildropValue.integer(value))
     }
 
     /// Sets SIZE and LINES from the current message.
@@ -138,14 +166,17 @@ public final class MaildropInterpreter {
         case .expression(let e):
             _ = try evaluate(e, line: statement.line)
         case .ifElse(let cond, let then, let otherwise):
-            if MaildropValue.isTrue(try evaluate(cond, line: statement.line)) {
+            trace(4, line: statement.line, "Evaluating IF condition.")
+            let value = try evaluate(cond, line: statement.line)
+            trace(4, line: statement.line, "IF evaluated, result=\(value)")
+            if MaildropValue.isTrue(value) {
                 try run(then)
             } else {
                 try run(otherwise)
             }
         case .whileLoop(let cond, let body):
             var n = 0
-            while MaildropValue.isTrue(try evaluate(cond, line: statement.line)) {
+            while try whileCondition(cond, line: statement.line) {
                 n += 1
                 if n > Self.maxLoopIterations { throw .fatal("Infinite loop detected.") }
                 try run(body)
@@ -173,39 +204,62 @@ public final class MaildropInterpreter {
             writeLog(bytes + (newline ? [0x0A] : []))
         case .logfile(let e):
             let name = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Opening logfile \(name)")
             if logFD >= 0 { close(logFD) }
             logFD = open(name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         case .include(let e):
-            try include(try evaluate(e, line: statement.line))
+            let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Opening include file \(path)")
+            try include(path)
         case .xfilter(let e):
-            try xfilter(try evaluate(e, line: statement.line))
+            let command = try evaluate(e, line: statement.line)
+            trace(1, "maildrop: Filtering through xfilter \(command)")
+            try xfilter(command)
         case .system(let e):
             let command = try evaluate(e, line: statement.line)
+            trace(1, "maildrop: Executing system command \(command)")
             _ = out.flush()
             let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                      input: .devNull, captureOutput: false)
             set("RETURNCODE", String(r.status))
         case .exception(let body):
+            trace(4, line: statement.line, "Trapping exceptions.")
             do throws(MaildropInterruption) {
                 try run(body)
+                trace(4, line: statement.line, "Exception trapping removed.")
             } catch {
                 if case .terminate = error { throw error }
+                trace(4, line: statement.line, "Trapped exception.")
             }
         case .dotlock(let e, let body):
             let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Creating dotlock \(path)")
             try withDotLock(path) { () throws(MaildropInterruption) in try run(body) }
         case .flock(let e, let body):
             let path = try evaluate(e, line: statement.line)
+            trace(4, line: statement.line, "Creating flock \(path)")
             try withFileLock(path) { () throws(MaildropInterruption) in try run(body) }
         case .importVariable(let name):
+            trace(4, line: statement.line, "import  \"\(name)\"")
             set(name, startEnvironment[name] ?? "")
         case .unset(let name):
+            trace(4, line: statement.line, "unset \(name)")
             variables[name] = nil
+            if name == "VERBOSE" { verboseLevel = 0 }
         }
     }
 
     func include(_ path: String) throws(MaildropInterruption) {
         guard includeDepth < Self.maxIncludeDepth else { throw .fatal("Too many included files.") }
+        let savedEmbedded = embedded
+        defer { embedded = savedEmbedded }
+        if let directory = trustedIncludeDirectory, path.hasPrefix(directory),
+           !path.utf8.dropFirst(directory.utf8.count).contains(UInt8(ascii: ".")) {
+            // The site's own filters: full powers, and the variables a user's filter may have
+            // changed are put back first (they are not restored afterwards).
+            embedded = false
+            for (name, value) in resetValues.sorted(by: { $0.key < $1.key }) { set(name, value) }
+        }
         guard let bytes = ByteInput.readFile(path) else { throw .fatal("Unable to open \(path)") }
         let statements: [MaildropStatement]
         do {
@@ -233,6 +287,7 @@ public final class MaildropInterpreter {
     }
 
     func backquote(_ command: String) -> String {
+        trace(1, "maildrop: Filtering through `\(command)`")
         _ = out.flush()
         let r = ChildProcess.run(shell: shell, command: command, environment: childEnvironment,
                                  input: .bytes(message), captureOutput: true)

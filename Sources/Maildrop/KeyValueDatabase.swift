@@ -1,3 +1,4 @@
+import MaildirCore
 import ToolSupport
 
 #if canImport(Glibc)
@@ -29,16 +30,22 @@ final class KeyValueDatabase {
         }
     }
 
+    /// Writes the whole database durably (SystemCall.replaceFileDurably: temporary file,
+    /// fsync, rename, directory fsync).
     func save() -> Bool {
-        var text = ""
-        for (k, v) in entries.sorted(by: { $0.key < $1.key }) { text += k + "\t" + v + "\n" }
-        let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        let bytes = Array(text.utf8)
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        return n == bytes.count && rename(temp, path) == 0
+        var bytes: [UInt8] = []
+        for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
+            bytes += Array(k.utf8)
+            bytes.append(0x09)
+            bytes += Array(v.utf8)
+            bytes.append(0x0A)
+        }
+        do throws(MaildirError) {
+            try SystemCall.replaceFileDurably(path, bytes: bytes, mode: 0o600)
+            return true
+        } catch {
+            return false
+        }
     }
 }
 

@@ -22,6 +22,13 @@ public enum MaildropTool {
         var extraHeaders: [String] = []
         var file: String?
         var arguments: [String] = []
+        /// `-M NAME` with every `/` and `.` turned into `:` (EmbeddedFilter.swift).
+        var embeddedFilter: String?
+        /// `-V N`: the initial debug level.
+        var verbose = 0
+        /// `-w N` (-1: off) and `-W file`.
+        var warnPercent = -1
+        var warnFile: String?
     }
 
     /// The entry `courier maildrop` (and a `maildrop` link to `courier`) runs.
@@ -55,8 +62,16 @@ public enum MaildropTool {
             case "d": options.deliveryUser = value
             case "f": options.from = value
             case "m": options.embedded = true
-            case "V", "w", "W", "t", "D", "a": break
-            case "M": return fail("-M is not supported.")
+            case "V": options.verbose = MaildropInterpreter.level(value ?? "")
+            case "w": if let v = value, !v.isEmpty { options.warnPercent = MaildropInterpreter.level(v) }
+            case "W": if let v = value, !v.isEmpty { options.warnFile = v }
+            case "t", "D", "a": break
+            case "M":
+                // Special embedded mode: implies delivery mode for the invoking user.
+                guard let name = value, !name.isEmpty else { return usage() }
+                options.embedded = true
+                if options.deliveryUser == nil { options.deliveryUser = "" }
+                options.embeddedFilter = EmbeddedFilter.transformedName(name)
             case "v":
                 print("maildrop (Courier for Swift) - embedded mode, maildir and mbox delivery")
                 return 0
@@ -104,17 +119,24 @@ public enum MaildropTool {
         var variables: [String: String] = [:]
         var delivery = false
         var defaultMailbox = "./Maildir"
+        // -V, then (manual mode) a VERBOSE in the environment, as Courier reads them.
+        var verbose = options.verbose
+        if options.file != nil, let v = environment["VERBOSE"] { verbose = MaildropInterpreter.level(v) }
+        func note(_ level: Int, _ text: String) { if verbose >= level { printError(text + "\n") } }
         if let file = options.file {
             filterPath = file
             variables = environment
         } else {
             delivery = true
-            let user = options.deliveryUser ?? logName
+            // No -d (or -M): the invoking user.
+            let selfDelivery = options.deliveryUser?.isEmpty ?? true
+            let user = selfDelivery ? logName : options.deliveryUser ?? logName
             var found = lookupUser(user, environment: environment)
-            // Run by the MTA for a `| maildrop` line (no -d, not root): the account is the one the
-            // local transport set up, HOME and USER in the environment (virtual accounts share a
-            // uid, so the uid cannot name them).
-            if found == nil, options.deliveryUser == nil, getuid() != 0, !home.isEmpty {
+            // Run by the MTA for a `| maildrop` line (no -d): the account is the one the local
+            // transport set up, HOME and USER in the environment (virtual accounts share a uid,
+            // so the uid cannot name them). Courier's maildrop takes HOME from the environment
+            // for its own user too.
+            if found == nil, selfDelivery, !home.isEmpty {
                 found = Account(uid: nil, gid: nil, home: home, maildir: nil,
                                 quota: environment["MAILDIRQUOTA"].flatMap { $0.isEmpty ? nil : $0 })
             }
@@ -134,6 +156,7 @@ public enum MaildropTool {
             if let maildir = account.maildir { defaultMailbox = maildir }
             if let quota = account.quota { variables["MAILDIRQUOTA"] = quota }
             for (k, v) in environment where k == "LANG" || k == "LANGUAGE" || k.hasPrefix("LC_") { variables[k] = v }
+            note(2, "maildrop: Changing to \(home)")
             guard chdir(home) == 0 else { return (fail("Unable to change to home directory."), false) }
             var st = stat()
             if stat(".", &st) == 0 {
@@ -141,6 +164,10 @@ public enum MaildropTool {
                 if st.st_mode & 0o002 != 0 { return (fail("Invalid home directory permissions - world writable."), false) }
             }
             filterPath = ".mailfilter"
+            if let name = options.embeddedFilter {
+                if let problem = EmbeddedFilter.checkDirectory() { return (fail(problem), false) }
+                filterPath = name
+            }
             if let envDefault = environment["MAILDROPDEFAULT"], !envDefault.isEmpty { defaultMailbox = envDefault }
         }
         variables["HOME"] = home
@@ -164,12 +191,25 @@ public enum MaildropTool {
                                               embedded: options.embedded)
         interpreter.variables = variables
         interpreter.updateMessageVariables()
+        interpreter.verboseLevel = verbose
+        interpreter.deliveryMode = delivery
+        interpreter.quotaWarnPercent = options.warnPercent
+        interpreter.quotaWarnFile = options.warnFile
+        let configRoot = ConfigRoot.resolve(explicit: nil, environment: environment)
+        interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        let resettable = ["DEFAULT", "HOME", "LOCKEXT", "LOCKSLEEP", "LOCKTIMEOUT", "LOCKREFRESH", "LOGNAME", "PATH",
+                          "SENDMAIL", "SHELL", "UMASK", "MAILDIRQUOTA"]
+        for name in resettable { if let v = variables[name] { interpreter.resetValues[name] = v } }
+        if options.warnPercent >= 0 {
+            interpreter.quotaWarnDefaultFile = configRoot.etc("quotawarnmsg")
+        }
+        note(2, "Message envelope sender=\(interpreter.get("FROM"))")
 
         var statements: [MaildropStatement] = []
         // Delivery mode runs the site's etc/maildroprc first (tools.md §1.1).
         var siteStatements: [MaildropStatement] = []
-        if delivery {
-            let rc = ConfigRoot.resolve(explicit: nil, environment: environment).etc("maildroprc")
+        if delivery && options.embeddedFilter == nil {
+            let rc = configRoot.etc("maildroprc")
             if let bytes = ByteInput.readFile(rc) {
                 do {
                     siteStatements = try MaildropParser.parse(bytes)
@@ -179,7 +219,23 @@ public enum MaildropTool {
                 }
             }
         }
-        switch readFilter(filterPath, optional: delivery) {
+        var filterFile = FilterFile.missing
+        if let name = options.embeddedFilter {
+            // -M: .mailfilters/NAME, then the "-default" fallbacks; only a missing file moves on.
+            for candidate in EmbeddedFilter.candidates(name) {
+                let path = EmbeddedFilter.directory + "/" + candidate
+                note(2, "maildrop: Attempting \(path)")
+                filterFile = readFilter(path, optional: true)
+                if case .missing = filterFile { continue }
+                interpreter.currentFile = path
+                filterPath = path
+                break
+            }
+        } else {
+            note(2, "maildrop: Attempting \(filterPath)")
+            filterFile = readFilter(filterPath, optional: delivery)
+        }
+        switch filterFile {
         case .missing:
             break
         case .failed(let text):

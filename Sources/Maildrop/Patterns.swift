@@ -54,10 +54,11 @@ extension MaildropInterpreter {
         return configured
     }
 
-    func compilePattern(_ pattern: MaildropPattern, _ options: PatternOptions, line: Int) -> Regex<AnyRegexOutput>? {
-        let source = substitute(pattern.source)
-        guard let re = compile(source, caseless: !options.caseSensitive) else {
-            printError("Invalid regular expression, offset 0 of: \(source): syntax error\n")
+    /// The Swift `Regex` of a compiled pattern (cached by text); nil, with Courier's message,
+    /// when it is not a valid regex.
+    func regex(for pattern: CompiledPattern, line: Int) -> Regex<AnyRegexOutput>? {
+        guard let re = compile(pattern.source, caseless: !pattern.options.caseSensitive) else {
+            printError("Invalid regular expression, offset 0 of: \(pattern.source): syntax error\n")
             printError("\(currentFile)(\(line)): Syntax error in /pattern/.\n")
             return nil
         }
@@ -113,10 +114,10 @@ extension MaildropInterpreter {
         return prefix
     }
 
-    static func hasPrefix(_ text: String, _ prefix: [UInt8]) -> Bool {
+    static func hasPrefix(_ text: [UInt8], _ prefix: [UInt8]) -> Bool {
         if prefix.isEmpty { return true }
         var i = 0
-        for c in text.utf8 {
+        for c in text {
             if i == prefix.count { return true }
             // Non-ASCII may case-fold to ASCII (K, ſ): let the regex decide.
             if c >= 0x80 { return true }
@@ -134,54 +135,66 @@ extension MaildropInterpreter {
         return plain ? bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 } : []
     }
 
-    static func mayContain(_ text: String, _ needle: [UInt8]) -> Bool {
+    /// Whether `text` may contain `needle` (lowercase) ASCII case-insensitively; true when the
+    /// text has non-ASCII bytes (they may case-fold to ASCII). Reads the line in place.
+    static func mayContain(_ text: [UInt8], _ needle: [UInt8]) -> Bool {
         if needle.isEmpty { return true }
-        let hay = Array(text.utf8)
-        if hay.contains(where: { $0 >= 0x80 }) { return true }
-        guard hay.count >= needle.count else { return false }
-        for start in 0...(hay.count - needle.count) {
-            var ok = true
-            for k in 0..<needle.count {
-                let c = hay[start + k]
-                if (c >= 0x41 && c <= 0x5A ? c + 32 : c) != needle[k] { ok = false; break }
+        if text.contains(where: { $0 >= 0x80 }) { return true }
+        guard text.count >= needle.count else { return false }
+        return text.withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { want in
+                let first = want[0]
+                for start in 0...(hay.count - want.count) {
+                    let c = hay[start]
+                    guard (c >= 0x41 && c <= 0x5A ? c + 32 : c) == first else { continue }
+                    var k = 1
+                    while k < want.count {
+                        let d = hay[start + k]
+                        if (d >= 0x41 && d <= 0x5A ? d + 32 : d) != want[k] { break }
+                        k += 1
+                    }
+                    if k == want.count { return true }
+                }
+                return false
             }
-            if ok { return true }
         }
-        return false
     }
 
     /// `/re/:opts` against the message: `1`/`0`, or the score when weighted.
     func matchMessage(_ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
-        let options = PatternOptions(pattern.options)
-        let source = substitute(pattern.source)
-        let prefix = Self.requiredPrefix(source)
-        let needle = Self.requiredText(source)
-        let candidates = messageLines.filter {
-            (($0.isHeader && options.headers) || ($0.isBody && options.body)) && Self.hasPrefix($0.text, prefix)
-                && Self.mayContain($0.text, needle)
-        }
-        if candidates.isEmpty { return "0" }
-        // Most patterns need no Regex at all; a valid SimplePattern is also a valid regex.
-        let simple = SimplePattern(source, caseless: !options.caseSensitive)
+        let compiled = compiled(pattern)
+        let result = searchMessage(compiled, line: line)
+        trace(4, line: line, "Search of \(compiled.source) = \(result)")
+        return result
+    }
+
+    func searchMessage(_ compiled: CompiledPattern, line: Int) -> String {
+        let options = compiled.options
+        let tracing = verboseLevel >= 3
+        // Most patterns need no Regex at all (a valid SimplePattern is also a valid regex);
+        // the others compile theirs at the first line that can match.
         var regex: Regex<AnyRegexOutput>?
-        if simple == nil {
-            guard let re = compilePattern(pattern, options, line: line) else { return "0" }
-            regex = re
-        }
         var score = 0.0
         var factor = 1.0
-        for l in candidates {
-            switch simple?.firstMatch(l.bytes) ?? .unsupported {
+        for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
+            // Lines that cannot match are skipped unless every try is traced.
+            if !tracing, !Self.hasPrefix(l.bytes, compiled.prefix) || !Self.mayContain(l.bytes, compiled.needle) { continue }
+            if tracing { trace(3, "Matching /\(compiled.source)/ against \(l.text)") }
+            switch compiled.simple?.firstMatch(l.bytes) ?? .unsupported {
             case .noMatch:
+                trace(3, "Not matched.")
                 continue
             case .match(let m):
                 guard options.weights == nil else { break }
                 setMatchVariables(m, in: l.bytes)
                 return "1"
             case .unsupported:
-                if regex == nil { regex = compilePattern(pattern, options, line: line) }
+                if regex == nil { regex = self.regex(for: compiled, line: line) }
                 guard let re = regex else { return "0" }
-                guard let m = Self.firstMatch(re, l.text) else { continue }
+                guard let m = Self.firstMatch(re, l.text) else {
+                    trace(3, "Not matched.")
+                    continue
+                }
                 guard options.weights == nil else { break }
                 setMatchVariables(m)
                 return "1"
@@ -195,8 +208,16 @@ extension MaildropInterpreter {
 
     /// `expr =~ /re/:opts`: one match sets MATCH…; weighted counts every non-overlapping match.
     func matchString(_ text: String, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> String {
-        let options = PatternOptions(pattern.options)
-        if options.weights == nil, let simple = SimplePattern(substitute(pattern.source), caseless: !options.caseSensitive) {
+        let compiled = compiled(pattern)
+        trace(3, "Matching /\(compiled.source)/ against \(text)")
+        let result = searchString(text, compiled, line: line)
+        trace(4, line: line, "Search of \(compiled.source) = \(result)")
+        return result
+    }
+
+    func searchString(_ text: String, _ compiled: CompiledPattern, line: Int) -> String {
+        let options = compiled.options
+        if options.weights == nil, let simple = compiled.simple {
             let bytes = Array(text.utf8)
             switch simple.firstMatch(bytes) {
             case .noMatch: return "0"
@@ -206,7 +227,7 @@ extension MaildropInterpreter {
             case .unsupported: break
             }
         }
-        guard let re = compilePattern(pattern, options, line: line) else { return "0" }
+        guard let re = regex(for: compiled, line: line) else { return "0" }
         guard let (w1, w2) = options.weights else {
             guard let m = Self.firstMatch(re, text) else { return "0" }
             setMatchVariables(m)
@@ -224,21 +245,26 @@ extension MaildropInterpreter {
     /// The texts `foreach` iterates over: every matching line of the message, or every
     /// non-overlapping match in a string. 2.9.3 leaves MATCH1… at the last match's groups.
     func foreachMatches(_ target: MaildropExpr?, _ pattern: MaildropPattern, line: Int) throws(MaildropInterruption) -> [String] {
-        let options = PatternOptions(pattern.options)
-        guard let re = compilePattern(pattern, options, line: line) else { return [] }
+        let compiled = compiled(pattern)
+        let options = compiled.options
+        guard let re = regex(for: compiled, line: line) else { return [] }
         var found: [String] = []
         var last: Regex<AnyRegexOutput>.Match?
         if let target {
             let text = try evaluate(target, line: line)
+            trace(3, "Matching /\(compiled.source)/ against \(text)")
             for m in text.matches(of: re) {
                 found.append(String(m.output[0].substring ?? ""))
                 last = m
             }
         } else {
             for l in messageLines where (l.isHeader && options.headers) || (l.isBody && options.body) {
+                trace(3, "Matching /\(compiled.source)/ against \(l.text)")
                 if let m = Self.firstMatch(re, l.text) {
                     found.append(String(m.output[0].substring ?? ""))
                     last = m
+                } else {
+                    trace(3, "Not matched.")
                 }
             }
         }
@@ -247,6 +273,7 @@ extension MaildropInterpreter {
                 set("MATCH\(i)", last.output[i].substring.map(String.init) ?? "")
             }
         }
+        trace(4, line: line, "Search of \(compiled.source) = \(found.count)")
         return found
     }
 }

@@ -12,6 +12,11 @@ enum MaildropValue {
     }
 
     static func format(_ d: Double) -> String {
+        // Whole numbers print as their digits under %.22g: skip vsnprintf (its first use costs
+        // a CVarArg conformance lookup of ~300,000 instructions, a fifth of a delivery).
+        if d == d.rounded(.towardZero), abs(d) < 1e15, !(d == 0 && d.sign == .minus) {
+            return String(Int64(d))
+        }
         var buffer = [CChar](repeating: 0, count: 64)
         _ = withVaList([d]) { args in
             buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.22g", args) }

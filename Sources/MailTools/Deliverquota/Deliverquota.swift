@@ -18,7 +18,7 @@ public enum Deliverquota {
     static let overQuotaStatus: Int32 = 77
     static let usageStatus: Int32 = 73
     /// Where the quota warning text is when `-W` is not given (the maildrop package's SYSCONFDIR).
-    static let defaultWarningFile = "/etc/quotawarnmsg"
+    public static let defaultWarningFile = "/etc/quotawarnmsg"
 
     struct Options {
         var autoCreate = false

@@ -13,16 +13,17 @@ import ToolSupport
 ///
 /// Courier decides on the usage before the message just delivered is counted; we decide on the
 /// usage after it, which is what the documentation promises ("if the maildir is N% full after
-/// the delivery").
-enum QuotaWarning {
-    static func deliverIfDue(maildir: String, percent: Int, messageFile: String?) {
+/// the delivery"). maildrop's `-w`/`-W` use it too, with their own default text file.
+public enum QuotaWarning {
+    public static func deliverIfDue(maildir: String, percent: Int, messageFile: String?,
+                                    defaultFile: String = Deliverquota.defaultWarningFile) {
         let root = MaildirQuota.rootPath(for: maildir)
         let quota = MaildirQuota(folderPath: root)
         guard quota.read() != nil, quota.percentFull() >= percent else { return }
 
         var text: [UInt8]?
         if let messageFile, !messageFile.isEmpty { text = try? SystemCall.readFile(messageFile, limit: 1 << 20) }
-        if text == nil { text = try? SystemCall.readFile(Deliverquota.defaultWarningFile, limit: 1 << 20) }
+        if text == nil { text = try? SystemCall.readFile(defaultFile, limit: 1 << 20) }
         guard let body = text else { return }
 
         let stamp = root + "/quotawarn"

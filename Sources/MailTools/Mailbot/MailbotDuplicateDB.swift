@@ -1,3 +1,4 @@
+import MaildirCore
 import ToolSupport
 #if canImport(Glibc)
 import Glibc
@@ -45,14 +46,12 @@ enum MailbotDuplicateDB {
             return false
         }
         map[sender] = now
-        let tmp = dataPath + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return nil }
-        let out = FDOutput(fd: fd)
-        out.write(serialize(map))
-        let ok = out.flush()
-        close(fd)
-        guard ok, rename(tmp, dataPath) == 0 else { unlink(tmp); return nil }
+        // Durable: the reply is sent only once the record of it is on disk.
+        do throws(MaildirError) {
+            try SystemCall.replaceFileDurably(dataPath, bytes: serialize(map), mode: 0o644)
+        } catch {
+            return nil
+        }
         return true
     }
 }
