@@ -17,4 +17,10 @@ public enum RecipientRoute: Sendable, Equatable {
 /// (locals, hosteddomains, aliases, userdb/authlib); the SMTP server asks it for each RCPT.
 public protocol RecipientLookup: Sendable {
     func route(_ address: String) async -> RecipientRoute
+    /// The answer at once when it is known without I/O (a recent lookup); nil: ask `route`.
+    func cachedRoute(_ address: String) -> RecipientRoute?
+}
+
+extension RecipientLookup {
+    public func cachedRoute(_ address: String) -> RecipientRoute? { nil }
 }

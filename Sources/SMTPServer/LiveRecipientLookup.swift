@@ -5,10 +5,16 @@ import Synchronization
 
 /// Routes RCPT addresses with Delivery's `AddressRouter` over the live configuration: the
 /// router (its alias and account tables) is built once per configuration generation and
-/// rebuilt after a reload (SIGHUP).
+/// rebuilt after a reload (SIGHUP). Answers are remembered for a few seconds
+/// (`RecipientRouteCache`), so a repeated recipient is answered on the event loop.
 final class LiveRecipientLookup: RecipientLookup, Sendable {
     private let store: ConfigStore
     private let cache = Mutex<(generation: Int, router: AddressRouter)?>(nil)
+    private let answers = RecipientRouteCache()
+
+    func cachedRoute(_ address: String) -> RecipientRoute? {
+        answers.route(address, generation: store.generation)
+    }
 
     init(store: ConfigStore) {
         self.store = store
@@ -22,6 +28,8 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
             cached = (generation, fresh)
             return fresh
         }
-        return await router.route(address)
+        let route = await router.route(address)
+        answers.remember(route, for: address, generation: generation)
+        return route
     }
 }

@@ -221,6 +221,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let lookup = environment.lookup
             let relayAllowed = self.relayAllowed
             let block = self.block.isEmpty ? nil : Replies.blocked(self.block)
+            if let verdict = policy.checkWithoutLookup(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup) {
+                // Known already (a recent lookup): answered here, no task hop.
+                perform(session.recipientChecked(mailbox, parameters, refusal: verdict), context: context)
+                return
+            }
             runAsync(context: context, {
                 await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
             }, then: { handler, context, refusal in
@@ -339,6 +344,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
         // spec/mta.md §2.13: Received-SPF fields go above Received.
         let trace = senderHeaders.map { $0 + "\n" }.joined() + received
+        if let submission = queue.submitNow(envelope), submission.writeInMemory(Array(trace.utf8)) {
+            // The queue is open and the trace fits in memory: no task hop.
+            submissionOpened(.success(submission), context: context)
+            return
+        }
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)
@@ -350,20 +360,24 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return .failure(.temporaryFailure("\(error)"))
             }
         }, then: { handler, context, result in
-            switch result {
-            case .success(let submission):
-                handler.submission = submission
-                handler.writeChain = context.eventLoop.makeSucceededVoidFuture()
-                handler.writeFailed = nil
-                let limits = handler.environment.configuration.limits
-                handler.decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
-                handler.headerInspector = HeaderInspector(byteLimit: handler.environment.headerLimit)
-                handler.perform(handler.session.submissionOpened(), context: context)
-            case .failure(let error):
-                handler.environment.logger.error("queue refused a submission from \(handler.clientIP): \(error)")
-                handler.perform(handler.session.submissionFailed(Self.reply(for: error)), context: context)
-            }
+            handler.submissionOpened(result, context: context)
         })
+    }
+
+    private func submissionOpened(_ result: Result<any MessageSubmission, QueueError>, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let submission):
+            self.submission = submission
+            writeChain = context.eventLoop.makeSucceededVoidFuture()
+            writeFailed = nil
+            let limits = environment.configuration.limits
+            decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
+            headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
+            perform(session.submissionOpened(), context: context)
+        case .failure(let error):
+            environment.logger.error("queue refused a submission from \(clientIP): \(error)")
+            perform(session.submissionFailed(Self.reply(for: error)), context: context)
+        }
     }
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -435,6 +449,23 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let submission else { return }
         self.submission = nil
         writeChain = nil
+        // An in-memory message: the queue's flusher completes the promise right after the
+        // fdatasync covering it, and 250 goes out from here (no task or actor hop).
+        let promise = context.eventLoop.makePromise(of: Result<QueueID, QueueError>.self)
+        if submission.commit(completion: { promise.succeed($0) }) {
+            waiting = true
+            flush(context: context)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenSuccess { result in
+                let (handler, context) = bound.value
+                handler.waiting = false
+                guard !handler.closed else { return }
+                handler.committed(result, context: context)
+                handler.process(context: context)
+            }
+            return
+        }
+        promise.succeed(.failure(.temporaryFailure("not committed")))
         runAsync(context: context, { () -> Result<QueueID, QueueError> in
             do {
                 return .success(try await submission.commit())
@@ -446,18 +477,22 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return .failure(.temporaryFailure("\(error)"))
             }
         }, then: { handler, context, result in
-            switch result {
-            case .success(let id):
-                let auth = handler.session.authenticatedUser.map { ",auth=\($0)" } ?? ""
-                handler.environment.logger.info("newmsg,id=\(id)\(auth),from=\(handler.clientIP): accepted")
-                handler.tarpit.reset()
-                SMTPMetrics.messageAccepted()
-                handler.perform(handler.session.committed(id: id.rawValue), context: context)
-            case .failure(let error):
-                handler.environment.logger.error("commit failed: \(error)")
-                handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
-            }
+            handler.committed(result, context: context)
         })
+    }
+
+    private func committed(_ result: Result<QueueID, QueueError>, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let id):
+            let auth = session.authenticatedUser.map { ",auth=\($0)" } ?? ""
+            environment.logger.info("newmsg,id=\(id)\(auth),from=\(clientIP): accepted")
+            tarpit.reset()
+            SMTPMetrics.messageAccepted()
+            perform(session.committed(id: id.rawValue), context: context)
+        case .failure(let error):
+            environment.logger.error("commit failed: \(error)")
+            perform(session.commitFailed(Self.reply(for: error)), context: context)
+        }
     }
 
     private func abortSubmission() {
