@@ -130,9 +130,10 @@ public actor DurableQueue: MessageQueue {
                                           bodyLength: body.count, segment: position.segment, recovered: false)
                 message.heldBody = body
                 arrivals.push(QueueArrivals.Arrival(message: message, due: true))
-                logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
+                // The receiver hears first (its client waits for the 250), the log line after.
                 completion(.success(header.id))
                 arrivals.wake()
+                logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
             case .failure(let error):
                 completion(.failure(error))
             }

@@ -98,14 +98,16 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        environment.logger.info("started,ip=[\(clientIP)]")
         armIdleTimer(context: context)
         context.fireChannelActive()
         guard let lists = environment.blockLists else {
             send(session.greeting(), context: context)
             flush(context: context)
+            // Logged after the greeting went out: the client need not wait for the log.
+            environment.logger.info("started,ip=[\(clientIP)]")
             return
         }
+        environment.logger.info("started,ip=[\(clientIP)]")
         // couriertcpd asks the DNS lists before the server greets (spec/mta.md §2.17).
         let ip = clientIP
         let preset = environment.access.variables
@@ -484,11 +486,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func committed(_ result: Result<QueueID, QueueError>, context: ChannelHandlerContext) {
         switch result {
         case .success(let id):
+            tarpit.reset()
+            // The 250 goes out first; the log line and counter need not delay it.
+            perform(session.committed(id: id.rawValue), context: context)
+            flush(context: context)
             let auth = session.authenticatedUser.map { ",auth=\($0)" } ?? ""
             environment.logger.info("newmsg,id=\(id)\(auth),from=\(clientIP): accepted")
-            tarpit.reset()
             SMTPMetrics.messageAccepted()
-            perform(session.committed(id: id.rawValue), context: context)
         case .failure(let error):
             environment.logger.error("commit failed: \(error)")
             perform(session.commitFailed(Self.reply(for: error)), context: context)
