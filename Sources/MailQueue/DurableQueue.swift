@@ -288,7 +288,9 @@ public actor DurableQueue: MessageQueue {
                 continue
             }
             inFlight.insert(id)
-            claimed.append(message)
+            var attempt = message
+            attempt.cancelReason = cancellations[id]?.reason
+            claimed.append(attempt)
             if let body = message.heldBody {
                 // The attempt carries the body; a retry reads it back from the log.
                 heldBytes -= body.count

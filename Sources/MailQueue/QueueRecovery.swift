@@ -14,6 +14,8 @@ public struct LiveMessage: Sendable {
     /// The body, kept in memory from acceptance until the first delivery attempt takes it
     /// (within `DurableQueue.heldBodyBudget`), so that attempt reads nothing back from disk.
     var heldBody: [UInt8]? = nil
+    /// Set on a claimed message that `cancelmsg` cancelled: the reason its pending recipients fail with.
+    var cancelReason: String? = nil
 }
 
 /// The queue as found on disk: live messages in acceptance order, and segment numbers.
