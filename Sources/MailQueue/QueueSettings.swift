@@ -10,11 +10,11 @@ public struct QueueSettings: Sendable, Equatable {
     public var retry: RetryPolicy
     /// `sizelimit`; 0 = no limit.
     public var sizeLimit: Int
-    /// Concurrent delivery attempts.
+    /// Concurrent delivery attempts (16: one per delivery thread; Postfix's virtual(8) allows 20).
     public var maximumDeliveries: Int
 
     public init(queueTime: Int = 7 * 86400, warnTime: Int = 4 * 3600, retry: RetryPolicy = RetryPolicy(),
-                sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 8) {
+                sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 16) {
         self.queueTime = queueTime
         self.warnTime = warnTime
         self.retry = retry
