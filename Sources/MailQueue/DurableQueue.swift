@@ -438,11 +438,6 @@ public actor DurableQueue: MessageQueue {
         arrivals.wake()
         return true
     }
-
-    /// Why the message was cancelled, if it was.
-    func cancellation(of id: QueueID) -> String? {
-        cancellations[id]?.reason
-    }
 }
 
 /// Queue ids: `<16 hex seconds>.<8 hex pid>.<8 hex counter>` (spec/mta.md §4.2 style).

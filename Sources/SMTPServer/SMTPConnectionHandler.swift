@@ -467,6 +467,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             return
         }
+        // Not taken (a spooled or oversized message): completed unused, so it is not leaked.
         promise.succeed(.failure(.temporaryFailure("not committed")))
         runAsync(context: context, { () -> Result<QueueID, QueueError> in
             do {
