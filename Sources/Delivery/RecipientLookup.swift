@@ -23,9 +23,12 @@ public protocol RecipientLookup: Sendable {
     /// The address and every address its aliases lead to (for `bofh spamtrap`, which Courier
     /// checks after alias expansion).
     func expansion(of address: String) async -> [String]
+    /// The answer at once when it is known without I/O (a recent lookup); nil: ask `route`.
+    func cachedRoute(_ address: String) -> RecipientRoute?
 }
 
 extension RecipientLookup {
     public func percentRelayTarget(_ address: String) -> String? { nil }
     public func expansion(of address: String) async -> [String] { [address] }
+    public func cachedRoute(_ address: String) -> RecipientRoute? { nil }
 }

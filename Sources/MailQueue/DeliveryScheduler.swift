@@ -140,7 +140,7 @@ public actor DeliveryScheduler {
         var delivered: [DeliveredRecipient] = []
         var deferred: [Int: String] = [:]
         // cancelmsg: the pending recipients fail with the reason, nothing is delivered.
-        if let reason = await queue.cancellation(of: header.id) {
+        if let reason = message.cancelReason {
             for index in state.recipients.indices where state.recipients[index] == .pending {
                 state.recipients[index] = .failed
                 SchedulerMetrics.failed.increment()

@@ -13,7 +13,10 @@ public actor DurableQueue: MessageQueue {
     public nonisolated let settings: QueueSettings
     nonisolated let threadPool: NIOThreadPool
     nonisolated let logger: Logger
-    let writer: QueueLogWriter
+    nonisolated let writer: QueueLogWriter
+    /// Messages made durable by the flusher thread, not yet in `live` (`admitArrivals`).
+    nonisolated let arrivals = QueueArrivals()
+    nonisolated let ids = QueueIDSource()
     private let lockDescriptor: Int32
 
     private var live: [QueueID: LiveMessage] = [:]
@@ -36,8 +39,9 @@ public actor DurableQueue: MessageQueue {
     private var importing: Set<String> = []
     private var liveBySegment: [Int: Int] = [:]
     private var segments: [Int]
-    private var wakeHandler: (@Sendable () -> Void)?
-    private var idGenerator = QueueIDGenerator()
+    /// Bytes of bodies kept in memory for their first delivery attempt (`LiveMessage.heldBody`).
+    private var heldBytes = 0
+    static let heldBodyBudget = 32 << 20
 
     /// Opens (creating if needed) the queue, takes its owner lock, and replays the log.
     public static func open(directory: String, settings: QueueSettings = QueueSettings(),
@@ -73,7 +77,7 @@ public actor DurableQueue: MessageQueue {
         self.lockDescriptor = lock
         self.segments = recovered.segments
         self.writer = QueueLogWriter(directory: QueueRecovery.logDirectory(directory),
-                                     firstSegment: (recovered.segments.last ?? 0) + 1, threadPool: threadPool)
+                                     firstSegment: (recovered.segments.last ?? 0) + 1)
         for message in recovered.messages where message.segment != nil {
             live[message.header.id] = message
             order.append(message.header.id)
@@ -95,14 +99,68 @@ public actor DurableQueue: MessageQueue {
         QueueSubmission(queue: self, envelope: envelope, sizeLimit: settings.sizeLimit)
     }
 
+    public nonisolated func submitNow(_ envelope: QueueEnvelope) -> (any MessageSubmission)? {
+        QueueSubmission(queue: self, envelope: envelope, sizeLimit: settings.sizeLimit)
+    }
+
     /// Makes one message durable; returns its id once the fdatasync covering it returned.
-    func accept(envelope: QueueEnvelope, body: [UInt8]) async throws -> QueueID {
+    nonisolated func accept(envelope: QueueEnvelope, body: [UInt8]) async throws -> QueueID {
+        try await withCheckedThrowingContinuation { continuation in
+            accept(envelope: envelope, body: body) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// Makes one message durable with no task hop: `completion` runs on the log's flusher
+    /// thread right after the fdatasync covering the message (or with the failure). The
+    /// message is in the index (`arrivals`) and the scheduler woken before it runs.
+    nonisolated func accept(envelope: QueueEnvelope, body: [UInt8],
+                            completion: @escaping @Sendable (Result<QueueID, QueueError>) -> Void) {
         let now = Int64(time(nil))
-        let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
+        let header = QueuedMessageHeader(id: ids.next(now: now), submitted: now,
                                          expires: now + Int64(settings.queueTime), envelope: envelope)
-        try await store(header: header, body: body, recovered: false, due: true)
-        logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
-        return header.id
+        let record = QueueRecord.message(header, body: body).encoded()
+        let recordLength = record.count
+        writer.append(record) { [arrivals, writer, logger] result in
+            switch result {
+            case .success(let position):
+                let state = QueueState(passes: 0, nextAttempt: header.submitted,
+                                       recipients: Array(repeating: .pending, count: envelope.recipients.count))
+                var message = LiveMessage(header: header, state: state, bodyPath: writer.path(of: position.segment),
+                                          bodyOffset: position.offset + recordLength - body.count,
+                                          bodyLength: body.count, segment: position.segment, recovered: false)
+                message.heldBody = body
+                arrivals.push(QueueArrivals.Arrival(message: message, due: true))
+                // The receiver hears first (its client waits for the 250), the log line after.
+                completion(.success(header.id))
+                arrivals.wake()
+                logger.info("id=\(header.id),from=<\(envelope.sender)>,size=\(body.count),rcpts=\(envelope.recipients.count): accepted")
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        }
+    }
+
+    /// Takes the messages the flusher made durable into the index, in the order they became
+    /// durable. Every method that reads the index calls this first.
+    private func admitArrivals() {
+        for arrival in arrivals.take() {
+            var message = arrival.message
+            let id = message.header.id
+            if let body = message.heldBody {
+                if heldBytes + body.count <= Self.heldBodyBudget {
+                    heldBytes += body.count
+                } else {
+                    message.heldBody = nil
+                }
+            }
+            live[id] = message
+            order.append(id)
+            if arrival.due { ready.append(id) }
+            if let segment = message.segment {
+                liveBySegment[segment, default: 0] += 1
+                if segments.last != segment { segments.append(segment) }
+            }
+        }
     }
 
     /// Queues a delayed-mail warning about `id`: first `warnedState` (its state with `warned`
@@ -110,7 +168,7 @@ public actor DurableQueue: MessageQueue {
     /// A crash in between loses the warning; it can never make a second one.
     func acceptWarning(about id: QueueID, warnedState: QueueState, envelope: QueueEnvelope,
                        body: [UInt8]) async throws -> QueueID {
-        await writer.appendLazily(QueueRecord.state(id, warnedState).encoded())
+        writer.appendLazily(QueueRecord.state(id, warnedState).encoded())
         return try await accept(envelope: envelope, body: body)
     }
 
@@ -119,7 +177,7 @@ public actor DurableQueue: MessageQueue {
     /// `spooled` record appended with group commit.
     func acceptSpooled(envelope: QueueEnvelope, temporary: String, length: Int) async throws -> QueueID {
         let now = Int64(time(nil))
-        let header = QueuedMessageHeader(id: idGenerator.next(now: now), submitted: now,
+        let header = QueuedMessageHeader(id: ids.next(now: now), submitted: now,
                                          expires: now + Int64(settings.queueTime), envelope: envelope)
         let spool = QueueRecovery.spoolDirectory(directory)
         let final = spool + "/" + header.id.rawValue
@@ -132,13 +190,12 @@ public actor DurableQueue: MessageQueue {
             let position = try await writer.append(record)
             let state = QueueState(passes: 0, nextAttempt: header.submitted,
                                    recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
-            live[header.id] = LiveMessage(header: header, state: state, bodyPath: final, bodyOffset: 0,
-                                          bodyLength: length, segment: position.segment, recovered: false)
-            order.append(header.id)
-            ready.append(header.id)
-            liveBySegment[position.segment, default: 0] += 1
-            if segments.last != position.segment { segments.append(position.segment) }
-            wakeHandler?()
+            arrivals.push(QueueArrivals.Arrival(
+                message: LiveMessage(header: header, state: state, bodyPath: final, bodyOffset: 0,
+                                     bodyLength: length, segment: position.segment, recovered: false),
+                due: true))
+            admitArrivals()
+            arrivals.wake()
         } catch let error as FileIO.Failure {
             try? await threadPool.runIfActive { FileIO.remove(final) }
             throw error.isNoSpace ? QueueError.insufficientStorage : QueueError.temporaryFailure(error.description)
@@ -157,14 +214,13 @@ public actor DurableQueue: MessageQueue {
         let bodyOffset = position.offset + record.count - body.count
         let state = QueueState(passes: 0, nextAttempt: header.submitted,
                                recipients: Array(repeating: .pending, count: header.envelope.recipients.count))
-        live[header.id] = LiveMessage(header: header, state: state,
-                                      bodyPath: await writer.path(of: position.segment), bodyOffset: bodyOffset,
-                                      bodyLength: body.count, segment: position.segment, recovered: recovered)
-        order.append(header.id)
-        if due { ready.append(header.id) }
-        liveBySegment[position.segment, default: 0] += 1
-        if segments.last != position.segment { segments.append(position.segment) }
-        wakeHandler?()
+        arrivals.push(QueueArrivals.Arrival(
+            message: LiveMessage(header: header, state: state, bodyPath: writer.path(of: position.segment),
+                                 bodyOffset: bodyOffset, bodyLength: body.count, segment: position.segment,
+                                 recovered: recovered),
+            due: due))
+        admitArrivals()
+        arrivals.wake()
     }
 
     /// Moves `sendmail` drop files into the log: append, then remove the file and fsync
@@ -180,11 +236,12 @@ public actor DurableQueue: MessageQueue {
         defer {
             held.subtract(stored)
             ready.append(contentsOf: stored)
-            if !stored.isEmpty { wakeHandler?() }
+            if !stored.isEmpty { arrivals.wake() }
         }
         for path in files {
             guard let bytes = try? await threadPool.runIfActive({ try FileIO.readAll(path) }) else { continue }
             for scanned in QueueLogParser.parse(bytes).records {
+                admitArrivals()
                 guard case let .message(header) = scanned.record, let range = scanned.bodyRange,
                       live[header.id] == nil, only?.contains(header.id) ?? true else { continue }
                 held.insert(header.id)
@@ -214,11 +271,12 @@ public actor DurableQueue: MessageQueue {
     // MARK: scheduling
 
     func setWakeHandler(_ handler: @escaping @Sendable () -> Void) {
-        wakeHandler = handler
+        arrivals.setWakeHandler(handler)
     }
 
     /// Messages whose next attempt is due and that are not being delivered; marks them in flight.
     func claimDue(now: Int64, limit: Int) -> [LiveMessage] {
+        admitArrivals()
         if let earliest = earliestWaiting, earliest <= now { releaseWaiting(now: now) }
         var claimed: [LiveMessage] = []
         while claimed.count < limit && readyHead < ready.count {
@@ -230,7 +288,14 @@ public actor DurableQueue: MessageQueue {
                 continue
             }
             inFlight.insert(id)
-            claimed.append(message)
+            var attempt = message
+            attempt.cancelReason = cancellations[id]?.reason
+            claimed.append(attempt)
+            if let body = message.heldBody {
+                // The attempt carries the body; a retry reads it back from the log.
+                heldBytes -= body.count
+                live[id]?.heldBody = nil
+            }
         }
         if readyHead == ready.count {
             ready.removeAll(keepingCapacity: true)
@@ -271,8 +336,9 @@ public actor DurableQueue: MessageQueue {
         if waiting.removeValue(forKey: id) != nil { ready.append(id) }
     }
 
-    func body(of message: LiveMessage) async throws -> [UInt8] {
-        try await threadPool.runIfActive {
+    nonisolated func body(of message: LiveMessage) async throws -> [UInt8] {
+        if let body = message.heldBody { return body }
+        return try await threadPool.runIfActive {
             try FileIO.read(message.bodyPath, offset: message.bodyOffset, count: message.bodyLength)
         }
     }
@@ -280,11 +346,12 @@ public actor DurableQueue: MessageQueue {
     /// Records the outcome of a pass: a new state (deferred) or done.
     func finish(_ id: QueueID, state: QueueState) async throws {
         defer { inFlight.remove(id) }
+        admitArrivals()
         guard var message = live[id] else { return }
         if state.recipients.allSatisfy({ $0 != .pending }) {
             // Not waited for: a done record lost in a crash only repeats the delivery attempt,
             // which the transports' exactly-once check absorbs (Docs/queue-format.md).
-            await writer.appendLazily(QueueRecord.done(id).encoded())
+            writer.appendLazily(QueueRecord.done(id).encoded())
             if let cancelled = cancellations.removeValue(forKey: id) {
                 controlFilesSeen.remove(cancelled.file)
                 let file = cancelled.file
@@ -301,7 +368,7 @@ public actor DurableQueue: MessageQueue {
             }
             try await collectSegments()
         } else {
-            await writer.appendLazily(QueueRecord.state(id, state).encoded())
+            writer.appendLazily(QueueRecord.state(id, state).encoded())
             message.state = state
             message.recovered = false
             live[id] = message
@@ -311,12 +378,14 @@ public actor DurableQueue: MessageQueue {
 
     /// Deletes the oldest segments while nothing live is in them (never the one being written).
     private func collectSegments() async throws {
-        let current = await writer.segment
+        let current = writer.segment
+        // After reading `current`: every record of an older segment has arrived by now.
+        admitArrivals()
         var removed: [String] = []
         while let oldest = segments.first, oldest != current, liveBySegment[oldest, default: 0] == 0 {
             segments.removeFirst()
             liveBySegment[oldest] = nil
-            removed.append(await writer.path(of: oldest))
+            removed.append(writer.path(of: oldest))
         }
         guard !removed.isEmpty else { return }
         let logDirectory = QueueRecovery.logDirectory(directory)
@@ -335,40 +404,39 @@ public actor DurableQueue: MessageQueue {
 
     /// Every live message, in acceptance order (for `mailq` and tests).
     public func messages() -> [LiveMessage] {
-        order.compactMap { live[$0] }
+        admitArrivals()
+        return order.compactMap { live[$0] }
     }
 
     /// Marks every message due now (`courier flush`).
     public func flush() {
+        admitArrivals()
         for id in order { live[id]?.state.nextAttempt = 0 }
         for id in order where waiting[id] != nil { makeDue(id) }
-        wakeHandler?()
+        arrivals.wake()
     }
 
     /// Marks one message due now (`courier flush ID`); false when it is not queued.
     @discardableResult
     public func flush(_ id: QueueID) -> Bool {
+        admitArrivals()
         guard live[id] != nil else { return false }
         live[id]?.state.nextAttempt = 0
         makeDue(id)
-        wakeHandler?()
+        arrivals.wake()
         return true
     }
 
     /// Cancels a queued message: its next pass fails the pending recipients with `reason`.
     /// False when it is not queued (already delivered, bounced or unknown).
     func cancel(_ id: QueueID, reason: String, file: String) -> Bool {
+        admitArrivals()
         guard live[id] != nil else { return false }
         cancellations[id] = (reason, file)
         live[id]?.state.nextAttempt = 0
         makeDue(id)
-        wakeHandler?()
+        arrivals.wake()
         return true
-    }
-
-    /// Why the message was cancelled, if it was.
-    func cancellation(of id: QueueID) -> String? {
-        cancellations[id]?.reason
     }
 }
 

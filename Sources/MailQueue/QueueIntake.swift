@@ -99,15 +99,26 @@ public protocol MessageSubmission: AnyObject, Sendable {
     func writeInMemory(_ bytes: [UInt8]) -> Bool
     /// Makes the message durable and schedules delivery; returns its queue id.
     func commit() async throws -> QueueID
+    /// Commits without a task hop when the submission can (an in-memory message):
+    /// `completion` runs, on whatever thread made the message durable, once it is on disk
+    /// and fsynced (or with the failure). False: nothing was done, use `commit()`.
+    func commit(completion: @escaping @Sendable (Result<QueueID, QueueError>) -> Void) -> Bool
     /// Forgets the message; nothing of it stays on disk.
     func abort() async
 }
 
 extension MessageSubmission {
     public func writeInMemory(_ bytes: [UInt8]) -> Bool { false }
+    public func commit(completion: @escaping @Sendable (Result<QueueID, QueueError>) -> Void) -> Bool { false }
 }
 
 /// The durable queue as receivers see it.
 public protocol MessageQueue: Sendable {
     func submit(_ envelope: QueueEnvelope) async throws -> any MessageSubmission
+    /// A submission opened at once, when that needs no waiting (the queue is open); nil: use `submit`.
+    func submitNow(_ envelope: QueueEnvelope) -> (any MessageSubmission)?
+}
+
+extension MessageQueue {
+    public func submitNow(_ envelope: QueueEnvelope) -> (any MessageSubmission)? { nil }
 }

@@ -11,6 +11,11 @@ public struct LiveMessage: Sendable {
     /// Set for messages read back at start-up: a delivery may already have happened
     /// before the crash, so the transport should look for it (exactly-once).
     public var recovered: Bool
+    /// The body, kept in memory from acceptance until the first delivery attempt takes it
+    /// (within `DurableQueue.heldBodyBudget`), so that attempt reads nothing back from disk.
+    var heldBody: [UInt8]? = nil
+    /// Set on a claimed message that `cancelmsg` cancelled: the reason its pending recipients fail with.
+    var cancelReason: String? = nil
 }
 
 /// The queue as found on disk: live messages in acceptance order, and segment numbers.

@@ -122,6 +122,19 @@ final class QueueSubmission: MessageSubmission, @unchecked Sendable {
         return try await queue.acceptSpooled(envelope: envelope, temporary: file.path, length: size)
     }
 
+    func commit(completion: @escaping @Sendable (Result<QueueID, QueueError>) -> Void) -> Bool {
+        let bytes = lock.withLock { () -> [UInt8]? in
+            // Only an ordinary in-memory message; the rest takes `commit()`.
+            guard !finished, !tooBig, spool == nil else { return nil }
+            finished = true
+            defer { body = [] }
+            return body
+        }
+        guard let bytes else { return false }
+        queue.accept(envelope: envelope, body: bytes, completion: completion)
+        return true
+    }
+
     func abort() async {
         let file = lock.withLock { () -> (fd: Int32, path: String)? in
             finished = true

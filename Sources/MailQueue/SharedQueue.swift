@@ -4,6 +4,8 @@
 /// submission fails with a temporary error (the client retries, nothing is lost).
 public actor SharedQueue: MessageQueue {
     private var queue: DurableQueue?
+    /// `queue` for `submitNow` (read from event loops without an actor hop).
+    private nonisolated let published = PublishedQueue()
     private var closed = false
     private var waiters: [CheckedContinuation<DurableQueue?, Never>] = []
 
@@ -12,6 +14,7 @@ public actor SharedQueue: MessageQueue {
     /// The runner publishes the queue once it is open (and `nil` when it closes it).
     public func publish(_ queue: DurableQueue?) {
         self.queue = queue
+        published.set(queue)
         if queue == nil { closed = true }
         let pending = waiters
         waiters.removeAll()
@@ -30,4 +33,17 @@ public actor SharedQueue: MessageQueue {
         }
         return try await queue.submit(envelope)
     }
+
+    public nonisolated func submitNow(_ envelope: QueueEnvelope) -> (any MessageSubmission)? {
+        published.get()?.submitNow(envelope)
+    }
+}
+
+/// The open queue behind a lock.
+final class PublishedQueue: @unchecked Sendable {
+    private let lock = SubmissionLock()
+    private var queue: DurableQueue?
+
+    func set(_ queue: DurableQueue?) { lock.withLock { self.queue = queue } }
+    func get() -> DurableQueue? { lock.withLock { queue } }
 }

@@ -5,17 +5,26 @@ import Synchronization
 
 /// Routes RCPT addresses with Delivery's `AddressRouter` over the live configuration: the
 /// router (its alias and account tables) is built once per configuration generation and
-/// rebuilt after a reload (SIGHUP).
+/// rebuilt after a reload (SIGHUP). Answers are remembered for a few seconds
+/// (`RecipientRouteCache`), so a repeated recipient is answered on the event loop.
 final class LiveRecipientLookup: RecipientLookup, Sendable {
     private let store: ConfigStore
     private let cache = Mutex<(generation: Int, router: AddressRouter)?>(nil)
+    private let answers = RecipientRouteCache()
+
+    func cachedRoute(_ address: String) -> RecipientRoute? {
+        answers.route(address, generation: store.generation)
+    }
 
     init(store: ConfigStore) {
         self.store = store
     }
 
     func route(_ address: String) async -> RecipientRoute {
-        await router().route(address)
+        let generation = store.generation
+        let route = await router().route(address)
+        answers.remember(route, for: address, generation: generation)
+        return route
     }
 
     func expansion(of address: String) async -> [String] {

@@ -113,14 +113,16 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        environment.logger.info("started,ip=[\(clientIP)]")
         armIdleTimer(context: context)
         context.fireChannelActive()
         guard let lists = environment.blockLists else {
             send(session.greeting(), context: context)
             flush(context: context)
+            // Logged after the greeting went out: the client need not wait for the log.
+            environment.logger.info("started,ip=[\(clientIP)]")
             return
         }
+        environment.logger.info("started,ip=[\(clientIP)]")
         // couriertcpd asks the DNS lists before the server greets (spec/mta.md §2.17).
         let ip = clientIP
         let preset = environment.access.variables
@@ -241,6 +243,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let relayAllowed = self.relayAllowed
             let block = self.block.isEmpty ? nil : Replies.blocked(self.block)
             let bofh = environment.senderPolicy.bofh
+            if !bofh.hasSpamTraps,
+               let verdict = policy.checkWithoutLookup(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup) {
+                // Known already (a recent lookup): answered here, no task hop.
+                perform(session.recipientChecked(mailbox, parameters, refusal: verdict), context: context)
+                return
+            }
             runAsync(context: context, { () -> (SMTPReply?, Bool) in
                 let refusal = await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
                 // spec/mta.md §2.14: spam traps are matched after alias expansion.
@@ -364,7 +372,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let lookup = environment.lookup
         let envelope = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
                                      authenticatedUser: session.authenticatedUser,
-                                     rewrite: { lookup.percentRelayTarget($0) })
+                                     rewrite: { $0.contains("%") ? lookup.percentRelayTarget($0) : nil })
         let queue = environment.queue
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
@@ -372,6 +380,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
         // spec/mta.md §2.13: Received-SPF fields go above Received, Authentication-Results below.
         let trace = senderHeaders.map { $0 + "\n" }.joined() + received + allowResults
+        if let submission = queue.submitNow(envelope), submission.writeInMemory(Array(trace.utf8)) {
+            // The queue is open and the trace fits in memory: no task hop.
+            submissionOpened(.success(submission), context: context)
+            return
+        }
         runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
             do {
                 let submission = try await queue.submit(envelope)
@@ -383,21 +396,25 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return .failure(.temporaryFailure("\(error)"))
             }
         }, then: { handler, context, result in
-            switch result {
-            case .success(let submission):
-                handler.submission = submission
-                handler.writeChain = context.eventLoop.makeSucceededVoidFuture()
-                handler.writeFailed = nil
-                let limits = handler.environment.configuration.limits
-                handler.decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
-                handler.headerInspector = HeaderInspector(byteLimit: handler.environment.headerLimit)
-                handler.fieldRenamer = HeaderFieldRenamer(renaming: handler.environment.renamedFields)
-                handler.perform(handler.session.submissionOpened(), context: context)
-            case .failure(let error):
-                handler.environment.logger.error("queue refused a submission from \(handler.clientIP): \(error)")
-                handler.perform(handler.session.submissionFailed(Self.reply(for: error)), context: context)
-            }
+            handler.submissionOpened(result, context: context)
         })
+    }
+
+    private func submissionOpened(_ result: Result<any MessageSubmission, QueueError>, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let submission):
+            self.submission = submission
+            writeChain = context.eventLoop.makeSucceededVoidFuture()
+            writeFailed = nil
+            let limits = environment.configuration.limits
+            decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
+            headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
+            fieldRenamer = HeaderFieldRenamer(renaming: environment.renamedFields)
+            perform(session.submissionOpened(), context: context)
+        case .failure(let error):
+            environment.logger.error("queue refused a submission from \(clientIP): \(error)")
+            perform(session.submissionFailed(Self.reply(for: error)), context: context)
+        }
     }
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -470,6 +487,24 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let submission else { return }
         self.submission = nil
         writeChain = nil
+        // An in-memory message: the queue's flusher completes the promise right after the
+        // fdatasync covering it, and 250 goes out from here (no task or actor hop).
+        let promise = context.eventLoop.makePromise(of: Result<QueueID, QueueError>.self)
+        if submission.commit(completion: { promise.succeed($0) }) {
+            waiting = true
+            flush(context: context)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenSuccess { result in
+                let (handler, context) = bound.value
+                handler.waiting = false
+                guard !handler.closed else { return }
+                handler.committed(result, context: context)
+                handler.process(context: context)
+            }
+            return
+        }
+        // Not taken (a spooled or oversized message): completed unused, so it is not leaked.
+        promise.succeed(.failure(.temporaryFailure("not committed")))
         runAsync(context: context, { () -> Result<QueueID, QueueError> in
             do {
                 return .success(try await submission.commit())
@@ -481,18 +516,24 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return .failure(.temporaryFailure("\(error)"))
             }
         }, then: { handler, context, result in
-            switch result {
-            case .success(let id):
-                let auth = handler.session.authenticatedUser.map { ",auth=\($0)" } ?? ""
-                handler.environment.logger.info("newmsg,id=\(id)\(auth),from=\(handler.clientIP): accepted")
-                handler.tarpit.reset()
-                SMTPMetrics.messageAccepted()
-                handler.perform(handler.session.committed(id: id.rawValue), context: context)
-            case .failure(let error):
-                handler.environment.logger.error("commit failed: \(error)")
-                handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
-            }
+            handler.committed(result, context: context)
         })
+    }
+
+    private func committed(_ result: Result<QueueID, QueueError>, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let id):
+            tarpit.reset()
+            // The 250 goes out first; the log line and counter need not delay it.
+            perform(session.committed(id: id.rawValue), context: context)
+            flush(context: context)
+            let auth = session.authenticatedUser.map { ",auth=\($0)" } ?? ""
+            environment.logger.info("newmsg,id=\(id)\(auth),from=\(clientIP): accepted")
+            SMTPMetrics.messageAccepted()
+        case .failure(let error):
+            environment.logger.error("commit failed: \(error)")
+            perform(session.commitFailed(Self.reply(for: error)), context: context)
+        }
     }
 
     private func abortSubmission() {

@@ -15,16 +15,15 @@ struct CourierTransport: DeliveryAgent {
     }
 
     func deliver(batch requests: [DeliveryRequest], threadPool: NIOThreadPool) async -> [DeliveryOutcome] {
-        let router = local.router
-        // The router reads userdb data and stats `.courier` files: off the cooperative pool.
-        let remoteFlags = (try? await threadPool.runIfActive {
-            requests.map { router.resolve($0.recipient.address) == .remote }
-        }) ?? requests.map { _ in false }
-        var outcomes = [DeliveryOutcome](repeating: .deferred("not attempted"), count: requests.count)
-        let remotePositions = requests.indices.filter { remoteFlags[$0] }
-        let localPositions = requests.indices.filter { !remoteFlags[$0] }
-        let localOutcomes = await local.deliver(batch: localPositions.map { requests[$0] }, threadPool: threadPool)
-        for (position, outcome) in zip(localPositions, localOutcomes) { outcomes[position] = outcome }
+        let local = self.local
+        // One trip to the delivery threads: each recipient is routed there (the router reads
+        // userdb data and stats `.courier` files: off the cooperative pool) and the local ones
+        // delivered at once; nil marks a remote one, left for esmtp.
+        let localOutcomes: [DeliveryOutcome?] = (try? await threadPool.runIfActive {
+            requests.map { local.router.resolve($0.recipient.address) == .remote ? nil : local.deliver($0) }
+        }) ?? requests.map { _ in .deferred("delivery thread pool is not running") }
+        var outcomes = localOutcomes.map { $0 ?? .deferred("not attempted") }
+        let remotePositions = requests.indices.filter { localOutcomes[$0] == nil }
         if !remotePositions.isEmpty {
             let remoteOutcomes = await remote.deliver(remotePositions.map { requests[$0] })
             for (position, outcome) in zip(remotePositions, remoteOutcomes) { outcomes[position] = outcome }
