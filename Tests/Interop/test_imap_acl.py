@@ -343,10 +343,23 @@ def test_idle_in_a_shared_folder_sees_the_owners_new_mail(site):
 # user's local copy (shared-folders/<nick>/<folder>, symlinks, flags) is the one Courier's imapd
 # keeps, so Courier's imapd then serves it with the flags demo set through ours.
 
-def test_sharable_maildirs(site, tmp_path):
+@pytest.fixture()
+def public_dir():
+    """A directory every local user can reach (pytest's tmp_path is 0700 under root): a sharable
+    maildir is read through links only when any user could read it (MessageFileAccess)."""
+    import pathlib
+    import shutil
+    import tempfile
+    path = pathlib.Path(tempfile.mkdtemp(dir="/var/tmp", prefix="courier-sharable-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_sharable_maildirs(site, tmp_path, public_dir):
     import subprocess
     from courier_site import COURIER
-    sharable = tmp_path / "S1"
+    sharable = public_dir / "S1"
     for args in (["-S", str(sharable)], ["-s", "read", "-f", "notes", str(sharable)],
                  ["--add", f"pub={sharable}", str(site.maildir)]):
         result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
