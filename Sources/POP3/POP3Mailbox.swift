@@ -25,6 +25,12 @@ public struct POP3Mailbox: Sendable {
     /// `courierpop3dsizelist` (new messages get the next UIDs; the list is rewritten when it
     /// changed). `now` is the clock (seconds).
     public func open(now: Int64) throws(OpenError) -> [POP3Message] {
+        try openListing(now: now).messages
+    }
+
+    /// ``open(now:)`` as a listing that sessions may share (see `POP3Listing`): while the
+    /// maildrop is unchanged, every login gets the same one from `POP3OpenCache`.
+    public func openListing(now: Int64) throws(OpenError) -> POP3Listing {
         guard SystemCall.isDirectory(path + "/cur") else { throw .noCurDirectory }
         purgeTmp(now: now)
         let moved = moveNewToCur()
@@ -72,10 +78,11 @@ public struct POP3Mailbox: Sendable {
         if cursor < old.endIndex { changed = true }
         if changed && !messages.isEmpty { save(list) }
         // Remember the listing only when nothing moved into cur/ while we read it.
+        let listing = POP3Listing(messages: messages)
         let curAfter = POP3OpenCache.Stamp(path + "/cur")
         POP3OpenCache.shared.store(path, cur: curAfter == curStamp ? curAfter : nil,
-                                   sizeList: POP3OpenCache.Stamp(sizeListPath), messages: messages, now: clock)
-        return messages
+                                   sizeList: POP3OpenCache.Stamp(sizeListPath), listing: listing, now: clock)
+        return listing
     }
 
     /// Writes the list through `tmp/` and a rename. A failure (disk full) leaves the old list;
@@ -123,11 +130,20 @@ public struct POP3Mailbox: Sendable {
         return count
     }
 
+    /// True when ``markSeen(_:)`` would rename the file: its name has Maildir flags (`:2,…`)
+    /// without `S`. Pure: the server asks before it does any file work.
+    public static func needsSeenFlag(_ relativePath: String) -> Bool {
+        let name = MessageFileName(String(relativePath.split(separator: "/").last ?? ""))
+        guard let flags = name.flags else { return false }
+        return !flags.contains(MessageFlags.seen)
+    }
+
     /// RETR marks a message seen: `…:2,<flags>` without S becomes `…:2,<flags>S` (sorted as
     /// Maildir flags are). Returns the new relative path, or nil when nothing was renamed.
     public func markSeen(_ relativePath: String) -> String? {
+        guard Self.needsSeenFlag(relativePath) else { return nil }
         let name = MessageFileName(String(relativePath.split(separator: "/").last ?? ""))
-        guard let flags = name.flags, !flags.contains(MessageFlags.seen) else { return nil }
+        guard let flags = name.flags else { return nil }
         let updated = flags.inserting(MessageFlags.seen)
         let newPath = "cur/" + name.withFlags(updated).name
         guard rename(path + "/" + relativePath, path + "/" + newPath) == 0 else { return nil }

@@ -38,42 +38,43 @@ final class POP3OpenCache: Sendable {
     struct Entry: Sendable {
         var cur: Stamp
         var sizeList: Stamp
-        var messages: [POP3Message]
+        var listing: POP3Listing
         var sequence: Int
     }
 
     private let state = Mutex<(entries: [String: Entry], sequence: Int)>(([:], 0))
 
     /// The remembered listing of `path` if both stamps still match.
-    func lookup(_ path: String, cur: Stamp, sizeList: Stamp) -> [POP3Message]? {
+    func lookup(_ path: String, cur: Stamp, sizeList: Stamp) -> POP3Listing? {
         state.withLock { s in
             guard let e = s.entries[path], e.cur == cur, e.sizeList == sizeList else { return nil }
-            return e.messages
+            return e.listing
         }
     }
 
     /// Remembers a listing when both stamps are settled; forgets `path` otherwise.
-    func store(_ path: String, cur: Stamp?, sizeList: Stamp?, messages: [POP3Message], now: Int) {
+    func store(_ path: String, cur: Stamp?, sizeList: Stamp?, listing: POP3Listing, now: Int) {
         state.withLock { s in
             guard let cur, let sizeList, cur.isSettled(now: now), sizeList.isSettled(now: now) else {
                 s.entries[path] = nil
                 return
             }
+            let messages = listing.messages
             guard messages.count <= Self.messageCapacity else {
                 s.entries[path] = nil
                 return
             }
             s.entries[path] = nil
-            var total = s.entries.values.reduce(messages.count) { $0 + $1.messages.count }
+            var total = s.entries.values.reduce(messages.count) { $0 + $1.listing.messages.count }
             if total > Self.messageCapacity {
                 for (key, value) in s.entries.sorted(by: { $0.value.sequence < $1.value.sequence }) {
                     s.entries[key] = nil
-                    total -= value.messages.count
+                    total -= value.listing.messages.count
                     if total <= Self.messageCapacity { break }
                 }
             }
             s.sequence += 1
-            s.entries[path] = Entry(cur: cur, sizeList: sizeList, messages: messages, sequence: s.sequence)
+            s.entries[path] = Entry(cur: cur, sizeList: sizeList, listing: listing, sequence: s.sequence)
         }
     }
 }
