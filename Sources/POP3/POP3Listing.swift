@@ -6,10 +6,21 @@ import Synchronization
 /// (a session answers from here only while it has deleted nothing).
 public final class POP3Listing: Sendable {
     public let messages: [POP3Message]
+    /// STAT's numbers for the listing as opened: messages not marked deleted, their bytes.
+    public let liveCount: Int
+    public let liveBytes: Int64
     private let replies = Mutex<(list: [UInt8]?, uidl: [UInt8]?)>((nil, nil))
 
     public init(messages: [POP3Message]) {
         self.messages = messages
+        var count = 0
+        var bytes: Int64 = 0
+        for message in messages where !message.deleted {
+            count += 1
+            bytes &+= message.size
+        }
+        liveCount = count
+        liveBytes = bytes
     }
 
     /// `LIST` without an argument, with no message deleted (RFC 1939 §5).

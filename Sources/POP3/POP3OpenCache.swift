@@ -5,7 +5,7 @@ import Glibc
 
 /// A process-wide memo of the last listing of each Maildir that POP3 opened: when `cur/` and
 /// `courierpop3dsizelist` are exactly as they were (same inode, size and nanosecond mtime),
-/// `new/` had nothing to move, and those stamps are older than two seconds (so a change in
+/// `new/` had nothing to move, and `cur/`'s stamp is older than two seconds (so a change in
 /// the same clock tick cannot hide behind an equal mtime), a login reuses the listing
 /// instead of reading 10,000 names and the size list again.
 final class POP3OpenCache: Sendable {
@@ -26,6 +26,10 @@ final class POP3OpenCache: Sendable {
         init?(_ path: String) {
             var st = stat()
             guard stat(path, &st) == 0 else { return nil }
+            self.init(st)
+        }
+
+        init(_ st: stat) {
             inode = UInt64(st.st_ino)
             size = Int64(st.st_size)
             seconds = Int(st.st_mtim.tv_sec)
@@ -52,10 +56,13 @@ final class POP3OpenCache: Sendable {
         }
     }
 
-    /// Remembers a listing when both stamps are settled; forgets `path` otherwise.
+    /// Remembers a listing when `cur/`'s stamp is settled; forgets `path` otherwise (or when a
+    /// stamp is missing). The size list's stamp need not be settled: the caller passes the stamp
+    /// of the very file the listing agrees with, and that file is only ever replaced through a
+    /// rename (Courier's pop3d does the same), whose new file has another inode.
     func store(_ path: String, cur: Stamp?, sizeList: Stamp?, listing: POP3Listing, now: Int) {
         state.withLock { s in
-            guard let cur, let sizeList, cur.isSettled(now: now), sizeList.isSettled(now: now) else {
+            guard let cur, let sizeList, cur.isSettled(now: now) else {
                 s.entries[path] = nil
                 return
             }

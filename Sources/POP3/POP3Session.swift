@@ -266,7 +266,8 @@ public struct POP3Session: Sendable {
         self.user = user
         self.listing = listing
         messages = listing.messages
-        recountLive()
+        liveCount = listing.liveCount
+        liveBytes = listing.liveBytes
         state = .transaction
         return reply(POP3Replies.loggedIn)
     }
