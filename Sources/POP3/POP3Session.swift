@@ -85,6 +85,9 @@ public struct POP3Session: Sendable {
     public private(set) var configuration: POP3SessionConfiguration
     private var state: State = .authorization(user: nil)
     public private(set) var messages: [POP3Message] = []
+    /// The listing `messages` started from: its whole-maildrop LIST/UIDL answers serve while
+    /// nothing is deleted (sizes and UIDLs never change in a session; RETR renames do not matter).
+    private var listing = POP3Listing(messages: [])
     /// STAT's answer, kept up to date by login, DELE and RSET (STAT used to copy the whole
     /// 10,000-message list to count it).
     private var liveCount = 0
@@ -263,9 +266,16 @@ public struct POP3Session: Sendable {
 
     /// Logged in with this mailbox: TRANSACTION starts.
     public mutating func loggedIn(user: String, messages: [POP3Message]) -> [POP3Action] {
+        loggedIn(user: user, listing: POP3Listing(messages: messages))
+    }
+
+    /// Logged in with this listing (shared with other sessions of the same maildrop).
+    public mutating func loggedIn(user: String, listing: POP3Listing) -> [POP3Action] {
         self.user = user
-        self.messages = messages
-        recountLive()
+        self.listing = listing
+        messages = listing.messages
+        liveCount = listing.liveCount
+        liveBytes = listing.liveBytes
         state = .transaction
         return reply(POP3Replies.loggedIn)
     }
@@ -326,9 +336,15 @@ public struct POP3Session: Sendable {
         case .stat:
             return reply("+OK \(liveCount) \(liveBytes)")
         case .list(let argument):
-            return listing(argument, header: POP3Replies.listFollows) { "\($0.size)" }
+            guard let argument else {
+                return [.send(liveCount == messages.count ? listing.listReply : POP3ListingWriter.list(messages))]
+            }
+            return single(argument) { "\($0.size)" }
         case .uidl(let argument):
-            return listing(argument, header: "+OK") { $0.uidl }
+            guard let argument else {
+                return [.send(liveCount == messages.count ? listing.uidlReply : POP3ListingWriter.uidl(messages))]
+            }
+            return single(argument) { $0.uidl }
         case .top(let number, let lines):
             guard let index = messageIndex(number) else { return reply(POP3Replies.invalidMessageNumber) }
             guard lines.utf8.count <= 9, lines.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let count = Int(lines) else {
@@ -363,16 +379,9 @@ public struct POP3Session: Sendable {
         }
     }
 
-    private func listing(_ argument: String?, header: String, _ value: (POP3Message) -> String) -> [POP3Action] {
-        if let argument {
-            guard let index = messageIndex(argument) else { return reply(POP3Replies.invalidMessageNumber) }
-            return reply("+OK \(index + 1) \(value(messages[index]))")
-        }
-        var out = POP3Replies.line(header)
-        for (offset, message) in messages.enumerated() where !message.deleted {
-            out += Array("\(offset + 1) \(value(message))".utf8) + [13, 10]
-        }
-        out += [UInt8(ascii: "."), 13, 10]
-        return [.send(out)]
+    /// LIST or UIDL with a message number: one line.
+    private func single(_ argument: String, _ value: (POP3Message) -> String) -> [POP3Action] {
+        guard let index = messageIndex(argument) else { return reply(POP3Replies.invalidMessageNumber) }
+        return reply("+OK \(index + 1) \(value(messages[index]))")
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `courierpop3dsizelist` at the top of a Maildir (spec/access.md §3.3): the POP3 sizes and
 /// UIDs Courier keeps so that UIDLs stay stable. Version 3:
 ///
@@ -60,9 +64,9 @@ public struct POP3SizeList: Equatable, Sendable {
             let head = line[..<lastSpace]
             guard let sizeSpace = head.lastIndex(of: UInt8(ascii: " ")), sizeSpace > line.startIndex else { continue }
             let name = text(line[..<sizeSpace])
-            guard let size = Int64(text(line[(sizeSpace + 1)..<lastSpace])) else { continue }
+            guard let size = decimal(line[(sizeSpace + 1)..<lastSpace]).flatMap({ Int64(exactly: $0) }) else { continue }
             let ids = line[(lastSpace + 1)...].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            guard ids.count >= 2, let uid = UInt64(text(ids[0])), let entryUIDV = UInt64(text(ids[1])) else { continue }
+            guard ids.count >= 2, let uid = decimal(ids[0]), let entryUIDV = decimal(ids[1]) else { continue }
             let utf8 = ids.count >= 3 ? (Int(text(ids[2])) ?? 0) != 0 : false
             list.entries.append(Entry(fileName: name, size: size, uid: uid, uidValidity: entryUIDV, utf8: utf8))
         }
@@ -112,24 +116,47 @@ public struct POP3SizeList: Equatable, Sendable {
 
     /// ``precedes(_:_:)`` as a precomputed key: the leading number, then the name's bytes up
     /// to and including its first `:`. Sorting by keys parses each name once instead of twice
-    /// per comparison (the login path sorts every name of `cur/`).
+    /// per comparison (the login path sorts every name of `cur/`); the key keeps the name and
+    /// the length of that prefix, so making one allocates nothing.
     public struct OrderKey: Comparable, Sendable {
         let number: Int64
-        let base: [UInt8]
+        let name: String
+        /// UTF-8 bytes of `name` that take part: up to and including the first `:`.
+        let baseCount: Int
 
         public init(_ name: String) {
             number = POP3SizeList.leadingNumber(name)
-            var bytes: [UInt8] = []
+            self.name = name
+            var count = 0
             for byte in name.utf8 {
-                bytes.append(byte)
+                count += 1
                 if byte == UInt8(ascii: ":") { break }
             }
-            base = bytes
+            baseCount = count
         }
 
         public static func < (a: OrderKey, b: OrderKey) -> Bool {
             if a.number != b.number { return a.number < b.number }
-            return a.base.lexicographicallyPrecedes(b.base)
+            return a.basePrecedes(b)
+        }
+
+        public static func == (a: OrderKey, b: OrderKey) -> Bool {
+            !(a < b) && !(b < a)
+        }
+
+        private func basePrecedes(_ other: OrderKey) -> Bool {
+            let fast = name.utf8.withContiguousStorageIfAvailable { mine in
+                other.name.utf8.withContiguousStorageIfAvailable { theirs -> Bool in
+                    let common = Swift.min(baseCount, other.baseCount)
+                    if common > 0, let p = mine.baseAddress, let q = theirs.baseAddress {
+                        let order = memcmp(p, q, common)
+                        if order != 0 { return order < 0 }
+                    }
+                    return baseCount < other.baseCount
+                }
+            }
+            if let fast, let result = fast { return result }
+            return name.utf8.prefix(baseCount).lexicographicallyPrecedes(other.name.utf8.prefix(other.baseCount))
         }
     }
 
@@ -155,4 +182,19 @@ public struct POP3SizeList: Equatable, Sendable {
     }
 
     private static func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// ASCII digits as a number (what `UInt64(String)` accepts for them, `+` aside), without
+    /// making a String; nil for anything else or on overflow.
+    static func decimal(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard !bytes.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = m.addingReportingOverflow(UInt64(byte - 0x30))
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
+    }
 }

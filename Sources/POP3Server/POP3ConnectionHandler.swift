@@ -33,11 +33,11 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var encrypted: Bool
     private var maildir: String?
     private var idleTimer: Scheduled<Void>?
+    private var lastActivity = NIODeadline.now()
     private var unflushed = false
     private var received = 0
     private var sent = 0
     private let started = time(nil)
-    private static let chunkSize = 64 * 1024
     /// Unprocessed pipelined input kept while a command runs; past this, reading stops.
     private static let maxPending = 64 * 1024
     private var readingPaused = false
@@ -66,7 +66,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelActive(context: ChannelHandlerContext) {
         write(session.greeting, context: context)
         flush(context: context)
-        armIdleTimer(context: context)
+        noteActivity(context: context)
         context.fireChannelActive()
     }
 
@@ -99,10 +99,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        let buffer = unwrapInboundIn(data)
         received += buffer.readableBytes
-        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
-        armIdleTimer(context: context)
+        pending.append(contentsOf: buffer.readableBytesView)
+        noteActivity(context: context)
         process(context: context)
     }
 
@@ -219,104 +219,115 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .refused(let text):
                 handler.environment.logger.info("LOGIN REFUSED, user=\(handler.session.attemptedUser ?? ""), \(handler.where_): \(text)")
                 handler.perform(handler.session.loginRefused(text), context: context)
-            case .loggedIn(let user, let maildir, let messages):
+            case .loggedIn(let user, let maildir, let listing):
                 handler.maildir = maildir
                 handler.environment.logger.info("LOGIN, user=\(user), \(handler.where_)\(handler.encrypted ? ", stls=1" : "")")
-                handler.perform(handler.session.loggedIn(user: user, messages: messages), context: context)
-                handler.armIdleTimer(context: context)
+                handler.perform(handler.session.loggedIn(user: user, listing: listing), context: context)
+                handler.noteActivity(context: context)
             }
         })
     }
 
     // MARK: RETR and TOP
 
+    /// One thread-pool job opens the file and reads and encodes its first chunk with the reply
+    /// line in front; a message that fits one chunk goes out in one write.
     private func transmit(index: Int, path: String, size: Int64, topLines: Int?, context: ChannelHandlerContext) {
         guard let maildir else { return }
         waiting = true
         flush(context: context)
         let file = maildir + "/" + path
+        let header = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
+        let encoder = POP3MessageEncoder(topBodyLines: topLines)
+        let allocator = context.channel.allocator
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
-        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> Int32 in
-            MessageFileAccess.open(file)
+        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> (Int32, POP3FileChunk)? in
+            guard let fd = POP3MessageFile.open(file) else { return nil }
+            return (fd, POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: header, allocator: allocator))
         }.whenComplete { result in
             let (handler, context) = bound.value
-            let fd = (try? result.get()) ?? -1
-            guard !handler.closed else {
-                if fd >= 0 { close(fd) }
-                return
-            }
-            guard fd >= 0 else {
+            switch result {
+            case .success(.some((let fd, let chunk))):
+                handler.send(chunk, fd: fd, index: index, path: path, markSeen: topLines == nil, context: context)
+            case .success(.none):
+                guard !handler.closed else { return }
                 handler.write(POP3Replies.line(POP3Replies.messageGone), context: context)
                 handler.finishTransmit(context: context)
-                return
+            case .failure:
+                handler.closed = true
+                context.close(promise: nil)
             }
-            let header = topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow
-            handler.write(POP3Replies.line(header), context: context)
-            handler.stream(fd: fd, encoder: POP3MessageEncoder(topBodyLines: topLines), index: index, path: path,
-                           markSeen: topLines == nil, context: context)
         }
     }
 
-    /// Reads the next chunk on the thread pool, writes it, and continues once the socket took it.
-    private func stream(fd: Int32, encoder: POP3MessageEncoder, index: Int, path: String, markSeen: Bool,
-                        context: ChannelHandlerContext) {
+    /// Writes one encoded chunk; when the file goes on, reads the next one once the socket
+    /// took this one (back-pressure: one chunk in flight).
+    private func send(_ chunk: POP3FileChunk, fd: Int32, index: Int, path: String, markSeen: Bool,
+                      context: ChannelHandlerContext) {
+        guard !closed, context.channel.isActive else {
+            if !chunk.done { close(fd) }
+            return
+        }
+        if chunk.failed {
+            environment.logger.error("I/O error reading \(path), user=\(session.user ?? ""), \(where_): disconnecting")
+            closed = true
+            context.close(promise: nil)
+            return
+        }
+        if chunk.done {
+            write(chunk.bytes, context: context)
+            flush(context: context)
+            finishTransmit(index: index, path: path, markSeen: markSeen, context: context)
+            return
+        }
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
-        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> [UInt8] in
-            var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                chunk.removeLast(chunk.count - max(n, 0))
-                return chunk
-            }
-        }.whenComplete { result in
+        let promise = loop.makePromise(of: Void.self)
+        write(chunk.bytes, context: context, promise: promise)
+        flush(context: context)
+        let encoder = chunk.encoder
+        let allocator = context.channel.allocator
+        promise.futureResult.whenComplete { written in
             let (handler, context) = bound.value
-            var encoder = encoder
-            let chunk = (try? result.get()) ?? []
-            guard !handler.closed, context.channel.isActive else {
+            guard case .success = written, !handler.closed else {
                 close(fd)
                 return
             }
-            var output: [UInt8] = []
-            encoder.encode(chunk, into: &output)
-            if chunk.isEmpty || encoder.isComplete {
-                close(fd)
-                encoder.finish(into: &output)
-                handler.write(output, context: context)
-                handler.flush(context: context)
-                handler.finishTransmit(index: index, path: path, markSeen: markSeen, context: context)
-                return
-            }
-            let promise = loop.makePromise(of: Void.self)
-            handler.write(output, context: context, promise: promise)
-            handler.flush(context: context)
-            let next = encoder
-            promise.futureResult.whenComplete { written in
+            handler.noteActivity(context: context)
+            NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
+                POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: [], allocator: allocator)
+            }.whenComplete { result in
                 let (handler, context) = bound.value
-                guard case .success = written, !handler.closed else {
+                guard case .success(let next) = result else {
                     close(fd)
+                    handler.closed = true
+                    context.close(promise: nil)
                     return
                 }
-                handler.armIdleTimer(context: context)
-                handler.stream(fd: fd, encoder: next, index: index, path: path, markSeen: markSeen, context: context)
+                handler.send(next, fd: fd, index: index, path: path, markSeen: markSeen, context: context)
             }
         }
     }
 
     private func finishTransmit(index: Int = 0, path: String = "", markSeen: Bool = false, context: ChannelHandlerContext) {
-        guard markSeen, let maildir else {
+        // RFC 1939 doesn't say; Courier marks a retrieved message seen once it was sent (§3.4).
+        // Most retrieved messages already are: then there is no file work at all.
+        guard markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) else {
             waiting = false
             process(context: context)
             return
         }
-        // RFC 1939 doesn't say; Courier marks a retrieved message seen at once (§3.4).
-        runAsync(context: context, {
-            (try? await NIOThreadPool.singleton.runIfActive { POP3Mailbox(path: maildir).markSeen(path) }) ?? nil
-        }, then: { handler, _, newPath in
-            handler.session.transmitted(index: index, newPath: newPath)
-        })
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+            POP3Mailbox(path: maildir).markSeen(path)
+        }.whenComplete { result in
+            let (handler, context) = bound.value
+            handler.waiting = false
+            guard !handler.closed else { return }
+            handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
+            handler.process(context: context)
+        }
     }
 
     // MARK: QUIT
@@ -370,13 +381,17 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: output
 
     private func write(_ bytes: [UInt8], context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        write(buffer, context: context, promise: promise)
+    }
+
+    private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
         guard context.channel.isActive else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        sent += bytes.count
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        sent += buffer.readableBytes
         context.write(wrapOutboundOut(buffer), promise: promise)
         unflushed = true
     }
@@ -387,13 +402,30 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.flush()
     }
 
-    private func armIdleTimer(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
+    /// Restarts the inactivity clock. One timer per connection stays armed and, when it fires
+    /// early because of later activity, re-arms itself for the rest (scheduling a new timer on
+    /// every command cost more than the command).
+    private func noteActivity(context: ChannelHandlerContext) {
+        lastActivity = .now()
+        guard idleTimer == nil else { return }
+        scheduleIdleCheck(at: lastActivity + currentTimeout, context: context)
+    }
+
+    private var currentTimeout: TimeAmount {
+        session.inTransaction ? environment.commandTimeout : environment.loginTimeout
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let timeout = session.inTransaction ? environment.commandTimeout : environment.loginTimeout
-        idleTimer = context.eventLoop.scheduleTask(in: timeout) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = bound.value
+            handler.idleTimer = nil
             guard !handler.closed else { return }
+            let due = handler.lastActivity + handler.currentTimeout
+            if due > .now() {
+                handler.scheduleIdleCheck(at: due, context: context)
+                return
+            }
             handler.environment.logger.info("TIMEOUT, user=\(handler.session.user ?? ""), \(handler.where_)")
             context.close(promise: nil)
         }

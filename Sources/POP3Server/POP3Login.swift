@@ -24,7 +24,7 @@ struct POP3ConnectionEnvironment: Sendable {
 
 /// The outcome of one login attempt, ready for the session.
 enum POP3LoginOutcome: Sendable {
-    case loggedIn(user: String, maildir: String, messages: [POP3Message])
+    case loggedIn(user: String, maildir: String, listing: POP3Listing)
     case failed(temporary: Bool)
     case refused(String)
     case scram(ScramCredentials?)
@@ -96,8 +96,8 @@ enum POP3Login {
                     return .refused(POP3Replies.accountLocked)
                 }
                 do {
-                    let messages = try POP3Mailbox(path: maildir).open(now: now)
-                    return .loggedIn(user: account.address, maildir: maildir, messages: messages)
+                    let listing = try POP3Mailbox(path: maildir).openListing(now: now)
+                    return .loggedIn(user: account.address, maildir: maildir, listing: listing)
                 } catch {
                     return .refused(POP3Replies.noCurDirectory)
                 }

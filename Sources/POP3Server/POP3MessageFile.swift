@@ -1,0 +1,76 @@
+import MaildirCore
+import NIOCore
+import POP3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one thread-pool job of RETR or TOP read from the message file and encoded for the
+/// wire (RFC 1939 §7: dot-stuffed, CRLF line ends).
+struct POP3FileChunk: Sendable {
+    /// The wire bytes: the reply line in front of the first chunk; `.` CRLF after the last.
+    var bytes: ByteBuffer
+    /// The encoder's state after this chunk (the next chunk continues from it).
+    var encoder: POP3MessageEncoder
+    /// The response is complete and the file is closed.
+    var done: Bool
+    /// Reading failed part-way: the file is closed and the connection must be dropped (a
+    /// short message followed by `.` would look complete to the client; Courier exits too).
+    var failed: Bool
+}
+
+/// The blocking file side of RETR and TOP, run on the thread pool: a message of up to
+/// `chunkSize` bytes is opened, read, encoded and closed in one job, so it costs the event
+/// loop one hop and one write; larger ones continue chunk by chunk.
+enum POP3MessageFile {
+    /// Bytes read from the file per job.
+    static let chunkSize = 64 * 1024
+
+    /// The open descriptor of `file`, or nil when the message is gone.
+    static func open(_ file: String) -> Int32? {
+        while true {
+            // a user's symlink to a file only the server may read is refused (MessageFileAccess)
+            let fd = MessageFileAccess.open(file)
+            if fd >= 0 { return fd }
+            if errno != EINTR { return nil }
+        }
+    }
+
+    /// Reads up to `chunkSize` bytes (until the buffer is full or the file ends) and encodes
+    /// them after `prefix`. At the end of the file, or once TOP has its lines, the response is
+    /// finished and `fd` closed.
+    static func readChunk(fd: Int32, encoder: POP3MessageEncoder, prefix: [UInt8],
+                          allocator: ByteBufferAllocator) -> POP3FileChunk {
+        var encoder = encoder
+        var input = [UInt8](repeating: 0, count: chunkSize)
+        var filled = 0
+        var ended = false
+        var failed = false
+        input.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while filled < raw.count {
+                let n = Glibc.read(fd, base + filled, raw.count - filled)
+                if n > 0 {
+                    filled += n
+                } else if n == 0 {
+                    ended = true
+                    break
+                } else if errno != EINTR {
+                    failed = true
+                    break
+                }
+            }
+        }
+        var output = prefix
+        output.reserveCapacity(prefix.count + filled + filled / 16 + 8)
+        input.withUnsafeBufferPointer { encoder.encode(UnsafeBufferPointer(rebasing: $0[0..<filled]), into: &output) }
+        let done = ended || failed || encoder.isComplete
+        if done {
+            close(fd)
+            if !failed { encoder.finish(into: &output) }
+        }
+        var bytes = allocator.buffer(capacity: output.count)
+        bytes.writeBytes(output)
+        return POP3FileChunk(bytes: bytes, encoder: encoder, done: done, failed: failed)
+    }
+}
