@@ -146,7 +146,7 @@ public struct ESMTPTransport: Sendable {
                     address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
                 body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
                 dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
-                envelopeID: header.envelope.envelopeID)
+                envelopeID: header.envelope.envelopeID, verp: header.envelope.verp)
             switch await send(transaction, along: path, id: header.id, config: config) {
             case let .outcomes(list):
                 outcomes += list

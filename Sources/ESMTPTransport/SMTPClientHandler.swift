@@ -111,6 +111,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 if let job {
                     if let results = job.results {
                         complete(.transaction(results))
+                    } else if job.begun,
+                              case let lost = session.connectionLost(failure.reply.text),
+                              lost.count == job.transaction.recipients.count {
+                        // Mid-transaction (maybe after some VERP parts went): keep what was decided.
+                        complete(.transaction(lost))
                     } else {
                         complete(job.reused && !job.begun
                                  ? .unreachable("\(host): kept session refused RSET: \(failure.reply.text)")
