@@ -11,6 +11,8 @@ public struct ESMTPConfiguration: Sendable {
     public var authClient: [ESMTPAuthClientEntry] = []
     /// `esmtphelo`, default `me`.
     public var heloName: String
+    /// `esmtphelo` is `*`: each connection's EHLO name is its local address's reverse DNS name.
+    public var heloFromReverseDNS = false
     /// `ipout` / `ip6out`: source addresses; nil = the kernel's choice.
     public var sourceIPv4: String?
     public var sourceIPv6: String?
@@ -38,7 +40,9 @@ public struct ESMTPConfiguration: Sendable {
            let entries = try? ListFileParser.parse(bytes, file: "esmtpauthclient", comments: .wholeLine) {
             config.authClient = ESMTPAuthClientEntry.parse(entries)
         }
-        if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty, helo != "*" { config.heloName = helo }
+        if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty {
+            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = helo }
+        }
         if let ip = oneLine(etc + "/ipout"), !ip.isEmpty, ip != "0" { config.sourceIPv4 = ip }
         if let ip = oneLine(etc + "/ip6out"), !ip.isEmpty, ip != "0" { config.sourceIPv6 = ip }
         func seconds(_ name: String, _ value: inout Int64) {

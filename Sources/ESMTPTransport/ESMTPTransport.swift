@@ -183,7 +183,7 @@ public struct ESMTPTransport: Sendable {
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
             let key = SMTPSessionPool.Key(
                 host: relay.hostname, address: relay.address, port: path.port, source: source,
-                heloName: config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
+                heloName: config.heloFromReverseDNS ? "*" : config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
                 certificateCheck: path.certificateCheck)
             let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
@@ -230,9 +230,15 @@ public struct ESMTPTransport: Sendable {
         }
         let reuse = config.keepAlive > 0
             ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive) : nil
+        let resolver = self.resolver
+        var heloLookup: (@Sendable (String) async -> String)?
+        if config.heloFromReverseDNS {
+            heloLookup = { @Sendable address in await ReverseHeloName.lookup(address, resolver: resolver) }
+        }
         return await SMTPClientConnection.run(host: key.host, address: key.address, port: key.port, source: key.source,
                                               settings: settings, transaction: transaction, timeouts: config.timeouts,
-                                              certificateCheck: key.certificateCheck, reuse: reuse)
+                                              certificateCheck: key.certificateCheck, reuse: reuse,
+                                              heloLookup: heloLookup)
     }
 
     /// One of our names, or a loopback address.
