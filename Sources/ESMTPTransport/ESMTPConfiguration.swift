@@ -22,6 +22,8 @@ public struct ESMTPConfiguration: Sendable {
     /// `esmtptimeoutkeepalive` (default 60 s, 0 = QUIT after each message): how long an idle
     /// session stays open for the next message to the same server (spec/mta.md §5.3.2).
     public var keepAlive: Int64 = 60
+    /// `esmtptimeoutkeepaliveping` (default 0 = off): RSET this often on an idle kept session.
+    public var keepAlivePing: Int64 = 0
     /// Certificate checks for outbound TLS (`courierd` settings).
     public var tlsVerification = OutboundTLSVerification()
 
@@ -55,6 +57,7 @@ public struct ESMTPConfiguration: Sendable {
         seconds("esmtptimeoutquit", &config.timeouts.quit)
         seconds("esmtpdelay", &config.esmtpDelay)
         seconds("esmtptimeoutkeepalive", &config.keepAlive)
+        seconds("esmtptimeoutkeepaliveping", &config.keepAlivePing)
         if let bytes = readSmallFile(etc + "/courierd"),
            let parsed = try? VariableFileParser.parse(bytes, file: etc + "/courierd") {
             var variables = ConfigVariables()

@@ -229,7 +229,8 @@ public struct ESMTPTransport: Sendable {
             }
         }
         let reuse = config.keepAlive > 0
-            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive) : nil
+            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive,
+                                         ping: config.keepAlivePing) : nil
         let resolver = self.resolver
         var heloLookup: (@Sendable (String) async -> String)?
         if config.heloFromReverseDNS {

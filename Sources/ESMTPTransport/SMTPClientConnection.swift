@@ -42,6 +42,8 @@ public enum SMTPClientConnection {
         var pool: SMTPSessionPool
         var key: SMTPSessionPool.Key
         var keepAlive: Int64
+        /// `esmtptimeoutkeepaliveping`: RSET this often while idle (0 = never).
+        var ping: Int64 = 0
     }
 
     static func run(host: String, address: String, port: Int, source: String?,
