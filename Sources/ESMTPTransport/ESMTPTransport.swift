@@ -52,7 +52,8 @@ public struct ESMTPTransport: Sendable {
         let config = configuration.current
         var groups: [(domain: String, positions: [Int])] = []
         for (position, request) in requests.enumerated() {
-            let domain = Self.domain(of: request.recipient.address)
+            // `backuprelay` after `warntime` (spec/mta.md §3.16): that host instead of the domain.
+            let domain = request.backupRelay ?? Self.domain(of: request.recipient.address)
             if let index = groups.firstIndex(where: { $0.domain == domain }) {
                 groups[index].positions.append(position)
             } else {
