@@ -101,3 +101,14 @@ def test_refused_recipient_bounces_with_postfix_reply(site, postfix):
     assert block["Remote-MTA"] == "dns; [127.0.0.1]"
     assert block["Diagnostic-Code"].startswith("smtp; 550 5.1.1 <nobody@pf.test>")
     assert "User unknown" in block["Diagnostic-Code"]
+
+
+def test_verp_message_gets_one_return_path_per_mailbox(site, postfix):
+    """Postfix announces no `XVERP=Courier`: each mailbox gets its own transaction, and Postfix
+    records each VERP return path in its `Return-Path:`."""
+    text = message("marker-pf-verp", "ann@pf.test, bob@pf.test", "verp body\n")
+    assert submit(site, ["ann@pf.test", "bob@pf.test"], text, mail_options=["XVERP"]) == {}
+    for local in ("ann", "bob"):
+        stored = wait_for(postfix, f"{local}@pf.test", b"marker-pf-verp")
+        assert stored.startswith(f"Return-Path: <demo-{local}=pf.test@example.test>\n".encode())
+        assert below_trace_fields(stored) == text.encode()
