@@ -1,7 +1,8 @@
 // libFuzzer entry for the SMTP client: the bytes are what a server sends. They go through the
 // reply parser (whole and in two pieces: same replies) into a session running pipelined or
 // lock-step transactions of three recipients (up to three, RSET before each later one, as on a
-// reused session); a transaction that finishes must report one result per recipient. The same bytes are also a message body for the DATA encoder (CRLF
+// reused session; every second one VERP, split per recipient without XVERP=Courier); a
+// transaction that finishes, or is cut short, must report one result per recipient. The same bytes are also a message body for the DATA encoder (CRLF
 // only, dot-stuffed, terminated) and the 8BITMIME downgrade (never traps; 7-bit input stays
 // 7-bit).
 // Built by Scripts/fuzz with -DFUZZING; a plain build replays the files named on its command line.
@@ -22,6 +23,9 @@ func runClient(_ bytes: [UInt8]) {
     let tx = ClientTransaction(sender: "a@b.example", recipients: [
         .init(address: "x@y.example", notify: ["FAILURE"]), .init(address: "z@y.example"), .init(address: "w@y.example"),
     ], body: bytes, eightBit: true)
+    // Every other transaction VERP: split per recipient unless the server says XVERP=Courier.
+    var verpTx = tx
+    verpTx.verp = true
     for credentials in [nil, (user: "u", password: "p")] as [(user: String, password: String)?] {
         var session = ClientSession(settings: ClientSettings(heloName: "me.example", credentials: credentials))
         // Up to three transactions on the session, each later one after an RSET check
@@ -34,7 +38,7 @@ func runClient(_ bytes: [UInt8]) {
                 case .ready where begun == 0 || checking:
                     checking = false
                     begun += 1
-                    _ = session.begin(tx)
+                    _ = session.begin(begun % 2 == 0 ? verpTx : tx)
                 case .ready where begun < 3:
                     checking = true
                     _ = session.reset()
@@ -47,7 +51,8 @@ func runClient(_ bytes: [UInt8]) {
                 }
             }
         }
-        _ = session.connectionLost("gone")
+        let lost = session.connectionLost("gone")
+        fuzzCheck(lost.isEmpty || lost.count == tx.recipients.count, "lost connection: one result per recipient")
     }
     let wire = DataEncoder.encode(bytes)
     fuzzCheck(wire.count >= 3 && Array(wire.suffix(3)) == [46, 13, 10], "DATA not terminated")

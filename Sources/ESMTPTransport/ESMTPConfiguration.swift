@@ -11,6 +11,8 @@ public struct ESMTPConfiguration: Sendable {
     public var authClient: [ESMTPAuthClientEntry] = []
     /// `esmtphelo`, default `me`.
     public var heloName: String
+    /// `esmtphelo` is `*`: each connection's EHLO name is its local address's reverse DNS name.
+    public var heloFromReverseDNS = false
     /// `ipout` / `ip6out`: source addresses; nil = the kernel's choice.
     public var sourceIPv4: String?
     public var sourceIPv6: String?
@@ -20,6 +22,8 @@ public struct ESMTPConfiguration: Sendable {
     /// `esmtptimeoutkeepalive` (default 60 s, 0 = QUIT after each message): how long an idle
     /// session stays open for the next message to the same server (spec/mta.md §5.3.2).
     public var keepAlive: Int64 = 60
+    /// `esmtptimeoutkeepaliveping` (default 0 = off): RSET this often on an idle kept session.
+    public var keepAlivePing: Int64 = 0
     /// Certificate checks for outbound TLS (`courierd` settings).
     public var tlsVerification = OutboundTLSVerification()
 
@@ -38,7 +42,9 @@ public struct ESMTPConfiguration: Sendable {
            let entries = try? ListFileParser.parse(bytes, file: "esmtpauthclient", comments: .wholeLine) {
             config.authClient = ESMTPAuthClientEntry.parse(entries)
         }
-        if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty, helo != "*" { config.heloName = helo }
+        if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty {
+            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = helo }
+        }
         if let ip = oneLine(etc + "/ipout"), !ip.isEmpty, ip != "0" { config.sourceIPv4 = ip }
         if let ip = oneLine(etc + "/ip6out"), !ip.isEmpty, ip != "0" { config.sourceIPv6 = ip }
         func seconds(_ name: String, _ value: inout Int64) {
@@ -51,6 +57,7 @@ public struct ESMTPConfiguration: Sendable {
         seconds("esmtptimeoutquit", &config.timeouts.quit)
         seconds("esmtpdelay", &config.esmtpDelay)
         seconds("esmtptimeoutkeepalive", &config.keepAlive)
+        seconds("esmtptimeoutkeepaliveping", &config.keepAlivePing)
         if let bytes = readSmallFile(etc + "/courierd"),
            let parsed = try? VariableFileParser.parse(bytes, file: etc + "/courierd") {
             var variables = ConfigVariables()

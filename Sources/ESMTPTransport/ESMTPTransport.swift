@@ -52,7 +52,8 @@ public struct ESMTPTransport: Sendable {
         let config = configuration.current
         var groups: [(domain: String, positions: [Int])] = []
         for (position, request) in requests.enumerated() {
-            let domain = Self.domain(of: request.recipient.address)
+            // `backuprelay` after `warntime` (spec/mta.md §3.16): that host instead of the domain.
+            let domain = request.backupRelay ?? Self.domain(of: request.recipient.address)
             if let index = groups.firstIndex(where: { $0.domain == domain }) {
                 groups[index].positions.append(position)
             } else {
@@ -146,7 +147,7 @@ public struct ESMTPTransport: Sendable {
                     address: $0.address, notify: Self.notifyKeywords($0.notify), originalRecipient: $0.originalRecipient) },
                 body: body, eightBit: header.envelope.eightBit, smtpUTF8: header.envelope.smtputf8,
                 dsnReturn: header.envelope.dsnReturn.map { $0 == .full ? .full : .headers },
-                envelopeID: header.envelope.envelopeID)
+                envelopeID: header.envelope.envelopeID, verp: header.envelope.verp)
             switch await send(transaction, along: path, id: header.id, config: config) {
             case let .outcomes(list):
                 outcomes += list
@@ -183,7 +184,7 @@ public struct ESMTPTransport: Sendable {
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
             let key = SMTPSessionPool.Key(
                 host: relay.hostname, address: relay.address, port: path.port, source: source,
-                heloName: config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
+                heloName: config.heloFromReverseDNS ? "*" : config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
                 certificateCheck: path.certificateCheck)
             let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
@@ -229,10 +230,17 @@ public struct ESMTPTransport: Sendable {
             }
         }
         let reuse = config.keepAlive > 0
-            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive) : nil
+            ? SMTPClientConnection.Reuse(pool: sessions, key: key, keepAlive: config.keepAlive,
+                                         ping: config.keepAlivePing) : nil
+        let resolver = self.resolver
+        var heloLookup: (@Sendable (String) async -> String)?
+        if config.heloFromReverseDNS {
+            heloLookup = { @Sendable address in await ReverseHeloName.lookup(address, resolver: resolver) }
+        }
         return await SMTPClientConnection.run(host: key.host, address: key.address, port: key.port, source: key.source,
                                               settings: settings, transaction: transaction, timeouts: config.timeouts,
-                                              certificateCheck: key.certificateCheck, reuse: reuse)
+                                              certificateCheck: key.certificateCheck, reuse: reuse,
+                                              heloLookup: heloLookup)
     }
 
     /// One of our names, or a loopback address.

@@ -42,11 +42,14 @@ public enum SMTPClientConnection {
         var pool: SMTPSessionPool
         var key: SMTPSessionPool.Key
         var keepAlive: Int64
+        /// `esmtptimeoutkeepaliveping`: RSET this often while idle (0 = never).
+        var ping: Int64 = 0
     }
 
     static func run(host: String, address: String, port: Int, source: String?,
                     settings: ClientSettings, transaction: ClientTransaction, timeouts: ClientTimeouts,
                     certificateCheck: TLSCertificateCheck?, reuse: Reuse?,
+                    heloLookup: (@Sendable (String) async -> String)? = nil,
                     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async -> ConnectionResult {
         let target: SocketAddress
         do {
@@ -66,6 +69,8 @@ public enum SMTPClientConnection {
                     }
                     let idle = max(timeouts.hello, timeouts.command, timeouts.data)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(idle)))
+                    // `esmtphelo` `*`: the session starts once the local address's name is known.
+                    guard heloLookup == nil else { return }
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPClientHandler(host: host, settings: settings, transaction: transaction,
                                           quitTimeout: timeouts.quit, certificateCheck: certificateCheck,
@@ -75,10 +80,37 @@ public enum SMTPClientConnection {
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
             bootstrap = bootstrap.bind(to: local)
         }
+        if heloLookup != nil {
+            // Nothing is read (the greeting waits in the socket) until the session is set up.
+            bootstrap = bootstrap.channelOption(.autoRead, value: false)
+        }
+        let channel: any Channel
         do {
-            _ = try await bootstrap.connect(to: target).get()
+            channel = try await bootstrap.connect(to: target).get()
         } catch {
             promise.succeed(.unreachable("connect to \(host) [\(address)]:\(port): \(error)"))
+            return (try? await promise.futureResult.get()) ?? .unreachable("connection failed")
+        }
+        if let heloLookup {
+            var named = settings
+            named.heloName = await heloLookup(channel.localAddress?.ipAddress ?? "")
+            let settings = named
+            do {
+                try await channel.eventLoop.submit {
+                    guard channel.isActive else {
+                        promise.succeed(.unreachable("connection to \(host) [\(address)]:\(port) closed"))
+                        return
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPClientHandler(host: host, settings: settings, transaction: transaction,
+                                          quitTimeout: timeouts.quit, certificateCheck: certificateCheck,
+                                          reuse: reuse, promise: promise))
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                }.get()
+            } catch {
+                promise.succeed(.unreachable("connection to \(host) [\(address)]:\(port): \(error)"))
+                channel.close(promise: nil)
+            }
         }
         return (try? await promise.futureResult.get()) ?? .unreachable("connection failed")
     }

@@ -41,6 +41,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
     /// Bumped each time the session goes idle, so an old keep-alive timer does nothing.
     var idleGeneration = 0
     var closing = false
+    /// When the idle session QUITs (`esmtptimeoutkeepalive` after its last transaction).
+    var keepAliveDeadline: NIODeadline?
+    /// An `esmtptimeoutkeepaliveping` RSET is out; the session is out of the pool until it is answered.
+    var pinging = false
 
     init(host: String, settings: ClientSettings, transaction: ClientTransaction, quitTimeout: Int64,
          certificateCheck: TLSCertificateCheck?, reuse: SMTPClientConnection.Reuse?,
@@ -95,7 +99,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
                     finish(context, lost: "TLS setup failed: \(error)")
                 }
             case .ready:
-                if var job, !job.begun {
+                if pinging {
+                    // The ping was answered 250: idle again, same keep-alive deadline.
+                    pinging = false
+                    returnToPool(context)
+                } else if var job, !job.begun {
                     job.begun = true
                     self.job = job
                     handle(session.begin(job.transaction), context: context)
@@ -111,6 +119,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 if let job {
                     if let results = job.results {
                         complete(.transaction(results))
+                    } else if job.begun,
+                              case let lost = session.connectionLost(failure.reply.text),
+                              lost.count == job.transaction.recipients.count {
+                        // Mid-transaction (maybe after some VERP parts went): keep what was decided.
+                        complete(.transaction(lost))
                     } else {
                         complete(job.reused && !job.begun
                                  ? .unreachable("\(host): kept session refused RSET: \(failure.reply.text)")
@@ -138,7 +151,19 @@ final class SMTPClientHandler: ChannelInboundHandler {
     /// Idle after a transaction: into the pool for the keep-alive time, else QUIT.
     func becameIdle(_ context: ChannelHandlerContext) {
         guard !closing else { return }
-        guard let reuse, reuse.keepAlive > 0, let pooled, context.channel.isActive,
+        guard let reuse, reuse.keepAlive > 0 else {
+            quit(context)
+            return
+        }
+        keepAliveDeadline = .now() + .seconds(reuse.keepAlive)
+        returnToPool(context)
+    }
+
+    /// Into the pool until `keepAliveDeadline`, with an RSET every `esmtptimeoutkeepaliveping`
+    /// seconds meanwhile (spec/mta.md §5.3.2); QUIT when the pool has no room.
+    func returnToPool(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        guard let reuse, let pooled, let deadline = keepAliveDeadline, context.channel.isActive,
               reuse.pool.checkIn(pooled, key: reuse.key) else {
             quit(context)
             return
@@ -147,9 +172,25 @@ final class SMTPClientHandler: ChannelInboundHandler {
         idleGeneration += 1
         let generation = idleGeneration
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .seconds(reuse.keepAlive)) {
+        context.eventLoop.scheduleTask(deadline: deadline) {
             handler.value.keepAliveEnded(generation)
         }
+        if reuse.ping > 0, case let pingTime = NIODeadline.now() + .seconds(reuse.ping), pingTime < deadline {
+            context.eventLoop.scheduleTask(deadline: pingTime) {
+                handler.value.ping(generation)
+            }
+        }
+    }
+
+    /// `esmtptimeoutkeepaliveping`: RSET on the idle session; a reply other than 250 (or none)
+    /// ends it, 250 puts it back in the pool.
+    func ping(_ generation: Int) {
+        guard inPool, generation == idleGeneration, job == nil, !closing, let context else { return }
+        // Not in the pool any more: a delivery has just taken it.
+        guard let reuse, let pooled, reuse.pool.remove(pooled, key: reuse.key) else { return }
+        inPool = false
+        pinging = true
+        handle(session.reset(), context: context)
     }
 
     func keepAliveEnded(_ generation: Int) {

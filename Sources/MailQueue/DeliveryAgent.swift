@@ -20,6 +20,9 @@ public struct DeliveryRequest: Sendable {
     /// The message was read back after a restart: it may have been delivered just before
     /// the crash, so a transport that can tell should check (exactly-once delivery).
     public var mayBeRepeat: Bool
+    /// `backuprelay` is set and the message has been queued past `warntime`: a remote
+    /// recipient goes to this host (esmtproutes, MX, A/AAAA as for a domain), not to its domain.
+    public var backupRelay: String?
 
     public var recipient: QueueRecipient { header.envelope.recipients[recipientIndex] }
 

@@ -149,8 +149,12 @@ public actor DeliveryScheduler {
             }
         }
         let pending = state.recipients.indices.filter { state.recipients[$0] == .pending }
+        // spec/mta.md §4.7: once warned (the `w` record), esmtp mail goes to `backuprelay`.
+        let backupRelay = state.warned ? queue.settings.backupRelay : nil
         let requests = pending.map {
-            DeliveryRequest(header: header, body: body, recipientIndex: $0, mayBeRepeat: message.recovered)
+            var request = DeliveryRequest(header: header, body: body, recipientIndex: $0, mayBeRepeat: message.recovered)
+            request.backupRelay = backupRelay
+            return request
         }
         // The scheduler's own delivery threads (fsyncs never hold the queue log's thread).
         let outcomes = await agent.deliver(batch: requests, threadPool: deliveryPool)
@@ -208,7 +212,14 @@ public actor DeliveryScheduler {
             // spec/mta.md §4.7 step 2: the first pass to end `warntime` after submission sends the
             // delayed-mail warning, once (not for an expired message: that bounced above).
             let warnTime = queue.settings.warnTime
-            if !state.warned, warnTime > 0, now >= header.submitted + Int64(warnTime), let bounces {
+            let warnDue = !state.warned && warnTime > 0 && now >= header.submitted + Int64(warnTime)
+            if warnDue, let relay = queue.settings.backupRelay {
+                // spec/mta.md §4.7 step 2: with `backuprelay`, no warning: mark the message and
+                // send it again at once, now by way of the backup relay.
+                state.warned = true
+                state.nextAttempt = now
+                logger.info("id=\(header.id): undelivered after warntime, rerouted to backuprelay \(relay)")
+            } else if warnDue, let bounces {
                 if body == nil { body = (try? await queue.body(of: message)) ?? [] }
                 let delayed = state.recipients.indices.filter { state.recipients[$0] == .pending }.map {
                     DelayedRecipient(index: $0, recipient: header.envelope.recipients[$0],

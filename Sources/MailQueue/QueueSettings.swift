@@ -14,6 +14,10 @@ public struct QueueSettings: Sendable, Equatable {
     /// module (spec/mta.md §5.1: local 10, esmtp 40); the transports enforce their own limits
     /// (esmtp: `MAXDELS`, `MAXHOST` per domain), so the queue allows the sum.
     public var maximumDeliveries: Int
+    /// `backuprelay` (spec/mta.md §3.16, §4.7): the host that mail for the esmtp transport
+    /// goes to once it has been in the queue for `warntime`, instead of a delayed-mail warning;
+    /// nil when the file is missing (or names a driver other than esmtp).
+    public var backupRelay: String?
 
     public init(queueTime: Int = 7 * 86400, warnTime: Int = 4 * 3600, retry: RetryPolicy = RetryPolicy(),
                 sizeLimit: Int = 10_485_760, maximumDeliveries: Int = 50) {
@@ -39,6 +43,14 @@ public struct QueueSettings: Sendable, Equatable {
         if let text = firstLine("retrygamma"), let value = IntervalParser.seconds(text) { retry.gamma = value }
         if let text = firstLine("retrymaxdelta"), let value = Int(text), value >= 0 { retry.maxDelta = min(value, 20) }
         self.init(queueTime: site.queueTime, warnTime: site.warnTime, retry: retry, sizeLimit: site.sizeLimit)
+        backupRelay = firstLine("backuprelay").flatMap(Self.backupRelay(line:))
+    }
+
+    /// `backuprelay`'s line: `host [driver]`, the driver esmtp by default (the only one we have).
+    static func backupRelay(line: String) -> String? {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+        guard let host = words.first, words.count == 1 || words[1] == "esmtp" else { return nil }
+        return host.lowercased()
     }
 }
 

@@ -22,6 +22,7 @@ public enum ClientCommands {
         var command = "MAIL FROM:<\(tx.sender)>"
         if tx.smtpUTF8 && caps.smtpUTF8 { command += " SMTPUTF8" }
         if caps.eightBitMIME { command += tx.eightBit ? " BODY=8BITMIME" : " BODY=7BIT" }
+        if tx.verp && caps.courierVERP { command += " VERP" }
         if caps.dsn {
             if let ret = tx.dsnReturn { command += " RET=\(ret.rawValue)" }
             if let envid = tx.envelopeID { command += " ENVID=\(xtext(envid))" }

@@ -38,6 +38,11 @@ public struct ClientSession: Sendable {
     private var mailCommand = ""
     private var acceptedCount = 0
     private var downgrade = false
+    /// VERP to a server without Courier's extension (spec/mta.md §5.3.5): the message goes once
+    /// per recipient; these are the parts still to send and the results of those sent.
+    private var splitting = false
+    private var partsLeft: [ClientTransaction] = []
+    private var partResults: [RecipientResult] = []
 
     public init(settings: ClientSettings) {
         self.settings = settings
@@ -120,6 +125,20 @@ public struct ClientSession: Sendable {
     public mutating func connectionLost(_ text: String) -> [RecipientResult] {
         finished = true
         isIdle = false
+        if splitting {
+            // Parts already sent keep their results; the one in progress and the rest wait.
+            var out = partResults
+            if transaction != nil { out += undecidedDeferred(text) }
+            let reply = ClientReply(451, text)
+            for part in partsLeft {
+                out += part.recipients.map { _ in RecipientResult(status: .deferred, reply: reply, command: "MAIL FROM:<\(part.sender)>") }
+            }
+            splitting = false
+            partsLeft = []
+            partResults = []
+            clearTransaction()
+            return out
+        }
         guard transaction != nil else { return [] }
         let out = undecidedDeferred(text)
         clearTransaction()
@@ -132,6 +151,27 @@ public struct ClientSession: Sendable {
     public mutating func begin(_ tx: ClientTransaction) -> [ClientEvent] {
         guard isIdle, !finished else { return [] }
         isIdle = false
+        // Spec §5.3.5 (VERP): without `XVERP=Courier` each recipient gets its own transaction
+        // with its own return path; the null sender has nothing to encode.
+        if tx.verp && !capabilities.courierVERP && !tx.sender.isEmpty && !tx.recipients.isEmpty {
+            var parts = tx.recipients.map { recipient in
+                var part = tx
+                part.sender = VERPAddress.sender(tx.sender, for: recipient.address)
+                part.recipients = [recipient]
+                part.verp = false
+                return part
+            }
+            splitting = true
+            partResults = []
+            let first = parts.removeFirst()
+            partsLeft = parts
+            return beginPart(first)
+        }
+        return beginPart(tx)
+    }
+
+    /// One transaction on the wire (the whole message, or one recipient's VERP part).
+    private mutating func beginPart(_ tx: ClientTransaction) -> [ClientEvent] {
         transaction = tx
         results = Array(repeating: nil, count: tx.recipients.count)
         commands = tx.recipients.map { ClientCommands.rcptTo($0, capabilities: capabilities) }
@@ -322,13 +362,25 @@ public struct ClientSession: Sendable {
         let list = undecidedDeferred()
         clearTransaction()
         expecting.append(.rset)
-        return [.finished(list), .send(ClientCommands.rset)]
+        return completed(list) + [.send(ClientCommands.rset)]
     }
 
     private mutating func finishTransaction() -> [ClientEvent] {
         let list = undecidedDeferred()
         clearTransaction()
-        return [.finished(list)] + becomeIdle()
+        return completed(list) + becomeIdle()
+    }
+
+    /// The results of a transaction on the wire: the whole message's, or, when VERP splits
+    /// it, collected until the last part is done.
+    private mutating func completed(_ list: [RecipientResult]) -> [ClientEvent] {
+        guard splitting else { return [.finished(list)] }
+        partResults += list
+        guard partsLeft.isEmpty else { return [] }
+        splitting = false
+        let all = partResults
+        partResults = []
+        return [.finished(all)]
     }
 
     /// The results so far, recipients nobody answered for deferred.
@@ -350,6 +402,9 @@ public struct ClientSession: Sendable {
 
     private mutating func becomeIdle() -> [ClientEvent] {
         guard expecting.isEmpty else { return [] }
+        if splitting, !partsLeft.isEmpty {
+            return beginPart(partsLeft.removeFirst())
+        }
         isIdle = true
         return [.ready]
     }

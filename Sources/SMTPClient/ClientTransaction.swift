@@ -29,9 +29,14 @@ public struct ClientTransaction: Sendable {
     public var smtpUTF8: Bool
     public var dsnReturn: Return?
     public var envelopeID: String?
+    /// The message was submitted with VERP (queue record `V`, spec/mta.md §2.10): a server
+    /// with Courier's VERP extension gets `VERP` in MAIL FROM; any other gets one transaction
+    /// per recipient, each with its own return path (`VERPAddress`).
+    public var verp: Bool
 
     public init(sender: String, recipients: [Recipient], body: [UInt8], eightBit: Bool = false,
-                smtpUTF8: Bool = false, dsnReturn: Return? = nil, envelopeID: String? = nil) {
+                smtpUTF8: Bool = false, dsnReturn: Return? = nil, envelopeID: String? = nil, verp: Bool = false) {
+        self.verp = verp
         self.sender = sender
         self.recipients = recipients
         self.body = body

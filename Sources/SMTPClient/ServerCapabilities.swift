@@ -9,6 +9,9 @@ public struct ServerCapabilities: Sendable, Equatable {
     public var smtpUTF8 = false
     /// RFC 4954: upper-cased mechanism names, from `AUTH` and the old `AUTH=` form, merged.
     public var authMechanisms: [String] = []
+    /// Courier's VERP extension (spec/mta.md §2.10): `XVERP` whose comma list names `Courier`;
+    /// MAIL FROM may then carry `VERP` instead of one transaction per recipient.
+    public var courierVERP = false
 
     public init() {}
 
@@ -28,6 +31,12 @@ public struct ServerCapabilities: Sendable, Equatable {
             case "SMTPUTF8": smtpUTF8 = true
             case "AUTH":
                 addMechanisms(words.dropFirst())
+            case _ where keyword == "XVERP" || keyword.hasPrefix("XVERP="):
+                // `XVERP=Courier` (or `XVERP Courier,...`): the list after `=` or the blank.
+                let list = text.dropFirst(6)
+                if list.split(separator: ",").contains("COURIER") {
+                    courierVERP = true
+                }
             default:
                 // The pre-RFC 4954 form `AUTH=LOGIN PLAIN`.
                 if keyword.hasPrefix("AUTH=") {

@@ -15,7 +15,7 @@ func write(_ path: String, _ text: String) throws {
 }
 
 func removeAll(_ dir: String) {
-    for name in ["esmtproutes", "esmtpauthclient", "esmtphelo", "ipout", "ip6out", "esmtpdelay", "esmtptimeoutconnect", "module.esmtp", "esmtptimeoutkeepalive"] {
+    for name in ["esmtproutes", "esmtpauthclient", "esmtphelo", "ipout", "ip6out", "esmtpdelay", "esmtptimeoutconnect", "module.esmtp", "esmtptimeoutkeepalive", "esmtptimeoutkeepaliveping", "backuprelay"] {
         unlink(dir + "/" + name)
     }
     rmdir(dir)

@@ -20,7 +20,10 @@ def free_port():
 
 
 class PostfixPeer:
-    def __init__(self, extra="", mail_domains=()):
+    def __init__(self, extra="", mail_domains=(), mailboxes=()):
+        """`mail_domains`: domains Postfix delivers itself (virtual Maildirs under mail/<domain>/);
+        every address there is taken, unless `mailboxes` lists the addresses that exist: then
+        the others are refused at RCPT with 550 5.1.1."""
         if not shutil.which("postfix"):
             pytest.fail("Debian's postfix is not installed (Scripts/test installs it)")
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="courier-postfix-", dir="/var/tmp"))
@@ -29,8 +32,14 @@ class PostfixPeer:
         for sub in ("etc", "spool", "data", "log", "mail"):
             (self.root / sub).mkdir()
         shutil.chown(self.root / "data", "postfix")
-        uid = gid = os.getuid()
-        mailboxes = " ".join(f"{d}=mail/{d}/" for d in mail_domains)
+        uid = os.getuid()
+        # The virtual agent writes the Maildirs as that user (not root).
+        owner = max(uid, 100) if uid else 65534
+        os.chown(self.root / "mail", owner, owner)
+        if mailboxes:
+            entries = " ".join(f"{a}=mail/{a.split('@')[1]}/{a.split('@')[0]}/" for a in mailboxes)
+        else:
+            entries = " ".join(f"@{d}=mail/{d}/" for d in mail_domains)
         (self.root / "etc" / "main.cf").write_text(f"""\
 compatibility_level = 3.6
 queue_directory = {self.root}/spool
@@ -56,9 +65,9 @@ maillog_file_prefixes = {self.root}/log
 maillog_file = {self.root}/log/postfix.log
 virtual_mailbox_domains = {" ".join(mail_domains)}
 virtual_mailbox_base = {self.root}
-virtual_mailbox_maps = {"inline:{ " + " ".join(f"@{d}=mail/{d}/" for d in mail_domains) + " }" if mail_domains else ""}
-virtual_uid_maps = static:{max(uid, 100) if uid else 65534}
-virtual_gid_maps = static:{max(gid, 100) if gid else 65534}
+virtual_mailbox_maps = {"inline:{ " + entries + " }" if mail_domains else ""}
+virtual_uid_maps = static:{owner}
+virtual_gid_maps = static:{owner}
 virtual_minimum_uid = 100
 smtp_host_lookup = native
 disable_dns_lookups = yes
@@ -111,6 +120,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
     def log(self):
         path = self.root / "log" / "postfix.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def maildir_messages(self, address):
+        """The files delivered to `address`'s Maildir (new/), oldest first."""
+        local, domain = address.split("@")
+        new = self.root / "mail" / domain / local / "new"
+        return sorted(new.glob("*"), key=lambda p: p.stat().st_mtime) if new.exists() else []
 
     def queue_is_empty(self):
         result = subprocess.run(["postqueue", "-c", self.config, "-p"], capture_output=True, text=True)

@@ -281,3 +281,36 @@ def test_maxrcpt_splits_a_message_into_transactions_on_one_session(tmp_path, pee
             site.wait_for(f"addr=<{address}>,size=")
     finally:
         site.stop()
+
+
+def test_keepalive_ping_sends_rset_while_idle_and_the_session_is_reused(tmp_path, peer):
+    """`esmtptimeoutkeepaliveping` 1: the idle kept session gets an RSET every second (each
+    answered 250, so it stays); the next message still goes over that one connection."""
+    counter, port = peer
+    site = make_site(tmp_path, port, {"esmtptimeoutkeepalive": "120\n", "esmtptimeoutkeepaliveping": "1\n"})
+    try:
+        send_many(site, 1, "reuse.test", "marker-ping-first")
+        assert wait_until(lambda: len(counter.transactions) >= 1)
+        assert wait_until(lambda: counter.rsets >= 3, timeout=30), counter.rsets
+        assert len(counter.transactions) == 1 and counter.quits == 0
+        send_many(site, 1, "reuse.test", "marker-ping-second")
+        assert wait_until(lambda: len(counter.transactions) >= 2)
+        assert subjects(counter) == ["marker-ping-first 0", "marker-ping-second 0"]
+        assert counter.connections == 1
+    finally:
+        site.stop()
+
+
+def test_no_ping_by_default(tmp_path, peer):
+    """Without `esmtptimeoutkeepaliveping` an idle session hears nothing until it is reused."""
+    counter, port = peer
+    site = make_site(tmp_path, port)
+    try:
+        send_many(site, 1, "reuse.test", "marker-noping-first")
+        assert wait_until(lambda: len(counter.transactions) >= 1)
+        send_many(site, 1, "reuse.test", "marker-noping-second")
+        assert wait_until(lambda: len(counter.transactions) >= 2)
+        # Exactly one RSET: the check before the second message, none while idle.
+        assert counter.rsets == 1 and counter.connections == 1
+    finally:
+        site.stop()
