@@ -6,7 +6,6 @@ import MaildirCore
 import NIOCore
 import NIOPosix
 import NIOSSL
-import NIOTLS
 import ListenerSupport
 
 /// Everything a connection needs that outlives it: shared by the channels of one listener.
@@ -103,9 +102,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event, let field = environment.tlsExternalField,
-           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+        if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
             externalIdentity = identity
             session.clientCertificateVerified()
         }

@@ -1,4 +1,6 @@
+import NIOCore
 import NIOSSL
+import NIOTLS
 import X509
 
 /// The login name a TLS client certificate gives for SASL EXTERNAL: the subject field that
@@ -15,6 +17,14 @@ public enum ClientCertificateIdentity {
         "ou": "2.5.4.11",
         "serialnumber": "2.5.4.5",
     ]
+
+    /// The login of a connection whose TLS handshake just completed (`event` is the inbound user
+    /// event a protocol handler sees), or nil for any other event or without a usable certificate.
+    public static func afterHandshake(_ event: Any, context: ChannelHandlerContext, field: String?) -> String? {
+        guard case TLSUserEvent.handshakeCompleted = event, let field,
+              let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else { return nil }
+        return identity(of: tls.peerCertificate, field: field)
+    }
 
     public static func identity(of certificate: NIOSSLCertificate?, field: String?) -> String? {
         guard let certificate, let field, let type = fields[field.lowercased()],

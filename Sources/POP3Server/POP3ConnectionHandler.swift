@@ -4,7 +4,6 @@ import MailAuthCore
 import NIOCore
 import NIOPosix
 import NIOSSL
-import NIOTLS
 import ListenerSupport
 import POP3
 import MaildirCore
@@ -71,9 +70,8 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event, let field = environment.settings.tlsExternalField,
-           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+        if let identity = ClientCertificateIdentity.afterHandshake(event, context: context,
+                                                                   field: environment.settings.tlsExternalField) {
             session.clientCertificateVerified(identity: identity)
         }
         context.fireUserInboundEventTriggered(event)

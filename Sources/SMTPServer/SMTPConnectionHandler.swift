@@ -6,7 +6,6 @@ import MailConfig
 import MailQueue
 import NIOCore
 import NIOSSL
-import NIOTLS
 import ListenerSupport
 import SMTP
 
@@ -601,9 +600,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: STARTTLS (RFC 3207)
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event, let field = environment.tlsExternalField,
-           let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-           let identity = ClientCertificateIdentity.identity(of: tls.peerCertificate, field: field) {
+        if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
             externalIdentity = identity
             session.clientCertificateVerified()
         }
