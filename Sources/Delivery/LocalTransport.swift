@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MailCore
 import MailConfig
 import MaildirCore
 import MailQueue
@@ -45,7 +46,7 @@ public struct LocalTransport: DeliveryAgent {
     }
 
     func deliver(_ request: DeliveryRequest, account: LocalAccount, ext: String, recipient: String) -> DeliveryOutcome {
-        let lines = EnvelopeLines(sender: request.header.envelope.sender, recipient: recipient,
+        let lines = EnvelopeLines(sender: Self.returnPath(request), recipient: recipient,
                                   time: request.header.submitted)
         if HeaderScan.hasDeliveredTo(request.body, recipient: recipient) {
             return .failed("Mail loop - already have my Delivered-To: header.")
@@ -133,7 +134,7 @@ public struct LocalTransport: DeliveryAgent {
             return String(text[text.index(after: dash)...])
         }
         return [
-            "HOME": context.account.home, "USER": context.account.name, "SENDER": context.request.header.envelope.sender,
+            "HOME": context.account.home, "USER": context.account.name, "SENDER": Self.returnPath(context.request),
             "RECIPIENT": recipient, "HOST": at.map { String(recipient[recipient.index(after: $0)...]) } ?? "localhost",
             "LOCAL": at.map { String(recipient[..<$0]) } ?? recipient,
             "EXT": ext, "EXT2": tail(ext), "EXT3": tail(tail(ext)), "EXT4": tail(tail(tail(ext))),
@@ -143,6 +144,13 @@ public struct LocalTransport: DeliveryAgent {
             // The site's tools (maildrop, sendmail, deliverquota) find the config root here.
             "COURIER_ROOT": configRoot,
         ]
+    }
+
+    /// The sender this delivery reports (Return-Path, SENDER): with VERP, the envelope sender
+    /// with this recipient encoded in it, as the esmtp transport sends it (spec/mta.md, VERP).
+    static func returnPath(_ request: DeliveryRequest) -> String {
+        let envelope = request.header.envelope
+        return envelope.verp ? VERPAddress.sender(envelope.sender, for: request.recipient.address) : envelope.sender
     }
 
     /// Enqueues a copy for `addresses` with `Delivered-To: <from>` prepended (loop protection).

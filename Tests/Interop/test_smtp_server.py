@@ -369,3 +369,17 @@ def test_makeacceptmailfor_and_makehosteddomains_check_and_reload(site):
     assert (site.etc / "hosteddomains.dat").read_text() == "hosted.test\nalias.test\thosted.test\n"
     (site.etc / "hosteddomains").write_text("alias.test\tnot_a domain\n")
     assert tool(site.root, "makehosteddomains").returncode == 1
+
+
+def test_verp_return_path_on_local_delivery(site):
+    """XVERP: each recipient's copy names it in the return path (Courier's encoding), local
+    deliveries included."""
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+        client.ehlo("client.example")
+        refused = client.sendmail("list-owner@client.example", ["demo@example.test"], message("marker-verp-local"),
+                                  mail_options=["XVERP"])
+        assert refused == {}
+    stored = site.messages_containing("marker-verp-local")
+    assert len(stored) == 1
+    text = stored[0].read_text()
+    assert "\nReturn-Path: <list-owner-demo=example.test@client.example>\n" in "\n" + text
