@@ -15,6 +15,8 @@ public struct ESMTPTransport: Sendable {
     public let logger: Logger
     /// Domains none of whose relays answered lately (`esmtpdelay`).
     public let unreachable: UnreachableMemory
+    /// Relays whose STARTTLS broke lately: opportunistic TLS skips them (spec/mta.md §5.3.4).
+    public let brokenTLS = UnreachableMemory()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
     /// The control files, re-read at most once a second.
@@ -171,6 +173,9 @@ public struct ESMTPTransport: Sendable {
 
     enum GroupResult { case outcomes([DeliveryOutcome]), unreachable(String) }
 
+    /// How long a relay's broken STARTTLS is remembered (Courier: 2–4 hours).
+    static let brokenTLSSeconds: Int64 = 2 * 3600
+
     /// One transaction to the first relay that answers (spec §5.3.3): per recipient outcomes,
     /// or `.unreachable` (remembered for `esmtpdelay`) when none could be connected to.
     func send(_ transaction: ClientTransaction, along path: RelayPath, id: QueueID,
@@ -179,19 +184,31 @@ public struct ESMTPTransport: Sendable {
         var lastTrouble = "No relay for \(path.domain) could be reached."
         for relay in path.relays {
             let credentials = ESMTPAuthClientEntry.lookup(host: relay.hostname, port: path.port, in: config.authClient)
-            let settings = ClientSettings(heloName: config.heloName, tls: path.tls,
-                                          credentials: credentials.map { (user: $0.user, password: $0.password) })
             let source = relay.address.contains(":") ? config.sourceIPv6 : config.sourceIPv4
-            let key = SMTPSessionPool.Key(
-                host: relay.hostname, address: relay.address, port: path.port, source: source,
-                heloName: config.heloFromReverseDNS ? "*" : config.heloName, tls: path.tls, user: credentials?.user, password: credentials?.password,
-                certificateCheck: path.certificateCheck)
-            let result = await send(transaction, key: key, settings: settings, config: config)
             let peer = "\(relay.hostname) [\(relay.address)]"
+            // spec/mta.md §5.3.4: a relay whose STARTTLS broke lately gets the mail in the clear
+            // when TLS was only opportunistic (a required TLS never falls back).
+            var tls = path.tls
+            let brokenKey = "\(relay.address):\(path.port)"
+            if tls == .opportunistic && brokenTLS.deferral(for: brokenKey) != nil { tls = .none }
+            var result: ConnectionResult
+            while true {
+                let settings = ClientSettings(heloName: config.heloName, tls: tls,
+                                              credentials: credentials.map { (user: $0.user, password: $0.password) })
+                let key = SMTPSessionPool.Key(
+                    host: relay.hostname, address: relay.address, port: path.port, source: source,
+                    heloName: config.heloFromReverseDNS ? "*" : config.heloName, tls: tls, user: credentials?.user, password: credentials?.password,
+                    certificateCheck: tls == .none ? nil : path.certificateCheck)
+                result = await send(transaction, key: key, settings: settings, config: config)
+                guard case let .tlsFailed(text) = result, tls == .opportunistic else { break }
+                logger.info("id=\(id): \(peer): broken STARTTLS (\(text)); no STARTTLS with it for 2 hours")
+                brokenTLS.remember(brokenKey, text: text, seconds: Self.brokenTLSSeconds)
+                tls = .none
+            }
             // Remote-MTA of a bounce: the MX name, or `[ip]` for an address route.
             let remoteMTA = relay.hostname == relay.address ? "[\(relay.address)]" : relay.hostname
             switch result {
-            case let .unreachable(text):
+            case let .unreachable(text), let .tlsFailed(text):
                 lastTrouble = text
                 logger.info("id=\(id): \(peer): \(text)")
                 continue

@@ -12,6 +12,9 @@ public enum ConnectionResult: Sendable, Equatable {
     case refused(SessionFailure)
     /// No SMTP conversation happened (connect failed, closed before the transaction).
     case unreachable(String)
+    /// The server offered STARTTLS, then the handshake failed or the server dropped us during
+    /// it (spec/mta.md §5.3.4: "broken STARTTLS"); no mail was sent.
+    case tlsFailed(String)
 }
 
 /// Timeouts (spec/mta.md §5.3.5; `esmtptimeout*` control files, seconds).

@@ -45,6 +45,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
     var keepAliveDeadline: NIODeadline?
     /// An `esmtptimeoutkeepaliveping` RSET is out; the session is out of the pool until it is answered.
     var pinging = false
+    /// STARTTLS was answered 220 and the handshake has not completed yet.
+    var handshaking = false
 
     init(host: String, settings: ClientSettings, transaction: ClientTransaction, quitTimeout: Int64,
          certificateCheck: TLSCertificateCheck?, reuse: SMTPClientConnection.Reuse?,
@@ -92,6 +94,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             case let .send(bytes):
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             case .startTLS:
+                handshaking = true
                 do {
                     try context.pipeline.syncOperations.addHandler(
                         try Self.tlsHandler(host: host, check: certificateCheck), position: .first)
@@ -248,6 +251,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            handshaking = false
             handle(session.tlsEstablished(), context: context)
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             finish(context, lost: "Timeout talking to \(host).")
@@ -275,7 +279,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
             if let results = job.results {
                 complete(.transaction(results))
             } else {
-                complete(job.begun ? .transaction(session.connectionLost(reason)) : .unreachable(reason))
+                complete(job.begun ? .transaction(session.connectionLost(reason))
+                         : handshaking ? .tlsFailed(reason) : .unreachable(reason))
             }
         } else {
             _ = session.connectionLost(reason)

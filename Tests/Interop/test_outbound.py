@@ -517,3 +517,99 @@ def test_percent_hack_relays_only_listed_domains(outbound):
     assert wait_until(lambda: any(b"via the percent hack" in t[2] for t in alpha.transactions))
     transaction = next(t for t in alpha.transactions if b"via the percent hack" in t[2])
     assert transaction[1] == ["friend@alpha.test"]
+
+
+class BrokenStartTLS:
+    """A raw SMTP server that offers STARTTLS, answers it 220 and then hangs up (a broken TLS
+    stack); without STARTTLS it takes mail normally. Counts the STARTTLS attempts."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.loop = asyncio.new_event_loop()
+        self.starttls_attempts = 0
+        self.messages = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self.ready.wait(10)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._client, self.host, self.port))
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _client(self, reader, writer):
+        writer.write(b"220 broken ESMTP\r\n")
+        recipients = []
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-broken\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+            elif verb == b"STAR":
+                self.starttls_attempts += 1
+                writer.write(b"220 go ahead\r\n")
+                await writer.drain()
+                writer.write(b"\x15\x03\x01\x00\x02\x02\x28")  # a TLS alert instead of a ServerHello
+                await writer.drain()
+                writer.close()
+                return
+            elif verb == b"RCPT":
+                recipients.append(line[8:].strip(b"<>\r\n").decode())
+                writer.write(b"250 ok\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go ahead\r\n")
+                await writer.drain()
+                data = b""
+                while not data.endswith(b"\r\n.\r\n"):
+                    chunk = await reader.readline()
+                    if not chunk:
+                        return
+                    data += chunk
+                self.messages.append((recipients, data))
+                recipients = []
+                writer.write(b"250 stored\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_broken_starttls_is_remembered_and_mail_goes_in_the_clear(tmp_path):
+    """spec/mta.md §5.3.4: when opportunistic STARTTLS breaks, the relay is remembered as broken
+    and the mail goes without TLS (the next message does not try STARTTLS again); with
+    /SECURITY=REQUIRED the mail never goes in the clear."""
+    port = free_port("127.0.0.2")
+    peer = BrokenStartTLS("127.0.0.2", port)
+    site = Site(tmp_path / "site")
+    try:
+        (site.root / "etc" / "esmtproutes").write_text(
+            f"broken.test: [127.0.0.2],{port}\nstrict.test: [127.0.0.2],{port} /SECURITY=REQUIRED\n")
+        send(site, ["a@broken.test"], "marker-broken-1")
+        assert wait_until(lambda: any(b"marker-broken-1" in m[1] for m in peer.messages))
+        attempts = peer.starttls_attempts
+        assert attempts >= 1
+        send(site, ["b@broken.test"], "marker-broken-2")
+        assert wait_until(lambda: any(b"marker-broken-2" in m[1] for m in peer.messages))
+        assert peer.starttls_attempts == attempts  # remembered: no second try
+        send(site, ["c@strict.test"], "marker-strict")
+        # required TLS still tries STARTTLS (the memory is for opportunistic TLS only), fails,
+        # and the message waits in the queue instead of going in the clear
+        assert wait_until(lambda: peer.starttls_attempts > attempts)
+        queue = subprocess.run([str(COURIER), "mailq"], env=dict(os.environ, COURIER_ROOT=str(site.root)),
+                               capture_output=True, text=True, timeout=30)
+        assert "c@strict.test" in queue.stdout, queue.stdout
+        assert not any(b"marker-strict" in m[1] for m in peer.messages)
+    finally:
+        site.stop()
+        peer.stop()
