@@ -26,6 +26,9 @@ public struct ESMTPConfiguration: Sendable {
     public var keepAlivePing: Int64 = 0
     /// Certificate checks for outbound TLS (`courierd` settings).
     public var tlsVerification = OutboundTLSVerification()
+    /// `ESMTP_BLOCKBACKSCATTER` (courierd, default `smtp/dsn`): sources (`smtp`, `authsmtp`) whose
+    /// delivery reports are not sent out by SMTP (spec/mta.md §4.10); empty = send them all.
+    public var blockBackscatter: Set<String> = ["smtp"]
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -63,8 +66,19 @@ public struct ESMTPConfiguration: Sendable {
             var variables = ConfigVariables()
             variables.merge(parsed, file: etc + "/courierd")
             config.tlsVerification = OutboundTLSVerification(variables.environment)
+            if let value = variables.environment["ESMTP_BLOCKBACKSCATTER"] {
+                config.blockBackscatter = Self.backscatterSources(value)
+            }
         }
         return config
+    }
+
+    /// `smtp/dsn,authsmtp/dsn` → the sources whose reports are dropped; other words are ignored.
+    static func backscatterSources(_ value: String) -> Set<String> {
+        Set(value.split(whereSeparator: { $0 == "," || $0 == " " }).compactMap { word in
+            let parts = word.lowercased().split(separator: "/")
+            return parts.count == 2 && parts[1] == "dsn" ? String(parts[0]) : nil
+        })
     }
 
     static func oneLine(_ path: String) -> String? {

@@ -52,6 +52,12 @@ public struct ESMTPTransport: Sendable {
     public func deliver(_ requests: [DeliveryRequest]) async -> [DeliveryOutcome] {
         guard let first = requests.first else { return [] }
         let config = configuration.current
+        // spec/mta.md §4.10 (ESMTP_BLOCKBACKSCATTER): a report on mail from a listed source
+        // (default: unauthenticated SMTP) is not sent out; the sender may well be forged.
+        if let source = first.header.envelope.reportOn?.courierName, config.blockBackscatter.contains(source) {
+            logger.info("id=\(first.header.id): delivered: backscatter bounce dropped")
+            return requests.map { _ in .delivered("Backscatter bounce dropped.") }
+        }
         var groups: [(domain: String, positions: [Int])] = []
         for (position, request) in requests.enumerated() {
             // `backuprelay` after `warntime` (spec/mta.md §3.16): that host instead of the domain.

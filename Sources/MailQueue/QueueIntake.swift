@@ -37,6 +37,23 @@ public struct QueueRecipient: Sendable, Equatable {
     }
 }
 
+/// Where a message came from, as Courier's backscatter settings name it (spec/mta.md §4.10):
+/// `smtp` (an unauthenticated SMTP client), `authsmtp` (an authenticated one), or anything else.
+public enum MessageSource: UInt8, Sendable, Equatable {
+    case other = 0
+    case smtp = 1
+    case authenticatedSMTP = 2
+
+    /// Courier's name (`smtp`, `authsmtp`), nil for other sources.
+    public var courierName: String? {
+        switch self {
+        case .other: nil
+        case .smtp: "smtp"
+        case .authenticatedSMTP: "authsmtp"
+        }
+    }
+}
+
 /// Everything about a message except its bytes.
 public struct QueueEnvelope: Sendable, Equatable {
     /// The reverse-path without angle brackets; "" is the null sender `<>` (bounces).
@@ -55,6 +72,11 @@ public struct QueueEnvelope: Sendable, Equatable {
     public var clientAddress: String?
     public var heloName: String?
     public var authenticatedUser: String?
+    /// Where the message came from (`ESMTP_BLOCKBACKSCATTER`, `BOFHSUPPRESSBACKSCATTER`).
+    public var source: MessageSource = .other
+    /// For a delivery report we made: the source of the message it reports on (a bounce of
+    /// unauthenticated SMTP mail is backscatter, which the esmtp transport may drop).
+    public var reportOn: MessageSource?
 
     public init(sender: String, recipients: [QueueRecipient], dsnReturn: DSNReturn? = nil,
                 envelopeID: String? = nil, verp: Bool = false, eightBit: Bool = false,

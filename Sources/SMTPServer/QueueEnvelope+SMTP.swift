@@ -20,5 +20,6 @@ extension QueueEnvelope {
             eightBit: parameters.body == .eightBitMIME || parameters.body == .binaryMIME,
             smtputf8: parameters.smtputf8, clientAddress: clientAddress, heloName: heloName,
             authenticatedUser: authenticatedUser)
+        source = authenticatedUser != nil ? .authenticatedSMTP : .smtp
     }
 }

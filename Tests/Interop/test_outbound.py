@@ -613,3 +613,32 @@ def test_broken_starttls_is_remembered_and_mail_goes_in_the_clear(tmp_path):
     finally:
         site.stop()
         peer.stop()
+
+
+def fail_after_acceptance(site, sender, marker):
+    """An unauthenticated SMTP message to demo-fail (a `.courier-fail` program exiting 100):
+    accepted, then it fails, and a bounce is due to `sender`."""
+    home = site.root / "mail" / "example.test" / "demo"
+    (home / ".courier-fail").write_text("| exit 100\n")
+    with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+        client.ehlo("client.example")
+        refused = client.sendmail(sender, ["demo-fail@example.test"],
+                                  f"From: {sender}\r\nSubject: {marker}\r\n\r\nbody\r\n".encode())
+        assert refused == {}
+
+
+def test_backscatter_bounce_is_dropped_by_default(outbound):
+    """ESMTP_BLOCKBACKSCATTER=smtp/dsn (Courier's default, spec/mta.md §4.10): the bounce of
+    mail an unauthenticated SMTP client sent is not sent out by SMTP (its sender may be forged)."""
+    site, alpha, _, _ = outbound
+    fail_after_acceptance(site, "forged@alpha.test", "marker-backscatter")
+    assert wait_until(lambda: any("backscatter bounce dropped" in line for line in site.log))
+    assert not any(b"marker-backscatter" in t[2] for t in alpha.transactions)
+
+
+def test_backscatter_setting_empty_sends_the_bounce(outbound):
+    site, alpha, _, _ = outbound
+    courierd = site.root / "etc" / "courierd"
+    courierd.write_text(courierd.read_text() + '\nESMTP_BLOCKBACKSCATTER=""\n')
+    fail_after_acceptance(site, "real@alpha.test", "marker-bounce-sent")
+    assert wait_until(lambda: any(b"marker-bounce-sent" in t[2] and t[0] in ("", "<>") for t in alpha.transactions))

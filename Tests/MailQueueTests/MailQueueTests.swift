@@ -31,6 +31,8 @@ let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         envelope.recipients[1].originalRecipient = "rfc822;b@y"
         envelope.verp = true
         envelope.heloName = "helo"
+        envelope.source = .authenticatedSMTP
+        envelope.reportOn = .smtp
         let message = QueuedMessageHeader(id: QueueID("X1"), submitted: 5, expires: 9, envelope: envelope)
         let bytes = QueueRecord.message(message, body: Array("Subject: hi\n\nbody\n".utf8)).encoded()
             + QueueRecord.state(QueueID("X1"), QueueState(passes: 2, nextAttempt: 77, recipients: [.delivered, .pending])).encoded()
@@ -44,6 +46,20 @@ let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         ])
         if let range = parsed.records[0].bodyRange {
             #expect(Array(bytes[range]) == Array("Subject: hi\n\nbody\n".utf8))
+        }
+    }
+
+    @Test func sourceAndReportedSourceRoundTrip() {
+        for source in [MessageSource.other, .smtp, .authenticatedSMTP] {
+            for report in [nil, MessageSource.other, .smtp, .authenticatedSMTP] {
+                var envelope = header("S1").envelope
+                envelope.source = source
+                envelope.reportOn = report
+                envelope.eightBit = true
+                let message = QueuedMessageHeader(id: QueueID("S1"), submitted: 1, expires: 2, envelope: envelope)
+                let parsed = QueueLogParser.parse(QueueRecord.message(message, body: [10]).encoded())
+                #expect(parsed.records.map(\.record) == [.message(message)])
+            }
         }
     }
 

@@ -61,7 +61,8 @@ public struct DSNGenerator: BounceHandler {
         let now = Int64(time(nil))
         let bytes = report.build(to: sender, header: header, body: body, entries: entries, now: now,
                                  messageID: "courier.delay.\(header.id.rawValue)")
-        let envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        var envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        envelope.reportOn = header.envelope.source
         do {
             let id = try await queue.acceptWarning(about: header.id, warnedState: warnedState, envelope: envelope,
                                                    body: bytes)
@@ -88,7 +89,8 @@ public struct DSNGenerator: BounceHandler {
         let now = Int64(time(nil))
         let bytes = report.build(to: sender, header: header, body: body, entries: entries, now: now,
                                  messageID: "courier.dsn.\(header.id.rawValue)")
-        let envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        var envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        envelope.reportOn = header.envelope.source
         do {
             let id = try await queue.accept(envelope: envelope, body: bytes)
             Self.reportsSent.increment()

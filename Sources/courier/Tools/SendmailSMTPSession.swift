@@ -101,8 +101,9 @@ struct SendmailSMTPSession {
         messageContext.uniquePart += "." + String(UInt64(bitPattern: Int64(data.count)) &+ UInt64(messageContext.now), radix: 16)
             + "." + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let prepared = SendmailMessage.prepare(data, options: messageOptions, context: messageContext)
-        let envelope = QueueEnvelope(transaction, clientAddress: "127.0.0.1", heloName: session.heloName ?? "localhost",
+        var envelope = QueueEnvelope(transaction, clientAddress: "127.0.0.1", heloName: session.heloName ?? "localhost",
                                      authenticatedUser: nil)
+        envelope.source = .other  // `sendmail -bs` is a local submission, not an SMTP client
         do {
             let id = try IncomingDrop.write(queueDirectory: root.queue, envelope: envelope, body: prepared.bytes,
                                             queueTime: site.queueTime)
