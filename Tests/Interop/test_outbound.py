@@ -642,3 +642,45 @@ def test_backscatter_setting_empty_sends_the_bounce(outbound):
     courierd.write_text(courierd.read_text() + '\nESMTP_BLOCKBACKSCATTER=""\n')
     fail_after_acceptance(site, "real@alpha.test", "marker-bounce-sent")
     assert wait_until(lambda: any(b"marker-bounce-sent" in t[2] and t[0] in ("", "<>") for t in alpha.transactions))
+
+
+def test_a_silent_peer_times_out_and_the_mail_waits(tmp_path):
+    """A peer that accepts the connection and never answers (spec/mta.md §5.3.5 timeouts,
+    `esmtptimeouthelo`/`esmtptimeout`/`esmtptimeoutdata`): the attempt ends after the timeout and
+    the message stays queued for a later try; the server keeps working meanwhile."""
+    port = free_port("127.0.0.2")
+    silent = socket.socket()
+    silent.bind(("127.0.0.2", port))
+    silent.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])  # never greets
+            except OSError:
+                continue
+    threading.Thread(target=accept, daemon=True).start()
+    site = Site(tmp_path / "site")
+    try:
+        for name in ("esmtptimeouthelo", "esmtptimeout", "esmtptimeoutdata"):
+            (site.root / "etc" / name).write_text("2\n")
+        (site.root / "etc" / "esmtproutes").write_text(f"slow.test: [127.0.0.2],{port}\n")
+        send(site, ["a@slow.test"], "marker-slow")
+        assert wait_until(lambda: held)
+        assert wait_until(lambda: any("Timeout talking to" in line for line in site.log), timeout=30), \
+            "".join(site.log[-20:])
+        queue = subprocess.run([str(COURIER), "mailq"], env=dict(os.environ, COURIER_ROOT=str(site.root)),
+                               capture_output=True, text=True, timeout=30)
+        assert "a@slow.test" in queue.stdout, queue.stdout
+        # the server still takes mail
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=20) as client:
+            assert client.noop()[0] == 250
+    finally:
+        stop.set()
+        site.stop()
+        for connection in held:
+            connection.close()
+        silent.close()
