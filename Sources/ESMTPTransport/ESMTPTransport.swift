@@ -194,9 +194,12 @@ public struct ESMTPTransport: Sendable {
             let peer = "\(relay.hostname) [\(relay.address)]"
             // spec/mta.md §5.3.4: a relay whose STARTTLS broke lately gets the mail in the clear
             // when TLS was only opportunistic (a required TLS never falls back).
+            // With a certificate check (ESMTP_TLS_VERIFY_DOMAIN) a failed handshake never means
+            // "send in the clear": the mail waits.
             var tls = path.tls
+            let mayFallBack = tls == .opportunistic && path.certificateCheck == nil
             let brokenKey = "\(relay.address):\(path.port)"
-            if tls == .opportunistic && brokenTLS.deferral(for: brokenKey) != nil { tls = .none }
+            if mayFallBack && brokenTLS.deferral(for: brokenKey) != nil { tls = .none }
             var result: ConnectionResult
             while true {
                 let settings = ClientSettings(heloName: config.heloName, tls: tls,
@@ -206,7 +209,7 @@ public struct ESMTPTransport: Sendable {
                     heloName: config.heloFromReverseDNS ? "*" : config.heloName, tls: tls, user: credentials?.user, password: credentials?.password,
                     certificateCheck: tls == .none ? nil : path.certificateCheck)
                 result = await send(transaction, key: key, settings: settings, config: config)
-                guard case let .tlsFailed(text) = result, tls == .opportunistic else { break }
+                guard case let .tlsFailed(text) = result, mayFallBack, tls == .opportunistic else { break }
                 logger.info("id=\(id): \(peer): broken STARTTLS (\(text)); no STARTTLS with it for 2 hours")
                 brokenTLS.remember(brokenKey, text: text, seconds: Self.brokenTLSSeconds)
                 tls = .none

@@ -557,7 +557,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        let bytes = reply.encoded()
+        let bytes = reply.encoded(enhanced: session.writesEnhancedCodes)
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         context.write(wrapOutboundOut(buffer), promise: nil)

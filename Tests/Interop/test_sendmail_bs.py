@@ -27,7 +27,7 @@ def test_swaks_over_a_pipe_delivers(site):
     result = swaks(site.root, "--from", "someone@client.example", "--to", "demo@example.test",
                    "--header", "Subject: marker-bs-pipe", "--body", "hello over a pipe")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "<-  220 " in result.stdout and "<-  250 Ok. " in result.stdout
+    assert "<-  220 " in result.stdout and "<-  250 2.0.0 Ok. " in result.stdout
     stored = site.messages_containing("marker-bs-pipe")
     assert len(stored) == 1
     data = stored[0].read_bytes()

@@ -115,7 +115,7 @@ def test_swaks_auth_on_submission(site):
                                     "--auth-password", "demo", "--header", "Subject: marker-swaks-auth"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "<~  235 Ok" in result.stdout
+    assert "<~  235 2.7.0 Ok" in result.stdout
     assert len(site.messages_containing("marker-swaks-auth")) == 1
 
 

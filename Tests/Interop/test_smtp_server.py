@@ -95,7 +95,7 @@ def test_smtplib_delivers_to_demo(site):
         client.mail("sender@client.example")
         assert client.rcpt("demo@example.test")[0] == 250
         code, reply = client.data(message("marker-plain", "line one\r\n.leading dot\r\n"))
-        assert code == 250 and reply.startswith(b"Ok. ")
+        assert code == 250 and reply.startswith(b"2.0.0 Ok. ")  # RFC 2034: the code after EHLO
     stored = site.messages_containing("marker-plain")
     assert len(stored) == 1
     data = stored[0].read_bytes()
@@ -284,7 +284,7 @@ def test_swaks_relay_refused(site):
                              "victim@foreign.example", "--from", "sender@client.example"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "<** 513 Relaying denied." in result.stdout
+    assert "<** 513 5.7.1 Relaying denied." in result.stdout
 
 
 def test_large_message_streams_through(site):

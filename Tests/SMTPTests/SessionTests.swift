@@ -46,10 +46,14 @@ struct SessionTests {
             250-8BITMIME\r
             250-SMTPUTF8\r
             250-SIZE\r
-            250 DSN\r
+            250-DSN\r
+            250 ENHANCEDSTATUSCODES\r
 
             """)
         #expect(t.session.heloName == "client.example")
+        // RFC 2034 §3: after EHLO, replies carry their enhanced status code.
+        #expect(t.session.writesEnhancedCodes)
+        #expect(Replies.spamRefused.encoded(enhanced: true) == Array("550 5.7.1 Spam refused.\r\n".utf8))
         #expect(t.session.isExtended)
     }
 

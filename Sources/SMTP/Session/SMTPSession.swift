@@ -89,6 +89,10 @@ public struct SMTPSession: Sendable {
     /// The banner (spec/mta.md §2.3).
     public func greeting() -> SMTPReply { Replies.greeting(configuration.hostname) }
 
+    /// RFC 2034 §3: once the client said EHLO (and so saw ENHANCEDSTATUSCODES), replies carry
+    /// their RFC 3463 code; the greeting, HELO/EHLO and 354 replies have none.
+    public var writesEnhancedCodes: Bool { isExtended }
+
     /// The extensions EHLO lists, in Courier's order (spec/mta.md §2.4).
     public var ehloExtensions: [String] {
         var list: [String] = []
@@ -96,7 +100,8 @@ public struct SMTPSession: Sendable {
         if externalAvailable && tlsActive { mechanisms.append("EXTERNAL") }
         if !mechanisms.isEmpty && authenticatedUser == nil { list.append("AUTH " + mechanisms.joined(separator: " ")) }
         if configuration.tlsAvailable && !tlsActive && startTLSAllowed { list.append("STARTTLS") }
-        list += ["XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN"]
+        list += ["XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN",
+                 "ENHANCEDSTATUSCODES"]
         return list
     }
 

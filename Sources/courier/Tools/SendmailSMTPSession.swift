@@ -67,13 +67,13 @@ struct SendmailSMTPSession {
     private func perform(_ action: SMTPSession.Action, _ session: inout SMTPSession, _ decoder: inout DataDecoder?) -> Bool {
         switch action {
         case .send(let reply):
-            send(reply)
+            send(reply, enhanced: session.writesEnhancedCodes)
         case .sendAndClose(let reply):
-            send(reply)
+            send(reply, enhanced: session.writesEnhancedCodes)
             return true
         case .sendAndStartTLS:
             // Never offered (no certificate on a pipe).
-            send(Replies.tlsNotAvailable)
+            send(Replies.tlsNotAvailable, enhanced: session.writesEnhancedCodes)
         case .checkSender(let sender, let parameters):
             return perform(session.senderChecked(sender, parameters, refusal: nil), &session, &decoder)
         case .checkRecipient(let mailbox, let parameters):
@@ -85,7 +85,7 @@ struct SendmailSMTPSession {
         case .commitSubmission:
             break  // handled where the data ends
         case .abortSubmission(let reply):
-            send(reply)
+            send(reply, enhanced: session.writesEnhancedCodes)
         case .authenticate:
             return perform(session.authenticationEnded(Replies.authRejected), &session, &decoder)
         }
@@ -115,8 +115,8 @@ struct SendmailSMTPSession {
         }
     }
 
-    private func send(_ reply: SMTPReply) {
-        let bytes = reply.encoded()
+    private func send(_ reply: SMTPReply, enhanced: Bool = false) {
+        let bytes = reply.encoded(enhanced: enhanced)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
