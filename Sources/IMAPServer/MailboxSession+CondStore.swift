@@ -178,13 +178,16 @@ extension MailboxSession {
     /// under one new mod-sequence, inside an open transaction; updates the messages' MODSEQ
     /// and, when nothing else happened in between, the session's HIGHESTMODSEQ.
     func recordOwnChanges(_ indices: [Int], in t: inout ModSeqTransaction) {
-        guard var s = selected, !indices.isEmpty else { return }
-        let caughtUp = t.highest == s.highestModSeq
-        let changes = indices.filter { $0 < s.messages.count }.map { (uid: s.messages[$0].uid, fingerprint: Self.fingerprint(s.messages[$0])) }
+        // In place through `selected` (a local copy would make each write copy the array).
+        guard !indices.isEmpty, let count = selected?.messages.count, let before = selected?.highestModSeq else { return }
+        let caughtUp = t.highest == before
+        var changes: [(uid: UInt32, fingerprint: UInt64)] = []
+        for i in indices where i < count {
+            if let m = selected?.messages[i] { changes.append((uid: m.uid, fingerprint: Self.fingerprint(m))) }
+        }
         let modSeq = t.record(changed: changes)
-        for i in indices where i < s.messages.count { s.messages[i].modSeq = modSeq }
-        if caughtUp { s.highestModSeq = modSeq }
-        selected = s
+        for i in indices where i < count { selected?.messages[i].modSeq = modSeq }
+        if caughtUp { selected?.highestModSeq = modSeq }
     }
 
     /// Records messages this session expunged (RFC 7162 §3.2.10: an expunge is a change).
@@ -201,16 +204,16 @@ extension MailboxSession {
     /// FETCH's implicit `\Seen` (RFC 3501 §6.4.5) for these messages, as one change under the
     /// modseq lock; returns the indices whose flags changed.
     func markSeen(_ indices: [Int]) -> Set<Int> {
-        guard let s = selected, !indices.isEmpty else { return [] }
+        guard let directory = selected?.directory, !indices.isEmpty else { return [] }
         var changed: [Int] = []
-        FolderModSeqs.shared(folderPath: s.directory).transaction { t in
+        FolderModSeqs.shared(folderPath: directory).transaction { t in
             for index in indices {
-                guard var current = selected, index < current.messages.count, !current.messages[index].isSeen else { continue }
-                let m = current.messages[index]
+                // In place through `selected` (a local copy would make each write copy the array).
+                guard let count = selected?.messages.count, index < count,
+                      let m = selected?.messages[index], !m.isSeen else { continue }
                 let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
-                if let renamed = try? maildir.setFlags(folder: current.folder, fileName: m.fileName, flags: flags) {
-                    current.messages[index].fileName = renamed
-                    selected = current
+                if let renamed = try? maildir.setFlags(folder: selected?.folder, fileName: m.fileName, flags: flags) {
+                    selected?.messages[index].fileName = renamed
                     changed.append(index)
                 }
             }

@@ -12,8 +12,11 @@ extension MailboxSession {
     /// named in `[MODIFIED …]`. The whole STORE runs under the folder's modseq lock.
     func store(_ tag: [UInt8], _ set: SequenceSet, _ action: StoreAction, uid: Bool, unchangedSince: UInt64? = nil,
                into w: inout ResponseWriter) {
-        guard let s = selected else { return }
-        if s.readOnly {
+        // The selection is read through `selected` and changed in place, never through a local
+        // copy: a copy would share the message array's buffer, and every write to it would
+        // then duplicate the whole array (10,000 messages per STORE on a big folder).
+        guard let readOnly = selected?.readOnly, let directory = selected?.directory else { return }
+        if readOnly {
             w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
             return
         }
@@ -31,16 +34,18 @@ extension MailboxSession {
             w.tagged(tag, .bad, nil, "Invalid keyword")
             return
         }
-        let keywordsBefore = s.keywordsInUse
-        let keywordStore = KeywordStore(folderPath: s.directory)
+        let keywordsBefore = selected?.keywordsInUse ?? []
+        let keywordStore = KeywordStore(folderPath: directory)
         let allowed = storableFlags()  // RFC 4314 §4: flags without their right keep their value
         var modified: [UInt32] = []
         var changed: [Int] = []
         var answered: [Int] = []
-        FolderModSeqs.shared(folderPath: s.directory).transaction { t in
+        FolderModSeqs.shared(folderPath: directory).transaction { t in
             for index in indices(set, uid: uid) {
-                guard var current = selected, index < current.messages.count else { continue }
-                var m = current.messages[index]
+                guard let count = selected?.messages.count, index < count,
+                      let original = selected?.messages[index] else { continue }
+                let folder = selected?.folder
+                var m = original
                 if let since = unchangedSince {
                     if let path = filePath(m), let name = path.split(separator: "/").last, path.hasSuffix("/cur/" + name) {
                         m.fileName = MessageFileName(String(name))
@@ -56,7 +61,7 @@ extension MailboxSession {
                         continue
                     }
                 }
-                let fingerprintBefore = Self.fingerprint(current.messages[index])
+                let fingerprintBefore = Self.fingerprint(original)
                 var letters = m.letters ?? MessageFlags()
                 for flag in [Flag.draft, .answered, .flagged, .deleted, .seen] where Self.mayStore(flag, allowed) {
                     guard let letter = Self.letter(for: flag) else { continue }
@@ -71,7 +76,7 @@ extension MailboxSession {
                        path.hasSuffix("/cur/" + name) {
                         m.fileName = MessageFileName(String(name))
                     }
-                    if let renamed = try? maildir.setFlags(folder: current.folder, fileName: m.fileName, flags: letters) {
+                    if let renamed = try? maildir.setFlags(folder: folder, fileName: m.fileName, flags: letters) {
                         m.fileName = renamed
                     }
                 }
@@ -84,10 +89,9 @@ extension MailboxSession {
                 if newKeywords != m.keywords && allowed.other {
                     try? keywordStore.update(baseName: m.fileName.baseName, keywords: newKeywords)
                     m.keywords = newKeywords
-                    current.keywordsInUse.formUnion(newKeywords)
+                    selected?.keywordsInUse.formUnion(newKeywords)
                 }
-                current.messages[index] = m
-                selected = current
+                selected?.messages[index] = m
                 if Self.fingerprint(m) != fingerprintBefore { changed.append(index) }
                 answered.append(index)
             }
