@@ -75,14 +75,13 @@ class Recorder:
         return "250 2.0.0 accepted for delivery"
 
 
-class DropMidData:
-    """A raw asyncio SMTP server that accepts the envelope, then closes the connection after
-    the first line of message data."""
+class RawServer:
+    """A hand-written asyncio SMTP server on its own loop thread (for peers aiosmtpd cannot play):
+    subclasses set their state and write `_client`, then call `start()`."""
 
-    def __init__(self, host, port):
+    def start(self, host, port):
         self.host, self.port = host, port
         self.loop = asyncio.new_event_loop()
-        self.seen_data = threading.Event()
         self.ready = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
         assert self.ready.wait(10)
@@ -92,6 +91,19 @@ class DropMidData:
         self.server = self.loop.run_until_complete(asyncio.start_server(self._client, self.host, self.port))
         self.ready.set()
         self.loop.run_forever()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+class DropMidData(RawServer):
+    """A raw asyncio SMTP server that accepts the envelope, then closes the connection after
+    the first line of message data."""
+
+    def __init__(self, host, port):
+        self.seen_data = threading.Event()
+        self.start(host, port)
 
     async def _client(self, reader, writer):
         writer.write(b"220 dropper ESMTP\r\n")
@@ -118,9 +130,6 @@ class DropMidData:
             await writer.drain()
         writer.close()
 
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 @pytest.fixture()
@@ -519,24 +528,14 @@ def test_percent_hack_relays_only_listed_domains(outbound):
     assert transaction[1] == ["friend@alpha.test"]
 
 
-class BrokenStartTLS:
+class BrokenStartTLS(RawServer):
     """A raw SMTP server that offers STARTTLS, answers it 220 and then hangs up (a broken TLS
     stack); without STARTTLS it takes mail normally. Counts the STARTTLS attempts."""
 
     def __init__(self, host, port):
-        self.host, self.port = host, port
-        self.loop = asyncio.new_event_loop()
         self.starttls_attempts = 0
         self.messages = []
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(10)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(asyncio.start_server(self._client, self.host, self.port))
-        self.ready.set()
-        self.loop.run_forever()
+        self.start(host, port)
 
     async def _client(self, reader, writer):
         writer.write(b"220 broken ESMTP\r\n")
@@ -580,9 +579,6 @@ class BrokenStartTLS:
             await writer.drain()
         writer.close()
 
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.server.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def test_broken_starttls_is_remembered_and_mail_goes_in_the_clear(tmp_path):
