@@ -9,7 +9,9 @@ import pathlib
 import pwd
 import grp
 import queue
+import random
 import re
+import socket
 import signal
 import stat
 import subprocess
@@ -34,6 +36,28 @@ DEMO_PORTS = [
     ("webadmin", "PORT", 8081),
     ("metrics", "PORT", 9187),
 ]
+def free_port_offset():
+    """An offset that puts every demo port on a free loopback port below the ephemeral range.
+
+    A fixed offset such as 30000 lands in Linux's ephemeral range (32768-60999), where any
+    outgoing connection on the machine may hold the port the daemon wants."""
+    for _ in range(200):
+        offset = random.randrange(3000, 23000)
+        sockets = []
+        try:
+            for _, _, port in DEMO_PORTS:
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port + offset))
+            return offset
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError("no free port offset found")
+
+
 VARIABLE_FILES = [name for name, _, _ in DEMO_PORTS] + ["courierd", "authdaemonrc"]
 ONE_LINE_FILES = ["me", "defaultdomain", "queuetime", "warntime", "sizelimit", "dsnfrom"]
 LIST_FILES = ["locals", "hosteddomains", "esmtpacceptmailfor.dir/default", "aliases/system", "smtpaccess/default"]
@@ -336,7 +360,7 @@ def test_plain_init_is_not_the_demo(courier, tmp_path):
 
 def test_start_ready_reload_and_sigterm(courier, tmp_path, daemons):
     root = tmp_path / "site"
-    make_site(courier, root, "--demo", "--port-offset", "20000")
+    make_site(courier, root, "--demo", "--port-offset", str(free_port_offset()))
     daemon = daemons([courier, "start", "--root", root])
     daemon.wait_for(rf"^courier: ready \(root {re.escape(str(root))}, \d+ services\)$")
     log = root / "var" / "log" / "courier.log"
@@ -419,10 +443,11 @@ def test_courier_root_environment_is_honoured(courier, tmp_path, daemons):
 
 def test_demo_makes_and_starts_a_site(courier, tmp_path, daemons):
     root = tmp_path / "demo"
-    daemon = daemons([courier, "demo", "--root", root, "--port-offset", "30000"])
+    offset = free_port_offset()
+    daemon = daemons([courier, "demo", "--root", root, "--port-offset", str(offset)])
     daemon.wait_for(rf"courier: ready \(root {re.escape(str(root))}, ")
     assert (root / "mail" / "example.test" / "demo" / "Maildir" / "new").is_dir()
-    assert file_values(root / "etc", "imapd", ["PORT"])["PORT"] == "32143"
+    assert file_values(root / "etc", "imapd", ["PORT"])["PORT"] == str(2143 + offset)
     assert daemon.stop()[0] == 0
     # a second run reuses the site
     again = daemons([courier, "demo", "--root", root])
@@ -431,7 +456,7 @@ def test_demo_makes_and_starts_a_site(courier, tmp_path, daemons):
 
 
 def test_demo_default_root_is_demo_site_in_the_current_directory(courier, tmp_path, daemons):
-    daemon = daemons([courier, "demo", "--port-offset", "31000"], cwd=tmp_path)
+    daemon = daemons([courier, "demo", "--port-offset", str(free_port_offset())], cwd=tmp_path)
     daemon.wait_for(rf"courier: ready \(root {re.escape(str(tmp_path / 'demo-site'))}, ")
     assert (tmp_path / "demo-site" / "etc" / "userdb").is_file()
     assert daemon.stop()[0] == 0
