@@ -84,6 +84,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var allowListed = false
     /// `Received-SPF:` fields of the current transaction's sender check.
     private var senderHeaders: [String] = []
+    /// The MAIL FROM SPF check of this transaction gave `pass` or `error` (`mailfromok`).
+    private var mailFromPassedSPF = false
+    /// `BOFHSPFFROM` applies to the message being received and has not run yet.
+    private var checksFromHeader = false
+    /// The `From:` check refused the message being received: answered at the end of the data.
+    private var fromRefusal: SMTPReply?
     /// Judges the header section of the message being received (size, routing loops).
     private var headerInspector = HeaderInspector()
     private var fieldRenamer = HeaderFieldRenamer(renaming: [])
@@ -179,17 +185,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 let used = decoder.decode(pending[offset...], into: &chunk)
                 offset += used
                 self.decoder = decoder
-                if !chunk.isEmpty {
-                    headerInspector.feed(chunk)
-                    let renamed = fieldRenamer.feed(chunk)
-                    if !renamed.isEmpty { writeToSubmission(renamed, context: context) }
-                }
-                if decoder.isFinished {
-                    self.decoder = nil
-                    let held = fieldRenamer.finish()
-                    if !held.isEmpty { writeToSubmission(held, context: context) }
-                    finishData(outcome: decoder.outcome, context: context)
-                }
+                let end = decoder.isFinished ? decoder.outcome : nil
+                if end != nil { self.decoder = nil }
+                receiveMessageBytes(chunk, end: end, context: context)
                 continue
             }
             var input = pending[offset...]
@@ -234,6 +232,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                                              blocked: !block.isEmpty, allowListed: allowListed)
             runAsync(context: context, { await policy.check(sender, client: client) }, then: { handler, context, verdict in
                 handler.senderHeaders = verdict.headers
+                handler.mailFromPassedSPF = verdict.mailFromPassed
                 handler.perform(handler.session.senderChecked(sender, parameters, refusal: verdict.refusal), context: context)
             })
         case .checkRecipient(let mailbox, let parameters):
@@ -409,11 +408,67 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
             headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
             fieldRenamer = HeaderFieldRenamer(renaming: environment.renamedFields)
+            fromRefusal = nil
+            checksFromHeader = environment.senderPolicy.checksFromHeader(relayClient: relayAllowed,
+                                                                         mailFromPassed: mailFromPassedSPF)
             perform(session.submissionOpened(), context: context)
         case .failure(let error):
             environment.logger.error("queue refused a submission from \(clientIP): \(error)")
             perform(session.submissionFailed(Self.reply(for: error)), context: context)
         }
+    }
+
+    /// Decoded message bytes: watched (header limits, the `From:` check), renamed, stored;
+    /// `end` once the data has ended. At the end of the header section a `BOFHSPFFROM` check
+    /// holds the rest back until it has answered.
+    private func receiveMessageBytes(_ chunk: [UInt8], end: DataDecoder.Outcome?, context: ChannelHandlerContext) {
+        if !chunk.isEmpty {
+            let headerEnd = headerInspector.feed(chunk)
+            if checksFromHeader, let headerEnd {
+                storeMessageBytes(Array(chunk[..<headerEnd]), context: context)
+                checkFromHeader(then: Array(chunk[headerEnd...]), end: end, context: context)
+                return
+            }
+            storeMessageBytes(chunk, context: context)
+        }
+        guard let end else { return }
+        let held = fieldRenamer.finish()
+        if !held.isEmpty && fromRefusal == nil { writeToSubmission(held, context: context) }
+        if checksFromHeader {
+            // A message without a body: its header section ends with the data.
+            checkFromHeader(then: [], end: end, context: context)
+            return
+        }
+        finishData(outcome: end, context: context)
+    }
+
+    private func storeMessageBytes(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        let renamed = fieldRenamer.feed(bytes)
+        // After a From: refusal the rest of the data is read and dropped (Courier's submit).
+        if !renamed.isEmpty && fromRefusal == nil { writeToSubmission(renamed, context: context) }
+    }
+
+    /// spec/mta.md §2.15: the `From:` address's SPF check, once the header section is known.
+    /// Its `Received-SPF:` goes at the end of the header section, as Courier's submit puts it.
+    private func checkFromHeader(then rest: [UInt8], end: DataDecoder.Outcome?, context: ChannelHandlerContext) {
+        checksFromHeader = false
+        guard headerInspector.withinLimit,
+              let address = SenderPolicy.fromHeaderAddress(in: headerInspector.headerSection) else {
+            receiveMessageBytes(rest, end: end, context: context)
+            return
+        }
+        let policy = environment.senderPolicy
+        let client = SenderPolicy.Client(ip: clientIP, heloName: session.heloName, relayClient: relayAllowed,
+                                         blocked: !block.isEmpty, allowListed: allowListed)
+        runAsync(context: context, { await policy.checkFromHeader(address, client: client) }, then: { handler, context, verdict in
+            if let refusal = verdict.refusal {
+                handler.fromRefusal = refusal
+            } else {
+                let fields = verdict.headers.map { $0 + "\n" }.joined()
+                handler.writeToSubmission(Array(fields.utf8), context: context)
+            }
+            handler.receiveMessageBytes(rest, end: end, context: context)
+        })
     }
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -473,6 +528,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.perform(handler.session.commitFailed(Replies.spamRefused), context: context)
             } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.headerInspector.verdict() {
                 handler.environment.logger.info("error,relay=[\(handler.clientIP)],msg=\"\(refusal)\": refused")
+                handler.abortSubmission()
+                handler.perform(handler.session.commitFailed(refusal), context: context)
+            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.fromRefusal {
                 handler.abortSubmission()
                 handler.perform(handler.session.commitFailed(refusal), context: context)
             } else {

@@ -95,6 +95,7 @@ public struct SMTPService: Service {
             var spf = SPFPolicy()
             spf.helo = SPFPolicy.keywords(setting("BOFHSPFHELO", environment.access, bofh))
             spf.mailFrom = SPFPolicy.keywords(setting("BOFHSPFMAILFROM", environment.access, bofh))
+            spf.from = SPFPolicy.keywords(setting("BOFHSPFFROM", environment.access, bofh))
             spf.hardError = SPFPolicy.keywords(setting("BOFHSPFHARDERROR", environment.access, bofh)) ?? ["fail", "softfail"]
             spf.trustRelayClients = setting("BOFHSPFTRUSTME", environment.access, bofh) == "1"
             spf.quiet = setting("BOFHSPFNOVERBOSE", environment.access, bofh) == "1"
@@ -102,7 +103,7 @@ public struct SMTPService: Service {
             environment.senderPolicy.spf = spf
             // spec/mta.md §2.13: a Received-SPF from outside is renamed when we check SPF
             // ourselves; Authentication-Results when ALLOW_EXCLUSIVE guards our own.
-            if spf.isActive || SPFPolicy.keywords(setting("BOFHSPFFROM", environment.access, bofh)) != nil {
+            if spf.isActive || spf.from != nil {
                 environment.renamedFields.append("received-spf")
             }
             if (setting("ALLOW_EXCLUSIVE", environment.access, bofh).flatMap { Int($0) } ?? 0) > 0 {

@@ -9,6 +9,8 @@ struct SPFPolicy: Sendable {
     var helo: Set<String>?
     /// Acceptable results for the MAIL FROM identity, nil = `off`.
     var mailFrom: Set<String>?
+    /// Acceptable results for the `From:` header's address (`BOFHSPFFROM`), nil = `off`.
+    var from: Set<String>?
     /// `BOFHSPFHARDERROR`: unacceptable results answered with 517 (others 417).
     var hardError: Set<String> = ["fail", "softfail"]
     /// `BOFHSPFTRUSTME=1`: no SPF for clients that may relay.
@@ -37,6 +39,8 @@ struct SenderVerdict: Sendable, Equatable {
     var refusal: SMTPReply?
     /// `Received-SPF:` fields (each with its CRLF-free folded lines joined by `\n`).
     var headers: [String] = []
+    /// The MAIL FROM check ran and gave `pass` or `error` (`BOFHSPFFROM=…,mailfromok`).
+    var mailFromPassed = false
 }
 
 /// The MAIL FROM checks of Courier's esmtp module (spec/mta.md §2.12 MAIL stage, steps 4 and
@@ -74,6 +78,7 @@ struct SenderPolicy: Sendable {
         client.ip = Self.plainAddress(original.ip)   // `::ffff:192.0.2.1` → `192.0.2.1`
         var headers: [String] = []
         var heloPassed = false
+        var mailFromPassed = false
         if spf.isActive, let resolver, !(client.relayClient && spf.trustRelayClients) {
             let checker = SPFChecker(resolver: resolver, receiver: spf.receiver)
             let helo = client.heloName ?? ""
@@ -94,13 +99,15 @@ struct SenderPolicy: Sendable {
                 if !spf.accepts(outcome.result, keywords: keywords, allowListed: client.allowListed) {
                     return SenderVerdict(refusal: spfRefusal(outcome, identity: mailbox.address))
                 }
+                mailFromPassed = outcome.result == .pass || outcome.result.courierName == "error"
             }
         }
         if checkHelo != 0, !heloPassed, !client.relayClient, let helo = client.heloName,
            Self.plainAddress(Self.unbracketed(helo)) != client.ip, let resolver {
             if let refusal = await checkHeloName(helo, ip: client.ip, resolver: resolver) { return SenderVerdict(refusal: refusal) }
         }
-        return SenderVerdict(refusal: await checkSender(sender, client: client), headers: headers)
+        return SenderVerdict(refusal: await checkSender(sender, client: client), headers: headers,
+                             mailFromPassed: mailFromPassed)
     }
 
     /// `<code> SPF <result> <identity>: <explanation>` (spec/mta.md §2.15).

@@ -39,4 +39,19 @@ struct HeaderInspectorTests {
     @Test func headersOnlyMessage() {
         #expect(verdict(String(repeating: "Received: x\n", count: 101)) == Replies.routingLoop)
     }
+
+    @Test func reportsWhereTheHeaderSectionEnds() {
+        var inspector = HeaderInspector()
+        #expect(inspector.feed(Array("From: a@b.test\nSub".utf8)) == nil)
+        #expect(inspector.feed(Array("ject: x\n\nbody\n\n".utf8)) == 8)
+        #expect(inspector.endedWithBlankLine && inspector.withinLimit)
+        #expect(inspector.headerSection == Array("From: a@b.test\nSubject: x\n".utf8))
+        // Later chunks are body: nothing more to report.
+        #expect(inspector.feed(Array("\n\n".utf8)) == nil)
+        var bare = HeaderInspector()
+        #expect(bare.feed(Array("\nbody\n".utf8)) == 0)
+        var big = HeaderInspector(byteLimit: 1000)
+        #expect(big.feed(Array(("X: " + String(repeating: "a", count: 2000) + "\n\n").utf8)) == nil)
+        #expect(!big.withinLimit && !big.endedWithBlankLine)
+    }
 }

@@ -11,6 +11,8 @@ public struct HeaderInspector: Sendable {
     private var header: [UInt8] = []
     private var finished = false
     private var overLimit = false
+    /// The blank line after the header section was seen.
+    public private(set) var endedWithBlankLine = false
     /// The byte before the current position was a line end (a blank line ends the header).
     private var atLineStart = true
 
@@ -18,23 +20,34 @@ public struct HeaderInspector: Sendable {
         self.byteLimit = max(byteLimit, 1000)
     }
 
-    /// Feeds the next decoded bytes of the message (line ends already `\n`).
-    public mutating func feed(_ bytes: [UInt8]) {
-        guard !finished else { return }
-        for byte in bytes {
+    /// Feeds the next decoded bytes of the message (line ends already `\n`). Returns the index
+    /// in `bytes` of the blank line that ends the header section when it is in this chunk
+    /// (`bytes[..<index]` is the rest of the header section), else nil.
+    @discardableResult
+    public mutating func feed(_ bytes: [UInt8]) -> Int? {
+        guard !finished else { return nil }
+        for (index, byte) in bytes.enumerated() {
             if atLineStart && byte == UInt8(ascii: "\n") {
                 finished = true
-                return
+                endedWithBlankLine = true
+                return index
             }
             atLineStart = byte == UInt8(ascii: "\n")
             if header.count >= byteLimit {
                 overLimit = true
                 finished = true
-                return
+                return nil
             }
             header.append(byte)
         }
+        return nil
     }
+
+    /// The header section seen so far (all of it once the blank line came), `\n` line ends.
+    public var headerSection: [UInt8] { header }
+
+    /// The header section fit in `byteLimit` (so far).
+    public var withinLimit: Bool { !overLimit }
 
     /// The refusal for this message, if any, once the data has ended.
     public func verdict() -> SMTPReply? {
