@@ -29,6 +29,8 @@ public actor DeliveryScheduler {
     /// Where transports run: their own threads, so a delivery blocked in fsync never holds
     /// up the queue log's group commit (which uses the queue's pool) nor other servers.
     let deliveryPool: NIOThreadPool
+    /// The backscatter suppression list that tracked messages' results go to (nil: none).
+    let suppression: SuppressionStore?
 
     /// The process' delivery threads (a static is never deinitialised, so it is never shut down).
     static let sharedDeliveryPool: NIOThreadPool = {
@@ -39,8 +41,9 @@ public actor DeliveryScheduler {
 
     public init(queue: DurableQueue, agent: any DeliveryAgent, bounces: (any BounceHandler)? = nil, logger: Logger,
                 incomingInterval: Int64 = 1, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
-                deliveryPool: NIOThreadPool? = nil) {
+                deliveryPool: NIOThreadPool? = nil, suppression: SuppressionStore? = nil) {
         self.deliveryPool = deliveryPool ?? Self.sharedDeliveryPool
+        self.suppression = suppression
         self.queue = queue
         self.agent = agent
         self.bounces = bounces
@@ -158,6 +161,18 @@ public actor DeliveryScheduler {
         }
         // The scheduler's own delivery threads (fsyncs never hold the queue log's thread).
         let outcomes = await agent.deliver(batch: requests, threadPool: deliveryPool)
+        // Before the log lines: whoever reads a result in the log finds it on the list.
+        if header.envelope.tracked, let suppression {
+            await track(zip(pending, outcomes).map { index, outcome in
+                let result: SuppressionList.Result
+                switch outcome {
+                case .delivered: result = .delivered
+                case .deferred: result = .deferred
+                case .failed, .rejected: result = .failed
+                }
+                return (header.envelope.recipients[index].address, result)
+            }, in: suppression, id: header.id)
+        }
         for (index, outcome) in zip(pending, outcomes) {
             let address = header.envelope.recipients[index].address
             switch outcome {
@@ -183,6 +198,17 @@ public actor DeliveryScheduler {
         var updated = message
         updated.state = state
         await reschedule(updated, body: body, failed: failed, delivered: delivered, deferred: deferred)
+    }
+
+    /// spec/mta.md §4.10: the results of a tracked message's recipients go to the suppression
+    /// list (a file: written on the delivery threads).
+    private func track(_ results: [(address: String, result: SuppressionList.Result)], in store: SuppressionStore,
+                       id: QueueID) async {
+        do {
+            try await deliveryPool.runIfActive { try store.record(results) }
+        } catch {
+            logger.error("id=\(id): cannot update the backscatter suppression list \(store.path): \(error)")
+        }
     }
 
     /// `body`: the message's bytes when the pass read them (nil: read again if a report needs them).

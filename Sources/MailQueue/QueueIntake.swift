@@ -77,6 +77,9 @@ public struct QueueEnvelope: Sendable, Equatable {
     /// For a delivery report we made: the source of the message it reports on (a bounce of
     /// unauthenticated SMTP mail is backscatter, which the esmtp transport may drop).
     public var reportOn: MessageSource?
+    /// Its recipients' delivery results feed the backscatter suppression list: its source is
+    /// in `BOFHSUPPRESSBACKSCATTER` (Courier's `T` control record, spec/mta.md §4.10).
+    public var tracked = false
 
     public init(sender: String, recipients: [QueueRecipient], dsnReturn: DSNReturn? = nil,
                 envelopeID: String? = nil, verp: Bool = false, eightBit: Bool = false,

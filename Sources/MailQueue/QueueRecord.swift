@@ -96,9 +96,11 @@ public struct QueuedMessageHeader: Sendable, Equatable {
         }
         writer.u8(envelope.dsnReturn == .full ? 1 : envelope.dsnReturn == .headers ? 2 : 0)
         writer.optionalString(envelope.envelopeID)
-        // bits 0-2: VERP, 8-bit, SMTPUTF8; 3-4: the source; 5-6: what a report reports on (+1)
+        // bits 0-2: VERP, 8-bit, SMTPUTF8; 3-4: the source; 5-6: what a report reports on (+1);
+        // 7: backscatter tracking (Courier's `T` record)
         writer.u8((envelope.verp ? 1 : 0) | (envelope.eightBit ? 2 : 0) | (envelope.smtputf8 ? 4 : 0)
-                  | (envelope.source.rawValue & 3) << 3 | (envelope.reportOn.map { ($0.rawValue & 3) + 1 } ?? 0) << 5)
+                  | (envelope.source.rawValue & 3) << 3 | (envelope.reportOn.map { ($0.rawValue & 3) + 1 } ?? 0) << 5
+                  | (envelope.tracked ? 0x80 : 0))
         writer.optionalString(envelope.clientAddress)
         writer.optionalString(envelope.heloName)
         writer.optionalString(envelope.authenticatedUser)
@@ -123,6 +125,7 @@ public struct QueuedMessageHeader: Sendable, Equatable {
             verp: flags & 1 != 0, eightBit: flags & 2 != 0, smtputf8: flags & 4 != 0,
             clientAddress: client, heloName: helo, authenticatedUser: auth)
         envelope.source = MessageSource(rawValue: (flags >> 3) & 3) ?? .other
+        envelope.tracked = flags & 0x80 != 0
         let reported = (flags >> 5) & 3
         envelope.reportOn = reported == 0 ? nil : MessageSource(rawValue: reported - 1)
         return QueuedMessageHeader(id: QueueID(id), submitted: submitted, expires: expires, envelope: envelope)

@@ -119,6 +119,10 @@ public enum Replies {
     public static let routingLoop = SMTPReply(546, EnhancedStatusCode(5, 4, 6), "Routing loop detected -- too many Received: headers.")
     /// The header section is over `BOFHHEADERLIMIT` bytes or has 500 fields or more.
     public static let headerTooBig = SMTPReply(534, EnhancedStatusCode(5, 3, 4), "Message header size exceeds policy limit.")
+    /// spec/mta.md §4.10: the address is on the backscatter suppression list after a failure /
+    /// a deferral of mail to it.
+    public static let addressUnavailable = SMTPReply(556, EnhancedStatusCode(5, 2, 1), "Address unavailable.")
+    public static let addressTemporarilyUnavailable = SMTPReply(456, EnhancedStatusCode(4, 2, 1), "Address temporarily unavailable.")
     /// A `bofh spamtrap` address was among the recipients (spec/mta.md §2.12 DATA stage).
     public static let spamRefused = SMTPReply(550, EnhancedStatusCode(5, 7, 1), "Spam refused.")
     /// `bofh badfrom`.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MailAuthCore
 import MailCore
 import Delivery
@@ -40,6 +43,8 @@ struct SMTPConnectionEnvironment: Sendable {
     /// Incoming header fields renamed `Old-…` (spec/mta.md §2.13): `Return-Path` always,
     /// `Received-SPF` when we check SPF, `Authentication-Results` under `ALLOW_EXCLUSIVE`.
     var renamedFields = ["return-path"]
+    /// `BOFHSUPPRESSBACKSCATTER`: the suppression list and the sources it applies to (nil: none).
+    var backscatter: BackscatterSuppression?
 }
 
 /// The NIO side of one SMTP session: frames input, drives `SMTPSession`, performs its actions
@@ -241,20 +246,33 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let relayAllowed = self.relayAllowed
             let block = self.block.isEmpty ? nil : Replies.blocked(self.block)
             let bofh = environment.senderPolicy.bofh
+            let suppression = environment.backscatter.flatMap {
+                $0.tracks(BackscatterSuppression.source(relayClient: relayAllowed)) ? $0 : nil
+            }
+            let now = Int64(time(nil))
             if !bofh.hasSpamTraps,
                let verdict = policy.checkWithoutLookup(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup) {
                 // Known already (a recent lookup): answered here, no task hop.
-                perform(session.recipientChecked(mailbox, parameters, refusal: verdict), context: context)
-                return
+                if verdict == nil, let suppression {
+                    if let refusal = suppression.cachedRefusal(for: mailbox.address, now: now) {
+                        recipientChecked(mailbox, parameters, refusal: refusal, context: context)
+                        return
+                    }
+                } else {
+                    perform(session.recipientChecked(mailbox, parameters, refusal: verdict), context: context)
+                    return
+                }
             }
             runAsync(context: context, { () -> (SMTPReply?, Bool) in
-                let refusal = await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
+                var refusal = await policy.check(mailbox, relayAllowed: relayAllowed, block: block, lookup: lookup)
+                // spec/mta.md §2.12 RCPT step 8: the backscatter suppression list.
+                if refusal == nil, let suppression { refusal = suppression.refusal(for: mailbox.address, now: now) }
                 // spec/mta.md §2.14: spam traps are matched after alias expansion.
                 guard refusal == nil, bofh.hasSpamTraps else { return (refusal, false) }
                 return (nil, await lookup.expansion(of: mailbox.address).contains { bofh.isSpamTrap($0) })
             }, then: { handler, context, answer in
                 if answer.1 { handler.spamTrapRecipients.insert(mailbox.address) }
-                handler.perform(handler.session.recipientChecked(mailbox, parameters, refusal: answer.0), context: context)
+                handler.recipientChecked(mailbox, parameters, refusal: answer.0, context: context)
             })
         case .openSubmission(let transaction):
             openSubmission(transaction, context: context)
@@ -274,6 +292,14 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             authExchange = exchange
             performAuthentication(step, context: context)
         }
+    }
+
+    private func recipientChecked(_ mailbox: SMTPMailbox, _ parameters: RcptParameters, refusal: SMTPReply?,
+                                  context: ChannelHandlerContext) {
+        if let refusal, refusal == Replies.addressUnavailable || refusal == Replies.addressTemporarilyUnavailable {
+            environment.logger.info("backscatter,ip=[\(clientIP)],to=<\(mailbox.address)>: \(refusal)")
+        }
+        perform(session.recipientChecked(mailbox, parameters, refusal: refusal), context: context)
     }
 
     // MARK: AUTH (RFC 4954)
@@ -368,9 +394,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func openSubmission(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
         let lookup = environment.lookup
-        let envelope = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
+        var built = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
                                      authenticatedUser: session.authenticatedUser,
                                      rewrite: { $0.contains("%") ? lookup.percentRelayTarget($0) : nil })
+        // Courier's message source (spec/mta.md §4.10): `authsmtp` for a client that may relay.
+        built.source = BackscatterSuppression.source(relayClient: relayAllowed)
+        built.tracked = environment.backscatter?.tracks(built.source) ?? false
+        let envelope = built
         let queue = environment.queue
         let received = ReceivedHeader.make(
             helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,

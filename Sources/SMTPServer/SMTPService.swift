@@ -109,6 +109,11 @@ public struct SMTPService: Service {
             if (setting("ALLOW_EXCLUSIVE", environment.access, bofh).flatMap { Int($0) } ?? 0) > 0 {
                 environment.renamedFields.append("authentication-results")
             }
+            let sources = BackscatterSuppression.sources(setting("BOFHSUPPRESSBACKSCATTER", environment.access, bofh))
+            if !sources.isDisjoint(with: ["smtp", "authsmtp"]) {
+                environment.backscatter = BackscatterSuppression(sources: sources, store: SuppressionStore.shared(for: site.root),
+                                                                 generation: { store.generation })
+            }
             environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
             environment.configuration.checksSender = environment.senderPolicy.isActive
             if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }

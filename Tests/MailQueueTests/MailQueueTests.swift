@@ -56,6 +56,7 @@ let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
                 envelope.source = source
                 envelope.reportOn = report
                 envelope.eightBit = true
+                envelope.tracked = source == .smtp
                 let message = QueuedMessageHeader(id: QueueID("S1"), submitted: 1, expires: 2, envelope: envelope)
                 let parsed = QueueLogParser.parse(QueueRecord.message(message, body: [10]).encoded())
                 #expect(parsed.records.map(\.record) == [.message(message)])

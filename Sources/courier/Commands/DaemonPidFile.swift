@@ -67,10 +67,11 @@ enum DaemonPidFile {
     }
 
     /// Sends SIGHUP to the running daemon, if any, and says so (for the `make*` commands).
-    static func signalReload(_ root: ConfigRoot, tool: String) {
+    /// `quiet`: no line when it worked (`courier clear` prints Courier's own words only).
+    static func signalReload(_ root: ConfigRoot, tool: String, quiet: Bool = false) {
         guard let pid = runningDaemon(root) else { return }
         if kill(pid, SIGHUP) == 0 {
-            print("\(tool): told the running courier (pid \(pid)) to reload")
+            if !quiet { print("\(tool): told the running courier (pid \(pid)) to reload") }
         } else {
             printToStandardError("\(tool): cannot signal courier (pid \(pid)): \(String(cString: strerror(errno))); send it SIGHUP")
         }

@@ -34,7 +34,8 @@ struct QueueRunnerTask: BackgroundTask {
                                    logger: logger)
         let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
         let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom), logger: logger)
-        let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger)
+        let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger,
+                                          suppression: SuppressionStore.shared(for: config.root))
         await withTaskCancellationHandler {
             await scheduler.run()
         } onCancel: {}
