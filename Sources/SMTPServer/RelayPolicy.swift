@@ -12,6 +12,7 @@ struct RelayPolicy: Sendable {
     /// every recipient that passed the relay check (spec/mta.md §2.12 RCPT steps 4 and 6).
     func check(_ mailbox: SMTPMailbox, relayAllowed: Bool, block: SMTPReply? = nil,
                lookup: any RecipientLookup) async -> SMTPReply? {
+        if mailbox.isBangPath { return bangPathRefusal(relayAllowed: relayAllowed, block: block) }
         if isPercentRelay(mailbox, lookup) { return block }
         if let refusal = refusalBeforeLookup(mailbox, relayAllowed: relayAllowed) { return refusal }
         let route = await lookup.route(mailbox.address)
@@ -22,6 +23,7 @@ struct RelayPolicy: Sendable {
     /// with the verdict (nil inside accepts), `.none` when the lookup must run.
     func checkWithoutLookup(_ mailbox: SMTPMailbox, relayAllowed: Bool, block: SMTPReply? = nil,
                             lookup: any RecipientLookup) -> SMTPReply?? {
+        if mailbox.isBangPath { return .some(bangPathRefusal(relayAllowed: relayAllowed, block: block)) }
         // The percent hack needs the router (not on the event loop): the async path decides.
         if mailbox.localPart.contains("%") && mailbox.sourceRoute.isEmpty { return .none }
         if let refusal = refusalBeforeLookup(mailbox, relayAllowed: relayAllowed) { return .some(refusal) }
@@ -33,6 +35,14 @@ struct RelayPolicy: Sendable {
     /// `user@domain` (the envelope is rewritten when the message is queued).
     private func isPercentRelay(_ mailbox: SMTPMailbox, _ lookup: any RecipientLookup) -> Bool {
         mailbox.sourceRoute.isEmpty && mailbox.localPart.contains("%") && lookup.percentRelayTarget(mailbox.address) != nil
+    }
+
+    /// A bang path (`host!user@domain`, UUCP style) goes nowhere: Courier's local and esmtp
+    /// modules both pass an address with `!` before its `@` on, and without a uucp module
+    /// nothing takes it (spec/mta.md §2.12 RCPT step 9: `511 Undeliverable address.`), for
+    /// relay clients too. Clients that may not relay keep getting the relay refusal.
+    private func bangPathRefusal(relayAllowed: Bool, block: SMTPReply?) -> SMTPReply {
+        relayAllowed ? block ?? Replies.undeliverable : denied
     }
 
     private var denied: SMTPReply { isSubmission ? Replies.authenticationRequired : Replies.relayingDenied }

@@ -33,10 +33,28 @@ struct RelayPolicyTests {
         (box("x@foreign.example", "example.test"), false, false, 513),
         (box("demo", "example.test", route: ["foreign.example"]), false, false, 513),
         (box("demo", "example.test", route: ["foreign.example"]), true, false, nil),
+        // Bang paths go nowhere, for relay clients too (Courier has no uucp module here).
+        (box("host!x", "foreign.example"), true, false, 511),
+        (box("host!demo", "example.test"), true, false, 511),
+        (box("host!x", "foreign.example"), false, false, 513),
+        (SMTPMailbox(localPart: "a!b", wasQuoted: true, domain: "example.test"), true, false, 550),  // quoted: looked up
     ])
     func decisions(mailbox: SMTPMailbox, relayAllowed: Bool, submission: Bool, code: Int?) async {
         let refusal = await RelayPolicy(isSubmission: submission).check(mailbox, relayAllowed: relayAllowed, lookup: FakeLookup())
         #expect(refusal?.code == code)
+        // The event-loop path answers bang paths the same way.
+        if mailbox.isBangPath {
+            let quick = RelayPolicy(isSubmission: submission).checkWithoutLookup(mailbox, relayAllowed: relayAllowed, lookup: FakeLookup())
+            #expect(quick == .some(refusal))
+        }
+    }
+
+    @Test func bangPathIsUndeliverableUnlessBlocked() async {
+        let block = Replies.blocked("550 go away")
+        let refusal = await RelayPolicy(isSubmission: false).check(box("h!x", "foreign.example"), relayAllowed: true,
+                                                                   block: block, lookup: FakeLookup())
+        #expect(refusal == block)
+        #expect(Replies.undeliverable.encoded() == Array("511 Undeliverable address.\r\n".utf8))
     }
 }
 

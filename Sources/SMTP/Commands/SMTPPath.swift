@@ -47,6 +47,12 @@ public struct SMTPMailbox: Sendable, Equatable, CustomStringConvertible {
         localPart.utf8.allSatisfy { $0 < 0x80 } && domain.utf8.allSatisfy { $0 < 0x80 }
     }
 
+    /// A UUCP bang path: an unquoted local part with `!` (`host!user@domain`). A quoted `!` is
+    /// an ordinary character of the local part, as in Courier's tokenizer.
+    public var isBangPath: Bool {
+        !wasQuoted && localPart.utf8.contains(UInt8(ascii: "!"))
+    }
+
     /// True when the local part itself names another route: `%`, `!` or `@` inside it
     /// (the percent hack, bang paths, quoted `"a@b"`).
     public var hasRoutingInLocalPart: Bool {
