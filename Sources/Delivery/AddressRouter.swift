@@ -56,6 +56,11 @@ public struct AddressRouter: RecipientLookup, Sendable {
         }
     }
 
+    /// `domain` is listed in `esmtppercentrelay` (the esmtp output's reverse percent hack).
+    public func isPercentRelayDomain(_ domain: String) -> Bool {
+        !site.percentRelay.isEmpty && DomainMatcher.matches(domain, site.percentRelay, hostName: hostName)
+    }
+
     public func percentRelayTarget(_ address: String) -> String? {
         guard !site.percentRelay.isEmpty else { return nil }
         let (local, domain) = Self.split(address)

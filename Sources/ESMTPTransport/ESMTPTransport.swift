@@ -19,6 +19,8 @@ public struct ESMTPTransport: Sendable {
     public let brokenTLS = UnreachableMemory()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
+    /// `esmtppercentrelay`'s output rewriting; nil when no domain is listed.
+    public let percentHack: PercentHackOutput?
     /// The control files, re-read at most once a second.
     let configuration: ESMTPConfigurationCache
     /// `MAXDELS` / `MAXHOST` (`etc/module.esmtp`), read once.
@@ -29,7 +31,8 @@ public struct ESMTPTransport: Sendable {
     public let sessions: SMTPSessionPool
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
-                unreachable: UnreachableMemory = UnreachableMemory()) {
+                unreachable: UnreachableMemory = UnreachableMemory(), percentHack: PercentHackOutput? = nil) {
+        self.percentHack = percentHack
         self.etc = etc
         self.me = me
         self.localNames = Set((localNames + [me]).map { $0.lowercased() })
@@ -69,12 +72,20 @@ public struct ESMTPTransport: Sendable {
             }
         }
         var outcomes = [DeliveryOutcome](repeating: .deferred("not attempted"), count: requests.count)
+        // spec/mta.md §3.22: the reverse percent hack on the way out.
+        var header = first.header
+        var body = first.body
+        if let percentHack {
+            header.envelope.sender = percentHack.sender(header.envelope.sender)
+            body = percentHack.message(body)
+        }
+        let message = (header, body)
         await withTaskGroup(of: [(Int, DeliveryOutcome)].self) { group in
             for (domain, positions) in groups {
                 let recipients = positions.map { requests[$0].header.envelope.recipients[requests[$0].recipientIndex] }
                 group.addTask {
-                    let results = await deliver(domain: domain, recipients: recipients, header: first.header,
-                                                body: first.body, config: config)
+                    let results = await deliver(domain: domain, recipients: recipients, header: message.0,
+                                                body: message.1, config: config)
                     return Array(zip(positions, results))
                 }
             }

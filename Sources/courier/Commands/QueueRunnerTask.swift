@@ -13,6 +13,13 @@ struct QueueRunnerTask: BackgroundTask {
     /// Where the SMTP listeners wait for the queue.
     let shared: SharedQueue
 
+    /// `esmtppercentrelay` as of the start (a changed list applies after a restart).
+    static func percentHack(_ config: SiteConfig) -> PercentHackOutput? {
+        guard !config.percentRelay.isEmpty else { return nil }
+        let router = AddressRouter(site: config)
+        return PercentHackOutput(defaultDomain: config.defaultDomain, isPercentDomain: { router.isPercentRelayDomain($0) })
+    }
+
     func run(config: SiteConfig, logger: Logger) async throws {
         let queue: DurableQueue
         do {
@@ -31,7 +38,7 @@ struct QueueRunnerTask: BackgroundTask {
         let localNames = Set(config.locals.filter { $0.kind == .exact && !$0.domain.hasPrefix("*.") }.map(\.domain))
         let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, localNames: localNames,
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
-                                   logger: logger)
+                                   logger: logger, percentHack: Self.percentHack(config))
         let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
         let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom), logger: logger)
         let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger,
