@@ -14,9 +14,9 @@ public struct ESMTPTransport: Sendable {
     public let resolver: DNSResolver
     public let logger: Logger
     /// Domains none of whose relays answered lately (`esmtpdelay`).
-    public let unreachable: UnreachableMemory
+    public let unreachable: BackoffTable
     /// Relays whose STARTTLS broke lately: opportunistic TLS skips them (spec/mta.md §5.3.4).
-    public let brokenTLS = UnreachableMemory()
+    public let brokenTLS = BackoffTable()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
     /// The control files, re-read at most once a second.
@@ -29,7 +29,7 @@ public struct ESMTPTransport: Sendable {
     public let sessions: SMTPSessionPool
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
-                unreachable: UnreachableMemory = UnreachableMemory()) {
+                unreachable: BackoffTable = BackoffTable()) {
         self.etc = etc
         self.me = me
         self.localNames = Set((localNames + [me]).map { $0.lowercased() })
