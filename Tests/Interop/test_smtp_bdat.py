@@ -64,6 +64,29 @@ def test_ehlo_offers_chunking_on_all_three_services(site):
         assert client.has_extn("chunking")
 
 
+def test_bdat_over_implicit_tls(site):
+    tag = marker("bdat-tls")
+    raw = Raw(site.ports["esmtpd-ssl"])
+    raw.sock = tls_context().wrap_socket(raw.sock)
+    open_transaction(raw)
+    message = f"Subject: {tag}\r\n\r\nover TLS\r\n".encode()
+    raw.send(bdat(message[:7]) + bdat(message[7:], last=True) + b"QUIT\r\n")
+    assert [raw.reply()[0] for _ in range(3)] == [250, 250, 221]
+    raw.close()
+    stored = site.messages_containing(tag)
+    assert len(stored) == 1
+    assert_stored_as(stored[0], message.replace(b"\r\n", b"\n"))
+
+
+def test_bdat_before_auth_on_submission_is_refused_and_discarded(site):
+    """esmtpd-msa wants AUTH first: the BDAT is refused, its chunk (holding commands) dropped."""
+    raw = Raw(site.ports["esmtpd-msa"])
+    assert raw.reply()[0] == 220
+    raw.send(b"EHLO client.example\r\n" + bdat(b"MAIL FROM:<a@client.example>\r\nRSET\r\n", last=True) + b"NOOP\r\n")
+    assert [raw.reply()[0] for _ in range(3)] == [250, 535, 250]
+    raw.close()
+
+
 def test_chunks_land_in_maildir_byte_for_byte(site):
     """Three chunks, each in its own write: CR LF stored as LF (as DATA stores), a leading dot
     kept (no dot-stuffing in BDAT), 8-bit bytes, a CR LF split over two chunks, a bare CR kept."""
