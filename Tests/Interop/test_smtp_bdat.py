@@ -388,3 +388,32 @@ def test_half_closed_client_still_gets_its_replies(site):
     assert [raw.reply()[0] for _ in range(2)] == [250, 221]
     raw.close()
     assert len(site.messages_containing(tag)) == 1
+
+
+def test_hundred_megabyte_chunk_is_read_with_bounded_memory_and_refused(site):
+    """One `BDAT 104857600 LAST` against the 10 MB default sizelimit: read to its end without
+    keeping it (the daemon's peak memory grows by far less than 100 MB), then 552, and the
+    session goes on."""
+    from test_smtp_robustness import peak_rss_kib
+    tag = marker("bdat-100mb")
+    hundred_mb = 100 * 1024 * 1024
+    before = peak_rss_kib(site.proc.pid)
+    raw = Raw(site.ports["esmtpd"])
+    open_transaction(raw)
+    header = f"Subject: {tag}\r\n\r\n".encode()
+    line = b"m" * 1022 + b"\r\n"
+    raw.send(f"BDAT {hundred_mb} LAST\r\n".encode() + header)
+    remaining = hundred_mb - len(header)
+    block = line * 1024
+    while remaining > 0:
+        piece = block[:remaining]
+        raw.send(piece)
+        remaining -= len(piece)
+    raw.send(b"NOOP\r\n")
+    code, lines = raw.reply()
+    assert code == 552, lines
+    assert raw.reply()[0] == 250
+    raw.close()
+    after = peak_rss_kib(site.proc.pid)
+    assert after - before < 40 * 1024, (before, after)
+    assert site.any_file_containing(tag) == []
