@@ -54,6 +54,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var session: SMTPSession
     private var framer: CommandLineFramer
     private var decoder: DataDecoder?
+    /// RFC 3030: the BDAT chunks of the message being received (one decoder for all chunks).
+    private var chunkDecoder: ChunkDecoder?
+    /// A refused BDAT's chunk being thrown away: octets still to drop, then this reply.
+    private var discardRemaining = 0
+    private var discardReply: SMTPReply?
     private var tarpit: Tarpit
     private let clientIP: String
     private var pending: [UInt8] = []
@@ -72,6 +77,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Unprocessed input kept while an async step or the tarpit runs; past this, reading stops.
     private static let maxPending = 256 << 10
     private var readingPaused = false
+    /// The client shut its sending side down (half-close): what it sent is still processed and
+    /// answered, then the connection closes.
+    private var inputClosed = false
     private var processing = false
     private var unflushed = false
     private var context: ChannelHandlerContext?
@@ -174,16 +182,32 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         defer { processing = false }
         var offset = 0
         while !waiting && !closed && offset < pending.count {
+            if let reply = discardReply {
+                // RFC 3030 §2: a refused chunk is read to its end, never taken as commands.
+                let used = min(discardRemaining, pending.count - offset)
+                offset += used
+                discardRemaining -= used
+                if discardRemaining == 0 {
+                    discardReply = nil
+                    send(reply, context: context)
+                }
+                continue
+            }
+            if session.isReceivingChunk, var chunks = chunkDecoder {
+                var chunk: [UInt8] = []
+                let used = chunks.decode(pending[offset...], into: &chunk)
+                offset += used
+                chunkDecoder = chunks
+                storeDecoded(chunk, context: context)
+                if chunks.isChunkComplete { chunkEnded(context: context) }
+                continue
+            }
             if var decoder {
                 var chunk: [UInt8] = []
                 let used = decoder.decode(pending[offset...], into: &chunk)
                 offset += used
                 self.decoder = decoder
-                if !chunk.isEmpty {
-                    headerInspector.feed(chunk)
-                    let renamed = fieldRenamer.feed(chunk)
-                    if !renamed.isEmpty { writeToSubmission(renamed, context: context) }
-                }
+                storeDecoded(chunk, context: context)
                 if decoder.isFinished {
                     self.decoder = nil
                     let held = fieldRenamer.finish()
@@ -213,6 +237,17 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         pending.removeFirst(min(offset, pending.count))
         flush(context: context)
         updateReading(context: context)
+        closeIfInputDone(context: context)
+    }
+
+    /// After a half-close, once every complete command read was carried out and answered:
+    /// nothing more can come, so the connection ends (an unfinished message is dropped).
+    private func closeIfInputDone(context: ChannelHandlerContext) {
+        guard inputClosed, !waiting, !closed else { return }
+        closed = true
+        abortSubmission()
+        flush(context: context)
+        context.close(promise: nil)
     }
 
     private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
@@ -264,6 +299,22 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .abortSubmission(let reply):
             abortSubmission()
             send(reply, context: context)
+        case .receiveChunk(let size, let last):
+            var chunks = chunkDecoder ?? ChunkDecoder(sizeLimit: environment.configuration.limits.messageSize,
+                                                      lineLimit: environment.configuration.limits.dataLine)
+            var bytes: [UInt8] = []
+            chunks.begin(size: size, last: last, into: &bytes)
+            chunkDecoder = chunks
+            storeDecoded(bytes, context: context)
+            // `BDAT 0`: no octets to wait for.
+            if chunks.isChunkComplete { chunkEnded(context: context) }
+        case .discardChunk(let size, let reply):
+            if size == 0 {
+                send(reply, context: context)
+            } else {
+                discardRemaining = size
+                discardReply = reply
+            }
         case .authenticate(let name, let initialResponse):
             guard environment.authenticator != nil, let mechanism = SASLMechanism(name: name) else {
                 perform(session.authenticationEnded(Replies.authRejected), context: context)
@@ -406,13 +457,38 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             writeChain = context.eventLoop.makeSucceededVoidFuture()
             writeFailed = nil
             let limits = environment.configuration.limits
-            decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
             headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
             fieldRenamer = HeaderFieldRenamer(renaming: environment.renamedFields)
-            perform(session.submissionOpened(), context: context)
+            chunkDecoder = nil
+            let action = session.submissionOpened()
+            // DATA reads through the dot decoder; BDAT's `receiveChunk` sets up the chunk decoder.
+            if session.isReceivingData { decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine) }
+            perform(action, context: context)
         case .failure(let error):
             environment.logger.error("queue refused a submission from \(clientIP): \(error)")
             perform(session.submissionFailed(Self.reply(for: error)), context: context)
+        }
+    }
+
+    /// Decoded message bytes (DATA or BDAT): judged, header fields renamed, sent to the queue.
+    private func storeDecoded(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard !bytes.isEmpty else { return }
+        headerInspector.feed(bytes)
+        let renamed = fieldRenamer.feed(bytes)
+        if !renamed.isEmpty { writeToSubmission(renamed, context: context) }
+    }
+
+    /// The current BDAT chunk was read whole: the LAST one ends the data as DATA's end line
+    /// does (same checks, 250 only after the commit); any other is answered at once.
+    private func chunkEnded(context: ChannelHandlerContext) {
+        guard let chunks = chunkDecoder else { return }
+        if chunks.isLast {
+            chunkDecoder = nil
+            let held = fieldRenamer.finish()
+            if !held.isEmpty { writeToSubmission(held, context: context) }
+            finishData(outcome: chunks.outcome, context: context)
+        } else {
+            perform(session.chunkReceived(chunks.outcome), context: context)
         }
     }
 
@@ -537,6 +613,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func abortSubmission() {
         decoder = nil
+        chunkDecoder = nil
         writeChain = nil
         inFlight = 0
         if let context { updateReading(context: context) }
@@ -600,6 +677,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: STARTTLS (RFC 3207)
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            inputClosed = true
+            process(context: context)
+            return
+        }
         if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
             externalIdentity = identity
             session.clientCertificateVerified()
