@@ -12,7 +12,7 @@ import pytest
 
 from courier_site import CourierSite, require_courier
 from test_courier_imap_interop import courier_dist
-from test_imap_acl import add_bob, login
+from test_imap_acl import add_bob, login, public_dir  # noqa: F401 (a fixture)
 
 
 class Site(CourierSite):
@@ -232,3 +232,32 @@ def test_courier_imapd_copies_into_a_shared_folder_too(site):
     assert len(list((site.bob_maildir / ".Team" / "cur").iterdir())) == 3
     assert quota_usage(site.bob_maildir) == ours
     assert quota_usage(site.maildir) == (copied, 1)
+
+
+def test_list_options_on_filesystem_shared_folders(site, public_dir):
+    """`shared.` (Courier's filesystem shared folders): SUBSCRIBED selects the subscribed ones
+    (the levels above only with RECURSIVEMATCH, with CHILDINFO), STATUS and MYRIGHTS come for
+    the folders that open (the subscribed ones)."""
+    import subprocess
+    from courier_site import COURIER
+    sharable = public_dir / "S1"
+    for args in (["-S", str(sharable)], ["-s", "read", "-f", "notes", str(sharable)],
+                 ["-s", "read", "-f", "news", str(sharable)], ["--add", f"pub={sharable}", str(site.maildir)]):
+        result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    (sharable / ".notes" / "new" / "1795700000.M1P1.host").write_bytes(message("notice").replace(b"\r\n", b"\n"))
+    site.start()
+    client = site.imap()
+    assert client.subscribe("shared.pub.notes")[0] == "OK"
+    lines = raw(client, 'LIST "" "shared.*" RETURN (SUBSCRIBED MYRIGHTS STATUS (MESSAGES))')
+    assert lines[:-1] == ['* LIST (\\Noselect \\HasChildren) "." "shared.pub"',
+                          '* LIST (\\HasNoChildren) "." "shared.pub.news"',
+                          '* LIST (\\HasNoChildren \\Subscribed) "." "shared.pub.notes"',
+                          '* STATUS "shared.pub.notes" (MESSAGES 1)',
+                          '* MYRIGHTS "shared.pub.notes" "lrsw"'], lines
+    lines = raw(client, 'LIST (SUBSCRIBED) "" "shared.*"')
+    assert lines[:-1] == ['* LIST (\\HasNoChildren \\Subscribed) "." "shared.pub.notes"'], lines
+    lines = raw(client, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "shared.%"')
+    assert lines[:-1] == ['* LIST (\\Noselect \\HasChildren) "." "shared.pub" ("CHILDINFO" ("SUBSCRIBED"))'], lines
+    assert raw(client, 'LIST (SPECIAL-USE) "" "shared.*"')[:-1] == []
+    client.logout()
