@@ -38,8 +38,9 @@ extension MailboxSession {
         session.accountOptions = accountOptions
         session.sharedPrefix = prefix
         session.ownerOverride = "anonymous"
-        // Read and the user's own flags; adding or expunging in the sharable folder is not done.
-        session.fixedRights = "lrsw"
+        // Read and the user's own flags; adding where everybody may write (+SharableWrite);
+        // expunging in the sharable folder stays with its owner.
+        session.fixedRights = Self.sharableIsWritable(path + "/" + folder.directoryName) ? "ilrsw" : "lrsw"
         return session
     }
 

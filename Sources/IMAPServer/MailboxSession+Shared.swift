@@ -65,6 +65,7 @@ extension MailboxSession {
     func runShared(_ tagged: TaggedCommand, utf8: Bool, enabled: Set<String> = [], streamed: [Int: StreamedAppend])
         -> (bytes: [UInt8], change: SelectionChange)? {
         let command = tagged.command
+        if let written = runSharableWrite(tagged, streamed: streamed) { return written }
         if let crossed = routeCrossCopy(tagged, utf8: utf8, enabled: enabled) { return crossed }
         if case .list(let list) = command, sharedIndex != nil, sharedPrefix == nil,
            !list.patterns.isEmpty, list.patterns.allSatisfy({ (list.reference + $0).starts(with: Array(Self.sharedNamespace.utf8)) }) {
@@ -180,6 +181,16 @@ extension MailboxSession {
             w.tagged(tag, .bad, nil, "Message sequence number out of range")
             return
         }
+        if destination.sharableRemote != nil {
+            // A `shared.` folder: new messages go into the sharable folder; no MOVE there
+            // (its expunge half is the source's, but the copies are not ours to take back).
+            guard !move else {
+                w.tagged(tag, .no, .cannot, "MOVE into a filesystem shared folder is not supported; use COPY.")
+                return
+            }
+            destination.copyIntoSharable(tag, set, uid: uid, from: source, name, into: &w)
+            return
+        }
         guard let target = destination.target(name), destination.exists(target) else {
             w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
             return
@@ -258,7 +269,8 @@ extension MailboxSession {
             }
             source = shared
         } else {
-            guard selected != nil, text.hasPrefix(Self.sharedNamespace + "."), let other = sharedSession(for: name) else { return nil }
+            guard selected != nil, Self.isSharedName(name),
+                  let other = sharedSession(for: name) ?? sharableSession(for: name) else { return nil }
             source = self
             destination = other
         }

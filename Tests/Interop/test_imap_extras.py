@@ -261,3 +261,59 @@ def test_list_options_on_filesystem_shared_folders(site, public_dir):
     assert lines[:-1] == ['* LIST (\\Noselect \\HasChildren) "." "shared.pub" ("CHILDINFO" ("SUBSCRIBED"))'], lines
     assert raw(client, 'LIST (SPECIAL-USE) "" "shared.*"')[:-1] == []
     client.logout()
+
+
+def test_adding_to_a_writable_filesystem_shared_folder(site, public_dir):
+    """A `maildirmake -s write` folder (mode 1777: everybody may add) takes APPEND (also
+    streamed) and COPY from any user, with APPENDUID/COPYUID in the user's local copy; the new
+    files land in the sharable folder without flags (flags are each user's, on their links),
+    Courier's imapd sees them, and MOVE and EXPUNGE there stay refused."""
+    import os
+    import subprocess
+    from courier_site import COURIER
+    from test_imap_acl import courier_imap
+    sharable = public_dir / "S1"
+    for args in (["-S", str(sharable)], ["-s", "write", "-f", "board", str(sharable)],
+                 ["--add", f"pub={sharable}", str(site.maildir)]):
+        result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    for sub in ("", "/tmp", "/new", "/cur"):  # what `-s write` gives under umask 0
+        os.chmod(str(sharable / ".board") + sub, 0o1777)
+    site.start()
+    client = site.imap()
+    assert client.subscribe("shared.pub.board")[0] == "OK"
+    assert client.myrights("shared.pub.board")[1][-1] == b'"shared.pub.board" "ilrsw"'
+    typ, data = client.append("shared.pub.board", r"(\Flagged)", None, message("posted"))
+    assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data
+    big = message("big post", "B" * 100000 + "\r\n")
+    typ, data = client.append("shared.pub.board", None, None, big)   # streamed (over 64 KiB)
+    assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 2\]", data[0]), data
+    client.append("INBOX", r"(\Seen)", None, message("mine"))
+    client.select("INBOX")
+    lines = raw(client, "UID COPY 1 shared.pub.board")
+    assert re.match(r"OK \[COPYUID \d+ 1 3\]", tagged(lines)), lines
+    assert tagged(raw(client, "MOVE 1 shared.pub.board")).startswith("NO [CANNOT]")
+    # The sharable folder holds three flagless files; demo's flags are on its links.
+    remote = sorted(p.name for p in (sharable / ".board" / "cur").iterdir())
+    assert len(remote) == 3 and all(name.endswith(":2,") for name in remote), remote
+    typ, _ = client.select("shared.pub.board")
+    assert typ == "OK" and client.untagged_responses.get("EXISTS") == [b"3"]
+    typ, data = client.fetch("1:3", "(FLAGS RFC822.SIZE)")
+    flags = [item.decode() for item in data]
+    assert "\\Flagged" in flags[0] and "\\Seen" in flags[2] and f"RFC822.SIZE {len(big)}" in flags[1], flags
+    # COPY inside the folder itself is another post.
+    lines = raw(client, "UID COPY 1 shared.pub.board")
+    assert re.match(r"\* 4 EXISTS", lines[0]) and re.match(r"OK \[COPYUID \d+ 1 4\]", tagged(lines)), lines
+    # No expunging there (rights `ilrsw`: no `e`, `t`).
+    assert client.store("1", "+FLAGS", r"(\Deleted)")[0] == "OK"
+    assert client.expunge()[0] == "NO"
+    client.logout()
+    assert len(list((sharable / ".board" / "cur").iterdir())) == 4
+    site.stop()
+    # Courier's imapd, as demo on the same local copy, sees the posts.
+    courier = courier_imap(site.maildir)
+    typ, data = courier.select("shared.pub.board")
+    assert typ == "OK" and courier.untagged_responses.get("EXISTS") == [b"4"], (typ, data)
+    typ, data = courier.fetch("2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"Subject: big post" in data[0][1]
+    courier.logout()
