@@ -40,7 +40,11 @@ extension MailboxSession {
         session.ownerOverride = "anonymous"
         // Read and the user's own flags; adding where everybody may write (+SharableWrite);
         // expunging in the sharable folder stays with its owner.
-        session.fixedRights = Self.sharableIsWritable(path + "/" + folder.directoryName) ? "ilrsw" : "lrsw"
+        // The `shared` link lives in the user's Maildir: writes go through it only while it still
+        // names the configured sharable folder.
+        let remote = path + "/" + folder.directoryName
+        let linked = Self.linkTarget(sharable.localPath(nick: nick, folder: folder) + "/shared") == remote
+        session.fixedRights = linked && Self.sharableIsWritable(remote) ? "ilrsw" : "lrsw"
         return session
     }
 

@@ -14,10 +14,17 @@ import MaildirCore
 extension MailboxSession {
     /// The sharable folder behind this session when it is the local copy of a `shared.` folder
     /// (its `shared` link).
+    /// Writes go through it only with `i`, which `sharableSession` grants only when the link
+    /// names the configured sharable folder and everybody may write that folder.
     var sharableRemote: String? {
         guard sharedPrefix?.hasPrefix(Self.sharableNamespace + ".") == true else { return nil }
+        return Self.linkTarget(maildir.path + "/shared")
+    }
+
+    /// What a symbolic link points to (nil: not a link).
+    static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4097)
-        let n = readlink(maildir.path + "/shared", &buffer, 4096)
+        let n = readlink(path, &buffer, 4096)
         guard n > 0 else { return nil }
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -73,8 +80,15 @@ extension MailboxSession {
     func appendToSharable(_ tag: [UInt8], _ name: MailboxName, _ messages: [AppendMessage], remote: String,
                           streamed: [Int: StreamedAppend], into w: inout ResponseWriter) {
         for (index, stream) in streamed where index >= messages.count { stream.abort() }
+        // `i` was granted for the link as it was; the folder it names now must still be one
+        // everybody may write.
         guard require(ACLRights.insert, on: .inbox, "APPEND", Self.shown(name), tag, into: &w) else {
             for s in streamed.values { s.abort() }
+            return
+        }
+        guard Self.sharableIsWritable(remote) else {
+            for s in streamed.values { s.abort() }
+            accessDenied("APPEND", Self.shown(name), ACLRights.insert, tag, into: &w)
             return
         }
         if messages.contains(where: { $0.binary && !Self.survivesLineEndConversion($0.bytes) }) {
@@ -121,6 +135,10 @@ extension MailboxSession {
             return
         }
         guard require(ACLRights.insert, on: .inbox, "COPY", Self.shown(name), tag, into: &w) else { return }
+        guard Self.sharableIsWritable(remote) else {
+            accessDenied("COPY", Self.shown(name), ACLRights.insert, tag, into: &w)
+            return
+        }
         var adding: [SharableInsert] = []
         var sourceUIDs: [UInt32] = []
         do {

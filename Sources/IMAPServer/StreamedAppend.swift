@@ -83,7 +83,8 @@ extension MailboxSession {
         if let shared = sharedSession(for: prefix.mailbox) { return shared.openStream(prefix) }
         if let local = sharableSession(for: prefix.mailbox) {
             // A `shared.` folder: the message goes to the sharable folder's tmp/ (+SharableWrite).
-            guard let remote = local.sharableRemote, local.myRights(.inbox).contains(ACLRights.insert) else {
+            guard let remote = local.sharableRemote, local.myRights(.inbox).contains(ACLRights.insert),
+                  Self.sharableIsWritable(remote) else {
                 return .failure(StreamRefusal(code: .noPerm, text: "Access denied for APPEND (ACL \"i\" required)"))
             }
             do {

@@ -309,6 +309,25 @@ def test_adding_to_a_writable_filesystem_shared_folder(site, public_dir):
     assert client.expunge()[0] == "NO"
     client.logout()
     assert len(list((sharable / ".board" / "cur").iterdir())) == 4
+    # The `shared` link lives in the user's Maildir: pointed anywhere else (here another
+    # world-writable maildir), it takes no new messages.
+    other = public_dir / "elsewhere"
+    subprocess.run([str(COURIER), "maildirmake", str(other)], check=True)
+    for sub in ("", "/tmp", "/new", "/cur"):
+        os.chmod(str(other) + sub, 0o1777)
+    link = site.maildir / "shared-folders" / "pub" / "board" / "shared"
+    link.unlink()
+    link.symlink_to(other)
+    client = site.imap()
+    assert client.myrights("shared.pub.board")[1][-1] == b'"shared.pub.board" "lrsw"'
+    typ, data = client.append("shared.pub.board", None, None, message("diverted"))
+    assert typ == "NO" and b'ACL "i" required' in data[0]
+    typ, data = client.append("shared.pub.board", None, None, big)   # streamed: refused up front
+    assert typ == "NO", data
+    client.logout()
+    assert list((other / "cur").iterdir()) == [] and list((other / "tmp").iterdir()) == []
+    link.unlink()
+    link.symlink_to(sharable / ".board")
     site.stop()
     # Courier's imapd, as demo on the same local copy, sees the posts.
     courier = courier_imap(site.maildir)
