@@ -45,6 +45,16 @@ struct BDATSessionTests {
         #expect(session.line("BDAT 3 LAST") == .discardChunk(size: 3, then: Replies.badSequence))
     }
 
+    /// A BDAT whose size cannot be read leaves the chunk's end unknown: the connection ends
+    /// instead of reading the chunk's octets as commands.
+    @Test(arguments: ["BDAT", "BDAT x", "BDAT 1234567890123456789", "BDAT 5 LASTX", "BDAT 5 LAST more", "BDAT -1"])
+    func malformedBDATCloses(_ line: String) {
+        var session = chunkingSession()
+        #expect(session.line(line) == .sendAndClose(SMTPCommandError.chunkSyntax.reply))
+        var plain = chunkingSession(chunking: false)
+        #expect(plain.line(line) == .send(SMTPCommandError.chunkSyntax.reply))
+    }
+
     @Test func bdatZeroLast() {
         var session = chunkingSession()
         #expect(session.line("BDAT 0 LAST") != .send(Replies.badSequence))

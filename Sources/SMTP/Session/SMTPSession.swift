@@ -130,6 +130,13 @@ public struct SMTPSession: Sendable {
         afterChunk = false
         switch SMTPCommandParser.parse(line, limits: configuration.limits) {
         case .success(let command): return receive(command)
+        case .failure(.chunkSyntax) where configuration.chunking:
+            // A BDAT whose size cannot be read: its chunk's end is unknown, so nothing after
+            // it can be taken as a command (the chunk's octets would be).
+            afterChunk = false
+            transaction = nil
+            phase = .closed
+            return .sendAndClose(SMTPCommandError.chunkSyntax.reply)
         case .failure(let error): return followsChunk ? outOfSync() : .send(error.reply)
         }
     }
