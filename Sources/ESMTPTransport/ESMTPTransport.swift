@@ -14,9 +14,9 @@ public struct ESMTPTransport: Sendable {
     public let resolver: DNSResolver
     public let logger: Logger
     /// Domains none of whose relays answered lately (`esmtpdelay`).
-    public let unreachable: UnreachableMemory
+    public let unreachable: BackoffTable
     /// Relays whose STARTTLS broke lately: opportunistic TLS skips them (spec/mta.md §5.3.4).
-    public let brokenTLS = UnreachableMemory()
+    public let brokenTLS = BackoffTable()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
     /// `esmtppercentrelay`'s output rewriting; nil when no domain is listed.
@@ -31,7 +31,7 @@ public struct ESMTPTransport: Sendable {
     public let sessions: SMTPSessionPool
 
     public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
-                unreachable: UnreachableMemory = UnreachableMemory(), percentHack: PercentHackOutput? = nil) {
+                unreachable: BackoffTable = BackoffTable(), percentHack: PercentHackOutput? = nil) {
         self.percentHack = percentHack
         self.etc = etc
         self.me = me

@@ -113,7 +113,8 @@ public struct IMAPService: Service {
         mailboxOptions.sharableMaildirsFile = config.root.etc("maildirshared")
         mailboxOptions.mungeSharedNames = !(variables["IMAP_SHAREDMUNGENAMES"] ?? "").isEmpty
         // spec/access.md §2.2: ` ACL ACL2=UNION` unless IMAP_ACL=0 (RFC 4314 §2.1, §8).
-        var extra = (variables["IMAP_ACL"] ?? "1") != "0" ? ["ACL", "ACL2=UNION"] : []
+        // RFC 8440 §2: LIST-MYRIGHTS goes with ACL.
+        var extra = (variables["IMAP_ACL"] ?? "1") != "0" ? ["ACL", "ACL2=UNION", "LIST-MYRIGHTS"] : []
         if mailboxOptions.moveExpungedToTrash { extra.append("XMAGICTRASH") }
         var limits = IMAPLimits()
         limits.literalPlus = !plain.words.contains { $0.uppercased() == "LITERAL-" }

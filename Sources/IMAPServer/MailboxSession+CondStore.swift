@@ -75,7 +75,7 @@ extension MailboxSession {
         guard condStore, let s = selected else { return }
         w.untaggedStatus(.ok, .highestModSeq(s.highestModSeq), "Highest")
         guard let q = parameters.qresync, q.uidValidity == s.uidValidity else { return }
-        writeVanishedEarlier(since: q.modSeq, within: q.knownUIDs, into: &w)
+        writeVanishedEarlier(since: q.modSeq, within: q.knownUIDs, above: Self.seqMatchFloor(q, s.messages), into: &w)
         for (index, m) in s.messages.enumerated() where m.modSeq > q.modSeq {
             writeFlagsFetch(index, m, into: &w, forceUID: true)
         }
@@ -113,7 +113,9 @@ extension MailboxSession {
     /// VANISHED (EARLIER) for the UIDs (within `known`, else all) expunged after `modSeq`.
     /// When the log no longer lists expunges that old, every UID below UIDNEXT that is not in
     /// the folder is reported (RFC 7162 §3.2.10 lets a server name UIDs the client never saw).
-    func writeVanishedEarlier(since modSeq: UInt64, within known: SequenceSet?, into w: inout ResponseWriter) {
+    /// `above`: UIDs up to it are known not to have vanished (seq-match-data, §3.2.5.2).
+    func writeVanishedEarlier(since modSeq: UInt64, within known: SequenceSet?, above floor: UInt32 = 0,
+                              into w: inout ResponseWriter) {
         guard let s = selected else { return }
         let listed = FolderModSeqs.shared(folderPath: s.directory).transaction { t in t.expunged(since: modSeq) }
         let largest = max(s.nextUID, 1) - 1
@@ -126,6 +128,9 @@ extension MailboxSession {
         }
         if let known, !known.isSavedResult {
             ranges = Self.intersect(ranges, known.merged(largest: largest))
+        }
+        if floor > 0 {
+            ranges = floor == UInt32.max ? [] : Self.intersect(ranges, [(floor + 1)...UInt32.max])
         }
         guard !ranges.isEmpty else { return }
         w.append("* VANISHED (EARLIER) ")

@@ -9,7 +9,7 @@ extension MailboxSession {
              streamed: [Int: StreamedAppend] = [:]) -> (bytes: [UInt8], change: SelectionChange) {
         self.utf8 = utf8
         if enabled.contains("QRESYNC") { qresync = true }
-        if let shared = runShared(tagged, utf8: utf8, streamed: streamed) { return shared }
+        if let shared = runShared(tagged, utf8: utf8, enabled: enabled, streamed: streamed) { return shared }
         var w = ResponseWriter(capacity: 1024)
         w.utf8Allowed = utf8
         let tag = tagged.tag
@@ -26,6 +26,10 @@ extension MailboxSession {
             if case .examine = tagged.command { readOnly = true }
             if parameters.qresync != nil && !qresync {
                 w.tagged(tag, .bad, nil, "QRESYNC needs ENABLE QRESYNC first")   // RFC 7162 §3.2.5
+                break
+            }
+            if let q = parameters.qresync, !Self.validSeqMatch(q) {
+                w.tagged(tag, .bad, nil, "QRESYNC seq-match-data needs as many UIDs as message numbers")
                 break
             }
             change = select(tag, name, readOnly: readOnly, parameters: parameters, into: &w)

@@ -45,18 +45,37 @@ extension MailboxSession {
             }
         }
         let allNames = mailboxes.map(\.name)
+        // RFC 6154: each existing mailbox's special uses, read once.
+        var usesByName: [String: [String]] = [:]
+        for box in mailboxes where existing.contains(box.name) { usesByName[box.name] = specialUses(box.folder) }
         for box in mailboxes {
             let matched = command.patterns.contains { Self.matches(pattern: command.reference + $0, name: Array(box.name.utf8)) }
             guard matched else { continue }
             let isSubscribed = subscribed.contains(box.name)
             let exists = existing.contains(box.name)
-            // RFC 5258 §4: with RECURSIVEMATCH a mailbox that is not itself subscribed but has a
-            // subscribed child is listed with CHILDINFO ("SUBSCRIBED").
-            let childSubscribed = command.recursiveMatch && !isSubscribed
-                && subscribed.contains { $0.hasPrefix(box.name + ".") }
-            if (command.isLSUB || command.subscribedOnly) && !isSubscribed && !childSubscribed { continue }
+            let uses = usesByName[box.name] ?? []
+            // RFC 5258 §3: the selection options a mailbox itself meets.
+            let selected = (!(command.isLSUB || command.subscribedOnly) || isSubscribed)
+                && (!command.specialUseOnly || !uses.isEmpty)
+            // RFC 5258 §4: with RECURSIVEMATCH a mailbox that does not meet them but has a
+            // descendant that does is listed with CHILDINFO naming the options.
+            var childInfo: [String] = []
+            if command.recursiveMatch && !selected {
+                let below = box.name + "."
+                let descendantMeets = mailboxes.contains { other in
+                    other.name.hasPrefix(below)
+                        && (!command.subscribedOnly || subscribed.contains(other.name))
+                        && (!command.specialUseOnly || !(usesByName[other.name] ?? []).isEmpty)
+                }
+                if descendantMeets {
+                    if command.subscribedOnly { childInfo.append("SUBSCRIBED") }
+                    if command.specialUseOnly { childInfo.append("SPECIAL-USE") }
+                }
+            }
+            if !selected && childInfo.isEmpty { continue }
             // RFC 4314 §4: LIST shows only mailboxes with `l`.
-            if exists && !myRights(box.folder.map { .folder($0) } ?? .inbox).contains(ACLRights.lookup) { continue }
+            let rights = exists ? myRights(box.folder.map { .folder($0) } ?? .inbox) : ACLRights("")
+            if exists && !rights.contains(ACLRights.lookup) { continue }
             var attributes: [String] = []
             if !exists && !command.isLSUB {
                 attributes.append("\\NonExistent")
@@ -67,19 +86,18 @@ extension MailboxSession {
                 let hasChildren = allNames.contains { $0.hasPrefix(box.name + ".") && existing.contains($0) }
                 attributes.append(hasChildren ? "\\HasChildren" : "\\HasNoChildren")
             }
-            let uses = exists ? specialUses(box.folder) : []
             attributes += uses
-            if command.specialUseOnly && uses.isEmpty { continue }
             if (command.returnSubscribed || command.subscribedOnly) && isSubscribed && !command.isLSUB {
                 attributes.append("\\Subscribed")
             }
             w.append("* \(keyword) (" + attributes.joined(separator: " ") + ") \".\" ")
             w.mailbox(Array(box.name.utf8))
-            if childSubscribed && !command.isLSUB { w.append(" (\"CHILDINFO\" (\"SUBSCRIBED\"))") }
-            w.crlf()
-            if let items = command.returnStatus, box.selectable, exists {
-                writeStatus(MailboxName(box.name), items, into: &w)
+            if !childInfo.isEmpty && !command.isLSUB {
+                w.append(" (\"CHILDINFO\" (" + childInfo.map { "\"\($0)\"" }.joined(separator: " ") + "))")
             }
+            w.crlf()
+            guard exists && box.selectable && !command.isLSUB else { continue }
+            writeListExtras(MailboxName(box.name), command, rights: rights, into: &w)
         }
         w.tagged(tag, .ok, nil, "\(keyword) completed")
     }

@@ -38,8 +38,13 @@ extension MailboxSession {
         session.accountOptions = accountOptions
         session.sharedPrefix = prefix
         session.ownerOverride = "anonymous"
-        // Read and the user's own flags; adding or expunging in the sharable folder is not done.
-        session.fixedRights = "lrsw"
+        // Read and the user's own flags; adding where everybody may write (+SharableWrite);
+        // expunging in the sharable folder stays with its owner.
+        // The `shared` link lives in the user's Maildir: writes go through it only while it still
+        // names the configured sharable folder.
+        let remote = path + "/" + folder.directoryName
+        let linked = Self.linkTarget(sharable.localPath(nick: nick, folder: folder) + "/shared") == remote
+        session.fixedRights = linked && Self.sharableIsWritable(remote) ? "ilrsw" : "lrsw"
         return session
     }
 
@@ -99,10 +104,18 @@ extension MailboxSession {
     func listSharable(_ tag: [UInt8], _ command: ListCommand, into w: inout ResponseWriter, tagged: Bool = true) {
         let keyword = command.isLSUB ? "LSUB" : "LIST"
         var listed: [(name: String, selectable: Bool)] = []
+        var subscribedNames = Set<String>()
+        // Nothing here has a special use (RFC 6154): that selection option selects nothing.
+        if command.specialUseOnly {
+            if tagged { w.tagged(tag, .ok, nil, "\(keyword) completed") }
+            return
+        }
         for (nick, path) in sharable.entries() {
             for folder in SharableMaildirs.folders(of: path) {
-                if command.isLSUB && !sharable.isSubscribed(nick: nick, folder: folder) { continue }
+                let subscribed = sharable.isSubscribed(nick: nick, folder: folder)
+                if (command.isLSUB || command.subscribedOnly) && !subscribed { continue }
                 listed.append((Self.sharableNamespace + "." + nick + "." + (utf8 ? folder.name : ModifiedUTF7.encode(folder.name)), true))
+                if subscribed { subscribedNames.insert(listed[listed.count - 1].name) }
             }
         }
         var parents: [String] = []
@@ -114,15 +127,32 @@ extension MailboxSession {
                 if !listed.contains(where: { $0.name == parent }) && !parents.contains(parent) { parents.append(parent) }
             }
         }
+        // LIST (SUBSCRIBED): the levels above are not subscribed; only RECURSIVEMATCH lists
+        // them, with CHILDINFO (RFC 5258 §4). LSUB shows them as \Noselect, as Courier does.
+        if command.subscribedOnly && !command.recursiveMatch { parents = [] }
+        let childInfoParents = command.subscribedOnly ? Set(parents) : []
         listed += parents.map { ($0, false) }
         let names = listed.map(\.name)
         for box in listed.sorted(by: { $0.name < $1.name }) {
             guard command.patterns.contains(where: { Self.matches(pattern: command.reference + $0, name: Array(box.name.utf8)) }) else { continue }
             var attributes: [String] = box.selectable ? [] : ["\\Noselect"]
             attributes.append(names.contains { $0.hasPrefix(box.name + ".") } ? "\\HasChildren" : "\\HasNoChildren")
+            // RFC 5258 §3.1, §3.2: SUBSCRIBED (selection or return option) marks what is subscribed.
+            if !command.isLSUB && (command.subscribedOnly || command.returnSubscribed) && subscribedNames.contains(box.name) {
+                attributes.append("\\Subscribed")
+            }
             w.append("* \(keyword) (" + attributes.joined(separator: " ") + ") \".\" ")
             w.mailbox(Array(box.name.utf8))
+            if childInfoParents.contains(box.name) { w.append(" (\"CHILDINFO\" (\"SUBSCRIBED\"))") }
             w.crlf()
+            // RETURN (STATUS …) / (MYRIGHTS) for the folders that open: the subscribed ones.
+            if box.selectable && !command.isLSUB && (command.returnStatus != nil || command.returnMyRights) {
+                let name = MailboxName(box.name)
+                if let local = sharableSession(for: name), let rights = local.fixedRights {
+                    local.utf8 = utf8
+                    local.writeListExtras(name, command, rights: rights, into: &w)
+                }
+            }
         }
         if tagged { w.tagged(tag, .ok, nil, "\(keyword) completed") }
     }

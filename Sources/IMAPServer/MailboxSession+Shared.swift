@@ -61,10 +61,12 @@ extension MailboxSession {
     }
 
     /// Runs what belongs to a shared session; nil when the own session should.
-    func runShared(_ tagged: TaggedCommand, utf8: Bool, streamed: [Int: StreamedAppend])
+    /// `enabled` goes along, so a shared folder answers a CONDSTORE/QRESYNC client as its own.
+    func runShared(_ tagged: TaggedCommand, utf8: Bool, enabled: Set<String> = [], streamed: [Int: StreamedAppend])
         -> (bytes: [UInt8], change: SelectionChange)? {
         let command = tagged.command
-        if let crossed = routeCrossCopy(tagged, utf8: utf8) { return crossed }
+        if let written = runSharableWrite(tagged, streamed: streamed) { return written }
+        if let crossed = routeCrossCopy(tagged, utf8: utf8, enabled: enabled) { return crossed }
         if case .list(let list) = command, sharedIndex != nil, sharedPrefix == nil,
            !list.patterns.isEmpty, list.patterns.allSatisfy({ (list.reference + $0).starts(with: Array(Self.sharedNamespace.utf8)) }) {
             var w = ResponseWriter(capacity: 1024)
@@ -82,7 +84,7 @@ extension MailboxSession {
             }
             shared.flushHook = flushHook
             let wasSelected = selected != nil || sharedSelection != nil
-            var result = shared.run(tagged, utf8: utf8, streamed: streamed)
+            var result = shared.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed)
             switch command {
             case .select, .examine:
                 deselect()
@@ -104,7 +106,7 @@ extension MailboxSession {
             default:
                 guard Self.actsOnSelection(command) else { return nil }
                 shared.flushHook = flushHook
-                let result = shared.run(tagged, utf8: utf8, streamed: streamed)
+                let result = shared.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed)
                 if case .deselected = result.change { sharedSelection = nil }
                 return result
             }
@@ -119,21 +121,22 @@ extension MailboxSession {
             w.tagged(tag, .ok, nil, "\(keyword) completed")
             return
         }
-        var listed: [(name: String, selectable: Bool)] = []
+        var listed: [(name: String, selectable: Bool, owner: MailboxSession?, rights: ACLRights)] = []
         for location in index.accounts() {
             let prefix = Self.sharedNamespace + "." + location.prefix.joined(separator: ".")
             guard let shared = makeSharedSession(location, prefix: prefix) else { continue }
             shared.utf8 = utf8
-            var visible: [(String, Bool)] = []
+            var visible: [(String, Bool, MailboxSession?, ACLRights)] = []
             for box in shared.allMailboxes() where box.selectable {
                 let target: FolderName.IMAPTarget = box.folder.map { .folder($0) } ?? .inbox
-                guard shared.myRights(target).contains(ACLRights.lookup) else { continue }
+                let rights = shared.myRights(target)
+                guard rights.contains(ACLRights.lookup) else { continue }
                 let name = box.folder.map { prefix + "." + (utf8 ? $0.name : ModifiedUTF7.encode($0.name)) } ?? prefix
-                visible.append((name, true))
+                visible.append((name, true, shared, rights))
             }
             // Hierarchy levels above visible folders (the account, its groups, parent folders).
             var parents: [String] = []
-            for (name, _) in visible {
+            for (name, _, _, _) in visible {
                 var parts = name.split(separator: ".").map(String.init)
                 while parts.count > 1 {
                     parts.removeLast()
@@ -141,10 +144,13 @@ extension MailboxSession {
                     if !visible.contains(where: { $0.0 == parent }) && !parents.contains(parent) { parents.append(parent) }
                 }
             }
-            listed += visible + parents.map { ($0, false) }
+            listed += visible + parents.map { ($0, false, nil, ACLRights("")) }
         }
+        // Nothing under `#shared.` is subscribed or has a special use (SUBSCRIBE and CREATE
+        // take own names only), so those selection options select nothing here (RFC 5258 §3).
+        let selectsNothing = command.subscribedOnly || command.specialUseOnly
         let names = listed.map(\.name)
-        for box in listed.sorted(by: { $0.name < $1.name }) {
+        for box in listed.sorted(by: { $0.name < $1.name }) where !selectsNothing {
             let matched = command.patterns.contains { Self.matches(pattern: command.reference + $0, name: Array(box.name.utf8)) }
             guard matched else { continue }
             var attributes: [String] = box.selectable ? [] : ["\\Noselect"]
@@ -152,43 +158,68 @@ extension MailboxSession {
             w.append("* \(keyword) (" + attributes.joined(separator: " ") + ") \".\" ")
             w.mailbox(Array(box.name.utf8))
             w.crlf()
+            if let owner = box.owner, box.selectable, !command.isLSUB {
+                owner.writeListExtras(MailboxName(box.name), command, rights: box.rights, into: &w)
+            }
         }
         w.tagged(tag, .ok, nil, "\(keyword) completed")
     }
 }
 
 extension MailboxSession {
-    /// COPY between the user's own mailboxes and a `#shared.` account's (either way): the
-    /// selected folder of `source`, into `name` of `destination` (which needs `i` there).
-    /// MOVE across accounts is refused: it would expunge in another account's folder.
+    /// COPY and MOVE between the user's own mailboxes and a `#shared.` account's (either way, or
+    /// between two accounts): the selected folder of `source`, into `name` of `destination`.
+    /// COPY needs `i` on the target (RFC 4314 §4); MOVE also `t` and `e` on the source, whose
+    /// folder must be writable (RFC 6851 §3.3, as a MOVE inside one account). The new files
+    /// count toward the quota of the Maildir they land in (its owner's `maildirsize`), and
+    /// the moved ones leave the source's.
     func copyAcross(_ tag: [UInt8], _ set: SequenceSet, uid: Bool, move: Bool, from source: MailboxSession,
                     to destination: MailboxSession, _ name: MailboxName, into w: inout ResponseWriter) {
         guard let s = source.selected else { return }
+        let command = move ? "MOVE" : "COPY"
         if source.outOfRange(set, uid: uid) {
             w.tagged(tag, .bad, nil, "Message sequence number out of range")
+            return
+        }
+        if destination.sharableRemote != nil {
+            // A `shared.` folder: new messages go into the sharable folder; no MOVE there
+            // (its expunge half is the source's, but the copies are not ours to take back).
+            guard !move else {
+                w.tagged(tag, .no, .cannot, "MOVE into a filesystem shared folder is not supported; use COPY.")
+                return
+            }
+            destination.copyIntoSharable(tag, set, uid: uid, from: source, name, into: &w)
             return
         }
         guard let target = destination.target(name), destination.exists(target) else {
             w.tagged(tag, .no, .tryCreate, "Mailbox does not exist.")
             return
         }
-        if move {
-            w.tagged(tag, .no, .cannot, "MOVE between accounts is not supported; use COPY.")
+        if move && s.readOnly {
+            w.tagged(tag, .no, nil, "Current box is selected READ-ONLY.")
             return
         }
-        guard destination.require(ACLRights.insert, on: target, "COPY", Self.shown(name), tag, into: &w) else { return }
+        guard destination.require(ACLRights.insert, on: target, command, Self.shown(name), tag, into: &w) else { return }
+        if move && !source.selectedRights().contains("et") {
+            let missing = source.selectedRights().contains(ACLRights.expunge) ? ACLRights.deleteMessages : ACLRights.expunge
+            accessDenied("MOVE", "current mailbox", missing, tag, into: &w)
+            return
+        }
         let dir = destination.directory(target)
+        let chosen = source.indices(set, uid: uid)
         var adding: [(PendingMessage, MessageFlags)] = []
         var sourceUIDs: [UInt32] = []
+        var movedIndices: [Int] = []
         var keywordLists: [[String]] = []
         do {
-            for index in source.indices(set, uid: uid) where index < s.messages.count {
+            for index in chosen where index < s.messages.count {
                 let m = s.messages[index]
                 guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
                 let pending = try PendingMessage(folderPath: dir)
                 try pending.write(bytes)
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))
                 sourceUIDs.append(m.uid)
+                movedIndices.append(index)
                 keywordLists.append(m.keywords)
             }
             let snapshot = try FolderScanner(folderPath: dir, trashFolderName: destination.maildir.trashFolderName).scan(adding: adding)
@@ -199,18 +230,25 @@ extension MailboxSession {
                 if let added = byUID[newUID] { try? keywords.update(baseName: added.baseName, keywords: keywordLists[i]) }
             }
             let code = ResponseCode.copyUID(uidValidity: snapshot.uidValidity, source: sourceUIDs, destination: snapshot.addedUIDs)
-            w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
+            if move {
+                // RFC 6851 §4.3: COPYUID in an untagged OK, then the expunges, then the tagged OK.
+                if !sourceUIDs.isEmpty { w.untaggedStatus(.ok, code, "Moved") }
+                source.expungeMoved(movedIndices, into: &w)
+                w.tagged(tag, .ok, nil, "MOVE completed.")
+            } else {
+                w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
+            }
         } catch MaildirError.quotaExceeded {
             for (p, _) in adding { p.abort() }
             w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
         } catch {
             for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .serverBug, "COPY failed: \(error)")
+            w.tagged(tag, .no, .serverBug, "\(command) failed: \(error)")
         }
     }
 
     /// Routes a COPY/MOVE whose source and destination are in different accounts; nil otherwise.
-    func routeCrossCopy(_ tagged: TaggedCommand, utf8: Bool) -> (bytes: [UInt8], change: SelectionChange)? {
+    func routeCrossCopy(_ tagged: TaggedCommand, utf8: Bool, enabled: Set<String> = []) -> (bytes: [UInt8], change: SelectionChange)? {
         let set: SequenceSet, name: MailboxName, uid: Bool, move: Bool
         switch tagged.command {
         case .copy(let s, let n, let u): (set, name, uid, move) = (s, n, u, false)
@@ -231,13 +269,16 @@ extension MailboxSession {
             }
             source = shared
         } else {
-            guard selected != nil, text.hasPrefix(Self.sharedNamespace + "."), let other = sharedSession(for: name) else { return nil }
+            guard selected != nil, Self.isSharedName(name),
+                  let other = sharedSession(for: name) ?? sharableSession(for: name) else { return nil }
             source = self
             destination = other
         }
         var w = ResponseWriter(capacity: 256)
         w.utf8Allowed = utf8
         destination.utf8 = utf8
+        // MOVE's expunges are reported as VANISHED to a QRESYNC client (RFC 7162 §3.2.10).
+        if enabled.contains("QRESYNC") { source.qresync = true }
         copyAcross(tagged.tag, set, uid: uid, move: move, from: source, to: destination, name, into: &w)
         return (w.bytes, .none)
     }

@@ -81,6 +81,18 @@ extension MailboxSession {
     /// Opens the file for a streamed APPEND message, or says why the command is refused.
     func openStream(_ prefix: AppendPrefix) -> Result<StreamedAppend, StreamRefusal> {
         if let shared = sharedSession(for: prefix.mailbox) { return shared.openStream(prefix) }
+        if let local = sharableSession(for: prefix.mailbox) {
+            // A `shared.` folder: the message goes to the sharable folder's tmp/ (+SharableWrite).
+            guard let remote = local.sharableRemote, local.myRights(.inbox).contains(ACLRights.insert),
+                  Self.sharableIsWritable(remote) else {
+                return .failure(StreamRefusal(code: .noPerm, text: "Access denied for APPEND (ACL \"i\" required)"))
+            }
+            do {
+                return .success(StreamedAppend(pending: try PendingMessage(folderPath: remote), directory: remote))
+            } catch {
+                return .failure(StreamRefusal(code: .serverBug, text: "APPEND failed: \(error)"))
+            }
+        }
         guard let target = target(prefix.mailbox), exists(target) else {
             return .failure(StreamRefusal(code: .tryCreate, text: "Mailbox does not exist."))
         }

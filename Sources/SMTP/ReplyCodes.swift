@@ -150,6 +150,21 @@ public enum Replies {
     public static let serviceUnavailable = SMTPReply(432, EnhancedStatusCode(4, 3, 0), "Service temporarily unavailable.")
     public static let submitFailed = SMTPReply(451, EnhancedStatusCode(4, 3, 0), "Unable to submit message - service temporarily unavailable.")
 
+    // MARK: BDAT (RFC 3030)
+    /// RFC 3030 §3, RFC 5321 §4.2.2: BDAT outside a transaction with recipients, DATA
+    /// between chunks.
+    public static let badSequence = SMTPReply(503, EnhancedStatusCode(5, 5, 1), "Bad sequence of commands.")
+    /// RFC 3030 §2: a chunk without LAST was read.
+    public static func chunkReceived(_ octets: Int) -> SMTPReply {
+        SMTPReply(250, EnhancedStatusCode(2, 0, 0), "\(octets) octets received.")
+    }
+    /// RFC 3030 §2 (its examples) and RFC 5321 §4.2.3: 552 for a message over the size limit.
+    public static func chunkTooBig(_ size: Int, limit: Int) -> SMTPReply {
+        SMTPReply(552, EnhancedStatusCode(5, 3, 4), "Message length (\(size) bytes) exceeds administrative limit(\(limit)).")
+    }
+    /// A line right after a BDAT chunk was no command: the chunk size lied (the connection ends).
+    public static let chunkOutOfSync = SMTPReply(500, EnhancedStatusCode(5, 5, 2), "BDAT chunk size does not match the data, closing.")
+
     // MARK: VRFY/EXPN (spec/mta.md §2.5)
     public static let vrfyDisabled = SMTPReply(252, EnhancedStatusCode(2, 5, 2), "VRFY disabled")
     public static let expnDisabled = SMTPReply(252, EnhancedStatusCode(2, 5, 2), "EXPN disabled")

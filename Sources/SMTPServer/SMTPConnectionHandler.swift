@@ -59,6 +59,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var session: SMTPSession
     private var framer: CommandLineFramer
     private var decoder: DataDecoder?
+    /// RFC 3030: the BDAT chunks of the message being received (one decoder for all chunks).
+    private var chunkDecoder: ChunkDecoder?
+    /// A refused BDAT's chunk being thrown away: octets still to drop, then this reply.
+    private var discardRemaining = 0
+    private var discardReply: SMTPReply?
     private var tarpit: Tarpit
     private let clientIP: String
     private var pending: [UInt8] = []
@@ -77,6 +82,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Unprocessed input kept while an async step or the tarpit runs; past this, reading stops.
     private static let maxPending = 256 << 10
     private var readingPaused = false
+    /// The client shut its sending side down (half-close): what it sent is still processed and
+    /// answered, then the connection closes.
+    private var inputClosed = false
     private var processing = false
     private var unflushed = false
     private var context: ChannelHandlerContext?
@@ -185,6 +193,25 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         defer { processing = false }
         var offset = 0
         while !waiting && !closed && offset < pending.count {
+            if let reply = discardReply {
+                // RFC 3030 §2: a refused chunk is read to its end, never taken as commands.
+                let used = min(discardRemaining, pending.count - offset)
+                offset += used
+                discardRemaining -= used
+                if discardRemaining == 0 {
+                    discardReply = nil
+                    send(reply, context: context)
+                }
+                continue
+            }
+            if session.isReceivingChunk, var chunks = chunkDecoder {
+                var chunk: [UInt8] = []
+                let used = chunks.decode(pending[offset...], into: &chunk)
+                offset += used
+                chunkDecoder = chunks
+                receiveMessageBytes(chunk, after: chunks.isChunkComplete ? .chunkEnded : .more, context: context)
+                continue
+            }
             if var decoder {
                 var chunk: [UInt8] = []
                 let used = decoder.decode(pending[offset...], into: &chunk)
@@ -192,7 +219,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 self.decoder = decoder
                 let end = decoder.isFinished ? decoder.outcome : nil
                 if end != nil { self.decoder = nil }
-                receiveMessageBytes(chunk, end: end, context: context)
+                receiveMessageBytes(chunk, after: end.map { .dataEnded($0) } ?? .more, context: context)
                 continue
             }
             var input = pending[offset...]
@@ -216,6 +243,17 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         pending.removeFirst(min(offset, pending.count))
         flush(context: context)
         updateReading(context: context)
+        closeIfInputDone(context: context)
+    }
+
+    /// After a half-close, once every complete command read was carried out and answered:
+    /// nothing more can come, so the connection ends (an unfinished message is dropped).
+    private func closeIfInputDone(context: ChannelHandlerContext) {
+        guard inputClosed, !waiting, !closed else { return }
+        closed = true
+        abortSubmission()
+        flush(context: context)
+        context.close(promise: nil)
     }
 
     private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
@@ -281,6 +319,21 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .abortSubmission(let reply):
             abortSubmission()
             send(reply, context: context)
+        case .receiveChunk(let size, let last):
+            var chunks = chunkDecoder ?? ChunkDecoder(sizeLimit: environment.configuration.limits.messageSize,
+                                                      lineLimit: environment.configuration.limits.dataLine)
+            var bytes: [UInt8] = []
+            chunks.begin(size: size, last: last, into: &bytes)
+            chunkDecoder = chunks
+            // `BDAT 0`: no octets to wait for.
+            receiveMessageBytes(bytes, after: chunks.isChunkComplete ? .chunkEnded : .more, context: context)
+        case .discardChunk(let size, let reply):
+            if size == 0 {
+                send(reply, context: context)
+            } else {
+                discardRemaining = size
+                discardReply = reply
+            }
         case .authenticate(let name, let initialResponse):
             guard environment.authenticator != nil, let mechanism = SASLMechanism(name: name) else {
                 perform(session.authenticationEnded(Replies.authRejected), context: context)
@@ -435,41 +488,59 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             writeChain = context.eventLoop.makeSucceededVoidFuture()
             writeFailed = nil
             let limits = environment.configuration.limits
-            decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine)
             headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
             fieldRenamer = HeaderFieldRenamer(renaming: environment.renamedFields)
+            chunkDecoder = nil
             fromRefusal = nil
             checksFromHeader = environment.senderPolicy.checksFromHeader(relayClient: relayAllowed,
                                                                          mailFromPassed: mailFromPassedSPF)
-            perform(session.submissionOpened(), context: context)
+            let action = session.submissionOpened()
+            // DATA reads through the dot decoder; BDAT's `receiveChunk` sets up the chunk decoder.
+            if session.isReceivingData { decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine) }
+            perform(action, context: context)
         case .failure(let error):
             environment.logger.error("queue refused a submission from \(clientIP): \(error)")
             perform(session.submissionFailed(Self.reply(for: error)), context: context)
         }
     }
 
-    /// Decoded message bytes: watched (header limits, the `From:` check), renamed, stored;
-    /// `end` once the data has ended. At the end of the header section a `BOFHSPFFROM` check
-    /// holds the rest back until it has answered.
-    private func receiveMessageBytes(_ chunk: [UInt8], end: DataDecoder.Outcome?, context: ChannelHandlerContext) {
+    /// What follows a run of decoded message bytes.
+    private enum AfterBytes {
+        /// More data to come.
+        case more
+        /// DATA's end line came.
+        case dataEnded(DataDecoder.Outcome)
+        /// The current BDAT chunk was read whole.
+        case chunkEnded
+    }
+
+    /// Decoded message bytes (DATA or BDAT): watched (header limits, the `From:` check),
+    /// header fields renamed, sent to the queue; then `after`. At the end of the header section
+    /// a `BOFHSPFFROM` check holds the rest back until it has answered.
+    private func receiveMessageBytes(_ chunk: [UInt8], after: AfterBytes, context: ChannelHandlerContext) {
         if !chunk.isEmpty {
             let headerEnd = headerInspector.feed(chunk)
             if checksFromHeader, let headerEnd {
                 storeMessageBytes(Array(chunk[..<headerEnd]), context: context)
-                checkFromHeader(then: Array(chunk[headerEnd...]), end: end, context: context)
+                checkFromHeader(then: Array(chunk[headerEnd...]), after: after, context: context)
                 return
             }
             storeMessageBytes(chunk, context: context)
         }
-        guard let end else { return }
-        let held = fieldRenamer.finish()
-        if !held.isEmpty && fromRefusal == nil { writeToSubmission(held, context: context) }
-        if checksFromHeader {
-            // A message without a body: its header section ends with the data.
-            checkFromHeader(then: [], end: end, context: context)
+        switch after {
+        case .more:
             return
+        case .dataEnded(let outcome):
+            flushRenamer(context: context)
+            if checksFromHeader {
+                // A message without a body: its header section ends with the data.
+                checkFromHeader(then: [], after: after, context: context)
+                return
+            }
+            finishData(outcome: outcome, context: context)
+        case .chunkEnded:
+            chunkEnded(context: context)
         }
-        finishData(outcome: end, context: context)
     }
 
     private func storeMessageBytes(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -478,13 +549,18 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if !renamed.isEmpty && fromRefusal == nil { writeToSubmission(renamed, context: context) }
     }
 
+    private func flushRenamer(context: ChannelHandlerContext) {
+        let held = fieldRenamer.finish()
+        if !held.isEmpty && fromRefusal == nil { writeToSubmission(held, context: context) }
+    }
+
     /// spec/mta.md §2.15: the `From:` address's SPF check, once the header section is known.
     /// Its `Received-SPF:` goes at the end of the header section, as Courier's submit puts it.
-    private func checkFromHeader(then rest: [UInt8], end: DataDecoder.Outcome?, context: ChannelHandlerContext) {
+    private func checkFromHeader(then rest: [UInt8], after: AfterBytes, context: ChannelHandlerContext) {
         checksFromHeader = false
         guard headerInspector.withinLimit,
               let address = SenderPolicy.fromHeaderAddress(in: headerInspector.headerSection) else {
-            receiveMessageBytes(rest, end: end, context: context)
+            receiveMessageBytes(rest, after: after, context: context)
             return
         }
         let policy = environment.senderPolicy
@@ -497,8 +573,25 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 let fields = verdict.headers.map { $0 + "\n" }.joined()
                 handler.writeToSubmission(Array(fields.utf8), context: context)
             }
-            handler.receiveMessageBytes(rest, end: end, context: context)
+            handler.receiveMessageBytes(rest, after: after, context: context)
         })
+    }
+
+    /// The current BDAT chunk was read whole: the LAST one ends the data as DATA's end line
+    /// does (same checks, 250 only after the commit); any other is answered at once.
+    private func chunkEnded(context: ChannelHandlerContext) {
+        guard let chunks = chunkDecoder else { return }
+        if chunks.isLast {
+            flushRenamer(context: context)
+            if checksFromHeader {
+                checkFromHeader(then: [], after: .chunkEnded, context: context)
+                return
+            }
+            chunkDecoder = nil
+            finishData(outcome: chunks.outcome, context: context)
+        } else {
+            perform(session.chunkReceived(chunks.outcome), context: context)
+        }
     }
 
     private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
@@ -625,6 +718,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func abortSubmission() {
         decoder = nil
+        chunkDecoder = nil
         writeChain = nil
         inFlight = 0
         if let context { updateReading(context: context) }
@@ -688,6 +782,11 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: STARTTLS (RFC 3207)
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            inputClosed = true
+            process(context: context)
+            return
+        }
         if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
             externalIdentity = identity
             session.clientCertificateVerified()

@@ -48,11 +48,13 @@ public struct SMTPService: Service {
         var limits = SMTPLimits()
         let sizeText = variables["SIZELIMIT"]
         limits.messageSize = sizeText.flatMap { Int($0) } ?? config.sizeLimit
-        let configuration = SMTPSessionConfiguration(
+        var configuration = SMTPSessionConfiguration(
             hostname: config.me, tlsAvailable: tlsContext != nil, tlsActive: listener.kind == .esmtpdSSL,
             authMechanisms: [], authMechanismsTLS: [],  // per connection, below
             tlsRequired: variables["ESMTP_TLS_REQUIRED"] == "1", authRequired: variables["AUTH_REQUIRED"] == "1",
             limits: limits)
+        // RFC 3030 CHUNKING on every SMTP listener (Docs/smtp-server.md "CHUNKING").
+        configuration.chunking = true
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 5)
         var template = SMTPConnectionEnvironment(
@@ -132,6 +134,10 @@ public struct SMTPService: Service {
             channel.closeFuture.whenComplete { _ in limiter.release(ip) }
             SMTPMetrics.sessionStarted()
             return channel.eventLoop.makeCompletedFuture {
+                // A client may pipeline its last commands and shut its sending side down
+                // before reading the replies (Exim does, after `BDAT n LAST` or `.` and QUIT):
+                // the handler finishes what it read, answers, then closes (`inputClosed`).
+                try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 if let implicitTLS {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: implicitTLS))
                 }

@@ -2,9 +2,9 @@ import Testing
 import MailQueue
 @testable import ESMTPTransport
 
-@Suite struct UnreachableMemoryTests {
+@Suite struct BackoffTableTests {
     @Test func backOffRunsOutAndCanBeOff() {
-        let memory = UnreachableMemory()
+        let memory = BackoffTable()
         let start = ContinuousClock.now
         memory.remember("a.test", text: "connection refused", seconds: 300, now: start)
         #expect(memory.deferral(for: "a.test", now: start + .seconds(299)) == "connection refused")

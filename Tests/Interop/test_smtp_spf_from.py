@@ -149,3 +149,27 @@ def test_trustme_skips_relay_clients(tmp_path, dns):
         assert "identity=from;" not in stored_text(s, "marker-trustme")
     finally:
         s.stop()
+
+
+def test_bdat_chunks_get_the_same_from_check(strict):
+    """RFC 3030 BDAT: the header section split over chunks, the check runs where it ends."""
+    from test_smtp_server import Raw
+    from test_smtp_bdat import bdat, open_transaction
+
+    def transaction(from_line, marker):
+        raw = Raw(strict.ports["esmtpd"])
+        open_transaction(raw, sender="bounce@good.test")
+        head = f"{from_line}\r\nSubject: {marker}\r\n".encode()
+        raw.send(bdat(head[:9]) + bdat(head[9:] + b"\r\nbody one\r\n") + bdat(b"body two\r\n", last=True))
+        codes = [raw.reply() for _ in range(3)]
+        raw.close()
+        return codes
+
+    codes = transaction("From: x@fail.test", "marker-bdat-fail")
+    assert [c[0] for c in codes] == [250, 250, 517]
+    assert b"SPF fail x@fail.test" in codes[2][1][0]
+    codes = transaction("From: x@pass.test", "marker-bdat-pass")
+    assert [c[0] for c in codes] == [250, 250, 250]
+    text = stored_text(strict, "marker-bdat-pass")
+    assert "identity=from;" in text and text.endswith("\n\nbody one\nbody two\n")
+    assert strict.any_file_containing("marker-bdat-fail") == []

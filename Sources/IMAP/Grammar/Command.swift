@@ -52,6 +52,8 @@ public struct ListCommand: Hashable, Sendable {
     public var returnChildren = false
     public var returnSpecialUse = false
     public var returnStatus: [StatusItem]?
+    /// RFC 8440 LIST-MYRIGHTS: `RETURN (MYRIGHTS)`, a `* MYRIGHTS` answer per listed mailbox.
+    public var returnMyRights = false
     /// LSUB (RFC 3501 §6.3.9) rather than LIST.
     public var isLSUB = false
     public init(reference: [UInt8], patterns: [[UInt8]]) {
@@ -67,6 +69,18 @@ public struct SelectParameters: Hashable, Sendable {
         public var uidValidity: UInt32
         public var modSeq: UInt64
         public var knownUIDs: SequenceSet?
+        /// seq-match-data (§3.2.5.2): message numbers the client knows and, pair by pair in the
+        /// order written, the UIDs it believes they have.
+        public var knownSequences: SequenceSet?
+        public var knownSequenceUIDs: SequenceSet?
+        public init(uidValidity: UInt32, modSeq: UInt64, knownUIDs: SequenceSet? = nil,
+                    knownSequences: SequenceSet? = nil, knownSequenceUIDs: SequenceSet? = nil) {
+            self.uidValidity = uidValidity
+            self.modSeq = modSeq
+            self.knownUIDs = knownUIDs
+            self.knownSequences = knownSequences
+            self.knownSequenceUIDs = knownSequenceUIDs
+        }
     }
     public var condstore = false
     public var qresync: QResync?

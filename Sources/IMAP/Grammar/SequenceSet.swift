@@ -87,3 +87,15 @@ extension Parser {
         return SequenceSet(ranges)
     }
 }
+
+extension Parser {
+    /// A QRESYNC known-uids / known-sequence-set / known-uid-set (RFC 7162 §3.2.5): a
+    /// sequence-set of real numbers, without `*` or `$` (the client names what it has seen).
+    mutating func knownSet() throws(IMAPSyntaxError) -> SequenceSet {
+        let set = try sequenceSet()
+        if set.isSavedResult || set.ranges.contains(where: { $0.upperBound == SequenceSet.star }) {
+            throw IMAPSyntaxError("QRESYNC sets name numbers, not * or $")
+        }
+        return set
+    }
+}

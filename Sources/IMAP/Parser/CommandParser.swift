@@ -201,18 +201,21 @@ public enum CommandParser {
                     try q.space()
                     let modSeq = try q.number64()
                     var known: SequenceSet?
+                    var sequences: SequenceSet?, sequenceUIDs: SequenceSet?
                     if q.skip(32) {
-                        if q.peek != UInt8(ascii: "(") { known = try q.sequenceSet(); _ = q.skip(32) }
+                        if q.peek != UInt8(ascii: "(") { known = try q.knownSet(); _ = q.skip(32) }
                         if q.peek == UInt8(ascii: "(") {
+                            // seq-match-data = "(" known-sequence-set SP known-uid-set ")"
                             try q.expect(UInt8(ascii: "("), "(")
-                            _ = try q.sequenceSet()
+                            sequences = try q.knownSet()
                             try q.space()
-                            _ = try q.sequenceSet()
+                            sequenceUIDs = try q.knownSet()
                             try q.expect(UInt8(ascii: ")"), ")")
                         }
                     }
                     try q.expect(UInt8(ascii: ")"), ")")
-                    parameters.qresync = .init(uidValidity: validity, modSeq: modSeq, knownUIDs: known)
+                    parameters.qresync = .init(uidValidity: validity, modSeq: modSeq, knownUIDs: known,
+                                               knownSequences: sequences, knownSequenceUIDs: sequenceUIDs)
                     parameters.condstore = true
                 default: throw IMAPSyntaxError("unknown SELECT parameter")
                 }
@@ -266,8 +269,9 @@ public enum CommandParser {
             default: throw IMAPSyntaxError("unknown LIST selection option")
             }
         }
-        if list.recursiveMatch && !list.subscribedOnly {
-            throw IMAPSyntaxError("RECURSIVEMATCH needs another selection option")  // RFC 5258 §3
+        if list.recursiveMatch && !list.subscribedOnly && !list.specialUseOnly {
+            // RFC 5258 §3: not alone, nor with REMOTE only.
+            throw IMAPSyntaxError("RECURSIVEMATCH needs another selection option")
         }
         if p.skip(32) {
             guard p.skipWord("RETURN ") else { throw IMAPSyntaxError("expected RETURN") }
@@ -282,6 +286,7 @@ public enum CommandParser {
                 case "SUBSCRIBED": list.returnSubscribed = true
                 case "CHILDREN": list.returnChildren = true
                 case "SPECIAL-USE": list.returnSpecialUse = true
+                case "MYRIGHTS": list.returnMyRights = true   // RFC 8440 §3
                 case "STATUS":
                     try p.space()
                     list.returnStatus = try p.statusItems()

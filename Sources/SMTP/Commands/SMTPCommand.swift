@@ -5,7 +5,7 @@ public enum SMTPCommand: Sendable, Equatable {
     case mail(SMTPReversePath, MailParameters)
     case rcpt(SMTPMailbox, RcptParameters)
     case data
-    /// RFC 3030 `BDAT size [LAST]`: parsed, but CHUNKING is not offered (Courier does not).
+    /// RFC 3030 `BDAT size [LAST]` (CHUNKING: offered where `SMTPSessionConfiguration.chunking`).
     case bdat(size: Int, last: Bool)
     case rset
     case noop

@@ -9,6 +9,9 @@ public enum SMTPCommandError: Error, Sendable, Equatable {
     case parameterSyntax
     /// Path or its parts over RFC 5321 §4.5.3.1 limits.
     case pathTooLong
+    /// A BDAT line whose chunk size cannot be read (not a number, too many digits, junk after
+    /// it): where its chunk ends is unknown.
+    case chunkSyntax
 
     public var reply: SMTPReply {
         switch self {
@@ -16,6 +19,7 @@ public enum SMTPCommandError: Error, Sendable, Equatable {
         case .pathSyntax: Replies.syntaxError
         case .parameterSyntax: Replies.parameterSyntax
         case .pathTooLong: SMTPReply(501, EnhancedStatusCode(5, 1, 3), "Path too long.")
+        case .chunkSyntax: SMTPReply(501, EnhancedStatusCode(5, 5, 4), "Malformed BDAT command.")
         }
     }
 }
@@ -70,9 +74,9 @@ public enum SMTPCommandParser {
         case .bdat:
             // RFC 3030 §2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF
             let parts = rest.split(separator: UInt8(ascii: " "))
-            guard parts.count == 1 || parts.count == 2, let size = decimal(parts[0]) else { return .failure(.unknownCommand) }
+            guard parts.count == 1 || parts.count == 2, let size = decimal(parts[0]) else { return .failure(.chunkSyntax) }
             if parts.count == 2 {
-                guard parts[1].map(asciiUpper).elementsEqual("LAST".utf8) else { return .failure(.unknownCommand) }
+                guard parts[1].map(asciiUpper).elementsEqual("LAST".utf8) else { return .failure(.chunkSyntax) }
             }
             return .success(.bdat(size: size, last: parts.count == 2))
         case .auth:

@@ -33,17 +33,13 @@ public struct DataDecoder: Sendable {
     }
 
     private var state: State = .lineStart(afterCRLF: true)
-    private var lineLength = 0
-    private var size = 0
-    private var sizeExceeded = false
-    private var lineTooLong = false
-    public let sizeLimit: Int
-    public let lineLimit: Int
+    private var writer: StoredMessageWriter
+    public var sizeLimit: Int { writer.sizeLimit }
+    public var lineLimit: Int { writer.lineLimit }
 
     /// `sizeLimit` 0 = unlimited.
     public init(sizeLimit: Int = SMTPLimits().messageSize, lineLimit: Int = SMTPLimits().dataLine) {
-        self.sizeLimit = sizeLimit
-        self.lineLimit = lineLimit
+        writer = StoredMessageWriter(sizeLimit: sizeLimit, lineLimit: lineLimit)
     }
 
     public var isFinished: Bool {
@@ -51,9 +47,7 @@ public struct DataDecoder: Sendable {
         return false
     }
 
-    public var outcome: Outcome {
-        Outcome(size: size, sizeExceeded: sizeExceeded, lineTooLong: lineTooLong)
-    }
+    public var outcome: Outcome { writer.outcome }
 
     /// Decodes from `input`, appending message bytes to `output`. Returns how many input
     /// bytes were used: all of them, or fewer when the end of data was found (the rest are
@@ -114,22 +108,10 @@ public struct DataDecoder: Sendable {
     }
 
     private mutating func emit(_ byte: UInt8, _ output: inout [UInt8]) {
-        lineLength += 1
-        if lineLength > lineLimit { lineTooLong = true }
-        append(byte, &output)
+        writer.emit(byte, &output)
     }
 
     private mutating func endLine(_ output: inout [UInt8]) {
-        lineLength = 0
-        append(10, &output)
-    }
-
-    private mutating func append(_ byte: UInt8, _ output: inout [UInt8]) {
-        size += 1
-        if sizeLimit > 0 && size > sizeLimit {
-            sizeExceeded = true
-            return
-        }
-        output.append(byte)
+        writer.endLine(&output)
     }
 }

@@ -28,9 +28,16 @@ public struct SMTPSession: Sendable {
         case abortSubmission(SMTPReply)
         /// Run the SASL exchange for this mechanism (the AUTH hook; see `authenticated(as:)`).
         case authenticate(mechanism: String, initialResponse: String?)
+        /// RFC 3030 §2: read exactly `size` octets of message data into the open submission
+        /// (through the transaction's `ChunkDecoder`), then call `chunkReceived(_:)`, or
+        /// `dataEnded(_:)` when `last`.
+        case receiveChunk(size: Int, last: Bool)
+        /// RFC 3030 §2, §3: the BDAT was refused: read and drop its `size` octets, then send
+        /// the reply.
+        case discardChunk(size: Int, then: SMTPReply)
     }
 
-    private enum Phase: Sendable, Equatable {
+    enum Phase: Sendable, Equatable {
         /// Before HELO/EHLO.
         case connected
         /// HELO/EHLO done, no transaction.
@@ -45,6 +52,12 @@ public struct SMTPSession: Sendable {
         case openingData
         /// Receiving message data.
         case data
+        /// RFC 3030: waiting for the queue to open a submission for the first BDAT's chunk.
+        case openingChunk(size: Int, last: Bool)
+        /// Receiving the octets of one BDAT chunk.
+        case chunk(size: Int, last: Bool)
+        /// Between BDAT chunks: a chunk without LAST was answered, the submission is open.
+        case chunks
         /// Waiting for `commit()`.
         case committing
         /// Waiting for STARTTLS' handshake or the SASL exchange.
@@ -53,8 +66,11 @@ public struct SMTPSession: Sendable {
     }
 
     public let configuration: SMTPSessionConfiguration
-    private var phase: Phase = .connected
-    private var transaction: SMTPTransaction?
+    var phase: Phase = .connected
+    var transaction: SMTPTransaction?
+    /// The previous command was a BDAT whose chunk the handler read (or discarded): the
+    /// next line must be a command, or the chunk size and the data disagree.
+    private var afterChunk = false
     /// The first HELO/EHLO name (spec/mta.md §2.4: later ones do not change it).
     public private(set) var heloName: String?
     /// EHLO (not HELO) was used: `Received: … with ESMTP`.
@@ -102,6 +118,7 @@ public struct SMTPSession: Sendable {
         if configuration.tlsAvailable && !tlsActive && startTLSAllowed { list.append("STARTTLS") }
         list += ["XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN",
                  "ENHANCEDSTATUSCODES"]
+        if configuration.chunking { list.append("CHUNKING") }
         return list
     }
 
@@ -109,19 +126,50 @@ public struct SMTPSession: Sendable {
 
     /// A command line arrived (line end removed).
     public mutating func receive(line: ArraySlice<UInt8>) -> Action {
+        let followsChunk = afterChunk
+        afterChunk = false
         switch SMTPCommandParser.parse(line, limits: configuration.limits) {
         case .success(let command): return receive(command)
-        case .failure(let error): return .send(error.reply)
+        case .failure(.chunkSyntax) where configuration.chunking:
+            // A BDAT whose size cannot be read: its chunk's end is unknown, so nothing after
+            // it can be taken as a command (the chunk's octets would be).
+            afterChunk = false
+            transaction = nil
+            phase = .closed
+            return .sendAndClose(SMTPCommandError.chunkSyntax.reply)
+        case .failure(let error): return followsChunk ? outOfSync() : .send(error.reply)
         }
     }
 
     /// A command line longer than the limit arrived (its bytes were dropped).
     public mutating func receiveOverlongLine() -> Action {
-        .send(Replies.lineTooLong)
+        if afterChunk { return outOfSync() }
+        return .send(Replies.lineTooLong)
+    }
+
+    /// Right after a BDAT chunk came something that is no command: the announced size did not
+    /// match the data. Nothing after it can be trusted to be a command (a client's own message
+    /// text would be), so the connection ends; an open submission is dropped by the handler.
+    private mutating func outOfSync() -> Action {
+        afterChunk = false
+        transaction = nil
+        phase = .closed
+        return .sendAndClose(Replies.chunkOutOfSync)
     }
 
     /// A parsed command arrived.
     public mutating func receive(_ command: SMTPCommand) -> Action {
+        afterChunk = false
+        let action = dispatch(command)
+        guard configuration.chunking, case .bdat(let size, _) = command else { return action }
+        // The handler reads the chunk before the next command line either way.
+        afterChunk = true
+        // RFC 3030 §2: a refused BDAT's octets are still read, and thrown away.
+        if case .send(let reply) = action { return .discardChunk(size: size, then: reply) }
+        return action
+    }
+
+    private mutating func dispatch(_ command: SMTPCommand) -> Action {
         guard phase != .closed else { return .sendAndClose(Replies.commandError) }
         let verb = command.verb
         if configuration.tlsRequired && !tlsActive && !verb.allowedBeforeTLS {
@@ -140,8 +188,10 @@ public struct SMTPSession: Sendable {
             return .send(Replies.ok)
         case .rset:
             startTLSAllowed = false
+            let hadChunks = phase == .chunks
             reset()
-            return .send(Replies.ok)
+            // RFC 3030 §3: RSET throws away the chunks received so far.
+            return hadChunks ? .abortSubmission(Replies.ok) : .send(Replies.ok)
         case .help:
             return .send(Replies.help)
         case .vrfy:
@@ -172,19 +222,23 @@ public struct SMTPSession: Sendable {
         case .rcpt(let mailbox, let parameters):
             return rcpt(mailbox, parameters)
         case .data:
+            // RFC 3030 §3: DATA inside a BDAT transaction is a bad sequence.
+            if phase == .chunks { return .send(Replies.badSequence) }
             guard phase == .mail, let transaction, !transaction.recipients.isEmpty else {
                 return .send(Replies.commandError)
             }
             phase = .openingData
             return .openSubmission(transaction)
-        case .bdat:
-            // CHUNKING is not offered (as Courier, spec/mta.md §2.4).
-            return .send(Replies.commandError)
+        case .bdat(let size, let last):
+            // Courier does not offer CHUNKING (spec/mta.md §2.4); we do where configured.
+            guard configuration.chunking else { return .send(Replies.commandError) }
+            return bdat(size: size, last: last)
         }
     }
 
     private mutating func hello(_ name: String, extended: Bool) -> Action {
-        guard phase == .connected || phase == .ready || phase == .mail else { return .send(Replies.commandError) }
+        guard phase == .connected || phase == .ready || phase == .mail || phase == .chunks else { return .send(Replies.commandError) }
+        let hadChunks = phase == .chunks
         if heloName == nil {
             // spec/mta.md §2.4: control characters and whitespace become `_`, at most 255.
             var cleaned = ""
@@ -196,7 +250,9 @@ public struct SMTPSession: Sendable {
         isExtended = extended
         reset()
         phase = .ready
-        return .send(extended ? Replies.ehlo(configuration.hostname, extensions: ehloExtensions) : Replies.helo(configuration.hostname))
+        let reply = extended ? Replies.ehlo(configuration.hostname, extensions: ehloExtensions) : Replies.helo(configuration.hostname)
+        // EHLO resets the transaction (RFC 5321 §4.1.4): chunks received so far are dropped.
+        return hadChunks ? .abortSubmission(reply) : .send(reply)
     }
 
     private mutating func mail(_ sender: SMTPReversePath, _ parameters: MailParameters) -> Action {
@@ -263,6 +319,10 @@ public struct SMTPSession: Sendable {
 
     /// The queue opened a submission: ask for the data.
     public mutating func submissionOpened() -> Action {
+        if case .openingChunk(let size, let last) = phase {
+            phase = .chunk(size: size, last: last)
+            return .receiveChunk(size: size, last: last)
+        }
         guard phase == .openingData else { return .send(Replies.commandError) }
         phase = .data
         return .send(Replies.startData)
@@ -270,18 +330,27 @@ public struct SMTPSession: Sendable {
 
     /// The queue could not open a submission.
     public mutating func submissionFailed(_ reply: SMTPReply) -> Action {
+        if case .openingChunk(let size, _) = phase {
+            reset()
+            return .discardChunk(size: size, then: reply)
+        }
         reset()
         phase = .ready
         return .send(reply)
     }
 
     /// The end-of-data line arrived; `outcome` says whether the message may be kept.
+    /// For BDAT, the LAST chunk was read whole (RFC 3030 §2).
     public mutating func dataEnded(_ outcome: DataDecoder.Outcome) -> Action {
-        guard phase == .data else { return .send(Replies.commandError) }
+        if case .chunk(_, last: false) = phase { return .send(Replies.commandError) }
+        let chunked = isReceivingChunk
+        guard phase == .data || chunked else { return .send(Replies.commandError) }
         if outcome.sizeExceeded {
             reset()
             phase = .ready
-            return .abortSubmission(Replies.messageTooBig(outcome.size, limit: configuration.limits.messageSize))
+            let limit = configuration.limits.messageSize
+            return .abortSubmission(chunked ? Replies.chunkTooBig(outcome.size, limit: limit)
+                                            : Replies.messageTooBig(outcome.size, limit: limit))
         }
         if outcome.lineTooLong {
             reset()
@@ -333,7 +402,7 @@ public struct SMTPSession: Sendable {
         return .send(reply)
     }
 
-    private mutating func reset() {
+    mutating func reset() {
         transaction = nil
         if phase != .connected { phase = .ready }
     }

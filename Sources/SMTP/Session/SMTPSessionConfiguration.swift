@@ -17,6 +17,9 @@ public struct SMTPSessionConfiguration: Sendable, Equatable {
     /// MAIL FROM asks the handler to check the sender (`bofh` badfrom/freemail, `BOFHCHECKDNS`,
     /// `BOFHCHECKHELO`): `Action.checkSender`.
     public var checksSender = false
+    /// RFC 3030 CHUNKING: EHLO offers it and BDAT is taken. Off by default (Courier has no
+    /// CHUNKING, and `sendmail -bs` does not read chunks); the network listeners turn it on.
+    public var chunking = false
 
     public init(hostname: String, tlsAvailable: Bool = false, tlsActive: Bool = false,
                 authMechanisms: [String] = [], authMechanismsTLS: [String] = [],

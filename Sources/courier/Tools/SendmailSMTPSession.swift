@@ -88,6 +88,8 @@ struct SendmailSMTPSession {
             send(reply, enhanced: session.writesEnhancedCodes)
         case .authenticate:
             return perform(session.authenticationEnded(Replies.authRejected), &session, &decoder)
+        case .receiveChunk, .discardChunk:
+            break  // CHUNKING is not offered on a pipe (`SMTPSessionConfiguration.chunking` is off)
         }
         return false
     }
