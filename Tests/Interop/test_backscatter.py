@@ -152,3 +152,11 @@ def test_none_tracks_nothing(tmp_path):
 def test_show_needs_all(site):
     result = tool(site.root, "show", "everything")
     assert result.returncode == 1
+
+
+def test_rcpt_answered_from_the_route_cache_before_the_list_was_read(site):
+    # An authenticated client (not tracked) leaves the route in the cache; the next tracked RCPT
+    # is answered on the event loop, the list never read by this process yet.
+    assert rcpt(site, "demo@example.test", login=("demo", "demo"))[0] == 250
+    assert rcpt(site, "demo@example.test")[0] == 250
+    assert rcpt(site, "demo@example.test")[0] == 250

@@ -66,6 +66,8 @@ import Testing
         let clock = Mutex<Int64>(1_800_000_000)
         let writer = SuppressionStore(path: path, clock: { clock.withLock { $0 } })
         let reader = SuppressionStore(path: path, clock: { clock.withLock { $0 } })
+        // Never read yet: nothing to answer from memory.
+        #expect(reader.cached() == nil)
         #expect(reader.current().entries.isEmpty)
         #expect(reader.cached() != nil)
         try writer.record([("a@x.test", .failed), ("b@x.test", .deferred)])

@@ -26,7 +26,8 @@ public final class SuppressionStore: Sendable {
         var list: SuppressionList
         var identity: [Int] = []
         var generation = 0
-        var checkedAt: Int64 = .min
+        /// When the file was last looked at; nil: never.
+        var checkedAt: Int64?
     }
     private let cache: Mutex<Cache>
 
@@ -61,8 +62,8 @@ public final class SuppressionStore: Sendable {
     public func cached(generation: Int = 0) -> SuppressionList? {
         let now = clock()
         return cache.withLock { cache in
-            guard cache.generation == generation, now - cache.checkedAt < Self.refreshInterval, now >= cache.checkedAt
-            else { return nil }
+            guard cache.generation == generation, let checkedAt = cache.checkedAt,
+                  now >= checkedAt, now < checkedAt + Self.refreshInterval else { return nil }
             return cache.list
         }
     }
