@@ -142,7 +142,7 @@ let package = Package(
 
         // The esmtp output module: routes, MX, the SMTP client over NIO (STARTTLS), queue transport.
         .target(name: "ESMTPTransport", dependencies: [
-            "SMTPClient", "DNS", "MailQueue", "MailConfig",
+            "SMTPClient", "DNS", "MailQueue", "MailConfig", "MailCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
@@ -236,7 +236,7 @@ let package = Package(
         .testTarget(name: "IMAPTests", dependencies: ["IMAP"]),
         .testTarget(name: "IMAPServerTests", dependencies: ["IMAPServer", "IMAP", "MaildirCore"]),
         .testTarget(name: "SPFTests", dependencies: ["SPF"]),
-        .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery", "MailAuth", "MailAuthCore"]),
+        .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTP", "MailConfig", "Delivery", "MailAuth", "MailAuthCore", "DNS"]),
         .testTarget(name: "POP3Tests", dependencies: ["POP3", "MailAuthCore"]),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),

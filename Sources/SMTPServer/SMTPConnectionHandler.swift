@@ -55,63 +55,61 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let environment: SMTPConnectionEnvironment
-    private var session: SMTPSession
-    private var framer: CommandLineFramer
-    private var decoder: DataDecoder?
+    let environment: SMTPConnectionEnvironment
+    var session: SMTPSession
+    var framer: CommandLineFramer
+    var decoder: DataDecoder?
     /// RFC 3030: the BDAT chunks of the message being received (one decoder for all chunks).
-    private var chunkDecoder: ChunkDecoder?
+    var chunkDecoder: ChunkDecoder?
     /// A refused BDAT's chunk being thrown away: octets still to drop, then this reply.
-    private var discardRemaining = 0
-    private var discardReply: SMTPReply?
-    private var tarpit: Tarpit
-    private let clientIP: String
-    private var pending: [UInt8] = []
+    var discardRemaining = 0
+    var discardReply: SMTPReply?
+    var tarpit: Tarpit
+    let clientIP: String
+    var pending: [UInt8] = []
     /// An async step (lookup, queue, tarpit, TLS) is running: input waits.
-    private var waiting = false
-    private var closed = false
-    private var submission: (any MessageSubmission)?
+    var waiting = false
+    var closed = false
+    var submission: (any MessageSubmission)?
     /// Writes to the submission run one after another.
-    private var writeChain: EventLoopFuture<Void>?
-    private var writeFailed: Error?
+    var writeChain: EventLoopFuture<Void>?
+    var writeFailed: Error?
     /// Message bytes handed to the queue but not yet written: past `maxInFlight`, reading
     /// stops (autoRead off) until the queue catches up, so a fast client and a slow disk
     /// never pile a message up in memory (STYLE.md "Bodies stream").
-    private var inFlight = 0
-    private static let maxInFlight = 1 << 20
+    var inFlight = 0
+    static let maxInFlight = 1 << 20
     /// Unprocessed input kept while an async step or the tarpit runs; past this, reading stops.
-    private static let maxPending = 256 << 10
-    private var readingPaused = false
+    static let maxPending = 256 << 10
+    var readingPaused = false
     /// The client shut its sending side down (half-close): what it sent is still processed and
     /// answered, then the connection closes.
-    private var inputClosed = false
-    private var processing = false
-    private var unflushed = false
-    private var context: ChannelHandlerContext?
-    private var idleTimer: Scheduled<Void>?
+    var inputClosed = false
+    var processing = false
+    var unflushed = false
+    var context: ChannelHandlerContext?
+    var idleTimer: Scheduled<Void>?
     /// The SASL exchange of an AUTH command in progress: lines go to it, not to the session.
-    private var authExchange: SMTPAuthExchange?
+    var authExchange: SMTPAuthExchange?
     /// `BLOCK` (smtpaccess or a DNS list): when non-empty every RCPT is refused with it.
-    private var block: String
+    var block: String
     /// A DNS allow list listed the client (`ALLOW_0` set).
-    private var allowListed = false
+    var allowListed = false
     /// `Received-SPF:` fields of the current transaction's sender check.
-    private var senderHeaders: [String] = []
+    var senderHeaders: [String] = []
     /// The MAIL FROM SPF check of this transaction gave `pass` or `error` (`mailfromok`).
-    private var mailFromPassedSPF = false
+    var mailFromPassedSPF = false
     /// `BOFHSPFFROM` applies to the message being received and has not run yet.
-    private var checksFromHeader = false
+    var checksFromHeader = false
     /// The `From:` check refused the message being received: answered at the end of the data.
-    private var fromRefusal: SMTPReply?
+    var fromRefusal: SMTPReply?
     /// Judges the header section of the message being received (size, routing loops).
-    private var headerInspector = HeaderInspector()
-    private var fieldRenamer = HeaderFieldRenamer(renaming: [])
-    /// The login a verified TLS client certificate names (`TLS_EXTERNAL`), for AUTH EXTERNAL.
-    private var externalIdentity: String?
+    var headerInspector = HeaderInspector()
+    var fieldRenamer = HeaderFieldRenamer(renaming: [])
     /// RCPT addresses whose alias expansion reaches a `bofh spamtrap` (spec/mta.md §2.14).
-    private var spamTrapRecipients: Set<String> = []
+    var spamTrapRecipients: Set<String> = []
     /// `Authentication-Results:` for the `-allow` DNS list hits of this connection, or "".
-    private var allowResults = ""
+    var allowResults = ""
 
     init(environment: SMTPConnectionEnvironment, clientIP: String) {
         self.environment = environment
@@ -122,7 +120,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         block = environment.access.variables["BLOCK"] ?? ""
     }
 
-    private var relayAllowed: Bool {
+    var relayAllowed: Bool {
         session.authenticatedUser != nil || (environment.access.relayClient && !environment.relayNeedsAuth)
     }
 
@@ -183,7 +181,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     // MARK: the loop
 
-    private func process(context: ChannelHandlerContext) {
+    func process(context: ChannelHandlerContext) {
         // Input is consumed through `offset` and dropped once at the end (no quadratic copying
         // when many pipelined lines arrive in one read).
         // Not re-entrant: a read triggered from inside (backpressure's `context.read()`) only
@@ -248,7 +246,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// After a half-close, once every complete command read was carried out and answered:
     /// nothing more can come, so the connection ends (an unfinished message is dropped).
-    private func closeIfInputDone(context: ChannelHandlerContext) {
+    func closeIfInputDone(context: ChannelHandlerContext) {
         guard inputClosed, !waiting, !closed else { return }
         closed = true
         abortSubmission()
@@ -256,7 +254,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
-    private func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
+    func perform(_ action: SMTPSession.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let reply):
             send(reply, context: context)
@@ -340,14 +338,14 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return
             }
             var exchange = SMTPAuthExchange(mechanism: mechanism, hostName: environment.configuration.hostname,
-                                            defaultDomain: environment.defaultDomain, externalIdentity: externalIdentity)
+                                            defaultDomain: environment.defaultDomain, externalIdentity: session.externalIdentity)
             let step = exchange.start(initialResponse: initialResponse)
             authExchange = exchange
             performAuthentication(step, context: context)
         }
     }
 
-    private func recipientChecked(_ mailbox: SMTPMailbox, _ parameters: RcptParameters, refusal: SMTPReply?,
+    func recipientChecked(_ mailbox: SMTPMailbox, _ parameters: RcptParameters, refusal: SMTPReply?,
                                   context: ChannelHandlerContext) {
         if let refusal, refusal == Replies.addressUnavailable || refusal == Replies.addressTemporarilyUnavailable {
             environment.logger.info("backscatter,ip=[\(clientIP)],to=<\(mailbox.address)>: \(refusal)")
@@ -355,389 +353,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         perform(session.recipientChecked(mailbox, parameters, refusal: refusal), context: context)
     }
 
-    // MARK: AUTH (RFC 4954)
-
-    private func continueAuthentication(_ line: String, context: ChannelHandlerContext) {
-        guard var exchange = authExchange else { return }
-        let step = exchange.receive(line)
-        authExchange = exchange
-        performAuthentication(step, context: context)
-    }
-
-    private func performAuthentication(_ step: SMTPAuthExchange.Step, context: ChannelHandlerContext) {
-        guard let authenticator = environment.authenticator else { return }
-        let clientIP = self.clientIP
-        switch step {
-        case .challenge(let reply):
-            send(reply, context: context)
-        case .verify(let credentials):
-            let user: String
-            switch credentials {
-            case .password(let name, _), .cram(_, let name, _, _): user = name
-            }
-            runAsync(context: context, {
-                await authenticator.verify(credentials, clientIP: clientIP, user: user)
-            }, then: { handler, context, result in
-                guard let exchange = handler.authExchange else { return }
-                handler.performAuthentication(exchange.verified(result), context: context)
-            })
-        case .lookupExternal(let user):
-            runAsync(context: context, {
-                await authenticator.lookup(user: user)
-            }, then: { handler, context, result in
-                guard let exchange = handler.authExchange else { return }
-                handler.performAuthentication(exchange.verified(result), context: context)
-            })
-        case .scramLookup(let algorithm, let user):
-            runAsync(context: context, {
-                await authenticator.scramCredentials(user: user, algorithm: algorithm, clientIP: clientIP)
-            }, then: { handler, context, credentials in
-                guard var exchange = handler.authExchange else { return }
-                let next = exchange.provide(credentials)
-                handler.authExchange = exchange
-                handler.performAuthentication(next, context: context)
-            })
-        case .succeeded, .failed:
-            endAuthentication(step, context: context)
-        }
-    }
-
-    private func endAuthentication(_ step: SMTPAuthExchange.Step, context: ChannelHandlerContext) {
-        let mechanism = authExchange?.mechanism.rawValue ?? ""
-        authExchange = nil
-        let authenticator = environment.authenticator
-        let clientIP = self.clientIP
-        switch step {
-        case .succeeded(let user):
-            environment.logger.info("auth,relay=[\(clientIP)],mechanism=\(mechanism),user=\(user): authenticated")
-            SMTPMetrics.authSucceeded()
-            Task { await authenticator?.recordSuccess(clientIP: clientIP, user: user) }
-            // spec/mta.md §2.17: a successful login clears BLOCK.
-            block = ""
-            perform(session.authenticated(as: user, mechanism: mechanism), context: context)
-        case .failed(let reply, let user, let counts):
-            // Courier logs the mechanism and the user id tried (spec/mta.md §2.9).
-            environment.logger.info("error,relay=[\(clientIP)],authentication failed,mechanism=\(mechanism),user=\(user ?? "")")
-            SMTPMetrics.authFailed()
-            if counts { Task { await authenticator?.recordFailure(clientIP: clientIP, user: user) } }
-            perform(session.authenticationEnded(reply), context: context)
-        default:
-            break
-        }
-    }
-
-    /// Runs `work` off the event loop; input waits until `then` ran on the loop.
-    private func runAsync<T: Sendable>(context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
-                                       then: @escaping (SMTPConnectionHandler, ChannelHandlerContext, T) -> Void) {
-        waiting = true
-        flush(context: context)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let future = context.eventLoop.makeFutureWithTask { await work() }
-        let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
-        future.whenSuccess { value in
-            let (handler, context) = bound.value
-            handler.waiting = false
-            guard !handler.closed else { return }
-            thenBound.value(handler, context, value)
-            handler.process(context: context)
-        }
-    }
-
-    // MARK: data
-
-    private func openSubmission(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
-        let lookup = environment.lookup
-        var built = QueueEnvelope(transaction, clientAddress: clientIP, heloName: session.heloName,
-                                     authenticatedUser: session.authenticatedUser,
-                                     rewrite: { $0.contains("%") ? lookup.percentRelayTarget($0) : nil })
-        // Courier's message source (spec/mta.md §4.10): `authsmtp` for a client that may relay.
-        built.source = BackscatterSuppression.source(relayClient: relayAllowed)
-        built.tracked = environment.backscatter?.tracks(built.source) ?? false
-        let envelope = built
-        let queue = environment.queue
-        let received = ReceivedHeader.make(
-            helo: session.heloName, clientIP: clientIP, me: environment.configuration.hostname,
-            extended: session.isExtended, tls: session.tlsActive, authenticatedUser: session.authenticatedUser,
-            mechanism: session.authenticatedMechanism, smtputf8: transaction.parameters.smtputf8, date: RFC5322Date.now().formatted)
-        // spec/mta.md §2.13: Received-SPF fields go above Received, Authentication-Results below.
-        let trace = senderHeaders.map { $0 + "\n" }.joined() + received + allowResults
-        if let submission = queue.submitNow(envelope), submission.writeInMemory(Array(trace.utf8)) {
-            // The queue is open and the trace fits in memory: no task hop.
-            submissionOpened(.success(submission), context: context)
-            return
-        }
-        runAsync(context: context, { () -> Result<any MessageSubmission, QueueError> in
-            do {
-                let submission = try await queue.submit(envelope)
-                try await submission.write(Array(trace.utf8))
-                return .success(submission)
-            } catch let error as QueueError {
-                return .failure(error)
-            } catch {
-                return .failure(.temporaryFailure("\(error)"))
-            }
-        }, then: { handler, context, result in
-            handler.submissionOpened(result, context: context)
-        })
-    }
-
-    private func submissionOpened(_ result: Result<any MessageSubmission, QueueError>, context: ChannelHandlerContext) {
-        switch result {
-        case .success(let submission):
-            self.submission = submission
-            writeChain = context.eventLoop.makeSucceededVoidFuture()
-            writeFailed = nil
-            let limits = environment.configuration.limits
-            headerInspector = HeaderInspector(byteLimit: environment.headerLimit)
-            fieldRenamer = HeaderFieldRenamer(renaming: environment.renamedFields)
-            chunkDecoder = nil
-            fromRefusal = nil
-            checksFromHeader = environment.senderPolicy.checksFromHeader(relayClient: relayAllowed,
-                                                                         mailFromPassed: mailFromPassedSPF)
-            let action = session.submissionOpened()
-            // DATA reads through the dot decoder; BDAT's `receiveChunk` sets up the chunk decoder.
-            if session.isReceivingData { decoder = DataDecoder(sizeLimit: limits.messageSize, lineLimit: limits.dataLine) }
-            perform(action, context: context)
-        case .failure(let error):
-            environment.logger.error("queue refused a submission from \(clientIP): \(error)")
-            perform(session.submissionFailed(Self.reply(for: error)), context: context)
-        }
-    }
-
-    /// What follows a run of decoded message bytes.
-    private enum AfterBytes {
-        /// More data to come.
-        case more
-        /// DATA's end line came.
-        case dataEnded(DataDecoder.Outcome)
-        /// The current BDAT chunk was read whole.
-        case chunkEnded
-    }
-
-    /// Decoded message bytes (DATA or BDAT): watched (header limits, the `From:` check),
-    /// header fields renamed, sent to the queue; then `after`. At the end of the header section
-    /// a `BOFHSPFFROM` check holds the rest back until it has answered.
-    private func receiveMessageBytes(_ chunk: [UInt8], after: AfterBytes, context: ChannelHandlerContext) {
-        if !chunk.isEmpty {
-            let headerEnd = headerInspector.feed(chunk)
-            if checksFromHeader, let headerEnd {
-                storeMessageBytes(Array(chunk[..<headerEnd]), context: context)
-                checkFromHeader(then: Array(chunk[headerEnd...]), after: after, context: context)
-                return
-            }
-            storeMessageBytes(chunk, context: context)
-        }
-        switch after {
-        case .more:
-            return
-        case .dataEnded(let outcome):
-            flushRenamer(context: context)
-            if checksFromHeader {
-                // A message without a body: its header section ends with the data.
-                checkFromHeader(then: [], after: after, context: context)
-                return
-            }
-            finishData(outcome: outcome, context: context)
-        case .chunkEnded:
-            chunkEnded(context: context)
-        }
-    }
-
-    private func storeMessageBytes(_ bytes: [UInt8], context: ChannelHandlerContext) {
-        let renamed = fieldRenamer.feed(bytes)
-        // After a From: refusal the rest of the data is read and dropped (Courier's submit).
-        if !renamed.isEmpty && fromRefusal == nil { writeToSubmission(renamed, context: context) }
-    }
-
-    private func flushRenamer(context: ChannelHandlerContext) {
-        let held = fieldRenamer.finish()
-        if !held.isEmpty && fromRefusal == nil { writeToSubmission(held, context: context) }
-    }
-
-    /// spec/mta.md §2.15: the `From:` address's SPF check, once the header section is known.
-    /// Its `Received-SPF:` goes at the end of the header section, as Courier's submit puts it.
-    private func checkFromHeader(then rest: [UInt8], after: AfterBytes, context: ChannelHandlerContext) {
-        checksFromHeader = false
-        guard headerInspector.withinLimit,
-              let address = SenderPolicy.fromHeaderAddress(in: headerInspector.headerSection) else {
-            receiveMessageBytes(rest, after: after, context: context)
-            return
-        }
-        let policy = environment.senderPolicy
-        let client = SenderPolicy.Client(ip: clientIP, heloName: session.heloName, relayClient: relayAllowed,
-                                         blocked: !block.isEmpty, allowListed: allowListed)
-        runAsync(context: context, { await policy.checkFromHeader(address, client: client) }, then: { handler, context, verdict in
-            if let refusal = verdict.refusal {
-                handler.fromRefusal = refusal
-            } else {
-                let fields = verdict.headers.map { $0 + "\n" }.joined()
-                handler.writeToSubmission(Array(fields.utf8), context: context)
-            }
-            handler.receiveMessageBytes(rest, after: after, context: context)
-        })
-    }
-
-    /// The current BDAT chunk was read whole: the LAST one ends the data as DATA's end line
-    /// does (same checks, 250 only after the commit); any other is answered at once.
-    private func chunkEnded(context: ChannelHandlerContext) {
-        guard let chunks = chunkDecoder else { return }
-        if chunks.isLast {
-            flushRenamer(context: context)
-            if checksFromHeader {
-                checkFromHeader(then: [], after: .chunkEnded, context: context)
-                return
-            }
-            chunkDecoder = nil
-            finishData(outcome: chunks.outcome, context: context)
-        } else {
-            perform(session.chunkReceived(chunks.outcome), context: context)
-        }
-    }
-
-    private func writeToSubmission(_ bytes: [UInt8], context: ChannelHandlerContext) {
-        guard let submission, let chain = writeChain else { return }
-        // Nothing queued before these bytes and they fit in memory: no task hop.
-        if inFlight == 0 && writeFailed == nil && submission.writeInMemory(bytes) { return }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let loop = context.eventLoop
-        let count = bytes.count
-        inFlight += count
-        updateReading(context: context)
-        writeChain = chain.flatMap {
-            loop.makeFutureWithTask { try await submission.write(bytes) }
-        }.flatMapErrorThrowing { error in
-            bound.value.0.writeFailed = error
-        }.map {
-            let (handler, context) = bound.value
-            handler.inFlight -= count
-            handler.updateReading(context: context)
-        }
-    }
-
-    /// Backpressure: stop reading while too much waits (message bytes for the queue, or input
-    /// behind an async step); read again once both are below half their limit.
-    private func updateReading(context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        if !readingPaused && (inFlight > Self.maxInFlight || pending.count > Self.maxPending) {
-            readingPaused = true
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        } else if readingPaused && inFlight <= Self.maxInFlight / 2 && pending.count <= Self.maxPending / 2 {
-            readingPaused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            context.read()
-        }
-    }
-
-    private func finishData(outcome: DataDecoder.Outcome, context: ChannelHandlerContext) {
-        guard let chain = writeChain else { return }
-        waiting = true
-        flush(context: context)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        chain.whenComplete { _ in
-            let (handler, context) = bound.value
-            handler.waiting = false
-            guard !handler.closed else { return }
-            if let error = handler.writeFailed {
-                handler.abortSubmission()
-                handler.perform(handler.session.commitFailed(Self.reply(for: error)), context: context)
-            } else if !outcome.sizeExceeded, !outcome.lineTooLong,
-                      let trap = handler.session.currentTransaction?.recipients.first(where: {
-                          handler.spamTrapRecipients.contains($0.0.address)
-                              || handler.environment.senderPolicy.bofh.isSpamTrap($0.0.address)
-                      }) {
-                // spec/mta.md §2.12 DATA stage: a spam trap among the recipients refuses it all.
-                handler.environment.logger.info("spamtrap,ip=[\(handler.clientIP)],to=\(trap.0.address): refused")
-                handler.abortSubmission()
-                handler.perform(handler.session.commitFailed(Replies.spamRefused), context: context)
-            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.headerInspector.verdict() {
-                handler.environment.logger.info("error,relay=[\(handler.clientIP)],msg=\"\(refusal)\": refused")
-                handler.abortSubmission()
-                handler.perform(handler.session.commitFailed(refusal), context: context)
-            } else if !outcome.sizeExceeded, !outcome.lineTooLong, let refusal = handler.fromRefusal {
-                handler.abortSubmission()
-                handler.perform(handler.session.commitFailed(refusal), context: context)
-            } else {
-                handler.perform(handler.session.dataEnded(outcome), context: context)
-            }
-            handler.process(context: context)
-        }
-    }
-
-    private func commitSubmission(context: ChannelHandlerContext) {
-        guard let submission else { return }
-        self.submission = nil
-        writeChain = nil
-        // An in-memory message: the queue's flusher completes the promise right after the
-        // fdatasync covering it, and 250 goes out from here (no task or actor hop).
-        let promise = context.eventLoop.makePromise(of: Result<QueueID, QueueError>.self)
-        if submission.commit(completion: { promise.succeed($0) }) {
-            waiting = true
-            flush(context: context)
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            promise.futureResult.whenSuccess { result in
-                let (handler, context) = bound.value
-                handler.waiting = false
-                guard !handler.closed else { return }
-                handler.committed(result, context: context)
-                handler.process(context: context)
-            }
-            return
-        }
-        // Not taken (a spooled or oversized message): completed unused, so it is not leaked.
-        promise.succeed(.failure(.temporaryFailure("not committed")))
-        runAsync(context: context, { () -> Result<QueueID, QueueError> in
-            do {
-                return .success(try await submission.commit())
-            } catch let error as QueueError {
-                await submission.abort()
-                return .failure(error)
-            } catch {
-                await submission.abort()
-                return .failure(.temporaryFailure("\(error)"))
-            }
-        }, then: { handler, context, result in
-            handler.committed(result, context: context)
-        })
-    }
-
-    private func committed(_ result: Result<QueueID, QueueError>, context: ChannelHandlerContext) {
-        switch result {
-        case .success(let id):
-            tarpit.reset()
-            // The 250 goes out first; the log line and counter need not delay it.
-            perform(session.committed(id: id.rawValue), context: context)
-            flush(context: context)
-            let auth = session.authenticatedUser.map { ",auth=\($0)" } ?? ""
-            environment.logger.info("newmsg,id=\(id)\(auth),from=\(clientIP): accepted")
-            SMTPMetrics.messageAccepted()
-        case .failure(let error):
-            environment.logger.error("commit failed: \(error)")
-            perform(session.commitFailed(Self.reply(for: error)), context: context)
-        }
-    }
-
-    private func abortSubmission() {
-        decoder = nil
-        chunkDecoder = nil
-        writeChain = nil
-        inFlight = 0
-        if let context { updateReading(context: context) }
-        guard let submission else { return }
-        self.submission = nil
-        Task { await submission.abort() }
-    }
-
-    static func reply(for error: Error) -> SMTPReply {
-        switch error as? QueueError {
-        case .insufficientStorage: Replies.mailSystemFull
-        case .messageTooBig(let limit): Replies.messageTooBig(limit, limit: limit)
-        default: Replies.submitFailed
-        }
-    }
-
     // MARK: output
 
-    private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
+    func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let bytes = reply.encoded(enhanced: session.writesEnhancedCodes)
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
@@ -761,13 +379,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    private func flush(context: ChannelHandlerContext) {
+    func flush(context: ChannelHandlerContext) {
         guard unflushed else { return }
         unflushed = false
         context.flush()
     }
 
-    private func armIdleTimer(context: ChannelHandlerContext) {
+    func armIdleTimer(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: environment.commandTimeout) {
@@ -788,13 +406,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
-            externalIdentity = identity
-            session.clientCertificateVerified()
+            session.clientCertificateVerified(identity: identity)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func startTLS(context: ChannelHandlerContext) {
+    func startTLS(context: ChannelHandlerContext) {
         guard let tlsContext = environment.tlsContext else { return }
         waiting = true
         // RFC 3207 §4.2: nothing the client sent before the handshake counts after it.

@@ -82,9 +82,11 @@ public struct SMTPSession: Sendable {
     public private(set) var authenticatedMechanism: String?
     /// STARTTLS is refused after MAIL, AUTH, RSET, VRFY or EXPN (spec/mta.md §2.5).
     private var startTLSAllowed = true
-    /// The TLS client sent a certificate that names a login (`TLS_EXTERNAL`): AUTH EXTERNAL
-    /// is offered and accepted (spec/mta.md §2.9).
-    public private(set) var externalAvailable = false
+    /// The login the TLS client's certificate names (`TLS_EXTERNAL`), if any: AUTH EXTERNAL
+    /// is then offered and logs in as it (spec/mta.md §2.9).
+    public private(set) var externalIdentity: String?
+    /// AUTH EXTERNAL is offered: the client certificate named a login.
+    public var externalAvailable: Bool { externalIdentity != nil }
 
     public init(configuration: SMTPSessionConfiguration) {
         self.configuration = configuration
@@ -97,9 +99,9 @@ public struct SMTPSession: Sendable {
     /// True while the handler must pass bytes to a `DataDecoder` instead of lines.
     public var isReceivingData: Bool { phase == .data }
 
-    /// The TLS handshake gave a client certificate with a login name: offer AUTH EXTERNAL.
-    public mutating func clientCertificateVerified() {
-        externalAvailable = true
+    /// The TLS handshake gave a client certificate naming `identity`: offer AUTH EXTERNAL.
+    public mutating func clientCertificateVerified(identity: String) {
+        externalIdentity = identity
     }
 
     /// The banner (spec/mta.md §2.3).
