@@ -11,16 +11,7 @@ import time
 
 import pytest
 
-from test_smtp_server import Raw, Site, COURIER
-
-
-@pytest.fixture()
-def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_smtp_server import Raw, Site, COURIER, site  # noqa: F401 (the shared pytest fixture)
 
 
 def sendmail(site, message, *args):

@@ -9,16 +9,7 @@ import subprocess
 
 import pytest
 
-from test_smtp_server import Raw, Site, COURIER, message, tls_context  # noqa: F401
-
-
-@pytest.fixture()
-def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_smtp_server import Raw, Site, message, site, tls_context  # noqa: F401 (site: the shared pytest fixture)
 
 
 def test_ehlo_offers_plain_login_on_loopback(site):

@@ -14,16 +14,7 @@ import tempfile
 
 import pytest
 
-from test_smtp_server import COURIER, Raw, Site, tls_context
-
-
-@pytest.fixture()
-def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_smtp_server import Raw, Site, tls_context, site  # noqa: F401 (the shared pytest fixture)
 
 
 def marker(name):

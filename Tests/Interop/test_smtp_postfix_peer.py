@@ -7,16 +7,7 @@ import time
 import pytest
 
 from postfix_peer import PostfixPeer
-from test_smtp_server import COURIER, Site
-
-
-@pytest.fixture()
-def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first")
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_smtp_server import Site, site  # noqa: F401 (the shared pytest fixture)
 
 
 @pytest.fixture()

@@ -9,16 +9,7 @@ import time
 
 import pytest
 
-from test_smtp_server import COURIER, Raw, Site
-
-
-@pytest.fixture()
-def site(tmp_path):
-    if not COURIER.exists():
-        pytest.fail(f"{COURIER} does not exist: run swift build first (or set COURIER_BIN_DIR)")
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_smtp_server import Raw, Site, site  # noqa: F401 (the shared pytest fixture)
 
 
 # Verbs that change what the following lines mean (DATA reads a message, STARTTLS a TLS
