@@ -34,10 +34,9 @@ struct MailboxScan {
                 return (previous.1, [], facts, [], stamps)
             }
             if previous == nil, let cached = SnapshotCache(folderPath: folderPath).load(matching: stamps) {
-                var known: [String: MessageFacts] = [:]
-                known.reserveCapacity(cached.messages.count)
-                for m in cached.messages { known[m.baseName] = MessageFacts(size: m.size, internalDate: m.internalDate) }
-                return (cached, [], known, [], stamps)
+                // No facts table: a later rescan that needs one reads `courierswiftindex`
+                // (building it here by base name cost as much as the whole warm open).
+                return (cached, [], [:], [], stamps)
             }
         }
         let scanner = FolderScanner(folderPath: folderPath, trashFolderName: trashFolderName)
