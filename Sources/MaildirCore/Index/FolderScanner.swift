@@ -73,6 +73,7 @@ public struct FolderScanner: Sendable {
         let quota = MaildirQuota(folderPath: folderPath, trashFolderName: trashFolderName)
         var addedUIDs: [UInt32] = []
         var known: [String: UInt32] = [:]
+        known.reserveCapacity(db.entries.count + adding.count)
         for e in db.entries { known[e.baseName] = e.uid }
         for (pending, flags) in adding {
             let delivered = try pending.commit(to: .cur(flags), quota: .enforce())
@@ -85,16 +86,16 @@ public struct FolderScanner: Sendable {
         // cur/: keep the UIDs of known base names.
         var messages: [ScannedMessage] = []
         var unknown: [MessageFileName] = []
-        var present = Set<String>()
         let addedSet = Set(addedUIDs)
         let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
             SystemCall.names(in: folderPath + "/cur")
         }
+        var present = Set<String>(minimumCapacity: curNames.count)
+        messages.reserveCapacity(curNames.count)
         for name in curNames where name.utf8.first != UInt8(ascii: ".") {
             let file = MessageFileName(name)
             let base = file.baseName
-            if let uid = known[base], !present.contains(base) {
-                present.insert(base)
+            if let uid = known[base], present.insert(base).inserted {
                 messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid)))
             } else {
                 unknown.append(file)
@@ -117,8 +118,7 @@ public struct FolderScanner: Sendable {
             .map(\.file)
         var provisional = db.nextUID
         for file in unknown {
-            if present.contains(file.baseName) { continue }
-            present.insert(file.baseName)
+            if !present.insert(file.baseName).inserted { continue }
             let uid: UInt32
             if readOnly {
                 uid = provisional
