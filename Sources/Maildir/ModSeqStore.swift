@@ -314,6 +314,25 @@ struct ModSeqState: Sendable {
         if live.isEmpty { live.reserveCapacity(n / 32) }
         var used = i
         while i < n {
+            // The common record, `S <modseq> <uid> <hex>`, parsed in place in one pass; anything
+            // else (another kind, damage, a record cut short) takes the general path below.
+            if b[i] == UInt8(ascii: "S"), i + 1 < n, b[i + 1] == 0x20 {
+                var j = i + 2
+                if let m = Self.decimal(b, &j), j < n, b[j] == 0x20 {
+                    j += 1
+                    if let uid = Self.decimal(b, &j).flatMap(UInt32.init(exactly:)), j < n, b[j] == 0x20 {
+                        j += 1
+                        if let fp = Self.hexadecimal(b, &j), j < n, b[j] == 0x0A {
+                            live[uid] = Entry(modSeq: m, fingerprint: fp)
+                            if m > highest { highest = m }
+                            i = j + 1
+                            used = i
+                            records += 1
+                            continue
+                        }
+                    }
+                }
+            }
             var end = i
             while end < n && b[end] != 0x0A { end += 1 }
             if end == n { break }   // cut short: not used
@@ -326,7 +345,8 @@ struct ModSeqState: Sendable {
                     i += 1
                     if let uid = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)), i < end, b[i] == 0x20 {
                         i += 1
-                        if let fp = Self.hexadecimal(b, &i) {
+                        // Applied only when the whole line checks out (a damaged line changes nothing).
+                        if let fp = Self.hexadecimal(b, &i), i == end {
                             live[uid] = Entry(modSeq: m, fingerprint: fp)
                             if m > highest { highest = m }
                         } else { ok = false }
@@ -335,7 +355,7 @@ struct ModSeqState: Sendable {
             case UInt8(ascii: "X"):
                 if ok, let m = Self.decimal(b, &i), i < end, b[i] == 0x20 {
                     i += 1
-                    if let uid = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)) {
+                    if let uid = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)), i == end {
                         live.removeValue(forKey: uid)
                         expunged.append(Expunge(uid: uid, modSeq: m))
                         if m > highest { highest = m }
