@@ -66,7 +66,7 @@ struct MailboxScan {
             found.append((base, f))
             if m.isRecent { recent.append(m.uid) }
             messages.append(MessageInfo(uid: m.uid, fileName: m.fileName.name,
-                                        flags: SystemFlags(m.fileName.flags ?? MessageFlags()),
+                                        flags: Self.systemFlags(m.fileName.name),
                                         keywords: keywords.messages.isEmpty ? [] : keywords.messages[base] ?? [],
                                         size: f.size, internalDate: f.internalDate, isRecent: m.isRecent))
         }
@@ -86,6 +86,18 @@ struct MailboxScan {
             SnapshotCache(folderPath: folderPath).save(snapshot, stamps: stamps)
         }
         return (snapshot, recent, newFacts, folder.addedUIDs, stamps)
+    }
+
+    /// The system flags of a file name's `:2,` letters (none without that info part), read
+    /// from the name's bytes in place (`MessageFileName.flags` makes a String of the info).
+    static func systemFlags(_ name: String) -> SystemFlags {
+        let fromBytes = name.utf8.withContiguousStorageIfAvailable { b -> SystemFlags in
+            guard let colon = b.firstIndex(of: 0x3A), colon + 2 < b.count, b[colon + 1] == 0x32, b[colon + 2] == 0x2C else {
+                return []
+            }
+            return SystemFlags(MessageFlags(letters: UnsafeBufferPointer(rebasing: b[(colon + 3)...])))
+        }
+        return fromBytes ?? SystemFlags(MessageFileName(name).flags ?? MessageFlags())
     }
 
     /// The keywords of the folder, merging pending updates under the folder lock (a folder

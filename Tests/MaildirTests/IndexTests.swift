@@ -161,3 +161,12 @@ private func backdate(_ path: String, by seconds: Int) {
         }
     }
 }
+
+@Suite struct FileNameFlagTests {
+    /// The in-place reading of a name's flags agrees with `MessageFileName.flags`.
+    @Test(arguments: ["a", "a:", "a:2", "a:2,", "a:2,S", "a:2,FRST", "a:2,DFPRST", "a:1,S", "a:2,S:2,F", "a,S=12:2,T",
+                      "a:2,abcS", "b:3,S", ":2,R"])
+    func sameAsTheParser(_ name: String) {
+        #expect(MailboxScan.systemFlags(name) == SystemFlags(MessageFileName(name).flags ?? MessageFlags()))
+    }
+}
