@@ -66,8 +66,11 @@ import Testing
     @Test func scanAssignsUIDsInArrivalOrderAndKeepsThem() throws {
         let scratch = ScratchDirectory()
         let md = try scratch.maildir()
-        let first = try deliver("Subject: 1\n\n1\n", to: md)
-        let second = try deliver("Subject: 2\n\n2\n", to: md)
+        let one = try deliver("Subject: 1\n\n1\n", to: md)
+        let two = try deliver("Subject: 2\n\n2\n", to: md)
+        // Courier's order: delivery second, then the name's bytes. Two deliveries in one second
+        // whose microseconds differ in length (M99376 / M100614) sort the other way round.
+        let (first, second) = FolderScanner.fileNameOrder(one.fileName.name, two.fileName.name) ? (one, two) : (two, one)
         let scanner = FolderScanner(folderPath: md)
         let s1 = try scanner.scan()
         #expect(s1.messages.map(\.uid) == [1, 2])
