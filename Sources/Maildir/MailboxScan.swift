@@ -43,7 +43,7 @@ struct MailboxScan {
         let scanner = FolderScanner(folderPath: folderPath, trashFolderName: trashFolderName)
         let folder = try MailStoreError.wrap { () throws(MaildirError) in try scanner.scan(readOnly: readOnly, adding: adding) }
         // Each base name made once (the uid database, the keywords and the index are keyed by it).
-        let bases = folder.messages.map { $0.fileName.baseName }
+        let bases = folder.messages.map(\.baseName)
         let keywords = try loadKeywords(existing: { Set(bases) })
         var found: [(base: String, facts: MessageFacts)] = []
         found.reserveCapacity(folder.messages.count)

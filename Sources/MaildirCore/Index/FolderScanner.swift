@@ -10,6 +10,8 @@ public struct ScannedMessage: Hashable, Sendable {
     public var fileName: MessageFileName
     /// Seen for the first time by this scan (moved from `new/`, or new in `cur/`): `\Recent`.
     public var isRecent: Bool
+    /// `fileName.baseName`, made once by the scan (the key of the uid, keyword and index files).
+    public var baseName: String
 }
 
 /// The state of a folder after a scan.
@@ -96,7 +98,7 @@ public struct FolderScanner: Sendable {
             let file = MessageFileName(name)
             let base = file.baseName
             if let uid = known[base], present.insert(base).inserted {
-                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid)))
+                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid), baseName: base))
             } else {
                 unknown.append(file)
             }
@@ -118,7 +120,8 @@ public struct FolderScanner: Sendable {
             .map(\.file)
         var provisional = db.nextUID
         for file in unknown {
-            if !present.insert(file.baseName).inserted { continue }
+            let base = file.baseName
+            if !present.insert(base).inserted { continue }
             let uid: UInt32
             if readOnly {
                 uid = provisional
@@ -126,13 +129,13 @@ public struct FolderScanner: Sendable {
             } else {
                 uid = try takeUID(&db)
             }
-            messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: true))
+            messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: true, baseName: base))
             dirty = true
         }
         messages.sort { $0.uid < $1.uid }
 
         if dirty && !readOnly {
-            db.entries = messages.map { UIDDatabase.Entry(uid: $0.uid, baseName: $0.fileName.baseName) }
+            db.entries = messages.map { UIDDatabase.Entry(uid: $0.uid, baseName: $0.baseName) }
             try write(db)
         }
         let nextUID = readOnly ? provisional &+ UInt32(truncatingIfNeeded: leftInNew) : db.nextUID
