@@ -7,9 +7,8 @@
 #   Benchmarks/bench-maildir.sh [--messages N] [--no-build]
 # Needs: a release build of deliverquota (made here), the anchors installed
 # (sudo /work/shared/anchors/install.sh) for Courier's binary.
-# Open+list of 10k/100k-message folders (warm and cold) is measured through IMAP against
-# Courier-IMAP with /work/shared/anchors/bench-imap.py once the IMAP server exists; the
-# store's own warm-open cache is described in Docs/maildir-store.md.
+# Open+list of 10k/100k-message folders (warm and cold) against Courier-IMAP and Dovecot:
+# Benchmarks/bench-folder-open.py; the store's caches: Docs/maildir-store.md.
 # Not part of the test run: benchmarks measure, tests check behaviour.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

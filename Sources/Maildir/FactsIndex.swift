@@ -36,6 +36,7 @@ struct FactsIndex {
     static func parse(_ bytes: [UInt8]) -> [String: MessageFacts] {
         guard bytes.starts(with: header) else { return [:] }
         var result: [String: MessageFacts] = [:]
+        result.reserveCapacity(bytes.count / 64)   // a line is about 60-100 bytes
         var i = header.count
         let n = bytes.count
         while i < n {

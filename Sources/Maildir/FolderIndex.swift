@@ -18,7 +18,7 @@ public enum FolderIndex {
             return cached
         }
         return try MailboxScan(folderPath: folderPath, trashFolderName: trashFolderName)
-            .scan(readOnly: readOnly, facts: [:]).snapshot
+            .scan(readOnly: readOnly, facts: [:], keepFacts: false).snapshot
     }
 }
 

@@ -20,13 +20,14 @@ struct MailboxScan {
     let trashFolderName: String
 
     /// Scans and returns the snapshot, the UIDs this scan saw first (`\Recent`), and the
-    /// updated facts cache (entries of vanished messages dropped).
+    /// updated facts cache (entries of vanished messages dropped; empty unless `keepFacts`
+    /// or the index was rewritten).
     ///
     /// Fast path: when the folder's `DirectoryStamps` (taken before scanning) equal those of
     /// `previous` (this session's last scan) or of the `courierswiftsnapshot` cache, and are
     /// settled, nothing can have changed and the scan is skipped.
     func scan(readOnly: Bool, facts: [String: MessageFacts], previous: (DirectoryStamps, MailboxSnapshot)? = nil,
-              adding: [(PendingMessage, MessageFlags)] = []) throws(MailStoreError)
+              adding: [(PendingMessage, MessageFlags)] = [], keepFacts: Bool = true) throws(MailStoreError)
         -> (snapshot: MailboxSnapshot, recent: [UInt32], facts: [String: MessageFacts], added: [UInt32], stamps: DirectoryStamps?) {
         let stamps = adding.isEmpty ? DirectoryStamps.read(folderPath) : nil
         if let stamps, stamps.isSettled() {
@@ -34,26 +35,25 @@ struct MailboxScan {
                 return (previous.1, [], facts, [], stamps)
             }
             if previous == nil, let cached = SnapshotCache(folderPath: folderPath).load(matching: stamps) {
-                var known: [String: MessageFacts] = [:]
-                known.reserveCapacity(cached.messages.count)
-                for m in cached.messages { known[m.baseName] = MessageFacts(size: m.size, internalDate: m.internalDate) }
-                return (cached, [], known, [], stamps)
+                // No facts table: a later rescan that needs one reads `courierswiftindex`
+                // (building it here by base name cost as much as the whole warm open).
+                return (cached, [], [:], [], stamps)
             }
         }
         let scanner = FolderScanner(folderPath: folderPath, trashFolderName: trashFolderName)
         let folder = try MailStoreError.wrap { () throws(MaildirError) in try scanner.scan(readOnly: readOnly, adding: adding) }
-        let bases = Set(folder.messages.map { $0.fileName.baseName })
-        let keywords = try loadKeywords(existing: bases)
-        var newFacts: [String: MessageFacts] = [:]
-        newFacts.reserveCapacity(folder.messages.count)
+        // Each base name made once (the uid database, the keywords and the index are keyed by it).
+        let bases = folder.messages.map(\.baseName)
+        let keywords = try loadKeywords(existing: { Set(bases) })
+        var found: [(base: String, facts: MessageFacts)] = []
+        found.reserveCapacity(folder.messages.count)
         var messages: [MessageInfo] = []
         messages.reserveCapacity(folder.messages.count)
         var recent: [UInt32] = []
         // The in-memory cache of the session first, then the folder's index file.
         let cached = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : facts
         var measuredAny = false
-        for m in folder.messages {
-            let base = m.fileName.baseName
+        for (m, base) in zip(folder.messages, bases) {
             let f: MessageFacts
             if let known = cached[base] {
                 f = known
@@ -63,14 +63,22 @@ struct MailboxScan {
             } else {
                 continue   // vanished between the scan and the stat: gone
             }
-            newFacts[base] = f
+            found.append((base, f))
             if m.isRecent { recent.append(m.uid) }
             messages.append(MessageInfo(uid: m.uid, fileName: m.fileName.name,
-                                        flags: SystemFlags(m.fileName.flags ?? MessageFlags()),
-                                        keywords: keywords.messages[base] ?? [], size: f.size,
-                                        internalDate: f.internalDate, isRecent: m.isRecent))
+                                        flags: Self.systemFlags(m.fileName.name),
+                                        keywords: keywords.messages.isEmpty ? [] : keywords.messages[base] ?? [],
+                                        size: f.size, internalDate: f.internalDate, isRecent: m.isRecent))
         }
-        if !readOnly && (measuredAny || (facts.isEmpty && newFacts.count != cached.count)) {
+        let saveIndex = !readOnly && (measuredAny || (facts.isEmpty && found.count != cached.count))
+        // The facts table by base name, only when someone needs it (a caller that keeps it for
+        // its next rescan, or the index file to write).
+        var newFacts: [String: MessageFacts] = [:]
+        if keepFacts || saveIndex {
+            newFacts.reserveCapacity(found.count)
+            for (base, f) in found { newFacts[base] = f }
+        }
+        if saveIndex {
             FactsIndex(folderPath: folderPath).save(newFacts)
         }
         let snapshot = MailboxSnapshot(uidValidity: folder.uidValidity, uidNext: folder.nextUID, messages: messages)
@@ -80,14 +88,27 @@ struct MailboxScan {
         return (snapshot, recent, newFacts, folder.addedUIDs, stamps)
     }
 
+    /// The system flags of a file name's `:2,` letters (none without that info part), read
+    /// from the name's bytes in place (`MessageFileName.flags` makes a String of the info).
+    static func systemFlags(_ name: String) -> SystemFlags {
+        let fromBytes = name.utf8.withContiguousStorageIfAvailable { b -> SystemFlags in
+            guard let colon = b.firstIndex(of: 0x3A), colon + 2 < b.count, b[colon + 1] == 0x32, b[colon + 2] == 0x2C else {
+                return []
+            }
+            return SystemFlags(MessageFlags(letters: UnsafeBufferPointer(rebasing: b[(colon + 3)...])))
+        }
+        return fromBytes ?? SystemFlags(MessageFileName(name).flags ?? MessageFlags())
+    }
+
     /// The keywords of the folder, merging pending updates under the folder lock (a folder
     /// without `courierimapkeywords/` has none and needs no lock).
-    func loadKeywords(existing: Set<String>) throws(MailStoreError) -> KeywordList {
+    func loadKeywords(existing: () -> Set<String>) throws(MailStoreError) -> KeywordList {
         let store = KeywordStore(folderPath: folderPath)
         guard SystemCall.isDirectory(store.directoryPath) else { return KeywordList() }
+        let names = existing()
         return try MailStoreError.wrap { () throws(MaildirError) in
             try MaildirLock.withLock(folderPath: folderPath) { () throws(MaildirError) in
-                try store.load(existing: existing)
+                try store.load(existing: names)
             }
         }
     }

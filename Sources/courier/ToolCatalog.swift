@@ -9,7 +9,7 @@ enum ToolCatalog {
     /// Tools that exist only inside `courier` (admin tools such as `mailq` join here).
     static let inProcess: [ToolEntry] = AuthTools.all + [SendmailTool.entry, MailqTool.entry, CancelmsgTool.entry,
                                                            MakealiasesTool.entry, TestmxlookupTool.entry] + MakesmtpaccessTool.entries
-        + MakeDomainListTool.entries
+        + MakeDomainListTool.entries + SharedIndexTools.entries
 
     static var all: [ToolEntry] { lean + inProcess }
 

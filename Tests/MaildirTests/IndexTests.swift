@@ -66,15 +66,19 @@ private func backdate(_ path: String, by seconds: Int) {
         settle(root)
         let full = try await store.open(.inbox)  // full scan with settled stamps: writes the cache
         let expected = await full.snapshot
-        let cache = try #require(readText(root + "/courierswiftsnapshot"))
-        #expect(cache.hasPrefix("courierswiftsnapshot 1 \(expected.uidValidity) 3 "))
-        #expect(cache.contains(" 1 Work \(expected.messages[1].fileName)\n"))
+        let stamps = try #require(DirectoryStamps.read(root))
+        let bytes = try #require(try SystemCall.readFile(root + "/courierswiftsnapshot"))
+        #expect(bytes.starts(with: Array("CSWSNAP2".utf8)))
+        let cached = try #require(SnapshotCache.parse(bytes, matching: stamps))
+        #expect(cached == expected)
+        #expect(cached.messages[1].keywords == ["Work"])
 
         let warm = try await store.open(.inbox)
         #expect(await warm.snapshot == expected)
         // Proof that the warm open read the cache: a doctored size shows through.
-        let doctored = cache.replacingOccurrences(of: "\n1 \(expected.messages[0].size) ", with: "\n1 4242 ")
-        writeFile(root + "/courierswiftsnapshot", doctored)
+        var doctored = cached
+        doctored.messages[0].size = 4242
+        writeBytes(root + "/courierswiftsnapshot", try #require(SnapshotCache.format(doctored, stamps: stamps)))
         #expect(await (try store.open(.inbox)).snapshot.messages.first?.size == 4242)
 
         // Any change by another program (a delivery) makes the next open scan again.
@@ -86,7 +90,9 @@ private func backdate(_ path: String, by seconds: Int) {
         #expect(snap.messages[1].keywords == ["Work"])
     }
 
-    @Test(arguments: ["", "junk\n", "courierswiftsnapshot 1 1 2 3\n", "courierswiftsnapshot 1 5 9 0 0 0 0 0\n1 2 3 x name\n"])
+    /// A version-1 (text) snapshot, empty files and junk are not used: the open scans.
+    @Test(arguments: ["", "junk\n", "courierswiftsnapshot 1 1 2 3\n", "courierswiftsnapshot 1 5 9 0 0 0 0 0\n1 2 3 x name\n",
+                      "CSWSNAP2"])
     func damagedCacheMeansAFullScan(_ content: String) async throws {
         let scratch = Scratch()
         let root = try scratch.maildir()
@@ -97,5 +103,70 @@ private func backdate(_ path: String, by seconds: Int) {
         let box = try await MailStore(root: root).open(.inbox)
         #expect(await box.snapshot.messages.count == 1)
         #expect(SnapshotCache.parse(Array(content.utf8), matching: DirectoryStamps(cur: 0, new: 0, keywords: 0, database: 0, databaseInode: 0)) == nil)
+    }
+
+    static let stamps = DirectoryStamps(cur: 1, new: 2, keywords: 3, database: 4, databaseInode: 5)
+    static let sample = MailboxSnapshot(uidValidity: 77, uidNext: 9, messages: [
+        MessageInfo(uid: 1, fileName: "1.M1P1.h,S=10:2,S", flags: .seen, keywords: [], size: 12, internalDate: 100, isRecent: false),
+        MessageInfo(uid: 4, fileName: "2.M2P1.h:2,FRT", flags: [.flagged, .answered, .deleted], keywords: ["Work", "$Forwarded"],
+                    size: 1 << 40, internalDate: -5, isRecent: false),
+        MessageInfo(uid: 5, fileName: "3.M3P1.h", flags: [], keywords: ["Work", "$Forwarded"], size: 0, internalDate: 0, isRecent: false),
+        MessageInfo(uid: 8, fileName: "4.M4P1.h:2,D", flags: .draft, keywords: ["Caf\u{E9}"], size: 7, internalDate: 1, isRecent: false),
+    ])
+
+    @Test func binaryRoundTrip() throws {
+        let bytes = try #require(SnapshotCoding.encode(Self.sample, stamps: Self.stamps))
+        #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == Self.sample)
+        // Stamps are part of the file: other stamps, other folder state.
+        var other = Self.stamps
+        other.databaseInode = 6
+        #expect(SnapshotCache.parse(bytes, matching: other) == nil)
+        let empty = MailboxSnapshot(uidValidity: 1, uidNext: 1, messages: [])
+        #expect(SnapshotCache.parse(try #require(SnapshotCoding.encode(empty, stamps: Self.stamps)), matching: Self.stamps) == empty)
+    }
+
+    /// Every truncation and every single-byte change of a valid file is refused (checksum,
+    /// lengths, offsets), never read in part or trusted.
+    @Test func everyTruncationAndByteFlipIsRefused() throws {
+        let bytes = try #require(SnapshotCoding.encode(Self.sample, stamps: Self.stamps))
+        for n in 0..<bytes.count {
+            #expect(SnapshotCache.parse(Array(bytes[..<n]), matching: Self.stamps) == nil)
+        }
+        #expect(SnapshotCache.parse(bytes + [0], matching: Self.stamps) == nil)
+        for i in bytes.indices {
+            var flipped = bytes
+            flipped[i] ^= 0x41
+            #expect(SnapshotCache.parse(flipped, matching: Self.stamps) == nil, "byte \(i)")
+        }
+    }
+
+    /// A name that cannot be a file in cur/ is never written (the whole snapshot is skipped).
+    @Test(arguments: ["a/b", "a\u{0}b", ""])
+    func unrepresentableNamesWriteNoSnapshot(_ name: String) {
+        var s = Self.sample
+        s.messages[0].fileName = name
+        #expect(SnapshotCoding.encode(s, stamps: Self.stamps) == nil)
+    }
+
+    /// A checksum-valid file whose records break the rules (UIDs out of order, a UID at or
+    /// above UIDNEXT, a name with a slash) is refused too.
+    @Test func wellFormedButInconsistentFilesAreRefused() throws {
+        var disorder = Self.sample
+        disorder.messages.swapAt(0, 1)
+        var tooHigh = Self.sample
+        tooHigh.uidNext = 8
+        for bad in [disorder, tooHigh] {
+            let bytes = try #require(SnapshotCoding.encode(bad, stamps: Self.stamps))
+            #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
+        }
+    }
+}
+
+@Suite struct FileNameFlagTests {
+    /// The in-place reading of a name's flags agrees with `MessageFileName.flags`.
+    @Test(arguments: ["a", "a:", "a:2", "a:2,", "a:2,S", "a:2,FRST", "a:2,DFPRST", "a:1,S", "a:2,S:2,F", "a,S=12:2,T",
+                      "a:2,abcS", "b:3,S", ":2,R"])
+    func sameAsTheParser(_ name: String) {
+        #expect(MailboxScan.systemFlags(name) == SystemFlags(MessageFileName(name).flags ?? MessageFlags()))
     }
 }

@@ -49,6 +49,40 @@ import Testing
         #expect(ModSeqFingerprint.of(fileName: "1.M1P1.host", keywords: []) == ModSeqFingerprint.of(fileName: "1.M1P1.host:2,", keywords: []))
     }
 
+    /// Reading a log cut at any byte uses exactly its whole records.
+    @Test func everyCutOfTheLogKeepsWholeRecordsOnly() {
+        let header = "courierswiftmodseq 1 90 80\n"
+        let lines = ["V 7\n", "S 100 1 a\n", "S 101 2 ff\n", "X 102 1\n", "H 103\n", "S 104 3 1234567890abcdef\n"]
+        let full = Array((header + lines.joined()).utf8)
+        for cut in header.utf8.count...full.count {
+            var state = ModSeqState()
+            let used = state.apply(Array(full[..<cut]), fromStart: true)
+            var expected = header.utf8.count, count = 0
+            for l in lines where expected + l.utf8.count <= cut && count == lines.firstIndex(of: l) {
+                expected += l.utf8.count
+                count += 1
+            }
+            #expect(used == expected, "cut at \(cut)")
+            #expect(state.records == count, "cut at \(cut)")
+            #expect(!state.needsCompaction)
+        }
+        var state = ModSeqState()
+        _ = state.apply(full, fromStart: true)
+        #expect(state.live[1] == nil && state.live[2]?.fingerprint == 0xff && state.live[2]?.modSeq == 101)
+        #expect(state.live[3]?.fingerprint == 0x1234_5678_90ab_cdef && state.highest == 104 && state.uidValidity == 7)
+    }
+
+    /// A record that does not parse ends the read there and marks the log for rewriting.
+    @Test(arguments: ["S 1 2 zz\n", "S 1 2\n", "S 1 2 3 4\n", "S x 2 3\n", "S 1 99999999999 3\n", "Sx1 2 3\n", "S 1 2 3 \n",
+                      "S  1 2 3\n", "S 1 2 12345678901234567\n"])
+    func aDamagedRecordStopsTheRead(_ bad: String) {
+        let good = "courierswiftmodseq 1 5 5\nS 10 1 a\n"
+        var state = ModSeqState()
+        let used = state.apply(Array((good + bad + "S 11 2 b\n").utf8), fromStart: true)
+        #expect(used == good.utf8.count)
+        #expect(state.live[1]?.modSeq == 10 && state.live[2] == nil && state.needsCompaction)
+    }
+
     @Test func aCutShortRecordIsDroppedAndDamageNeverLowersModSeqs() throws {
         let scratch = Scratch()
         let folder = try scratch.maildir()

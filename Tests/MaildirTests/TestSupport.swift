@@ -42,3 +42,11 @@ func deliver(_ text: String, to folder: String) throws -> DeliveredMessage {
     try m.write(Array(text.utf8))
     return try m.commit(quota: .enforce())
 }
+
+func writeBytes(_ path: String, _ bytes: [UInt8]) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if fd >= 0 {
+        _ = try? SystemCall.writeAll(fd, bytes, path: path)
+        close(fd)
+    }
+}

@@ -10,6 +10,8 @@ public struct ScannedMessage: Hashable, Sendable {
     public var fileName: MessageFileName
     /// Seen for the first time by this scan (moved from `new/`, or new in `cur/`): `\Recent`.
     public var isRecent: Bool
+    /// `fileName.baseName`, made once by the scan (the key of the uid, keyword and index files).
+    public var baseName: String
 }
 
 /// The state of a folder after a scan.
@@ -73,6 +75,7 @@ public struct FolderScanner: Sendable {
         let quota = MaildirQuota(folderPath: folderPath, trashFolderName: trashFolderName)
         var addedUIDs: [UInt32] = []
         var known: [String: UInt32] = [:]
+        known.reserveCapacity(db.entries.count + adding.count)
         for e in db.entries { known[e.baseName] = e.uid }
         for (pending, flags) in adding {
             let delivered = try pending.commit(to: .cur(flags), quota: .enforce())
@@ -85,17 +88,17 @@ public struct FolderScanner: Sendable {
         // cur/: keep the UIDs of known base names.
         var messages: [ScannedMessage] = []
         var unknown: [MessageFileName] = []
-        var present = Set<String>()
         let addedSet = Set(addedUIDs)
         let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
             SystemCall.names(in: folderPath + "/cur")
         }
+        var present = Set<String>(minimumCapacity: curNames.count)
+        messages.reserveCapacity(curNames.count)
         for name in curNames where name.utf8.first != UInt8(ascii: ".") {
             let file = MessageFileName(name)
             let base = file.baseName
-            if let uid = known[base], !present.contains(base) {
-                present.insert(base)
-                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid)))
+            if let uid = known[base], present.insert(base).inserted {
+                messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid), baseName: base))
             } else {
                 unknown.append(file)
             }
@@ -117,8 +120,8 @@ public struct FolderScanner: Sendable {
             .map(\.file)
         var provisional = db.nextUID
         for file in unknown {
-            if present.contains(file.baseName) { continue }
-            present.insert(file.baseName)
+            let base = file.baseName
+            if !present.insert(base).inserted { continue }
             let uid: UInt32
             if readOnly {
                 uid = provisional
@@ -126,13 +129,13 @@ public struct FolderScanner: Sendable {
             } else {
                 uid = try takeUID(&db)
             }
-            messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: true))
+            messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: true, baseName: base))
             dirty = true
         }
         messages.sort { $0.uid < $1.uid }
 
         if dirty && !readOnly {
-            db.entries = messages.map { UIDDatabase.Entry(uid: $0.uid, baseName: $0.fileName.baseName) }
+            db.entries = messages.map { UIDDatabase.Entry(uid: $0.uid, baseName: $0.baseName) }
             try write(db)
         }
         let nextUID = readOnly ? provisional &+ UInt32(truncatingIfNeeded: leftInNew) : db.nextUID

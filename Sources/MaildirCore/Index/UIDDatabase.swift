@@ -64,20 +64,39 @@ public struct UIDDatabase: Hashable, Sendable {
             return .unusable(previousUIDValidity: previous)
         }
         var db = UIDDatabase(uidValidity: validity, nextUID: max(next, 1))
+        // Courier writes the lines in UID order: a UID above the last one cannot be a
+        // duplicate, so the set of UIDs is only consulted (and filled) for lines out of order.
         var seenUIDs = Set<UInt32>()
-        var seenNames = Set<String>()
+        var highest: UInt32 = 0
+        var inOrder = true
+        var seenNames = Set<String>(minimumCapacity: lines.count)
+        db.entries.reserveCapacity(lines.count)
         for line in lines.dropFirst() {
-            guard let entry = parseEntry(line), !seenUIDs.contains(entry.uid), !seenNames.contains(entry.baseName) else {
+            guard let entry = parseEntry(line) else {
                 if !line.isEmpty { dropped += 1 }
                 continue
             }
-            seenUIDs.insert(entry.uid)
-            seenNames.insert(entry.baseName)
+            if entry.uid <= highest {
+                if inOrder {
+                    seenUIDs = Set(db.entries.map(\.uid))
+                    inOrder = false
+                }
+                if seenUIDs.contains(entry.uid) {
+                    dropped += 1
+                    continue
+                }
+            }
+            guard seenNames.insert(entry.baseName).inserted else {
+                dropped += 1
+                continue
+            }
+            if !inOrder { seenUIDs.insert(entry.uid) }
+            highest = max(highest, entry.uid)
             db.entries.append(entry)
             // Never hand out a UID at or below one already in use.
             if entry.uid >= db.nextUID { db.nextUID = entry.uid == UInt32.max ? entry.uid : entry.uid + 1 }
         }
-        db.entries.sort { $0.uid < $1.uid }
+        if !inOrder { db.entries.sort { $0.uid < $1.uid } }
         return .valid(db, droppedLines: dropped)
     }
 

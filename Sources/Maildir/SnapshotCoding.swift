@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The binary form of `courierswiftsnapshot` (version 2): a folder's message list laid out so
+/// that a warm open is one `read(2)` and one pass over fixed-size records, with no text to
+/// scan and no number to parse. All integers are little-endian.
+///
+///     header (88 bytes)
+///        0  "CSWSNAP2"
+///        8  u32 UIDVALIDITY          12  u32 UIDNEXT
+///       16  i64 cur/ mtime (ns)      24  i64 new/ mtime (ns)
+///       32  i64 courierimapkeywords/ mtime (ns)
+///       40  i64 courierimapuiddb mtime (ns)   48  u64 its inode
+///       56  u32 message count        60  u32 keyword count
+///       64  u32 keyword-set words    68  u32 keyword bytes
+///       72  u32 name bytes           76  u32 zero
+///       80  u64 checksum of the first 80 bytes and everything after the header
+///     records, 32 bytes each, in UID order
+///        0  u32 UID                   4  u32 keyword set (word index, or 0xFFFFFFFF: none)
+///        8  u16 file name length     10  u8 system flags (`SystemFlags.rawValue`)
+///       11  u8 zero                  12  u32 zero
+///       16  i64 RFC822.SIZE          24  i64 internal date (seconds)
+///     keyword sets: u32 words; a set is its length followed by that many keyword numbers
+///     keywords: u16 length + UTF-8 bytes each
+///     file names: the records' names, one after the other
+///
+/// Reading checks every length, offset, UID order and the checksum: a damaged file is
+/// refused (nil), never trusted in part.
+enum SnapshotCoding {
+    static let magic: [UInt8] = Array("CSWSNAP2".utf8)
+    static let headerSize = 88
+    static let recordSize = 32
+    static let noKeywords = UInt32.max
+    /// More keywords than this on one message means a damaged file (Courier has no such limit,
+    /// but no real folder comes near it; the writer then writes no snapshot at all).
+    static let maximumKeywordsPerMessage = 10_000
+
+    // MARK: writing
+
+    /// The file's bytes; nil when the snapshot cannot be represented (a file name longer than
+    /// 65,535 bytes or with a NUL or `/`, a keyword longer than 65,535 bytes), in which case no
+    /// snapshot is kept and every open scans.
+    static func encode(_ snapshot: MailboxSnapshot, stamps: DirectoryStamps) -> [UInt8]? {
+        var keywordNumbers: [String: UInt32] = [:]
+        var keywordBytes: [UInt8] = []
+        var sets: [UInt32] = []
+        var setIndex: [[String]: UInt32] = [:]
+        var names: [UInt8] = []
+        var records: [UInt8] = []
+        names.reserveCapacity(snapshot.messages.count * 48)
+        records.reserveCapacity(snapshot.messages.count * recordSize)
+        for m in snapshot.messages {
+            let nameStart = names.count
+            names.append(contentsOf: m.fileName.utf8)
+            let nameLength = names.count - nameStart
+            guard nameLength > 0, nameLength <= Int(UInt16.max),
+                  !names[nameStart...].contains(where: { $0 == 0 || $0 == 0x2F }) else { return nil }
+            var set = noKeywords
+            if !m.keywords.isEmpty {
+                guard m.keywords.count <= maximumKeywordsPerMessage else { return nil }
+                if let known = setIndex[m.keywords] {
+                    set = known
+                } else {
+                    set = UInt32(sets.count)
+                    sets.append(UInt32(m.keywords.count))
+                    for k in m.keywords {
+                        if let n = keywordNumbers[k] {
+                            sets.append(n)
+                            continue
+                        }
+                        let bytes = Array(k.utf8)
+                        guard bytes.count <= Int(UInt16.max) else { return nil }
+                        let n = UInt32(keywordNumbers.count)
+                        keywordNumbers[k] = n
+                        appendLE(&keywordBytes, UInt16(bytes.count))
+                        keywordBytes += bytes
+                        sets.append(n)
+                    }
+                    setIndex[m.keywords] = set
+                }
+            }
+            appendLE(&records, m.uid)
+            appendLE(&records, set)
+            appendLE(&records, UInt16(nameLength))
+            records.append(m.flags.rawValue)
+            records.append(0)
+            appendLE(&records, UInt32(0))
+            appendLE(&records, UInt64(bitPattern: m.size))
+            appendLE(&records, UInt64(bitPattern: m.internalDate))
+        }
+        guard names.count <= Int(UInt32.max), keywordBytes.count <= Int(UInt32.max),
+              sets.count <= Int(UInt32.max), snapshot.messages.count <= Int(UInt32.max) else { return nil }
+        var body: [UInt8] = []
+        body.reserveCapacity(records.count + sets.count * 4 + keywordBytes.count + names.count)
+        body += records
+        for w in sets { appendLE(&body, w) }
+        body += keywordBytes
+        body += names
+        var out = magic
+        out.reserveCapacity(headerSize + body.count)
+        appendLE(&out, snapshot.uidValidity)
+        appendLE(&out, snapshot.uidNext)
+        for v in [stamps.cur, stamps.new, stamps.keywords, stamps.database] { appendLE(&out, UInt64(bitPattern: v)) }
+        appendLE(&out, stamps.databaseInode)
+        appendLE(&out, UInt32(snapshot.messages.count))
+        appendLE(&out, UInt32(keywordNumbers.count))
+        appendLE(&out, UInt32(sets.count))
+        appendLE(&out, UInt32(keywordBytes.count))
+        appendLE(&out, UInt32(names.count))
+        appendLE(&out, UInt32(0))
+        let seed = out.withUnsafeBytes { checksum($0) }
+        appendLE(&out, body.withUnsafeBytes { checksum($0, seed: seed) })
+        out += body
+        return out
+    }
+
+    static func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// A 64-bit hash over 8-byte words (FNV-1a style multiply-xor, then the tail bytes): cheap
+    /// enough for a warm open, strong enough to catch a torn or scribbled file.
+    static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = seed
+        let words = bytes.count / 8
+        var i = 0
+        while i < words {
+            h = (h ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) &* 0x100_0000_01b3
+            h ^= h >> 29
+            i += 1
+        }
+        var j = words * 8
+        while j < bytes.count {
+            h = (h ^ UInt64(bytes[j])) &* 0x100_0000_01b3
+            j += 1
+        }
+        return h ^ UInt64(bytes.count)
+    }
+
+    // MARK: reading
+
+    /// The snapshot in `bytes` when its stamps equal `stamps` and the whole file checks out.
+    static func decode(_ bytes: UnsafeRawBufferPointer, matching stamps: DirectoryStamps) -> MailboxSnapshot? {
+        guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        let found = DirectoryStamps(cur: Int64(bitPattern: u64(16)), new: Int64(bitPattern: u64(24)),
+                                    keywords: Int64(bitPattern: u64(32)), database: Int64(bitPattern: u64(40)),
+                                    databaseInode: u64(48))
+        guard found == stamps else { return nil }
+        let validity = u32(8), next = u32(12)
+        let count = Int(u32(56)), keywordCount = Int(u32(60)), setWords = Int(u32(64))
+        let keywordLength = Int(u32(68)), nameLength = Int(u32(72))
+        // Each is below 2^32, so the sum cannot overflow an Int.
+        let setsStart = headerSize + count * recordSize
+        let keywordsStart = setsStart + setWords * 4
+        let namesStart = keywordsStart + keywordLength
+        guard u32(76) == 0, namesStart + nameLength == bytes.count,
+              checksum(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]),
+                       seed: checksum(UnsafeRawBufferPointer(rebasing: bytes[..<80]))) == u64(80) else { return nil }
+
+        // The keyword strings.
+        var keywords: [String] = []
+        keywords.reserveCapacity(keywordCount)
+        var k = keywordsStart
+        for _ in 0..<keywordCount {
+            guard k + 2 <= namesStart else { return nil }
+            let length = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: k, as: UInt16.self)))
+            guard length > 0, k + 2 + length <= namesStart else { return nil }
+            keywords.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(k + 2)..<(k + 2 + length)]), as: UTF8.self))
+            k += 2 + length
+        }
+        guard k == namesStart else { return nil }
+        // A message's keyword list, decoded once per distinct set.
+        var decodedSets: [UInt32: [String]] = [:]
+        func keywordSet(_ word: UInt32) -> [String]? {
+            if let known = decodedSets[word] { return known }
+            let w = Int(word)
+            guard w < setWords else { return nil }
+            let n = Int(u32(setsStart + w * 4))
+            guard n > 0, n <= maximumKeywordsPerMessage, w + 1 + n <= setWords else { return nil }
+            var list: [String] = []
+            list.reserveCapacity(n)
+            for i in 0..<n {
+                let number = Int(u32(setsStart + (w + 1 + i) * 4))
+                guard number < keywords.count else { return nil }
+                list.append(keywords[number])
+            }
+            decodedSets[word] = list
+            return list
+        }
+
+        // No name may hold a NUL or a slash (a name is a path component under cur/).
+        let names = UnsafeRawBufferPointer(rebasing: bytes[namesStart...])
+        if nameLength > 0, let base = names.baseAddress,
+           memchr(base, 0, nameLength) != nil || memchr(base, 0x2F, nameLength) != nil { return nil }
+
+        var messages: [MessageInfo] = []
+        messages.reserveCapacity(count)
+        var previousUID: UInt32 = 0
+        var nameOffset = 0
+        var r = headerSize
+        for _ in 0..<count {
+            let uid = u32(r), set = u32(r + 4)
+            let length = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: r + 8, as: UInt16.self)))
+            let flags = bytes[r + 10]
+            let size = Int64(bitPattern: u64(r + 16)), date = Int64(bitPattern: u64(r + 24))
+            guard uid > previousUID, uid < next, length > 0, nameOffset + length <= nameLength, flags < 32,
+                  bytes[r + 11] == 0, u32(r + 12) == 0, size >= 0 else { return nil }
+            var list: [String] = []
+            if set != noKeywords {
+                guard let found = keywordSet(set) else { return nil }
+                list = found
+            }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: names[nameOffset..<(nameOffset + length)]), as: UTF8.self)
+            messages.append(MessageInfo(uid: uid, fileName: name, flags: SystemFlags(rawValue: flags), keywords: list,
+                                        size: size, internalDate: date, isRecent: false))
+            nameOffset += length
+            previousUID = uid
+            r += recordSize
+        }
+        guard nameOffset == nameLength else { return nil }
+        return MailboxSnapshot(uidValidity: validity, uidNext: next, messages: messages)
+    }
+}
