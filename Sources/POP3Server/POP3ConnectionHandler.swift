@@ -57,7 +57,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             advertisedMechanismsTLS: environment.settings.advertisedTLS,
             apopTimestamp: environment.settings.apop
                 ? APOPDigest.timestamp(processID: getpid(), random: PasswordMaker.randomBytes(8), host: environment.hostName)
-                : nil))
+                : nil,
+            unicodeMessageType: environment.settings.unicodeMessageType,
+            unicodeBoundary: POP3UnicodeWrapper.courierBoundary(processID: getpid(), time: Int64(time(nil)))))
     }
 
     private var where_: String { "ip=[\(clientIP)], port=[\(clientPort)]" }
@@ -176,8 +178,8 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let qualified = user.map { POP3Login.qualified($0, defaultDomain: environment.settings.defaultDomain) }
             environment.logger.info("LOGIN FAILED, user=\(qualified ?? ""), \(where_)")
             Task { await throttle.failed(address: address, user: qualified) }
-        case .transmit(let index, let path, let size, let topLines):
-            transmit(index: index, path: path, size: size, topLines: topLines, context: context)
+        case .transmit(let index, let path, let size, let topLines, let wrapper):
+            transmit(index: index, path: path, size: size, topLines: topLines, wrapper: wrapper, context: context)
         case .quit(let reply, let deletions):
             quit(reply: reply, deletions: deletions, context: context)
         }
@@ -229,25 +231,33 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: RETR and TOP
 
     /// One thread-pool job opens the file and reads and encodes its first chunk with the reply
-    /// line in front; a message that fits one chunk goes out in one write.
-    private func transmit(index: Int, path: String, size: Int64, topLines: Int?, context: ChannelHandlerContext) {
+    /// line in front; a message that fits one chunk goes out in one write. A `wrapper`'s header
+    /// goes through the encoder before the file, its footer after it.
+    private func transmit(index: Int, path: String, size: Int64, topLines: Int?, wrapper: POP3UnicodeWrapper?,
+                          context: ChannelHandlerContext) {
         guard let maildir else { return }
         waiting = true
         flush(context: context)
         let file = maildir + "/" + path
-        let header = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
-        let encoder = POP3MessageEncoder(topBodyLines: topLines)
+        var reply = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
+        var start = POP3MessageEncoder(topBodyLines: topLines)
+        if let wrapper { start.encode(wrapper.header, into: &reply) }
+        let header = reply
+        let encoder = start
+        let footer = wrapper?.footer ?? []
         let allocator = context.channel.allocator
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> (Int32, POP3FileChunk)? in
             guard let fd = POP3MessageFile.open(file) else { return nil }
-            return (fd, POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: header, allocator: allocator))
+            return (fd, POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: header, suffix: footer,
+                                                  allocator: allocator))
         }.whenComplete { result in
             let (handler, context) = bound.value
             switch result {
             case .success(.some((let fd, let chunk))):
-                handler.send(chunk, fd: fd, index: index, path: path, markSeen: topLines == nil, context: context)
+                handler.send(chunk, fd: fd, index: index, path: path, markSeen: topLines == nil, suffix: footer,
+                             context: context)
             case .success(.none):
                 guard !handler.closed else { return }
                 handler.write(POP3Replies.line(POP3Replies.messageGone), context: context)
@@ -261,7 +271,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Writes one encoded chunk; when the file goes on, reads the next one once the socket
     /// took this one (back-pressure: one chunk in flight).
-    private func send(_ chunk: POP3FileChunk, fd: Int32, index: Int, path: String, markSeen: Bool,
+    private func send(_ chunk: POP3FileChunk, fd: Int32, index: Int, path: String, markSeen: Bool, suffix: [UInt8],
                       context: ChannelHandlerContext) {
         guard !closed, context.channel.isActive else {
             if !chunk.done { close(fd) }
@@ -294,7 +304,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             handler.noteActivity(context: context)
             NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
-                POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: [], allocator: allocator)
+                POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: [], suffix: suffix, allocator: allocator)
             }.whenComplete { result in
                 let (handler, context) = bound.value
                 guard case .success(let next) = result else {
@@ -303,7 +313,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     context.close(promise: nil)
                     return
                 }
-                handler.send(next, fd: fd, index: index, path: path, markSeen: markSeen, context: context)
+                handler.send(next, fd: fd, index: index, path: path, markSeen: markSeen, suffix: suffix, context: context)
             }
         }
     }

@@ -38,8 +38,8 @@ enum POP3MessageFile {
 
     /// Reads up to `chunkSize` bytes (until the buffer is full or the file ends) and encodes
     /// them after `prefix`. At the end of the file, or once TOP has its lines, the response is
-    /// finished and `fd` closed.
-    static func readChunk(fd: Int32, encoder: POP3MessageEncoder, prefix: [UInt8],
+    /// finished (`suffix`, a Unicode wrapper's footer, encoded after the file) and `fd` closed.
+    static func readChunk(fd: Int32, encoder: POP3MessageEncoder, prefix: [UInt8], suffix: [UInt8] = [],
                           allocator: ByteBufferAllocator) -> POP3FileChunk {
         var encoder = encoder
         var input = [UInt8](repeating: 0, count: chunkSize)
@@ -67,7 +67,10 @@ enum POP3MessageFile {
         let done = ended || failed || encoder.isComplete
         if done {
             close(fd)
-            if !failed { encoder.finish(into: &output) }
+            if !failed {
+                if !suffix.isEmpty { encoder.encode(suffix, into: &output) }
+                encoder.finish(into: &output)
+            }
         }
         var bytes = allocator.buffer(capacity: output.count)
         bytes.writeBytes(output)
