@@ -34,6 +34,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var idleTimer: Scheduled<Void>?
     private var lastActivity = NIODeadline.now()
     private var unflushed = false
+    /// The seen-flag rename of the last RETR while it runs on the thread pool (the next
+    /// command does not wait for it), and the message it renames: RETR or TOP of that message,
+    /// and QUIT's deletions, wait for it, since it changes the file's name.
+    private var seenRename: (index: Int, done: EventLoopFuture<Void>)?
     private var received = 0
     private var sent = 0
     private let started = time(nil)
@@ -238,6 +242,17 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let maildir else { return }
         waiting = true
         flush(context: context)
+        if let pending = seenRename, pending.index == index {
+            // The file is being renamed: open it under its new name once that is done.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            pending.done.whenComplete { _ in
+                let (handler, context) = bound.value
+                guard !handler.closed, handler.session.messages.indices.contains(index) else { return }
+                handler.transmit(index: index, path: handler.session.messages[index].path, size: size,
+                                 topLines: topLines, wrapper: wrapper, context: context)
+            }
+            return
+        }
         let file = maildir + "/" + path
         var reply = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
         var start = POP3MessageEncoder(topBodyLines: topLines)
@@ -319,23 +334,25 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func finishTransmit(index: Int = 0, path: String = "", markSeen: Bool = false, context: ChannelHandlerContext) {
+        waiting = false
         // RFC 1939 doesn't say; Courier marks a retrieved message seen once it was sent (§3.4).
-        // Most retrieved messages already are: then there is no file work at all.
-        guard markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) else {
-            waiting = false
-            process(context: context)
-            return
+        // Most retrieved messages already are: then there is no file work at all. Otherwise the
+        // rename runs on the thread pool while the next command is already being read.
+        if markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) {
+            let loop = context.eventLoop
+            let done = loop.makePromise(of: Void.self)
+            seenRename = (index, done.futureResult)
+            let bound = NIOLoopBound(self, eventLoop: loop)
+            NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
+                POP3Mailbox(path: maildir).markSeen(path)
+            }.whenComplete { result in
+                let handler = bound.value
+                handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
+                if handler.seenRename?.done === done.futureResult { handler.seenRename = nil }
+                done.succeed(())
+            }
         }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
-            POP3Mailbox(path: maildir).markSeen(path)
-        }.whenComplete { result in
-            let (handler, context) = bound.value
-            handler.waiting = false
-            guard !handler.closed else { return }
-            handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
-            handler.process(context: context)
-        }
+        process(context: context)
     }
 
     // MARK: QUIT
@@ -346,6 +363,21 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // Courier sends +OK first, then deletes (spec/access.md §3.2).
         write(reply, context: context)
         flush(context: context)
+        if let pending = seenRename, !deletions.isEmpty {
+            // A message to delete may be the one being renamed: take the names after that.
+            seenRename = nil
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            pending.done.whenComplete { _ in
+                let (handler, context) = bound.value
+                handler.removeAndClose(deletions: handler.session.messages.filter(\.deleted).map(\.path), context: context)
+            }
+            return
+        }
+        removeAndClose(deletions: deletions, context: context)
+    }
+
+    /// The UPDATE state after `+OK Bye-bye.`: unlink, log, close.
+    private func removeAndClose(deletions: [String], context: ChannelHandlerContext) {
         let user = session.user ?? ""
         let logLine = "LOGOUT, user=\(user), \(where_), \(counts)"
         guard let maildir, !deletions.isEmpty else {

@@ -71,3 +71,30 @@ def test_retr_twice_after_the_seen_rename(site):
     assert client.uidl()[1][0].startswith(b"1 UID")
     client.quit()
     assert site.files() == ["1700000000.M1P1.host:2,S"]
+
+
+def test_pipelined_retr_top_dele_of_a_message_being_marked_seen(site):
+    """The seen-flag rename runs while the next command is read: a pipelined RETR, TOP or DELE
+    of the same message must still find it, and QUIT must delete it under its new name."""
+    data = b"Subject: pipelined\n\nbody\n"
+    for i in range(3):
+        site.deliver("170000000%d.M1P1.host" % i, data)
+    raw = Raw(site.pop3)
+    raw.command("USER demo")
+    assert raw.command("PASS demo") == b"+OK logged in."
+    raw.send(b"RETR 1\r\nRETR 1\r\nTOP 1 0\r\nRETR 2\r\nDELE 2\r\nRETR 3\r\nDELE 1\r\nQUIT\r\n")
+    for _ in range(2):
+        assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+        assert unstuffed(raw.multiline()) == wire(data)
+    assert raw.line() == b"+OK headers follow."
+    assert raw.multiline() == [b"Subject: pipelined", b""]
+    assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+    raw.multiline()
+    assert raw.line() == b"+OK Deleted."
+    assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+    raw.multiline()
+    assert raw.line() == b"+OK Deleted."
+    assert raw.line() == b"+OK Bye-bye."
+    raw.close()
+    site.wait_for("LOGOUT, user=demo")
+    assert site.files() == ["1700000002.M1P1.host:2,S"]
