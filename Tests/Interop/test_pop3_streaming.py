@@ -1,9 +1,9 @@
-"""RETR and TOP of messages whose line ends and dots fall exactly on the server's 64 KiB read
+"""RETR and TOP of messages whose line ends and dots fall exactly on the server's 128 KiB read
 boundary, pipelined RETRs in one write, and RETR twice in a session after the seen-flag
 rename: byte-exact against the stored files, through a raw socket and poplib."""
 from test_pop3_server import Raw, site  # noqa: F401  (the demo-site fixture)
 
-CHUNK = 64 * 1024
+CHUNK = 128 * 1024
 
 
 def wire(data: bytes) -> bytes:
@@ -50,12 +50,13 @@ def test_retr_across_the_read_boundary_is_byte_exact(site):
     for data in messages:
         assert raw.line() == b"+OK %d octets follow." % len(wire(data))
         assert unstuffed(raw.multiline()) == wire(data)
-    # TOP stops inside the second chunk: headers, blank line, 3000 body lines.
+    # TOP stops inside the second chunk: headers, blank line, 6000 body lines.
     big = messages[4]
-    assert raw.command("TOP 5 3000") == b"+OK headers follow."
+    assert len(b"\n".join(big.split(b"\n")[:6002])) > CHUNK
+    assert raw.command("TOP 5 6000") == b"+OK headers follow."
     lines = raw.multiline()
-    assert lines[:2] == [b"Subject: edge", b""] and len(lines) == 3002
-    assert unstuffed(lines) == b"".join(l + b"\r\n" for l in big.split(b"\n")[:3002])
+    assert lines[:2] == [b"Subject: edge", b""] and len(lines) == 6002
+    assert unstuffed(lines) == b"".join(l + b"\r\n" for l in big.split(b"\n")[:6002])
     assert raw.command("QUIT") == b"+OK Bye-bye."
     raw.close()
 
