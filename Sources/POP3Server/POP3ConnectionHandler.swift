@@ -34,10 +34,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var idleTimer: Scheduled<Void>?
     private var lastActivity = NIODeadline.now()
     private var unflushed = false
-    /// The seen-flag rename of the last RETR while it runs on the thread pool (the next
-    /// command does not wait for it), and the message it renames: RETR or TOP of that message,
-    /// and QUIT's deletions, wait for it, since it changes the file's name.
-    private var seenRename: (index: Int, done: EventLoopFuture<Void>)?
+    /// Seen-flag renames after RETR still running on the thread pool (the next command does not
+    /// wait for them), by message index: RETR or TOP of such a message, and QUIT's deletions,
+    /// wait, since the rename changes the file's name.
+    private var seenRenames: [Int: EventLoopFuture<Void>] = [:]
     private var received = 0
     private var sent = 0
     private let started = time(nil)
@@ -242,10 +242,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let maildir else { return }
         waiting = true
         flush(context: context)
-        if let pending = seenRename, pending.index == index {
+        if let pending = seenRenames[index] {
             // The file is being renamed: open it under its new name once that is done.
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            pending.done.whenComplete { _ in
+            pending.whenComplete { _ in
                 let (handler, context) = bound.value
                 guard !handler.closed, handler.session.messages.indices.contains(index) else { return }
                 handler.transmit(index: index, path: handler.session.messages[index].path, size: size,
@@ -341,14 +341,14 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) {
             let loop = context.eventLoop
             let done = loop.makePromise(of: Void.self)
-            seenRename = (index, done.futureResult)
+            seenRenames[index] = done.futureResult
             let bound = NIOLoopBound(self, eventLoop: loop)
             NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
                 POP3Mailbox(path: maildir).markSeen(path)
             }.whenComplete { result in
                 let handler = bound.value
                 handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
-                if handler.seenRename?.done === done.futureResult { handler.seenRename = nil }
+                if handler.seenRenames[index] === done.futureResult { handler.seenRenames[index] = nil }
                 done.succeed(())
             }
         }
@@ -363,11 +363,12 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // Courier sends +OK first, then deletes (spec/access.md §3.2).
         write(reply, context: context)
         flush(context: context)
-        if let pending = seenRename, !deletions.isEmpty {
-            // A message to delete may be the one being renamed: take the names after that.
-            seenRename = nil
+        if !seenRenames.isEmpty && !deletions.isEmpty {
+            // A message to delete may be one being renamed: take the names after that.
+            let pending = EventLoopFuture.andAllComplete(Array(seenRenames.values), on: context.eventLoop)
+            seenRenames = [:]
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            pending.done.whenComplete { _ in
+            pending.whenComplete { _ in
                 let (handler, context) = bound.value
                 handler.removeAndClose(deletions: handler.session.messages.filter(\.deleted).map(\.path), context: context)
             }
