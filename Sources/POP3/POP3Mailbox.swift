@@ -55,13 +55,20 @@ public struct POP3Mailbox: Sendable {
             let locked = try? MaildirLock.withLock(folderPath: path, timeoutSeconds: Self.lockTimeout) {
                 () throws(MaildirError) -> ScanPass in
                 var again = scan(now: now, measured: first.measured)
-                if again.changed && !again.messages.isEmpty { again.listKnown = save(again.list) }
+                if again.changed && !again.messages.isEmpty { again.saved = save(again.list) }
                 return again
             }
             if let locked {
                 pass = locked
             } else {
-                pass.listKnown = save(pass.list)
+                pass.saved = save(pass.list)
+            }
+            switch pass.saved {
+            case .written(let stamp): pass.listKnown = stamp
+            case .failed:
+                pass.recoverFromFailedSave(maildir: path)
+                pass.curStamp = nil   // not remembered: the next login tries to save again
+            case nil: break
             }
         }
         // Remember the listing only when nothing moved into cur/ while we read it, and the size
@@ -89,6 +96,47 @@ public struct POP3Mailbox: Sendable {
         var listKnown: POP3OpenCache.Stamp?
         /// Messages this pass measured, by file name (a second pass need not read them again).
         var measured: [String: POP3MessageMeasure]
+        /// Which of `messages` got their UID in this pass.
+        var isNew: [Bool] = []
+        /// What became of the list, when this pass had to write it.
+        var saved: SaveResult?
+
+        /// Courier's recovery when the size list cannot be written (disk full): the new messages
+        /// are left out, so that no client keeps a UIDL that the next login would not repeat;
+        /// when every message is new, the first one alone is shown, with the UIDL
+        /// `ENOMEM-<mtime>-<dev>-<inode>` (16 upper-case hex digits each) that needs no list.
+        mutating func recoverFromFailedSave(maildir: String) {
+            guard isNew.contains(true) else { return }
+            if isNew.contains(false) {
+                messages = zip(messages, isNew).filter { !$0.1 }.map(\.0)
+                return
+            }
+            guard var only = messages.first, let st = SystemCall.status(maildir + "/" + only.path) else {
+                messages = []
+                return
+            }
+            only.uidl = "ENOMEM-" + Self.hex(UInt64(bitPattern: Int64(st.st_mtim.tv_sec))) + "-"
+                + Self.hex(UInt64(st.st_dev)) + "-" + Self.hex(UInt64(st.st_ino))
+            messages = [only]
+        }
+
+        static func hex(_ value: UInt64) -> String {
+            let digits = Array("0123456789ABCDEF".utf8)
+            var out = [UInt8](repeating: 0, count: 16)
+            var rest = value
+            for index in stride(from: 15, through: 0, by: -1) {
+                out[index] = digits[Int(rest & 15)]
+                rest >>= 4
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// The outcome of writing the size list.
+    enum SaveResult: Equatable {
+        /// Written; the stamp of the file (nil when it could not be taken).
+        case written(POP3OpenCache.Stamp?)
+        case failed
     }
 
     /// Reads `cur/` and the size list and merges them (spec/access.md §3.3): known messages keep
@@ -129,6 +177,7 @@ public struct POP3Mailbox: Sendable {
                     pass.changed = true
                 }
                 var entry: POP3SizeList.Entry
+                var isNew = false
                 if cursor < oldOrder.count && !less(key, oldKeys[oldOrder[cursor]]) {
                     entry = oldEntries[oldOrder[cursor]]
                     if entry.fileName != name { pass.changed = true }
@@ -141,24 +190,26 @@ public struct POP3Mailbox: Sendable {
                                                uidValidity: pass.list.uidValidity, utf8: measure.utf8)
                     pass.list.nextUID += 1
                     pass.changed = true
+                    isNew = true
                 }
                 pass.list.entries.append(entry)
                 pass.messages.append(POP3Message(path: "cur/" + name, size: entry.size, uidl: entry.uidl, utf8: entry.utf8))
+                pass.isNew.append(isNew)
             }
             if cursor < oldOrder.count { pass.changed = true }
         }
         return pass
     }
 
-    /// Writes the list through `tmp/` and a rename. Returns the stamp of the file written
-    /// (taken before the rename, which keeps inode, size and mtime), or nil when it failed: a
-    /// failure (disk full) leaves the old list, and the next login tries again.
+    /// Writes the list through `tmp/` and a rename, with the stamp of the file written (taken
+    /// before the rename, which keeps inode, size and mtime). A failure (disk full) leaves the
+    /// old list, and the next login tries again.
     @discardableResult
-    func save(_ list: POP3SizeList) -> POP3OpenCache.Stamp? {
+    func save(_ list: POP3SizeList) -> SaveResult {
         let now = SystemCall.now()
         let temporary = "\(path)/tmp/\(now.seconds).M\(now.microseconds)P\(getpid())_pop3.\(SystemCall.hostName())"
         guard let fd = try? SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, mode: 0o644) else {
-            return nil
+            return .failed
         }
         var st = stat()
         do throws(MaildirError) {
@@ -167,15 +218,15 @@ public struct POP3Mailbox: Sendable {
         } catch {
             close(fd)
             unlink(temporary)
-            return nil
+            return .failed
         }
         let stamped = fstat(fd, &st) == 0
         close(fd)
         guard rename(temporary, path + "/" + Self.sizeListName) == 0 else {
             unlink(temporary)
-            return nil
+            return .failed
         }
-        return stamped ? POP3OpenCache.Stamp(st) : nil
+        return .written(stamped ? POP3OpenCache.Stamp(st) : nil)
     }
 
     private func purgeTmp(now: Int64) {
