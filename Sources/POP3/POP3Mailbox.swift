@@ -73,7 +73,7 @@ public struct POP3Mailbox: Sendable {
         }
         // Remember the listing only when nothing moved into cur/ while we read it, and the size
         // list on disk is still the one it agrees with.
-        let listing = POP3Listing(messages: pass.messages)
+        let listing = POP3Listing(messages: pass.messages, sizeListSaveFailed: pass.saved == .failed)
         let curAfter = POP3OpenCache.Stamp(path + "/cur")
         let listNow = POP3OpenCache.Stamp(sizeListPath)
         POP3OpenCache.shared.store(path, cur: curAfter == pass.curStamp ? curAfter : nil,

@@ -225,6 +225,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.perform(handler.session.loginRefused(text), context: context)
             case .loggedIn(let user, let maildir, let listing):
                 handler.maildir = maildir
+                if listing.sizeListSaveFailed {
+                    handler.environment.logger.error("Error while saving courierpop3dsizelist, user=\(user)")
+                }
                 handler.environment.logger.info("LOGIN, user=\(user), \(handler.where_)\(handler.encrypted ? ", stls=1" : "")")
                 handler.perform(handler.session.loggedIn(user: user, listing: listing), context: context)
                 handler.noteActivity(context: context)

@@ -1,7 +1,8 @@
-"""Many first logins at the same moment on a maildrop that has neither `courierpop3dsizelist`
+"""The size list under stress. Many first logins at the same moment on a maildrop that has neither `courierpop3dsizelist`
 nor `courierimapuiddb` (a real `courier start`, Python's poplib and imaplib on threads): every
 POP3 session must show one UIDVALIDITY and the same UIDL for each message, every IMAP SELECT
-one UIDVALIDITY and the same UIDs, and a later login must agree with them.
+one UIDVALIDITY and the same UIDs, and a later login must agree with them. And a list that
+cannot be written (disk full): Courier's ENOMEM recovery.
 """
 import imaplib
 import poplib
@@ -162,3 +163,27 @@ def check_imap(views, messages):
         for subject, uid in view.items():
             assert uids.setdefault(subject, uid) == uid
     assert len(set(uids.values())) == messages
+
+
+def test_size_list_that_cannot_be_saved(site):
+    """Courier's disk-full recovery (here tmp/ is not a directory, so the list cannot be
+    written): a first login shows the first message alone with an ENOMEM UIDL, and logs it."""
+    fill(site.maildir, 3)
+    (site.maildir / "tmp").rmdir()
+    (site.maildir / "tmp").write_text("not a directory")
+    client = poplib.POP3("127.0.0.1", site.pop3, timeout=30)
+    client.user("demo")
+    client.pass_("demo")
+    assert client.stat()[0] == 1
+    (line,) = client.uidl()[1]
+    assert re.fullmatch(rb"1 ENOMEM-[0-9A-F]{16}-[0-9A-F]{16}-[0-9A-F]{16}", line)
+    assert client.retr(1)[1][0] == b"Subject: message 0"
+    client.quit()
+    site.wait_for("Error while saving courierpop3dsizelist, user=demo@example.test")
+    (site.maildir / "tmp").unlink()
+    (site.maildir / "tmp").mkdir()
+    client = poplib.POP3("127.0.0.1", site.pop3, timeout=30)
+    client.user("demo")
+    client.pass_("demo")
+    assert [l.split()[1].startswith(b"UID") for l in client.uidl()[1]] == [True] * 3
+    client.quit()
