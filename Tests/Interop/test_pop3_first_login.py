@@ -1,5 +1,6 @@
-"""The size list under stress. Many first logins at the same moment on a maildrop that has neither `courierpop3dsizelist`
-nor `courierimapuiddb` (a real `courier start`, Python's poplib and imaplib on threads): every
+"""The size list under stress. Many first logins at the same moment on a maildrop that has
+neither `courierpop3dsizelist` nor `courierimapuiddb` (a real `courier start`, Python's poplib
+and imaplib on threads): every
 POP3 session must show one UIDVALIDITY and the same UIDL for each message, every IMAP SELECT
 one UIDVALIDITY and the same UIDs, and a later login must agree with them. And a list that
 cannot be written (disk full): Courier's ENOMEM recovery.
