@@ -173,7 +173,7 @@ let package = Package(
         ]),
 
         // MARK: POP3 (issue 7)
-        .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore"]),
+        .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore", "MailCore"]),
         .target(name: "POP3Server", dependencies: [
             "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon", "ListenerSupport",
             .product(name: "Logging", package: "swift-log"),

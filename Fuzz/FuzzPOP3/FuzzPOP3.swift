@@ -33,7 +33,7 @@ func runSession(_ bytes: [UInt8]) {
                                                   : session.loginFailed()
             case .sendAndStartTLS:
                 session.tlsStarted()
-            case .transmit(let index, _, _, _):
+            case .transmit(let index, _, _, _, _):
                 fuzzCheck(messages.indices.contains(index), "transmit of a message that does not exist")
                 session.transmitted(index: index, newPath: nil)
             case .quit(_, let deletions):

@@ -16,7 +16,8 @@ public struct ListenerRunner: Sendable {
     public let context: ServiceContext
     /// The accept queue length (listen(2) backlog).
     public var backlog: Int32 = 256
-    /// TCP_NODELAY on accepted connections (line protocols answer small replies promptly).
+    /// TCP_NODELAY on accepted connections (line protocols answer small replies promptly). An
+    /// IPPROTO_TCP option: as a SOL_SOCKET option the same number is SO_DEBUG.
     public var noDelay = true
 
     public init(listener: ListenerConfig, context: ServiceContext) {
@@ -52,7 +53,7 @@ public struct ListenerRunner: Sendable {
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         if noDelay {
-            bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         }
         bootstrap = bootstrap.childChannelInitializer(initializer)
         do {

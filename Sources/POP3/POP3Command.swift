@@ -9,6 +9,8 @@ public enum POP3Command: Equatable, Sendable {
     case auth(mechanism: String, initialResponse: String?)
     case stls
     case utf8
+    /// RFC 6856 §3: `LANG` (nil: list the languages) or `LANG tag`.
+    case lang(String?)
     case stat
     case list(String?)
     case uidl(String?)
@@ -56,6 +58,7 @@ public enum POP3Command: Equatable, Sendable {
                          initialResponse: parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : nil)
         case "STLS": return arguments.isEmpty ? .stls : .invalid
         case "UTF8": return .utf8
+        case "LANG": return .lang(rest().flatMap { $0.isEmpty ? nil : $0 })
         case "STAT": return .stat
         case "LIST": return optional().map { .list($0) } ?? .invalid
         case "UIDL": return optional().map { .uidl($0) } ?? .invalid

@@ -11,8 +11,12 @@ public final class POP3Listing: Sendable {
     public let liveBytes: Int64
     private let replies = Mutex<(list: [UInt8]?, uidl: [UInt8]?)>((nil, nil))
 
-    public init(messages: [POP3Message]) {
+    /// The size list could not be written: the listing is Courier's disk-full recovery.
+    public let sizeListSaveFailed: Bool
+
+    public init(messages: [POP3Message], sizeListSaveFailed: Bool = false) {
         self.messages = messages
+        self.sizeListSaveFailed = sizeListSaveFailed
         var count = 0
         var bytes: Int64 = 0
         for message in messages where !message.deleted {

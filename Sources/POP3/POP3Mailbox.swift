@@ -30,27 +30,134 @@ public struct POP3Mailbox: Sendable {
 
     /// ``open(now:)`` as a listing that sessions may share (see `POP3Listing`): while the
     /// maildrop is unchanged, every login gets the same one from `POP3OpenCache`.
+    ///
+    /// A login that has to change the size list (the first one of a maildrop, or one that found
+    /// new or vanished messages) does its work again under the folder's dot-lock
+    /// (`MaildirLock`, the lock Courier-IMAP takes for its own UID database), reading `cur/` and
+    /// the size list afresh: of two first logins at the same moment one creates the list and
+    /// the other reads it, so both show one UIDVALIDITY and the same UIDLs. Courier's pop3d
+    /// takes no lock here; a login that cannot get the lock (30 s) saves what it found, as
+    /// Courier would.
     public func openListing(now: Int64) throws(OpenError) -> POP3Listing {
         guard SystemCall.isDirectory(path + "/cur") else { throw .noCurDirectory }
         purgeTmp(now: now)
         let moved = moveNewToCur()
         let sizeListPath = path + "/" + Self.sizeListName
         let clock = Int(SystemCall.now().seconds)
-        let curStamp = POP3OpenCache.Stamp(path + "/cur")
-        let listBefore = POP3OpenCache.Stamp(sizeListPath)
-        if moved == 0, let curStamp, let listBefore,
-           let cached = POP3OpenCache.shared.lookup(path, cur: curStamp, sizeList: listBefore) {
+        if moved == 0, let curStamp = POP3OpenCache.Stamp(path + "/cur"),
+           let listStamp = POP3OpenCache.Stamp(sizeListPath),
+           let cached = POP3OpenCache.shared.lookup(path, cur: curStamp, sizeList: listStamp) {
             return cached
         }
-        let names = SystemCall.names(in: path + "/cur").filter { !$0.hasPrefix(".") }
-        let previous = (try? SystemCall.readFile(path + "/" + Self.sizeListName, limit: 64 << 20))
+        var pass = scan(now: now, measured: [:])
+        if pass.changed && !pass.messages.isEmpty {
+            let first = pass
+            let locked = try? MaildirLock.withLock(folderPath: path, timeoutSeconds: Self.lockTimeout) {
+                () throws(MaildirError) -> ScanPass in
+                var again = scan(now: now, measured: first.measured)
+                if again.changed && !again.messages.isEmpty { again.saved = save(again.list) }
+                return again
+            }
+            if let locked {
+                pass = locked
+            } else {
+                pass.saved = save(pass.list)
+            }
+            switch pass.saved {
+            case .written(let stamp): pass.listKnown = stamp
+            case .failed:
+                pass.recoverFromFailedSave(maildir: path)
+                pass.curStamp = nil   // not remembered: the next login tries to save again
+            case nil: break
+            }
+        }
+        // Remember the listing only when nothing moved into cur/ while we read it, and the size
+        // list on disk is still the one it agrees with.
+        let listing = POP3Listing(messages: pass.messages, sizeListSaveFailed: pass.saved == .failed)
+        let curAfter = POP3OpenCache.Stamp(path + "/cur")
+        let listNow = POP3OpenCache.Stamp(sizeListPath)
+        POP3OpenCache.shared.store(path, cur: curAfter == pass.curStamp ? curAfter : nil,
+                                   sizeList: listNow == pass.listKnown ? listNow : nil, listing: listing, now: clock)
+        return listing
+    }
+
+    /// Seconds a login waits for the folder lock before it goes on without it.
+    static let lockTimeout: Int64 = 30
+
+    /// What one reading of `cur/` and the size list gave.
+    struct ScanPass {
+        var messages: [POP3Message] = []
+        var list: POP3SizeList
+        /// The list must be written back (new, vanished or renamed messages, or an old version).
+        var changed: Bool
+        /// `cur/`'s stamp before it was read.
+        var curStamp: POP3OpenCache.Stamp?
+        /// The size list on disk this pass agrees with (the one it read, if not replaced meanwhile).
+        var listKnown: POP3OpenCache.Stamp?
+        /// Messages this pass measured, by file name (a second pass need not read them again).
+        var measured: [String: POP3MessageMeasure]
+        /// Which of `messages` got their UID in this pass.
+        var isNew: [Bool] = []
+        /// What became of the list, when this pass had to write it.
+        var saved: SaveResult?
+
+        /// Courier's recovery when the size list cannot be written (disk full): the new messages
+        /// are left out, so that no client keeps a UIDL that the next login would not repeat;
+        /// when every message is new, the first one alone is shown, with the UIDL
+        /// `ENOMEM-<mtime>-<dev>-<inode>` (16 upper-case hex digits each) that needs no list.
+        mutating func recoverFromFailedSave(maildir: String) {
+            guard isNew.contains(true) else { return }
+            if isNew.contains(false) {
+                messages = zip(messages, isNew).filter { !$0.1 }.map(\.0)
+                return
+            }
+            guard var only = messages.first, let st = SystemCall.status(maildir + "/" + only.path) else {
+                messages = []
+                return
+            }
+            only.uidl = "ENOMEM-" + Self.hex(UInt64(bitPattern: Int64(st.st_mtim.tv_sec))) + "-"
+                + Self.hex(UInt64(st.st_dev)) + "-" + Self.hex(UInt64(st.st_ino))
+            messages = [only]
+        }
+
+        static func hex(_ value: UInt64) -> String {
+            let digits = Array("0123456789ABCDEF".utf8)
+            var out = [UInt8](repeating: 0, count: 16)
+            var rest = value
+            for index in stride(from: 15, through: 0, by: -1) {
+                out[index] = digits[Int(rest & 15)]
+                rest >>= 4
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// The outcome of writing the size list.
+    enum SaveResult: Equatable {
+        /// Written; the stamp of the file (nil when it could not be taken).
+        case written(POP3OpenCache.Stamp?)
+        case failed
+    }
+
+    /// Reads `cur/` and the size list and merges them (spec/access.md §3.3): known messages keep
+    /// size and UID, new ones get the next UIDs in Courier's order. `measured` holds messages
+    /// already measured by an earlier pass.
+    func scan(now: Int64, measured: [String: POP3MessageMeasure]) -> ScanPass {
+        let sizeListPath = path + "/" + Self.sizeListName
+        let curStamp = POP3OpenCache.Stamp(path + "/cur")
+        // Listed while no flag change renames a file in cur/ (readdir racing with rename may
+        // return neither name; the message would lose its UID): IMAP's CurDirectoryLock.
+        let names = ((try? CurDirectoryLock.withLock(folderPath: path, exclusive: true) { () throws(MaildirError) in
+            SystemCall.names(in: path + "/cur")
+        }) ?? []).filter { !$0.hasPrefix(".") }
+        let listBefore = POP3OpenCache.Stamp(sizeListPath)
+        let previous = (try? SystemCall.readFile(sizeListPath, limit: 64 << 20))
             .flatMap { $0 }.flatMap(POP3SizeList.parse)
-        // The size list on disk that this listing agrees with: the one just read, if it was not
-        // replaced meanwhile, or the one saved below.
         let listRead = POP3OpenCache.Stamp(sizeListPath)
-        var listKnown = listRead == listBefore ? listRead : nil
-        var list = POP3SizeList(nextUID: previous?.nextUID ?? 1, uidValidity: previous?.uidValidity ?? UInt64(max(now, 1)))
-        var changed = previous == nil || previous?.version != POP3SizeList.currentVersion
+        var pass = ScanPass(
+            list: POP3SizeList(nextUID: previous?.nextUID ?? 1, uidValidity: previous?.uidValidity ?? UInt64(max(now, 1))),
+            changed: previous == nil || previous?.version != POP3SizeList.currentVersion,
+            curStamp: curStamp, listKnown: listRead == listBefore ? listRead : nil, measured: measured)
         let oldEntries = previous?.entries ?? []
         var arena = POP3OrderArena(capacity: (names.count + oldEntries.count) * 40)
         let nameKeys = names.map { arena.add($0) }
@@ -58,9 +165,8 @@ public struct POP3Mailbox: Sendable {
         // The list is saved in this order, so usually only cur/'s names need sorting.
         let nameOrder = arena.sortedIndices(nameKeys)
         let oldOrder = arena.sortedIndices(oldKeys)
-        var messages: [POP3Message] = []
-        messages.reserveCapacity(names.count)
-        list.entries.reserveCapacity(names.count)
+        pass.messages.reserveCapacity(names.count)
+        pass.list.entries.reserveCapacity(names.count)
         arena.withOrder { less in
             var cursor = 0
             for index in nameOrder {
@@ -68,45 +174,42 @@ public struct POP3Mailbox: Sendable {
                 let name = names[index]
                 while cursor < oldOrder.count && less(oldKeys[oldOrder[cursor]], key) {
                     cursor += 1
-                    changed = true
+                    pass.changed = true
                 }
                 var entry: POP3SizeList.Entry
+                var isNew = false
                 if cursor < oldOrder.count && !less(key, oldKeys[oldOrder[cursor]]) {
                     entry = oldEntries[oldOrder[cursor]]
-                    if entry.fileName != name { changed = true }
+                    if entry.fileName != name { pass.changed = true }
                     entry.fileName = name
                     cursor += 1
                 } else {
-                    entry = POP3SizeList.Entry(fileName: name, size: Self.wireSize(path + "/cur/" + name),
-                                               uid: list.nextUID, uidValidity: list.uidValidity)
-                    list.nextUID += 1
-                    changed = true
+                    let measure = pass.measured[name] ?? POP3MessageMeasure(file: path + "/cur/" + name)
+                    pass.measured[name] = measure
+                    entry = POP3SizeList.Entry(fileName: name, size: measure.size, uid: pass.list.nextUID,
+                                               uidValidity: pass.list.uidValidity, utf8: measure.utf8)
+                    pass.list.nextUID += 1
+                    pass.changed = true
+                    isNew = true
                 }
-                list.entries.append(entry)
-                messages.append(POP3Message(path: "cur/" + name, size: entry.size, uidl: entry.uidl))
+                pass.list.entries.append(entry)
+                pass.messages.append(POP3Message(path: "cur/" + name, size: entry.size, uidl: entry.uidl, utf8: entry.utf8))
+                pass.isNew.append(isNew)
             }
-            if cursor < oldOrder.count { changed = true }
+            if cursor < oldOrder.count { pass.changed = true }
         }
-        if changed && !messages.isEmpty { listKnown = save(list) }
-        // Remember the listing only when nothing moved into cur/ while we read it, and the size
-        // list on disk is still the one it agrees with.
-        let listing = POP3Listing(messages: messages)
-        let curAfter = POP3OpenCache.Stamp(path + "/cur")
-        let listNow = POP3OpenCache.Stamp(sizeListPath)
-        POP3OpenCache.shared.store(path, cur: curAfter == curStamp ? curAfter : nil,
-                                   sizeList: listNow == listKnown ? listNow : nil, listing: listing, now: clock)
-        return listing
+        return pass
     }
 
-    /// Writes the list through `tmp/` and a rename. Returns the stamp of the file written
-    /// (taken before the rename, which keeps inode, size and mtime), or nil when it failed: a
-    /// failure (disk full) leaves the old list, and the next login tries again.
+    /// Writes the list through `tmp/` and a rename, with the stamp of the file written (taken
+    /// before the rename, which keeps inode, size and mtime). A failure (disk full) leaves the
+    /// old list, and the next login tries again.
     @discardableResult
-    func save(_ list: POP3SizeList) -> POP3OpenCache.Stamp? {
+    func save(_ list: POP3SizeList) -> SaveResult {
         let now = SystemCall.now()
         let temporary = "\(path)/tmp/\(now.seconds).M\(now.microseconds)P\(getpid())_pop3.\(SystemCall.hostName())"
         guard let fd = try? SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, mode: 0o644) else {
-            return nil
+            return .failed
         }
         var st = stat()
         do throws(MaildirError) {
@@ -115,31 +218,15 @@ public struct POP3Mailbox: Sendable {
         } catch {
             close(fd)
             unlink(temporary)
-            return nil
+            return .failed
         }
         let stamped = fstat(fd, &st) == 0
         close(fd)
         guard rename(temporary, path + "/" + Self.sizeListName) == 0 else {
             unlink(temporary)
-            return nil
+            return .failed
         }
-        return stamped ? POP3OpenCache.Stamp(st) : nil
-    }
-
-    /// The POP3 size of a file, read in chunks.
-    static func wireSize(_ file: String) -> Int64 {
-        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var counter = POP3MessageEncoder.SizeCounter()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            counter.add(buffer[0..<n])
-        }
-        return counter.total
+        return .written(stamped ? POP3OpenCache.Stamp(st) : nil)
     }
 
     private func purgeTmp(now: Int64) {
@@ -179,8 +266,11 @@ public struct POP3Mailbox: Sendable {
         guard let flags = name.flags else { return nil }
         let updated = flags.inserting(MessageFlags.seen)
         let newPath = "cur/" + name.withFlags(updated).name
-        guard rename(path + "/" + relativePath, path + "/" + newPath) == 0 else { return nil }
-        return newPath
+        // Shared CurDirectoryLock: no scan of cur/ reads the directory during the rename.
+        let renamed = (try? CurDirectoryLock.withLock(folderPath: path, exclusive: false) { () throws(MaildirError) in
+            rename(path + "/" + relativePath, path + "/" + newPath) == 0
+        }) ?? false
+        return renamed ? newPath : nil
     }
 
     /// The UPDATE state: unlinks `relativePaths` and takes them off the quota with one

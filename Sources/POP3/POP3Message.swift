@@ -7,11 +7,15 @@ public struct POP3Message: Equatable, Sendable {
     /// The UIDL string (`UID<uid>-<uidv>`, or an older form for migrated mailboxes).
     public var uidl: String
     public var deleted: Bool = false
+    /// A header holds 8-bit bytes (the size list's `utf8` flag): clients that did not send
+    /// `UTF8` get it wrapped (RFC 6856 §3, `POP3UnicodeWrapper`).
+    public var utf8: Bool = false
 
-    public init(path: String, size: Int64, uidl: String, deleted: Bool = false) {
+    public init(path: String, size: Int64, uidl: String, deleted: Bool = false, utf8: Bool = false) {
         self.path = path
         self.size = size
         self.uidl = uidl
         self.deleted = deleted
+        self.utf8 = utf8
     }
 }

@@ -28,6 +28,10 @@ public enum POP3Replies {
     public static let accountLocked = "-ERR Your account is temporarily unavailable (+t bit set on home directory)."
     public static let noCurDirectory = "-ERR Maildir invalid (no 'cur' directory)"
     public static let lineTooLong = "-ERR Invalid command."
+    /// RFC 6856 §3 LANG (Courier's upstream pop3d): the list, and the answers to a tag.
+    public static let languageListing = ["+OK Language listing follows:", "en English", "i-default Default language", "."]
+    public static let languageUnavailable = "-ERR Language not available."
+    public static func languageChosen(_ tag: String) -> String { "+OK \(tag) King's English" }
 
     /// `+OK 23 octets follow.` (RETR).
     public static func octetsFollow(_ size: Int64) -> String { "+OK \(size) octets follow." }

@@ -19,11 +19,20 @@ public struct POP3SessionConfiguration: Sendable {
     /// Ours, off by default (Courier has no APOP): the RFC 1939 §7 timestamp
     /// (`<pid.clock@host>`) shown in the greeting; APOP works only when it is set.
     public var apopTimestamp: String?
+    /// `MIME_UNICODE_MESSAGE_TYPE`: the part type of the wrapper around messages with 8-bit
+    /// headers, sent to clients that did not say `UTF8`.
+    public var unicodeMessageType: String
+    /// The MIME boundary of that wrapper (Courier: `=_<pid>-<time>`).
+    public var unicodeBoundary: String
 
     public init(hostName: String, stlsAvailable: Bool = false, tlsActive: Bool = false, tlsRequired: Bool = false,
                 plaintextAllowedWithoutTLS: Bool = true, advertisedMechanisms: [String] = [],
-                advertisedMechanismsTLS: [String] = [], apopTimestamp: String? = nil) {
+                advertisedMechanismsTLS: [String] = [], apopTimestamp: String? = nil,
+                unicodeMessageType: String = POP3UnicodeWrapper.defaultMessageType,
+                unicodeBoundary: String = "=_0-0") {
         self.apopTimestamp = apopTimestamp
+        self.unicodeMessageType = unicodeMessageType
+        self.unicodeBoundary = unicodeBoundary
         self.hostName = hostName
         self.stlsAvailable = stlsAvailable
         self.tlsActive = tlsActive
@@ -57,9 +66,10 @@ public enum POP3Action: Equatable, Sendable {
     case sendAndStartTLS([UInt8])
     /// Check credentials; answer with `loggedIn`, `loginFailed`, `loginRefused` or `provideScram`.
     case authenticate(POP3AuthRequest)
-    /// RETR (`topLines` nil) or TOP: send the reply line for the message at `path`, its
-    /// encoded bytes and `.`; then call `transmitted(index:newPath:)`.
-    case transmit(index: Int, path: String, size: Int64, topLines: Int?)
+    /// RETR (`topLines` nil) or TOP: send the reply line for the message at `path` (RETR: `size`
+    /// octets), its encoded bytes (inside `wrapper` when there is one) and `.`; then call
+    /// `transmitted(index:newPath:)`.
+    case transmit(index: Int, path: String, size: Int64, topLines: Int?, wrapper: POP3UnicodeWrapper?)
     /// A SASL exchange proved wrong credentials by itself (a SCRAM proof that did not match):
     /// count it as a failed login for `user` (throttling).
     case recordFailedLogin(user: String?)
@@ -100,6 +110,9 @@ public struct POP3Session: Sendable {
     public private(set) var attemptedUser: String?
     public private(set) var topCount = 0
     public private(set) var retrCount = 0
+    /// The client said `UTF8` (RFC 6856 §2; Courier takes it before and after login): messages
+    /// with 8-bit headers are sent as they are, not wrapped.
+    public private(set) var utf8Enabled = false
 
     public init(configuration: POP3SessionConfiguration) {
         self.configuration = configuration
@@ -184,7 +197,10 @@ public struct POP3Session: Sendable {
             guard configuration.stlsAvailable && !configuration.tlsActive else { return reply(POP3Replies.tlsUnavailable) }
             return [.sendAndStartTLS(POP3Replies.line(POP3Replies.beginTLS))]
         case .utf8:
+            utf8Enabled = true
             return reply(POP3Replies.utf8Enabled)
+        case .lang(let tag):
+            return language(tag)
         case .quit:
             state = .closed
             return [.sendAndClose(POP3Replies.line(POP3Replies.betterLuck))]
@@ -307,7 +323,7 @@ public struct POP3Session: Sendable {
         let offered = mechanisms + (externalIdentity != nil && configuration.tlsActive ? ["EXTERNAL"] : [])
         if !offered.isEmpty { lines.append("SASL " + offered.joined(separator: " ")) }
         if configuration.stlsAvailable && !configuration.tlsActive { lines.append("STLS") }
-        lines += ["TOP", "USER", "LOGIN-DELAY 10", "PIPELINING", "UIDL", "UTF8 USER",
+        lines += ["TOP", "USER", "LOGIN-DELAY 10", "PIPELINING", "UIDL", "UTF8 USER", "LANG",
                   "IMPLEMENTATION Courier Mail Server", "."]
         return lines.flatMap { POP3Replies.line($0) }
     }
@@ -351,11 +367,11 @@ public struct POP3Session: Sendable {
                 return reply(POP3Replies.invalidCommand)
             }
             topCount += 1
-            return [.transmit(index: index, path: messages[index].path, size: messages[index].size, topLines: count)]
+            return [transmit(index, topLines: count)]
         case .retr(let number):
             guard let index = messageIndex(number) else { return reply(POP3Replies.invalidMessageNumber) }
             retrCount += 1
-            return [.transmit(index: index, path: messages[index].path, size: messages[index].size, topLines: nil)]
+            return [transmit(index, topLines: nil)]
         case .dele(let number):
             guard let index = messageIndex(number) else { return reply(POP3Replies.invalidMessageNumber) }
             messages[index].deleted = true
@@ -369,7 +385,10 @@ public struct POP3Session: Sendable {
         case .noop:
             return reply(POP3Replies.yup)
         case .utf8:
+            utf8Enabled = true
             return reply(POP3Replies.utf8Enabled)
+        case .lang(let tag):
+            return language(tag)
         case .quit:
             state = .closed
             return [.quit(reply: POP3Replies.line(POP3Replies.byeBye),
@@ -377,6 +396,27 @@ public struct POP3Session: Sendable {
         default:
             return reply(POP3Replies.invalidCommand)
         }
+    }
+
+    /// RETR or TOP of the message at `index`: a message with 8-bit headers goes out wrapped
+    /// unless the client said `UTF8` (spec/access.md §3.3).
+    private func transmit(_ index: Int, topLines: Int?) -> POP3Action {
+        let message = messages[index]
+        guard message.utf8 && !utf8Enabled else {
+            return .transmit(index: index, path: message.path, size: message.size, topLines: topLines, wrapper: nil)
+        }
+        let wrapper = POP3UnicodeWrapper(boundary: configuration.unicodeBoundary,
+                                         messageType: configuration.unicodeMessageType)
+        return .transmit(index: index, path: message.path, size: wrapper.wrappedSize(message.size),
+                         topLines: topLines, wrapper: wrapper)
+    }
+
+    /// RFC 6856 §3 LANG as Courier's upstream pop3d answers it: English only; `*` picks it.
+    private func language(_ tag: String?) -> [POP3Action] {
+        guard let tag else { return [.send(POP3Replies.languageListing.flatMap { POP3Replies.line($0) })] }
+        let chosen = tag == "*" ? "en" : tag
+        guard chosen == "en" || chosen == "i-default" else { return reply(POP3Replies.languageUnavailable) }
+        return reply(POP3Replies.languageChosen(chosen))
     }
 
     /// LIST or UIDL with a message number: one line.

@@ -34,6 +34,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var idleTimer: Scheduled<Void>?
     private var lastActivity = NIODeadline.now()
     private var unflushed = false
+    /// Seen-flag renames after RETR still running on the thread pool (the next command does not
+    /// wait for them), by message index: RETR or TOP of such a message, and QUIT's deletions,
+    /// wait, since the rename changes the file's name.
+    private var seenRenames: [Int: EventLoopFuture<Void>] = [:]
     private var received = 0
     private var sent = 0
     private let started = time(nil)
@@ -57,7 +61,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             advertisedMechanismsTLS: environment.settings.advertisedTLS,
             apopTimestamp: environment.settings.apop
                 ? APOPDigest.timestamp(processID: getpid(), random: PasswordMaker.randomBytes(8), host: environment.hostName)
-                : nil))
+                : nil,
+            unicodeMessageType: environment.settings.unicodeMessageType,
+            unicodeBoundary: POP3UnicodeWrapper.courierBoundary(processID: getpid(), time: Int64(time(nil)))))
     }
 
     private var where_: String { "ip=[\(clientIP)], port=[\(clientPort)]" }
@@ -176,8 +182,8 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let qualified = user.map { POP3Login.qualified($0, defaultDomain: environment.settings.defaultDomain) }
             environment.logger.info("LOGIN FAILED, user=\(qualified ?? ""), \(where_)")
             Task { await throttle.failed(address: address, user: qualified) }
-        case .transmit(let index, let path, let size, let topLines):
-            transmit(index: index, path: path, size: size, topLines: topLines, context: context)
+        case .transmit(let index, let path, let size, let topLines, let wrapper):
+            transmit(index: index, path: path, size: size, topLines: topLines, wrapper: wrapper, context: context)
         case .quit(let reply, let deletions):
             quit(reply: reply, deletions: deletions, context: context)
         }
@@ -219,6 +225,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.perform(handler.session.loginRefused(text), context: context)
             case .loggedIn(let user, let maildir, let listing):
                 handler.maildir = maildir
+                if listing.sizeListSaveFailed {
+                    handler.environment.logger.error("Error while saving courierpop3dsizelist, user=\(user)")
+                }
                 handler.environment.logger.info("LOGIN, user=\(user), \(handler.where_)\(handler.encrypted ? ", stls=1" : "")")
                 handler.perform(handler.session.loggedIn(user: user, listing: listing), context: context)
                 handler.noteActivity(context: context)
@@ -229,25 +238,44 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: RETR and TOP
 
     /// One thread-pool job opens the file and reads and encodes its first chunk with the reply
-    /// line in front; a message that fits one chunk goes out in one write.
-    private func transmit(index: Int, path: String, size: Int64, topLines: Int?, context: ChannelHandlerContext) {
+    /// line in front; a message that fits one chunk goes out in one write. A `wrapper`'s header
+    /// goes through the encoder before the file, its footer after it.
+    private func transmit(index: Int, path: String, size: Int64, topLines: Int?, wrapper: POP3UnicodeWrapper?,
+                          context: ChannelHandlerContext) {
         guard let maildir else { return }
         waiting = true
         flush(context: context)
+        if let pending = seenRenames[index] {
+            // The file is being renamed: open it under its new name once that is done.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            pending.whenComplete { _ in
+                let (handler, context) = bound.value
+                guard !handler.closed, handler.session.messages.indices.contains(index) else { return }
+                handler.transmit(index: index, path: handler.session.messages[index].path, size: size,
+                                 topLines: topLines, wrapper: wrapper, context: context)
+            }
+            return
+        }
         let file = maildir + "/" + path
-        let header = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
-        let encoder = POP3MessageEncoder(topBodyLines: topLines)
+        var reply = POP3Replies.line(topLines == nil ? POP3Replies.octetsFollow(size) : POP3Replies.headersFollow)
+        var start = POP3MessageEncoder(topBodyLines: topLines)
+        if let wrapper { start.encode(wrapper.header, into: &reply) }
+        let header = reply
+        let encoder = start
+        let footer = wrapper?.footer ?? []
         let allocator = context.channel.allocator
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> (Int32, POP3FileChunk)? in
             guard let fd = POP3MessageFile.open(file) else { return nil }
-            return (fd, POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: header, allocator: allocator))
+            return (fd, POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: header, suffix: footer,
+                                                  allocator: allocator))
         }.whenComplete { result in
             let (handler, context) = bound.value
             switch result {
             case .success(.some((let fd, let chunk))):
-                handler.send(chunk, fd: fd, index: index, path: path, markSeen: topLines == nil, context: context)
+                handler.send(chunk, fd: fd, index: index, path: path, markSeen: topLines == nil, suffix: footer,
+                             context: context)
             case .success(.none):
                 guard !handler.closed else { return }
                 handler.write(POP3Replies.line(POP3Replies.messageGone), context: context)
@@ -261,7 +289,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Writes one encoded chunk; when the file goes on, reads the next one once the socket
     /// took this one (back-pressure: one chunk in flight).
-    private func send(_ chunk: POP3FileChunk, fd: Int32, index: Int, path: String, markSeen: Bool,
+    private func send(_ chunk: POP3FileChunk, fd: Int32, index: Int, path: String, markSeen: Bool, suffix: [UInt8],
                       context: ChannelHandlerContext) {
         guard !closed, context.channel.isActive else {
             if !chunk.done { close(fd) }
@@ -294,7 +322,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             handler.noteActivity(context: context)
             NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
-                POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: [], allocator: allocator)
+                POP3MessageFile.readChunk(fd: fd, encoder: encoder, prefix: [], suffix: suffix, allocator: allocator)
             }.whenComplete { result in
                 let (handler, context) = bound.value
                 guard case .success(let next) = result else {
@@ -303,29 +331,31 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     context.close(promise: nil)
                     return
                 }
-                handler.send(next, fd: fd, index: index, path: path, markSeen: markSeen, context: context)
+                handler.send(next, fd: fd, index: index, path: path, markSeen: markSeen, suffix: suffix, context: context)
             }
         }
     }
 
     private func finishTransmit(index: Int = 0, path: String = "", markSeen: Bool = false, context: ChannelHandlerContext) {
+        waiting = false
         // RFC 1939 doesn't say; Courier marks a retrieved message seen once it was sent (§3.4).
-        // Most retrieved messages already are: then there is no file work at all.
-        guard markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) else {
-            waiting = false
-            process(context: context)
-            return
+        // Most retrieved messages already are: then there is no file work at all. Otherwise the
+        // rename runs on the thread pool while the next command is already being read.
+        if markSeen, let maildir, POP3Mailbox.needsSeenFlag(path) {
+            let loop = context.eventLoop
+            let done = loop.makePromise(of: Void.self)
+            seenRenames[index] = done.futureResult
+            let bound = NIOLoopBound(self, eventLoop: loop)
+            NIOThreadPool.singleton.runIfActive(eventLoop: loop) {
+                POP3Mailbox(path: maildir).markSeen(path)
+            }.whenComplete { result in
+                let handler = bound.value
+                handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
+                if handler.seenRenames[index] === done.futureResult { handler.seenRenames[index] = nil }
+                done.succeed(())
+            }
         }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
-            POP3Mailbox(path: maildir).markSeen(path)
-        }.whenComplete { result in
-            let (handler, context) = bound.value
-            handler.waiting = false
-            guard !handler.closed else { return }
-            handler.session.transmitted(index: index, newPath: (try? result.get()) ?? nil)
-            handler.process(context: context)
-        }
+        process(context: context)
     }
 
     // MARK: QUIT
@@ -336,6 +366,22 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // Courier sends +OK first, then deletes (spec/access.md §3.2).
         write(reply, context: context)
         flush(context: context)
+        if !seenRenames.isEmpty && !deletions.isEmpty {
+            // A message to delete may be one being renamed: take the names after that.
+            let pending = EventLoopFuture.andAllComplete(Array(seenRenames.values), on: context.eventLoop)
+            seenRenames = [:]
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            pending.whenComplete { _ in
+                let (handler, context) = bound.value
+                handler.removeAndClose(deletions: handler.session.messages.filter(\.deleted).map(\.path), context: context)
+            }
+            return
+        }
+        removeAndClose(deletions: deletions, context: context)
+    }
+
+    /// The UPDATE state after `+OK Bye-bye.`: unlink, log, close.
+    private func removeAndClose(deletions: [String], context: ChannelHandlerContext) {
         let user = session.user ?? ""
         let logLine = "LOGOUT, user=\(user), \(where_), \(counts)"
         guard let maildir, !deletions.isEmpty else {

@@ -24,7 +24,9 @@ struct POP3FileChunk: Sendable {
 /// loop one hop and one write; larger ones continue chunk by chunk.
 enum POP3MessageFile {
     /// Bytes read from the file per job.
-    static let chunkSize = 64 * 1024
+    /// 128 KB: the messages of a typical maildrop (most under 100 KB) go out in one job and one
+    /// write.
+    static let chunkSize = 128 * 1024
 
     /// The open descriptor of `file`, or nil when the message is gone.
     static func open(_ file: String) -> Int32? {
@@ -38,15 +40,15 @@ enum POP3MessageFile {
 
     /// Reads up to `chunkSize` bytes (until the buffer is full or the file ends) and encodes
     /// them after `prefix`. At the end of the file, or once TOP has its lines, the response is
-    /// finished and `fd` closed.
-    static func readChunk(fd: Int32, encoder: POP3MessageEncoder, prefix: [UInt8],
+    /// finished (`suffix`, a Unicode wrapper's footer, encoded after the file) and `fd` closed.
+    static func readChunk(fd: Int32, encoder: POP3MessageEncoder, prefix: [UInt8], suffix: [UInt8] = [],
                           allocator: ByteBufferAllocator) -> POP3FileChunk {
         var encoder = encoder
-        var input = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0
         var ended = false
         var failed = false
-        input.withUnsafeMutableBytes { raw in
+        // Not zero-filled first: only the bytes read are used.
+        let input = [UInt8](unsafeUninitializedCapacity: chunkSize) { raw, count in
             guard let base = raw.baseAddress else { return }
             while filled < raw.count {
                 let n = Glibc.read(fd, base + filled, raw.count - filled)
@@ -60,6 +62,7 @@ enum POP3MessageFile {
                     break
                 }
             }
+            count = filled
         }
         var output = prefix
         output.reserveCapacity(prefix.count + filled + filled / 16 + 8)
@@ -67,7 +70,10 @@ enum POP3MessageFile {
         let done = ended || failed || encoder.isComplete
         if done {
             close(fd)
-            if !failed { encoder.finish(into: &output) }
+            if !failed {
+                if !suffix.isEmpty { encoder.encode(suffix, into: &output) }
+                encoder.finish(into: &output)
+            }
         }
         var bytes = allocator.buffer(capacity: output.count)
         bytes.writeBytes(output)

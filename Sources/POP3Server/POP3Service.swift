@@ -29,6 +29,8 @@ struct POP3Settings: Sendable {
     var logDeletions: Bool
     /// Ours (`POP3_APOP=1`): timestamp in the greeting and APOP for accounts with a clear password.
     var apop: Bool
+    /// `MIME_UNICODE_MESSAGE_TYPE`: the wrapper's part type for messages with 8-bit headers.
+    var unicodeMessageType: String
     var authService: String
     var certificateFile: String?
     var privateKeyFile: String?
@@ -56,6 +58,7 @@ struct POP3Settings: Sendable {
         let deletions = variables["POP3_LOG_DELETIONS"] ?? ""
         logDeletions = !deletions.isEmpty && !deletions.hasPrefix("0")
         apop = (variables["POP3_APOP"] ?? "0") == "1"
+        unicodeMessageType = words("MIME_UNICODE_MESSAGE_TYPE").first ?? POP3UnicodeWrapper.defaultMessageType
         let port = listener.endpoints.first?.port ?? 0
         authService = variables["AUTHSERVICE\(port)"] ?? "pop3"
         certificateFile = listener.certificateFile ?? ssl?.certificateFile

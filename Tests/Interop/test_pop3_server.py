@@ -119,7 +119,7 @@ def test_courier_dialogue_before_login(site):
     assert raw.greeting == b"+OK Hello there."
     assert raw.command("CAPA") == b"+OK Here's what I can do:"
     assert raw.multiline() == [b"SASL PLAIN LOGIN", b"STLS", b"TOP", b"USER", b"LOGIN-DELAY 10", b"PIPELINING",
-                               b"UIDL", b"UTF8 USER", b"IMPLEMENTATION Courier Mail Server"]
+                               b"UIDL", b"UTF8 USER", b"LANG", b"IMPLEMENTATION Courier Mail Server"]
     assert raw.command("APOP demo 0123456789abcdef0123456789abcdef") == b"-ERR Invalid command."
     assert raw.command("STAT") == b"-ERR Invalid command."
     assert raw.command("AUTH") == b"-ERR Invalid command."

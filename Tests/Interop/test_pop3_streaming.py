@@ -1,9 +1,9 @@
-"""RETR and TOP of messages whose line ends and dots fall exactly on the server's 64 KiB read
+"""RETR and TOP of messages whose line ends and dots fall exactly on the server's 128 KiB read
 boundary, pipelined RETRs in one write, and RETR twice in a session after the seen-flag
 rename: byte-exact against the stored files, through a raw socket and poplib."""
 from test_pop3_server import Raw, site  # noqa: F401  (the demo-site fixture)
 
-CHUNK = 64 * 1024
+CHUNK = 128 * 1024
 
 
 def wire(data: bytes) -> bytes:
@@ -50,12 +50,13 @@ def test_retr_across_the_read_boundary_is_byte_exact(site):
     for data in messages:
         assert raw.line() == b"+OK %d octets follow." % len(wire(data))
         assert unstuffed(raw.multiline()) == wire(data)
-    # TOP stops inside the second chunk: headers, blank line, 3000 body lines.
+    # TOP stops inside the second chunk: headers, blank line, 6000 body lines.
     big = messages[4]
-    assert raw.command("TOP 5 3000") == b"+OK headers follow."
+    assert len(b"\n".join(big.split(b"\n")[:6002])) > CHUNK
+    assert raw.command("TOP 5 6000") == b"+OK headers follow."
     lines = raw.multiline()
-    assert lines[:2] == [b"Subject: edge", b""] and len(lines) == 3002
-    assert unstuffed(lines) == b"".join(l + b"\r\n" for l in big.split(b"\n")[:3002])
+    assert lines[:2] == [b"Subject: edge", b""] and len(lines) == 6002
+    assert unstuffed(lines) == b"".join(l + b"\r\n" for l in big.split(b"\n")[:6002])
     assert raw.command("QUIT") == b"+OK Bye-bye."
     raw.close()
 
@@ -71,3 +72,30 @@ def test_retr_twice_after_the_seen_rename(site):
     assert client.uidl()[1][0].startswith(b"1 UID")
     client.quit()
     assert site.files() == ["1700000000.M1P1.host:2,S"]
+
+
+def test_pipelined_retr_top_dele_of_a_message_being_marked_seen(site):
+    """The seen-flag rename runs while the next command is read: a pipelined RETR, TOP or DELE
+    of the same message must still find it, and QUIT must delete it under its new name."""
+    data = b"Subject: pipelined\n\nbody\n"
+    for i in range(3):
+        site.deliver("170000000%d.M1P1.host" % i, data)
+    raw = Raw(site.pop3)
+    raw.command("USER demo")
+    assert raw.command("PASS demo") == b"+OK logged in."
+    raw.send(b"RETR 1\r\nRETR 1\r\nTOP 1 0\r\nRETR 2\r\nDELE 2\r\nRETR 3\r\nDELE 1\r\nQUIT\r\n")
+    for _ in range(2):
+        assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+        assert unstuffed(raw.multiline()) == wire(data)
+    assert raw.line() == b"+OK headers follow."
+    assert raw.multiline() == [b"Subject: pipelined", b""]
+    assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+    raw.multiline()
+    assert raw.line() == b"+OK Deleted."
+    assert raw.line() == b"+OK %d octets follow." % len(wire(data))
+    raw.multiline()
+    assert raw.line() == b"+OK Deleted."
+    assert raw.line() == b"+OK Bye-bye."
+    raw.close()
+    site.wait_for("LOGOUT, user=demo")
+    assert site.files() == ["1700000002.M1P1.host:2,S"]

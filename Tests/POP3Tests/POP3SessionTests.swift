@@ -32,7 +32,7 @@ private func loggedInSession() -> POP3Session {
         var session = POP3Session(configuration: POP3SessionConfiguration(hostName: "h", stlsAvailable: true))
         #expect(text(session.receive(line: line("CAPA"))) == """
             +OK Here's what I can do:\r\nSTLS\r\nTOP\r\nUSER\r\nLOGIN-DELAY 10\r\nPIPELINING\r\nUIDL\r\n\
-            UTF8 USER\r\nIMPLEMENTATION Courier Mail Server\r\n.\r\n
+            UTF8 USER\r\nLANG\r\nIMPLEMENTATION Courier Mail Server\r\n.\r\n
             """)
         #expect(session.receive(line: line("STLS")) == [.sendAndStartTLS(Array("+OK Begin SSL/TLS negotiation now.\r\n".utf8))])
         session.tlsStarted()
@@ -97,8 +97,8 @@ private func loggedInSession() -> POP3Session {
         #expect(text(session.receive(line: line("LIST x"))) == "-ERR Invalid message number.\r\n")
         #expect(text(session.receive(line: line("UIDL"))) == "+OK\r\n1 UID1-1795709431\r\n2 UID2-1795709431\r\n.\r\n")
         #expect(text(session.receive(line: line("UIDL 2"))) == "+OK 2 UID2-1795709431\r\n")
-        #expect(session.receive(line: line("RETR 2")) == [.transmit(index: 1, path: "cur/2.b:2,S", size: 40, topLines: nil)])
-        #expect(session.receive(line: line("TOP 1 5")) == [.transmit(index: 0, path: "cur/1.a:2,", size: 23, topLines: 5)])
+        #expect(session.receive(line: line("RETR 2")) == [.transmit(index: 1, path: "cur/2.b:2,S", size: 40, topLines: nil, wrapper: nil)])
+        #expect(session.receive(line: line("TOP 1 5")) == [.transmit(index: 0, path: "cur/1.a:2,", size: 23, topLines: 5, wrapper: nil)])
         #expect(text(session.receive(line: line("DELE 1"))) == "+OK Deleted.\r\n")
         #expect(text(session.receive(line: line("DELE 1"))) == "-ERR Invalid message number.\r\n")
         #expect(text(session.receive(line: line("RETR 1"))) == "-ERR Invalid message number.\r\n")
