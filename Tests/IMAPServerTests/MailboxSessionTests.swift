@@ -24,11 +24,24 @@ final class TemporaryMaildir {
     }
 
     /// Delivers a message into new/ as the local delivery agent would.
+    ///
+    /// UIDs follow Courier's name order, and two deliveries in one second can sort the other way
+    /// round (`M99376` after `M100614`): the microseconds are zero-padded here so that the
+    /// tests' messages keep their delivery order.
     func deliver(_ text: String, folder: String? = nil) throws {
         let dir = folder.map { path + "/." + $0 } ?? path
         let pending = try PendingMessage(folderPath: dir)
         try pending.write(Array(text.utf8))
-        _ = try pending.commit()
+        let delivered = try pending.commit()
+        let name = delivered.path.split(separator: "/").last.map(String.init) ?? ""
+        guard let m = name.firstIndex(of: "M"), let p = name[m...].firstIndex(of: "P"),
+              name[name.index(after: m)..<p].allSatisfy(\.isNumber) else { return }
+        let micros = String(name[name.index(after: m)..<p])
+        let padded = String(repeating: "0", count: max(0, 6 - micros.count)) + micros
+        let renamed = String(name[..<m]) + "M" + padded + String(name[p...])
+        guard renamed != name else { return }
+        let directory = String(delivered.path.dropLast(name.count))
+        _ = rename(delivered.path, directory + renamed)
     }
 }
 
