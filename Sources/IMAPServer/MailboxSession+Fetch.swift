@@ -117,6 +117,18 @@ extension MailboxSession {
                 item("BODY[")
                 Self.writeSection(section, into: &w)
                 w.append("]")
+                if view == nil, partial == nil, section.part.isEmpty, section.text == nil {
+                    // BODY[] (the whole message): the file converted to CRLF straight into the
+                    // response; no MIME parse, no header parse, no CRLF copy.
+                    w.space()
+                    if let stored = storedBytes(at: index) {
+                        w.literalFromLF(stored)
+                    } else {
+                        missingMessageSeen = true
+                        w.literalOrQuoted([])
+                    }
+                    continue
+                }
                 var v = loaded()
                 let bytes = v?.section(section) ?? []
                 if let partial {

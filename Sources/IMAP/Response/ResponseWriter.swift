@@ -15,7 +15,29 @@ public struct ResponseWriter: Sendable {
     public mutating func append(_ text: String) { bytes += Array(text.utf8) }
     public mutating func append(bytes more: [UInt8]) { bytes += more }
     public mutating func append<C: Collection>(contentsOf more: C) where C.Element == UInt8 { bytes += more }
-    public mutating func appendNumber<N: BinaryInteger>(_ n: N) { bytes += Array(String(n).utf8) }
+    public mutating func appendNumber<N: BinaryInteger>(_ n: N) {
+        if n >= 0, let small = UInt64(exactly: n) { appendDecimal(small) } else { bytes += Array(String(n).utf8) }
+    }
+
+    /// The decimal digits of `n`, written straight into the buffer (no String per number:
+    /// SEARCH answers and FETCH items write thousands of them).
+    public mutating func appendDecimal(_ n: UInt64) {
+        if n < 10 {
+            bytes.append(48 + UInt8(n))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        var count = 0
+        var rest = n
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[23 - count] = 48 + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            bytes.append(contentsOf: buffer[(24 - count)...])
+        }
+    }
     public mutating func space() { bytes.append(32) }
     public mutating func crlf() { bytes += [13, 10] }
 
@@ -95,6 +117,45 @@ public struct ResponseWriter: Sendable {
         appendNumber(value.count)
         append("}\r\n")
         bytes += value
+    }
+
+    /// A message as stored in a Maildir (LF line ends) sent as IMAP sees it (CRLF: RFC 3501
+    /// §2.3.4, spec/access.md §2.5): `{n}` CRLF and the bytes with a CR put before every LF
+    /// that has none, converted straight into the buffer (no CRLF copy of the message first).
+    /// An empty message is `""`, as ``literal(_:)`` callers write it.
+    public mutating func literalFromLF(_ stored: [UInt8]) {
+        if stored.isEmpty {
+            append("\"\"")
+            return
+        }
+        stored.withUnsafeBufferPointer { raw in
+            var bare = 0
+            var previous: UInt8 = 0
+            for c in raw {
+                if c == 10 && previous != 13 { bare += 1 }
+                previous = c
+            }
+            bytes.append(UInt8(ascii: "{"))
+            appendDecimal(UInt64(raw.count + bare))
+            append("}\r\n")
+            if bare == 0 {
+                bytes.append(contentsOf: raw)
+                return
+            }
+            bytes.reserveCapacity(bytes.count + raw.count + bare)
+            var start = 0
+            previous = 0
+            for i in 0..<raw.count {
+                let c = raw[i]
+                if c == 10 && previous != 13 {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<i]))
+                    bytes.append(13)
+                    start = i
+                }
+                previous = c
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<raw.count]))
+        }
     }
 
     /// literal8 (RFC 3516 §4.2): `~{n}` CRLF bytes, for binary content with NULs.
