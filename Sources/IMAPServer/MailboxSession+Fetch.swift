@@ -66,7 +66,10 @@ extension MailboxSession {
             }
             return view
         }
-        w.append("* \(index + 1) FETCH (")
+        // Numbers as bytes, no String per item: FETCH 1:* writes tens of thousands of them.
+        w.append("* ")
+        w.appendDecimal(UInt64(index + 1))
+        w.append(" FETCH (")
         var first = true
         func item(_ name: String) {
             if !first { w.space() }
@@ -76,7 +79,8 @@ extension MailboxSession {
         for attribute in attributes + (addFlags ? [.flags] : []) {
             switch attribute {
             case .uid:
-                item("UID \(m.uid)")
+                item("UID ")
+                w.appendDecimal(UInt64(m.uid))
             case .flags:
                 item("FLAGS ")
                 w.flagList(Self.flags(of: selected?.messages[index] ?? m))
@@ -84,7 +88,8 @@ extension MailboxSession {
                 item("INTERNALDATE ")
                 w.string(Self.internalDate(seconds: internalSeconds(m)))
             case .rfc822Size:
-                item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
+                item("RFC822.SIZE ")
+                w.appendDecimal(UInt64(clamping: view?.bytes.count ?? size(at: index)))
             case .envelope:
                 item("ENVELOPE ")
                 // From the folder's summaries (formatted once per process): no file is opened

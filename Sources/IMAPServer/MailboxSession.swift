@@ -424,18 +424,15 @@ final class MailboxSession: @unchecked Sendable {
     func storedBytes(at index: Int) -> [UInt8]? {
         guard let directory = selected?.directory, let count = selected?.messages.count, index < count,
               let fileName = selected?.messages[index].fileName else { return nil }
-        if let bytes = MessageFileAccess.read(directory + "/cur/" + fileName.name, limit: 1 << 30) { return bytes }
-        if let bytes = MessageFileAccess.read(directory + "/new/" + fileName.name, limit: 1 << 30) { return bytes }
+        if let bytes = StoredMessageRead.read(directory + "/cur/" + fileName.name, limit: 1 << 30) { return bytes }
+        if let bytes = StoredMessageRead.read(directory + "/new/" + fileName.name, limit: 1 << 30) { return bytes }
         guard let renamed = findFile(baseName: fileName.baseName, in: directory) else { return nil }
         selected?.messages[index].fileName = renamed
-        return MessageFileAccess.read(directory + "/cur/" + renamed.name, limit: 1 << 30)
+        return StoredMessageRead.read(directory + "/cur/" + renamed.name, limit: 1 << 30)
     }
 
     func findFile(baseName: String, in directory: String) -> MessageFileName? {
-        for name in SystemCall.names(in: directory + "/cur") where MessageFileName.baseName(of: name) == baseName {
-            return MessageFileName(name)
-        }
-        return nil
+        RenamedFiles.find(baseName: baseName, in: directory)
     }
 
     func filePath(_ m: Message) -> String? {
