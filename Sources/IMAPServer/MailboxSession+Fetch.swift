@@ -83,7 +83,7 @@ extension MailboxSession {
                 w.appendDecimal(UInt64(m.uid))
             case .flags:
                 item("FLAGS ")
-                w.flagList(Self.flags(of: selected?.messages[index] ?? m))
+                Self.writeFlagList(of: selected?.messages[index] ?? m, into: &w)
             case .internalDate:
                 item("INTERNALDATE ")
                 w.string(Self.internalDate(seconds: internalSeconds(m)))
@@ -176,6 +176,34 @@ extension MailboxSession {
         }
         w.append(")\r\n")
     }
+
+    /// FLAGS as `flagList(flags(of: m))` writes them, without building the list (FETCH 1:*
+    /// FLAGS writes one per message).
+    static func writeFlagList(of m: Message, into w: inout ResponseWriter) {
+        guard m.keywords.isEmpty else {
+            w.flagList(flags(of: m))
+            return
+        }
+        w.append("(")
+        var first = true
+        for (bit, name) in systemFlagNames where m.systemFlags & bit != 0 {
+            if !first { w.space() }
+            first = false
+            w.append(name)
+        }
+        if m.recent {
+            if !first { w.space() }
+            w.append(Flag.recent.name)
+        }
+        w.append(")")
+    }
+
+    /// The system flags in `flags(of:)`'s order, with their bits.
+    static let systemFlagNames: [(UInt8, String)] = [
+        (Message.draftBit, Flag.draft.name), (Message.answeredBit, Flag.answered.name),
+        (Message.flaggedBit, Flag.flagged.name), (Message.deletedBit, Flag.deleted.name),
+        (Message.seenBit, Flag.seen.name),
+    ]
 
     /// A part's content with its transfer encoding undone (RFC 3516 BINARY); nil when the
     /// encoding is one we do not know (x-uuencode, …).

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import MaildirCore
 import Testing
+@testable import IMAP
 @testable import IMAPServer
 
 /// Finding a message file again after another session (or program) changed its flags.
@@ -29,5 +30,26 @@ import Testing
         #expect(RenamedFiles.find(baseName: "100.M1P1.host", in: maildir.path)?.name == "100.M1P1.host:2,FS")
         // Expunged: nothing.
         #expect(RenamedFiles.find(baseName: "400.M4P1.host", in: maildir.path) == nil)
+    }
+}
+
+/// FETCH FLAGS written without building the flag list says what the list says.
+@Suite struct FlagListWritingTests {
+    @Test func everyCombinationOfSystemFlagsAndRecent() {
+        let letters: [Character] = ["D", "F", "R", "S", "T"]
+        for mask in 0..<(1 << letters.count) {
+            var info = ""
+            for (bit, letter) in letters.enumerated() where mask & (1 << bit) != 0 { info.append(letter) }
+            for recent in [false, true] {
+                for keywords in [[], ["$Work", "Later"]] {
+                    let m = MailboxSession.Message(uid: 1, fileName: MessageFileName("1.M1P1.host:2," + info),
+                                                   recent: recent, keywords: keywords)
+                    var fast = ResponseWriter(), list = ResponseWriter()
+                    MailboxSession.writeFlagList(of: m, into: &fast)
+                    list.flagList(MailboxSession.flags(of: m))
+                    #expect(fast.bytes == list.bytes)
+                }
+            }
+        }
     }
 }

@@ -18,7 +18,8 @@ public struct ResponseWriter: Sendable {
 
     public var isEmpty: Bool { bytes.isEmpty }
 
-    public mutating func append(_ text: String) { bytes += Array(text.utf8) }
+    /// Appends the text's UTF-8 bytes (no intermediate array: a FETCH item costs no allocation).
+    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
     public mutating func append(bytes more: [UInt8]) { bytes += more }
     public mutating func append<C: Collection>(contentsOf more: C) where C.Element == UInt8 { bytes += more }
     public mutating func appendNumber<N: BinaryInteger>(_ n: N) {
@@ -40,7 +41,10 @@ public struct ResponseWriter: Sendable {
         }
     }
     public mutating func space() { bytes.append(32) }
-    public mutating func crlf() { bytes += [13, 10] }
+    public mutating func crlf() {
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     /// `tag OK [CODE] text` (RFC 3501 §7.1).
     public mutating func tagged(_ tag: [UInt8], _ status: Status, _ code: ResponseCode? = nil, _ text: String) {
