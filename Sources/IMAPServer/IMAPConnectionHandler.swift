@@ -255,10 +255,15 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         mailbox.rev2 = session.isRev2
         mailbox.appendLiteralLimit = session.configuration.limits.appendLiteral
         mailbox.flushHook = { bytes in
-            // On the thread pool: write this part and wait until the socket took it.
+            // On the thread pool: write this part; wait until the socket took it only when the
+            // channel is above its high-water mark (a client reading slower than we produce).
+            // Waiting for every part kept a thread-pool thread idle per part of a big FETCH
+            // while the client read it; the memory held stays bounded either way (this part,
+            // the one before it, and the channel's water mark).
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
-            try? channel.writeAndFlush(buffer).wait()
+            let written = channel.writeAndFlush(buffer)
+            if !channel.isWritable { try? written.wait() }
         }
         let enabled = session.enabled
         runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed) }, then: { handler, context, result in

@@ -218,6 +218,7 @@ extension MailboxSession {
                       let m = selected?.messages[index], !m.isSeen else { continue }
                 let flags = (m.letters ?? MessageFlags()).inserting(UInt8(ascii: "S"))
                 if let renamed = try? maildir.setFlags(folder: selected?.folder, fileName: m.fileName, flags: flags) {
+                    RenamedFiles.shared.note(directory: directory, baseName: renamed.baseName, name: renamed.name)
                     selected?.messages[index].fileName = renamed
                     changed.append(index)
                 }

@@ -66,7 +66,10 @@ extension MailboxSession {
             }
             return view
         }
-        w.append("* \(index + 1) FETCH (")
+        // Numbers as bytes, no String per item: FETCH 1:* writes tens of thousands of them.
+        w.append("* ")
+        w.appendDecimal(UInt64(index + 1))
+        w.append(" FETCH (")
         var first = true
         func item(_ name: String) {
             if !first { w.space() }
@@ -76,15 +79,17 @@ extension MailboxSession {
         for attribute in attributes + (addFlags ? [.flags] : []) {
             switch attribute {
             case .uid:
-                item("UID \(m.uid)")
+                item("UID ")
+                w.appendDecimal(UInt64(m.uid))
             case .flags:
                 item("FLAGS ")
-                w.flagList(Self.flags(of: selected?.messages[index] ?? m))
+                Self.writeFlagList(of: selected?.messages[index] ?? m, into: &w)
             case .internalDate:
                 item("INTERNALDATE ")
                 w.string(Self.internalDate(seconds: internalSeconds(m)))
             case .rfc822Size:
-                item("RFC822.SIZE \(view?.bytes.count ?? size(at: index))")
+                item("RFC822.SIZE ")
+                w.appendDecimal(UInt64(clamping: view?.bytes.count ?? size(at: index)))
             case .envelope:
                 item("ENVELOPE ")
                 // From the folder's summaries (formatted once per process): no file is opened
@@ -117,6 +122,18 @@ extension MailboxSession {
                 item("BODY[")
                 Self.writeSection(section, into: &w)
                 w.append("]")
+                if view == nil, partial == nil, section.part.isEmpty, section.text == nil {
+                    // BODY[] (the whole message): the file converted to CRLF straight into the
+                    // response; no MIME parse, no header parse, no CRLF copy.
+                    w.space()
+                    if let stored = storedBytes(at: index) {
+                        w.literalFromLF(stored)
+                    } else {
+                        missingMessageSeen = true
+                        w.literalOrQuoted([])
+                    }
+                    continue
+                }
                 var v = loaded()
                 let bytes = v?.section(section) ?? []
                 if let partial {
@@ -159,6 +176,34 @@ extension MailboxSession {
         }
         w.append(")\r\n")
     }
+
+    /// FLAGS as `flagList(flags(of: m))` writes them, without building the list (FETCH 1:*
+    /// FLAGS writes one per message).
+    static func writeFlagList(of m: Message, into w: inout ResponseWriter) {
+        guard m.keywords.isEmpty else {
+            w.flagList(flags(of: m))
+            return
+        }
+        w.append("(")
+        var first = true
+        for (bit, name) in systemFlagNames where m.systemFlags & bit != 0 {
+            if !first { w.space() }
+            first = false
+            w.append(name)
+        }
+        if m.recent {
+            if !first { w.space() }
+            w.append(Flag.recent.name)
+        }
+        w.append(")")
+    }
+
+    /// The system flags in `flags(of:)`'s order, with their bits.
+    static let systemFlagNames: [(UInt8, String)] = [
+        (Message.draftBit, Flag.draft.name), (Message.answeredBit, Flag.answered.name),
+        (Message.flaggedBit, Flag.flagged.name), (Message.deletedBit, Flag.deleted.name),
+        (Message.seenBit, Flag.seen.name),
+    ]
 
     /// A part's content with its transfer encoding undone (RFC 3516 BINARY); nil when the
     /// encoding is one we do not know (x-uuencode, …).

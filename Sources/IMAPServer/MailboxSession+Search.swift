@@ -36,15 +36,20 @@ extension MailboxSession {
                 w.untagged(line)
             }
         } else {
-            w.untagged("SEARCH" + numbers.map { " \($0)" }.joined() + (highest.map { " (MODSEQ \($0))" } ?? ""))
+            // Written as bytes: an UNSEEN of a big folder names thousands of messages.
+            w.append("* SEARCH")
+            for n in numbers {
+                w.space()
+                w.appendDecimal(UInt64(n))
+            }
+            if let highest {
+                w.append(" (MODSEQ ")
+                w.appendDecimal(highest)
+                w.append(")")
+            }
+            w.crlf()
         }
         w.tagged(tag, .ok, nil, "SEARCH done.")
-    }
-
-    /// Indices of messages matching `key`, in order.
-    func matching(_ key: SearchKey) -> [Int] {
-        guard let s = selected else { return [] }
-        return s.messages.indices.filter { matches(key, index: $0) }
     }
 
     func matches(_ key: SearchKey, index: Int) -> Bool {

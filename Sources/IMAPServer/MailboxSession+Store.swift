@@ -77,6 +77,7 @@ extension MailboxSession {
                         m.fileName = MessageFileName(String(name))
                     }
                     if let renamed = try? maildir.setFlags(folder: folder, fileName: m.fileName, flags: letters) {
+                        RenamedFiles.shared.note(directory: directory, baseName: renamed.baseName, name: renamed.name)
                         m.fileName = renamed
                     }
                 }

@@ -410,29 +410,29 @@ final class MailboxSession: @unchecked Sendable {
 
     /// Reads a message file; when another session renamed it (flags changed), finds it again.
     func view(at index: Int) -> MessageView? {
-        guard var s = selected, index < s.messages.count else { return nil }
-        let m = s.messages[index]
-        if let cached = cachedView, cached.uid == m.uid { return cached.view }
-        var bytes = MessageFileAccess.read(s.directory + "/cur/" + m.fileName.name, limit: 1 << 30)
-        if bytes == nil {
-            bytes = MessageFileAccess.read(s.directory + "/new/" + m.fileName.name, limit: 1 << 30)
-        }
-        if bytes == nil, let renamed = findFile(baseName: m.fileName.baseName, in: s.directory) {
-            s.messages[index].fileName = renamed
-            selected = s
-            bytes = MessageFileAccess.read(s.directory + "/cur/" + renamed.name, limit: 1 << 30)
-        }
-        guard let bytes = bytes ?? nil else { return nil }
+        guard let s = selected, index < s.messages.count else { return nil }
+        let uid = s.messages[index].uid
+        if let cached = cachedView, cached.uid == uid { return cached.view }
+        guard let bytes = storedBytes(at: index) else { return nil }
         let view = MessageView(fileBytes: bytes)
-        cachedView = (m.uid, view)
+        cachedView = (uid, view)
         return view
     }
 
+    /// The message file's bytes as stored (LF line ends); when another session renamed it
+    /// (flags changed), finds it again. Nil when it is gone.
+    func storedBytes(at index: Int) -> [UInt8]? {
+        guard let directory = selected?.directory, let count = selected?.messages.count, index < count,
+              let fileName = selected?.messages[index].fileName else { return nil }
+        if let bytes = StoredMessageRead.read(directory + "/cur/" + fileName.name, limit: 1 << 30) { return bytes }
+        if let bytes = StoredMessageRead.read(directory + "/new/" + fileName.name, limit: 1 << 30) { return bytes }
+        guard let renamed = findFile(baseName: fileName.baseName, in: directory) else { return nil }
+        selected?.messages[index].fileName = renamed
+        return StoredMessageRead.read(directory + "/cur/" + renamed.name, limit: 1 << 30)
+    }
+
     func findFile(baseName: String, in directory: String) -> MessageFileName? {
-        for name in SystemCall.names(in: directory + "/cur") where MessageFileName.baseName(of: name) == baseName {
-            return MessageFileName(name)
-        }
-        return nil
+        RenamedFiles.find(baseName: baseName, in: directory)
     }
 
     func filePath(_ m: Message) -> String? {
@@ -451,25 +451,40 @@ final class MailboxSession: @unchecked Sendable {
             let saved = Set(savedResult)
             return s.messages.indices.filter { saved.contains(s.messages[$0].uid) }
         }
-        // Merged ranges and one pass over the messages (in UID order): linear, however many
-        // ranges a client sends.
-        if uid {
-            let ranges = set.merged(largest: s.messages.last?.uid ?? 0)
-            var result: [Int] = []
-            var r = 0
-            for (i, m) in s.messages.enumerated() {
-                while r < ranges.count && ranges[r].upperBound < m.uid { r += 1 }
-                if r == ranges.count { break }
-                if ranges[r].contains(m.uid) { result.append(i) }
-            }
-            return result
-        }
+        // Merged ranges, each found by binary search in the (UID-ordered) messages: a one-UID
+        // FETCH or STORE costs log n, and many ranges cost at most one pass.
+        if uid { return Self.indices(ofUIDs: set.merged(largest: s.messages.last?.uid ?? 0), in: s.messages) }
         let count = UInt32(s.messages.count)
         var result: [Int] = []
         for range in set.merged(largest: count) {
             let low = range.lowerBound, high = min(range.upperBound, count)
             guard low >= 1, low <= high else { continue }
             result.append(contentsOf: (Int(low) - 1)...(Int(high) - 1))
+        }
+        return result
+    }
+
+    /// Indices of the messages whose UIDs fall in `ranges` (sorted, disjoint, as `merged`
+    /// gives them); `messages` is in ascending UID order.
+    static func indices(ofUIDs ranges: [ClosedRange<UInt32>], in messages: [Message]) -> [Int] {
+        var result: [Int] = []
+        messages.withUnsafeBufferPointer { m in
+            var start = 0
+            for range in ranges {
+                // First index at or after `start` whose UID is >= the range's lower bound.
+                var low = start, high = m.count
+                while low < high {
+                    let mid = low + (high - low) / 2
+                    if m[mid].uid < range.lowerBound { low = mid + 1 } else { high = mid }
+                }
+                var i = low
+                while i < m.count && m[i].uid <= range.upperBound {
+                    result.append(i)
+                    i += 1
+                }
+                start = i
+                if start == m.count { break }
+            }
         }
         return result
     }

@@ -64,7 +64,8 @@ public final class FolderSummaries: Sendable {
 
     struct State {
         var offsets: [String: Int64]?
-        var summaries: [String: MessageSummary] = [:]
+        /// Boxed: handing one out costs one reference count, not a copy of every field.
+        var summaries: [String: StoredSummary] = [:]
     }
 
     let cache: SummaryCache
@@ -78,28 +79,43 @@ public final class FolderSummaries: Sendable {
     /// line ends; at most `Mailbox.maximumSummaryBytes` are needed) when no cache has it.
     /// Nil when the message cannot be read.
     public func summary(baseName: String, readOnly: Bool, file: () -> [UInt8]?) -> MessageSummary? {
+        stored(baseName: baseName, readOnly: readOnly, file: file)?.summary
+    }
+
+    /// `summary`, boxed as the cache keeps it: for a caller that reads a field or two of many
+    /// messages (SEARCH FROM over a big folder) without copying each summary out.
+    public func stored(baseName: String, readOnly: Bool, file: () -> [UInt8]?) -> StoredSummary? {
         let cache = self.cache
-        let (known, offset): (MessageSummary?, Int64?) = state.withLock { s in
+        let (known, offset): (StoredSummary?, Int64?) = state.withLock { s in
             if let known = s.summaries[baseName] { return (known, nil) }
             if s.offsets == nil { s.offsets = cache.loadOffsets() }
             return (nil, s.offsets?[baseName])
         }
         if let known { return known }
         if let offset, let stored = cache.read(at: offset, baseName: baseName) {
-            remember(baseName, stored, offset: nil)
-            return stored
+            return remember(baseName, stored, offset: nil)
         }
         guard let bytes = file() else { return nil }
         let parsed = MessageSummary.parse(bytes)
-        remember(baseName, parsed, offset: readOnly ? nil : cache.append(baseName: baseName, summary: parsed))
-        return parsed
+        return remember(baseName, parsed, offset: readOnly ? nil : cache.append(baseName: baseName, summary: parsed))
     }
 
-    private func remember(_ baseName: String, _ summary: MessageSummary, offset: Int64?) {
+    private func remember(_ baseName: String, _ summary: MessageSummary, offset: Int64?) -> StoredSummary {
+        let box = StoredSummary(summary)
         state.withLock { s in
             if s.summaries.count >= Self.memoryLimit { s.summaries.removeAll() }
-            s.summaries[baseName] = summary
+            s.summaries[baseName] = box
             if let offset { s.offsets?[baseName] = offset }
         }
+        return box
+    }
+}
+
+/// One message's summary as `FolderSummaries` keeps it in memory (immutable, shared).
+public final class StoredSummary: Sendable {
+    public let summary: MessageSummary
+
+    init(_ summary: MessageSummary) {
+        self.summary = summary
     }
 }

@@ -102,11 +102,17 @@ public final class FolderModSeqs: Sendable {
         return state.withLock { (state: inout ModSeqState) -> T in
             let file = ModSeqFile.lock(path)
             if let file { state.catchUp(file, folderPath: folderPath) }
+            // The machine restarted since the last reservation: records after it may be lost.
+            if file != nil { state.recoverIfRebooted() }
             var t = ModSeqTransaction(state: state)
             let result = body(&t)
             state = t.state
             if let file {
-                if !t.pending.isEmpty { state.append(t.pending, to: file) }
+                // Durable before anyone is told: a reservation covering every mod-sequence
+                // handed out (synced), or, without one, the records themselves.
+                if state.needsReservation { t.pending += state.reserve() }
+                if !t.pending.isEmpty { state.append(t.pending, to: file, sync: state.syncsEveryRecord || state.reservedJustNow) }
+                state.reservedJustNow = false
                 if state.isBloated { state.needsCompaction = true }
                 if state.needsCompaction { state.compact(file, path: path, folderPath: folderPath) }
                 file.unlock()
@@ -232,6 +238,11 @@ struct ModSeqState: Sendable {
     /// The file read so far: inode and the offset after its last whole line.
     var inode: UInt64 = 0
     var offset: Int64 = 0
+    /// The highest mod-sequence a synced `R` record allows to be handed out
+    /// (`ModSeqReservation.swift`), and the boot it was written in.
+    var reserved: UInt64 = 0
+    var reservedBoot: BootID?
+    var reservedJustNow = false
 
     /// Far more records than entries: time to rewrite the log.
     var isBloated: Bool {
@@ -363,6 +374,14 @@ struct ModSeqState: Sendable {
                 } else { ok = false }
             case UInt8(ascii: "H"):
                 if ok, let m = Self.decimal(b, &i) { highest = max(highest, m) } else { ok = false }
+            case UInt8(ascii: "R"):
+                if ok, let r = Self.decimal(b, &i), i < end, b[i] == 0x20 {
+                    i += 1
+                    if let boot = Self.bootToken(b, &i) {
+                        reserved = max(reserved, r)
+                        reservedBoot = boot
+                    } else { ok = false }
+                } else { ok = false }
             case UInt8(ascii: "V"):
                 if ok, let v = Self.decimal(b, &i).flatMap(UInt32.init(exactly:)) {
                     if v != uidValidity && (uidValidity != 0 || !live.isEmpty) { resetUIDs(v) } else { uidValidity = v }
@@ -417,7 +436,7 @@ struct ModSeqState: Sendable {
         needsCompaction = true
     }
 
-    mutating func append(_ bytes: [UInt8], to file: ModSeqFile) {
+    mutating func append(_ bytes: [UInt8], to file: ModSeqFile, sync: Bool = true) {
         let ok = bytes.withUnsafeBytes { raw -> Bool in
             var done = 0
             while done < raw.count {
@@ -429,7 +448,7 @@ struct ModSeqState: Sendable {
             return true
         }
         if ok {
-            _ = fdatasync(file.fd)
+            if sync { _ = fdatasync(file.fd) }
             offset += Int64(bytes.count)
         } else {
             needsCompaction = true   // rewrite from memory at the end of this transaction
@@ -451,13 +470,14 @@ struct ModSeqState: Sendable {
             out += "S \(e.modSeq) \(uid) \(String(e.fingerprint, radix: 16))\n".utf8
         }
         for x in expunged { out += "X \(x.modSeq) \(x.uid)\n".utf8 }
+        out += reservationLine()   // the rewritten file is synced: so is the reservation
         let t = SystemCall.now()
         let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_modseq.\(UniqueName.escapeHost(SystemCall.hostName()))"
         guard (try? SystemCall.replaceFile(path, temporaryPath: temporary, bytes: out, mode: 0o600)) != nil,
               let st = SystemCall.status(path) else { return }
         inode = UInt64(st.st_ino)
         offset = Int64(out.count)
-        records = live.count + expunged.count + (uidValidity != 0 ? 1 : 0)
+        records = live.count + expunged.count + (uidValidity != 0 ? 1 : 0) + 1
         needsCompaction = false
     }
 }

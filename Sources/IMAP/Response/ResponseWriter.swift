@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Builds server responses as bytes (RFC 3501 §7, §9 `response`). All responses produced for
 /// one command are collected in one writer and written to the socket in one go (issue 6:
 /// split writes stall on delayed ACKs).
@@ -12,12 +18,33 @@ public struct ResponseWriter: Sendable {
 
     public var isEmpty: Bool { bytes.isEmpty }
 
-    public mutating func append(_ text: String) { bytes += Array(text.utf8) }
+    /// Appends the text's UTF-8 bytes (no intermediate array: a FETCH item costs no allocation).
+    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
     public mutating func append(bytes more: [UInt8]) { bytes += more }
     public mutating func append<C: Collection>(contentsOf more: C) where C.Element == UInt8 { bytes += more }
-    public mutating func appendNumber<N: BinaryInteger>(_ n: N) { bytes += Array(String(n).utf8) }
+    public mutating func appendNumber<N: BinaryInteger>(_ n: N) {
+        if n >= 0, let small = UInt64(exactly: n) { appendDecimal(small) } else { bytes += Array(String(n).utf8) }
+    }
+
+    /// The decimal digits of `n`, written straight into the buffer (no String per number:
+    /// SEARCH answers and FETCH items write thousands of them).
+    public mutating func appendDecimal(_ n: UInt64) {
+        if n < 10 {
+            bytes.append(48 + UInt8(n))
+            return
+        }
+        var divisor: UInt64 = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(48 + UInt8((n / divisor) % 10))
+            divisor /= 10
+        }
+    }
     public mutating func space() { bytes.append(32) }
-    public mutating func crlf() { bytes += [13, 10] }
+    public mutating func crlf() {
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     /// `tag OK [CODE] text` (RFC 3501 §7.1).
     public mutating func tagged(_ tag: [UInt8], _ status: Status, _ code: ResponseCode? = nil, _ text: String) {
@@ -95,6 +122,40 @@ public struct ResponseWriter: Sendable {
         appendNumber(value.count)
         append("}\r\n")
         bytes += value
+    }
+
+    /// A message as stored in a Maildir (LF line ends) sent as IMAP sees it (CRLF: RFC 3501
+    /// §2.3.4, spec/access.md §2.5): `{n}` CRLF and the bytes with a CR put before every LF
+    /// that has none, converted straight into the buffer (no CRLF copy of the message first).
+    /// An empty message is `""`, as ``literal(_:)`` callers write it.
+    public mutating func literalFromLF(_ stored: [UInt8]) {
+        if stored.isEmpty {
+            append("\"\"")
+            return
+        }
+        stored.withUnsafeBufferPointer { raw in
+            guard let base = raw.baseAddress else { return }
+            // The line ends, found with memchr (SIMD in the C library): most of a message is
+            // text between them, copied in one piece each.
+            var lineEnds: [Int] = []   // positions of LFs with no CR before them
+            var at = 0
+            while at < raw.count, let found = memchr(base + at, 10, raw.count - at) {
+                let i = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+                if i == 0 || raw[i - 1] != 13 { lineEnds.append(i) }
+                at = i + 1
+            }
+            bytes.append(UInt8(ascii: "{"))
+            appendDecimal(UInt64(raw.count + lineEnds.count))
+            append("}\r\n")
+            bytes.reserveCapacity(bytes.count + raw.count + lineEnds.count)
+            var start = 0
+            for i in lineEnds {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<i]))
+                bytes.append(13)
+                start = i
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<raw.count]))
+        }
     }
 
     /// literal8 (RFC 3516 §4.2): `~{n}` CRLF bytes, for binary content with NULs.
