@@ -57,7 +57,7 @@ extension MailboxSession {
         // served that list would never move it to cur/ (the mail would stay hidden).
         if let stamps, !anyRecent, !readOnly || Self.newIsEmpty(dir),
            FolderIndex.settledStamps(folderPath: dir) == stamps {
-            SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
+            return SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
         }
         return list
     }

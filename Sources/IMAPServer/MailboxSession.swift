@@ -404,6 +404,7 @@ final class MailboxSession: @unchecked Sendable {
             w.untagged("\(s.messages.count) EXISTS")
             if !rev2 { w.untagged("\(s.messages.filter(\.recent).count) RECENT") }
         }
+        shareAfterRefresh(onDisk: current)
     }
 
     // MARK: message bytes
