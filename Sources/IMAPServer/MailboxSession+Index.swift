@@ -55,11 +55,14 @@ extension MailboxSession {
         // after as before), no message is \Recent (that belongs to this session alone), and the
         // list holds everything: a read-only open (EXAMINE) leaves new mail in new/, and a SELECT
         // served that list would never move it to cur/ (the mail would stay hidden).
-        if let stamps, !anyRecent, !readOnly || Self.newIsEmpty(dir),
-           FolderIndex.settledStamps(folderPath: dir) == stamps {
+        guard !anyRecent, !readOnly || Self.newIsEmpty(dir) else { return list }
+        if let stamps, FolderIndex.settledStamps(folderPath: dir) == stamps {
             return SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
         }
-        return list
+        // Not settled (a change in the last two seconds): no stamps to keep it under, but the
+        // sessions that open the folder as it is now still share one array (issue 6: after a
+        // burst of STOREs, every SELECT used to keep its own).
+        return SharedMessageLists.shared.share(folder: dir, keywords: options.keywords, list)
     }
 
     /// No delivered message waits in `new/` (dot files are not messages).

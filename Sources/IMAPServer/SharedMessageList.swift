@@ -95,6 +95,20 @@ final class SharedMessageLists: Sendable {
         return kept
     }
 
+    /// A list an open made while the folder was not settled (no stamps to keep it under): when
+    /// the folder's current list says exactly the same, `list`'s facts over that one's array;
+    /// else `list` becomes the folder's current list for the refreshes and opens that follow.
+    func share(folder: String, keywords: Bool, _ list: SharedMessageList) -> SharedMessageList {
+        if let current = latest(folder: folder, keywords: keywords), current.messages.count == list.messages.count,
+           !current.hasUnknownSizes || list.hasUnknownSizes,
+           MailboxSession.sameView(current.messages, list.messages) {
+            return SharedMessageList(uidValidity: list.uidValidity, uidNext: list.uidNext, messages: current.messages,
+                                     highestModSeq: list.highestModSeq)
+        }
+        store(Entry(stamps: nil, keywords: keywords, list: list), folder: folder)
+        return list
+    }
+
     /// The folder's current list whatever its stamps (nil: none, or built with the other
     /// keyword setting).
     func latest(folder: String, keywords: Bool) -> SharedMessageList? {

@@ -92,3 +92,21 @@ import MaildirCore
         #expect(!s[1].run("c FETCH 3 (FLAGS)").contains("\\Recent"))
     }
 }
+
+extension SharedListAfterRefreshTests {
+    /// SELECTs right after a change (the folder's stamps not settled yet) open the folder each,
+    /// and still end up on one array.
+    @Test func selectsOfAFolderThatJustChangedShareOneArray() throws {
+        let m = try TemporaryMaildir()
+        for n in 1...3 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
+        var setup = StoreTranscript(m)
+        _ = setup.run("a SELECT INBOX")
+        _ = setup.run("b STORE 2 +FLAGS (\\Seen)")   // just now: not settled
+        #expect(FolderIndex.settledStamps(folderPath: m.path) == nil)
+        let s = Self.sessions(m, 3)
+        #expect(Self.buffer(s[0]) != nil)
+        #expect(Set(s.map(Self.buffer)).count == 1)
+        var t = s
+        for i in 0..<3 { #expect(t[i].run("c FETCH 2 (FLAGS)") == "* 2 FETCH (FLAGS (\\Seen))\r\nc OK FETCH completed.\r\n") }
+    }
+}
