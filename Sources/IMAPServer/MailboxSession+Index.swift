@@ -51,6 +51,7 @@ extension MailboxSession {
                                                messages: messages, highestModSeq: t.highest), anyRecent))
         }
         let (list, anyRecent) = try opened.get()
+        MemoryTrim.shared.request(messages: list.messages.count)   // the open's garbage
         // Shared only when the folder did not change while it was read (same settled stamps
         // after as before), no message is \Recent (that belongs to this session alone), and the
         // list holds everything: a read-only open (EXAMINE) leaves new mail in new/, and a SELECT

@@ -223,7 +223,6 @@ final class MailboxSession: @unchecked Sendable {
         selected = Selected(name: name, folder: folder, directory: dir, readOnly: readOnly,
                             uidValidity: opened.uidValidity, nextUID: opened.uidNext, messages: messages,
                             keywordsInUse: opened.keywordsInUse, highestModSeq: opened.highestModSeq)
-        MemoryTrim.shared.request(messages: messages.count)
         writeFlags(&w, readOnly: readOnly)
         w.untagged("\(messages.count) EXISTS")
         if !rev2 { w.untagged("\(opened.recentCount) RECENT") }
