@@ -13,6 +13,9 @@ extension MailboxSession {
     /// Called at the end of `refresh`, with the messages the scan found on disk by UID.
     func shareAfterRefresh(onDisk: [UInt32: some Any]) {
         guard let s = selected else { return }
+        // Already the folder's list (a refresh that found nothing new): nothing to compare.
+        if let current = SharedMessageLists.shared.latest(folder: s.directory, keywords: options.keywords),
+           Self.sameStorage(current.messages, s.messages) { return }
         // Everything on disk is in the view and nothing else (no unreported expunge), and no
         // message is \Recent: the view is the folder as any session would see it now.
         let publish = s.messages.count == onDisk.count && !s.messages.contains { $0.recent || onDisk[$0.uid] == nil }
