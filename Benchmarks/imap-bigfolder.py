@@ -71,11 +71,16 @@ def main():
                 fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 return (int(fields[11]) + int(fields[12])) * 1000 / ticks
 
-            def pss_kb():
+            def pss_kb(field="Pss:"):
                 for line in pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
+                    if line.startswith(field):
                         return int(line.split()[1])
                 return 0
+
+            def anon_kb():
+                # Pss_Anon: the process's own memory; Pss also counts its share of the Swift
+                # libraries, which moves by megabytes as other processes map and unmap them.
+                return pss_kb("Pss_Anon:")
 
             def timed(name, action):
                 start = time.perf_counter()
@@ -114,7 +119,7 @@ def main():
             idle_line = None
             if args.idle:
                 time.sleep(3)
-                before = pss_kb()
+                before, anon_before = pss_kb(), anon_kb()
                 sessions = []
                 for _ in range(args.idle):
                     c = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=900)
@@ -122,24 +127,28 @@ def main():
                     c.select("INBOX")
                     sessions.append(c)
                 time.sleep(2)
-                after = pss_kb()
+                after, anon_after = pss_kb(), anon_kb()
                 idle_line = (f"idle      {args.idle} sessions with INBOX selected: "
-                             f"{(after - before) / args.idle:.1f} kB PSS each ({before} -> {after} kB)")
+                             f"{(after - before) / args.idle:.1f} kB PSS each ({before} -> {after} kB), "
+                             f"{(anon_after - anon_before) / args.idle:.1f} kB anonymous PSS each "
+                             f"({anon_before} -> {anon_after} kB)")
                 # One session changes a flag: every other session's next NOOP copies the list;
                 # once the folder is settled again, their next UID commands share one list again.
                 client.store("1", "+FLAGS", "(\\Flagged)")
                 for c in sessions:
                     c.noop()
-                time.sleep(1)
-                copied = pss_kb()
+                time.sleep(2)
+                copied, anon_copied = pss_kb(), anon_kb()
                 for _ in range(2):
                     time.sleep(3)
                     for c in sessions:
                         c.uid("FETCH", "1", "(FLAGS)")
-                time.sleep(1)
-                shared = pss_kb()
+                time.sleep(2)
+                shared, anon_shared = pss_kb(), anon_kb()
                 idle_line += (f"\nafter a flag change: {(copied - before) / args.idle:.1f} kB each after NOOP,"
-                              f" {(shared - before) / args.idle:.1f} kB each once settled (UID FETCH)")
+                              f" {(shared - before) / args.idle:.1f} kB each once settled (UID FETCH);"
+                              f" anonymous PSS {(anon_copied - anon_before) / args.idle:.1f} /"
+                              f" {(anon_shared - anon_before) / args.idle:.1f} kB each")
                 for c in sessions:
                     c.logout()
             client.logout()

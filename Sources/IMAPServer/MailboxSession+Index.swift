@@ -51,15 +51,19 @@ extension MailboxSession {
                                                messages: messages, highestModSeq: t.highest), anyRecent))
         }
         let (list, anyRecent) = try opened.get()
+        MemoryTrim.shared.request(messages: list.messages.count)   // the open's garbage
         // Shared only when the folder did not change while it was read (same settled stamps
         // after as before), no message is \Recent (that belongs to this session alone), and the
         // list holds everything: a read-only open (EXAMINE) leaves new mail in new/, and a SELECT
         // served that list would never move it to cur/ (the mail would stay hidden).
-        if let stamps, !anyRecent, !readOnly || Self.newIsEmpty(dir),
-           FolderIndex.settledStamps(folderPath: dir) == stamps {
-            SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
+        guard !anyRecent, !readOnly || Self.newIsEmpty(dir) else { return list }
+        if let stamps, FolderIndex.settledStamps(folderPath: dir) == stamps {
+            return SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
         }
-        return list
+        // Not settled (a change in the last two seconds): no stamps to keep it under, but the
+        // sessions that open the folder as it is now still share one array (issue 6: after a
+        // burst of STOREs, every SELECT used to keep its own).
+        return SharedMessageLists.shared.share(folder: dir, keywords: options.keywords, list)
     }
 
     /// No delivered message waits in `new/` (dot files are not messages).

@@ -404,6 +404,8 @@ final class MailboxSession: @unchecked Sendable {
             w.untagged("\(s.messages.count) EXISTS")
             if !rev2 { w.untagged("\(s.messages.filter(\.recent).count) RECENT") }
         }
+        shareAfterRefresh(onDisk: current)
+        MemoryTrim.shared.request(messages: current.count)
     }
 
     // MARK: message bytes

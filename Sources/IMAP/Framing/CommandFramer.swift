@@ -53,6 +53,10 @@ public struct CommandFramer: Sendable {
 
     /// Bytes held back waiting for the rest of their command.
     public var bufferedCount: Int { buffer.count }
+    /// The buffer's allocated size (what an idle connection holds).
+    var bufferCapacity: Int { buffer.capacity }
+    /// A command buffer up to this size is kept for the next command; a larger one is freed.
+    static let keptCapacity = 4096
 
     /// Takes the next event from `input`, consuming the bytes it used. Nil when input ran out.
     public mutating func next(from input: inout ArraySlice<UInt8>) -> Event? {
@@ -152,7 +156,10 @@ public struct CommandFramer: Sendable {
     private mutating func lineEnded() -> Event? {
         guard let literal = Self.literalAnnouncement(buffer[lineStart...]) else {
             let command = buffer
-            buffer.removeAll(keepingCapacity: true)
+            // `command` holds the old storage, so a kept capacity is a new allocation of that
+            // size: after a long command (a literal, a big UID set) an idle connection would
+            // keep it for good (issue 6). Small ones keep theirs.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
             lineStart = 0
             return .command(command)
         }

@@ -30,6 +30,7 @@ struct StartCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.apply()
         if let problem = AuthConfigurationCheck.problem(root: root.resolved) {
             printToStandardError("courier: \(problem)")
             printToStandardError("courier: configuration errors in \(root.resolved); not starting")
