@@ -58,8 +58,6 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     private var saslFinal: AuthResult?
     /// SCRAM: the account whose verifier the exchange is checked against.
     private var scramAccount: AuthResult?
-    /// The login a verified TLS client certificate names (`TLS_EXTERNAL`), for AUTHENTICATE EXTERNAL.
-    private var externalIdentity: String?
     private var readTimer: Scheduled<Void>?
     private static let maxPending = 256 << 10
     private var readingPaused = false
@@ -103,8 +101,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let identity = ClientCertificateIdentity.afterHandshake(event, context: context, field: environment.tlsExternalField) {
-            externalIdentity = identity
-            session.clientCertificateVerified()
+            session.clientCertificateVerified(identity: identity)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -614,7 +611,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         case .verifyExternal(let authorizationID):
             sasl = nil
             // RFC 4422 Appendix A: the certificate's identity; an authzid may only repeat it.
-            guard let identity = externalIdentity,
+            guard let identity = session.externalIdentity,
                   authorizationID.map({ $0.isEmpty || $0 == identity }) ?? true else {
                 write(session.loginFinished(tag: tag, user: nil), context: context)
                 return

@@ -45,12 +45,15 @@ public struct IMAPSession: Sendable {
         (configuration.tlsActive || configuration.plaintextAllowedWithoutTLS) && !(configuration.tlsRequired && !configuration.tlsActive)
     }
 
-    /// The TLS client certificate names a login (`TLS_EXTERNAL`): AUTH=EXTERNAL is offered.
-    public private(set) var externalAvailable = false
+    /// The login the TLS client certificate names (`TLS_EXTERNAL`), if any: AUTH=EXTERNAL is
+    /// then offered and logs in as it.
+    public private(set) var externalIdentity: String?
+    /// AUTH=EXTERNAL is offered: the client certificate named a login.
+    public var externalAvailable: Bool { externalIdentity != nil }
 
-    /// The TLS handshake gave a client certificate with a login name.
-    public mutating func clientCertificateVerified() {
-        externalAvailable = true
+    /// The TLS handshake gave a client certificate naming `identity`.
+    public mutating func clientCertificateVerified(identity: String) {
+        externalIdentity = identity
     }
 
     /// The capability list for the current state (spec/access.md §2.2 construction rule).
