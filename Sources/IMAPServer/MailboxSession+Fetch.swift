@@ -126,6 +126,7 @@ extension MailboxSession {
                     // BODY[] (the whole message): the file converted to CRLF straight into the
                     // response; no MIME parse, no header parse, no CRLF copy.
                     w.space()
+                    if streamWholeMessage(at: index, into: &w) { continue }
                     if let stored = storedBytes(at: index) {
                         w.literalFromLF(stored)
                     } else {

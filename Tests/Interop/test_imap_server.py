@@ -508,6 +508,26 @@ def test_large_append_streams_to_disk(site):
     assert b"RFC822.SIZE %d" % len(big) in data[0][0]
     assert data[0][1] == body[:100]
     assert list((site.maildir / "tmp").iterdir()) == []
+    # The whole message back: streamed from the file in pieces, so the server's memory stays
+    # far below the message's 40 MB (holding it would take the file plus its CRLF copy).
+    peak = [rss_kib(site.proc.pid)]
+    start = peak[0]
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(site.proc.pid))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        typ, data = client.fetch("1", "(BODY.PEEK[])")
+    finally:
+        done.set()
+        watcher.join()
+    assert typ == "OK" and data[0][1] == big
+    assert peak[0] - start < 20 * 1024, f"server memory grew by {peak[0] - start} KiB sending a {len(big) // 1024} KiB message"
     client.logout()
 
 
