@@ -109,6 +109,7 @@ extension MailboxSession {
                 }
             case .rfc822:
                 item("RFC822 ")
+                if view == nil, streamWholeMessage(at: index, into: &w) { continue }
                 w.nstring(loaded()?.bytes ?? [])
             case .rfc822Header:
                 item("RFC822.HEADER ")

@@ -41,6 +41,23 @@ struct StreamedBodyTests {
         #expect(collected.parts.withLock { $0.count } > MailboxSession.streamedBodyThreshold)
     }
 
+    /// RFC822 (the whole message, as BODY[]) streams the same way.
+    @Test func largeRFC822IsStreamed() throws {
+        let m = try TemporaryMaildir()
+        let text = "Subject: big\n\n" + String(repeating: "0123456789\n", count: MailboxSession.streamedBodyThreshold / 5)
+        try m.deliver(text)
+        var t = StoreTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        let collected = Collected()
+        t.mailbox.flushHook = { collected.add($0) }
+        let tail = t.run("b FETCH 1 RFC822")
+        let sent = String(decoding: collected.parts.withLock { $0 }, as: UTF8.self) + tail
+        var expected = ResponseWriter()
+        expected.literalFromLF(Array(text.utf8))
+        #expect(sent.hasPrefix("* 1 FETCH (RFC822 " + String(decoding: expected.bytes, as: UTF8.self)))
+        #expect(collected.parts.withLock { $0.count } > MailboxSession.streamedBodyThreshold)
+    }
+
     /// Below the threshold the whole message is read at once, as before (no flush needed).
     @Test func smallBodyTakesTheOneReadPath() throws {
         let m = try TemporaryMaildir()
