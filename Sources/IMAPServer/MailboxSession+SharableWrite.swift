@@ -99,19 +99,7 @@ extension MailboxSession {
         var adding: [SharableInsert] = []
         do {
             for (index, message) in messages.enumerated() {
-                let pending: PendingMessage
-                if let stream = streamed[index] {
-                    guard stream.isComplete, stream.directory == remote else {
-                        throw stream.failure ?? MaildirError.notFound(stream.directory)
-                    }
-                    pending = stream.pending
-                } else {
-                    pending = try PendingMessage(folderPath: remote)
-                    try pending.write(Self.lf(message.bytes))
-                }
-                var letters = MessageFlags()
-                for flag in message.flags { if let l = Self.letter(for: flag) { letters = letters.inserting(l) } }
-                let words = message.flags.filter { !$0.isSystem && KeywordList.isValidKeyword($0.name) }.map(\.name)
+                let (pending, letters, words) = try Self.prepared(message, streamed: streamed[index], in: remote)
                 adding.append(SharableInsert(pending: pending, flags: letters, keywords: words,
                                              date: message.date.map(Self.epochSeconds)))
             }

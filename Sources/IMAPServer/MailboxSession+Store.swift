@@ -172,6 +172,26 @@ extension MailboxSession {
 
     // MARK: APPEND (RFC 3501 §6.3.11, RFC 3502, RFC 4315 APPENDUID)
 
+    /// One APPEND message made ready to commit into `dir`: its file in tmp/ (the one streamed
+    /// while it arrived, or written now), its system flags as Maildir letters and its keywords.
+    static func prepared(_ message: AppendMessage, streamed stream: StreamedAppend?,
+                         in dir: String) throws -> (PendingMessage, MessageFlags, [String]) {
+        let pending: PendingMessage
+        if let stream {
+            guard stream.isComplete, stream.directory == dir else {
+                throw stream.failure ?? MaildirError.notFound(stream.directory)
+            }
+            pending = stream.pending
+        } else {
+            pending = try PendingMessage(folderPath: dir)
+            try pending.write(lf(message.bytes))
+        }
+        var letters = MessageFlags()
+        for flag in message.flags { if let l = letter(for: flag) { letters = letters.inserting(l) } }
+        let keywords = message.flags.filter { !$0.isSystem && KeywordList.isValidKeyword($0.name) }.map(\.name)
+        return (pending, letters, keywords)
+    }
+
     /// `streamed`: messages whose bytes were written while they arrived, by message index.
     func append(_ tag: [UInt8], _ name: MailboxName, _ messages: [AppendMessage],
                 streamed: [Int: StreamedAppend] = [:], into w: inout ResponseWriter) {
@@ -196,20 +216,9 @@ extension MailboxSession {
         var keywordLists: [[String]] = []
         do {
             for (index, message) in messages.enumerated() {
-                let pending: PendingMessage
-                if let stream = streamed[index] {
-                    guard stream.isComplete, stream.directory == dir else {
-                        throw stream.failure ?? MaildirError.notFound(stream.directory)
-                    }
-                    pending = stream.pending
-                } else {
-                    pending = try PendingMessage(folderPath: dir)
-                    try pending.write(Self.lf(message.bytes))
-                }
-                var letters = MessageFlags()
-                for flag in message.flags { if let l = Self.letter(for: flag) { letters = letters.inserting(l) } }
+                let (pending, letters, keywords) = try Self.prepared(message, streamed: streamed[index], in: dir)
                 adding.append((pending, letters))
-                keywordLists.append(message.flags.filter { !$0.isSystem && KeywordList.isValidKeyword($0.name) }.map(\.name))
+                keywordLists.append(keywords)
             }
             let snapshot = try FolderScanner(folderPath: dir, trashFolderName: maildir.trashFolderName).scan(adding: adding)
             let store = KeywordStore(folderPath: dir)

@@ -7,22 +7,9 @@ import Testing
 /// not a directory, so neither the list nor the lock can be made): new messages stay hidden,
 /// or, when all are new, the first alone is shown with an `ENOMEM-…` UIDL.
 @Suite struct POP3DiskFullTests {
-    static func maildir() -> String {
-        var template = Array("/tmp/pop3full.XXXXXX".utf8CString)
-        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        for sub in ["cur", "new", "tmp"] { mkdir(path + "/" + sub, 0o700) }
-        return path
-    }
-
-    static func write(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-
     static func breakTmp(_ dir: String) {
         rmdir(dir + "/tmp")
-        write(dir + "/tmp", "not a directory")
+        writeTestFile(dir + "/tmp", "not a directory")
     }
 
     static func repairTmp(_ dir: String) {
@@ -36,9 +23,9 @@ import Testing
     }
 
     @Test func allNewShowsTheFirstMessageWithAnENOMEMUIDL() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "Subject: a\n\na\n")
-        Self.write(dir + "/cur/101.B.host:2,", "Subject: b\n\nb\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "Subject: a\n\na\n")
+        writeTestFile(dir + "/cur/101.B.host:2,", "Subject: b\n\nb\n")
         Self.breakTmp(dir)
         let now = Int64(time(nil))
         let shown = try POP3Mailbox(path: dir).open(now: now)
@@ -56,11 +43,11 @@ import Testing
     }
 
     @Test func newMessagesStayHiddenWhileTheListCannotBeSaved() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "Subject: a\n\na\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "Subject: a\n\na\n")
         let now = Int64(time(nil))
         #expect(try POP3Mailbox(path: dir).open(now: now).map(\.uidl) == ["UID1-\(now)"])
-        Self.write(dir + "/new/101.B.host", "Subject: b\n\nb\n")
+        writeTestFile(dir + "/new/101.B.host", "Subject: b\n\nb\n")
         Self.breakTmp(dir)
         #expect(try POP3Mailbox(path: dir).open(now: now + 5).map(\.uidl) == ["UID1-\(now)"])
         #expect(try POP3Mailbox(path: dir).open(now: now + 5).map(\.uidl) == ["UID1-\(now)"])

@@ -2,19 +2,6 @@ import Glibc
 import Testing
 @testable import POP3
 
-private func makeMaildir() -> String {
-    var template = Array("/tmp/pop3test.XXXXXX".utf8CString)
-    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    for sub in ["cur", "new", "tmp"] { mkdir(path + "/" + sub, 0o700) }
-    return path
-}
-
-private func write(_ path: String, _ text: String) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-    close(fd)
-}
-
 private func names(_ dir: String) -> [String] {
     guard let d = opendir(dir) else { return [] }
     defer { closedir(d) }
@@ -28,16 +15,16 @@ private func names(_ dir: String) -> [String] {
 
 @Suite struct POP3MailboxTests {
     @Test func openMovesNewAssignsStableUIDsAndDeletes() throws {
-        let dir = makeMaildir()
-        write(dir + "/new/1000.A.host", "Subject: one\n\nbody\n")
-        write(dir + "/cur/999.B.host:2,S", "Subject: two\n\nx")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/new/1000.A.host", "Subject: one\n\nbody\n")
+        writeTestFile(dir + "/cur/999.B.host:2,S", "Subject: two\n\nx")
         let mailbox = POP3Mailbox(path: dir)
         let first = try mailbox.open(now: 1_795_709_431)
         #expect(names(dir + "/new").isEmpty)
         #expect(first.map(\.path) == ["cur/999.B.host:2,S", "cur/1000.A.host:2,"])
         #expect(first.map(\.uidl) == ["UID1-1795709431", "UID2-1795709431"])
         #expect(first.map(\.size) == [Int64("Subject: two\n\nx".utf8.count + 2 + 2), 22])
-        write(dir + "/new/1001.C.host", "new\n")
+        writeTestFile(dir + "/new/1001.C.host", "new\n")
         let second = try mailbox.open(now: 1_900_000_000)
         #expect(second.map(\.uidl) == ["UID1-1795709431", "UID2-1795709431", "UID3-1795709431"])
         #expect(mailbox.markSeen("cur/1000.A.host:2,") == "cur/1000.A.host:2,S")

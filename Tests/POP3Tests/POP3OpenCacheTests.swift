@@ -5,19 +5,6 @@ import Testing
 /// The login listing memo (POP3OpenCache): reused only while cur/ and the size list are
 /// unchanged and settled; any delivery, flag change or deletion shows at the next login.
 @Suite struct POP3OpenCacheTests {
-    static func maildir() -> String {
-        var template = Array("/tmp/pop3cache.XXXXXX".utf8CString)
-        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        for sub in ["cur", "new", "tmp"] { mkdir(path + "/" + sub, 0o700) }
-        return path
-    }
-
-    static func write(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-
     /// Sets a path's mtime an hour back, so that its stamp counts as settled.
     static func age(_ path: String) {
         var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
@@ -30,9 +17,9 @@ import Testing
     }
 
     @Test func settledListingIsReusedUntilCurChanges() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "a\n")
-        Self.write(dir + "/cur/101.B.host:2,", "bb\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "a\n")
+        writeTestFile(dir + "/cur/101.B.host:2,", "bb\n")
         let box = POP3Mailbox(path: dir)
         let first = try box.open(now: 1_795_709_431)
         Self.settle(dir)
@@ -43,7 +30,7 @@ import Testing
         #expect(POP3OpenCache.shared.lookup(dir, cur: cur, sizeList: list)?.messages == first)
 
         // A message delivered straight into cur/ (IMAP APPEND) changes cur/'s mtime.
-        Self.write(dir + "/cur/102.C.host:2,", "ccc\n")
+        writeTestFile(dir + "/cur/102.C.host:2,", "ccc\n")
         let third = try box.open(now: 1_795_709_431)
         #expect(third.map(\.path) == ["cur/100.A.host:2,", "cur/101.B.host:2,", "cur/102.C.host:2,"])
         #expect(third.last?.uidl == "UID3-1795709431")
@@ -52,15 +39,15 @@ import Testing
         Self.settle(dir)
         _ = try box.open(now: 1_795_709_431)
         #expect(rename(dir + "/cur/100.A.host:2,", dir + "/cur/100.A.host:2,S") == 0)
-        Self.write(dir + "/new/103.D.host", "dddd\n")
+        writeTestFile(dir + "/new/103.D.host", "dddd\n")
         let fourth = try box.open(now: 1_795_709_431)
         #expect(fourth.map(\.path) == ["cur/100.A.host:2,S", "cur/101.B.host:2,", "cur/102.C.host:2,", "cur/103.D.host:2,"])
         #expect(fourth.map(\.uidl) == ["UID1-1795709431", "UID2-1795709431", "UID3-1795709431", "UID4-1795709431"])
     }
 
     @Test func freshStampsAreNotRemembered() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "a\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "a\n")
         _ = try POP3Mailbox(path: dir).open(now: 1_795_709_431)
         let cur = try #require(POP3OpenCache.Stamp(dir + "/cur"))
         let list = try #require(POP3OpenCache.Stamp(dir + "/" + POP3Mailbox.sizeListName))
@@ -98,8 +85,8 @@ import Testing
     }
 
     @Test func aSizeListWrittenByTheOpenIsTrustedAtOnce() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "a\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "a\n")
         Self.age(dir + "/cur")
         let first = try POP3Mailbox(path: dir).open(now: 1_795_709_431)
         // cur/ was settled and the size list is the one this open wrote: remembered.
@@ -109,12 +96,12 @@ import Testing
     }
 
     @Test func aSizeListReplacedByAnotherWriterIsReadAgain() throws {
-        let dir = Self.maildir()
-        Self.write(dir + "/cur/100.A.host:2,", "a\n")
+        let dir = makeTestMaildir()
+        writeTestFile(dir + "/cur/100.A.host:2,", "a\n")
         Self.age(dir + "/cur")
         #expect(try POP3Mailbox(path: dir).open(now: 1_795_709_431).map(\.uidl) == ["UID1-1795709431"])
         // Another pop3d (Courier's, during a migration) writes its own list, through a rename.
-        Self.write(dir + "/tmp/other", "/3 8 1600000000\n100.A.host:2, 3 7:1600000000:0\n")
+        writeTestFile(dir + "/tmp/other", "/3 8 1600000000\n100.A.host:2, 3 7:1600000000:0\n")
         #expect(rename(dir + "/tmp/other", dir + "/" + POP3Mailbox.sizeListName) == 0)
         #expect(try POP3Mailbox(path: dir).open(now: 1_795_709_431).map(\.uidl) == ["UID7-1600000000"])
     }
