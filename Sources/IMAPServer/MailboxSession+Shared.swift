@@ -238,12 +238,8 @@ extension MailboxSession {
             } else {
                 w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
             }
-        } catch MaildirError.quotaExceeded {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
         } catch {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .serverBug, "\(command) failed: \(error)")
+            Self.failedCommit(error, pending: adding.map(\.0), command, tag, into: &w)
         }
     }
 

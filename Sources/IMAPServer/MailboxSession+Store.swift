@@ -172,6 +172,19 @@ extension MailboxSession {
 
     // MARK: APPEND (RFC 3501 §6.3.11, RFC 3502, RFC 4315 APPENDUID)
 
+    /// A COPY, MOVE or APPEND that failed before it was committed: the messages already in
+    /// tmp/ are removed, and the client gets `NO [OVERQUOTA]` or the error (one line of it).
+    static func failedCommit(_ error: Error, pending: [PendingMessage], _ command: String, _ tag: [UInt8],
+                             into w: inout ResponseWriter) {
+        for p in pending { p.abort() }
+        if case MaildirError.quotaExceeded = error {
+            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
+        } else {
+            let text = String(describing: error).unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : String($0) }.joined()
+            w.tagged(tag, .no, .serverBug, "\(command) failed: \(text)")
+        }
+    }
+
     /// One APPEND message made ready to commit into `dir`: its file in tmp/ (the one streamed
     /// while it arrived, or written now), its system flags as Maildir letters and its keywords.
     static func prepared(_ message: AppendMessage, streamed stream: StreamedAppend?,
@@ -234,12 +247,8 @@ extension MailboxSession {
             }
             if let s = selected, s.directory == dir { refresh(into: &w, allowExpunge: false) }
             w.tagged(tag, .ok, .appendUID(uidValidity: snapshot.uidValidity, uids: snapshot.addedUIDs), "APPEND Ok.")
-        } catch MaildirError.quotaExceeded {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
         } catch {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .serverBug, "APPEND failed: \(error)")
+            Self.failedCommit(error, pending: adding.map(\.0), "APPEND", tag, into: &w)
         }
     }
 
@@ -338,12 +347,8 @@ extension MailboxSession {
                 if s.directory == dir { refresh(into: &w, allowExpunge: false) }
                 w.tagged(tag, .ok, sourceUIDs.isEmpty ? nil : code, "COPY completed.")
             }
-        } catch MaildirError.quotaExceeded {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .overQuota, "Mail quota exceeded.")
         } catch {
-            for (p, _) in adding { p.abort() }
-            w.tagged(tag, .no, .serverBug, "\(move ? "MOVE" : "COPY") failed: \(error)")
+            Self.failedCommit(error, pending: adding.map(\.0), move ? "MOVE" : "COPY", tag, into: &w)
         }
     }
 }
