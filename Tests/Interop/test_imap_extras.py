@@ -13,6 +13,7 @@ import pytest
 from courier_site import CourierSite, require_courier
 from test_courier_imap_interop import courier_dist
 from test_imap_acl import add_bob, login, public_dir  # noqa: F401 (a fixture)
+from test_imap_condstore import raw
 
 
 class Site(CourierSite):
@@ -36,18 +37,6 @@ def site(tmp_path):
 def message(subject, body="hello\r\n"):
     return (f"From: Alice <alice@example.test>\r\nTo: demo@example.test\r\nSubject: {subject}\r\n"
             f"Message-ID: <{subject}@example.test>\r\n\r\n{body}").encode()
-
-
-def raw(client, line):
-    """One command through imaplib's connection: every untagged line and the tagged one."""
-    tag = client._new_tag().decode()
-    client.send(f"{tag} {line}\r\n".encode())
-    lines = []
-    while True:
-        got = client._get_line().decode()
-        lines.append(got)
-        if got.startswith(tag + " "):
-            return lines
 
 
 def tagged(lines):

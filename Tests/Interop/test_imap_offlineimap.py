@@ -7,16 +7,7 @@ import subprocess
 
 import pytest
 
-from courier_site import require_courier
-from test_imap_server import Site, message
-
-
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_imap_server import message, site  # noqa: F401 (site: the shared pytest fixture)
 
 
 def sync(config):

@@ -11,15 +11,7 @@ import time
 import pytest
 
 from courier_site import require_courier
-from test_imap_server import Raw, Site, message
-
-
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_imap_server import Raw, Site, message, site  # noqa: F401 (site: the shared pytest fixture)
 
 
 def login(site):
