@@ -115,20 +115,26 @@ public enum SystemCall {
         return try readAll(fd, path: path, limit: limit)
     }
 
-    /// Reads from `fd` until end of file or `limit` bytes.
+    /// Reads from `fd` until end of file or `limit` bytes. A regular file is read into a buffer
+    /// of its size (plus one byte, to see the end in the same read): usually one `read`.
     public static func readAll(_ fd: Int32, path: String, limit: Int = Int.max) throws(MaildirError) -> [UInt8] {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while result.count < limit {
-            let want = min(chunk.count, limit - result.count)
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, want) }
+        var st = stat()
+        let sized = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_size > 0
+        var result = [UInt8](repeating: 0, count: min(sized ? Int(st.st_size) + 1 : 16 * 1024, limit))
+        var filled = 0
+        while filled < limit {
+            if filled == result.count {
+                result.append(contentsOf: repeatElement(0, count: min(max(result.count, 16 * 1024), limit - filled)))
+            }
+            let n = result.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw failure("read", path)
             }
             if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
+            filled += n
         }
+        result.removeLast(result.count - filled)
         return result
     }
 
