@@ -8,7 +8,7 @@ import MaildirCore
 @Suite struct ACLCommandTests {
     @Test func defaultsAndCouriersTexts() throws {
         let m = try TemporaryMaildir()
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         #expect(t.run("a MYRIGHTS INBOX") == "* MYRIGHTS \"INBOX\" \"acdilrsw\"\r\na OK MYRIGHTS completed.\r\n")
         #expect(t.run("b GETACL INBOX") == "* ACL \"INBOX\" \"owner\" \"acdilrsw\" \"administrators\" \"acdilrsw\"\r\nb OK GETACL completed.\r\n")
         #expect(t.run("c SETACL INBOX bob lr") == "c OK ACLs updated.\r\n")
@@ -29,7 +29,7 @@ import MaildirCore
     @Test func foldersInheritAndRightsAreEnforced() throws {
         let m = try TemporaryMaildir()
         try m.deliver(sample)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SETACL INBOX -u c")
         #expect(t.run("b CREATE INBOX.x") == "b NO [NOPERM] Access denied for CREATE on INBOX (ACL \"c\" required)\r\n")
         _ = t.run("c SETACL INBOX -u -c")
@@ -55,7 +55,7 @@ import MaildirCore
     @Test func storeKeepsFlagsWithoutTheirRightAndExpungeNeedsE() throws {
         let m = try TemporaryMaildir()
         try m.deliver(sample)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SETACL INBOX owner -sw")
         let select = t.run("b SELECT INBOX")
         #expect(select.contains("[MYRIGHTS \"acdilr\"]"))

@@ -6,34 +6,6 @@ import Testing
 @testable import IMAPServer
 import MaildirCore
 
-/// Like `StoreTranscript`, but hands the connection's ENABLEd extensions to the mailbox and
-/// writes a command's early responses first, as the connection handler does.
-struct EnabledTranscript {
-    let mailbox: MailboxSession
-    var session = IMAPSession(configuration: IMAPSessionConfiguration())
-
-    init(_ maildir: TemporaryMaildir) {
-        mailbox = MailboxSession(maildirPath: maildir.path, user: "u")
-        _ = session.receive(command: Array("0 LOGIN u p".utf8))
-        _ = session.loginFinished(tag: Array("0".utf8), user: "u")
-    }
-
-    mutating func run(_ line: String) -> String {
-        switch session.receive(command: Array(line.utf8)) {
-        case .send(let bytes), .sendAndClose(let bytes): return String(decoding: bytes, as: UTF8.self)
-        case .mailbox(let tagged, let early):
-            let (bytes, change) = mailbox.run(tagged, utf8: false, enabled: session.enabled)
-            switch change {
-            case .selected(let name, let readOnly): session.selected(name, readOnly: readOnly)
-            case .deselected: session.selected(nil, readOnly: false)
-            case .none: break
-            }
-            return String(decoding: early + bytes, as: UTF8.self)
-        default: return "(action)"
-        }
-    }
-}
-
 /// The number after `word (` or `word ` in `text`.
 func number(after word: String, in text: String) -> UInt64? {
     guard let r = text.range(of: word) else { return nil }
@@ -45,7 +17,7 @@ func number(after word: String, in text: String) -> UInt64? {
     @Test func selectFetchStoreWithModSeqs() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<3 { try m.deliver(sample) }
-        var t = EnabledTranscript(m)
+        var t = MailboxTranscript(m)
         let select = t.run("a SELECT INBOX (CONDSTORE)")
         let highest = try #require(number(after: "[HIGHESTMODSEQ", in: select))
         #expect(select.hasSuffix("a OK [READ-WRITE] Ok\r\n"))
@@ -75,7 +47,7 @@ func number(after word: String, in text: String) -> UInt64? {
     @Test func aFetchThatEnablesCondStoreReportsHighestModSeqFirst() throws {
         let m = try TemporaryMaildir()
         try m.deliver(sample)
-        var t = EnabledTranscript(m)
+        var t = MailboxTranscript(m)
         #expect(!t.run("a SELECT INBOX").contains("HIGHESTMODSEQ"))
         let fetch = t.run("b FETCH 1 (MODSEQ)")
         #expect(fetch.hasPrefix("* OK [HIGHESTMODSEQ "))
@@ -87,8 +59,8 @@ func number(after word: String, in text: String) -> UInt64? {
     @Test func otherSessionsAndOtherProgramsChangesGetModSeqs() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<2 { try m.deliver(sample) }
-        var a = EnabledTranscript(m)
-        var b = EnabledTranscript(m)
+        var a = MailboxTranscript(m)
+        var b = MailboxTranscript(m)
         let highest = try #require(number(after: "[HIGHESTMODSEQ", in: a.run("a SELECT INBOX (CONDSTORE)")))
         _ = b.run("a SELECT INBOX (CONDSTORE)")
         _ = b.run("b STORE 1 +FLAGS (\\Answered)")
@@ -106,8 +78,8 @@ func number(after word: String, in text: String) -> UInt64? {
     @Test func enableWhileSelectedAndVanishedAtNoop() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<3 { try m.deliver(sample) }
-        var a = EnabledTranscript(m)
-        var b = EnabledTranscript(m)
+        var a = MailboxTranscript(m)
+        var b = MailboxTranscript(m)
         #expect(!a.run("a SELECT INBOX").contains("HIGHESTMODSEQ"))
         // Without CONDSTORE nothing changes in the answers.
         #expect(a.run("b STORE 1 +FLAGS.SILENT (\\Seen)") == "b OK STORE completed.\r\n")
@@ -126,7 +98,7 @@ func number(after word: String, in text: String) -> UInt64? {
     @Test func qresyncReportsVanishedEarlierAndVanished() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<4 { try m.deliver(sample) }
-        var a = EnabledTranscript(m)
+        var a = MailboxTranscript(m)
         let select = a.run("a SELECT INBOX (CONDSTORE)")
         let validity = try #require(number(after: "[UIDVALIDITY", in: select))
         let highest = try #require(number(after: "[HIGHESTMODSEQ", in: select))
@@ -139,7 +111,7 @@ func number(after word: String, in text: String) -> UInt64? {
         #expect(expunge.contains("e OK [HIGHESTMODSEQ "))
         #expect(a.run("f UID STORE 4 +FLAGS (\\Seen)").contains("* 2 FETCH (UID 4 FLAGS (\\Seen \\Recent) MODSEQ ("))
         // A client that last saw `highest` comes back.
-        var b = EnabledTranscript(m)
+        var b = MailboxTranscript(m)
         _ = b.run("a ENABLE QRESYNC")
         let resync = b.run("b SELECT INBOX (QRESYNC (\(validity) \(highest) 1:4))")
         #expect(resync.contains("* VANISHED (EARLIER) 2:3\r\n"))

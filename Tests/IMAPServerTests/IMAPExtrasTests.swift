@@ -16,7 +16,7 @@ import MaildirCore
         let bobMaildir = Maildir(path: bob.path)
         try bobMaildir.createFolder(try FolderName("Team"))
         for _ in 0..<count { try bob.deliver(sample, folder: "Team") }
-        var owner = StoreTranscript(bob)
+        var owner = MailboxTranscript(bob)
         _ = owner.run("x SELECT INBOX.Team")
         let acl = FolderACLStore(maildir: bobMaildir)
         var team = acl.read(try FolderName("Team"))
@@ -33,7 +33,7 @@ import MaildirCore
     @Test func listReturnsMyRightsAndStatusOnlyWhereReadable() throws {
         let m = try TemporaryMaildir()
         try m.deliver(sample)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         #expect(t.run("a CREATE INBOX.Drop").hasPrefix("a OK"))
         // `l` and `i` only: listed, but STATUS would need `r`.
         #expect(t.run("b SETACL INBOX.Drop owner li").hasPrefix("b NO"))   // the owner keeps every right
@@ -55,7 +55,7 @@ import MaildirCore
 
     @Test func recursiveMatchWithSpecialUse() throws {
         let m = try TemporaryMaildir()
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         #expect(t.run("a CREATE INBOX.Archive").hasPrefix("a OK"))
         #expect(t.run("b CREATE INBOX.Projects").hasPrefix("b OK"))
         // RFC 5258 §3: a parent that does not meet SPECIAL-USE but has a child that does.
@@ -69,7 +69,7 @@ import MaildirCore
         let own = try TemporaryMaildir()
         let bob = try TemporaryMaildir()
         let index = try Self.bobSharing("lri", messages: 2, own: own, bob: bob)
-        var t = StoreTranscript(own)
+        var t = MailboxTranscript(own)
         t.mailbox.sharedIndex = SharedIndex(indexFile: index)
         // `lri`: listed with its rights; no STATUS without `r`... here `r` is there.
         let list = t.run("a LIST \"\" \"#shared.*\" RETURN (MYRIGHTS STATUS (MESSAGES))")
@@ -87,7 +87,7 @@ import MaildirCore
     @Test func seqMatchDataNarrowsVanishedEarlier() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<6 { try m.deliver(sample) }
-        var a = EnabledTranscript(m)
+        var a = MailboxTranscript(m)
         _ = a.run("a ENABLE QRESYNC")
         let select = a.run("b SELECT INBOX")
         let validity = try #require(number(after: "[UIDVALIDITY", in: select))
@@ -96,7 +96,7 @@ import MaildirCore
         // The client knew 1,3,4,5,6 at numbers 1-5; then 5 goes too.
         _ = a.run("e UID STORE 5 +FLAGS (\\Deleted)")
         _ = a.run("f EXPUNGE")
-        var b = EnabledTranscript(m)
+        var b = MailboxTranscript(m)
         _ = b.run("a ENABLE QRESYNC")
         // MODSEQ 1 is older than the log: every gap below UIDNEXT is reported...
         let full = b.run("b SELECT INBOX (QRESYNC (\(validity) 1))")
@@ -122,7 +122,7 @@ import MaildirCore
         let bob = try TemporaryMaildir()
         for _ in 0..<2 { try own.deliver(sample) }
         let index = try Self.bobSharing("lri", messages: 1, own: own, bob: bob)
-        var t = EnabledTranscript(own)
+        var t = MailboxTranscript(own)
         t.mailbox.sharedIndex = SharedIndex(indexFile: index)
         _ = t.run("a SELECT INBOX")
         // `i` on bob's folder: the own message moves there, with COPYUID and EXPUNGE.

@@ -39,7 +39,7 @@ let envelopeSamples = [
     @Test func envelopeFromTheSummariesEqualsTheOneFromTheMessage() throws {
         let m = try TemporaryMaildir()
         for text in envelopeSamples { try m.deliver(text) }
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         for n in 1...envelopeSamples.count {
             // ENVELOPE alone comes from the summary; after BODY.PEEK[HEADER] from the loaded message.
@@ -50,7 +50,7 @@ let envelopeSamples = [
         }
         // The summaries were written for later sessions and other processes.
         #expect(SystemCall.status(m.path + "/courierswiftsummaries") != nil)
-        var second = StoreTranscript(m)
+        var second = MailboxTranscript(m)
         _ = second.run("a SELECT INBOX")
         #expect(Self.envelope(second.run("b FETCH 2 (ENVELOPE)")) == Self.envelope(t.run("b FETCH 2 (ENVELOPE)")))
     }
@@ -58,7 +58,7 @@ let envelopeSamples = [
     @Test func headerSearchSortAndThreadUseTheSummaries() throws {
         let m = try TemporaryMaildir()
         for text in envelopeSamples { try m.deliver(text) }
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         #expect(t.run("b SEARCH FROM jurgen") == "* SEARCH 2\r\nb OK SEARCH done.\r\n")
         #expect(t.run("c SEARCH FROM Jürgen".replacingOccurrences(of: "Jürgen", with: "J\u{FC}rgen")).contains("* SEARCH 2\r\n"))
@@ -77,16 +77,16 @@ let envelopeSamples = [
     @Test func aSettledFolderOpensFromTheSnapshotWithTheSameAnswer() throws {
         let m = try TemporaryMaildir()
         for text in envelopeSamples { try m.deliver(text) }
-        var first = StoreTranscript(m)
+        var first = MailboxTranscript(m)
         _ = first.run("a SELECT INBOX")
         _ = first.run("b STORE 2 +FLAGS (\\Flagged)")
         // Make the directory times old, as a folder nobody touched for a while.
         var old = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
         for dir in ["/new", "/cur", "/courierimapuiddb", ""] { _ = utimensat(AT_FDCWD, m.path + dir, &old, 0) }
-        var second = StoreTranscript(m)
+        var second = MailboxTranscript(m)
         let full = second.run("a SELECT INBOX")
         #expect(SystemCall.status(m.path + "/courierswiftsnapshot") != nil)
-        var third = StoreTranscript(m)
+        var third = MailboxTranscript(m)
         let warm = third.run("a SELECT INBOX")
         #expect(warm == full)
         #expect(warm.contains("* 5 EXISTS\r\n* 0 RECENT\r\n"))
@@ -97,9 +97,9 @@ let envelopeSamples = [
         // A later time than before: equal stamps would (rightly) make the old snapshot current.
         var old2 = [timespec(tv_sec: 1_000_000_100, tv_nsec: 0), timespec(tv_sec: 1_000_000_100, tv_nsec: 0)]
         for dir in ["/new", "/cur", "/courierimapuiddb", ""] { _ = utimensat(AT_FDCWD, m.path + dir, &old2, 0) }
-        var fourth = StoreTranscript(m)
+        var fourth = MailboxTranscript(m)
         _ = fourth.run("a SELECT INBOX")   // full scan, saves the snapshot
-        var fifth = StoreTranscript(m)
+        var fifth = MailboxTranscript(m)
         _ = fifth.run("a SELECT INBOX")    // from the snapshot
         #expect(fifth.run("b FETCH 1 (FLAGS)") == "* 1 FETCH (FLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen))\r\nb OK FETCH completed.\r\n")
     }

@@ -45,34 +45,6 @@ final class TemporaryMaildir {
     }
 }
 
-/// Runs commands against a MailboxSession the way the connection handler does.
-struct StoreTranscript {
-    let mailbox: MailboxSession
-    var session = IMAPSession(configuration: IMAPSessionConfiguration())
-
-    init(_ maildir: TemporaryMaildir, options: MailboxOptions = MailboxOptions()) {
-        mailbox = MailboxSession(maildirPath: maildir.path, user: "u", options: options)
-        _ = session.receive(command: Array("0 LOGIN u p".utf8))
-        _ = session.loginFinished(tag: Array("0".utf8), user: "u")
-    }
-
-    /// The full response text of one command line.
-    mutating func run(_ line: String) -> String {
-        switch session.receive(command: Array(line.utf8)) {
-        case .send(let bytes), .sendAndClose(let bytes): return String(decoding: bytes, as: UTF8.self)
-        case .mailbox(let tagged, _):
-            let (bytes, change) = mailbox.run(tagged, utf8: false)
-            switch change {
-            case .selected(let name, let readOnly): session.selected(name, readOnly: readOnly)
-            case .deselected: session.selected(nil, readOnly: false)
-            case .none: break
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        default: return "(action)"
-        }
-    }
-}
-
 let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDate: Mon, 2 Feb 2026 10:00:00 +0100\n\nline 1\nline 2\n"
 
 @Suite struct MailboxSessionTests {
@@ -80,7 +52,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
         let m = try TemporaryMaildir()
         try m.deliver(sample)
         try m.deliver(sample)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         let text = t.run("a SELECT INBOX")
         #expect(text.contains("* 2 EXISTS\r\n* 2 RECENT\r\n"))
         #expect(text.contains("* OK [UIDNEXT 3] "))
@@ -93,7 +65,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
     @Test func fetchSizesAndSections() throws {
         let m = try TemporaryMaildir()
         try m.deliver(sample)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         let crlfSize = sample.utf8.count + sample.utf8.filter { $0 == 10 }.count
         #expect(t.run("b FETCH 1 (RFC822.SIZE)") == "* 1 FETCH (RFC822.SIZE \(crlfSize))\r\nb OK FETCH completed.\r\n")
@@ -106,8 +78,8 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
     @Test func storeExpungeAndASecondSession() throws {
         let m = try TemporaryMaildir()
         for _ in 0..<3 { try m.deliver(sample) }
-        var a = StoreTranscript(m)
-        var b = StoreTranscript(m)
+        var a = MailboxTranscript(m)
+        var b = MailboxTranscript(m)
         _ = a.run("a SELECT INBOX")
         _ = b.run("a SELECT INBOX")
         #expect(a.run("b STORE 2 +FLAGS (\\Deleted $Work)").contains("* 2 FETCH (FLAGS (\\Deleted \\Recent $Work))"))
@@ -124,7 +96,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
 
     @Test func appendCopyMoveWithUIDPLUS() throws {
         let m = try TemporaryMaildir()
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         #expect(t.run("a CREATE INBOX.Archive") == "a OK \"INBOX.Archive\" created.\r\n")
         let append = t.run("b APPEND INBOX (\\Seen) {14+}\r\nSubject: x\r\n\r\n")
         #expect(append.contains("[APPENDUID ") && append.hasSuffix(" 1] APPEND Ok.\r\n"))
@@ -138,7 +110,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
 
     @Test func namesNeverLeaveTheMaildir() throws {
         let m = try TemporaryMaildir()
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         for name in ["INBOX/../../x", "INBOX...", "../y", "INBOX..z", "Other", "INBOX.a/b"] {
             #expect(t.run("a CREATE \"\(name)\"").hasPrefix("a NO "), "\(name)")
         }
@@ -147,7 +119,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
 
     @Test func listAndSubscriptions() throws {
         let m = try TemporaryMaildir()
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a CREATE INBOX.Sent")
         _ = t.run("a CREATE INBOX.a.b")
         let list = t.run("b LIST \"\" *")
@@ -166,7 +138,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
         try m.deliver(sample)
         var options = MailboxOptions()
         options.moveExpungedToTrash = true
-        var t = StoreTranscript(m, options: options)
+        var t = MailboxTranscript(m, options: options)
         _ = t.run("a SELECT INBOX")
         _ = t.run("b STORE 1 +FLAGS (\\Deleted)")
         #expect(t.run("c EXPUNGE") == "* 1 EXPUNGE\r\nc OK EXPUNGE completed\r\n")
@@ -185,7 +157,7 @@ let sample = "From: Ann <ann@example.test>\nTo: u@example.test\nSubject: Hi\nDat
         try m.deliver(sample)
         var options = MailboxOptions()
         options.keywords = false
-        var t = StoreTranscript(m, options: options)
+        var t = MailboxTranscript(m, options: options)
         let select = t.run("a SELECT INBOX")
         #expect(select.contains("[PERMANENTFLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen)] Limited"))
         #expect(t.run("b STORE 1 +FLAGS ($Junk \\Flagged)").contains("FLAGS (\\Flagged \\Recent)"))

@@ -6,35 +6,6 @@ import Testing
 @testable import IMAPServer
 import MaildirCore
 
-/// Runs commands as the connection handler does, passing the session's ENABLE state
-/// (UTF8=ACCEPT, IMAP4rev2) on to the mailbox session.
-private struct Rev2Transcript {
-    let mailbox: MailboxSession
-    var session = IMAPSession(configuration: IMAPSessionConfiguration())
-
-    init(_ maildir: TemporaryMaildir) {
-        mailbox = MailboxSession(maildirPath: maildir.path, user: "u")
-        _ = session.receive(command: Array("0 LOGIN u p".utf8))
-        _ = session.loginFinished(tag: Array("0".utf8), user: "u")
-    }
-
-    mutating func run(_ line: String) -> String {
-        switch session.receive(command: Array(line.utf8)) {
-        case .send(let bytes), .sendAndClose(let bytes): return String(decoding: bytes, as: UTF8.self)
-        case .mailbox(let tagged, _):
-            mailbox.rev2 = session.isRev2
-            let (bytes, change) = mailbox.run(tagged, utf8: session.utf8Enabled)
-            switch change {
-            case .selected(let name, let readOnly): session.selected(name, readOnly: readOnly)
-            case .deselected: session.selected(nil, readOnly: false)
-            case .none: break
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        default: return "(action)"
-        }
-    }
-}
-
 private func mail(_ subject: String) -> String {
     "From: a@example.test\nSubject: \(subject)\n\nbody \(subject)\n"
 }
@@ -44,7 +15,7 @@ private func mail(_ subject: String) -> String {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
         try maildir.deliver(mail("two"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         #expect(t.run("1 ENABLE IMAP4rev2").hasPrefix("* ENABLED IMAP4rev2\r\n"))
         let select = t.run("2 SELECT INBOX")
         #expect(select.contains("* 2 EXISTS\r\n"))
@@ -61,7 +32,7 @@ private func mail(_ subject: String) -> String {
     @Test func enablingRev2WhileSelectedDropsRecent() throws {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         #expect(t.run("1 SELECT INBOX").contains("* 1 RECENT\r\n"))
         #expect(t.run("2 FETCH 1 FLAGS").contains("(FLAGS (\\Recent))"))
         _ = t.run("3 ENABLE IMAP4rev2")
@@ -71,7 +42,7 @@ private func mail(_ subject: String) -> String {
     @Test func rev1SessionKeepsRecentAndSearch() throws {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         let select = t.run("1 SELECT INBOX")
         #expect(select.contains("* 1 RECENT\r\n") && !select.contains("* LIST"))
         #expect(t.run("2 SEARCH ALL") == "* SEARCH 1\r\n2 OK SEARCH done.\r\n")
@@ -79,7 +50,7 @@ private func mail(_ subject: String) -> String {
 
     @Test func createSpecialUseIsStoredAndListed() throws {
         let maildir = try TemporaryMaildir()
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         #expect(t.run("1 CREATE INBOX.Outbox (USE (\\Sent \\Archive))").hasPrefix("1 OK"))
         #expect(t.run("2 CREATE INBOX.Virtual (USE (\\Flagged))") == "2 NO [USEATTR] This special-use attribute is not supported.\r\n")
         #expect(!maildir_exists(maildir.path + "/.Virtual"))
@@ -94,7 +65,7 @@ private func mail(_ subject: String) -> String {
 
     @Test func listShowsSubscribedNamesThatAreGone() throws {
         let maildir = try TemporaryMaildir()
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("1 CREATE INBOX.A")
         _ = t.run("2 CREATE INBOX.A.B")
         _ = t.run("3 SUBSCRIBE INBOX.A.B")
@@ -116,7 +87,7 @@ private func mail(_ subject: String) -> String {
     @Test func statusSizeCountsCRLFAndDeleted() throws {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))  // 4 lines: 4 more bytes with CRLF
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("1 SELECT INBOX")
         _ = t.run("2 STORE 1 +FLAGS (\\Deleted)")
         try maildir.deliver(mail("two"))  // still in new/
@@ -129,7 +100,7 @@ private func mail(_ subject: String) -> String {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
         try maildir.deliver(mail("two"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("1 SELECT INBOX")  // moves one message to cur/
         _ = t.run("1a STORE 2 +FLAGS (\\Flagged $Work)")
         try maildir.deliver(mail("three"))  // stays in new/
@@ -147,7 +118,7 @@ private func mail(_ subject: String) -> String {
 
     @Test func binaryAppendRefusesContentThatCannotComeBack() throws {
         let maildir = try TemporaryMaildir()
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         #expect(t.run("1 APPEND INBOX ~{9}\r\nA:b\r\n\r\n\0\n") == "1 NO [UNKNOWN-CTE] Binary content with bare LF bytes cannot be stored.\r\n")
         #expect(t.run("2 APPEND INBOX ~{9}\r\nA:b\r\n\r\n\0\r").hasPrefix("2 OK [APPENDUID "))
         #expect(MailboxSession.survivesLineEndConversion(Array("a\r\nb\r\n".utf8)))
@@ -158,7 +129,7 @@ private func mail(_ subject: String) -> String {
         let maildir = try TemporaryMaildir()
         try maildir.deliver("Subject: uu\nMIME-Version: 1.0\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a\nend\n")
         try maildir.deliver("Subject: b64\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n")
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("1 SELECT INBOX")
         #expect(t.run("2 FETCH 1 BINARY.PEEK[1]") == "* 1 FETCH (BINARY[1] NIL)\r\n2 NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding: cannot fetch BINARY.\r\n")
         #expect(t.run("3 FETCH 2 BINARY.SIZE[1]") == "* 2 FETCH (BINARY.SIZE[1] 5)\r\n3 OK FETCH completed.\r\n")
@@ -169,7 +140,7 @@ private func mail(_ subject: String) -> String {
     @Test func fetchOfAMessageExpungedElsewhereSaysSo() throws {
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("1 SELECT INBOX")
         // Another program removes the file; this session has not been told yet.
         for name in SystemCall.names(in: maildir.path + "/cur") { unlink(maildir.path + "/cur/" + name) }
@@ -183,7 +154,7 @@ private func mail(_ subject: String) -> String {
         // BODY[…] and BINARY[…] set it.
         let maildir = try TemporaryMaildir()
         try maildir.deliver(mail("one"))
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         _ = t.run("0 ENABLE IMAP4rev2")
         _ = t.run("1 SELECT INBOX")
         for line in ["2 FETCH 1 BODY", "3 FETCH 1 BODYSTRUCTURE", "4 FETCH 1 BODY.PEEK[]", "5 FETCH 1 BINARY.PEEK[1]",
@@ -196,7 +167,7 @@ private func mail(_ subject: String) -> String {
 
     @Test func utf8SessionSeesUTF8NamesAndSubscriptions() throws {
         let maildir = try TemporaryMaildir()
-        var t = Rev2Transcript(maildir)
+        var t = MailboxTranscript(maildir)
         #expect(t.run("1 CREATE INBOX.Caf&AOk-").hasPrefix("1 OK"))
         _ = t.run("2 SUBSCRIBE INBOX.Caf&AOk-")
         #expect(t.run("3 LSUB \"\" \"*\"").contains("\"INBOX.Caf&AOk-\""))

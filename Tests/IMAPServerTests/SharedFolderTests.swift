@@ -15,7 +15,7 @@ import MaildirCore
         try bobMaildir.createFolder(try FolderName("Team"))
         try bobMaildir.createFolder(try FolderName("Private"))
         try bob.deliver(sample, folder: "Team")
-        var owner = StoreTranscript(bob)
+        var owner = MailboxTranscript(bob)
         _ = owner.run("x SELECT INBOX.Team")  // the owner's session moves the mail from new/ to cur/
         let acl = FolderACLStore(maildir: bobMaildir)
         var team = acl.read(try FolderName("Team"))
@@ -27,7 +27,7 @@ import MaildirCore
         _ = try SystemCall.writeAll(fd, Array("bob\t1\t1\t\(bobHome)\n".utf8), path: indexFile)
         close(fd)
 
-        var t = StoreTranscript(own)
+        var t = MailboxTranscript(own)
         t.mailbox.sharedIndex = SharedIndex(indexFile: indexFile)
         let list = t.run("a LIST \"\" \"#shared.*\"")
         #expect(list == "* LIST (\\Noselect \\HasChildren) \".\" \"#shared.bob\"\r\n* LIST (\\HasNoChildren) \".\" \"#shared.bob.Team\"\r\na OK LIST completed\r\n")

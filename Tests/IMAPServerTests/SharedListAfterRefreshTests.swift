@@ -10,13 +10,13 @@ import MaildirCore
 /// After a refresh that picks up another session's change, the sessions hold one message
 /// array again (issue 6), while each one's answers stay its own.
 @Suite struct SharedListAfterRefreshTests {
-    static func buffer(_ t: StoreTranscript) -> UnsafeRawPointer? {
+    static func buffer(_ t: MailboxTranscript) -> UnsafeRawPointer? {
         SharedMessageListTests.buffer(t)
     }
 
-    static func sessions(_ m: TemporaryMaildir, _ count: Int) -> [StoreTranscript] {
+    static func sessions(_ m: TemporaryMaildir, _ count: Int) -> [MailboxTranscript] {
         (0..<count).map { _ in
-            var t = StoreTranscript(m)
+            var t = MailboxTranscript(m)
             _ = t.run("a SELECT INBOX")
             return t
         }
@@ -25,7 +25,7 @@ import MaildirCore
     @Test func aFlagChangeSeenByRefreshesLeavesOneSharedList() throws {
         let m = try TemporaryMaildir()
         for n in 1...5 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")   // takes the mail out of new/ (\Recent there only)
         SharedMessageListTests.settle(m)
         var s = Self.sessions(m, 4)
@@ -50,7 +50,7 @@ import MaildirCore
     @Test func aSessionWithAnUnreportedExpungeKeepsItsOwnViewUntilItMayReportIt() throws {
         let m = try TemporaryMaildir()
         for n in 1...4 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")
         SharedMessageListTests.settle(m)
         var s = Self.sessions(m, 3)
@@ -75,7 +75,7 @@ import MaildirCore
     @Test func recentMessagesStayPrivateAndNewMailIsSharedByTheSessionsThatSeeNoRecent() throws {
         let m = try TemporaryMaildir()
         for n in 1...2 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")
         SharedMessageListTests.settle(m)
         var s = Self.sessions(m, 3)
@@ -99,7 +99,7 @@ extension SharedListAfterRefreshTests {
     @Test func selectsOfAFolderThatJustChangedShareOneArray() throws {
         let m = try TemporaryMaildir()
         for n in 1...3 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")
         _ = setup.run("b STORE 2 +FLAGS (\\Seen)")   // just now: not settled
         #expect(FolderIndex.settledStamps(folderPath: m.path) == nil)

@@ -14,19 +14,19 @@ import MaildirCore
         for dir in ["/new", "/cur", "/courierimapuiddb", "/courierimapkeywords", ""] { _ = utimensat(AT_FDCWD, m.path + dir, &old, 0) }
     }
 
-    static func buffer(_ t: StoreTranscript) -> UnsafeRawPointer? {
+    static func buffer(_ t: MailboxTranscript) -> UnsafeRawPointer? {
         t.mailbox.selected?.messages.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
     }
 
     @Test func sessionsOfASettledFolderShareOneListAndStillSeeEachOthersChanges() throws {
         let m = try TemporaryMaildir()
         for n in 1...4 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")   // moves new/ to cur/: recent, so not shared
         _ = setup.run("b LOGOUT")
         Self.settle(m)
-        var a = StoreTranscript(m)
-        var b = StoreTranscript(m)
+        var a = MailboxTranscript(m)
+        var b = MailboxTranscript(m)
         let selectA = a.run("a SELECT INBOX")
         let selectB = b.run("a SELECT INBOX")
         #expect(selectA == selectB)
@@ -45,7 +45,7 @@ import MaildirCore
         #expect(b.run("f EXPUNGE").contains("* 3 EXPUNGE\r\n"))
         let noop = a.run("g NOOP")
         #expect(noop.contains("* 3 EXPUNGE\r\n"))
-        var c = StoreTranscript(m)
+        var c = MailboxTranscript(m)
         #expect(c.run("a SELECT INBOX").contains("* 3 EXISTS\r\n"))
         #expect(c.run("b FETCH 2 (FLAGS)").contains("\\Flagged"))
 
@@ -53,11 +53,11 @@ import MaildirCore
         // database and the snapshot): new sessions share the list again, with the changes.
         Self.settle(m, seconds: 1_000_000_100)
         #expect(FolderIndex.settledStamps(folderPath: m.path) != nil)
-        var primer = StoreTranscript(m)
+        var primer = MailboxTranscript(m)
         _ = primer.run("a SELECT INBOX")
         Self.settle(m, seconds: 1_000_000_200)
-        var d = StoreTranscript(m)
-        var e = StoreTranscript(m)
+        var d = MailboxTranscript(m)
+        var e = MailboxTranscript(m)
         _ = d.run("a SELECT INBOX")
         _ = e.run("a SELECT INBOX")
         #expect(Self.buffer(d) == Self.buffer(e))
@@ -68,10 +68,10 @@ import MaildirCore
         let m = try TemporaryMaildir()
         try m.deliver("From: a@example.test\nSubject: x\n\nbody\n")
         Self.settle(m)
-        var a = StoreTranscript(m)
+        var a = MailboxTranscript(m)
         #expect(a.run("a SELECT INBOX").contains("* 1 RECENT\r\n"))
         Self.settle(m, seconds: 1_000_000_100)
-        var b = StoreTranscript(m)
+        var b = MailboxTranscript(m)
         #expect(b.run("a SELECT INBOX").contains("* 0 RECENT\r\n"))
         #expect(a.run("b FETCH 1 (FLAGS)").contains("\\Recent"))
     }
@@ -81,11 +81,11 @@ extension SharedMessageListTests {
     @Test func aSessionThatCopiedTheListSharesItAgainOnceTheFolderSettles() throws {
         let m = try TemporaryMaildir()
         for n in 1...3 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
-        var setup = StoreTranscript(m)
+        var setup = MailboxTranscript(m)
         _ = setup.run("a SELECT INBOX")
         Self.settle(m)
-        var a = StoreTranscript(m)
-        var b = StoreTranscript(m)
+        var a = MailboxTranscript(m)
+        var b = MailboxTranscript(m)
         _ = a.run("a SELECT INBOX")
         _ = b.run("a SELECT INBOX")
         _ = b.run("b STORE 1 +FLAGS (\\Seen)")
@@ -115,9 +115,9 @@ extension SharedMessageListTests {
         let m = try TemporaryMaildir()
         for n in 1...2 { try m.deliver("From: a@example.test\nSubject: \(n)\n\nbody \(n)\n") }
         Self.settle(m)
-        var a = StoreTranscript(m)
+        var a = MailboxTranscript(m)
         _ = a.run("a EXAMINE INBOX")   // read-only: new/ is left as it is
-        var b = StoreTranscript(m)
+        var b = MailboxTranscript(m)
         let selected = b.run("b SELECT INBOX")
         #expect(selected.contains("* 2 EXISTS\r\n"))
         #expect(selected.contains("* 2 RECENT\r\n"))

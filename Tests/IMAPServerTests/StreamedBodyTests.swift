@@ -26,7 +26,7 @@ struct StreamedBodyTests {
             }
         }
         try m.deliver(text)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         let collected = Collected()
         t.mailbox.flushHook = { collected.add($0) }
@@ -46,7 +46,7 @@ struct StreamedBodyTests {
         let m = try TemporaryMaildir()
         let text = "Subject: big\n\n" + String(repeating: "0123456789\n", count: MailboxSession.streamedBodyThreshold / 5)
         try m.deliver(text)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         let collected = Collected()
         t.mailbox.flushHook = { collected.add($0) }
@@ -62,7 +62,7 @@ struct StreamedBodyTests {
     @Test func smallBodyTakesTheOneReadPath() throws {
         let m = try TemporaryMaildir()
         try m.deliver("Subject: small\n\nhello\n")
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         let collected = Collected()
         t.mailbox.flushHook = { collected.add($0) }
