@@ -124,10 +124,27 @@ struct SenderPolicy: Sendable {
         let comment = Self.headerSafe(outcome.explanation).map { "()\\".contains($0) ? "\\" + String($0) : String($0) }.joined()
         var lines = ["Received-SPF: \(outcome.result.rawValue) (\(comment))",
                      "  identity=\(identity);", "  SPF=\(identity.uppercased());",
-                     "  sender=\(Self.headerSafe(sender));", "  remoteip=\(client.ip);"]
-        if let helo = client.heloName { lines.append("  helo=\(Self.headerSafe(helo));") }
+                     "  sender=\(Self.fieldValue(sender));", "  remoteip=\(client.ip);"]
+        if let helo = client.heloName { lines.append("  helo=\(Self.fieldValue(helo));") }
         lines.append("  receiver=\(spf.receiver);")
         return lines.joined(separator: "\n")
+    }
+
+    /// A `key=value` value of `Received-SPF:` (RFC 7208 §9.1: dot-atom or quoted-string): an
+    /// address or name of atext, dots and `@` stays as it is (Courier's layout); anything else
+    /// (a quoted local part with `;` or spaces, a HELO argument with `"`) becomes a quoted
+    /// string, so the client cannot add key-value pairs of its own.
+    static func fieldValue(_ text: String) -> String {
+        let safe = headerSafe(text)
+        let plain = !safe.isEmpty && safe.unicodeScalars.allSatisfy { c in
+            switch c {
+            case "a"..."z", "A"..."Z", "0"..."9", ".", "@", "-", "_", "+", "!", "#", "$", "%", "&", "'", "*",
+                 "/", "=", "?", "^", "`", "{", "|", "}", "~": return true
+            default: return false
+            }
+        }
+        if plain { return safe }
+        return "\"" + safe.unicodeScalars.map { $0 == "\\" || $0 == "\"" ? "\\" + String($0) : String($0) }.joined() + "\""
     }
 
     /// Text from the network or a DNS record, safe inside a header: no line ends or controls.

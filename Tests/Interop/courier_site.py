@@ -132,6 +132,22 @@ class CourierSite:
         self.stop()
         return self.start(wait)
 
+    def maildir_of(self, user):
+        """The demo domain's Maildir of `user` (demo, bob, ...)."""
+        return self.root / "mail" / "example.test" / user / "Maildir"
+
+    @property
+    def maildir(self):
+        """demo's Maildir."""
+        return self.maildir_of("demo")
+
+    def imap(self, user="demo", password="demo"):
+        """An imaplib client logged in to the site's imapd."""
+        import imaplib
+        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
+        client.login(user, password)
+        return client
+
     def makeuserdb(self):
         """Recompiles etc/userdb (the userdb module reads the compiled file, as Courier's does)."""
         result = tool(self.root, "makeuserdb")

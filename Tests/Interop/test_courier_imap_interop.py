@@ -50,22 +50,11 @@ def courier_imap(maildir):
     return client
 
 
-class Site(CourierSite):
-    def __init__(self, root):
-        super().__init__(root, services=("imapd",))
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
-
-    def imap(self):
-        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
-        client.login("demo", "demo")
-        return client
-
-
 @pytest.fixture()
 def site(tmp_path):
     require_courier()
     courier_dist()
-    s = Site(tmp_path / "site")
+    s = CourierSite(tmp_path / "site", services=("imapd",))
     yield s
     s.stop()
 

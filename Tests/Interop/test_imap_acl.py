@@ -18,12 +18,6 @@ imaplib.Commands.setdefault("LISTRIGHTS", ("AUTH", "SELECTED"))
 class Site(CourierSite):
     def __init__(self, root, settings=None):
         super().__init__(root, services=("imapd",), settings=settings)
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
-
-    def imap(self):
-        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
-        client.login("demo", "demo")
-        return client
 
     def give_demo_options(self, options):
         """Adds `options=` to demo's userdb lines and recompiles the database."""

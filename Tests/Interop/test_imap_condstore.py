@@ -17,13 +17,7 @@ class Site(CourierSite):
 
     def __init__(self, root):
         super().__init__(root, services=("imapd",))
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         self.start()
-
-    def imap(self):
-        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
-        client.login("demo", "demo")
-        return client
 
     def imapclient(self):
         client = imapclient.IMAPClient("127.0.0.1", port=self.ports["imapd"], ssl=False, timeout=20)

@@ -16,20 +16,10 @@ from test_imap_acl import add_bob, login, public_dir  # noqa: F401 (a fixture)
 from test_imap_condstore import raw
 
 
-class Site(CourierSite):
-    def __init__(self, root):
-        super().__init__(root, services=("imapd",))
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
-        self.bob_maildir = self.root / "mail" / "example.test" / "bob" / "Maildir"
-
-    def imap(self):
-        return login(self, "demo")
-
-
 @pytest.fixture()
 def site(tmp_path):
     require_courier()
-    s = Site(tmp_path / "site")
+    s = CourierSite(tmp_path / "site", services=("imapd",))
     yield s
     s.stop()
 
@@ -123,8 +113,8 @@ def share_team(site, rights):
     assert bob.append("INBOX.Team", None, None, message("team news"))[0] == "OK"
     assert bob.setacl("INBOX.Team", "demo", rights)[0] == "OK"
     bob.logout()
-    size = sum(p.stat().st_size for p in (site.bob_maildir / ".Team" / "cur").iterdir())
-    (site.bob_maildir / "maildirsize").write_text(f"4000S\n{size} 1\n")
+    size = sum(p.stat().st_size for p in (site.maildir_of("bob") / ".Team" / "cur").iterdir())
+    (site.maildir_of("bob") / "maildirsize").write_text(f"4000S\n{size} 1\n")
 
 
 def quota_usage(maildir):
@@ -140,7 +130,7 @@ def test_copy_move_append_into_another_accounts_shared_folder(site):
     for i in range(3):
         demo.append("INBOX", None, None, message(f"mine {i}"))
     demo.select("INBOX")
-    before = quota_usage(site.bob_maildir)
+    before = quota_usage(site.maildir_of("bob"))
     # COPY with `i`: COPYUID names bob's folder's UIDVALIDITY and the new UID.
     lines = raw(demo, "UID COPY 1 #shared.bob.Team")
     assert re.match(r"OK \[COPYUID \d+ 1 2\]", tagged(lines)), lines
@@ -152,16 +142,16 @@ def test_copy_move_append_into_another_accounts_shared_folder(site):
     typ, data = demo.append("#shared.bob.Team", None, None, message("appended"))
     assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 4\]", data[0]), data
     # The three new files count in bob's maildirsize, the moved one left demo's INBOX.
-    team = sorted((site.bob_maildir / ".Team" / "cur").iterdir())
+    team = sorted((site.maildir_of("bob") / ".Team" / "cur").iterdir())
     assert len(team) == 4
-    after = quota_usage(site.bob_maildir)
+    after = quota_usage(site.maildir_of("bob"))
     assert after[1] == before[1] + 3 and after[0] > before[0]
     assert demo.status("INBOX", "(MESSAGES)")[1] == [b'"INBOX" (MESSAGES 2)']
     # Over bob's 4000-byte quota: NO [OVERQUOTA], nothing left behind.
     typ, data = demo.append("#shared.bob.Team", None, None, message("big", "x" * 5000 + "\r\n"))
     assert typ == "NO" and data[0].startswith(b"[OVERQUOTA]"), data
-    assert len(list((site.bob_maildir / ".Team" / "cur").iterdir())) == 4
-    assert list((site.bob_maildir / ".Team" / "tmp").iterdir()) == []
+    assert len(list((site.maildir_of("bob") / ".Team" / "cur").iterdir())) == 4
+    assert list((site.maildir_of("bob") / ".Team" / "tmp").iterdir()) == []
     # Out of bob's folder: COPY needs `r` there only; MOVE also `e` and `t`, which `lri` lacks.
     demo.select("#shared.bob.Team")
     assert tagged(raw(demo, "UID COPY 1 INBOX")).startswith("OK [COPYUID ")
@@ -179,8 +169,8 @@ def test_copy_move_append_into_another_accounts_shared_folder(site):
     lines = raw(demo, "UID MOVE 1 INBOX")
     assert re.match(r"\* OK \[COPYUID \d+ 1 \d+\]", lines[0]), lines
     assert lines[1] == "* VANISHED 1" and tagged(lines).startswith("OK")
-    assert len(list((site.bob_maildir / ".Team" / "cur").iterdir())) == 3
-    assert quota_usage(site.bob_maildir)[1] == after[1] - 1
+    assert len(list((site.maildir_of("bob") / ".Team" / "cur").iterdir())) == 3
+    assert quota_usage(site.maildir_of("bob"))[1] == after[1] - 1
     demo.logout()
 
 
@@ -195,10 +185,10 @@ def test_courier_imapd_copies_into_a_shared_folder_too(site):
     demo = site.imap()
     demo.append("INBOX", None, None, message("mine"))
     demo.select("INBOX")
-    before = quota_usage(site.bob_maildir)
+    before = quota_usage(site.maildir_of("bob"))
     assert demo.copy("1", "#shared.bob.Team")[0] == "OK"
     demo.logout()
-    ours = quota_usage(site.bob_maildir)
+    ours = quota_usage(site.maildir_of("bob"))
     site.stop()
     copied = ours[0] - before[0]
     assert ours[1] == before[1] + 1 and copied > 0
@@ -218,8 +208,8 @@ def test_courier_imapd_copies_into_a_shared_folder_too(site):
     typ, data = courier.copy("1", "#shared.bob.Team")
     assert typ == "OK", data
     courier.logout()
-    assert len(list((site.bob_maildir / ".Team" / "cur").iterdir())) == 3
-    assert quota_usage(site.bob_maildir) == ours
+    assert len(list((site.maildir_of("bob") / ".Team" / "cur").iterdir())) == 3
+    assert quota_usage(site.maildir_of("bob")) == ours
     assert quota_usage(site.maildir) == (copied, 1)
 
 

@@ -28,13 +28,7 @@ class Site(CourierSite):
 
     def __init__(self, root, settings=None):
         super().__init__(root, services=("esmtpd", "imapd", "imapd-ssl"), settings=settings)
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         self.start()
-
-    def imap(self):
-        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
-        client.login("demo", "demo")
-        return client
 
 
 @pytest.fixture()

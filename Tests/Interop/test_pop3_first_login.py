@@ -20,7 +20,6 @@ class Site(CourierSite):
     def __init__(self, root):
         super().__init__(root, services=("pop3d", "imapd"))
         self.pop3, self.imap = self.ports["pop3d"], self.ports["imapd"]
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         # Every session comes from 127.0.0.1: lift the per-address limits (4 by default).
         for config in ("pop3d", "imapd"):
             set_variable(self.etc / config, "MAXPERIP", 100)

@@ -38,7 +38,6 @@ class Site(CourierSite):
             fields = demo.split("\t", 1)[1]
             for name, options in extra_users:
                 userdb.write_text(userdb.read_text() + f"{name}\t{fields}|options={options}\n")
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         if prepare:
             prepare(self.root)
         # The userdb module reads the compiled userdb, as Courier's does: recompile after editing.

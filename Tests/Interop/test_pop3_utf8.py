@@ -21,7 +21,6 @@ class Site(CourierSite):
     def __init__(self, root, settings=None):
         super().__init__(root, services=("pop3d",), settings=settings)
         self.pop3 = self.ports["pop3d"]
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         self.makeuserdb()
         self.start()
         for name, data in (("1700000000.M1P1.host", PLAIN), ("1700000001.M1P1.host", UNICODE)):
