@@ -82,9 +82,11 @@ extension MailboxSession {
         case .header(let name, let t):
             return headerContains(String(decoding: name, as: UTF8.self), t, index)
         case .body(let t):
+            if let large = largeMessageContains(at: index, t, wholeMessage: false) { return large }
             guard var v = view(at: index) else { return false }
             return Self.contains(v.section(Section(text: .text)), t)
         case .text(let t):
+            if let large = largeMessageContains(at: index, t, wholeMessage: true) { return large }
             guard let v = view(at: index) else { return false }
             return Self.contains(v.bytes, t)
         case .before(let d): return internalDay(m) < d

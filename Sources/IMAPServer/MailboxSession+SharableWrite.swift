@@ -132,9 +132,8 @@ extension MailboxSession {
         do {
             for index in source.indices(set, uid: uid) where index < s.messages.count {
                 let m = s.messages[index]
-                guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
-                let pending = try PendingMessage(folderPath: remote)
-                try pending.write(bytes)
+                guard let path = source.filePath(m),
+                      let pending = try StoredMessageCopy.pending(copying: path, into: remote) else { continue }
                 adding.append(SharableInsert(pending: pending, flags: m.fileName.flags ?? MessageFlags(),
                                              keywords: m.keywords, date: nil))
                 sourceUIDs.append(m.uid)

@@ -214,9 +214,8 @@ extension MailboxSession {
         do {
             for index in chosen where index < s.messages.count {
                 let m = s.messages[index]
-                guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
-                let pending = try PendingMessage(folderPath: dir)
-                try pending.write(bytes)
+                guard let path = source.filePath(m),
+                      let pending = try StoredMessageCopy.pending(copying: path, into: dir) else { continue }
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))
                 sourceUIDs.append(m.uid)
                 movedIndices.append(index)
