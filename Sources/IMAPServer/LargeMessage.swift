@@ -3,6 +3,7 @@ import Glibc
 #endif
 import IMAP
 import MailCore
+import Maildir
 import MaildirCore
 
 /// A message too large to hold in memory (issue 6: "no session ever holds a whole mailbox or
@@ -169,13 +170,13 @@ struct LargeMessage: Sendable {
     }
 
     /// BODYSTRUCTURE (RFC 3501 §7.4.2), with line counts and enclosed headers read from the file.
-    func bodyStructure(_ fd: Int32) -> BodyStructure {
+    func bodyStructure(_ fd: Int32) -> IMAP.BodyStructure {
         MessageView.structure(mime, index: 0, depth: 0, lines: { lineCount(fd, $0) },
                               headerBlock: { headerBlock(fd, $0) })
     }
 
     /// ENVELOPE from the top-level header block.
-    func envelope(_ fd: Int32) -> Envelope {
+    func envelope(_ fd: Int32) -> IMAP.Envelope {
         let p = mime.position(of: 0)
         let block = headerBlock(fd, mime.clamped(p.start, p.startBody))
         return MessageView.envelope { name in
@@ -184,6 +185,19 @@ struct LargeMessage: Sendable {
     }
 
     // MARK: file pieces
+
+    /// The summary (ENVELOPE, SEARCH/SORT fields, structure) of the message file at `path`:
+    /// parsed from the whole file when it is small, from pieces of it when it is larger than
+    /// `MailboxSession.streamedBodyThreshold`; nil when it cannot be read.
+    static func summary(_ path: String) -> MessageSummary? {
+        let fd = MessageFileAccess.open(path)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        if Int(st.st_size) > MailboxSession.streamedBodyThreshold { return MessageSummary.parse(fileDescriptor: fd) }
+        return (try? SystemCall.readAll(fd, path: path, limit: Mailbox.maximumSummaryBytes)).map(MessageSummary.parse)
+    }
 
     /// The size of the file at `path` with CRLF line ends, read in pieces (RFC822.SIZE of a
     /// message the index does not know); nil when it cannot be read.

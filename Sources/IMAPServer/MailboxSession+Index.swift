@@ -99,10 +99,9 @@ extension MailboxSession {
     func summary(at index: Int) -> MessageSummary? {
         guard let s = selected, index < s.messages.count else { return nil }
         let m = s.messages[index]
-        return FolderSummaries.shared(folderPath: s.directory).summary(baseName: m.fileName.baseName, readOnly: s.readOnly) {
-            guard let path = filePath(m) else { return nil }
-            return MessageFileAccess.read(path, limit: Mailbox.maximumSummaryBytes)
-        }
+        return FolderSummaries.shared(folderPath: s.directory).stored(baseName: m.fileName.baseName, readOnly: s.readOnly) {
+            filePath(m).flatMap(LargeMessage.summary)
+        }?.summary
     }
 
     /// The header fields a summary keeps (lower case).
