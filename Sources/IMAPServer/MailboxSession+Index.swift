@@ -137,6 +137,9 @@ extension MailboxSession {
     /// the message.
     func header(_ name: String, at index: Int) -> [UInt8]? {
         if let known = summaryHeader(name, at: index) { return known }
+        if let block = largeHeaderBlock(at: index) {
+            return block.first(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
+        }
         return view(at: index)?.header(name)
     }
 

@@ -237,6 +237,14 @@ extension MailboxSession {
         if !out.isEmpty { flushHook(out) }
     }
 
+    /// The top-level header block of a large message (SEARCH HEADER, SORT on a field the
+    /// summaries do not keep); nil for a small message.
+    func largeHeaderBlock(at index: Int) -> HeaderBlock? {
+        guard let open = largeMessage(at: index) else { return nil }
+        let p = open.message.mime.position(of: 0)
+        return open.message.headerBlock(open.fd, open.message.mime.clamped(p.start, p.startBody))
+    }
+
     // MARK: SEARCH BODY / TEXT (RFC 3501 §6.4.4)
 
     /// SEARCH BODY (`wholeMessage` false: the body after the top-level header) or TEXT (the

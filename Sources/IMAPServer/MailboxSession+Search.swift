@@ -107,6 +107,8 @@ extension MailboxSession {
         let values: [[UInt8]]
         if let known = summaryHeader(name, at: index) {
             values = known.map { [$0] } ?? []
+        } else if let block = largeHeaderBlock(at: index) {
+            values = block.headers(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
         } else {
             guard let v = view(at: index) else { return false }
             values = v.headers.headers(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }

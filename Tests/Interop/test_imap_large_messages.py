@@ -176,6 +176,9 @@ def test_sections_of_a_large_message_stream_from_the_file(site):
         assert client.uid("SEARCH", None, "FROM", "big@example.test")[1] == [str(uid).encode()]
         assert client.uid("SEARCH", None, "SUBJECT", '"very large"')[1] == [str(uid).encode()]
         assert client.uid("SORT", "(SUBJECT)", "UTF-8", "ALL")[1] == [str(uid).encode()]
+        # Other header fields: from the message's header block, read by itself.
+        assert client.uid("SEARCH", None, "HEADER", "X-Marker", "headeronlyword")[1] == [str(uid).encode()]
+        assert client.uid("SEARCH", None, "HEADER", "X-Marker", "elsewhere")[1] == [b""]
         # RFC822.HEADER and RFC822.TEXT (which sets \Seen).
         found, data = fetch_items(client, uid, "(RFC822.HEADER RFC822.TEXT)")
         assert found["RFC822.HEADER"] == big.header
