@@ -95,7 +95,7 @@ struct LargeMessage: Sendable {
 
     /// The CRLF bytes of `range`, at most `limit` of them.
     func bytes(_ fd: Int32, _ range: Range<Int>, limit: Int = headerLimit) -> [UInt8] {
-        let cut = range.lowerBound..<min(range.upperBound, range.lowerBound + limit)
+        let cut = range.count > limit ? range.lowerBound..<(range.lowerBound + limit) : range
         var out: [UInt8] = []
         out.reserveCapacity(cut.count)
         stream(fd, cut) { out.append(contentsOf: $0) }

@@ -127,7 +127,7 @@ extension MailboxSession {
         Self.decode(open, range, encoding) { piece in
             let lo = max(window.lowerBound - total, 0)
             let hi = min(window.upperBound - total, piece.count)
-            if !hasNUL, lo < hi, piece[lo..<hi].contains(0) { hasNUL = true }
+            if !hasNUL, lo < hi, piece[(piece.startIndex + lo)..<(piece.startIndex + hi)].contains(0) { hasNUL = true }
             total += piece.count
         }
         let start = min(window.lowerBound, total)
@@ -137,7 +137,7 @@ extension MailboxSession {
             Self.decode(open, range, encoding) { piece in
                 let lo = max(start - at, 0)
                 let hi = min(start + length - at, piece.count)
-                if lo < hi { sink(piece[lo..<hi]) }
+                if lo < hi { sink(piece[(piece.startIndex + lo)..<(piece.startIndex + hi)]) }
                 at += piece.count
             }
         }
