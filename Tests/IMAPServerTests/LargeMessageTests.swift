@@ -73,7 +73,7 @@ struct LargeMessageTests {
         var t = StoreTranscript(m)
         _ = t.run("a SELECT INBOX")
         var view: MessageView? = MessageView(fileBytes: Array(text.utf8))
-        for part: UInt32 in [1, 2] {
+        for part: UInt32 in [1, 2, 3] {   // quoted-printable, base64, none (passed through)
             let sent = Sent()
             t.mailbox.flushHook = { sent.add($0) }
             let tail = t.run("b FETCH 1 (BINARY.PEEK[\(part)] BINARY.SIZE[\(part)] BINARY.PEEK[\(part)]<100.50>)")
