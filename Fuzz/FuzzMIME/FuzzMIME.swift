@@ -1,5 +1,5 @@
 // libFuzzer entry for MailCore's MIME stack: `MIMEParser.parse`, the section walk and
-// positions, `MIMEFuzz.run`, and the base64 and quoted-printable decoders (RFC 2045 §6.7, §6.8).
+// positions, `MIMEStreamParser` against the whole parse, `MIMEFuzz.run`, and the base64 and quoted-printable decoders (RFC 2045 §6.7, §6.8).
 // Scripts/fuzz MIME N; a plain build replays the files given as arguments.
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +38,27 @@ func fuzzMIME(_ bytes: [UInt8]) {
         fuzzCheck(range.lowerBound >= 0 && range.upperBound <= bytes.count, "section \(id): body range outside")
         let name = id.map(String.init).joined(separator: ".")
         fuzzCheck(message.find(name) == index, "find(\(name)) is not section \(index)")
+    }
+
+    // MIMEStreamParser fed in pieces (their sizes taken from the input) gives the whole parse's structure.
+    var streamer = MIMEStreamParser()
+    var at = 0
+    var k = 0
+    while at < bytes.count {
+        let size = min(bytes.count - at, 1 + Int(bytes[k % bytes.count]) * (k % 3 == 0 ? 97 : 1))
+        streamer.feed(Array(bytes[at..<(at + size)]))
+        at += size
+        k += 1
+    }
+    let streamed = streamer.finish()
+    fuzzCheck(streamed.byteCount == message.byteCount && streamed.entities.count == n,
+              "streamed parse: \(streamed.entities.count) entities, whole: \(n)")
+    for (index, (a, b)) in zip(streamed.entities, message.entities).enumerated() {
+        fuzzCheck(a.startPos == b.startPos && a.startBody == b.startBody && a.endPos == b.endPos && a.endBody == b.endBody
+                  && a.lineCount == b.lineCount && a.bodyLineCount == b.bodyLineCount && a.children == b.children
+                  && a.contentType == b.contentType && a.boundary == b.boundary && a.transferEncoding == b.transferEncoding
+                  && a.errors == b.errors && a.has8bitChars == b.has8bitChars && a.hasLongLine == b.hasLongLine,
+                  "streamed parse differs at entity \(index)")
     }
 
     // Decoders: feeding the input in two pieces gives what one piece gives.

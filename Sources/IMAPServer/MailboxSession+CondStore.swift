@@ -198,6 +198,8 @@ extension MailboxSession {
     /// Records messages this session expunged (RFC 7162 §3.2.10: an expunge is a change).
     func recordOwnExpunges(_ uids: [UInt32]) {
         guard let s = selected, !uids.isEmpty else { return }
+        // An expunged large message's file is not kept open (its disk space is freed now).
+        if let open = largeMessageCache, uids.contains(open.uid) { largeMessageCache = nil }
         let before = s.highestModSeq
         let (modSeq, caughtUp) = FolderModSeqs.shared(folderPath: s.directory).transaction { t -> (UInt64, Bool) in
             let caughtUp = t.highest == before

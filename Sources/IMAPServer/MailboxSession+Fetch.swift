@@ -77,6 +77,13 @@ extension MailboxSession {
             w.append(name)
         }
         for attribute in attributes + (addFlags ? [.flags] : []) {
+            // A message too large to hold: read from its file in pieces.
+            if view == nil, Self.readsContent(attribute), let large = largeMessage(at: index) {
+                if !first { w.space() }
+                first = false
+                writeLarge(attribute, large, into: &w)
+                continue
+            }
             switch attribute {
             case .uid:
                 item("UID ")

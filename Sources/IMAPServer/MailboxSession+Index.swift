@@ -99,10 +99,9 @@ extension MailboxSession {
     func summary(at index: Int) -> MessageSummary? {
         guard let s = selected, index < s.messages.count else { return nil }
         let m = s.messages[index]
-        return FolderSummaries.shared(folderPath: s.directory).summary(baseName: m.fileName.baseName, readOnly: s.readOnly) {
-            guard let path = filePath(m) else { return nil }
-            return MessageFileAccess.read(path, limit: Mailbox.maximumSummaryBytes)
-        }
+        return FolderSummaries.shared(folderPath: s.directory).stored(baseName: m.fileName.baseName, readOnly: s.readOnly) {
+            filePath(m).flatMap(LargeMessage.summary)
+        }?.summary
     }
 
     /// The header fields a summary keeps (lower case).
@@ -138,6 +137,9 @@ extension MailboxSession {
     /// the message.
     func header(_ name: String, at index: Int) -> [UInt8]? {
         if let known = summaryHeader(name, at: index) { return known }
+        if let block = largeHeaderBlock(at: index) {
+            return block.first(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
+        }
         return view(at: index)?.header(name)
     }
 

@@ -82,9 +82,11 @@ extension MailboxSession {
         case .header(let name, let t):
             return headerContains(String(decoding: name, as: UTF8.self), t, index)
         case .body(let t):
+            if let large = largeMessageContains(at: index, t, wholeMessage: false) { return large }
             guard var v = view(at: index) else { return false }
             return Self.contains(v.section(Section(text: .text)), t)
         case .text(let t):
+            if let large = largeMessageContains(at: index, t, wholeMessage: true) { return large }
             guard let v = view(at: index) else { return false }
             return Self.contains(v.bytes, t)
         case .before(let d): return internalDay(m) < d
@@ -105,6 +107,8 @@ extension MailboxSession {
         let values: [[UInt8]]
         if let known = summaryHeader(name, at: index) {
             values = known.map { [$0] } ?? []
+        } else if let block = largeHeaderBlock(at: index) {
+            values = block.headers(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
         } else {
             guard let v = view(at: index) else { return false }
             values = v.headers.headers(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }

@@ -125,8 +125,7 @@ extension MailboxSession {
         case .summaryField(let field, let needle):
             if summary == nil {
                 summary = .some(summaries.stored(baseName: m.fileName.baseName, readOnly: readOnly) {
-                    guard let path = filePath(m) else { return nil }
-                    return MessageFileAccess.read(path, limit: Mailbox.maximumSummaryBytes)
+                    filePath(m).flatMap(LargeMessage.summary)
                 })
             }
             // A message that cannot be read matches no header key.

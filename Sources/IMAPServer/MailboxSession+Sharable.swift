@@ -38,13 +38,14 @@ extension MailboxSession {
         session.accountOptions = accountOptions
         session.sharedPrefix = prefix
         session.ownerOverride = "anonymous"
-        // Read and the user's own flags; adding where everybody may write (+SharableWrite);
-        // expunging in the sharable folder stays with its owner.
+        // Read and the user's own flags (\Deleted too: `t`); adding where everybody may write
+        // (+SharableWrite); EXPUNGE (`e`) removes what the folder's permissions let the user
+        // remove and undeletes the rest (+SharableExpunge).
         // The `shared` link lives in the user's Maildir: writes go through it only while it still
         // names the configured sharable folder.
         let remote = path + "/" + folder.directoryName
         let linked = Self.linkTarget(sharable.localPath(nick: nick, folder: folder) + "/shared") == remote
-        session.fixedRights = linked && Self.sharableIsWritable(remote) ? "ilrsw" : "lrsw"
+        session.fixedRights = linked && Self.sharableIsWritable(remote) ? "eilrstw" : "elrstw"
         return session
     }
 

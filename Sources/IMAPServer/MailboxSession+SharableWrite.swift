@@ -8,8 +8,8 @@ import MaildirCore
 /// copy into the sharable folder's tmp→cur"). Courier's imapd, running as the user, may add when
 /// the file system lets that user write the folder; one server process serves every user here,
 /// so only folders everybody may write (`maildirmake -s write`: mode 1777) take new messages, and
-/// the visitor gets `i` there. Expunging stays with the owner: with the sticky bit Courier lets a
-/// user remove only their own files, which one process cannot tell apart. The new files carry no
+/// the visitor gets `i` there. Expunging follows the folder's permissions (+SharableExpunge:
+/// under the sticky bit only the user's own posts, which are noted here). The new files carry no
 /// flags (flags are each user's, on their links); they never count toward a quota (§1.7).
 extension MailboxSession {
     /// The sharable folder behind this session when it is the local copy of a `shared.` folder
@@ -62,6 +62,7 @@ extension MailboxSession {
                 throw MaildirError.system(operation: "symlink", path: maildir.path + "/new/" + delivered.fileName.baseName, errno: errno)
             }
         }
+        notePostedToSharable(bases)   // theirs to expunge under the sticky bit (+SharableExpunge)
         let snapshot = try FolderScanner(folderPath: maildir.path, trashFolderName: maildir.trashFolderName).scan()
         var byBase: [String: ScannedMessage] = [:]
         for m in snapshot.messages { byBase[m.fileName.baseName] = m }
@@ -132,9 +133,8 @@ extension MailboxSession {
         do {
             for index in source.indices(set, uid: uid) where index < s.messages.count {
                 let m = s.messages[index]
-                guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
-                let pending = try PendingMessage(folderPath: remote)
-                try pending.write(bytes)
+                guard let path = source.filePath(m),
+                      let pending = try StoredMessageCopy.pending(copying: path, into: remote) else { continue }
                 adding.append(SharableInsert(pending: pending, flags: m.fileName.flags ?? MessageFlags(),
                                              keywords: m.keywords, date: nil))
                 sourceUIDs.append(m.uid)

@@ -83,6 +83,10 @@ extension MailboxSession {
                 return (w.bytes, .none)
             }
             shared.flushHook = flushHook
+            if shared === sharedSelection, Self.opensMailbox(command), let (nick, folder) = sharableName(name) {
+                // Opening a `shared.` folder again syncs it again (spec/access.md §1.7 (B)).
+                sharable.sync(nick: nick, folder: folder)
+            }
             let wasSelected = selected != nil || sharedSelection != nil
             var result = shared.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed)
             switch command {
@@ -205,6 +209,10 @@ extension MailboxSession {
             accessDenied("MOVE", "current mailbox", missing, tag, into: &w)
             return
         }
+        if move, let refusal = source.sharableMoveRefusal(source.indices(set, uid: uid)) {
+            w.tagged(tag, .no, .cannot, refusal)
+            return
+        }
         let dir = destination.directory(target)
         let chosen = source.indices(set, uid: uid)
         var adding: [(PendingMessage, MessageFlags)] = []
@@ -214,9 +222,8 @@ extension MailboxSession {
         do {
             for index in chosen where index < s.messages.count {
                 let m = s.messages[index]
-                guard let path = source.filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
-                let pending = try PendingMessage(folderPath: dir)
-                try pending.write(bytes)
+                guard let path = source.filePath(m),
+                      let pending = try StoredMessageCopy.pending(copying: path, into: dir) else { continue }
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))
                 sourceUIDs.append(m.uid)
                 movedIndices.append(index)
@@ -233,6 +240,7 @@ extension MailboxSession {
             if move {
                 // RFC 6851 §4.3: COPYUID in an untagged OK, then the expunges, then the tagged OK.
                 if !sourceUIDs.isEmpty { w.untaggedStatus(.ok, code, "Moved") }
+                source.removeMovedFromSharable(movedIndices)
                 source.expungeMoved(movedIndices, into: &w)
                 w.tagged(tag, .ok, nil, "MOVE completed.")
             } else {

@@ -127,11 +127,20 @@ extension MailboxSession {
         var index = s.messages.count - 1
         let chosen: Set<UInt32>? = uids.map { set in Set(indices(set, uid: true).map { s.messages[$0].uid }) }
         var gone: [UInt32] = []
+        let sharable = sharableRemote != nil
+        var posted: Set<String>?
         while index >= 0 {
             var m = s.messages[index]
             if let current = filePath(m).flatMap({ $0.split(separator: "/").last }) { m.fileName = MessageFileName(String(current)) }
             let deleted = m.isDeleted
             if deleted && (chosen?.contains(m.uid) ?? true) {
+                // A `shared.` folder: the real file goes first, when the user may remove it.
+                if sharable && !removeFromSharable(m.fileName, localDirectory: s.directory, posted: &posted) {
+                    keepUndeleted(&m, at: index, report: !silent, into: &w)
+                    s.messages[index] = m
+                    index -= 1
+                    continue
+                }
                 do {
                     if options.moveExpungedToTrash && s.folder?.name != maildir.trashFolderName {
                         try moveToTrash(m.fileName, from: s.directory)
@@ -298,6 +307,10 @@ extension MailboxSession {
             accessDenied("MOVE", "current mailbox", ACLRights.expunge, tag, into: &w)
             return
         }
+        if move, let refusal = sharableMoveRefusal(indices(set, uid: uid)) {
+            w.tagged(tag, .no, .cannot, refusal)
+            return
+        }
         let dir = directory(target)
         let chosen = indices(set, uid: uid)
         var adding: [(PendingMessage, MessageFlags)] = []
@@ -306,9 +319,8 @@ extension MailboxSession {
         do {
             for index in chosen {
                 let m = s.messages[index]
-                guard let path = filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { continue }
-                let pending = try PendingMessage(folderPath: dir)
-                try pending.write(bytes)
+                guard let path = filePath(m),
+                      let pending = try StoredMessageCopy.pending(copying: path, into: dir) else { continue }
                 adding.append((pending, m.fileName.flags ?? MessageFlags()))
                 sourceUIDs.append(m.uid)
                 keywordLists.append(m.keywords)
@@ -328,6 +340,7 @@ extension MailboxSession {
             if move {
                 // RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs, then the tagged OK.
                 if !sourceUIDs.isEmpty { w.untaggedStatus(.ok, code, "Moved") }
+                removeMovedFromSharable(chosen)
                 var gone: [UInt32] = []
                 for index in chosen.reversed() {
                     guard var current = selected, index < current.messages.count else { continue }

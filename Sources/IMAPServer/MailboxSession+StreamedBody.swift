@@ -105,7 +105,7 @@ extension MailboxSession {
 
     /// The message file opened for reading (found again when another session renamed it),
     /// with `MessageFileAccess`'s rule for symbolic links; nil when it is gone.
-    private func openStoredMessage(at index: Int) -> Int32? {
+    func openStoredMessage(at index: Int) -> Int32? {
         guard let directory = selected?.directory, let count = selected?.messages.count, index < count,
               let fileName = selected?.messages[index].fileName else { return nil }
         for sub in ["/cur/", "/new/"] {

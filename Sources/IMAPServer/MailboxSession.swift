@@ -138,6 +138,8 @@ final class MailboxSession: @unchecked Sendable {
     /// Text of the last ESEARCH SAVE result (RFC 5182), as UIDs.
     var savedResult: [UInt32] = []
     private var cachedView: (uid: UInt32, view: MessageView)?
+    /// The large message (`LargeMessage`) last read, open, by UID.
+    var largeMessageCache: (uid: UInt32, message: OpenLargeMessage)?
     /// Hands a finished part of a long response to the connection and waits until it is
     /// written (set by the handler, called on the thread pool): a FETCH of many large
     /// messages never piles up in memory. Nil: everything is returned at the end.
@@ -189,6 +191,7 @@ final class MailboxSession: @unchecked Sendable {
         let wasSelected = selected != nil
         selected = nil
         cachedView = nil
+        largeMessageCache = nil
         sizes = [:]
         guard let target = target(name), exists(target) else {
             if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
@@ -255,6 +258,7 @@ final class MailboxSession: @unchecked Sendable {
     func deselect() {
         selected = nil
         cachedView = nil
+        largeMessageCache = nil
         sizes = [:]
     }
 
@@ -262,6 +266,7 @@ final class MailboxSession: @unchecked Sendable {
     /// idle session holds no message).
     func forgetMessage() {
         cachedView = nil
+        largeMessageCache = nil
     }
 
     static func stamp(_ dir: String) -> [Int64] {
@@ -295,13 +300,7 @@ final class MailboxSession: @unchecked Sendable {
         if m.size >= 0 { return Int(m.size) }
         if let hint = m.fileName.virtualSizeHint { return Int(hint) }
         if let known = sizes[m.uid] { return known }
-        guard let path = filePath(m), let bytes = MessageFileAccess.read(path, limit: 1 << 30) else { return 0 }
-        var size = bytes.count
-        var previous: UInt8 = 0
-        for c in bytes {
-            if c == 10 && previous != 13 { size += 1 }
-            previous = c
-        }
+        guard let path = filePath(m), let size = LargeMessage.crlfSize(path) else { return 0 }
         sizes[m.uid] = size
         return size
     }

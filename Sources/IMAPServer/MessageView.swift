@@ -94,12 +94,21 @@ struct MessageView {
     }
 
     static func structure(_ m: MIMEMessage, _ bytes: [UInt8], index: Int, depth: Int) -> BodyStructure {
+        structure(m, index: index, depth: depth, lines: { lineCount(bytes[$0]) }, headerBlock: { HeaderReader.read(bytes[$0]) })
+    }
+
+    /// BODYSTRUCTURE of entity `index`, reading the message through `lines` (the LFs in a
+    /// range) and `headerBlock` (the header fields in a range): a held message or a file
+    /// read in pieces (`LargeMessage`).
+    static func structure(_ m: MIMEMessage, index: Int, depth: Int, lines: (Range<Int>) -> Int,
+                          headerBlock: (Range<Int>) -> HeaderBlock) -> BodyStructure {
         let entity = m.entities[index]
         let (type, subtype) = contentType(entity)
         let children = entity.children.filter { $0 < m.entities.count && !m.entities[$0].isPreamble }
         if type == Array("multipart".utf8), depth < 20 {
             var multi = BodyStructure.Multipart(
-                parts: children.map { structure(m, bytes, index: $0, depth: depth + 1) }, subtype: subtype)
+                parts: children.map { structure(m, index: $0, depth: depth + 1, lines: lines, headerBlock: headerBlock) },
+            subtype: subtype)
             multi.parameters = parameters(entity.contentTypeParameters)
             multi.ext = extensionData(entity)
             return .multipart(multi)
@@ -117,16 +126,16 @@ struct MessageView {
         part.md5 = entity.contentMD5
         part.ext = extensionData(entity)
         if type == Array("text".utf8) {
-            part.lines = Self.lineCount(bytes[body])
+            part.lines = lines(body)
         } else if type == Array("message".utf8) && subtype == Array("rfc822".utf8), let child = children.first, depth < 20 {
             let childPosition = m.position(of: child)
             let range = m.clamped(childPosition.start, childPosition.startBody)
-            let block = HeaderReader.read(bytes[range])
+            let block = headerBlock(range)
             let env = envelope { name in
                 block.first(named: name).map { trim(HeaderUnfoldingShim.unfold($0.value)) }
             }
-            part.message = (env, structure(m, bytes, index: child, depth: depth + 1))
-            part.lines = Self.lineCount(bytes[body])
+            part.message = (env, structure(m, index: child, depth: depth + 1, lines: lines, headerBlock: headerBlock))
+            part.lines = lines(body)
         }
         return .single(part)
     }

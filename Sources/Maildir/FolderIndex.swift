@@ -85,6 +85,12 @@ public final class FolderSummaries: Sendable {
     /// `summary`, boxed as the cache keeps it: for a caller that reads a field or two of many
     /// messages (SEARCH FROM over a big folder) without copying each summary out.
     public func stored(baseName: String, readOnly: Bool, file: () -> [UInt8]?) -> StoredSummary? {
+        stored(baseName: baseName, readOnly: readOnly, summarize: { file().map(MessageSummary.parse) })
+    }
+
+    /// `stored(baseName:readOnly:file:)` with the parse left to the caller (`summarize`: a
+    /// large message is summarized from its file in pieces, `MessageSummary.parse(fileDescriptor:)`).
+    public func stored(baseName: String, readOnly: Bool, summarize: () -> MessageSummary?) -> StoredSummary? {
         let cache = self.cache
         let (known, offset): (StoredSummary?, Int64?) = state.withLock { s in
             if let known = s.summaries[baseName] { return (known, nil) }
@@ -95,8 +101,7 @@ public final class FolderSummaries: Sendable {
         if let offset, let stored = cache.read(at: offset, baseName: baseName) {
             return remember(baseName, stored, offset: nil)
         }
-        guard let bytes = file() else { return nil }
-        let parsed = MessageSummary.parse(bytes)
+        guard let parsed = summarize() else { return nil }
         return remember(baseName, parsed, offset: readOnly ? nil : cache.append(baseName: baseName, summary: parsed))
     }
 

@@ -32,6 +32,12 @@ public final class MessageReader: Sendable {
         try await read(offset: 0, maxLength: Int(min(size, Int64(limit))))
     }
 
+    /// The message's summary made from the file in pieces (`MessageSummary.parse(fileDescriptor:)`):
+    /// for messages too large to read whole. Nil when the file cannot be read.
+    func summarizeNow() -> MessageSummary? {
+        descriptor.withLock { fd in fd >= 0 ? MessageSummary.parse(fileDescriptor: fd) : nil }
+    }
+
     func readNow(offset: Int64, maxLength: Int) throws(MailStoreError) -> [UInt8] {
         guard maxLength > 0, offset >= 0 else { return [] }
         let result: Result<[UInt8], MailStoreError> = descriptor.withLock { fd in

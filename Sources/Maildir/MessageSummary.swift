@@ -68,23 +68,25 @@ public struct MessageSummary: Hashable, Sendable {
         let message = MIMEParser.parse(bytes)
         return bytes.withUnsafeBufferPointer { buffer in
             let fields = MIMEHeaderReader.fields(message, buffer, 0, asTopLevel: true)
-            var builder = Builder(message: message, bytes: buffer)
+            var builder = Builder(message: message, fields: { MIMEHeaderReader.fields(message, buffer, $0) },
+                                  counts: { Builder.counts(buffer, $0) })
             let structure = builder.structure(0, depth: 0)
             return MessageSummary(envelope: Builder.envelope(fields), references: Builder.first(fields, "References"),
                                   structure: structure)
         }
     }
 
+    /// Builds the structure from the parsed message, reading the message through `fields`
+    /// (the header fields of an entity) and `counts` (a body's size with CRLF line ends and
+    /// its lines): the whole message held, or its file read in pieces (`parse(fileDescriptor:)`).
     struct Builder {
         let message: MIMEMessage
-        let bytes: UnsafeBufferPointer<UInt8>
+        let fields: (Int) -> [MIMEHeaderReader.Field]
+        let counts: (Range<Int>) -> (size: Int, lines: Int)
 
-        mutating func structure(_ index: Int, depth: Int) -> BodyStructure {
-            let e = message.entities[index]
-            let fields = MIMEHeaderReader.fields(message, bytes, index)
-            let type = e.contentType ?? Array("text/plain".utf8)
-            let slash = type.firstIndex(of: UInt8(ascii: "/")) ?? type.count
-            let body = message.bodyRange(of: index)
+        /// A body's size as sent (a CR added before each bare LF) and its lines (the line
+        /// breaks, plus an unfinished last line).
+        static func counts(_ bytes: UnsafeBufferPointer<UInt8>, _ body: Range<Int>) -> (size: Int, lines: Int) {
             var size = body.count
             var lines = 0
             var previous: UInt8 = 0
@@ -94,6 +96,15 @@ public struct MessageSummary: Hashable, Sendable {
                 previous = b
             }
             if let last = body.last, bytes[last] != 0x0A { lines += 1 }
+            return (size, lines)
+        }
+
+        mutating func structure(_ index: Int, depth: Int) -> BodyStructure {
+            let e = message.entities[index]
+            let fields = self.fields(index)
+            let type = e.contentType ?? Array("text/plain".utf8)
+            let slash = type.firstIndex(of: UInt8(ascii: "/")) ?? type.count
+            let (size, lines) = counts(message.bodyRange(of: index))
             var s = BodyStructure(
                 type: String(decoding: type[..<slash], as: UTF8.self),
                 subtype: slash < type.count ? String(decoding: type[(slash + 1)...], as: UTF8.self) : "",
@@ -106,7 +117,7 @@ public struct MessageSummary: Hashable, Sendable {
             guard depth < MessageSummary.maximumDepth else { return s }
             let parts = e.children.filter { $0 < message.entities.count && !message.entities[$0].isPreamble }
             if s.type == "message" && s.subtype == "rfc822", let inner = parts.first {
-                s.envelope = Self.envelope(MIMEHeaderReader.fields(message, bytes, inner))
+                s.envelope = Self.envelope(self.fields(inner))
                 s.children = [structure(inner, depth: depth + 1)]
             } else if e.isMultipart {
                 s.children = parts.map { structure($0, depth: depth + 1) }

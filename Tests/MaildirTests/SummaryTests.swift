@@ -94,6 +94,22 @@ import Testing
         #expect(try await box.summary(uid: 1) == s)
         await #expect(throws: MailStoreError.noSuchMessage(2)) { _ = try await box.summary(uid: 2) }
     }
+
+    /// A message over `streamedSummaryThreshold` is summarized from its file in pieces, to
+    /// the same summary as the whole parse.
+    @Test func largeMessageSummaryIsStreamedAndTheSame() async throws {
+        let scratch = Scratch()
+        let root = try scratch.maildir()
+        let large = "From: Alice <alice@example.test>\nSubject: large\nMIME-Version: 1.0\n"
+            + "Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\n"
+            + String(repeating: "large body line\r\n", count: 100_000)
+            + "--b1\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+            + String(repeating: "QUJD\n", count: 1000) + "--b1--\n"
+        #expect(large.utf8.count > Mailbox.streamedSummaryThreshold)
+        try deliver(large, to: root)
+        let box = try await MailStore(root: root).open(.inbox)
+        #expect(try await box.summary(uid: 1) == MessageSummary.parse(Array(large.utf8)))
+    }
 }
 
 @Suite struct SummaryCacheTests {

@@ -72,25 +72,31 @@ struct ParserState {
         var chunkStart = 0
         while chunkStart < total {
             let chunkEnd = min(chunkStart + MIMEParser.chunkSize, total)
-            var i = max(pending, chunkStart)
-            while i < chunkEnd {
-                var j = i
-                while j < chunkEnd && buf[j] != 0x0A { j += 1 }
-                if j < chunkEnd {
-                    doLine(buf, pending, j + 1)
-                    pending = j + 1
-                    i = j + 1
-                } else {
-                    i = chunkEnd
-                }
-            }
-            if chunkEnd - pending > MIMEParser.partialLimit {
-                pending += partial(buf, pending, chunkEnd)
-            }
+            runChunk(buf, chunkStart, chunkEnd, pending: &pending)
             chunkStart = chunkEnd
         }
         if pending < total {
             _ = partial(buf, pending, total)
+        }
+    }
+
+    /// One of Courier's reads: the lines that end in `buf[chunkStart..<chunkEnd]` (a line may
+    /// have begun at `pending`, before the chunk), then a long unfinished line's accounting.
+    mutating func runChunk(_ buf: UnsafeBufferPointer<UInt8>, _ chunkStart: Int, _ chunkEnd: Int, pending: inout Int) {
+        var i = max(pending, chunkStart)
+        while i < chunkEnd {
+            var j = i
+            while j < chunkEnd && buf[j] != 0x0A { j += 1 }
+            if j < chunkEnd {
+                doLine(buf, pending, j + 1)
+                pending = j + 1
+                i = j + 1
+            } else {
+                i = chunkEnd
+            }
+        }
+        if chunkEnd - pending > MIMEParser.partialLimit {
+            pending += partial(buf, pending, chunkEnd)
         }
     }
 

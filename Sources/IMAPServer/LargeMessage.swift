@@ -1,0 +1,261 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IMAP
+import MailCore
+import Maildir
+import MaildirCore
+
+/// A message too large to hold in memory (issue 6: "no session ever holds a whole mailbox or
+/// message"), described by one pass over its file in pieces: its size as IMAP counts it (CRLF
+/// line ends, RFC 3501 §2.3.4), its MIME structure in those CRLF offsets (the same structure
+/// `MessageView` parses from the whole message), and checkpoints that map CRLF offsets back
+/// to file offsets, so any byte range of any section is read again from the file in pieces.
+struct LargeMessage: Sendable {
+    /// Where one piece of the file starts: its file offset, its CRLF offset and the byte before it.
+    struct Checkpoint: Sendable {
+        var crlf: Int
+        var file: Int
+        var previous: UInt8
+    }
+
+    /// Size with CRLF line ends.
+    let size: Int
+    /// The MIME structure, in CRLF offsets.
+    let mime: MIMEMessage
+    let checkpoints: [Checkpoint]
+
+    /// The size of each piece read from the file.
+    static let piece = 256 << 10
+    /// Header blocks (HEADER.FIELDS, ENVELOPE, a message/rfc822 part's header) are read whole
+    /// up to this size; a longer block is cut there.
+    static let headerLimit = 1 << 20
+
+    /// Reads the file open on `fd` once; nil when it cannot be read.
+    static func scan(_ fd: Int32) -> LargeMessage? {
+        var parser = MIMEStreamParser()
+        var checkpoints: [Checkpoint] = []
+        var raw = [UInt8](repeating: 0, count: piece)
+        var out: [UInt8] = []
+        out.reserveCapacity(piece + piece / 4)
+        var file = 0
+        var crlf = 0
+        var previous: UInt8 = 0
+        while true {
+            let n = read(fd, &raw, at: file)
+            if n < 0 { return nil }
+            if n == 0 { break }
+            checkpoints.append(Checkpoint(crlf: crlf, file: file, previous: previous))
+            convert(raw, count: n, previous: previous, into: &out)
+            parser.feed(out)
+            previous = raw[n - 1]
+            file += n
+            crlf += out.count
+        }
+        if checkpoints.isEmpty { checkpoints.append(Checkpoint(crlf: 0, file: 0, previous: 0)) }
+        return LargeMessage(size: crlf, mime: parser.finish(), checkpoints: checkpoints)
+    }
+
+    /// Hands the CRLF bytes of `range` to `sink` in pieces of at most `piece` bytes; returns
+    /// how many it handed (fewer than asked only when the file is shorter than it was).
+    @discardableResult
+    func stream(_ fd: Int32, _ range: Range<Int>, _ sink: (ArraySlice<UInt8>) -> Void) -> Int {
+        guard !range.isEmpty, let first = checkpoints.first else { return 0 }
+        // The last checkpoint at or before the range (binary search).
+        var lo = 0
+        var hi = checkpoints.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if checkpoints[mid].crlf <= range.lowerBound { lo = mid } else { hi = mid - 1 }
+        }
+        let start = checkpoints.indices.contains(lo) ? checkpoints[lo] : first
+        var file = start.file
+        var crlf = start.crlf
+        var previous = start.previous
+        var raw = [UInt8](repeating: 0, count: Self.piece)
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.piece + Self.piece / 4)
+        var handed = 0
+        while crlf < range.upperBound {
+            let n = Self.read(fd, &raw, at: file)
+            if n <= 0 { break }
+            Self.convert(raw, count: n, previous: previous, into: &out)
+            let from = max(range.lowerBound - crlf, 0)
+            let to = min(range.upperBound - crlf, out.count)
+            if from < to {
+                sink(out[from..<to])
+                handed += to - from
+            }
+            previous = raw[n - 1]
+            file += n
+            crlf += out.count
+        }
+        return handed
+    }
+
+    /// The CRLF bytes of `range`, at most `limit` of them.
+    func bytes(_ fd: Int32, _ range: Range<Int>, limit: Int = headerLimit) -> [UInt8] {
+        let cut = range.count > limit ? range.lowerBound..<(range.lowerBound + limit) : range
+        var out: [UInt8] = []
+        out.reserveCapacity(cut.count)
+        stream(fd, cut) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The LFs in `range` (body-fld-lines, counted as `MessageView.lineCount` counts them).
+    func lineCount(_ fd: Int32, _ range: Range<Int>) -> Int {
+        var n = 0
+        stream(fd, range) { slice in
+            slice.withUnsafeBufferPointer { raw in
+                guard let base = raw.baseAddress else { return }
+                var at = 0
+                while at < raw.count, let found = memchr(base + at, 10, raw.count - at) {
+                    n += 1
+                    at = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base + 1
+                }
+            }
+        }
+        return n
+    }
+
+    /// The header fields in `range` (read up to `headerLimit`).
+    func headerBlock(_ fd: Int32, _ range: Range<Int>) -> HeaderBlock {
+        HeaderReader.read(bytes(fd, range))
+    }
+
+    // MARK: sections (RFC 3501 §6.4.5), as `MessageView.section` finds them
+
+    /// What a section names: a byte range of the message, or bytes made from it
+    /// (HEADER.FIELDS); nil for a part that does not exist (an empty string).
+    enum SectionContent {
+        case range(Range<Int>)
+        case made([UInt8])
+    }
+
+    func section(_ fd: Int32, _ section: Section) -> SectionContent? {
+        let m = mime
+        var index = 0
+        if !section.part.isEmpty {
+            guard let found = MessageView.resolve(m, section.part) else { return nil }
+            index = found
+        }
+        let entity = m.entities[index]
+        let (type, subtype) = MessageView.contentType(entity)
+        // HEADER/TEXT of a message/rfc822 part refer to the enclosed message.
+        var target = index
+        if !section.part.isEmpty, type == Array("message".utf8), subtype == Array("rfc822".utf8),
+           let child = entity.children.first, section.text != .mime, section.text != nil {
+            target = child
+        }
+        let position = m.position(of: target)
+        switch section.text {
+        case nil:
+            return .range(section.part.isEmpty ? 0..<size : m.bodyRange(of: index))
+        case .mime:
+            let p = m.position(of: index)
+            return .range(m.clamped(p.start, p.startBody))
+        case .header:
+            return .range(m.clamped(position.start, position.startBody))
+        case .text:
+            return .range(m.bodyRange(of: target))
+        case .headerFields(let names), .headerFieldsNot(let names):
+            let exclude: Bool
+            if case .headerFieldsNot = section.text { exclude = true } else { exclude = false }
+            let block = headerBlock(fd, m.clamped(position.start, position.startBody))
+            var out: [UInt8] = []
+            for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude { out += h.raw }
+            out += [13, 10]
+            return .made(out)
+        }
+    }
+
+    /// BODYSTRUCTURE (RFC 3501 §7.4.2), with line counts and enclosed headers read from the file.
+    func bodyStructure(_ fd: Int32) -> IMAP.BodyStructure {
+        MessageView.structure(mime, index: 0, depth: 0, lines: { lineCount(fd, $0) },
+                              headerBlock: { headerBlock(fd, $0) })
+    }
+
+    /// ENVELOPE from the top-level header block.
+    func envelope(_ fd: Int32) -> IMAP.Envelope {
+        let p = mime.position(of: 0)
+        let block = headerBlock(fd, mime.clamped(p.start, p.startBody))
+        return MessageView.envelope { name in
+            block.first(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
+        }
+    }
+
+    // MARK: file pieces
+
+    /// The summary (ENVELOPE, SEARCH/SORT fields, structure) of the message file at `path`:
+    /// parsed from the whole file when it is small, from pieces of it when it is larger than
+    /// `MailboxSession.streamedBodyThreshold`; nil when it cannot be read.
+    static func summary(_ path: String) -> MessageSummary? {
+        let fd = MessageFileAccess.open(path)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        if Int(st.st_size) > MailboxSession.streamedBodyThreshold { return MessageSummary.parse(fileDescriptor: fd) }
+        return (try? SystemCall.readAll(fd, path: path, limit: Mailbox.maximumSummaryBytes)).map(MessageSummary.parse)
+    }
+
+    /// The size of the file at `path` with CRLF line ends, read in pieces (RFC822.SIZE of a
+    /// message the index does not know); nil when it cannot be read.
+    static func crlfSize(_ path: String) -> Int? {
+        let fd = MessageFileAccess.open(path)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var raw = [UInt8](repeating: 0, count: piece)
+        var size = 0
+        var file = 0
+        var previous: UInt8 = 0
+        while true {
+            let n = read(fd, &raw, at: file)
+            if n < 0 { return nil }
+            if n == 0 { break }
+            var added = 0
+            MailboxSession.forEachBareLF(raw, count: n, previous: previous) { _ in added += 1 }
+            previous = raw[n - 1]
+            size += n + added
+            file += n
+        }
+        return size
+    }
+
+    /// Converts `raw[0..<count]` to CRLF line ends into `out` (emptied first); `previous` is
+    /// the byte before the piece.
+    static func convert(_ raw: [UInt8], count: Int, previous: UInt8, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        raw.withUnsafeBufferPointer { buffer in
+            var start = 0
+            MailboxSession.forEachBareLF(raw, count: count, previous: previous) { lf in
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<lf]))
+                out.append(13)
+                start = lf
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<count]))
+        }
+    }
+
+    /// `pread` of up to `raw.count` bytes at `offset`, retrying EINTR: the count, 0 at the end, -1 on error.
+    static func read(_ fd: Int32, _ raw: inout [UInt8], at offset: Int) -> Int {
+        while true {
+            let n = raw.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
+    }
+}
+
+/// A large message's file, open while a command reads it (closed when the last user lets go).
+final class OpenLargeMessage: @unchecked Sendable {
+    let fd: Int32
+    let message: LargeMessage
+
+    init(fd: Int32, message: LargeMessage) {
+        self.fd = fd
+        self.message = message
+    }
+
+    deinit { close(fd) }
+}
