@@ -22,7 +22,7 @@ def make_sharable(site, public_dir, mode, folder="board"):
     add_bob(site)
     sharable = public_dir / "S1"
     for args in (["-S", str(sharable)], ["-s", mode, "-f", folder, str(sharable)],
-                 ["--add", f"pub={sharable}", str(site.maildir)], ["--add", f"pub={sharable}", str(site.bob_maildir)]):
+                 ["--add", f"pub={sharable}", str(site.maildir)], ["--add", f"pub={sharable}", str(site.maildir_of("bob"))]):
         result = subprocess.run([str(COURIER), "maildirmake", *args], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     return sharable / ("." + folder)
@@ -104,7 +104,7 @@ def test_sticky_writable_sharable_folder_expunges_only_own_posts(site, public_di
     # its file gone, as Courier's does).
     typ, data = bob.select("shared.pub.board")
     assert typ == "OK" and data == [b"1"]
-    assert list((site.bob_maildir / "shared-folders" / "pub" / "board" / "cur").iterdir())[0].name.startswith("1795700000.")
+    assert list((site.maildir_of("bob") / "shared-folders" / "pub" / "board" / "cur").iterdir())[0].name.startswith("1795700000.")
     # Bob may not remove demo's or anybody else's post either.
     assert bob.store("1", "+FLAGS", r"(\Deleted)")[0] == "OK"
     lines = raw(bob, "EXPUNGE")
