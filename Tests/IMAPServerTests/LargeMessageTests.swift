@@ -70,7 +70,7 @@ struct LargeMessageTests {
         let m = try TemporaryMaildir()
         let text = Self.text()
         try m.deliver(text)
-        var t = StoreTranscript(m)
+        var t = MailboxTranscript(m)
         _ = t.run("a SELECT INBOX")
         var view: MessageView? = MessageView(fileBytes: Array(text.utf8))
         for part: UInt32 in [1, 2, 3] {   // quoted-printable, base64, none (passed through)
