@@ -101,7 +101,8 @@ def compare(label, theirs, ours, normalize=None):
         if a != b:
             bad += 1
             print("  DIFF %s: courier %r... ours %r..." % (command, a[:120], b[:120]))
-    print("%s: %d answers, %s" % (label, len(theirs), "identical" if not bad else "%d differ" % bad))
+    print("%s: %d answers (%d bytes), %s" % (label, len(theirs), sum(len(a) for _, a in theirs),
+                                           "identical" if not bad else "%d differ" % bad))
     return bad
 
 
