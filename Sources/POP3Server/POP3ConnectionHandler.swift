@@ -49,6 +49,8 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Unprocessed pipelined input kept while a command runs; past this, reading stops.
     private static let maxPending = 64 * 1024
     private var readingPaused = false
+    /// `process` is running (it is not entered again from a command that finished at once).
+    private var processing = false
 
     init(environment: POP3ConnectionEnvironment, clientIP: String, clientPort: Int) {
         self.environment = environment
@@ -118,6 +120,11 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: the loop
 
     private func process(context: ChannelHandlerContext) {
+        // A command that completes at once (RETR of a message read ahead) ends in a call back
+        // here from inside the loop: the loop itself goes on with the next line.
+        if processing { return }
+        processing = true
+        defer { processing = false }
         var offset = 0
         while !waiting && !closed && offset < pending.count {
             guard let newline = pending[offset...].firstIndex(of: UInt8(ascii: "\n")) else {

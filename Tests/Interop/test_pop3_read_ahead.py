@@ -5,6 +5,7 @@ sequential RETRs, skips, TOP and DELE in between, a message with 8-bit headers (
 clients without UTF8, never read ahead), and a next message another session had renamed.
 """
 import poplib
+import time
 
 import pytest
 
@@ -82,3 +83,26 @@ def test_next_message_renamed_by_another_session(site):
     one.quit()
     site.wait_for("LOGOUT, user=demo")
     assert site.files() == ["170000000%d.M1P1.host:2,S" % i for i in range(3)]
+
+
+def test_retr_of_a_message_already_read_ahead_answers_once(site):
+    """A client that waits after each message (as most do): the read-ahead is complete when the
+    next RETR comes, and the answer goes out at once — exactly once, and the next command gets
+    its own answer."""
+    messages = [message(i, size=i * 500) for i in range(4)]
+    for i, data in enumerate(messages):
+        site.deliver("170000000%d.M1P1.host" % i, data, sub="cur")
+    raw = Raw(site.pop3)
+    raw.command("USER demo")
+    assert raw.command("PASS demo") == b"+OK logged in."
+    for n, data in enumerate(messages, 1):
+        assert raw.command("RETR %d" % n) == b"+OK %d octets follow." % len(wire(data))
+        assert unstuffed(raw.multiline()) == wire(data)
+        time.sleep(0.3)   # not a measurement: gives the read-ahead time to finish
+        assert raw.command("NOOP") == b"+OK Yup."
+    raw.send(b"RETR 1\r\nNOOP\r\n")
+    assert raw.line() == b"+OK %d octets follow." % len(wire(messages[0]))
+    assert unstuffed(raw.multiline()) == wire(messages[0])
+    assert raw.line() == b"+OK Yup."
+    assert raw.command("QUIT") == b"+OK Bye-bye."
+    raw.close()
