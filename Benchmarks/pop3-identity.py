@@ -60,10 +60,12 @@ def session(port, commands):
 
 def commands(n):
     rng = random.Random(7)
-    picks = sorted(rng.sample(range(1, n + 1), min(5, n)))
+    picks = sorted(rng.sample(range(1, n), min(5, n - 1)))
     out = [("STAT", False), ("LIST", True), ("UIDL", True)]
     for i in picks:
-        out += [("LIST %d" % i, False), ("UIDL %d" % i, False), ("TOP %d 3" % i, True), ("RETR %d" % i, True)]
+        # RETR i then i+1: the second one is answered from our read-ahead.
+        out += [("LIST %d" % i, False), ("UIDL %d" % i, False), ("TOP %d 3" % i, True), ("RETR %d" % i, True),
+                ("RETR %d" % (i + 1), True)]
     out += [("LIST %d" % (n + 1), False), ("UIDL 0", False)]
     return out
 
