@@ -28,64 +28,8 @@ public struct POP3Mailbox: Sendable {
         try openListing(now: now).messages
     }
 
-    /// ``open(now:)`` as a listing that sessions may share (see `POP3Listing`): while the
-    /// maildrop is unchanged, every login gets the same one from `POP3OpenCache`.
-    ///
-    /// A login that has to change the size list (the first one of a maildrop, or one that found
-    /// new or vanished messages) does its work again under the folder's dot-lock
-    /// (`MaildirLock`, the lock Courier-IMAP takes for its own UID database), reading `cur/` and
-    /// the size list afresh: of two first logins at the same moment one creates the list and
-    /// the other reads it, so both show one UIDVALIDITY and the same UIDLs. Courier's pop3d
-    /// takes no lock here; a login that cannot get the lock (30 s) saves what it found, as
-    /// Courier would.
-    public func openListing(now: Int64) throws(OpenError) -> POP3Listing {
-        guard SystemCall.isDirectory(path + "/cur") else { throw .noCurDirectory }
-        purgeTmp(now: now)
-        let moved = moveNewToCur()
-        let sizeListPath = path + "/" + Self.sizeListName
-        let clock = Int(SystemCall.now().seconds)
-        if moved == 0, let curStamp = POP3OpenCache.Stamp(path + "/cur"),
-           let listStamp = POP3OpenCache.Stamp(sizeListPath),
-           let cached = POP3OpenCache.shared.lookup(path, cur: curStamp, sizeList: listStamp) {
-            return cached
-        }
-        var pass = scan(now: now, measured: [:])
-        if pass.changed && !pass.messages.isEmpty {
-            let first = pass
-            let locked = try? MaildirLock.withLock(folderPath: path, timeoutSeconds: Self.lockTimeout) {
-                () throws(MaildirError) -> ScanPass in
-                var again = scan(now: now, measured: first.measured)
-                if again.changed && !again.messages.isEmpty { again.saved = save(again.list) }
-                return again
-            }
-            if let locked {
-                pass = locked
-            } else {
-                pass.saved = save(pass.list)
-            }
-            switch pass.saved {
-            case .written(let stamp): pass.listKnown = stamp
-            case .failed:
-                pass.recoverFromFailedSave(maildir: path)
-                pass.curStamp = nil   // not remembered: the next login tries to save again
-            case nil: break
-            }
-        }
-        // Remember the listing only when nothing moved into cur/ while we read it, and the size
-        // list on disk is still the one it agrees with.
-        let listing = POP3Listing(messages: pass.messages, sizeListSaveFailed: pass.saved == .failed)
-        let curAfter = POP3OpenCache.Stamp(path + "/cur")
-        let listNow = POP3OpenCache.Stamp(sizeListPath)
-        POP3OpenCache.shared.store(path, cur: curAfter == pass.curStamp ? curAfter : nil,
-                                   sizeList: listNow == pass.listKnown ? listNow : nil, listing: listing, now: clock)
-        return listing
-    }
-
-    /// Seconds a login waits for the folder lock before it goes on without it.
-    static let lockTimeout: Int64 = 30
-
     /// What one reading of `cur/` and the size list gave.
-    struct ScanPass {
+    struct ScanPass: Sendable {
         var messages: [POP3Message] = []
         var list: POP3SizeList
         /// The list must be written back (new, vanished or renamed messages, or an old version).
@@ -133,7 +77,7 @@ public struct POP3Mailbox: Sendable {
     }
 
     /// The outcome of writing the size list.
-    enum SaveResult: Equatable {
+    enum SaveResult: Equatable, Sendable {
         /// Written; the stamp of the file (nil when it could not be taken).
         case written(POP3OpenCache.Stamp?)
         case failed
@@ -229,7 +173,7 @@ public struct POP3Mailbox: Sendable {
         return .written(stamped ? POP3OpenCache.Stamp(st) : nil)
     }
 
-    private func purgeTmp(now: Int64) {
+    func purgeTmp(now: Int64) {
         for name in SystemCall.names(in: path + "/tmp") {
             let file = path + "/tmp/" + name
             guard let st = SystemCall.linkStatus(file), (st.st_mode & S_IFMT) == S_IFREG,
@@ -238,16 +182,41 @@ public struct POP3Mailbox: Sendable {
         }
     }
 
-    /// Moves `new/` into `cur/`; returns how many files it tried to move.
+    /// Moves `new/` into `cur/` (Courier's maildir_getnew naming: see ``curName(forNew:)``);
+    /// returns how many files it tried to move. The renames run under the quota lock
+    /// (`MaildirQuota.withLock`, as IMAP's folder scan does), in chunks so deliveries are not
+    /// held up for long: a rebuild of `maildirsize` must not see a message in both directories
+    /// or in neither.
     @discardableResult
-    private func moveNewToCur() -> Int {
-        var count = 0
-        for name in SystemCall.names(in: path + "/new") where !name.hasPrefix(".") {
-            let target = name.contains(":") ? name : name + ":2,"
-            rename(path + "/new/" + name, path + "/cur/" + target)
-            count += 1
+    func moveNewToCur() -> Int {
+        let names = SystemCall.names(in: path + "/new").filter { !$0.hasPrefix(".") }
+        guard !names.isEmpty else { return 0 }
+        let quota = MaildirQuota(folderPath: path)
+        var start = 0
+        while start < names.count {
+            let chunk = names[start..<min(start + Self.renamesPerLock, names.count)]
+            start = chunk.endIndex
+            let renameChunk = { () throws(MaildirError) -> Void in
+                for name in chunk {
+                    rename(path + "/new/" + name, path + "/cur/" + Self.curName(forNew: name))
+                }
+            }
+            // (The lock never fails: without a maildirsize or a lockable maildir it is skipped.)
+            try? quota.withLock(renameChunk)
         }
-        return count
+        return names.count
+    }
+
+    /// How many `new/` → `cur/` renames are done per hold of the quota lock.
+    static let renamesPerLock = 1000
+
+    /// The name a file of `new/` gets in `cur/`: Courier keeps an info part that already says
+    /// `:2,…` and replaces any other (or none) by `:2,` (maildir/maildirgetnew.c).
+    public static func curName(forNew name: String) -> String {
+        let bytes = Array(name.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return name + ":2," }
+        if bytes[(colon + 1)...].starts(with: [UInt8(ascii: "2"), UInt8(ascii: ",")]) { return name }
+        return String(decoding: bytes[..<colon], as: UTF8.self) + ":2,"
     }
 
     /// True when ``markSeen(_:)`` would rename the file: its name has Maildir flags (`:2,…`)
@@ -266,10 +235,14 @@ public struct POP3Mailbox: Sendable {
         guard let flags = name.flags else { return nil }
         let updated = flags.inserting(MessageFlags.seen)
         let newPath = "cur/" + name.withFlags(updated).name
-        // Shared CurDirectoryLock: no scan of cur/ reads the directory during the rename.
-        let renamed = (try? CurDirectoryLock.withLock(folderPath: path, exclusive: false) { () throws(MaildirError) in
-            rename(path + "/" + relativePath, path + "/" + newPath) == 0
-        }) ?? false
+        // The quota lock (a rebuild of maildirsize reads cur/ too) and a shared CurDirectoryLock:
+        // no scan of cur/ reads the directory during the rename.
+        let renameFile = { () throws(MaildirError) -> Bool in
+            try CurDirectoryLock.withLock(folderPath: path, exclusive: false) { () throws(MaildirError) in
+                rename(path + "/" + relativePath, path + "/" + newPath) == 0
+            }
+        }
+        let renamed = (try? MaildirQuota(folderPath: path).withLock(renameFile)) ?? false
         return renamed ? newPath : nil
     }
 
@@ -277,26 +250,32 @@ public struct POP3Mailbox: Sendable {
     /// `maildirsize` line (spec/access.md §3.4). Returns the files actually removed.
     @discardableResult
     public func delete(_ relativePaths: [String]) -> [String] {
+        let quota = MaildirQuota(folderPath: path)
         var removed: [String] = []
-        var bytes: Int64 = 0
-        var count: Int64 = 0
-        for relative in relativePaths {
-            let file = path + "/" + relative
-            let name = MessageFileName(String(relative.split(separator: "/").last ?? ""))
-            var size: Int64 = 0
-            if name.countsTowardQuota {
-                size = name.sizeHint ?? SystemCall.status(file).map { Int64($0.st_size) } ?? 0
+        // Under the quota lock, as IMAP's expunge: a rebuild of maildirsize sees the files
+        // either before the unlinks and the delta line or after both.
+        let unlinkAll = { () throws(MaildirError) -> Void in
+            var bytes: Int64 = 0
+            var count: Int64 = 0
+            for relative in relativePaths {
+                let file = path + "/" + relative
+                let name = MessageFileName(String(relative.split(separator: "/").last ?? ""))
+                var size: Int64 = 0
+                if name.countsTowardQuota {
+                    size = name.sizeHint ?? SystemCall.status(file).map { Int64($0.st_size) } ?? 0
+                }
+                guard unlink(file) == 0 else { continue }
+                removed.append(relative)
+                if name.countsTowardQuota {
+                    bytes += size
+                    count += 1
+                }
             }
-            guard unlink(file) == 0 else { continue }
-            removed.append(relative)
-            if name.countsTowardQuota {
-                bytes += size
-                count += 1
+            if count > 0 {
+                try? quota.add(QuotaUsage(bytes: -bytes, messages: -count))
             }
         }
-        if count > 0 {
-            try? MaildirQuota(folderPath: path).add(QuotaUsage(bytes: -bytes, messages: -count))
-        }
+        try? quota.withLock(unlinkAll)
         return removed
     }
 }

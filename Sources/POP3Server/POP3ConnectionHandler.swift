@@ -38,12 +38,19 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// wait for them), by message index: RETR or TOP of such a message, and QUIT's deletions,
     /// wait, since the rename changes the file's name.
     private var seenRenames: [Int: EventLoopFuture<Void>] = [:]
+    /// RETR's read-ahead: after a RETR of message n, message n+1 (when it fits one chunk) is
+    /// read and encoded on the thread pool while the client still takes in message n; a RETR
+    /// of n+1 then answers from it without waiting for a thread-pool job. Any other RETR or
+    /// TOP drops it, so a session holds at most one message ahead.
+    private var readAhead: (index: Int, path: String, result: EventLoopFuture<POP3FileChunk?>)?
     private var received = 0
     private var sent = 0
     private let started = time(nil)
     /// Unprocessed pipelined input kept while a command runs; past this, reading stops.
     private static let maxPending = 64 * 1024
     private var readingPaused = false
+    /// `process` is running (it is not entered again from a command that finished at once).
+    private var processing = false
 
     init(environment: POP3ConnectionEnvironment, clientIP: String, clientPort: Int) {
         self.environment = environment
@@ -113,6 +120,11 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: the loop
 
     private func process(context: ChannelHandlerContext) {
+        // A command that completes at once (RETR of a message read ahead) ends in a call back
+        // here from inside the loop: the loop itself goes on with the next line.
+        if processing { return }
+        processing = true
+        defer { processing = false }
         var offset = 0
         while !waiting && !closed && offset < pending.count {
             guard let newline = pending[offset...].firstIndex(of: UInt8(ascii: "\n")) else {
@@ -245,6 +257,13 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let maildir else { return }
         waiting = true
         flush(context: context)
+        if let ahead = readAhead {
+            readAhead = nil
+            if topLines == nil, wrapper == nil, ahead.index == index, ahead.path == path, seenRenames[index] == nil {
+                sendReadAhead(ahead.result, index: index, path: path, size: size, context: context)
+                return
+            }
+        }
         if let pending = seenRenames[index] {
             // The file is being renamed: open it under its new name once that is done.
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -285,6 +304,47 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 context.close(promise: nil)
             }
         }
+    }
+
+    /// RETR of the message read ahead: its bytes once the job is done (at once, usually); when
+    /// the job found nothing usable (file gone, read error), the file is read the ordinary way.
+    private func sendReadAhead(_ result: EventLoopFuture<POP3FileChunk?>, index: Int, path: String, size: Int64,
+                               context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        result.whenComplete { outcome in
+            let (handler, context) = bound.value
+            guard !handler.closed else { return }
+            if case .success(.some(let chunk)) = outcome {
+                handler.send(chunk, fd: -1, index: index, path: path, markSeen: true, suffix: [], context: context)
+            } else {
+                handler.transmit(index: index, path: path, size: size, topLines: nil, wrapper: nil, context: context)
+            }
+        }
+    }
+
+    /// Starts reading the message after `index` for a RETR that may follow (see `readAhead`):
+    /// only a live message that fits one chunk and needs no Unicode wrapper, whose file is not
+    /// being renamed.
+    private func startReadAhead(after index: Int, context: ChannelHandlerContext) {
+        let next = index + 1
+        guard let maildir, session.messages.indices.contains(next) else { return }
+        let message = session.messages[next]
+        guard !message.deleted, seenRenames[next] == nil, message.size <= Int64(POP3MessageFile.chunkSize),
+              !(message.utf8 && !session.utf8Enabled) else { return }
+        let file = maildir + "/" + message.path
+        let header = POP3Replies.line(POP3Replies.octetsFollow(message.size))
+        let allocator = context.channel.allocator
+        let result = NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> POP3FileChunk? in
+            guard let fd = POP3MessageFile.open(file) else { return nil }
+            let chunk = POP3MessageFile.readChunk(fd: fd, encoder: POP3MessageEncoder(), prefix: header,
+                                                  allocator: allocator)
+            guard chunk.done else {
+                close(fd)
+                return nil
+            }
+            return chunk.failed ? nil : chunk
+        }
+        readAhead = (next, message.path, result)
     }
 
     /// Writes one encoded chunk; when the file goes on, reads the next one once the socket
@@ -355,6 +415,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 done.succeed(())
             }
         }
+        if markSeen { startReadAhead(after: index, context: context) }
         process(context: context)
     }
 

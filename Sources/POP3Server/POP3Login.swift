@@ -89,21 +89,49 @@ enum POP3Login {
         let maildir = stored.isEmpty ? account.home + "/" + settings.maildirPath : stored
         let home = account.home
         let now = Int64(time(nil))
+        let mailbox = POP3Mailbox(path: maildir)
+        let pool = NIOThreadPool.singleton
         do {
-            return try await NIOThreadPool.singleton.runIfActive { () -> POP3LoginOutcome in
+            let first = try await pool.runIfActive { () -> OpeningStart in
                 var st = stat()
                 if !home.isEmpty, stat(home, &st) == 0, st.st_mode & S_ISVTX != 0 {
                     return .refused(POP3Replies.accountLocked)
                 }
                 do {
-                    let listing = try POP3Mailbox(path: maildir).openListing(now: now)
-                    return .loggedIn(user: account.address, maildir: maildir, listing: listing)
+                    return .step(try mailbox.beginOpen(now: now))
                 } catch {
                     return .refused(POP3Replies.noCurDirectory)
                 }
             }
+            var step: POP3OpenStep
+            switch first {
+            case .refused(let text): return .refused(text)
+            case .step(let started): step = started
+            }
+            // Another session holds the folder lock: wait on a timer, not on a pool thread (many
+            // waiting logins must not take every thread), and try again; POP3Mailbox gives up
+            // after its lock timeout and goes on without the lock, as Courier's pop3d (which
+            // takes none) would.
+            var delay = Self.firstLockRetry
+            while case .waitingForLock(let pending) = step {
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, Self.lastLockRetry)
+                step = try await pool.runIfActive { mailbox.continueOpen(pending) }
+            }
+            guard case .opened(let listing) = step else { return .failed(temporary: true) }
+            return .loggedIn(user: account.address, maildir: maildir, listing: listing)
         } catch {
             return .failed(temporary: true)
         }
+    }
+
+    /// The first wait for a busy folder lock; each next one doubles, up to `lastLockRetry`.
+    static let firstLockRetry = Duration.milliseconds(10)
+    static let lastLockRetry = Duration.milliseconds(250)
+
+    /// The first file work of a login: refused, or the first step of opening the maildrop.
+    private enum OpeningStart: Sendable {
+        case refused(String)
+        case step(POP3OpenStep)
     }
 }
