@@ -33,10 +33,14 @@ SERVICES = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(taken=()):
+    """A loopback port free now and not in `taken` (two binds to port 0 in a row can get the same)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            return port
 
 
 def set_variable(path, name, value):
@@ -76,12 +80,13 @@ class CourierSite:
             if not path.exists():
                 continue
             if service in services:
-                self.ports[service] = free_port()
+                self.ports[service] = free_port(taken=set(self.ports.values()))
                 set_variable(path, port_variable, self.ports[service])
             else:
                 set_variable(path, switch, "NO")
         for (file, name), value in (settings or {}).items():
             set_variable(self.etc / file, name, value)
+        self.maildir = self.maildir_of("demo")
         self.proc = None
         self.log = []
 
@@ -135,11 +140,6 @@ class CourierSite:
     def maildir_of(self, user):
         """The demo domain's Maildir of `user` (demo, bob, ...)."""
         return self.root / "mail" / "example.test" / user / "Maildir"
-
-    @property
-    def maildir(self):
-        """demo's Maildir."""
-        return self.maildir_of("demo")
 
     def imap(self, user="demo", password="demo"):
         """An imaplib client logged in to the site's imapd."""

@@ -11,12 +11,7 @@ import tempfile
 import time
 
 import pytest
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from courier_site import free_port
 
 
 class PostfixPeer:

@@ -7,7 +7,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,6 +15,7 @@ import warnings
 import pytest
 
 from auth_support import courier_tool, make_root, write_userdb
+from courier_site import free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -38,12 +38,6 @@ CREATE TABLE passwd (
     options         varchar(255) DEFAULT '' NOT NULL
 );
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pg_bin():

@@ -8,7 +8,6 @@ session that died must be replaced by a new connection, never cost a deferral.
 """
 import asyncio
 import smtplib
-import socket
 import threading
 import time
 
@@ -18,12 +17,7 @@ from test_smtp_server import Site
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from courier_site import free_port
 
 
 class Counter:

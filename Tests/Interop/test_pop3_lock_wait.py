@@ -22,7 +22,6 @@ class Site(CourierSite):
     def __init__(self, root):
         super().__init__(root, services=("pop3d",))
         self.pop3 = self.ports["pop3d"]
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
         # Every session comes from 127.0.0.1: lift the per-address limit (4 by default).
         set_variable(self.etc / "pop3d", "MAXPERIP", 100)
         # A second account with its own maildir and demo's password.
