@@ -115,8 +115,8 @@ extension MailboxSession {
         guard uid else { return }
         // The folder's inotify generation is the one this view was synchronised at: nothing a
         // client sees changed (no stat at all; on the event loop this was checked just now).
-        if let s = selected, let synced = syncedGeneration,
-           onEventLoop || FolderGenerations.shared?.current(s.directory) == synced {
+        if selected != nil, let synced = syncedGeneration,
+           onEventLoop || FolderGenerations.shared?.isCurrent(synced) == true {
             if sharingTriedGeneration != synced, shareListAgain() { sharingTriedGeneration = synced }
             return
         }

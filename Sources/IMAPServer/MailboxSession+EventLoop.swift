@@ -20,7 +20,7 @@ extension MailboxSession {
         /// EXAMINE (the client asked for read-only).
         var examine: Bool
         var directory: String
-        var generation: UInt64
+        var generation: FolderGeneration
         var rights: ACLRights
         var list: SharedMessageList
         var lastStamp: [Int64]
@@ -31,10 +31,17 @@ extension MailboxSession {
     /// rights come from a file in the folder's own directory, which the generation watches
     /// (INBOX without one has the default rights; a folder without one inherits its parent's).
     func remember(selectOf name: MailboxName, examine: Bool, target: FolderName.IMAPTarget, directory: String,
-                  generation: UInt64, rights: ACLRights, list: SharedMessageList, fromMemo: Bool) {
-        guard let generations = FolderGenerations.shared, generations.current(directory) == generation else { return }
+                  generation: FolderGeneration, rights: ACLRights, list: SharedMessageList, fromMemo: Bool) {
+        if fromMemo {
+            // Checked on this event loop just now; a change since shows at the next check. The
+            // memo's list is the folder's shared one: nothing to share again.
+            syncedGeneration = generation
+            sharingTriedGeneration = generation
+            return
+        }
+        guard let generations = FolderGenerations.shared, generations.isCurrent(generation) else { return }
         syncedGeneration = generation
-        if fromMemo { return }
+        if shareListAgain() { sharingTriedGeneration = generation }
         selectMemo = nil
         guard list.recentCount == 0, fixedRights == nil, sharedPrefix == nil, ownerOverride == nil else { return }
         if case .folder = target, SystemCall.status(directory + "/" + FolderACLStore.fileName) == nil { return }
@@ -56,7 +63,7 @@ extension MailboxSession {
             // IMAP4rev2's SELECT lists the folder (a directory read); QRESYNC answers from modseqs.
             guard parameters == SelectParameters(), !rev2, let memo = selectMemo, memo.name == name.bytes,
                   memo.utf8 == utf8, memo.examine == examine, !Self.isSharedName(name),
-                  generations.current(memo.directory) == memo.generation else { return false }
+                  generations.isCurrent(memo.generation) else { return false }
         case .fetch(let set, let attributes, let modifiers, uid: true):
             guard modifiers == FetchModifiers(), let s = selected, let synced = syncedGeneration,
                   sharingTriedGeneration == synced else { return false }
@@ -70,7 +77,7 @@ extension MailboxSession {
                     return false
                 }
             }
-            guard generations.current(s.directory) == synced else { return false }
+            guard generations.isCurrent(synced) else { return false }
             let chosen = indices(set, uid: true)
             guard chosen.count <= 1 else { return false }
             if wantsBody, let index = chosen.first {

@@ -154,9 +154,9 @@ final class MailboxSession: @unchecked Sendable {
     var sharingTriedFor: FolderIndex.Stamps?
     /// The selected folder's `FolderGenerations` generation this session's view is in step
     /// with (nil: unknown, the next UID command checks the disk).
-    var syncedGeneration: UInt64?
+    var syncedGeneration: FolderGeneration?
     /// The generation under which `shareListAgain` has nothing more to try.
-    var sharingTriedGeneration: UInt64?
+    var sharingTriedGeneration: FolderGeneration?
     /// The last SELECT/EXAMINE answered from the folder as read (see `MailboxSession+EventLoop`).
     var selectMemo: SelectMemo?
     /// Set by `prepareOnEventLoop`: the command runs on the event loop, on what it checked.
@@ -437,6 +437,7 @@ final class MailboxSession: @unchecked Sendable {
         }
         syncedGeneration = generation
         shareAfterRefresh(onDisk: current)
+        if let generation, shareListAgain() { sharingTriedGeneration = generation }
         MemoryTrim.shared.request(messages: current.count)
     }
 
