@@ -39,14 +39,20 @@ extension MailboxSession {
             sharingTriedGeneration = generation
             return
         }
+        selectMemo = nil   // older than this SELECT's generation: stale in any case
         guard let generations = FolderGenerations.shared, generations.isCurrent(generation) else { return }
         syncedGeneration = generation
         if shareListAgain() { sharingTriedGeneration = generation }
-        selectMemo = nil
         guard list.recentCount == 0, fixedRights == nil, sharedPrefix == nil, ownerOverride == nil else { return }
         if case .folder = target, SystemCall.status(directory + "/" + FolderACLStore.fileName) == nil { return }
         selectMemo = SelectMemo(name: name.bytes, utf8: utf8, examine: examine, directory: directory,
                                 generation: generation, rights: rights, list: list, lastStamp: lastStamp)
+    }
+
+    /// Forgets a memo whose folder changed since (generations only move on, so it can never
+    /// answer again): the message list it holds may be one no other session uses any more.
+    func dropStaleSelectMemo() {
+        if let memo = selectMemo, FolderGenerations.shared?.isCurrent(memo.generation) != true { selectMemo = nil }
     }
 
     /// Whether `run` can answer this command on the event loop (see the type's comment); when
@@ -61,9 +67,9 @@ extension MailboxSession {
             var examine = false
             if case .examine = tagged.command { examine = true }
             // IMAP4rev2's SELECT lists the folder (a directory read); QRESYNC answers from modseqs.
+            dropStaleSelectMemo()
             guard parameters == SelectParameters(), !rev2, let memo = selectMemo, memo.name == name.bytes,
-                  memo.utf8 == utf8, memo.examine == examine, !Self.isSharedName(name),
-                  generations.isCurrent(memo.generation) else { return false }
+                  memo.utf8 == utf8, memo.examine == examine, !Self.isSharedName(name) else { return false }
         case .fetch(let set, let attributes, let modifiers, uid: true):
             guard modifiers == FetchModifiers(), let s = selected, let synced = syncedGeneration,
                   sharingTriedGeneration == synced else { return false }

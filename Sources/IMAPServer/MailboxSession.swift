@@ -368,6 +368,7 @@ final class MailboxSession: @unchecked Sendable {
         guard var s = selected else { return }
         syncedGeneration = nil
         let generation = FolderGenerations.shared?.watch(s.directory)
+        dropStaleSelectMemo()
         lastStamp = Self.settledStamp(s.directory)
         // The scan and the mod-sequences it earns, under the folder's modseq lock.
         guard let scanned = scanWithModSeqs(s) else { return }

@@ -88,6 +88,10 @@ extension StoreTranscript {
         // No pause: inotify queued the event inside the delivery's rename.
         #expect(t.onEventLoop("d SELECT INBOX") == nil)
         #expect(t.poolAnswer?.contains("* 3 EXISTS\r\n* 1 RECENT\r\n") == true)
+        // The memo of the folder as it was is gone (it held a list nobody else may use now).
+        #expect(t.mailbox.selectMemo == nil)
+        #expect(t.onEventLoop("e SELECT INBOX") == nil)
+        #expect(t.onEventLoop("f SELECT INBOX")?.contains("* 3 EXISTS\r\n* 0 RECENT\r\n") == true)
     }
 
     @Test func uidFetchOfABodyOnTheEventLoopMatchesThePoolAndLeavesSeenAlone() throws {
