@@ -161,9 +161,13 @@ let package = Package(
         .target(name: "IMAP", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        // Opens and reads that never wait for the disk (openat2 RESOLVE_CACHED, RWF_NOWAIT): the
+        // IMAP server answers a cached body FETCH on its event loop.
+        .target(name: "CNonBlockingFile"),
 
         .target(name: "IMAPServer", dependencies: [
             "IMAP", "Maildir", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon", "ListenerSupport",
+            "CNonBlockingFile",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -59,6 +59,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     /// SCRAM: the account whose verifier the exchange is checked against.
     private var scramAccount: AuthResult?
     private var readTimer: Scheduled<Void>?
+    /// When the last input arrived (the autologout counts from it).
+    private var lastInput = NIODeadline.now()
     private static let maxPending = 256 << 10
     private var readingPaused = false
     private var discardInput = false
@@ -113,9 +115,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if let bytes = buffer.readBytes(length: buffer.readableBytes) { pending.append(contentsOf: bytes) }
-        armReadTimer(context: context)
+        let buffer = unwrapInboundIn(data)
+        buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
+        noteInput(context: context)
         process(context: context)
     }
 
@@ -163,7 +165,11 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 input = input[input.endIndex...]
             }
         }
-        pending = Array(input)
+        if input.isEmpty {
+            pending.removeAll(keepingCapacity: pending.count <= 4096)
+        } else if input.startIndex != pending.startIndex {
+            pending = Array(input)
+        }
         updateReading(context: context)
     }
 
@@ -248,29 +254,47 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             streams = [:]
         }
         let streamed = taken
-        let channel = context.channel
         mailbox.rev2 = session.isRev2
         mailbox.appendLiteralLimit = session.configuration.limits.appendLiteral
-        mailbox.flushHook = { bytes in
-            // On the thread pool: write this part; wait until the socket took it only when the
-            // channel is above its high-water mark (a client reading slower than we produce).
-            // Waiting for every part kept a thread-pool thread idle per part of a big FETCH
-            // while the client read it; the memory held stays bounded either way (this part,
-            // the one before it, and the channel's water mark).
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            let written = channel.writeAndFlush(buffer)
-            if !channel.isWritable { try? written.wait() }
-        }
         let enabled = session.enabled
-        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed) }, then: { handler, context, result in
-            switch result.change {
-            case .none: break
-            case .selected(let name, let readOnly): handler.session.selected(name, readOnly: readOnly)
-            case .deselected: handler.session.selected(nil, readOnly: false)
+        if streamed.isEmpty, mailbox.prepareOnEventLoop(tagged, utf8: utf8) {
+            // Answered from memory (and a page-cached file) right here: no thread-pool round
+            // trip. Nothing is flushed in parts (the answer is small), so no hook meanwhile.
+            let hook = mailbox.flushHook
+            mailbox.flushHook = nil
+            let result = mailbox.run(tagged, utf8: utf8, enabled: enabled)
+            mailbox.flushHook = hook
+            mailbox.forgetMessage()
+            apply(result, context: context)
+            return
+        }
+        if mailbox.flushHook == nil {
+            let channel = context.channel
+            mailbox.flushHook = { bytes in
+                // On the thread pool: write this part; wait until the socket took it only when the
+                // channel is above its high-water mark (a client reading slower than we produce).
+                // Waiting for every part kept a thread-pool thread idle per part of a big FETCH
+                // while the client read it; the memory held stays bounded either way (this part,
+                // the one before it, and the channel's water mark).
+                var buffer = channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                let written = channel.writeAndFlush(buffer)
+                if !channel.isWritable { try? written.wait() }
             }
-            handler.write(result.bytes, context: context)
+        }
+        runBlocking(context: context, { mailbox.run(tagged, utf8: utf8, enabled: enabled, streamed: streamed) }, then: { handler, context, result in
+            handler.apply(result, context: context)
         })
+    }
+
+    /// A mailbox command's answer: the selection change for the state machine, then the bytes.
+    private func apply(_ result: (bytes: [UInt8], change: MailboxSession.SelectionChange), context: ChannelHandlerContext) {
+        switch result.change {
+        case .none: break
+        case .selected(let name, let readOnly): session.selected(name, readOnly: readOnly)
+        case .deselected: session.selected(nil, readOnly: false)
+        }
+        write(result.bytes, context: context)
     }
 
     // MARK: streamed APPEND messages
@@ -649,14 +673,35 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     /// Before login one deadline runs from the connection's start (input does not push it
     /// back, so a client trickling bytes cannot hold a slot unauthenticated); once logged in,
     /// each input restarts the autologout timer (RFC 9051 §5.4: at least 30 minutes).
+    /// Input only notes its time; the timer, when it fires, moves itself to the deadline that
+    /// time gives (one scheduled task per 30 minutes, not one per command).
+    private func noteInput(context: ChannelHandlerContext) {
+        lastInput = .now()
+        if readTimer == nil { armReadTimer(context: context) }
+    }
+
+    /// (Re)starts the timer for the current phase: before login from the connection's start,
+    /// after it from the last input.
     private func armReadTimer(context: ChannelHandlerContext) {
         if session.user == nil && readTimer != nil { return }
         readTimer?.cancel()
-        let timeout = session.user == nil ? environment.preLoginTimeout : environment.autologoutTimeout
+        let deadline = session.user == nil ? NIODeadline.now() + environment.preLoginTimeout
+            : lastInput + environment.autologoutTimeout
+        scheduleReadTimer(at: deadline, context: context)
+    }
+
+    private func scheduleReadTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        readTimer = context.eventLoop.scheduleTask(in: timeout) {
+        readTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = bound.value
             guard !handler.closed else { return }
+            if handler.session.user != nil {
+                let due = handler.lastInput + handler.environment.autologoutTimeout
+                if due > .now() {
+                    handler.scheduleReadTimer(at: due, context: context)
+                    return
+                }
+            }
             handler.closeWith("* BYE Disconnected for inactivity.\r\n", context: context)
         }
     }

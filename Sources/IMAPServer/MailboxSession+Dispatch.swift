@@ -113,6 +113,13 @@ extension MailboxSession {
     /// UID commands may report new messages first (RFC 3501 §7.4.1 forbids only EXPUNGE).
     private func refreshIfUID(_ uid: Bool, into w: inout ResponseWriter) {
         guard uid else { return }
+        // The folder's inotify generation is the one this view was synchronised at: nothing a
+        // client sees changed (no stat at all; on the event loop this was checked just now).
+        if selected != nil, let synced = syncedGeneration,
+           onEventLoop || FolderGenerations.shared?.isCurrent(synced) == true {
+            if sharingTriedGeneration != synced, shareListAgain() { sharingTriedGeneration = synced }
+            return
+        }
         // Nothing on disk changed since the last scan (same directory stamps, and old enough that
         // a change in the same clock tick would have shown): a rescan would find the same.
         if let s = selected, !lastStamp.isEmpty, Self.stamp(s.directory) == lastStamp,

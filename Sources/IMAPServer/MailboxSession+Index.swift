@@ -77,22 +77,27 @@ extension MailboxSession {
     /// says (same UIDs in the same order, file names, keywords, no \Recent): the client sees no
     /// difference, and the private copy is freed. Tried once per stamps, so a session whose
     /// view differs (pending expunges, recent messages) compares at most once per change.
-    func shareListAgain() {
-        guard let s = selected, !lastStamp.isEmpty, Self.isSettled(lastStamp),
-              let stamps = FolderIndex.settledStamps(folderPath: s.directory), stamps != sharingTriedFor else { return }
+    /// Returns false when it could not try yet (the last scan's stamps are not settled): a
+    /// later call may succeed. True: nothing more to try for the folder as it is.
+    @discardableResult
+    func shareListAgain() -> Bool {
+        guard let s = selected, !lastStamp.isEmpty else { return true }
+        guard Self.isSettled(lastStamp), let stamps = FolderIndex.settledStamps(folderPath: s.directory) else { return false }
+        guard stamps != sharingTriedFor else { return true }
         sharingTriedFor = stamps
         // Read-only: this open never moves a message out of new/ (its \Recent would be lost).
         guard let list = try? openShared(s.directory, readOnly: true),
               SharedMessageLists.shared.get(folder: s.directory, stamps: stamps, keywords: options.keywords) === list,
-              list.messages.count == s.messages.count else { return }
+              list.messages.count == s.messages.count else { return true }
         let same = list.messages.withUnsafeBufferPointer { a in s.messages.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-        if same { return }
+        if same { return true }
         for (shared, mine) in zip(list.messages, s.messages) {
             guard shared.uid == mine.uid, shared.fileName == mine.fileName, shared.keywords == mine.keywords,
-                  !mine.recent else { return }
+                  !mine.recent else { return true }
         }
         selected?.messages = list.messages
         selected?.keywordsInUse = list.keywordsInUse
+        return true
     }
 
     /// The message's summary from the folder's shared cache (parsed from the file once).

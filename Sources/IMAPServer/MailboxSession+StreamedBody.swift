@@ -19,10 +19,20 @@ extension MailboxSession {
     /// small, there is no hook, or the file cannot be opened (the caller then takes the
     /// ordinary path, which reports a vanished message).
     func streamWholeMessage(at index: Int, into w: inout ResponseWriter) -> Bool {
-        guard let flushHook, let fd = openStoredMessage(at: index) else { return false }
+        // A message the event loop read is small (`prepareOnEventLoop` reads at most the threshold).
+        guard preloaded == nil, let flushHook, let fd = openStoredMessage(at: index) else { return false }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) > Self.streamedBodyThreshold else { return false }
+        guard fstat(fd, &st) == 0 else { return false }
+        guard Int(st.st_size) > Self.streamedBodyThreshold else {
+            // Small: read it from this descriptor now (the caller's one-read path takes it from
+            // `preloaded` instead of opening the file a second time).
+            if let uid = selected?.messages[index].uid,
+               let bytes = try? SystemCall.readAll(fd, path: "", limit: Self.streamedBodyThreshold) {
+                preloaded = (uid, bytes)
+            }
+            return false
+        }
         let size = Int(st.st_size)
         var piece = [UInt8](repeating: 0, count: Self.streamedBodyPiece)
 

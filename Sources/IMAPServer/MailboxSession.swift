@@ -154,6 +154,17 @@ final class MailboxSession: @unchecked Sendable {
     var lastStamp: [Int64] = []
     /// The folder stamps `shareListAgain` last tried to share the list under.
     var sharingTriedFor: FolderIndex.Stamps?
+    /// The selected folder's `FolderGenerations` generation this session's view is in step
+    /// with (nil: unknown, the next UID command checks the disk).
+    var syncedGeneration: FolderGeneration?
+    /// The generation under which `shareListAgain` has nothing more to try.
+    var sharingTriedGeneration: FolderGeneration?
+    /// The last SELECT/EXAMINE answered from the folder as read (see `MailboxSession+EventLoop`).
+    var selectMemo: SelectMemo?
+    /// Set by `prepareOnEventLoop`: the command runs on the event loop, on what it checked.
+    var onEventLoop = false
+    /// The message file the event loop read for this command (UID, bytes as stored).
+    var preloaded: (uid: UInt32, bytes: [UInt8])?
 
     init(maildirPath: String, user: String, options: MailboxOptions = MailboxOptions()) {
         maildir = Maildir(path: maildirPath, trashFolderName: options.trashFolderName)
@@ -189,33 +200,44 @@ final class MailboxSession: @unchecked Sendable {
     func select(_ tag: [UInt8], _ name: MailboxName, readOnly: Bool, parameters: SelectParameters = SelectParameters(),
                 into w: inout ResponseWriter) -> SelectionChange {
         let wasSelected = selected != nil
+        // On the event loop the memo stands for the disk (its folder's generation was current).
+        let memo = onEventLoop ? selectMemo : nil
         selected = nil
         cachedView = nil
         largeMessageCache = nil
         sizes = [:]
-        guard let target = target(name), exists(target) else {
+        syncedGeneration = nil
+        guard let target = target(name), memo != nil || exists(target) else {
             if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }
             w.tagged(tag, .no, .nonExistent, "Mailbox does not exist, or must be subscribed to.")
             return .deselected
         }
         // RFC 4314 §4: SELECT and EXAMINE need `r`; with none of `i e s t w` the folder is read-only.
-        let rights = myRights(target)
+        let dir = directory(target)
+        // Before anything is read: a change from here on shows as a new generation.
+        let generation = memo?.generation ?? FolderGenerations.shared?.watch(dir)
+        let rights = memo?.rights ?? myRights(target)
         guard rights.contains(ACLRights.read) else {
             accessDenied("SELECT/EXAMINE", Self.shown(name), ACLRights.read, tag, into: &w)
             return .deselected
         }
+        let examine = readOnly
         let readOnly = readOnly || Self.selectsReadOnly(rights)
-        let dir = directory(target)
-        lastStamp = Self.settledStamp(dir)
         // The store's open: a warm folder (stamps unchanged since the saved snapshot) is read
         // from `courierswiftsnapshot` without listing cur/ or parsing courierimapuiddb; sizes
         // and dates come from `courierswiftindex`.
         let opened: SharedMessageList
-        do {
-            opened = try openShared(dir, readOnly: readOnly)
-        } catch {
-            w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
-            return .deselected
+        if let memo {
+            lastStamp = memo.lastStamp
+            opened = memo.list
+        } else {
+            lastStamp = Self.settledStamp(dir)
+            do {
+                opened = try openShared(dir, readOnly: readOnly)
+            } catch {
+                w.tagged(tag, .no, .serverBug, "Cannot open the mailbox: \(error)")
+                return .deselected
+            }
         }
         if wasSelected { w.untaggedStatus(.ok, .closed, "Previous mailbox closed") }  // RFC 7162 §3.2.11
         // The shared array: copied only when this session changes its own view of it.
@@ -238,6 +260,10 @@ final class MailboxSession: @unchecked Sendable {
         if rev2 { writeSelectedList(target, into: &w) }
         writeSelectModSeqs(parameters, into: &w)
         w.tagged(tag, .ok, readOnly ? .readOnly : .readWrite, "Ok")
+        if let generation {
+            remember(selectOf: name, examine: examine, target: target, directory: dir, generation: generation,
+                     rights: rights, list: opened, fromMemo: memo != nil)
+        }
         return .selected(name, readOnly: readOnly)
     }
 
@@ -260,6 +286,7 @@ final class MailboxSession: @unchecked Sendable {
         cachedView = nil
         largeMessageCache = nil
         sizes = [:]
+        syncedGeneration = nil
     }
 
     /// Drops the message bytes kept between FETCH items (called after each command, so an
@@ -267,6 +294,8 @@ final class MailboxSession: @unchecked Sendable {
     func forgetMessage() {
         cachedView = nil
         largeMessageCache = nil
+        preloaded = nil
+        onEventLoop = false
     }
 
     static func stamp(_ dir: String) -> [Int64] {
@@ -336,6 +365,9 @@ final class MailboxSession: @unchecked Sendable {
     /// never during FETCH, STORE or SEARCH), new messages (EXISTS, RECENT) and flag changes.
     func refresh(into w: inout ResponseWriter, allowExpunge: Bool) {
         guard var s = selected else { return }
+        syncedGeneration = nil
+        let generation = FolderGenerations.shared?.watch(s.directory)
+        dropStaleSelectMemo()
         lastStamp = Self.settledStamp(s.directory)
         // The scan and the mod-sequences it earns, under the folder's modseq lock.
         guard let scanned = scanWithModSeqs(s) else { return }
@@ -403,7 +435,9 @@ final class MailboxSession: @unchecked Sendable {
             w.untagged("\(s.messages.count) EXISTS")
             if !rev2 { w.untagged("\(s.messages.filter(\.recent).count) RECENT") }
         }
+        syncedGeneration = generation
         shareAfterRefresh(onDisk: current)
+        if let generation, shareListAgain() { sharingTriedGeneration = generation }
         MemoryTrim.shared.request(messages: current.count)
     }
 
@@ -425,6 +459,7 @@ final class MailboxSession: @unchecked Sendable {
     func storedBytes(at index: Int) -> [UInt8]? {
         guard let directory = selected?.directory, let count = selected?.messages.count, index < count,
               let fileName = selected?.messages[index].fileName else { return nil }
+        if let preloaded, preloaded.uid == selected?.messages[index].uid { return preloaded.bytes }
         if let bytes = StoredMessageRead.read(directory + "/cur/" + fileName.name, limit: 1 << 30) { return bytes }
         if let bytes = StoredMessageRead.read(directory + "/new/" + fileName.name, limit: 1 << 30) { return bytes }
         guard let renamed = findFile(baseName: fileName.baseName, in: directory) else { return nil }

@@ -8,6 +8,8 @@ import MaildirCore
 struct MailboxTranscript {
     let mailbox: MailboxSession
     var session = IMAPSession(configuration: IMAPSessionConfiguration())
+    /// `onEventLoop`: the thread pool's answer when the event loop could not give one.
+    var poolAnswer: String?
 
     init(_ maildir: TemporaryMaildir, options: MailboxOptions = MailboxOptions()) {
         mailbox = MailboxSession(maildirPath: maildir.path, user: "u", options: options)

@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A change counter per folder from Linux inotify, readable on an event loop: a session that
+/// remembers a folder's generation knows, by comparing it with the current one, whether
+/// anything that shows in IMAP (messages arriving, renamed for flags, removed; keywords; the
+/// folder's ACL, uid list, the folder itself) changed since, without a `stat` or a thread hop.
+///
+/// No reader thread: a question first polls the (non-blocking) inotify descriptor, and when
+/// events are queued drains them under the lock, so an event the kernel queued before the
+/// question is always counted (inotify queues it inside the renaming or creating system call).
+/// `watch` registers a folder (path lookups: thread pool only); `isCurrent` never blocks and
+/// takes no lock unless events are queued or another thread is counting some.
+final class FolderGenerations: Sendable {
+    /// The process's registry; nil where inotify is not available (every caller then takes its
+    /// ordinary path).
+    static let shared: FolderGenerations? = FolderGenerations()
+    /// At most this many folders are watched (four watches each); past it `watch` answers nil.
+    static let folderLimit = 2048
+
+    private struct Watched {
+        var counter: FolderCounter
+        /// The folder's own directory (its file names are filtered), not new/, cur/ or keywords.
+        var isFolderDirectory: Bool
+    }
+
+    private struct State {
+        var byWatch: [Int32: [Watched]] = [:]
+        var folders: [String: FolderCounter] = [:]
+        /// Folders whose keyword directory has its watch (it may appear later).
+        var keywordsWatched: Set<String> = []
+        /// Every generation handed out comes from here: a folder watched again never repeats one.
+        var counter: UInt64 = 0
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+
+        mutating func bump(_ folder: FolderCounter) {
+            counter += 1
+            folder.value.store(counter, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    private let fd: Int32
+    private let state = Mutex(State())
+    /// 1 while a thread has read events it has not counted yet (see `isCurrent`).
+    private let draining = Atomic<Int>(0)
+    static let directoryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE
+        | IN_DELETE_SELF | IN_MOVE_SELF)
+
+    private init?() {
+        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        if fd < 0 { return nil }
+        self.fd = fd
+    }
+
+    /// Watches the folder at `directory` (thread pool: path lookups) and returns its current
+    /// generation; call it before reading the folder, so that a change during the read shows
+    /// as a new generation afterwards. Nil when the folder cannot be watched.
+    func watch(_ directory: String) -> FolderGeneration? {
+        let known: FolderCounter? = state.withLock { s in
+            drain(&s)
+            return s.keywordsWatched.contains(directory) ? s.folders[directory] : nil
+        }
+        if let known { return current(known) }
+        // The watches are added outside the lock (path lookups may wait for the disk; the event
+        // loops may take this lock). Events from before the registration are not counted, but
+        // the caller reads the folder after this returns.
+        var added: [(Int32, Bool)] = []
+        for (sub, own) in [("", true), ("/new", false), ("/cur", false)] {
+            let wd = inotify_add_watch(fd, directory + sub, Self.directoryMask)
+            if wd < 0 { return nil }
+            added.append((wd, own))
+        }
+        let keywords = inotify_add_watch(fd, directory + "/courierimapkeywords", Self.directoryMask)
+        if keywords >= 0 { added.append((keywords, false)) }
+        let registered: FolderCounter? = state.withLock { s in
+            drain(&s)
+            let folder: FolderCounter
+            if let known = s.folders[directory] {
+                folder = known
+            } else {
+                guard s.folders.count < Self.folderLimit else { return nil }
+                s.counter += 1
+                folder = FolderCounter(s.counter)
+                s.folders[directory] = folder
+            }
+            for (wd, own) in added where !(s.byWatch[wd] ?? []).contains(where: { $0.counter === folder }) {
+                s.byWatch[wd, default: []].append(Watched(counter: folder, isFolderDirectory: own))
+            }
+            if keywords >= 0 { s.keywordsWatched.insert(directory) }
+            return folder
+        }
+        return registered.map(current)
+    }
+
+    /// The folder's generation now (after the events queued so far).
+    func current(_ folder: FolderCounter) -> FolderGeneration {
+        settle()
+        return FolderGeneration(counter: folder, value: folder.value.load(ordering: .sequentiallyConsistent))
+    }
+
+    /// Whether nothing changed in the folder since `generation` was read. Never blocks: a poll
+    /// of the inotify descriptor and an atomic load (events queued: counted first, under the lock).
+    func isCurrent(_ generation: FolderGeneration) -> Bool {
+        settle()
+        return generation.counter.value.load(ordering: .sequentiallyConsistent) == generation.value
+    }
+
+    /// Makes every event queued before this call count. Polled first: nothing queued means every
+    /// earlier event was read already, by a thread that raised `draining` before its read and
+    /// lowers it only after counting, so `draining == 0` afterwards means they are all counted.
+    private func settle() {
+        var pollfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let queued = poll(&pollfd, 1, 0) != 0
+        if queued || draining.load(ordering: .sequentiallyConsistent) != 0 {
+            state.withLock { drain(&$0) }
+        }
+    }
+
+    /// Reads every queued event and moves the generations of the folders they touch.
+    private func drain(_ s: inout State) {
+        draining.store(1, ordering: .sequentiallyConsistent)
+        defer { draining.store(0, ordering: .sequentiallyConsistent) }
+        let headerSize = MemoryLayout<inotify_event>.size
+        while true {
+            let n = s.buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                return   // EAGAIN: nothing more queued
+            }
+            var offset = 0
+            while offset + headerSize <= n {
+                let (wd, mask, length, ignorable) = s.buffer.withUnsafeBytes { raw in
+                    let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                    let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                    let nameStart = offset + headerSize
+                    let name = UnsafeRawBufferPointer(rebasing: raw[nameStart..<min(nameStart + length, n)])
+                    return (wd, mask, length, Self.isIgnorable(name))
+                }
+                offset += headerSize + length
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                    // Events were lost: every folder may have changed.
+                    for folder in Array(s.folders.values) { s.bump(folder) }
+                    continue
+                }
+                guard let watched = s.byWatch[wd] else { continue }
+                for w in watched where !(w.isFolderDirectory && ignorable) { s.bump(w.counter) }
+                if mask & UInt32(IN_IGNORED) != 0 {
+                    // The directory is gone: its folder is forgotten (its counter moved, so every
+                    // generation read from it is stale) and must be watched again.
+                    s.byWatch[wd] = nil
+                    for w in watched {
+                        s.bump(w.counter)
+                        for (directory, folder) in s.folders where folder === w.counter {
+                            s.folders[directory] = nil
+                            s.keywordsWatched.remove(directory)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Names in a folder's own directory that change nothing a client sees: this server's
+    /// caches (`courierswift…`, rewritten through tmp/) and subfolders (`.Name`, under INBOX).
+    private static func isIgnorable(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let first = name.first, first != 0 else { return false }
+        if first == UInt8(ascii: ".") { return true }
+        let prefix: StaticString = "courierswift"
+        guard name.count >= prefix.utf8CodeUnitCount else { return false }
+        return prefix.withUTF8Buffer { p in p.indices.allSatisfy { name[$0] == p[$0] } }
+    }
+}
+
+/// One watched folder's change counter, shared by every session that reads it.
+final class FolderCounter: Sendable {
+    let value: Atomic<UInt64>
+
+    init(_ value: UInt64) {
+        self.value = Atomic(value)
+    }
+}
+
+/// A folder's generation as read at one moment (see `FolderGenerations.isCurrent`).
+struct FolderGeneration: Equatable, Sendable {
+    let counter: FolderCounter
+    let value: UInt64
+
+    static func == (a: FolderGeneration, b: FolderGeneration) -> Bool {
+        a.counter === b.counter && a.value == b.value
+    }
+}
