@@ -7,6 +7,10 @@
 # in new/, POP3 all in cur/, as compare.sh does), runs each client against ours, Dovecot and
 # Courier in turn, R times, and prints per operation the median ops/s, ours / the better anchor,
 # the server's CPU per op (its process tree) and the client's CPU per op.
+# Every client run starts from the freshly filled Maildir: the fill is kept as hard links and put
+# back (messages and the anchors' index files removed, as fill-maildir.py --clear does) before
+# each run, so no run inherits another's flag changes (Dovecot's SELECT slows down ~30x after a
+# STORE run until its index is rebuilt; without this the second client would measure that).
 #   Benchmarks/bench-server-bound.sh [--messages N] [--seconds S] [--connections C] [--repeat R]
 #        [--clients K] [--python] [--quickack] [imap] [pop3]
 # --python also runs bench-imap.py / bench-pop3.py in the same session (same targets, same order),
@@ -50,6 +54,26 @@ bench_anchors_start $NAMES
 LOGS="$SITE/logs"; mkdir -p "$LOGS"
 CLIENT_KINDS="c"; [ "$PYTHON" = 1 ] && CLIENT_KINDS="c python"
 
+# snapshot_maildir MD TEMPLATE / restore_maildir TEMPLATE MD: keep the filled messages as hard
+# links; put them back after removing every message and the index files fill-maildir.py --clear
+# removes (the servers only rename message files, never change them)
+snapshot_maildir() {
+	rm -rf "$2"; mkdir -p "$2"
+	cp -al "$1/cur" "$1/new" "$1/tmp" "$2/"
+}
+restore_maildir() {
+	python3 - "$2" "$ANCHORS/fill-maildir.py" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("fill", sys.argv[2])
+fill = importlib.util.module_from_spec(spec); spec.loader.exec_module(fill)
+fill.clear(sys.argv[1])
+PY
+	local sub
+	for sub in cur new tmp; do
+		cp -al "$1/$sub/." "$2/$sub/"
+	done
+}
+
 # run_clients KIND PROTO NAME ADDR REP: K client processes at once, one log each
 run_clients() {
 	local kind="$1" proto="$2" name="$3" addr="$4" rep="$5" pid j pids=""
@@ -78,14 +102,16 @@ for proto in $ONLY; do
 	fi
 	echo "### $proto, $MESSAGES messages, $CONNS connections x $CLIENTS client process(es), $SECS s per operation"
 	for t in $targets; do
-		md="${t#*=}"; md="${md#*=}"
+		name="${t%%=*}"; md="${t#*=}"; md="${md#*=}"
 		"$ANCHORS/fill-maildir.py" "$md" "$MESSAGES" --seed 1 --clear --new-fraction "$nf"
+		snapshot_maildir "$md" "$SITE/fill-$proto-$name"
 	done
-	sync; sleep 1
 	for rep in $(seq "$REPEAT"); do
 		for t in $targets; do
-			name="${t%%=*}"; addr="${t#*=}"; addr="${addr%%=*}"
+			name="${t%%=*}"; addr="${t#*=}"; addr="${addr%%=*}"; md="${t#*=}"; md="${md#*=}"
 			for kind in $CLIENT_KINDS; do
+				restore_maildir "$SITE/fill-$proto-$name" "$md"
+				sync; sleep 1
 				run_clients "$kind" "$proto" "$name" "$addr" "$rep"
 			done
 		done
