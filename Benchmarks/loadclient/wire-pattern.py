@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-CALL = re.compile(r"^(\d+)\s+(\d+):(\d+):([\d.]+)\s+(write|writev|sendmsg|sendto)\((\d+),.*=\s+(-?\d+)")
+CALL = re.compile(r"^(\d+)\s+(\d+):(\d+):([\d.]+)\s+(write|writev|sendmsg|sendto)\((\d+)(<.*?>)?, .*=\s+(-?\d+)")
 
 
 def read_answer(sock, proto, tag, multi, quickack):
@@ -60,7 +60,7 @@ def main():
     os.makedirs(a.outdir, exist_ok=True)
     trace = os.path.join(a.outdir, a.name + ".strace")
     st = subprocess.Popen(["strace", "-f", "-tt", "-qq", "-e", "trace=write,writev,sendmsg,sendto", "-e", "signal=none",
-                           "-s", "0", "-o", trace, "-p", str(a.pid)], stderr=subprocess.DEVNULL)
+                           "-s", "0", "-yy", "-o", trace, "-p", str(a.pid)], stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     s = socket.create_connection((host, int(port)))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -102,16 +102,22 @@ def main():
         m = CALL.match(line)
         if m:
             t = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
-            calls.append((t, int(m.group(1)), m.group(5), int(m.group(6)), int(m.group(7))))
+            what = m.group(7) or ""
+            kind = "tcp" if ("TCP" in what or "socket" in what) else ("eventfd" if "eventfd" in what else "other")
+            calls.append((t, int(m.group(1)), m.group(5), kind, int(m.group(8))))
     day0 = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
     for (c, nbytes, nrecv, t0, t1, t2) in windows:
         lo, hi = t0 - day0 - 0.001, t2 - day0 + 0.001
-        mine = [x for x in calls if lo <= x[0] <= hi and x[4] > 0]
+        window = [x for x in calls if lo <= x[0] <= hi and x[4] > 0]
+        mine = [x for x in window if x[3] == "tcp"]
+        wakeups = len([x for x in window if x[3] == "eventfd"])
+        files = len([x for x in window if x[3] == "other"])
         sizes = [x[4] for x in mine]
         kinds = sorted(set(x[2] for x in mine))
-        print("%s %-8s %-22s %8d bytes  %3d write calls (%s; sizes %s)  %3d client reads  first byte %.2f ms, "
-              "first->last byte %.2f ms" % (a.proto, a.name, c, nbytes, len(mine), "/".join(kinds) or "-",
-                                            summarize(sizes), nrecv, (t1 - t0) * 1000, (t2 - t1) * 1000))
+        print("%s %-8s %-22s %8d bytes  %3d socket writes (%s; sizes %s), %d eventfd wakeups, %d other writes  "
+              "%3d client reads  first byte %.2f ms, first->last byte %.2f ms" % (
+                  a.proto, a.name, c, nbytes, len(mine), "/".join(kinds) or "-", summarize(sizes), wakeups, files,
+                  nrecv, (t1 - t0) * 1000, (t2 - t1) * 1000))
 
 
 def summarize(sizes):
