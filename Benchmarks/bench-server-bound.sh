@@ -12,7 +12,7 @@
 # each run, so no run inherits another's flag changes (Dovecot's SELECT slows down ~30x after a
 # STORE run until its index is rebuilt; without this the second client would measure that).
 #   Benchmarks/bench-server-bound.sh [--messages N] [--seconds S] [--connections C] [--repeat R]
-#        [--clients K] [--python] [--quickack] [imap] [pop3]
+#        [--clients K] [--python] [--quickack] [--imap-ops a,b] [--pop3-ops a,b] [imap] [pop3]
 # --python also runs bench-imap.py / bench-pop3.py in the same session (same targets, same order),
 # so the two clients' rates sit side by side. --clients K runs K client processes at once per
 # target and adds their rates (does a second client double the rate? then one was client-bound).
@@ -24,6 +24,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/Benchmarks/lib/bench-site.sh"
 MESSAGES=10000; SECS=5; CONNS=4; REPEAT=1; CLIENTS=1; PYTHON=0; QUICKACK=""; ONLY=""
+IMAP_OPS=login,select,fetch_all,body,search,store; POP3_OPS=login,stat,list,uidl,retr
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--messages) MESSAGES="$2"; shift 2 ;;
@@ -33,8 +34,10 @@ while [ $# -gt 0 ]; do
 	--clients) CLIENTS="$2"; shift 2 ;;
 	--python) PYTHON=1; shift ;;
 	--quickack) QUICKACK="--quickack"; shift ;;
+	--imap-ops) IMAP_OPS="$2"; shift 2 ;;
+	--pop3-ops) POP3_OPS="$2"; shift 2 ;;
 	imap|pop3) ONLY="$ONLY $1"; shift ;;
-	*) echo "usage: $0 [--messages N] [--seconds S] [--connections C] [--repeat R] [--clients K] [--python] [--quickack] [imap] [pop3]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--messages N] [--seconds S] [--connections C] [--repeat R] [--clients K] [--python] [--quickack] [--imap-ops a,b] [--pop3-ops a,b] [imap] [pop3]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$ONLY" ] || ONLY="imap pop3"
@@ -76,14 +79,15 @@ PY
 
 # run_clients KIND PROTO NAME ADDR REP: K client processes at once, one log each
 run_clients() {
-	local kind="$1" proto="$2" name="$3" addr="$4" rep="$5" pid j pids=""
+	local kind="$1" proto="$2" name="$3" addr="$4" rep="$5" pid j pids="" ops
 	pid="$(listener_pid "${addr##*:}")"
+	ops="$IMAP_OPS"; [ "$proto" = pop3 ] && ops="$POP3_OPS"
 	for j in $(seq "$CLIENTS"); do
 		local log="$LOGS/$kind.$proto.$name.$rep.$j"
 		if [ "$kind" = c ]; then
-			"$LC" "$proto" "$addr" --connections "$CONNS" --seconds "$SECS" --pid "$pid" --seed "$j" $QUICKACK >"$log" 2>&1 &
+			"$LC" "$proto" "$addr" --connections "$CONNS" --seconds "$SECS" --ops "$ops" --pid "$pid" --seed "$j" $QUICKACK >"$log" 2>&1 &
 		else
-			python3 "$ANCHORS/bench-$proto.py" "$addr" --connections "$CONNS" --seconds "$SECS" --pid "$pid" $QUICKACK >"$log" 2>&1 &
+			python3 "$ANCHORS/bench-$proto.py" "$addr" --connections "$CONNS" --seconds "$SECS" --ops "$ops" --pid "$pid" $QUICKACK >"$log" 2>&1 &
 		fi
 		pids="$pids $!"
 	done
