@@ -10,20 +10,20 @@ extension MailboxSession {
     /// under the log's lock). Shared like the list `openShared` builds.
     func openWarm(_ dir: String, stamps: FolderIndex.Stamps, readOnly: Bool) -> SharedMessageList? {
         let keywordsOn = options.keywords
-        guard let warm = FolderIndex.openWithModSeqs(folderPath: dir, stamps: stamps, keywords: keywordsOn) else { return nil }
-        let snapshot = warm.snapshot
         var messages: [Message] = []
-        messages.reserveCapacity(snapshot.messages.count)
-        // No message of a snapshot is recent (the scan that saved it left nothing in new/).
-        for (m, modSeq) in zip(snapshot.messages, warm.modSeqs) {
+        // Each message straight from the files into the session's form. No message of a
+        // snapshot is recent (the scan that saved it left nothing in new/).
+        let opened = FolderIndex.openWithModSeqs(folderPath: dir, stamps: stamps, keywords: keywordsOn,
+                                                 reserve: { messages.reserveCapacity($0) }) { m, modSeq in
             var message = Message(uid: m.uid, fileName: MessageFileName(m.fileName), recent: false,
                                   keywords: keywordsOn ? m.keywords : [], size: m.size,
                                   internalDate: m.internalDate, systemFlags: m.flags.rawValue)
             message.modSeq = modSeq
             messages.append(message)
         }
-        let list = SharedMessageList(uidValidity: snapshot.uidValidity, uidNext: snapshot.uidNext, messages: messages,
-                                     highestModSeq: warm.highestModSeq)
+        guard let opened else { return nil }
+        let list = SharedMessageList(uidValidity: opened.uidValidity, uidNext: opened.uidNext, messages: messages,
+                                     highestModSeq: opened.highestModSeq)
         MemoryTrim.shared.request(messages: messages.count)
         // As in `openShared`: EXAMINE's list is shared only when nothing waits in new/.
         guard !readOnly || Self.newIsEmpty(dir) else { return list }

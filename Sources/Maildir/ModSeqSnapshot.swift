@@ -116,27 +116,40 @@ enum ModSeqSnapshot {
         return (u64(88), u32(96), count)
     }
 
+    /// The header's HIGHESTMODSEQ, UIDVALIDITY and count when the file was written for `key`
+    /// and checks out whole (its checksum); the numbers are read with `entry`.
+    static func verified(_ bytes: UnsafeRawBufferPointer, matching key: Key) -> (highest: UInt64, uidValidity: UInt32, count: Int)? {
+        guard let found = header(bytes, matching: key),
+              SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]),
+                                      seed: SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: bytes[..<112])))
+                == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 112, as: UInt64.self)) else { return nil }
+        return found
+    }
+
+    /// The UID and MODSEQ of message `i` of a verified file with `count` messages.
+    static func entry(_ bytes: UnsafeRawBufferPointer, _ i: Int, count: Int) -> (uid: UInt32, modSeq: UInt64) {
+        (UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: headerSize + count * 8 + i * 4, as: UInt32.self)),
+         UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: headerSize + i * 8, as: UInt64.self)))
+    }
+
     /// The MODSEQs of `snapshot`'s messages and HIGHESTMODSEQ, when the file was written for
     /// `key` and exactly these UIDs (same UIDVALIDITY, same order) and checks out whole.
     static func decode(_ bytes: UnsafeRawBufferPointer, matching key: Key, snapshot: MailboxSnapshot)
         -> (modSeqs: [UInt64], highest: UInt64)? {
-        guard let (highest, validity, count) = header(bytes, matching: key),
-              validity == snapshot.uidValidity, count == snapshot.messages.count,
-              SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]),
-                                      seed: SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: bytes[..<112])))
-                == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 112, as: UInt64.self)) else { return nil }
-        let uidsStart = headerSize + count * 8
+        guard let (highest, validity, count) = verified(bytes, matching: key),
+              validity == snapshot.uidValidity, count == snapshot.messages.count else { return nil }
         var modSeqs: [UInt64] = []
         modSeqs.reserveCapacity(count)
         for (i, m) in snapshot.messages.enumerated() {
-            let uid = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: uidsStart + i * 4, as: UInt32.self))
-            let modSeq = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: headerSize + i * 8, as: UInt64.self))
-            // RFC 7162 §3.1.1: a MODSEQ is a positive number, never above HIGHESTMODSEQ.
-            guard uid == m.uid, modSeq > 0, modSeq <= highest else { return nil }
+            let (uid, modSeq) = entry(bytes, i, count: count)
+            guard uid == m.uid, isPlausible(modSeq, highest: highest) else { return nil }
             modSeqs.append(modSeq)
         }
         return (modSeqs, highest)
     }
+
+    /// RFC 7162 §3.1.1: a MODSEQ is a positive number, never above HIGHESTMODSEQ.
+    static func isPlausible(_ modSeq: UInt64, highest: UInt64) -> Bool { modSeq > 0 && modSeq <= highest }
 
     /// Writes the file through `tmp/` and a rename, without a sync: after a crash a torn or
     /// empty file fails its checksum or length, and the open takes the slow path.
@@ -158,22 +171,58 @@ extension FolderIndex {
         public let highestModSeq: UInt64
     }
 
+    /// The folder-wide facts of a warm open (its messages went to the caller one by one).
+    public struct WarmOpenFacts: Sendable {
+        public let uidValidity: UInt32
+        public let uidNext: UInt32
+        public let highestModSeq: UInt64
+    }
+
     /// The open of a folder unchanged since its last full open (same settled `stamps`, the
     /// snapshot saved for them) whose mod-sequence log nobody wrote to since that open recorded
     /// its messages' MODSEQs in `courierswiftsnapmodseq` (in this boot, with the same
-    /// `keywords` setting): two file reads, no lock, no log. Nil when anything differs; then
-    /// the caller opens and reconciles under the log's lock, and calls `saveModSeqs`.
-    public static func openWithModSeqs(folderPath: String, stamps: Stamps, keywords: Bool) -> WarmOpen? {
+    /// `keywords` setting): two file reads, no lock, no log. `reserve` gets the message count,
+    /// then `each` every message with its MODSEQ in UID order, straight from the files (no
+    /// array in between). Nil when anything differs or does not check out, possibly after some
+    /// messages were handed over (the caller drops them); then the caller opens and reconciles
+    /// under the log's lock, and calls `saveModSeqs`.
+    public static func openWithModSeqs(folderPath: String, stamps: Stamps, keywords: Bool, reserve: (Int) -> Void,
+                                       each: (MessageInfo, UInt64) -> Void) -> WarmOpenFacts? {
         guard let log = ModSeqLogPosition.current(folderPath: folderPath),
               let modSeqBytes = readCacheFile(folderPath + "/" + ModSeqSnapshot.fileName, limit: FactsIndex.readLimit)
         else { return nil }
         let key = ModSeqSnapshot.Key(stamps: stamps.value, log: log, boot: BootID.current, keywords: keywords)
-        // The small file's header first: a stale one costs no read of the snapshot.
-        guard modSeqBytes.withUnsafeBytes({ ModSeqSnapshot.header($0, matching: key) }) != nil,
-              let snapshot = SnapshotCache(folderPath: folderPath).load(matching: stamps.value),
-              let (modSeqs, highest) = modSeqBytes.withUnsafeBytes({ ModSeqSnapshot.decode($0, matching: key, snapshot: snapshot) })
-        else { return nil }
-        return WarmOpen(snapshot: snapshot, modSeqs: modSeqs, highestModSeq: highest)
+        // The small file first: a stale one costs no read of the snapshot.
+        return modSeqBytes.withUnsafeBytes { numbers -> WarmOpenFacts? in
+            guard let (highest, validity, count) = ModSeqSnapshot.verified(numbers, matching: key),
+                  let snapshotBytes = readCacheFile(SnapshotCache(folderPath: folderPath).path, limit: FactsIndex.readLimit)
+            else { return nil }
+            return snapshotBytes.withUnsafeBytes { bytes -> WarmOpenFacts? in
+                guard let (snapshotValidity, snapshotCount) = SnapshotCoding.peek(bytes),
+                      snapshotValidity == validity, snapshotCount == count else { return nil }
+                var i = 0
+                let decoded = SnapshotCoding.decodeEach(bytes, matching: stamps.value, reserve: reserve) { m in
+                    guard i < count else { return false }
+                    let (uid, modSeq) = ModSeqSnapshot.entry(numbers, i, count: count)
+                    guard uid == m.uid, ModSeqSnapshot.isPlausible(modSeq, highest: highest) else { return false }
+                    each(m, modSeq)
+                    i += 1
+                    return true
+                }
+                guard let (uidValidity, uidNext) = decoded, i == count else { return nil }
+                return WarmOpenFacts(uidValidity: uidValidity, uidNext: uidNext, highestModSeq: highest)
+            }
+        }
+    }
+
+    /// `openWithModSeqs` collected into a snapshot and its MODSEQs.
+    public static func openWithModSeqs(folderPath: String, stamps: Stamps, keywords: Bool) -> WarmOpen? {
+        var messages: [MessageInfo] = [], modSeqs: [UInt64] = []
+        guard let facts = openWithModSeqs(folderPath: folderPath, stamps: stamps, keywords: keywords,
+                                          reserve: { messages.reserveCapacity($0); modSeqs.reserveCapacity($0) },
+                                          each: { messages.append($0); modSeqs.append($1) }) else { return nil }
+        return WarmOpen(snapshot: MailboxSnapshot(uidValidity: facts.uidValidity, uidNext: facts.uidNext, messages: messages),
+                        modSeqs: modSeqs, highestModSeq: facts.highestModSeq)
     }
 
     /// Records the MODSEQs an open under `stamps` reconciled (`uids` ascending, as the snapshot
