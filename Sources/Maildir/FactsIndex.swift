@@ -113,6 +113,19 @@ struct FactsTable {
     }
 }
 
+/// Replaces a cache file that carries its own checksum (`courierswiftsnapshot`,
+/// `courierswiftsnapmodseq`) through `tmp/` and a rename, without an `fsync`: after a crash a
+/// torn or empty file fails its checksum or length and is ignored (a rescan writes it again),
+/// so the sync of up to megabytes per rescan buys nothing. Failures are ignored.
+func replaceCacheFile(folderPath: String, name: String, bytes: [UInt8]) {
+    let t = SystemCall.now()
+    let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_\(name).\(UniqueName.escapeHost(SystemCall.hostName()))"
+    guard let fd = try? SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, mode: 0o600) else { return }
+    let written = (try? SystemCall.writeAll(fd, bytes, path: temporary)) != nil
+    close(fd)
+    if !written || rename(temporary, folderPath + "/" + name) != 0 { unlink(temporary) }
+}
+
 /// Reads a whole cache file with one allocation (fstat size, then read into place); nil when
 /// missing, unreadable or larger than `limit`.
 func readCacheFile(_ path: String, limit: Int) -> [UInt8]? {

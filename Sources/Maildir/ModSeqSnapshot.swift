@@ -151,15 +151,9 @@ enum ModSeqSnapshot {
     /// RFC 7162 §3.1.1: a MODSEQ is a positive number, never above HIGHESTMODSEQ.
     static func isPlausible(_ modSeq: UInt64, highest: UInt64) -> Bool { modSeq > 0 && modSeq <= highest }
 
-    /// Writes the file through `tmp/` and a rename, without a sync: after a crash a torn or
-    /// empty file fails its checksum or length, and the open takes the slow path.
+    /// Writes the file through `tmp/` and a rename, without a sync (`replaceCacheFile`).
     static func save(folderPath: String, _ bytes: [UInt8]) {
-        let t = SystemCall.now()
-        let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_snapmodseq.\(UniqueName.escapeHost(SystemCall.hostName()))"
-        guard let fd = try? SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, mode: 0o600) else { return }
-        let written = (try? SystemCall.writeAll(fd, bytes, path: temporary)) != nil
-        close(fd)
-        if !written || rename(temporary, folderPath + "/" + fileName) != 0 { unlink(temporary) }
+        replaceCacheFile(folderPath: folderPath, name: fileName, bytes: bytes)
     }
 }
 
