@@ -20,10 +20,12 @@ extension MailboxSession {
         if let stamps, let known = SharedMessageLists.shared.get(folder: dir, stamps: stamps, keywords: options.keywords) {
             return known
         }
+        // A restarted server's first open of an unchanged folder: snapshot + saved MODSEQs.
+        if let stamps, let warm = openWarm(dir, stamps: stamps, readOnly: readOnly) { return warm }
         // The open and the mod-sequences of what it found, under the folder's modseq lock (RFC
         // 7162: a delivery or another program's change seen here for the first time gets one).
         let keywordsOn = options.keywords, trash = maildir.trashFolderName
-        let opened = FolderModSeqs.shared(folderPath: dir).transaction { t -> Result<(SharedMessageList, Bool), MailStoreError> in
+        let (opened, log) = FolderModSeqs.shared(folderPath: dir).transactionReportingLog { t -> Result<(SharedMessageList, Bool), MailStoreError> in
             let snapshot: MailboxSnapshot
             do throws(MailStoreError) {
                 snapshot = try FolderIndex.open(folderPath: dir, trashFolderName: trash, readOnly: readOnly)
@@ -58,6 +60,7 @@ extension MailboxSession {
         // served that list would never move it to cur/ (the mail would stay hidden).
         guard !anyRecent, !readOnly || Self.newIsEmpty(dir) else { return list }
         if let stamps, FolderIndex.settledStamps(folderPath: dir) == stamps {
+            if !readOnly, let log { saveModSeqs(dir, stamps: stamps, log: log, list) }
             return SharedMessageLists.shared.put(folder: dir, stamps: stamps, keywords: options.keywords, list)
         }
         // Not settled (a change in the last two seconds): no stamps to keep it under, but the

@@ -51,11 +51,12 @@ struct MailboxScan {
         messages.reserveCapacity(folder.messages.count)
         var recent: [UInt32] = []
         // The in-memory cache of the session first, then the folder's index file.
-        let cached = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : facts
+        let indexed = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : nil
+        let cachedCount = indexed?.count ?? facts.count
         var measuredAny = false
         for (m, base) in zip(folder.messages, bases) {
             let f: MessageFacts
-            if let known = cached[base] {
+            if let known = indexed.map({ $0.facts(for: base) }) ?? facts[base] {
                 f = known
             } else if let measured = Self.measure(folderPath + "/cur/" + m.fileName.name, name: m.fileName) {
                 f = measured
@@ -70,7 +71,7 @@ struct MailboxScan {
                                         keywords: keywords.messages.isEmpty ? [] : keywords.messages[base] ?? [],
                                         size: f.size, internalDate: f.internalDate, isRecent: m.isRecent))
         }
-        let saveIndex = !readOnly && (measuredAny || (facts.isEmpty && found.count != cached.count))
+        let saveIndex = !readOnly && (measuredAny || (facts.isEmpty && found.count != cachedCount))
         // The facts table by base name, only when someone needs it (a caller that keeps it for
         // its next rescan, or the index file to write).
         var newFacts: [String: MessageFacts] = [:]

@@ -98,8 +98,18 @@ public final class FolderModSeqs: Sendable {
     /// and synced before the lock is released. When the file cannot be written (read-only
     /// file system, permissions), `body` still runs on the in-memory state.
     public func transaction<T: Sendable>(_ body: (inout ModSeqTransaction) -> T) -> T {
+        transactionReportingLog(body).result
+    }
+
+    /// `transaction`, also telling where the log ended when the lock was released: its inode
+    /// and length as written by this transaction (nil when the file could not be used, or
+    /// when someone else had already changed it by the time it was looked at). Whoever
+    /// finds the log at that position later knows that nothing was recorded in between (see
+    /// `ModSeqSnapshot`).
+    public func transactionReportingLog<T: Sendable>(_ body: (inout ModSeqTransaction) -> T)
+        -> (result: T, log: ModSeqLogPosition?) {
         let path = self.path, folderPath = self.folderPath
-        return state.withLock { (state: inout ModSeqState) -> T in
+        return state.withLock { (state: inout ModSeqState) -> (result: T, log: ModSeqLogPosition?) in
             let file = ModSeqFile.lock(path)
             if let file { state.catchUp(file, folderPath: folderPath) }
             // The machine restarted since the last reservation: records after it may be lost.
@@ -115,9 +125,17 @@ public final class FolderModSeqs: Sendable {
                 state.reservedJustNow = false
                 if state.isBloated { state.needsCompaction = true }
                 if state.needsCompaction { state.compact(file, path: path, folderPath: folderPath) }
+                // Still under the lock: nobody can append to this inode now. After a compaction
+                // the new file may already be someone else's; then the length differs.
+                var log: ModSeqLogPosition?
+                if let now = ModSeqLogPosition.current(folderPath: folderPath), now.inode == state.inode,
+                   now.length == state.offset {
+                    log = now
+                }
                 file.unlock()
+                return (result, log)
             }
-            return result
+            return (result, nil)
         }
     }
 

@@ -65,12 +65,11 @@ struct SnapshotCache {
         SnapshotCoding.encode(snapshot, stamps: stamps)
     }
 
-    /// Writes the cache through `tmp/`; failures are ignored (it is an optimisation).
+    /// Writes the cache through `tmp/` without a sync (its checksum catches a torn file);
+    /// failures are ignored (it is an optimisation).
     func save(_ snapshot: MailboxSnapshot, stamps: DirectoryStamps) {
-        let t = SystemCall.now()
         guard let bytes = Self.format(snapshot, stamps: stamps) else { return remove() }
-        let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_snapshot.\(UniqueName.escapeHost(SystemCall.hostName()))"
-        try? SystemCall.replaceFile(path, temporaryPath: temporary, bytes: bytes, mode: 0o600)
+        replaceCacheFile(folderPath: folderPath, name: Self.fileName, bytes: bytes)
     }
 
     func remove() { unlink(path) }

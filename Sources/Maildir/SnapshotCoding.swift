@@ -44,77 +44,108 @@ enum SnapshotCoding {
     /// 65,535 bytes or with a NUL or `/`, a keyword longer than 65,535 bytes), in which case no
     /// snapshot is kept and every open scans.
     static func encode(_ snapshot: MailboxSnapshot, stamps: DirectoryStamps) -> [UInt8]? {
+        let messages = snapshot.messages
+        // First pass: the keyword sets (few) and the names' total length.
         var keywordNumbers: [String: UInt32] = [:]
         var keywordBytes: [UInt8] = []
         var sets: [UInt32] = []
         var setIndex: [[String]: UInt32] = [:]
-        var names: [UInt8] = []
-        var records: [UInt8] = []
-        names.reserveCapacity(snapshot.messages.count * 48)
-        records.reserveCapacity(snapshot.messages.count * recordSize)
-        for m in snapshot.messages {
-            let nameStart = names.count
-            names.append(contentsOf: m.fileName.utf8)
-            let nameLength = names.count - nameStart
-            guard nameLength > 0, nameLength <= Int(UInt16.max),
-                  !names[nameStart...].contains(where: { $0 == 0 || $0 == 0x2F }) else { return nil }
-            var set = noKeywords
-            if !m.keywords.isEmpty {
-                guard m.keywords.count <= maximumKeywordsPerMessage else { return nil }
-                if let known = setIndex[m.keywords] {
-                    set = known
-                } else {
-                    set = UInt32(sets.count)
-                    sets.append(UInt32(m.keywords.count))
-                    for k in m.keywords {
-                        if let n = keywordNumbers[k] {
-                            sets.append(n)
-                            continue
-                        }
-                        let bytes = Array(k.utf8)
-                        guard bytes.count <= Int(UInt16.max) else { return nil }
-                        let n = UInt32(keywordNumbers.count)
-                        keywordNumbers[k] = n
-                        appendLE(&keywordBytes, UInt16(bytes.count))
-                        keywordBytes += bytes
+        var setOf: [UInt32] = []
+        var nameBytes = 0
+        for (i, m) in messages.enumerated() {
+            let length = m.fileName.utf8.count
+            guard length > 0, length <= Int(UInt16.max) else { return nil }
+            nameBytes += length
+            guard !m.keywords.isEmpty else { continue }
+            guard m.keywords.count <= maximumKeywordsPerMessage else { return nil }
+            let set: UInt32
+            if let known = setIndex[m.keywords] {
+                set = known
+            } else {
+                set = UInt32(sets.count)
+                sets.append(UInt32(m.keywords.count))
+                for k in m.keywords {
+                    if let n = keywordNumbers[k] {
                         sets.append(n)
+                        continue
                     }
-                    setIndex[m.keywords] = set
+                    let bytes = Array(k.utf8)
+                    guard bytes.count <= Int(UInt16.max) else { return nil }
+                    let n = UInt32(keywordNumbers.count)
+                    keywordNumbers[k] = n
+                    appendLE(&keywordBytes, UInt16(bytes.count))
+                    keywordBytes += bytes
+                    sets.append(n)
                 }
+                setIndex[m.keywords] = set
             }
-            appendLE(&records, m.uid)
-            appendLE(&records, set)
-            appendLE(&records, UInt16(nameLength))
-            records.append(m.flags.rawValue)
-            records.append(0)
-            appendLE(&records, UInt32(0))
-            appendLE(&records, UInt64(bitPattern: m.size))
-            appendLE(&records, UInt64(bitPattern: m.internalDate))
+            if setOf.isEmpty { setOf = [UInt32](repeating: noKeywords, count: messages.count) }
+            setOf[i] = set
         }
-        guard names.count <= Int(UInt32.max), keywordBytes.count <= Int(UInt32.max),
-              sets.count <= Int(UInt32.max), snapshot.messages.count <= Int(UInt32.max) else { return nil }
-        var body: [UInt8] = []
-        body.reserveCapacity(records.count + sets.count * 4 + keywordBytes.count + names.count)
-        body += records
-        for w in sets { appendLE(&body, w) }
-        body += keywordBytes
-        body += names
-        var out = magic
-        out.reserveCapacity(headerSize + body.count)
-        appendLE(&out, snapshot.uidValidity)
-        appendLE(&out, snapshot.uidNext)
-        for v in [stamps.cur, stamps.new, stamps.keywords, stamps.database] { appendLE(&out, UInt64(bitPattern: v)) }
-        appendLE(&out, stamps.databaseInode)
-        appendLE(&out, UInt32(snapshot.messages.count))
-        appendLE(&out, UInt32(keywordNumbers.count))
-        appendLE(&out, UInt32(sets.count))
-        appendLE(&out, UInt32(keywordBytes.count))
-        appendLE(&out, UInt32(names.count))
-        appendLE(&out, UInt32(0))
-        let seed = out.withUnsafeBytes { checksum($0) }
-        appendLE(&out, body.withUnsafeBytes { checksum($0, seed: seed) })
-        out += body
-        return out
+        guard nameBytes <= Int(UInt32.max), keywordBytes.count <= Int(UInt32.max),
+              sets.count <= Int(UInt32.max), messages.count <= Int(UInt32.max) else { return nil }
+
+        // Second pass: every byte stored in place in one buffer of the final size.
+        let setsStart = headerSize + messages.count * recordSize
+        let keywordsStart = setsStart + sets.count * 4
+        let namesStart = keywordsStart + keywordBytes.count
+        let total = namesStart + nameBytes
+        var representable = true
+        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let p = UnsafeMutableRawBufferPointer(buffer)
+            func put<T: FixedWidthInteger>(_ value: T, _ at: Int) { p.storeBytes(of: value.littleEndian, toByteOffset: at, as: T.self) }
+            var r = headerSize
+            var nameAt = namesStart
+            for (i, m) in messages.enumerated() {
+                var name = m.fileName
+                let length = name.withUTF8 { utf8 -> Int in
+                    guard nameAt + utf8.count <= total, let source = utf8.baseAddress else { return 0 }
+                    (p.baseAddress! + nameAt).copyMemory(from: source, byteCount: utf8.count)
+                    return memchr(source, 0, utf8.count) == nil && memchr(source, 0x2F, utf8.count) == nil ? utf8.count : 0
+                }
+                guard length > 0 else {
+                    representable = false
+                    break
+                }
+                put(m.uid, r)
+                put(setOf.isEmpty ? noKeywords : setOf[i], r + 4)
+                put(UInt16(length), r + 8)
+                p[r + 10] = m.flags.rawValue
+                p[r + 11] = 0
+                put(UInt32(0), r + 12)
+                put(UInt64(bitPattern: m.size), r + 16)
+                put(UInt64(bitPattern: m.internalDate), r + 24)
+                r += recordSize
+                nameAt += length
+            }
+            if representable {
+                for (i, w) in sets.enumerated() { put(w, setsStart + i * 4) }
+                if !keywordBytes.isEmpty {
+                    keywordBytes.withUnsafeBytes { (p.baseAddress! + keywordsStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                }
+                for (i, b) in magic.enumerated() { p[i] = b }
+                put(snapshot.uidValidity, 8)
+                put(snapshot.uidNext, 12)
+                put(UInt64(bitPattern: stamps.cur), 16)
+                put(UInt64(bitPattern: stamps.new), 24)
+                put(UInt64(bitPattern: stamps.keywords), 32)
+                put(UInt64(bitPattern: stamps.database), 40)
+                put(stamps.databaseInode, 48)
+                put(UInt32(messages.count), 56)
+                put(UInt32(keywordNumbers.count), 60)
+                put(UInt32(sets.count), 64)
+                put(UInt32(keywordBytes.count), 68)
+                put(UInt32(nameBytes), 72)
+                put(UInt32(0), 76)
+                let raw = UnsafeRawBufferPointer(p)
+                let seed = checksum(UnsafeRawBufferPointer(rebasing: raw[..<80]))
+                put(checksum(UnsafeRawBufferPointer(rebasing: raw[headerSize..<total]), seed: seed), 80)
+                initialized = total
+            } else {
+                initialized = 0
+            }
+        }
+        return representable ? out : nil
     }
 
     static func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
@@ -144,6 +175,26 @@ enum SnapshotCoding {
 
     /// The snapshot in `bytes` when its stamps equal `stamps` and the whole file checks out.
     static func decode(_ bytes: UnsafeRawBufferPointer, matching stamps: DirectoryStamps) -> MailboxSnapshot? {
+        var messages: [MessageInfo] = []
+        guard let (validity, next) = decodeEach(bytes, matching: stamps, reserve: { messages.reserveCapacity($0) },
+                                                { messages.append($0); return true }) else { return nil }
+        return MailboxSnapshot(uidValidity: validity, uidNext: next, messages: messages)
+    }
+
+    /// UIDVALIDITY and the message count of a file, unchecked (the checks come with `decodeEach`).
+    static func peek(_ bytes: UnsafeRawBufferPointer) -> (uidValidity: UInt32, count: Int)? {
+        guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
+        return (UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
+                Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 56, as: UInt32.self))))
+    }
+
+    /// `decode` one message at a time, for a caller that builds its own list (no array of
+    /// `MessageInfo` in between): `reserve` gets the count, then `each` every message in UID
+    /// order, after the whole file's checksum was verified; `each` returning false, or a record
+    /// that does not check out, stops it (nil: whatever the caller built is to be dropped).
+    /// Returns UIDVALIDITY and UIDNEXT.
+    static func decodeEach(_ bytes: UnsafeRawBufferPointer, matching stamps: DirectoryStamps, reserve: (Int) -> Void,
+                           _ each: (MessageInfo) -> Bool) -> (uidValidity: UInt32, uidNext: UInt32)? {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
@@ -198,8 +249,7 @@ enum SnapshotCoding {
         if nameLength > 0, let base = names.baseAddress,
            memchr(base, 0, nameLength) != nil || memchr(base, 0x2F, nameLength) != nil { return nil }
 
-        var messages: [MessageInfo] = []
-        messages.reserveCapacity(count)
+        reserve(count)
         var previousUID: UInt32 = 0
         var nameOffset = 0
         var r = headerSize
@@ -216,13 +266,13 @@ enum SnapshotCoding {
                 list = found
             }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: names[nameOffset..<(nameOffset + length)]), as: UTF8.self)
-            messages.append(MessageInfo(uid: uid, fileName: name, flags: SystemFlags(rawValue: flags), keywords: list,
-                                        size: size, internalDate: date, isRecent: false))
+            guard each(MessageInfo(uid: uid, fileName: name, flags: SystemFlags(rawValue: flags), keywords: list,
+                                   size: size, internalDate: date, isRecent: false)) else { return nil }
             nameOffset += length
             previousUID = uid
             r += recordSize
         }
         guard nameOffset == nameLength else { return nil }
-        return MailboxSnapshot(uidValidity: validity, uidNext: next, messages: messages)
+        return (validity, next)
     }
 }

@@ -74,36 +74,56 @@ public struct FolderScanner: Sendable {
 
         let quota = MaildirQuota(folderPath: folderPath, trashFolderName: trashFolderName)
         var addedUIDs: [UInt32] = []
-        var known: [String: UInt32] = [:]
-        known.reserveCapacity(db.entries.count + adding.count)
-        for e in db.entries { known[e.baseName] = e.uid }
+        // Base name → UID, over the names' bytes (one cheap hash per name, no String set).
+        var known = ByteKeyTable(capacity: db.entries.count + adding.count, keyBytes: db.entries.count * 64)
+        var knownUIDs: [UInt32] = []
+        knownUIDs.reserveCapacity(db.entries.count + adding.count)
+        func remember(_ base: String, _ uid: UInt32) {
+            if let i = known.insert(base, value: Int32(truncatingIfNeeded: knownUIDs.count)) {
+                knownUIDs[Int(i)] = uid
+            } else {
+                knownUIDs.append(uid)
+            }
+        }
+        for e in db.entries { remember(e.baseName, e.uid) }
         for (pending, flags) in adding {
             let delivered = try pending.commit(to: .cur(flags), quota: .enforce())
             let uid = try takeUID(&db)
-            known[delivered.fileName.baseName] = uid
+            remember(delivered.fileName.baseName, uid)
             addedUIDs.append(uid)
             dirty = true
         }
 
-        // cur/: keep the UIDs of known base names.
+        // cur/: keep the UIDs of known base names (each once: a second file with the same
+        // base name is a new message).
         var messages: [ScannedMessage] = []
         var unknown: [MessageFileName] = []
         let addedSet = Set(addedUIDs)
         let curNames = try CurDirectoryLock.withLock(folderPath: folderPath, exclusive: true) { () throws(MaildirError) in
             SystemCall.names(in: folderPath + "/cur")
         }
-        var present = Set<String>(minimumCapacity: curNames.count)
+        var seen = [Bool](repeating: false, count: knownUIDs.count)
+        var seenCount = 0
         messages.reserveCapacity(curNames.count)
         for name in curNames where name.utf8.first != UInt8(ascii: ".") {
             let file = MessageFileName(name)
             let base = file.baseName
-            if let uid = known[base], present.insert(base).inserted {
+            if let i = known.value(for: base).map({ Int($0) }), !seen[i] {
+                seen[i] = true
+                seenCount += 1
+                let uid = knownUIDs[i]
                 messages.append(ScannedMessage(uid: uid, fileName: file, isRecent: addedSet.contains(uid), baseName: base))
             } else {
                 unknown.append(file)
             }
         }
-        if present.count != known.count { dirty = true }
+        if seenCount != known.count { dirty = true }
+        // Base names of cur/ already given a UID here (known ones, then the new ones).
+        var present = Set<String>()
+        func isPresent(_ base: String) -> Bool {
+            if let i = known.value(for: base), seen[Int(i)] { return true }
+            return !present.insert(base).inserted
+        }
 
         // new/: move into cur/ (one directory read), or just count.
         var leftInNew = 0
@@ -121,7 +141,7 @@ public struct FolderScanner: Sendable {
         var provisional = db.nextUID
         for file in unknown {
             let base = file.baseName
-            if !present.insert(base).inserted { continue }
+            if isPresent(base) { continue }
             let uid: UInt32
             if readOnly {
                 uid = provisional

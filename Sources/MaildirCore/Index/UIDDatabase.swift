@@ -69,7 +69,8 @@ public struct UIDDatabase: Hashable, Sendable {
         var seenUIDs = Set<UInt32>()
         var highest: UInt32 = 0
         var inOrder = true
-        var seenNames = Set<String>(minimumCapacity: lines.count)
+        // Base names compare as bytes (as Courier compares them), hashed without a String set.
+        var seenNames = ByteKeyTable(capacity: lines.count, keyBytes: bytes.count)
         db.entries.reserveCapacity(lines.count)
         for line in lines.dropFirst() {
             guard let entry = parseEntry(line) else {
@@ -86,7 +87,7 @@ public struct UIDDatabase: Hashable, Sendable {
                     continue
                 }
             }
-            guard seenNames.insert(entry.baseName).inserted else {
+            guard seenNames.insert(entry.baseName, value: 0) == nil else {
                 dropped += 1
                 continue
             }
