@@ -23,8 +23,12 @@ let leanLinker: [LinkerSetting] = [
 /// The lean modules and tools are compiled so that generic type metadata is reached through
 /// direct accessor calls, not by demangling type names at run time: the first demangle pages in
 /// the runtime's demangler, a measurable part of a tool's start-up.
+///
+/// Each function gets its own section (`-function-sections`), so that the symbol ordering file
+/// (leanLinker) moves single functions, not whole source files, and unused ones are dropped.
 let leanSwift: [SwiftSetting] = [
-    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"],
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
+                  "-Xfrontend", "-function-sections"],
                  .when(configuration: .release)),
 ]
 

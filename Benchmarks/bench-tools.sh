@@ -68,7 +68,8 @@ makemime base64 big|makemime|{T} -c application/octet-stream -e base64 big.eml
 T
 )
 
-printf '%-24s %12s %12s %8s\n' "case" "ours (ms)" "courier (ms)" "ratio"
+echo "$(uptime)"
+printf '%-24s %12s %12s %8s %10s %10s %8s\n' "case" "ours (ms)" "courier (ms)" "ratio" "ours cpu" "cour. cpu" "ratio"
 # Each case: fork/exec to exit with no shell in between (as hyperfine -N), the input file on
 # standard input, runs of ours and Courier's alternating; medians (the shared machine's load
 # makes means noise).
@@ -77,4 +78,5 @@ while IFS='|' read -r name tool tmpl; do
 	[ -z "$name" ] && continue
 	python3 "$ROOT/Benchmarks/spawn_timer.py" "$name" "$RUNS" "$tmpl" "$OURS/$tool" "/usr/bin/$tool"
 done <<< "$CASES"
-echo "(ratio = ours / Courier's median wall time, start-up included; target <= 1.20)"
+echo "(ratio = ours / Courier's median wall time, start-up included; target <= 1.20;"
+echo " cpu = median user+system time of the child, exec and exit included: steadier under load)"

@@ -125,6 +125,16 @@ def main():
                 continue
             table = symbols(binary)
             all_names.update(entry[2] for entry in table)
+            # An IFUNC shares its address with its resolver, which nm may name instead.
+            by_address = {}
+            for address, _, name, kind in table:
+                by_address.setdefault(address, []).append((name, kind))
+            ifunc_names = {}
+            for entries in by_address.values():
+                resolvers = [name for name, kind in entries if kind in "iI"]
+                if resolvers:
+                    for name, _ in entries:
+                        ifunc_names[name] = resolvers
             for number, (args, stdin) in enumerate(runs):
                 log = os.path.join(work, f"{tool}.{number}.lackey")
                 argv = [a.replace("{W}", work) for a in args]
@@ -133,8 +143,7 @@ def main():
                                 binary, *argv], stdin=source, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, cwd=work)
                 for name, kind in touched(binary, table, log):
-                    if kind in "iI":
-                        ifuncs.add(name)
+                    ifuncs.update(ifunc_names.get(name, ()))
                     if name not in seen:
                         seen.add(name)
                         order.append(name)
