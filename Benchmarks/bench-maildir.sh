@@ -72,6 +72,16 @@ for p in 1 8; do
 	if [ -x "$COURIER" ]; then run courier "$p" "$COURIER"; fi
 	if [ -x /usr/bin/deliverquota ]; then run maildrop "$p" /usr/bin/deliverquota; fi
 done
+# Single deliveries, ours and Courier's alternating into one maildir (quota included), timed
+# one process at a time with no shell in between: medians of wall and of the child's CPU time,
+# which a busy machine disturbs less than the throughput loops above.
+if [ -x "$COURIER" ]; then
+	md="$WORK/md-alternating"
+	mkdir -p "$md"/{tmp,new,cur}
+	printf '1000000000S,1000000C\n' > "$md/maildirsize"
+	printf '%-24s %12s %12s %8s %10s %10s %8s\n' "one delivery" "ours (ms)" "courier (ms)" "ratio" "ours cpu" "cour. cpu" "ratio"
+	python3 "$ROOT/Benchmarks/spawn_timer.py" "deliverquota" "$MESSAGES" "{T} $md < $WORK/msg.eml" "$OURS" "$COURIER"
+fi
 python3 - "$WORK/results" <<'PY'
 import re, sys
 rates = {}

@@ -2,7 +2,8 @@
 # Benchmark our lean per-message tools against Debian's Courier tools (package maildrop)
 # in one run, on the same inputs, and print the ratio of mean wall times (ours / theirs).
 # Start-up is included: these tools run once per message on a busy server.
-#   Benchmarks/bench-tools.sh [--runs N] [--no-build]
+#   Benchmarks/bench-tools.sh [--runs N] [--no-build] [--bin DIR]
+# --bin DIR times the reformail/reformime/makemime in DIR instead of the release build.
 # Needs: python3, maildrop (Debian), a release build of the lean tools (made here).
 # Not part of the test run: benchmarks measure, tests check behaviour.
 set -euo pipefail
@@ -10,11 +11,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${COURIER_SHARED:-$ROOT/../shared}"
 RUNS=200
 BUILD=1
+OURS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) RUNS="$2"; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
-	*) echo "usage: $0 [--runs N] [--no-build]" >&2; exit 2 ;;
+	--bin) OURS="$(cd "$2" && pwd)"; BUILD=0; shift 2 ;;
+	*) echo "usage: $0 [--runs N] [--no-build] [--bin DIR]" >&2; exit 2 ;;
 	esac
 done
 for cmd in perl python3; do
@@ -28,7 +31,7 @@ if [ "$BUILD" = 1 ]; then
 		swift build -c release --product "$p" >/dev/null
 	done
 fi
-OURS="$(swift build -c release --show-bin-path)"
+[ -n "$OURS" ] || OURS="$(swift build -c release --show-bin-path)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-tools.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -5,7 +5,8 @@ tool touches, in first-touch order, so that lld packs them into a few pages.
 
     swift build -c release --product makemime   (and the other lean tools)
     Scripts/lean-startup-order.py [BIN_DIR]      (default: the release bin path)
-    swift build -c release --product makemime   (relinks with the new order)
+    rm the built lean tools; swift build -c release --product makemime   (…: relinks with the
+        new order; SwiftPM does not notice a changed order file by itself)
 
 How: each tool runs under valgrind's lackey (every instruction and data address), addresses are
 mapped to symbols with `nm -S`. Two corrections:
