@@ -9,15 +9,26 @@ import PackageDescription
 /// resolving libstdc++/libc symbols) to 0.36 M. glibc's iconv still loads its gconv modules at
 /// run time (the linker warns about dlopen): the binaries must run with the glibc they were
 /// built against, as any package of them does.
+///
+/// They are linked with lld and a symbol ordering file (Sources/LeanStart/startup-order.txt, made
+/// by Scripts/lean-startup-order.py from the code and data the tools touch): what runs before and
+/// around `main` is packed into a few pages instead of being spread over 6 MB of text, so a run
+/// takes fewer page faults (makemime: 87 to about 50).
 let leanLinker: [LinkerSetting] = [
-    .unsafeFlags(["-static-executable"], .when(configuration: .release)),
+    .unsafeFlags(["-static-executable", "-use-ld=lld",
+                  "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/LeanStart/startup-order.txt",
+                  "-Xlinker", "--no-warn-symbol-ordering"], .when(configuration: .release)),
 ]
 
 /// The lean modules and tools are compiled so that generic type metadata is reached through
 /// direct accessor calls, not by demangling type names at run time: the first demangle pages in
 /// the runtime's demangler, a measurable part of a tool's start-up.
+///
+/// Each function gets its own section (`-function-sections`), so that the symbol ordering file
+/// (leanLinker) moves single functions, not whole source files, and unused ones are dropped.
 let leanSwift: [SwiftSetting] = [
-    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"],
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
+                  "-Xfrontend", "-function-sections"],
                  .when(configuration: .release)),
 ]
 
@@ -49,7 +60,9 @@ let package = Package(
     targets: [
         // MARK: lean libraries (no Foundation, no NIO): usable from the per-message tools
         .target(name: "MailCore", swiftSettings: leanSwift),
-        .target(name: "ToolSupport", swiftSettings: leanSwift),
+        .target(name: "ToolSupport", dependencies: ["LeanStart"], swiftSettings: leanSwift),
+        // The runtime's argv entry points without its /proc/self/maps scan (lean tool start-up).
+        .target(name: "LeanStart"),
         .target(name: "MaildirCore", dependencies: ["ToolSupport"], swiftSettings: leanSwift),
         .target(name: "MailTools", dependencies: ["MailCore", "MaildirCore", "ToolSupport"], swiftSettings: leanSwift),
         .target(name: "MailConfig"),
@@ -233,7 +246,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
-        .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport"]),
+        .testTarget(name: "MailToolsTests", dependencies: ["MailTools", "MailCore", "ToolSupport", "LeanStart"]),
         .testTarget(name: "MaildirCoreTests", dependencies: ["MaildirCore"]),
         .testTarget(name: "MaildirTests", dependencies: ["Maildir", "MaildirCore"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP"]),

@@ -4,7 +4,11 @@
 # `deliverquota` (package maildrop) when present, 1 and 8 deliverers in parallel, into a
 # fresh Maildir with a maildirsize quota (so the quota path is included). Prints messages/s
 # and the ratio ours / theirs.
-#   Benchmarks/bench-maildir.sh [--messages N] [--no-build]
+#   Benchmarks/bench-maildir.sh [--messages N] [--no-build] [--tmpfs] [--bin PATH]
+# --tmpfs delivers into a directory on /dev/shm, where fsync costs nothing: the tools are then
+# compared apart from the disk's fsync cost (ours makes two per message, the file and new/, as
+# its durability contract says; Courier's makes none). Without it the maildirs are under
+# $TMPDIR (/tmp, ext4 here). --bin times another deliverquota build of ours (no build then).
 # Needs: a release build of deliverquota (made here), the anchors installed
 # (sudo /work/shared/anchors/install.sh) for Courier's binary.
 # Open+list of 10k/100k-message folders (warm and cold) against Courier-IMAP and Dovecot:
@@ -16,19 +20,24 @@ ANCHORS="${ANCHORS_DIR:-$ROOT/../shared/anchors}"
 ANCHORS_HOME="${ANCHORS_HOME:-/var/tmp/courier-anchors}"
 MESSAGES=2000
 BUILD=1
+BASE="${TMPDIR:-/tmp}"
+OURS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--messages) MESSAGES="$2"; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
-	*) echo "usage: $0 [--messages N] [--no-build]" >&2; exit 2 ;;
+	--tmpfs) BASE=/dev/shm; shift ;;
+	--bin) OURS="$2"; BUILD=0; shift 2 ;;
+	*) echo "usage: $0 [--messages N] [--no-build] [--tmpfs] [--bin PATH]" >&2; exit 2 ;;
 	esac
 done
 cd "$ROOT"
 [ "$BUILD" = 1 ] && swift build -c release --product deliverquota >/dev/null
-OURS="$(swift build -c release --show-bin-path)/deliverquota"
+[ -n "$OURS" ] || OURS="$(swift build -c release --show-bin-path)/deliverquota"
 COURIER="$ANCHORS_HOME/courier-dist/usr/bin/deliverquota.courier"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-maildir.XXXXXX")"
+WORK="$(mktemp -d "$BASE/bench-maildir.XXXXXX")"
+echo "maildirs on $(df --output=fstype "$WORK" | tail -1) ($WORK); $(uptime)"
 trap 'rm -rf "$WORK"' EXIT
 python3 - "$WORK/msg.eml" <<'PY'
 import sys
@@ -63,6 +72,16 @@ for p in 1 8; do
 	if [ -x "$COURIER" ]; then run courier "$p" "$COURIER"; fi
 	if [ -x /usr/bin/deliverquota ]; then run maildrop "$p" /usr/bin/deliverquota; fi
 done
+# Single deliveries, ours and Courier's alternating into one maildir (quota included), timed
+# one process at a time with no shell in between: medians of wall and of the child's CPU time,
+# which a busy machine disturbs less than the throughput loops above.
+if [ -x "$COURIER" ]; then
+	md="$WORK/md-alternating"
+	mkdir -p "$md"/{tmp,new,cur}
+	printf '1000000000S,1000000C\n' > "$md/maildirsize"
+	printf '%-24s %12s %12s %8s %10s %10s %8s\n' "one delivery" "ours (ms)" "courier (ms)" "ratio" "ours cpu" "cour. cpu" "ratio"
+	python3 "$ROOT/Benchmarks/spawn_timer.py" "deliverquota" "$MESSAGES" "{T} $md < $WORK/msg.eml" "$OURS" "$COURIER"
+fi
 python3 - "$WORK/results" <<'PY'
 import re, sys
 rates = {}

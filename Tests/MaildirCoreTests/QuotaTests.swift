@@ -157,4 +157,40 @@ import Testing
         #expect(try q.check(adding: QuotaUsage(bytes: 5, messages: 1), newQuota: QuotaSpec("10S")) == .within(percent: 50))
         #expect(readText(path + "/maildirsize") == "10S\n           0            0\n")
     }
+
+    /// `read()` takes the size and modification time from one fstat and still reads the whole
+    /// file, also when it is bigger than the read limit (then it counts as overflowed).
+    @Test func readReturnsContentAndModificationTime() throws {
+        let scratch = ScratchDirectory()
+        let md = try scratch.maildir()
+        writeFile(md + "/maildirsize", "1000S,10C\n         100            2\n          -5           -1\n")
+        var times = [timespec(tv_sec: 1_700_000_000, tv_nsec: 0), timespec(tv_sec: 1_700_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, md + "/maildirsize", &times, 0) == 0)
+        let read = try #require(MaildirQuota(folderPath: md).read())
+        #expect(read.modified == 1_700_000_000)
+        #expect(read.file.usage == QuotaUsage(bytes: 95, messages: 1))
+        #expect(read.file.dataLines == 2)
+        writeFile(md + "/maildirsize", "1000S,10C\n" + String(repeating: "           1            1\n", count: 300))
+        #expect(try #require(MaildirQuota(folderPath: md).read()).file.overflowed)
+    }
+
+    /// `SystemCall.readAll` with a caller's fstat reads the same bytes as without one, and a
+    /// stale (too small) size only costs more reads.
+    @Test func readAllWithAKnownStatus() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.path + "/file"
+        let text = String(repeating: "0123456789abcdef\n", count: 3000)
+        writeFile(path, text)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var st = stat()
+        #expect(fstat(fd, &st) == 0)
+        #expect(try SystemCall.readAll(fd, path: path, status: st) == Array(text.utf8))
+        #expect(lseek(fd, 0, SEEK_SET) == 0)
+        st.st_size = 5
+        #expect(try SystemCall.readAll(fd, path: path, status: st) == Array(text.utf8))
+        #expect(lseek(fd, 0, SEEK_SET) == 0)
+        #expect(try SystemCall.readAll(fd, path: path, limit: 100, status: st) == Array(text.utf8.prefix(100)))
+    }
 }

@@ -15,12 +15,13 @@ public enum CByteClass {
     }
 
     /// `tolower()` in the C locale: ASCII letters only.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func lowercase(_ byte: UInt8) -> UInt8 {
         (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }
 
     /// Lowercases every ASCII letter of `bytes`.
+    @inlinable
     public static func lowercased<S: Sequence>(_ bytes: S) -> [UInt8] where S.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount)
@@ -29,6 +30,7 @@ public enum CByteClass {
     }
 
     /// True when `a` and `b` are equal ignoring ASCII case.
+    @inlinable
     public static func equalIgnoringCase<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool
     where A.Element == UInt8, B.Element == UInt8 {
         guard a.count == b.count else { return false }
@@ -36,6 +38,7 @@ public enum CByteClass {
     }
 
     /// True when `prefix` is a prefix of `bytes`, ignoring ASCII case.
+    @inlinable
     public static func hasPrefixIgnoringCase<A: Collection, B: Collection>(_ bytes: A, _ prefix: B) -> Bool
     where A.Element == UInt8, B.Element == UInt8 {
         guard prefix.count <= bytes.count else { return false }

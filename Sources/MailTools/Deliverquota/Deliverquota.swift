@@ -56,6 +56,37 @@ public enum Deliverquota {
         return deliver(o)
     }
 
+    /// Copies `fd` (standard input) to its end into the message. The buffer fits the message
+    /// when its size is known (at most `copyChunk`) and is left uninitialised: a zero-filled
+    /// 64 KiB buffer costs a memset, 16 page faults and a brk up and down for a 4 KiB message.
+    /// A size that turns out short only means more reads.
+    static func copyInput(from fd: Int32, to pending: PendingMessage, knownSize: Int64?) throws(MaildirError) {
+        let capacity = knownSize.map { Int(clamping: min(max($0 + 1, 512), Int64(copyChunk))) } ?? copyChunk
+        var chunk = [UInt8].readBuffer(count: capacity)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                pending.abort()
+                throw .system(operation: "read", path: "stdin", errno: code)
+            }
+            if n == 0 { return }
+            let failure = chunk.withUnsafeBytes { raw -> MaildirError? in
+                do throws(MaildirError) {
+                    try pending.write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// The largest read from standard input.
+    static let copyChunk = 64 * 1024
+
     /// atoi(): optional sign and leading digits, 0 otherwise.
     static func atoiPrefix(_ s: String) -> Int64 {
         var bytes = Array(s.utf8)[...]
@@ -89,9 +120,11 @@ public enum Deliverquota {
         let counted = quota.countsFolder(o.maildir)
         // A message in a regular file has a known size: refuse it before copying anything.
         var st = stat()
-        if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0, counted {
+        var knownSize: Int64?
+        if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
             let size = Int64(st.st_size) - Int64(max(lseek(0, 0, SEEK_CUR), 0))
-            if (try? quota.check(adding: QuotaUsage(bytes: size, messages: 1), newQuota: o.quota)) == .exceeded {
+            knownSize = size
+            if counted, (try? quota.check(adding: QuotaUsage(bytes: size, messages: 1), newQuota: o.quota)) == .exceeded {
                 return overQuota(o)
             }
         }
@@ -112,7 +145,7 @@ public enum Deliverquota {
             }
         }
         do {
-            try pending.write(from: 0)
+            try copyInput(from: 0, to: pending, knownSize: knownSize)
             _ = try pending.commit(to: .new, quota: .enforce(newQuota: o.quota), quotaPolicy: quota)
         } catch {
             if error == .quotaExceeded { return overQuota(o) }

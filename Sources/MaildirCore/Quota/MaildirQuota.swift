@@ -63,9 +63,11 @@ public struct MaildirQuota: Sendable {
         let fd = Glibc.open(sizeFilePath, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
         defer { close(fd) }
-        guard let bytes = try? SystemCall.readAll(fd, path: sizeFilePath, limit: MaildirSizeFile.readLimit) else { return nil }
+        // One fstat gives both the read size and the modification time.
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
+        guard let bytes = try? SystemCall.readAll(fd, path: sizeFilePath, limit: MaildirSizeFile.readLimit,
+                                                  status: st) else { return nil }
         return (MaildirSizeFile.parse(bytes), Int64(st.st_mtim.tv_sec))
     }
 

@@ -117,9 +117,11 @@ public enum SystemCall {
 
     /// Reads from `fd` until end of file or `limit` bytes. A regular file is read into a buffer
     /// of its size (plus one byte, to see the end in the same read): usually one `read`.
-    public static func readAll(_ fd: Int32, path: String, limit: Int = Int.max) throws(MaildirError) -> [UInt8] {
-        var st = stat()
-        let sized = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_size > 0
+    /// `status` is the descriptor's `fstat` when the caller already has it (one system call less).
+    public static func readAll(_ fd: Int32, path: String, limit: Int = Int.max,
+                               status: stat? = nil) throws(MaildirError) -> [UInt8] {
+        var st = status ?? stat()
+        let sized = (status != nil || fstat(fd, &st) == 0) && st.st_mode & S_IFMT == S_IFREG && st.st_size > 0
         var result = [UInt8](repeating: 0, count: min(sized ? Int(st.st_size) + 1 : 16 * 1024, limit))
         var filled = 0
         while filled < limit {
