@@ -427,8 +427,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // Courier sends +OK first, then deletes (spec/access.md §3.2).
         write(reply, context: context)
         flush(context: context)
-        if !seenRenames.isEmpty && !deletions.isEmpty {
-            // A message to delete may be one being renamed: take the names after that.
+        if !seenRenames.isEmpty {
+            // A message to delete may be one being renamed: take the names after that. Without
+            // deletions too, the session ends (LOGOUT logged, connection closed) only once every
+            // RETR's seen-rename is on disk.
             let pending = EventLoopFuture.andAllComplete(Array(seenRenames.values), on: context.eventLoop)
             seenRenames = [:]
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

@@ -75,6 +75,7 @@ def test_next_message_renamed_by_another_session(site):
     # The other session reads message 2 first: its file is renamed to ...:2,S.
     assert two.retr(2)[1][0] == b"Subject: message 1"
     two.quit()
+    site.wait_for("LOGOUT, user=demo")
     # (poplib takes the dot-stuffing off.)
     assert b"".join(l + b"\r\n" for l in one.retr(1)[1]) == wire(message(0))
     with pytest.raises(poplib.error_proto, match="it's gone"):
