@@ -133,39 +133,11 @@ struct LargeMessage: Sendable {
     }
 
     func section(_ fd: Int32, _ section: Section) -> SectionContent? {
-        let m = mime
-        var index = 0
-        if !section.part.isEmpty {
-            guard let found = MessageView.resolve(m, section.part) else { return nil }
-            index = found
-        }
-        let entity = m.entities[index]
-        let (type, subtype) = MessageView.contentType(entity)
-        // HEADER/TEXT of a message/rfc822 part refer to the enclosed message.
-        var target = index
-        if !section.part.isEmpty, type == Array("message".utf8), subtype == Array("rfc822".utf8),
-           let child = entity.children.first, section.text != .mime, section.text != nil {
-            target = child
-        }
-        let position = m.position(of: target)
-        switch section.text {
-        case nil:
-            return .range(section.part.isEmpty ? 0..<size : m.bodyRange(of: index))
-        case .mime:
-            let p = m.position(of: index)
-            return .range(m.clamped(p.start, p.startBody))
-        case .header:
-            return .range(m.clamped(position.start, position.startBody))
-        case .text:
-            return .range(m.bodyRange(of: target))
-        case .headerFields(let names), .headerFieldsNot(let names):
-            let exclude: Bool
-            if case .headerFieldsNot = section.text { exclude = true } else { exclude = false }
-            let block = headerBlock(fd, m.clamped(position.start, position.startBody))
-            var out: [UInt8] = []
-            for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude { out += h.raw }
-            out += [13, 10]
-            return .made(out)
+        switch MessageView.place(section, in: mime, size: size) {
+        case nil: return nil
+        case .range(let r)?: return .range(r)
+        case .fields(let names, let exclude, let header)?:
+            return .made(MessageView.pick(headerBlock(fd, header), names, exclude: exclude))
         }
     }
 

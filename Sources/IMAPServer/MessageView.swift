@@ -197,14 +197,32 @@ struct MessageView {
 
     /// The bytes BODY[section] names; nil when the part does not exist (RFC: empty string).
     mutating func section(_ section: Section) -> [UInt8] {
-        let m = mime
+        switch Self.place(section, in: mime, size: bytes.count) {
+        case nil: return []
+        case .range(let r)?: return Array(bytes[r])
+        case .fields(let names, let exclude, let header)?:
+            return Self.pick(HeaderReader.read(bytes[header]), names, exclude: exclude)
+        }
+    }
+
+    /// Where BODY[section] lies in a message of `size` bytes whose structure is `m`.
+    enum SectionPlace {
+        /// These bytes of the message.
+        case range(Range<Int>)
+        /// HEADER.FIELDS (`exclude` false) or HEADER.FIELDS.NOT of the header block at `header`.
+        case fields([[UInt8]], exclude: Bool, header: Range<Int>)
+    }
+
+    /// The place of `section` in `m` (RFC 3501 §6.4.5); nil when the part does not exist. Shared
+    /// by the whole-message and the large-message (read in pieces) paths.
+    static func place(_ section: Section, in m: MIMEMessage, size: Int) -> SectionPlace? {
         var index = 0
         if !section.part.isEmpty {
-            guard let found = Self.resolve(m, section.part) else { return [] }
+            guard let found = resolve(m, section.part) else { return nil }
             index = found
         }
         let entity = m.entities[index]
-        let (type, subtype) = Self.contentType(entity)
+        let (type, subtype) = contentType(entity)
         // HEADER/TEXT of a message/rfc822 part refer to the enclosed message.
         var target = index
         if !section.part.isEmpty, type == Array("message".utf8), subtype == Array("rfc822".utf8),
@@ -214,27 +232,27 @@ struct MessageView {
         let position = m.position(of: target)
         switch section.text {
         case nil:
-            if section.part.isEmpty { return bytes }
-            return Array(bytes[m.bodyRange(of: index)])
+            return .range(section.part.isEmpty ? 0..<size : m.bodyRange(of: index))
         case .mime:
             let p = m.position(of: index)
-            return Array(bytes[m.clamped(p.start, p.startBody)])
+            return .range(m.clamped(p.start, p.startBody))
         case .header:
-            return Array(bytes[m.clamped(position.start, position.startBody)])
+            return .range(m.clamped(position.start, position.startBody))
         case .text:
-            return Array(bytes[m.bodyRange(of: target)])
-        case .headerFields(let names), .headerFieldsNot(let names):
-            let exclude: Bool
-            if case .headerFieldsNot = section.text { exclude = true } else { exclude = false }
-            let block = HeaderReader.read(bytes[m.clamped(position.start, position.startBody)])
-            var out: [UInt8] = []
-            for h in block.headers {
-                let matches = names.contains { h.isNamed($0) }
-                if matches != exclude { out += h.raw }
-            }
-            out += [13, 10]
-            return out
+            return .range(m.bodyRange(of: target))
+        case .headerFields(let names):
+            return .fields(names, exclude: false, header: m.clamped(position.start, position.startBody))
+        case .headerFieldsNot(let names):
+            return .fields(names, exclude: true, header: m.clamped(position.start, position.startBody))
         }
+    }
+
+    /// The fields of `block` named (or, with `exclude`, not named) in `names`, and the blank line.
+    static func pick(_ block: HeaderBlock, _ names: [[UInt8]], exclude: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude { out += h.raw }
+        out += [13, 10]
+        return out
     }
 }
 

@@ -14,16 +14,7 @@ import time
 
 import pytest
 
-from courier_site import require_courier  # noqa: F401
-from test_imap_server import Site, rss_kib  # noqa: F401
-
-
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "site")
-    yield s
-    s.stop()
+from test_imap_server import rss_kib, site  # noqa: F401 (site: the shared pytest fixture)
 
 
 def qp_encode(text):

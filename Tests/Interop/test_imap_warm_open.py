@@ -17,25 +17,10 @@ from test_imap_condstore import highest_modseq, message, raw
 SETTLE = 3.1   # the store trusts its caches only for folders unchanged for 2 whole seconds
 
 
-class Site(CourierSite):
-    """A demo site with imapd on a free port, running `courier start`."""
-
-    def __init__(self, root):
-        super().__init__(root, services=("imapd",))
-        self.maildir = self.root / "mail" / "example.test" / "demo" / "Maildir"
-        self.start()
-
-    def imap(self):
-        import imaplib
-        client = imaplib.IMAP4("127.0.0.1", self.ports["imapd"], timeout=20)
-        client.login("demo", "demo")
-        return client
-
-
 @pytest.fixture()
 def site(tmp_path):
     require_courier()
-    s = Site(tmp_path / "site")
+    s = CourierSite(tmp_path / "site", services=("imapd",)).start()
     yield s
     s.stop()
 
