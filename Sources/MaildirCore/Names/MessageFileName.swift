@@ -31,7 +31,7 @@ public struct MessageFileName: Hashable, Sendable, CustomStringConvertible {
 
     /// Dovecot's `,W=<n>` (size with CRLF line ends), or nil. Courier ignores it; we may use it
     /// as an RFC822.SIZE hint.
-    public var virtualSizeHint: Int64? { Self.field(UInt8(ascii: "W"), in: Array(name.utf8)) }
+    public var virtualSizeHint: Int64? { Array(name.utf8).withUnsafeBufferPointer { Self.field(UInt8(ascii: "W"), in: $0) } }
 
     /// True unless the message is flagged `T` (Courier's default build does not count
     /// trashed messages towards the quota).
@@ -54,10 +54,15 @@ public struct MessageFileName: Hashable, Sendable, CustomStringConvertible {
 
     /// Courier's reading of `,S=`: the last `,S=` before the info part; digits after it.
     public static func sizeHint(in bytes: [UInt8]) -> Int64? {
+        bytes.withUnsafeBufferPointer { sizeHint(in: $0) }
+    }
+
+    /// `sizeHint(in:)` over bytes read in place (a directory entry's name).
+    public static func sizeHint(in bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         field(UInt8(ascii: "S"), in: bytes)
     }
 
-    static func field(_ letter: UInt8, in bytes: [UInt8]) -> Int64? {
+    static func field(_ letter: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         var start = 0
         if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { start = slash + 1 }
         let end = bytes[start...].firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
@@ -83,6 +88,11 @@ public struct MessageFileName: Hashable, Sendable, CustomStringConvertible {
     /// Courier's rule: after the first `:2,`, a `T` among the following upper-case letters
     /// means "not counted"; a lower-case letter ends the scan.
     public static func countsTowardQuota(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { countsTowardQuota($0) }
+    }
+
+    /// `countsTowardQuota(_:)` over bytes read in place (a directory entry's name).
+    public static func countsTowardQuota(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var start = 0
         if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { start = slash + 1 }
         var i = start

@@ -191,16 +191,17 @@ public struct MaildirQuota: Sendable {
 
     /// The counted messages of one `new/` or `cur/` directory.
     public static func countMessages(in path: String) -> QuotaUsage {
+        // Names are read in place: a recalculation over thousands of messages makes no String
+        // except for the rare name without `,S=`.
         var usage = QuotaUsage.zero
-        for name in SystemCall.names(in: path) {
-            let bytes = Array(name.utf8)
-            if bytes.first == UInt8(ascii: ".") { continue }
-            if !MessageFileName.countsTowardQuota(bytes) { continue }
+        SystemCall.forEachName(in: path) { bytes in
+            if bytes.first == UInt8(ascii: ".") { return }
+            if !MessageFileName.countsTowardQuota(bytes) { return }
             var size: Int64
             if let hint = MessageFileName.sizeHint(in: bytes) {
                 size = hint
             } else {
-                guard let st = SystemCall.status(path + "/" + name) else { continue }
+                guard let st = SystemCall.status(path + "/" + String(decoding: bytes, as: UTF8.self)) else { return }
                 size = Int64(st.st_size)
             }
             usage = usage + QuotaUsage(bytes: size, messages: 1)

@@ -185,6 +185,22 @@ public enum SystemCall {
         return entries
     }
 
+    /// Calls `body` with each name in a directory (except `.` and `..`), read in place from
+    /// readdir's buffer (no String per entry); false if the directory cannot be opened.
+    @discardableResult
+    public static func forEachName(in path: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        guard let dir = opendir(path) else { return false }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: UInt8.self)
+            let bytes = UnsafeBufferPointer(start: name, count: strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)))
+            if bytes.count == 1 && bytes[0] == UInt8(ascii: ".") { continue }
+            if bytes.count == 2 && bytes[0] == UInt8(ascii: ".") && bytes[1] == UInt8(ascii: ".") { continue }
+            body(bytes)
+        }
+        return true
+    }
+
     /// The names in a directory (except `.` and `..`); empty if it cannot be opened.
     public static func names(in path: String) -> [String] {
         (listDirectory(path) ?? []).map(\.name)
