@@ -136,12 +136,8 @@ struct SenderPolicy: Sendable {
     /// string, so the client cannot add key-value pairs of its own.
     static func fieldValue(_ text: String) -> String {
         let safe = headerSafe(text)
-        let plain = !safe.isEmpty && safe.unicodeScalars.allSatisfy { c in
-            switch c {
-            case "a"..."z", "A"..."Z", "0"..."9", ".", "@", "-", "_", "+", "!", "#", "$", "%", "&", "'", "*",
-                 "/", "=", "?", "^", "`", "{", "|", "}", "~": return true
-            default: return false
-            }
+        let plain = !safe.isEmpty && safe.utf8.allSatisfy { byte in
+            SMTPByteClass.isAtext(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "@")
         }
         if plain { return safe }
         return "\"" + safe.unicodeScalars.map { $0 == "\\" || $0 == "\"" ? "\\" + String($0) : String($0) }.joined() + "\""

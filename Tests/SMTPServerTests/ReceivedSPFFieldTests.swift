@@ -14,5 +14,7 @@ import Testing
         #expect(SenderPolicy.fieldValue("back\\slash") == #""back\\slash""#)
         #expect(SenderPolicy.fieldValue("") == #""""#)
         #expect(SenderPolicy.fieldValue("line\r\nX-Injected: 1") == #""line  X-Injected: 1""#)
+        // Not atext: an SMTPUTF8 address is a quoted string too.
+        #expect(SenderPolicy.fieldValue("jos\u{e9}@example.test") == "\"jos\u{e9}@example.test\"")
     }
 }
