@@ -5,7 +5,7 @@ import Testing
 @testable import MailTools
 import MaildirCore
 
-/// deliverquota's copy of standard input into the pending message (`Deliverquota.copyInput`):
+/// deliverquota's copy of standard input into the pending message (`PendingMessage.write(from:knownSize:)`):
 /// every byte arrives whatever the size hint says, from a file or a pipe.
 @Suite struct DeliverquotaCopyTests {
     /// Bytes 0..<count of a repeating, line-broken pattern (so that a shift would show).
@@ -13,7 +13,7 @@ import MaildirCore
         (0..<count).map { $0 % 61 == 60 ? UInt8(ascii: "\n") : UInt8(0x21 + $0 % 90) }
     }
 
-    /// Delivers `bytes` through `copyInput` from a regular file (hint `knownSize`) or a pipe
+    /// Delivers `bytes` through `write(from:knownSize:)` from a regular file (hint `knownSize`) or a pipe
     /// (no hint), and returns what landed in new/.
     static func deliver(_ bytes: [UInt8], throughPipe: Bool, knownSize: Int64?) throws -> [UInt8]? {
         var template = Array("/tmp/deliverquota-copy.XXXXXX".utf8CString)
@@ -40,7 +40,7 @@ import MaildirCore
         }
         defer { close(input) }
         let pending = try PendingMessage(folderPath: maildir)
-        try Deliverquota.copyInput(from: input, to: pending, knownSize: knownSize)
+        try pending.write(from: input, knownSize: knownSize)
         let delivered = try pending.commit(to: .new, quota: .ignore)
         #expect(delivered.size == Int64(bytes.count))
         return try SystemCall.readFile(delivered.path)

@@ -56,37 +56,6 @@ public enum Deliverquota {
         return deliver(o)
     }
 
-    /// Copies `fd` (standard input) to its end into the message. The buffer fits the message
-    /// when its size is known (at most `copyChunk`) and is left uninitialised: a zero-filled
-    /// 64 KiB buffer costs a memset, 16 page faults and a brk up and down for a 4 KiB message.
-    /// A size that turns out short only means more reads.
-    static func copyInput(from fd: Int32, to pending: PendingMessage, knownSize: Int64?) throws(MaildirError) {
-        let capacity = knownSize.map { Int(clamping: min(max($0 + 1, 512), Int64(copyChunk))) } ?? copyChunk
-        var chunk = [UInt8].readBuffer(count: capacity)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                pending.abort()
-                throw .system(operation: "read", path: "stdin", errno: code)
-            }
-            if n == 0 { return }
-            let failure = chunk.withUnsafeBytes { raw -> MaildirError? in
-                do throws(MaildirError) {
-                    try pending.write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failure { throw failure }
-        }
-    }
-
-    /// The largest read from standard input.
-    static let copyChunk = 64 * 1024
-
     /// atoi(): optional sign and leading digits, 0 otherwise.
     static func atoiPrefix(_ s: String) -> Int64 {
         var bytes = Array(s.utf8)[...]
@@ -145,7 +114,7 @@ public enum Deliverquota {
             }
         }
         do {
-            try copyInput(from: 0, to: pending, knownSize: knownSize)
+            try pending.write(from: 0, knownSize: knownSize)
             _ = try pending.commit(to: .new, quota: .enforce(newQuota: o.quota), quotaPolicy: quota)
         } catch {
             if error == .quotaExceeded { return overQuota(o) }
