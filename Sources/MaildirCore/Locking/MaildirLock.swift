@@ -20,14 +20,42 @@ public enum MaildirLock {
                                    _ body: () throws(MaildirError) -> T) throws(MaildirError) -> T {
         let lock = lockPath(folderPath: folderPath)
         let host = UniqueName.escapeHost(SystemCall.hostName())
-        try DotLock.acquire(lockPath: lock, temporaryPath: {
-            let t = SystemCall.now()
-            let name = UniqueName(seconds: t.seconds, microseconds: t.microseconds, pid: getpid(),
-                                  uniq: "courierlock", host: host)
-            return folderPath + "/tmp/" + name.temporaryName
-        }, staleAfter: staleAfter, timeoutSeconds: timeoutSeconds)
+        try DotLock.acquire(lockPath: lock, temporaryPath: { temporaryPath(folderPath: folderPath, host: host) },
+                            staleAfter: staleAfter, timeoutSeconds: timeoutSeconds)
         defer { DotLock.release(lockPath: lock) }
         return try body()
+    }
+
+    /// Runs `body` under the folder's lock if the lock can be had at once (a stale lock is
+    /// removed first); returns nil without running it when another session holds the lock.
+    /// For callers that must not sleep while they wait (a server's thread pool): they retry
+    /// later, on a timer of their own.
+    public static func withLockIfFree<T>(folderPath: String,
+                                         _ body: () throws(MaildirError) -> T) throws(MaildirError) -> T? {
+        let lock = lockPath(folderPath: folderPath)
+        let host = UniqueName.escapeHost(SystemCall.hostName())
+        // A removed stale lock is retried at once; a few rounds bound a lock that keeps coming back.
+        for _ in 0..<4 {
+            switch try DotLock.attempt(lockPath: lock, temporaryPath: temporaryPath(folderPath: folderPath, host: host),
+                                       staleAfter: staleAfter) {
+            case .acquired:
+                defer { DotLock.release(lockPath: lock) }
+                return try body()
+            case .busy:
+                return nil
+            case .removedStale:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// The unique `tmp/` file a lock is created through (`…_courierlock.<host>`).
+    private static func temporaryPath(folderPath: String, host: String) -> String {
+        let t = SystemCall.now()
+        let name = UniqueName(seconds: t.seconds, microseconds: t.microseconds, pid: getpid(),
+                              uniq: "courierlock", host: host)
+        return folderPath + "/tmp/" + name.temporaryName
     }
 }
 
