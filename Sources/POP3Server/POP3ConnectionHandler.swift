@@ -51,6 +51,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var readingPaused = false
     /// `process` is running (it is not entered again from a command that finished at once).
     private var processing = false
+    /// The work `runAsync` started (a login): cancelled when the connection goes, so a login
+    /// waiting for the folder lock stops retrying (its answer would go nowhere).
+    private var asyncWork: Task<Void, Never>?
 
     init(environment: POP3ConnectionEnvironment, clientIP: String, clientPort: Int) {
         self.environment = environment
@@ -92,6 +95,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
+        asyncWork?.cancel()
         if !quitting, let user = session.user {
             // A dropped connection deletes nothing (spec/access.md §3.4).
             environment.logger.info("DISCONNECTED, user=\(user), \(where_), \(counts)")
@@ -208,8 +212,11 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         flush(context: context)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let thenBound = NIOLoopBound(then, eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { await work() }.whenSuccess { value in
+        let done = context.eventLoop.makePromise(of: T.self)
+        asyncWork = Task { done.succeed(await work()) }
+        done.futureResult.whenSuccess { value in
             let (handler, context) = bound.value
+            handler.asyncWork = nil
             handler.waiting = false
             guard !handler.closed else { return }
             thenBound.value(handler, context, value)

@@ -111,7 +111,8 @@ enum POP3Login {
             // Another session holds the folder lock: wait on a timer, not on a pool thread (many
             // waiting logins must not take every thread), and try again; POP3Mailbox gives up
             // after its lock timeout and goes on without the lock, as Courier's pop3d (which
-            // takes none) would.
+            // takes none) would. A dropped connection cancels the task: the sleep throws and the
+            // login ends here.
             var delay = Self.firstLockRetry
             while case .waitingForLock(let pending) = step {
                 try await Task.sleep(for: delay)
