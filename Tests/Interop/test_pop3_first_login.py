@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from courier_site import CourierSite, require_courier, set_variable
+from courier_site import CourierSite, set_variable
+from pop3_site import deliver_numbered, running_site
 
 
 class Site(CourierSite):
@@ -27,23 +28,12 @@ class Site(CourierSite):
         self.start()
 
 
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "root")
-    yield s
-    s.stop()
+site = running_site(Site)
 
 
 def fill(maildir, count):
     for i in range(count):
-        name = "17000%05d.M%dP1.host" % (i, i)
-        data = b"Subject: message %d\n\nbody %d\n" % (i, i)
-        (maildir / "tmp" / name).write_bytes(data)
-        if i % 2:
-            (maildir / "tmp" / name).rename(maildir / "cur" / (name + ":2,"))
-        else:
-            (maildir / "tmp" / name).rename(maildir / "new" / name)
+        deliver_numbered(maildir, i, "cur" if i % 2 else "new")
     for name in ("courierpop3dsizelist", "courierimapuiddb"):
         assert not (maildir / name).exists()
 

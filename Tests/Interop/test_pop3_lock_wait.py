@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from courier_site import CourierSite, require_courier, set_variable
+from courier_site import CourierSite, set_variable
+from pop3_site import deliver_numbered, pop3_login, running_site
 
 
 class Site(CourierSite):
@@ -39,25 +40,11 @@ class Site(CourierSite):
         self.start()
 
 
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "root")
-    yield s
-    s.stop()
-
-
-def deliver(maildir, index, folder="new"):
-    name = "17000%05d.M%dP1.host" % (index, index)
-    (maildir / "tmp" / name).write_bytes(b"Subject: message %d\n\nbody %d\n" % (index, index))
-    (maildir / "tmp" / name).rename(maildir / folder / (name + (":2," if folder == "cur" else "")))
+site = running_site(Site)
 
 
 def login(site, user="demo"):
-    client = poplib.POP3("127.0.0.1", site.pop3, timeout=90)
-    client.user(user)
-    client.pass_("demo")
-    return client
+    return pop3_login(site.pop3, user, timeout=90)
 
 
 def uidls(client):
@@ -73,13 +60,13 @@ def hold_dot_lock(maildir):
 
 def test_waiting_logins_leave_the_server_free(site):
     for i in range(3):
-        deliver(site.maildir, i, "cur")
+        deliver_numbered(site.maildir, i, "cur")
     first = login(site)
     before = uidls(first)
     first.quit()
     assert len(before) == 3
     # A new message: the next logins must write the size list, so they need the lock.
-    deliver(site.maildir, 3)
+    deliver_numbered(site.maildir, 3)
     lock = hold_dot_lock(site.maildir)
 
     waiting = 12   # far more than the server's file-work threads (one per core)
@@ -105,7 +92,7 @@ def test_waiting_logins_leave_the_server_free(site):
         time.sleep(0.05)
     time.sleep(1)   # let every PASS reach the server and start waiting
     # Meanwhile another account logs in, lists and reads.
-    deliver(site.other, 7, "cur")
+    deliver_numbered(site.other, 7, "cur")
     other = login(site, "other")
     assert other.stat() == (1, len(b"Subject: message 7\r\n\r\nbody 7\r\n"))
     assert other.retr(1)[1] == [b"Subject: message 7", b"", b"body 7"]
@@ -139,7 +126,7 @@ def test_sessions_wait_for_each_other_on_one_mailbox(site):
     def worker(index):
         try:
             for round_ in range(5):
-                deliver(site.maildir, index * 10 + round_)
+                deliver_numbered(site.maildir, index * 10 + round_)
                 client = login(site)
                 _, lines, _ = client.uidl()
                 count = client.stat()[0]
@@ -169,7 +156,7 @@ def test_new_messages_move_to_cur_under_the_quota_lock(site):
     """With a quota (maildirsize), the move of new/ into cur/ waits for the flock() on the
     maildir that deliveries and quota rebuilds hold."""
     (site.maildir / "maildirsize").write_text("1000000S,1000C\n0 0\n")
-    deliver(site.maildir, 1)
+    deliver_numbered(site.maildir, 1)
     holder = os.open(site.maildir, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(holder, fcntl.LOCK_EX)
     done = []

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from courier_site import CourierSite, require_courier
+from pop3_site import pop3_login, running_site
 
 UNICODE = "From: José <jose@example.test>\nTo: demo@example.test\nSubject: Grüße aus Köln\n\n.Hallo\nBody\n".encode()
 PLAIN = b"From: a@example.test\nSubject: plain\n\n8-bit body: \xc3\xa9 is fine\n"
@@ -31,20 +32,10 @@ class Site(CourierSite):
         return poplib.POP3("127.0.0.1", self.pop3, timeout=30)
 
     def login(self, utf8=False):
-        c = self.client()
-        if utf8:
-            assert c.utf8() == b"+OK UTF8 enabled"
-        c.user("demo")
-        c.pass_("demo")
-        return c
+        return pop3_login(self.pop3, utf8=utf8)
 
 
-@pytest.fixture()
-def site(tmp_path):
-    require_courier()
-    s = Site(tmp_path / "root")
-    yield s
-    s.stop()
+site = running_site(Site)
 
 
 def wire(data):
