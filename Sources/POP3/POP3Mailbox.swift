@@ -182,41 +182,12 @@ public struct POP3Mailbox: Sendable {
         }
     }
 
-    /// Moves `new/` into `cur/` (Courier's maildir_getnew naming: see ``curName(forNew:)``);
-    /// returns how many files it tried to move. The renames run under the quota lock
-    /// (`MaildirQuota.withLock`, as IMAP's folder scan does), in chunks so deliveries are not
-    /// held up for long: a rebuild of `maildirsize` must not see a message in both directories
-    /// or in neither.
+    /// Moves `new/` into `cur/` under Courier's names (`NewToCur`, shared with IMAP's folder
+    /// scan); returns how many files it moved.
     @discardableResult
     func moveNewToCur() -> Int {
-        let names = SystemCall.names(in: path + "/new").filter { !$0.hasPrefix(".") }
-        guard !names.isEmpty else { return 0 }
-        let quota = MaildirQuota(folderPath: path)
-        var start = 0
-        while start < names.count {
-            let chunk = names[start..<min(start + Self.renamesPerLock, names.count)]
-            start = chunk.endIndex
-            let renameChunk = { () throws(MaildirError) -> Void in
-                for name in chunk {
-                    rename(path + "/new/" + name, path + "/cur/" + Self.curName(forNew: name))
-                }
-            }
-            // (The lock never fails: without a maildirsize or a lockable maildir it is skipped.)
-            try? quota.withLock(renameChunk)
-        }
-        return names.count
-    }
-
-    /// How many `new/` → `cur/` renames are done per hold of the quota lock.
-    static let renamesPerLock = 1000
-
-    /// The name a file of `new/` gets in `cur/`: Courier keeps an info part that already says
-    /// `:2,…` and replaces any other (or none) by `:2,` (maildir/maildirgetnew.c).
-    public static func curName(forNew name: String) -> String {
-        let bytes = Array(name.utf8)
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return name + ":2," }
-        if bytes[(colon + 1)...].starts(with: [UInt8(ascii: "2"), UInt8(ascii: ",")]) { return name }
-        return String(decoding: bytes[..<colon], as: UTF8.self) + ":2,"
+        // (The quota lock never fails: without a maildirsize or a lockable maildir it is skipped.)
+        ((try? NewToCur.move(folderPath: path, quota: MaildirQuota(folderPath: path))) ?? []).count
     }
 
     /// True when ``markSeen(_:)`` would rename the file: its name has Maildir flags (`:2,…`)

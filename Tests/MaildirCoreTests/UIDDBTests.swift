@@ -95,6 +95,19 @@ import Testing
         #expect(s2.nextUID == 4)
     }
 
+    @Test func scanGivesNewFilesCouriersNamesInCur() throws {
+        let scratch = ScratchDirectory()
+        let md = try scratch.maildir()
+        // maildir_getnew: `:2,…` is kept, any other info part (or none) becomes `:2,`.
+        for name in ["1795700001.M1P1.host", "1795700002.M2P1.host:2,F", "1795700003.M3P1.host:1,x"] {
+            writeFile(md + "/new/" + name, "Subject: x\n\nx\n")
+        }
+        let s = try FolderScanner(folderPath: md).scan()
+        #expect(s.messages.count == 3)
+        #expect(names(md + "/new") == [])
+        #expect(names(md + "/cur") == ["1795700001.M1P1.host:2,", "1795700002.M2P1.host:2,F", "1795700003.M3P1.host:2,"])
+    }
+
     @Test func readOnlyScanLeavesEverythingAlone() throws {
         let scratch = ScratchDirectory()
         let md = try scratch.maildir()

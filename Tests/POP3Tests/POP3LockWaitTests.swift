@@ -97,7 +97,7 @@ import Testing
         ("a:b:2,S", "a:2,"),
     ])
     func newFilesGetCourierNamesInCur(name: String, expected: String) {
-        #expect(POP3Mailbox.curName(forNew: name) == expected)
+        #expect(NewToCur.curName(forNew: name) == expected)
     }
 
     @Test func loginMovesNewMessagesUnderCourierNames() throws {

@@ -130,7 +130,7 @@ public struct FolderScanner: Sendable {
         if readOnly {
             leftInNew = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }.count
         } else {
-            unknown.append(contentsOf: try moveNewToCur(quota: quota))
+            unknown.append(contentsOf: try NewToCur.move(folderPath: folderPath, quota: quota).map(MessageFileName.init))
         }
 
         // New messages in file-name order get the next UIDs.
@@ -170,36 +170,6 @@ public struct FolderScanner: Sendable {
         db.nextUID += 1
         return uid
     }
-
-    /// Moves every file of `new/` to `cur/<name>:2,` (a name that already has an info part keeps
-    /// it); returns the new names. `new/` is listed once (re-listing it after every few renames
-    /// made a first open of a large folder quadratic); a file that is gone by the time it is
-    /// renamed (ENOENT: another process moved it) is skipped, and anything delivered after the
-    /// listing is picked up by the next scan. The renames run under the quota lock, in chunks so
-    /// that deliveries are not held up for the whole move: a rebuild of `maildirsize` must not
-    /// see a message in both directories or in neither.
-    private func moveNewToCur(quota: MaildirQuota) throws(MaildirError) -> [MessageFileName] {
-        let names = SystemCall.names(in: folderPath + "/new").filter { $0.utf8.first != UInt8(ascii: ".") }
-        var moved: [MessageFileName] = []
-        moved.reserveCapacity(names.count)
-        var start = 0
-        while start < names.count {
-            let chunk = names[start..<min(start + Self.renamesPerLock, names.count)]
-            start = chunk.endIndex
-            try quota.withLock { () throws(MaildirError) in
-                for name in chunk {
-                    let target = name.utf8.contains(UInt8(ascii: ":")) ? name : name + ":2,"
-                    if rename(folderPath + "/new/" + name, folderPath + "/cur/" + target) == 0 {
-                        moved.append(MessageFileName(target))
-                    }
-                }
-            }
-        }
-        return moved
-    }
-
-    /// How many `new/` → `cur/` renames are done per hold of the quota lock.
-    static let renamesPerLock = 1000
 
     private func write(_ db: UIDDatabase) throws(MaildirError) {
         let t = SystemCall.now()
