@@ -122,7 +122,9 @@ public enum SystemCall {
                                status: stat? = nil) throws(MaildirError) -> [UInt8] {
         var st = status ?? stat()
         let sized = (status != nil || fstat(fd, &st) == 0) && st.st_mode & S_IFMT == S_IFREG && st.st_size > 0
-        var result = [UInt8](repeating: 0, count: min(sized ? Int(st.st_size) + 1 : 16 * 1024, limit))
+        // (A size from fstat is not trusted to leave room for the extra byte: `< limit` first.)
+        let first = sized ? (st.st_size < limit ? Int(st.st_size) + 1 : limit) : min(16 * 1024, limit)
+        var result = [UInt8](repeating: 0, count: first)
         var filled = 0
         while filled < limit {
             if filled == result.count {
