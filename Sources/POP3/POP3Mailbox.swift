@@ -203,18 +203,12 @@ public struct POP3Mailbox: Sendable {
     public func markSeen(_ relativePath: String) -> String? {
         guard Self.needsSeenFlag(relativePath) else { return nil }
         let name = MessageFileName(String(relativePath.split(separator: "/").last ?? ""))
-        guard let flags = name.flags else { return nil }
-        let updated = flags.inserting(MessageFlags.seen)
-        let newPath = "cur/" + name.withFlags(updated).name
-        // The quota lock (a rebuild of maildirsize reads cur/ too) and a shared CurDirectoryLock:
-        // no scan of cur/ reads the directory during the rename.
-        let renameFile = { () throws(MaildirError) -> Bool in
-            try CurDirectoryLock.withLock(folderPath: path, exclusive: false) { () throws(MaildirError) in
-                rename(path + "/" + relativePath, path + "/" + newPath) == 0
-            }
-        }
-        let renamed = (try? MaildirQuota(folderPath: path).withLock(renameFile)) ?? false
-        return renamed ? newPath : nil
+        guard relativePath == "cur/" + name.name, let flags = name.flags else { return nil }
+        // IMAP's flag change: under the quota lock (a rebuild of maildirsize reads cur/ too)
+        // and a shared CurDirectoryLock, so no scan of cur/ reads the directory mid-rename.
+        guard let renamed = try? Maildir(path: path).setFlags(folder: nil, fileName: name,
+                                                               flags: flags.inserting(MessageFlags.seen)) else { return nil }
+        return "cur/" + renamed.name
     }
 
     /// The UPDATE state: unlinks `relativePaths` and takes them off the quota with one
