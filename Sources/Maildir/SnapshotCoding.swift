@@ -205,6 +205,9 @@ enum SnapshotCoding {
         let validity = u32(8), next = u32(12)
         let count = Int(u32(56)), keywordCount = Int(u32(60)), setWords = Int(u32(64))
         let keywordLength = Int(u32(68)), nameLength = Int(u32(72))
+        // Each keyword takes at least 3 bytes (length and one byte): the count is checked
+        // against them before anything is reserved for it.
+        guard keywordCount <= keywordLength / 3 else { return nil }
         // Each is below 2^32, so the sum cannot overflow an Int.
         let setsStart = headerSize + count * recordSize
         let keywordsStart = setsStart + setWords * 4

@@ -160,6 +160,20 @@ private func backdate(_ path: String, by seconds: Int) {
             #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
         }
     }
+
+    /// A checksum-valid file whose header claims more keywords than its keyword bytes can hold
+    /// is refused before anything is reserved for them (it asked for 2^32 strings).
+    @Test func aKeywordCountBeyondTheKeywordBytesIsRefused() throws {
+        var bytes = try #require(SnapshotCoding.encode(Self.sample, stamps: Self.stamps))
+        bytes.withUnsafeMutableBytes { p in
+            p.storeBytes(of: UInt32.max.littleEndian, toByteOffset: 60, as: UInt32.self)
+            let raw = UnsafeRawBufferPointer(p)
+            let sum = SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[SnapshotCoding.headerSize...]),
+                                              seed: SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[..<80])))
+            p.storeBytes(of: sum.littleEndian, toByteOffset: 80, as: UInt64.self)
+        }
+        #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
+    }
 }
 
 @Suite struct FileNameFlagTests {
