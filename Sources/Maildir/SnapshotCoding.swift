@@ -181,6 +181,15 @@ enum SnapshotCoding {
         return MailboxSnapshot(uidValidity: validity, uidNext: next, messages: messages)
     }
 
+    /// The `DirectoryStamps` stored at `offset` (40 bytes: the mtimes of cur/, new/,
+    /// courierimapkeywords/ and courierimapuiddb, then its inode), as this file and
+    /// `courierswiftsnapmodseq` both lay them out; the caller checked the length.
+    static func stamps(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> DirectoryStamps {
+        func i64(_ at: Int) -> Int64 { Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: Int64.self)) }
+        return DirectoryStamps(cur: i64(0), new: i64(8), keywords: i64(16), database: i64(24),
+                               databaseInode: UInt64(bitPattern: i64(32)))
+    }
+
     /// UIDVALIDITY and the message count of a file, unchecked (the checks come with `decodeEach`).
     static func peek(_ bytes: UnsafeRawBufferPointer) -> (uidValidity: UInt32, count: Int)? {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
@@ -198,10 +207,7 @@ enum SnapshotCoding {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        let found = DirectoryStamps(cur: Int64(bitPattern: u64(16)), new: Int64(bitPattern: u64(24)),
-                                    keywords: Int64(bitPattern: u64(32)), database: Int64(bitPattern: u64(40)),
-                                    databaseInode: u64(48))
-        guard found == stamps else { return nil }
+        guard Self.stamps(bytes, at: 16) == stamps else { return nil }
         let validity = u32(8), next = u32(12)
         let count = Int(u32(56)), keywordCount = Int(u32(60)), setWords = Int(u32(64))
         let keywordLength = Int(u32(68)), nameLength = Int(u32(72))
