@@ -234,14 +234,19 @@ enum SnapshotCoding {
             k += 2 + length
         }
         guard k == namesStart else { return nil }
-        // A message's keyword list, decoded once per distinct set.
+        // A message's keyword list, decoded once per distinct set. The writer lays the sets
+        // end to end, so the distinct sets read cannot take more words than there are (sets
+        // overlapping in a crafted file would multiply the lists built: refused).
         var decodedSets: [UInt32: [String]] = [:]
+        var decodedWords = 0
         func keywordSet(_ word: UInt32) -> [String]? {
             if let known = decodedSets[word] { return known }
             let w = Int(word)
             guard w < setWords else { return nil }
             let n = Int(u32(setsStart + w * 4))
             guard n > 0, n <= maximumKeywordsPerMessage, w + 1 + n <= setWords else { return nil }
+            decodedWords += 1 + n
+            guard decodedWords <= setWords else { return nil }
             var list: [String] = []
             list.reserveCapacity(n)
             for i in 0..<n {
