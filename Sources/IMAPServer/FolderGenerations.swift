@@ -201,7 +201,10 @@ final class FolderGenerations: Sendable {
                     // forgotten and must be watched again at their paths (a folder created or
                     // renamed to the old name is another directory).
                     for w in watched { s.forget(w.counter) }
-                    if mask & UInt32(IN_IGNORED) != 0 { s.byWatch[wd] = nil }
+                    if mask & UInt32(IN_IGNORED) != 0 {
+                        s.byWatch[wd] = nil
+                        s.orphans.removeAll { $0 == wd }   // the kernel dropped it already
+                    }
                 }
             }
         }
