@@ -190,8 +190,14 @@ final class FolderGenerations: Sendable {
                 }
                 offset += headerSize + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 {
-                    // Events were lost: every folder may have changed.
-                    for folder in Array(s.folders.values) { s.bump(folder) }
+                    // Events were lost: every folder may have changed, and a lost move or
+                    // removal would leave a path counted on a directory that is no longer
+                    // there. Everything is forgotten and watched afresh by the next `watch`.
+                    for folder in s.folders.values { s.bump(folder) }
+                    s.orphans += s.byWatch.keys
+                    s.byWatch = [:]
+                    s.folders = [:]
+                    s.keywordsWatched = []
                     continue
                 }
                 guard let watched = s.byWatch[wd] else { continue }
