@@ -31,6 +31,9 @@ final class FolderGenerations: Sendable {
         var folders: [String: FolderCounter] = [:]
         /// Folders whose keyword directory has its watch (it may appear later).
         var keywordsWatched: Set<String> = []
+        /// Watches no folder uses any more (its folder was moved or deleted) but the kernel still
+        /// has; removed by the next `watch` (see there).
+        var orphans: [Int32] = []
         /// Every generation handed out comes from here: a folder watched again never repeats one.
         var counter: UInt64 = 0
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -39,10 +42,30 @@ final class FolderGenerations: Sendable {
             counter += 1
             folder.value.store(counter, ordering: .sequentiallyConsistent)
         }
+
+        /// Stops counting for `folder` (its directory, or one under it, was moved away or
+        /// removed): its counter moves, so every generation read from it is stale, its path is
+        /// watched afresh by the next `watch`, and the watches it alone used become orphans.
+        mutating func forget(_ folder: FolderCounter) {
+            bump(folder)
+            for (directory, known) in folders where known === folder {
+                folders[directory] = nil
+                keywordsWatched.remove(directory)
+            }
+            for (wd, list) in byWatch where list.contains(where: { $0.counter === folder }) {
+                let rest = list.filter { $0.counter !== folder }
+                byWatch[wd] = rest.isEmpty ? nil : rest
+                if rest.isEmpty { orphans.append(wd) }
+            }
+        }
     }
 
-    private let fd: Int32
+    /// The inotify descriptor (one per process).
+    let fd: Int32
     private let state = Mutex(State())
+    /// Held by `watch` from its first look to its registration (thread pool only; the event
+    /// loops never take it), so that no watch is removed while another `watch` is adding it.
+    private let registering = Mutex(())
     /// 1 while a thread has read events it has not counted yet (see `isCurrent`).
     private let draining = Atomic<Int>(0)
     static let directoryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE
@@ -56,31 +79,51 @@ final class FolderGenerations: Sendable {
 
     /// Watches the folder at `directory` (thread pool: path lookups) and returns its current
     /// generation; call it before reading the folder, so that a change during the read shows
-    /// as a new generation afterwards. Nil when the folder cannot be watched.
+    /// as a new generation afterwards. Nil when the folder cannot be watched (past
+    /// `folderLimit`, or the kernel's watch limit: then no watch of this call is left behind).
     func watch(_ directory: String) -> FolderGeneration? {
-        let known: FolderCounter? = state.withLock { s in
+        registering.withLock { _ in register(directory) }
+    }
+
+    private func register(_ directory: String) -> FolderGeneration? {
+        let (known, complete, full) = state.withLock { s in
             drain(&s)
-            return s.keywordsWatched.contains(directory) ? s.folders[directory] : nil
+            return (s.folders[directory], s.keywordsWatched.contains(directory), s.folders.count >= Self.folderLimit)
         }
-        if let known { return current(known) }
-        // The watches are added outside the lock (path lookups may wait for the disk; the event
-        // loops may take this lock). Events from before the registration are not counted, but
-        // the caller reads the folder after this returns.
+        if let known, complete { return current(known) }
+        if known == nil && full { return nil }
+        // The watches are added outside the state lock (path lookups may wait for the disk; the
+        // event loops take that lock). Events from before the registration are not counted, but
+        // the caller reads the folder after this returns. A known folder lacks only its keyword
+        // directory's watch.
         var added: [(Int32, Bool)] = []
-        for (sub, own) in [("", true), ("/new", false), ("/cur", false)] {
-            let wd = inotify_add_watch(fd, directory + sub, Self.directoryMask)
-            if wd < 0 { return nil }
-            added.append((wd, own))
+        if known == nil {
+            for (sub, own) in [("", true), ("/new", false), ("/cur", false)] {
+                let wd = inotify_add_watch(fd, directory + sub, Self.directoryMask)
+                if wd < 0 {
+                    state.withLock { s in release(added.map(\.0), &s) }
+                    return nil
+                }
+                added.append((wd, own))
+            }
         }
         let keywords = inotify_add_watch(fd, directory + "/courierimapkeywords", Self.directoryMask)
         if keywords >= 0 { added.append((keywords, false)) }
         let registered: FolderCounter? = state.withLock { s in
             drain(&s)
+            defer {
+                release(s.orphans, &s)
+                s.orphans = []
+            }
             let folder: FolderCounter
-            if let known = s.folders[directory] {
-                folder = known
+            if let now = s.folders[directory] {
+                folder = now
             } else {
-                guard s.folders.count < Self.folderLimit else { return nil }
+                // Forgotten since the first look (moved or removed): the next watch starts over.
+                guard known == nil else {
+                    release(added.map(\.0), &s)
+                    return nil
+                }
                 s.counter += 1
                 folder = FolderCounter(s.counter)
                 s.folders[directory] = folder
@@ -92,6 +135,12 @@ final class FolderGenerations: Sendable {
             return folder
         }
         return registered.map(current)
+    }
+
+    /// Removes the kernel's watches among `wds` that no folder uses (the caller holds
+    /// `registering`, so no other `watch` is about to use one of them).
+    private func release(_ wds: [Int32], _ s: inout State) {
+        for wd in wds where s.byWatch[wd] == nil { _ = inotify_rm_watch(fd, wd) }
     }
 
     /// The folder's generation now (after the events queued so far).
@@ -141,22 +190,26 @@ final class FolderGenerations: Sendable {
                 }
                 offset += headerSize + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 {
-                    // Events were lost: every folder may have changed.
-                    for folder in Array(s.folders.values) { s.bump(folder) }
+                    // Events were lost: every folder may have changed, and a lost move or
+                    // removal would leave a path counted on a directory that is no longer
+                    // there. Everything is forgotten and watched afresh by the next `watch`.
+                    for folder in s.folders.values { s.bump(folder) }
+                    s.orphans += s.byWatch.keys
+                    s.byWatch = [:]
+                    s.folders = [:]
+                    s.keywordsWatched = []
                     continue
                 }
                 guard let watched = s.byWatch[wd] else { continue }
                 for w in watched where !(w.isFolderDirectory && ignorable) { s.bump(w.counter) }
-                if mask & UInt32(IN_IGNORED) != 0 {
-                    // The directory is gone: its folder is forgotten (its counter moved, so every
-                    // generation read from it is stale) and must be watched again.
-                    s.byWatch[wd] = nil
-                    for w in watched {
-                        s.bump(w.counter)
-                        for (directory, folder) in s.folders where folder === w.counter {
-                            s.folders[directory] = nil
-                            s.keywordsWatched.remove(directory)
-                        }
+                if mask & UInt32(IN_IGNORED | IN_MOVE_SELF) != 0 {
+                    // The directory is gone, or now elsewhere (a RENAME): its folders are
+                    // forgotten and must be watched again at their paths (a folder created or
+                    // renamed to the old name is another directory).
+                    for w in watched { s.forget(w.counter) }
+                    if mask & UInt32(IN_IGNORED) != 0 {
+                        s.byWatch[wd] = nil
+                        s.orphans.removeAll { $0 == wd }   // the kernel dropped it already
                     }
                 }
             }

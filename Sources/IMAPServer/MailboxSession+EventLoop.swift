@@ -19,7 +19,6 @@ extension MailboxSession {
         var utf8: Bool
         /// EXAMINE (the client asked for read-only).
         var examine: Bool
-        var directory: String
         var generation: FolderGeneration
         var rights: ACLRights
         var list: SharedMessageList
@@ -45,8 +44,7 @@ extension MailboxSession {
         if shareListAgain() { sharingTriedGeneration = generation }
         guard list.recentCount == 0, fixedRights == nil, sharedPrefix == nil, ownerOverride == nil else { return }
         if case .folder = target, SystemCall.status(directory + "/" + FolderACLStore.fileName) == nil { return }
-        selectMemo = SelectMemo(name: name.bytes, utf8: utf8, examine: examine, directory: directory,
-                                generation: generation, rights: rights, list: list, lastStamp: lastStamp)
+        selectMemo = SelectMemo(name: name.bytes, utf8: utf8, examine: examine, generation: generation, rights: rights, list: list, lastStamp: lastStamp)
     }
 
     /// Forgets a memo whose folder changed since (generations only move on, so it can never
@@ -71,7 +69,10 @@ extension MailboxSession {
             guard parameters == SelectParameters(), !rev2, let memo = selectMemo, memo.name == name.bytes,
                   memo.utf8 == utf8, memo.examine == examine, !Self.isSharedName(name) else { return false }
         case .fetch(let set, let attributes, let modifiers, uid: true):
-            guard modifiers == FetchModifiers(), let s = selected, let synced = syncedGeneration,
+            // One UID (`UID FETCH 1:* (FLAGS)` over a big folder is the pool's: no list of
+            // every index built here only to be turned down).
+            guard !set.isSavedResult, set.ranges.count == 1, set.ranges[0].lowerBound == set.ranges[0].upperBound,
+                  modifiers == FetchModifiers(), let s = selected, let synced = syncedGeneration,
                   sharingTriedGeneration == synced else { return false }
             var wantsBody = false
             for attribute in attributes {

@@ -101,9 +101,7 @@ enum ModSeqSnapshot {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        let stamps = DirectoryStamps(cur: Int64(bitPattern: u64(8)), new: Int64(bitPattern: u64(16)),
-                                     keywords: Int64(bitPattern: u64(24)), database: Int64(bitPattern: u64(32)),
-                                     databaseInode: u64(40))
+        let stamps = SnapshotCoding.stamps(bytes, at: 8)
         let log = ModSeqLogPosition(inode: u64(48), length: Int64(bitPattern: u64(56)), modified: Int64(bitPattern: u64(64)))
         let high = u64(72), low = u64(80)
         let boot: BootID? = high == 0 && low == 0 ? nil : BootID(high: high, low: low)

@@ -98,7 +98,7 @@ public final class FolderModSeqs: Sendable {
     /// and synced before the lock is released. When the file cannot be written (read-only
     /// file system, permissions), `body` still runs on the in-memory state.
     public func transaction<T: Sendable>(_ body: (inout ModSeqTransaction) -> T) -> T {
-        transactionReportingLog(body).result
+        run(reportingLog: false, body).result
     }
 
     /// `transaction`, also telling where the log ended when the lock was released: its inode
@@ -107,6 +107,12 @@ public final class FolderModSeqs: Sendable {
     /// finds the log at that position later knows that nothing was recorded in between (see
     /// `ModSeqSnapshot`).
     public func transactionReportingLog<T: Sendable>(_ body: (inout ModSeqTransaction) -> T)
+        -> (result: T, log: ModSeqLogPosition?) {
+        run(reportingLog: true, body)
+    }
+
+    /// The transaction; the log's position (one more `stat`) only when `reportingLog`.
+    private func run<T: Sendable>(reportingLog: Bool, _ body: (inout ModSeqTransaction) -> T)
         -> (result: T, log: ModSeqLogPosition?) {
         let path = self.path, folderPath = self.folderPath
         return state.withLock { (state: inout ModSeqState) -> (result: T, log: ModSeqLogPosition?) in
@@ -128,7 +134,7 @@ public final class FolderModSeqs: Sendable {
                 // Still under the lock: nobody can append to this inode now. After a compaction
                 // the new file may already be someone else's; then the length differs.
                 var log: ModSeqLogPosition?
-                if let now = ModSeqLogPosition.current(folderPath: folderPath), now.inode == state.inode,
+                if reportingLog, let now = ModSeqLogPosition.current(folderPath: folderPath), now.inode == state.inode,
                    now.length == state.offset {
                     log = now
                 }

@@ -181,6 +181,15 @@ enum SnapshotCoding {
         return MailboxSnapshot(uidValidity: validity, uidNext: next, messages: messages)
     }
 
+    /// The `DirectoryStamps` stored at `offset` (40 bytes: the mtimes of cur/, new/,
+    /// courierimapkeywords/ and courierimapuiddb, then its inode), as this file and
+    /// `courierswiftsnapmodseq` both lay them out; the caller checked the length.
+    static func stamps(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> DirectoryStamps {
+        func i64(_ at: Int) -> Int64 { Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + at, as: Int64.self)) }
+        return DirectoryStamps(cur: i64(0), new: i64(8), keywords: i64(16), database: i64(24),
+                               databaseInode: UInt64(bitPattern: i64(32)))
+    }
+
     /// UIDVALIDITY and the message count of a file, unchecked (the checks come with `decodeEach`).
     static func peek(_ bytes: UnsafeRawBufferPointer) -> (uidValidity: UInt32, count: Int)? {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
@@ -198,13 +207,13 @@ enum SnapshotCoding {
         guard bytes.count >= headerSize, bytes.prefix(magic.count).elementsEqual(magic) else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        let found = DirectoryStamps(cur: Int64(bitPattern: u64(16)), new: Int64(bitPattern: u64(24)),
-                                    keywords: Int64(bitPattern: u64(32)), database: Int64(bitPattern: u64(40)),
-                                    databaseInode: u64(48))
-        guard found == stamps else { return nil }
+        guard Self.stamps(bytes, at: 16) == stamps else { return nil }
         let validity = u32(8), next = u32(12)
         let count = Int(u32(56)), keywordCount = Int(u32(60)), setWords = Int(u32(64))
         let keywordLength = Int(u32(68)), nameLength = Int(u32(72))
+        // Each keyword takes at least 3 bytes (length and one byte): the count is checked
+        // against them before anything is reserved for it.
+        guard keywordCount <= keywordLength / 3 else { return nil }
         // Each is below 2^32, so the sum cannot overflow an Int.
         let setsStart = headerSize + count * recordSize
         let keywordsStart = setsStart + setWords * 4
@@ -225,14 +234,19 @@ enum SnapshotCoding {
             k += 2 + length
         }
         guard k == namesStart else { return nil }
-        // A message's keyword list, decoded once per distinct set.
+        // A message's keyword list, decoded once per distinct set. The writer lays the sets
+        // end to end, so the distinct sets read cannot take more words than there are (sets
+        // overlapping in a crafted file would multiply the lists built: refused).
         var decodedSets: [UInt32: [String]] = [:]
+        var decodedWords = 0
         func keywordSet(_ word: UInt32) -> [String]? {
             if let known = decodedSets[word] { return known }
             let w = Int(word)
             guard w < setWords else { return nil }
             let n = Int(u32(setsStart + w * 4))
             guard n > 0, n <= maximumKeywordsPerMessage, w + 1 + n <= setWords else { return nil }
+            decodedWords += 1 + n
+            guard decodedWords <= setWords else { return nil }
             var list: [String] = []
             list.reserveCapacity(n)
             for i in 0..<n {

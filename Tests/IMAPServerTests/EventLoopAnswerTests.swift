@@ -131,4 +131,57 @@ extension MailboxTranscript {
         _ = a.run("e UID FETCH 2 BODY.PEEK[]")
         #expect(a.onEventLoop("f UID FETCH 2 BODY.PEEK[]") != nil)
     }
+
+    /// Whether the process's inotify descriptor has a watch on the directory at `path`.
+    static func isWatched(_ path: String, by generations: FolderGenerations) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let inode = " ino:" + String(UInt64(st.st_ino), radix: 16) + " "
+        let fd = open("/proc/self/fdinfo/\(generations.fd)", O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            text += chunk[..<n]
+        }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").contains { $0.contains(inode) }
+    }
+
+    static func makeFolder(_ path: String, keywords: Bool = true) {
+        for sub in ["", "/new", "/cur", "/tmp"] + (keywords ? ["/courierimapkeywords"] : []) { mkdir(path + sub, 0o700) }
+    }
+
+    @Test func aFolderRenamedAwayIsWatchedAfreshAtItsOldName() throws {
+        guard let generations = FolderGenerations.shared else { return }
+        let m = try TemporaryMaildir()
+        let old = m.path + "/.Old", moved = m.path + "/.Moved"
+        Self.makeFolder(old)
+        let g = try #require(generations.watch(old))
+        #expect(rename(old, moved) == 0)   // IMAP RENAME Old Moved
+        #expect(!generations.isCurrent(g))
+        Self.makeFolder(old)               // CREATE Old: another directory at the old name
+        let g2 = try #require(generations.watch(old))
+        #expect(generations.isCurrent(g2))
+        Self.moveIn(m, "x1", ".Old/new/1.M1P1.host", "Subject: a\n\nb\n")
+        #expect(!generations.isCurrent(g2))   // the new directory's delivery counts
+        // The moved directory's watches went with the next registration.
+        _ = generations.watch(old)
+        #expect(!Self.isWatched(moved, by: generations))
+        #expect(!Self.isWatched(moved + "/new", by: generations))
+        #expect(Self.isWatched(old + "/new", by: generations))
+    }
+
+    @Test func aFolderThatCannotBeWatchedLeavesNoWatchBehind() throws {
+        guard let generations = FolderGenerations.shared else { return }
+        let m = try TemporaryMaildir()
+        let half = m.path + "/.Half"
+        mkdir(half, 0o700)
+        mkdir(half + "/new", 0o700)   // no cur/: the third watch fails
+        #expect(generations.watch(half) == nil)
+        #expect(!Self.isWatched(half, by: generations))
+        #expect(!Self.isWatched(half + "/new", by: generations))
+    }
 }

@@ -64,3 +64,27 @@ def test_body_fetch_sees_other_sessions_changes_in_order(site):
     assert b"\\Seen" not in data[0]
     a.logout()
     b.logout()
+
+
+def test_a_folder_created_where_one_was_renamed_away_is_watched_afresh(site):
+    """RENAME Old Moved, then CREATE Old: the new Old is another directory, and a delivery to it
+    shows at the next SELECT (the server once kept counting the moved directory's changes)."""
+    client = site.imap()
+    typ, data = client.create("INBOX.Old")
+    assert typ == "OK", data
+    # The keyword directory appears with the first keyword; made here so that it is watched too.
+    os.makedirs(site.maildir / ".Old" / "courierimapkeywords", exist_ok=True)
+    assert exists(client, "INBOX.Old") == 0
+    assert exists(client, "INBOX.Old") == 0
+    typ, data = client.rename("INBOX.Old", "INBOX.Moved")
+    assert typ == "OK", data
+    typ, data = client.create("INBOX.Old")
+    assert typ == "OK", data
+    os.makedirs(site.maildir / ".Old" / "courierimapkeywords", exist_ok=True)
+    for _ in range(3):
+        assert exists(client, "INBOX.Old") == 0
+    drop_into_new(site.maildir / ".Old", f"{int(time.time())}.M1P3.elsewhere", message("to the new Old"))
+    assert exists(client, "INBOX.Old") == 1
+    # The moved folder kept its (empty) contents and still answers.
+    assert exists(client, "INBOX.Moved") == 0
+    client.logout()

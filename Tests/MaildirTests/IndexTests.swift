@@ -160,6 +160,45 @@ private func backdate(_ path: String, by seconds: Int) {
             #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
         }
     }
+
+    /// A checksum-valid file whose header claims more keywords than its keyword bytes can hold
+    /// is refused before anything is reserved for them (it asked for 2^32 strings).
+    @Test func aKeywordCountBeyondTheKeywordBytesIsRefused() throws {
+        var bytes = try #require(SnapshotCoding.encode(Self.sample, stamps: Self.stamps))
+        bytes.withUnsafeMutableBytes { p in
+            p.storeBytes(of: UInt32.max.littleEndian, toByteOffset: 60, as: UInt32.self)
+            let raw = UnsafeRawBufferPointer(p)
+            let sum = SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[SnapshotCoding.headerSize...]),
+                                              seed: SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[..<80])))
+            p.storeBytes(of: sum.littleEndian, toByteOffset: 80, as: UInt64.self)
+        }
+        #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
+    }
+
+    /// Keyword sets that overlap (records pointing into the middle of another set) are refused:
+    /// a crafted file could otherwise have thousands of records each build a list of up to
+    /// 10,000 keywords from a few kilobytes of set words.
+    @Test func overlappingKeywordSetsAreRefused() throws {
+        let snapshot = MailboxSnapshot(uidValidity: 1, uidNext: 9, messages: [
+            MessageInfo(uid: 1, fileName: "1.M1P1.h", flags: [], keywords: ["a", "b", "c", "d"], size: 1, internalDate: 1, isRecent: false),
+            MessageInfo(uid: 2, fileName: "2.M2P1.h", flags: [], keywords: ["a"], size: 1, internalDate: 1, isRecent: false),
+            MessageInfo(uid: 3, fileName: "3.M3P1.h", flags: [], keywords: ["b"], size: 1, internalDate: 1, isRecent: false),
+        ])
+        var bytes = try #require(SnapshotCoding.encode(snapshot, stamps: Self.stamps))
+        #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == snapshot)
+        // Sets as written: [4 0 1 2 3] [1 0] [1 1]. Message 2 now reads the set at word 2
+        // ([1 2]: c) and message 3 the one at word 3 ([2 3 1]: d b), inside the first set.
+        let record = SnapshotCoding.headerSize, size = SnapshotCoding.recordSize
+        bytes.withUnsafeMutableBytes { p in
+            p.storeBytes(of: UInt32(2).littleEndian, toByteOffset: record + size + 4, as: UInt32.self)
+            p.storeBytes(of: UInt32(3).littleEndian, toByteOffset: record + 2 * size + 4, as: UInt32.self)
+            let raw = UnsafeRawBufferPointer(p)
+            let sum = SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[SnapshotCoding.headerSize...]),
+                                              seed: SnapshotCoding.checksum(UnsafeRawBufferPointer(rebasing: raw[..<80])))
+            p.storeBytes(of: sum.littleEndian, toByteOffset: 80, as: UInt64.self)
+        }
+        #expect(SnapshotCache.parse(bytes, matching: Self.stamps) == nil)
+    }
 }
 
 @Suite struct FileNameFlagTests {
