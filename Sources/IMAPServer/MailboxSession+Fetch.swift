@@ -77,6 +77,13 @@ extension MailboxSession {
             w.append(name)
         }
         for attribute in attributes + (addFlags ? [.flags] : []) {
+            // ENVELOPE from the folder's summaries (formatted once per process): no file is
+            // opened for a message seen before, and a large one is not scanned for it.
+            if view == nil, attribute == .envelope, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
+                item("ENVELOPE ")
+                w.append(bytes: cached)
+                continue
+            }
             // A message too large to hold: read from its file in pieces.
             if view == nil, Self.readsContent(attribute), let large = largeMessage(at: index) {
                 if !first { w.space() }
@@ -99,13 +106,7 @@ extension MailboxSession {
                 w.appendDecimal(UInt64(clamping: view?.bytes.count ?? size(at: index)))
             case .envelope:
                 item("ENVELOPE ")
-                // From the folder's summaries (formatted once per process): no file is opened
-                // for a message seen before.
-                if view == nil, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
-                    w.append(bytes: cached)
-                } else {
-                    w.envelope(loaded()?.envelope() ?? Envelope())
-                }
+                w.envelope(loaded()?.envelope() ?? Envelope())
             case .body, .bodyStructure:
                 item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
                 if var v = loaded() {

@@ -121,4 +121,25 @@ struct LargeMessageTests {
         #expect(all == expected.bytes)
         #expect(largest.withLock { $0 } <= MailboxSession.flushThreshold + MailboxSession.streamedBodyPiece)
     }
+
+    /// ENVELOPE of a large message comes from the folder's summary once it has one: the file
+    /// is not scanned again for it (shown by changing the file's subject behind the
+    /// summary's back, which a scan would see; a delivered message never changes).
+    @Test func largeEnvelopeComesFromTheSummary() throws {
+        let m = try TemporaryMaildir()
+        let text = Self.text()
+        try m.deliver(text)
+        var t = MailboxTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        #expect(t.run("b FETCH 1 ENVELOPE").contains("\"large one\""))
+        let name = try #require(SystemCall.names(in: m.path + "/cur").first)
+        let fd = open(m.path + "/cur/" + name, O_WRONLY)
+        #expect(fd >= 0)
+        let other = Array(text.replacing("Subject: large one", with: "Subject: other one").utf8)
+        _ = try SystemCall.writeAll(fd, other, path: name)
+        close(fd)
+        let again = t.run("c FETCH 1 ENVELOPE")
+        #expect(again.contains("\"large one\""))
+        #expect(!again.contains("other one"))
+    }
 }
