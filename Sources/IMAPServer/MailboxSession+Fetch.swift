@@ -220,21 +220,34 @@ extension MailboxSession {
     static func decodedPart(_ view: inout MessageView?, _ section: Section) -> [UInt8]? {
         guard var v = view else { return [] }
         let raw = v.section(section)
-        let m = v.mime
         view = v
+        switch binaryEncoding(v.mime, section) {
+        case Array("base64".utf8)?:
+            return Base64Decoder.decode(raw)
+        case Array("quoted-printable".utf8)?:
+            return QuotedPrintableDecoder.decode(raw)
+        case nil:
+            return nil
+        default:
+            return raw
+        }
+    }
+
+    /// The transfer encoding BINARY[section] undoes (RFC 3516 §4.2), lower case: base64,
+    /// quoted-printable, or one that passes the bytes through (none, 7bit, 8bit, binary;
+    /// also a part that does not exist); nil for an encoding we cannot undo.
+    static func binaryEncoding(_ m: MIMEMessage, _ section: Section) -> [UInt8]? {
         var encoding: [UInt8] = []
         if section.part.isEmpty {
             encoding = m.entities[0].transferEncoding ?? []
         } else if let index = MessageView.resolve(m, section.part) {
             encoding = m.entities[index].transferEncoding ?? []
         }
-        switch Parser.lowercasedBytes(encoding) {
-        case Array("base64".utf8):
-            return Base64Decoder.decode(raw)
-        case Array("quoted-printable".utf8):
-            return QuotedPrintableDecoder.decode(raw)
-        case [], Array("7bit".utf8), Array("8bit".utf8), Array("binary".utf8):
-            return raw
+        let lowered = Parser.lowercasedBytes(encoding)
+        switch lowered {
+        case Array("base64".utf8), Array("quoted-printable".utf8), [], Array("7bit".utf8), Array("8bit".utf8),
+             Array("binary".utf8):
+            return lowered
         default:
             return nil
         }

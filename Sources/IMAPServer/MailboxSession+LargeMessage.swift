@@ -143,25 +143,12 @@ extension MailboxSession {
         }
     }
 
-    /// The raw range and the transfer encoding BINARY[section] decodes, as `decodedPart`
-    /// finds them; nil for an encoding we cannot undo.
+    /// The raw range and the transfer encoding BINARY[section] decodes (`binaryEncoding`);
+    /// nil for an encoding we cannot undo.
     private func binarySource(_ open: OpenLargeMessage, _ section: Section) -> (Range<Int>, [UInt8])? {
-        let m = open.message.mime
-        var encoding: [UInt8] = []
-        var range = 0..<0
-        if case .range(let r)? = open.message.section(open.fd, section) { range = r }
-        if section.part.isEmpty {
-            encoding = m.entities[0].transferEncoding ?? []
-        } else if let index = MessageView.resolve(m, section.part) {
-            encoding = m.entities[index].transferEncoding ?? []
-        }
-        switch Parser.lowercasedBytes(encoding) {
-        case Array("base64".utf8), Array("quoted-printable".utf8), [], Array("7bit".utf8), Array("8bit".utf8),
-             Array("binary".utf8):
-            return (range, Parser.lowercasedBytes(encoding))
-        default:
-            return nil
-        }
+        guard let encoding = Self.binaryEncoding(open.message.mime, section) else { return nil }
+        guard case .range(let range)? = open.message.section(open.fd, section) else { return (0..<0, encoding) }
+        return (range, encoding)
     }
 
     /// Decodes `range` with `encoding`, fed in 8 KiB pieces from the start of the range (as
