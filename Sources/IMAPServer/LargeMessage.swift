@@ -156,6 +156,36 @@ struct LargeMessage: Sendable {
         }
     }
 
+    /// The top-level header of the file open on `fd`, with CRLF line ends, read only as far
+    /// as the blank line that ends it: BODY[HEADER], HEADER.FIELDS and SEARCH HEADER of a
+    /// large message need no pass over its body. Nil when the file cannot be read or the
+    /// header is longer than `headerLimit` (the whole scan then answers).
+    static func topHeader(_ fd: Int32) -> [UInt8]? {
+        var parser = MIMEStreamParser()
+        var raw = [UInt8](repeating: 0, count: 64 << 10)
+        var out: [UInt8] = []
+        var header: [UInt8] = []
+        var file = 0
+        var previous: UInt8 = 0
+        while header.count <= headerLimit {
+            let n = read(fd, &raw, at: file)
+            if n < 0 { return nil }
+            if n == 0 {
+                // No body: the header runs to the end.
+                let m = parser.finish()
+                let p = m.position(of: 0)
+                return Array(header[m.clamped(p.start, p.startBody)])
+            }
+            convert(raw, count: n, previous: previous, into: &out)
+            parser.feed(out)
+            header += out
+            previous = raw[n - 1]
+            file += n
+            if let end = parser.topLevelHeaderEnd { return Array(header[..<min(max(end, 0), header.count)]) }
+        }
+        return nil
+    }
+
     // MARK: file pieces
 
     /// The summary (ENVELOPE, SEARCH/SORT fields, structure) of the message file at `path`:

@@ -84,6 +84,13 @@ extension MailboxSession {
                 w.append(bytes: cached)
                 continue
             }
+            // The top-level header of a message too large to hold: read only to the header's end.
+            if view == nil, Self.readsTopHeaderOnly(attribute), let header = largeTopHeader(at: index) {
+                if !first { w.space() }
+                first = false
+                writeLargeHeader(attribute, header, into: &w)
+                continue
+            }
             // A message too large to hold: read from its file in pieces.
             if view == nil, Self.readsContent(attribute), let large = largeMessage(at: index) {
                 if !first { w.space() }

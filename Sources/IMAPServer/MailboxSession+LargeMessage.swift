@@ -15,19 +15,87 @@ extension MailboxSession {
     func largeMessage(at index: Int) -> OpenLargeMessage? {
         guard let s = selected, index < s.messages.count else { return nil }
         let uid = s.messages[index].uid
-        // The index knows the size (with CRLF, so never below the file's): small is small.
-        if s.messages[index].size >= 0 && Int(s.messages[index].size) <= Self.streamedBodyThreshold { return nil }
         if let known = largeMessageCache, known.uid == uid { return known.message }
-        guard let fd = openStoredMessage(at: index) else { return nil }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) > Self.streamedBodyThreshold,
-              let message = LargeMessage.scan(fd) else {
+        guard let fd = openLargeFile(at: index) else { return nil }
+        guard let message = LargeMessage.scan(fd) else {
             close(fd)
             return nil
         }
         let open = OpenLargeMessage(fd: fd, message: message)
         largeMessageCache = (uid, open)
         return open
+    }
+
+    /// The message file at `index` opened, when it is larger than the threshold; nil for a
+    /// small message or a vanished one.
+    private func openLargeFile(at index: Int) -> Int32? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        // The index knows the size (with CRLF, so never below the file's): small is small.
+        if s.messages[index].size >= 0 && Int(s.messages[index].size) <= Self.streamedBodyThreshold { return nil }
+        guard let fd = openStoredMessage(at: index) else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) > Self.streamedBodyThreshold else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// The top-level header of a large message (CRLF line ends): from this command's scan
+    /// when there is one, else read only to the header's end (`LargeMessage.topHeader`). Nil
+    /// for a small message, or a header too long to read alone (the caller scans).
+    func largeTopHeader(at index: Int) -> [UInt8]? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        if let known = largeMessageCache, known.uid == s.messages[index].uid {
+            let m = known.message.message
+            let p = m.mime.position(of: 0)
+            return m.bytes(known.message.fd, m.mime.clamped(p.start, p.startBody), limit: Int.max)
+        }
+        guard let fd = openLargeFile(at: index) else { return nil }
+        defer { close(fd) }
+        return LargeMessage.topHeader(fd)
+    }
+
+    /// Whether FETCH `attribute` names only the message's top-level header (RFC822.HEADER,
+    /// BODY[HEADER], BODY[HEADER.FIELDS ...], BODY[HEADER.FIELDS.NOT ...]).
+    static func readsTopHeaderOnly(_ attribute: FetchAttribute) -> Bool {
+        switch attribute {
+        case .rfc822Header: return true
+        case .bodySection(let section, _, _):
+            guard section.part.isEmpty, let text = section.text else { return false }
+            switch text {
+            case .header, .headerFields, .headerFieldsNot: return true
+            default: return false
+            }
+        default: return false
+        }
+    }
+
+    /// Writes a top-level header item (`readsTopHeaderOnly`) of a large message from its
+    /// header bytes alone: the header parsed by itself places the section as the whole
+    /// message would (`MessageView.place`).
+    func writeLargeHeader(_ attribute: FetchAttribute, _ header: [UInt8], into w: inout ResponseWriter) {
+        var view = MessageView(fileBytes: header)
+        switch attribute {
+        case .rfc822Header:
+            w.append("RFC822.HEADER ")
+            w.literalOrQuoted(view.section(Section(text: .header))[...])
+        case .bodySection(let section, let partial, _):
+            w.append("BODY[")
+            Self.writeSection(section, into: &w)
+            w.append("]")
+            if let partial { w.append("<\(partial.offset)>") }
+            w.space()
+            let bytes = view.section(section)
+            var slice = bytes[...]
+            if let partial {
+                let start = min(Int(partial.offset), bytes.count)
+                slice = bytes[start..<min(start + Int(partial.count), bytes.count)]
+            }
+            w.literalOrQuoted(slice)
+        default:
+            break
+        }
     }
 
     /// Whether FETCH needs the message's content for `attribute` (the large path applies).
@@ -227,6 +295,7 @@ extension MailboxSession {
     /// The top-level header block of a large message (SEARCH HEADER, SORT on a field the
     /// summaries do not keep); nil for a small message.
     func largeHeaderBlock(at index: Int) -> HeaderBlock? {
+        if let header = largeTopHeader(at: index) { return HeaderReader.read(header) }
         guard let open = largeMessage(at: index) else { return nil }
         let p = open.message.mime.position(of: 0)
         return open.message.headerBlock(open.fd, open.message.mime.clamped(p.start, p.startBody))

@@ -142,4 +142,42 @@ struct LargeMessageTests {
         #expect(again.contains("\"large one\""))
         #expect(!again.contains("other one"))
     }
+
+    /// The top-level header items of a large message, read only to the header's end, answer
+    /// what the whole message held answers; a header longer than the limit is not read alone.
+    @Test func topHeaderItemsWithoutAScan() throws {
+        let m = try TemporaryMaildir()
+        let text = Self.text()
+        try m.deliver(text)
+        let name = try #require(SystemCall.names(in: m.path + "/new").first)
+        let fd = open(m.path + "/new/" + name, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var whole = MessageView(fileBytes: Array(text.utf8))
+        #expect(LargeMessage.topHeader(fd) == whole.section(Section(text: .header)))
+
+        var t = MailboxTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        let fields = Section(text: .headerFields([Array("subject".utf8), Array("x-note".utf8)]))
+        let not = Section(text: .headerFieldsNot([Array("subject".utf8)]))
+        var expected = ResponseWriter()
+        expected.append("* 1 FETCH (RFC822.HEADER ")
+        expected.literal(whole.section(Section(text: .header)))
+        expected.append(" BODY[HEADER.FIELDS (\"SUBJECT\" \"X-NOTE\")] ")
+        expected.literal(whole.section(fields))
+        expected.append(" BODY[HEADER.FIELDS.NOT (\"SUBJECT\")]<5> ")
+        expected.literal(whole.section(not)[5..<15])
+        expected.append(")\r\nb OK FETCH completed.\r\n")
+        let got = t.run("b FETCH 1 (RFC822.HEADER BODY.PEEK[HEADER.FIELDS (subject x-note)] BODY.PEEK[HEADER.FIELDS.NOT (subject)]<5.10>)")
+        #expect(Array(got.utf8) == expected.bytes)
+        #expect(t.run("c SEARCH HEADER X-Note findme").hasPrefix("* SEARCH 1\r\n"))
+
+        let long = try TemporaryMaildir()
+        try long.deliver("Subject: long\nX-Long: " + String(repeating: "x", count: LargeMessage.headerLimit + 10) + "\n\nbody\n")
+        let longName = try #require(SystemCall.names(in: long.path + "/new").first)
+        let longFD = open(long.path + "/new/" + longName, O_RDONLY)
+        #expect(longFD >= 0)
+        defer { close(longFD) }
+        #expect(LargeMessage.topHeader(longFD) == nil)
+    }
 }
