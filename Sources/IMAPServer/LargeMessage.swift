@@ -93,6 +93,24 @@ struct LargeMessage: Sendable {
         return handed
     }
 
+    /// Hands the whole file open on `fd`, with CRLF line ends, to `sink` in pieces: one pass,
+    /// no structure (SEARCH TEXT).
+    static func streamWhole(_ fd: Int32, _ sink: (ArraySlice<UInt8>) -> Void) {
+        var raw = [UInt8](repeating: 0, count: piece)
+        var out: [UInt8] = []
+        out.reserveCapacity(piece + piece / 4)
+        var file = 0
+        var previous: UInt8 = 0
+        while true {
+            let n = read(fd, &raw, at: file)
+            if n <= 0 { return }
+            convert(raw, count: n, previous: previous, into: &out)
+            sink(out[...])
+            previous = raw[n - 1]
+            file += n
+        }
+    }
+
     /// The CRLF bytes of `range`, at most `limit` of them.
     func bytes(_ fd: Int32, _ range: Range<Int>, limit: Int = headerLimit) -> [UInt8] {
         let cut = range.count > limit ? range.lowerBound..<(range.lowerBound + limit) : range

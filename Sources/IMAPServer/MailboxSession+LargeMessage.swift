@@ -305,22 +305,36 @@ extension MailboxSession {
 
     /// SEARCH BODY (`wholeMessage` false: the body after the top-level header) or TEXT (the
     /// whole message) over a large message, read in pieces: case-insensitive (ASCII) substring,
-    /// found across piece boundaries. Nil when the message is not large.
+    /// found across piece boundaries. TEXT needs no structure, so unless this command already
+    /// scanned the message it is one pass over the file with no MIME scan. Nil when the
+    /// message is not large.
     func largeMessageContains(at index: Int, _ needle: [UInt8], wholeMessage: Bool) -> Bool? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        if wholeMessage, largeMessageCache?.uid != s.messages[index].uid {
+            guard let fd = openLargeFile(at: index) else { return nil }
+            defer { close(fd) }
+            return Self.containsFolded(needle) { LargeMessage.streamWhole(fd, $0) }
+        }
         guard let open = largeMessage(at: index) else { return nil }
-        if needle.isEmpty { return true }
         let m = open.message
         let range = wholeMessage ? 0..<m.size : m.mime.bodyRange(of: 0)
+        return Self.containsFolded(needle) { m.stream(open.fd, range, $0) }
+    }
+
+    /// Whether the bytes `produce` hands over hold `needle`, ASCII case-insensitively, also
+    /// across the pieces' boundaries.
+    private static func containsFolded(_ needle: [UInt8], _ produce: ((ArraySlice<UInt8>) -> Void) -> Void) -> Bool {
+        if needle.isEmpty { return true }
         let lowered = Parser.lowercasedBytes(needle)
         var tail: [UInt8] = []   // the last needle.count - 1 bytes seen, lower-cased
         var found = false
         var window: [UInt8] = []
-        m.stream(open.fd, range) { slice in
+        produce { slice in
             guard !found else { return }
             window.removeAll(keepingCapacity: true)
             window.append(contentsOf: tail)
             for c in slice { window.append(c >= 65 && c <= 90 ? c + 32 : c) }
-            if Self.contains(window, lowered) { found = true; return }
+            if contains(window, lowered) { found = true; return }
             tail = Array(window.suffix(lowered.count - 1))
         }
         return found

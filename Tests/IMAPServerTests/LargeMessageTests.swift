@@ -91,6 +91,8 @@ struct LargeMessageTests {
         #expect(t.run("c SEARCH BODY needle-in-inner").hasPrefix("* SEARCH 1\r\n"))
         #expect(t.run("d SEARCH BODY findme").hasPrefix("* SEARCH\r\n"))
         #expect(t.run("e SEARCH TEXT findme").hasPrefix("* SEARCH 1\r\n"))
+        #expect(t.run("e2 SEARCH TEXT NEEDLE-in-inner").hasPrefix("* SEARCH 1\r\n"))
+        #expect(t.run("e3 SEARCH TEXT needle-nowhere").hasPrefix("* SEARCH\r\n"))
         #expect(t.run("f SEARCH HEADER X-Note findme").hasPrefix("* SEARCH 1\r\n"))
     }
 
