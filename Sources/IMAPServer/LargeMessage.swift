@@ -271,6 +271,9 @@ struct LargeMessage: Sendable {
 final class OpenLargeMessage: @unchecked Sendable {
     let fd: Int32
     let message: LargeMessage
+    /// BINARY parts measured this command, by part number: the decoded size and whether it
+    /// holds a NUL (so BINARY.SIZE and BINARY of one part decode it to measure only once).
+    var decoded: [[UInt32]: (size: Int, hasNUL: Bool)] = [:]
 
     init(fd: Int32, message: LargeMessage) {
         self.fd = fd

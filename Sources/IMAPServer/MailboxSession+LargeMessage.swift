@@ -140,7 +140,7 @@ extension MailboxSession {
             }
             if let partial { w.append("<\(partial.offset)>") }
             w.space()
-            writeDecoded(open, range, encoding, partial: partial, into: &w)
+            writeDecoded(open, section, range, encoding, partial: partial, into: &w)
         case .binarySize(let section):
             w.append("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] ")
             guard let (range, encoding) = binarySource(open, section) else {
@@ -148,9 +148,7 @@ extension MailboxSession {
                 w.append("NIL")
                 return
             }
-            var total = 0
-            Self.decode(open, range, encoding) { total += $0.count }
-            w.appendDecimal(UInt64(total))
+            w.appendDecimal(UInt64(Self.measure(open, section, range, encoding).size))
         default:
             break
         }
@@ -184,19 +182,26 @@ extension MailboxSession {
         }
     }
 
-    /// BINARY of a part (RFC 3516 §4.2): decoded twice in pieces, once to measure (and to see
-    /// whether the slice holds a NUL, which makes it a literal8), once to send.
-    private func writeDecoded(_ open: OpenLargeMessage, _ range: Range<Int>, _ encoding: [UInt8], partial: Partial?,
-                              into w: inout ResponseWriter) {
-        var total = 0
+    /// BINARY of a part (RFC 3516 §4.2): decoded in pieces once to measure (`measure`: the
+    /// literal's length, and whether a NUL makes it a literal8), once to send; the length
+    /// must go first and the part is never held.
+    private func writeDecoded(_ open: OpenLargeMessage, _ section: Section, _ range: Range<Int>, _ encoding: [UInt8],
+                              partial: Partial?, into w: inout ResponseWriter) {
         var window = 0..<Int.max
         if let partial { window = Int(partial.offset)..<(Int(partial.offset) + Int(partial.count)) }
-        var hasNUL = false
-        Self.decode(open, range, encoding) { piece in
-            let lo = max(window.lowerBound - total, 0)
-            let hi = min(window.upperBound - total, piece.count)
-            if !hasNUL, lo < hi, piece[(piece.startIndex + lo)..<(piece.startIndex + hi)].contains(0) { hasNUL = true }
-            total += piece.count
+        let whole = Self.measure(open, section, range, encoding)
+        let total = whole.size
+        var hasNUL = whole.hasNUL
+        if hasNUL, partial != nil {
+            // A NUL somewhere in the part: is there one in the slice sent?
+            hasNUL = false
+            var at = 0
+            Self.decode(open, range, encoding) { piece in
+                let lo = max(window.lowerBound - at, 0)
+                let hi = min(window.upperBound - at, piece.count)
+                if !hasNUL, lo < hi, piece[(piece.startIndex + lo)..<(piece.startIndex + hi)].contains(0) { hasNUL = true }
+                at += piece.count
+            }
         }
         let start = min(window.lowerBound, total)
         let length = min(window.upperBound, total) - start
@@ -217,6 +222,21 @@ extension MailboxSession {
         guard let encoding = Self.binaryEncoding(open.message.mime, section) else { return nil }
         guard case .range(let range)? = open.message.section(open.fd, section) else { return (0..<0, encoding) }
         return (range, encoding)
+    }
+
+    /// The decoded size of BINARY[section] and whether it holds a NUL, decoded once per
+    /// command (kept in `open`).
+    private static func measure(_ open: OpenLargeMessage, _ section: Section, _ range: Range<Int>,
+                                _ encoding: [UInt8]) -> (size: Int, hasNUL: Bool) {
+        if let known = open.decoded[section.part] { return known }
+        var size = 0
+        var hasNUL = false
+        decode(open, range, encoding) { piece in
+            if !hasNUL, piece.contains(0) { hasNUL = true }
+            size += piece.count
+        }
+        open.decoded[section.part] = (size, hasNUL)
+        return (size, hasNUL)
     }
 
     /// Decodes `range` with `encoding`, fed in 8 KiB pieces from the start of the range (as

@@ -76,7 +76,7 @@ struct LargeMessageTests {
         for part: UInt32 in [1, 2, 3] {   // quoted-printable, base64, none (passed through)
             let sent = Sent()
             t.mailbox.flushHook = { sent.add($0) }
-            let tail = t.run("b FETCH 1 (BINARY.PEEK[\(part)] BINARY.SIZE[\(part)] BINARY.PEEK[\(part)]<100.50>)")
+            let tail = t.run("b FETCH 1 (BINARY.PEEK[\(part)] BINARY.SIZE[\(part)] BINARY.PEEK[\(part)]<100.50> BINARY.PEEK[\(part)]<1.50>)")
             let decoded = try #require(MailboxSession.decodedPart(&view, Section(part: [part])))
             var expected = ResponseWriter()
             expected.append("* 1 FETCH (BINARY[\(part)] ")
@@ -84,6 +84,10 @@ struct LargeMessageTests {
             expected.append(" BINARY.SIZE[\(part)] \(decoded.count) BINARY[\(part)]<100> ")
             let cut = decoded[100..<150]
             if cut.contains(0) { expected.binaryLiteral(cut) } else { expected.literal(cut) }
+            // A slice with no NUL of a part that has some is an ordinary literal.
+            expected.append(" BINARY[\(part)]<1> ")
+            let early = decoded[1..<51]
+            if early.contains(0) { expected.binaryLiteral(early) } else { expected.literal(early) }
             expected.append(")\r\nb OK FETCH completed.\r\n")
             #expect(sent.bytes.withLock { $0 } + Array(tail.utf8) == expected.bytes)
         }
