@@ -93,6 +93,24 @@ struct LargeMessage: Sendable {
         return handed
     }
 
+    /// Hands the whole file open on `fd`, with CRLF line ends, to `sink` in pieces: one pass,
+    /// no structure (SEARCH TEXT).
+    static func streamWhole(_ fd: Int32, _ sink: (ArraySlice<UInt8>) -> Void) {
+        var raw = [UInt8](repeating: 0, count: piece)
+        var out: [UInt8] = []
+        out.reserveCapacity(piece + piece / 4)
+        var file = 0
+        var previous: UInt8 = 0
+        while true {
+            let n = read(fd, &raw, at: file)
+            if n <= 0 { return }
+            convert(raw, count: n, previous: previous, into: &out)
+            sink(out[...])
+            previous = raw[n - 1]
+            file += n
+        }
+    }
+
     /// The CRLF bytes of `range`, at most `limit` of them.
     func bytes(_ fd: Int32, _ range: Range<Int>, limit: Int = headerLimit) -> [UInt8] {
         let cut = range.count > limit ? range.lowerBound..<(range.lowerBound + limit) : range
@@ -154,6 +172,36 @@ struct LargeMessage: Sendable {
         return MessageView.envelope { name in
             block.first(named: name).map { MessageView.trim(HeaderUnfoldingShim.unfold($0.value)) }
         }
+    }
+
+    /// The top-level header of the file open on `fd`, with CRLF line ends, read only as far
+    /// as the blank line that ends it: BODY[HEADER], HEADER.FIELDS and SEARCH HEADER of a
+    /// large message need no pass over its body. Nil when the file cannot be read or the
+    /// header is longer than `headerLimit` (the whole scan then answers).
+    static func topHeader(_ fd: Int32) -> [UInt8]? {
+        var parser = MIMEStreamParser()
+        var raw = [UInt8](repeating: 0, count: 64 << 10)
+        var out: [UInt8] = []
+        var header: [UInt8] = []
+        var file = 0
+        var previous: UInt8 = 0
+        while header.count <= headerLimit {
+            let n = read(fd, &raw, at: file)
+            if n < 0 { return nil }
+            if n == 0 {
+                // No body: the header runs to the end.
+                let m = parser.finish()
+                let p = m.position(of: 0)
+                return Array(header[m.clamped(p.start, p.startBody)])
+            }
+            convert(raw, count: n, previous: previous, into: &out)
+            parser.feed(out)
+            header += out
+            previous = raw[n - 1]
+            file += n
+            if let end = parser.topLevelHeaderEnd { return Array(header[..<min(max(end, 0), header.count)]) }
+        }
+        return nil
     }
 
     // MARK: file pieces
@@ -223,6 +271,9 @@ struct LargeMessage: Sendable {
 final class OpenLargeMessage: @unchecked Sendable {
     let fd: Int32
     let message: LargeMessage
+    /// BINARY parts measured this command, by part number: the decoded size and whether it
+    /// holds a NUL (so BINARY.SIZE and BINARY of one part decode it to measure only once).
+    var decoded: [[UInt32]: (size: Int, hasNUL: Bool)] = [:]
 
     init(fd: Int32, message: LargeMessage) {
         self.fd = fd

@@ -77,6 +77,20 @@ extension MailboxSession {
             w.append(name)
         }
         for attribute in attributes + (addFlags ? [.flags] : []) {
+            // ENVELOPE from the folder's summaries (formatted once per process): no file is
+            // opened for a message seen before, and a large one is not scanned for it.
+            if view == nil, attribute == .envelope, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
+                item("ENVELOPE ")
+                w.append(bytes: cached)
+                continue
+            }
+            // The top-level header of a message too large to hold: read only to the header's end.
+            if view == nil, Self.readsTopHeaderOnly(attribute), let header = largeTopHeader(at: index) {
+                if !first { w.space() }
+                first = false
+                writeLargeHeader(attribute, header, into: &w)
+                continue
+            }
             // A message too large to hold: read from its file in pieces.
             if view == nil, Self.readsContent(attribute), let large = largeMessage(at: index) {
                 if !first { w.space() }
@@ -99,13 +113,7 @@ extension MailboxSession {
                 w.appendDecimal(UInt64(clamping: view?.bytes.count ?? size(at: index)))
             case .envelope:
                 item("ENVELOPE ")
-                // From the folder's summaries (formatted once per process): no file is opened
-                // for a message seen before.
-                if view == nil, let cached = envelopeBytes(at: index, utf8: w.utf8Allowed) {
-                    w.append(bytes: cached)
-                } else {
-                    w.envelope(loaded()?.envelope() ?? Envelope())
-                }
+                w.envelope(loaded()?.envelope() ?? Envelope())
             case .body, .bodyStructure:
                 item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
                 if var v = loaded() {
@@ -219,21 +227,34 @@ extension MailboxSession {
     static func decodedPart(_ view: inout MessageView?, _ section: Section) -> [UInt8]? {
         guard var v = view else { return [] }
         let raw = v.section(section)
-        let m = v.mime
         view = v
+        switch binaryEncoding(v.mime, section) {
+        case Array("base64".utf8)?:
+            return Base64Decoder.decode(raw)
+        case Array("quoted-printable".utf8)?:
+            return QuotedPrintableDecoder.decode(raw)
+        case nil:
+            return nil
+        default:
+            return raw
+        }
+    }
+
+    /// The transfer encoding BINARY[section] undoes (RFC 3516 §4.2), lower case: base64,
+    /// quoted-printable, or one that passes the bytes through (none, 7bit, 8bit, binary;
+    /// also a part that does not exist); nil for an encoding we cannot undo.
+    static func binaryEncoding(_ m: MIMEMessage, _ section: Section) -> [UInt8]? {
         var encoding: [UInt8] = []
         if section.part.isEmpty {
             encoding = m.entities[0].transferEncoding ?? []
         } else if let index = MessageView.resolve(m, section.part) {
             encoding = m.entities[index].transferEncoding ?? []
         }
-        switch Parser.lowercasedBytes(encoding) {
-        case Array("base64".utf8):
-            return Base64Decoder.decode(raw)
-        case Array("quoted-printable".utf8):
-            return QuotedPrintableDecoder.decode(raw)
-        case [], Array("7bit".utf8), Array("8bit".utf8), Array("binary".utf8):
-            return raw
+        let lowered = Parser.lowercasedBytes(encoding)
+        switch lowered {
+        case Array("base64".utf8), Array("quoted-printable".utf8), [], Array("7bit".utf8), Array("8bit".utf8),
+             Array("binary".utf8):
+            return lowered
         default:
             return nil
         }

@@ -15,19 +15,87 @@ extension MailboxSession {
     func largeMessage(at index: Int) -> OpenLargeMessage? {
         guard let s = selected, index < s.messages.count else { return nil }
         let uid = s.messages[index].uid
-        // The index knows the size (with CRLF, so never below the file's): small is small.
-        if s.messages[index].size >= 0 && Int(s.messages[index].size) <= Self.streamedBodyThreshold { return nil }
         if let known = largeMessageCache, known.uid == uid { return known.message }
-        guard let fd = openStoredMessage(at: index) else { return nil }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) > Self.streamedBodyThreshold,
-              let message = LargeMessage.scan(fd) else {
+        guard let fd = openLargeFile(at: index) else { return nil }
+        guard let message = LargeMessage.scan(fd) else {
             close(fd)
             return nil
         }
         let open = OpenLargeMessage(fd: fd, message: message)
         largeMessageCache = (uid, open)
         return open
+    }
+
+    /// The message file at `index` opened, when it is larger than the threshold; nil for a
+    /// small message or a vanished one.
+    private func openLargeFile(at index: Int) -> Int32? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        // The index knows the size (with CRLF, so never below the file's): small is small.
+        if s.messages[index].size >= 0 && Int(s.messages[index].size) <= Self.streamedBodyThreshold { return nil }
+        guard let fd = openStoredMessage(at: index) else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) > Self.streamedBodyThreshold else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// The top-level header of a large message (CRLF line ends): from this command's scan
+    /// when there is one, else read only to the header's end (`LargeMessage.topHeader`). Nil
+    /// for a small message, or a header too long to read alone (the caller scans).
+    func largeTopHeader(at index: Int) -> [UInt8]? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        if let known = largeMessageCache, known.uid == s.messages[index].uid {
+            let m = known.message.message
+            let p = m.mime.position(of: 0)
+            return m.bytes(known.message.fd, m.mime.clamped(p.start, p.startBody), limit: Int.max)
+        }
+        guard let fd = openLargeFile(at: index) else { return nil }
+        defer { close(fd) }
+        return LargeMessage.topHeader(fd)
+    }
+
+    /// Whether FETCH `attribute` names only the message's top-level header (RFC822.HEADER,
+    /// BODY[HEADER], BODY[HEADER.FIELDS ...], BODY[HEADER.FIELDS.NOT ...]).
+    static func readsTopHeaderOnly(_ attribute: FetchAttribute) -> Bool {
+        switch attribute {
+        case .rfc822Header: return true
+        case .bodySection(let section, _, _):
+            guard section.part.isEmpty, let text = section.text else { return false }
+            switch text {
+            case .header, .headerFields, .headerFieldsNot: return true
+            default: return false
+            }
+        default: return false
+        }
+    }
+
+    /// Writes a top-level header item (`readsTopHeaderOnly`) of a large message from its
+    /// header bytes alone: the header parsed by itself places the section as the whole
+    /// message would (`MessageView.place`).
+    func writeLargeHeader(_ attribute: FetchAttribute, _ header: [UInt8], into w: inout ResponseWriter) {
+        var view = MessageView(fileBytes: header)
+        switch attribute {
+        case .rfc822Header:
+            w.append("RFC822.HEADER ")
+            w.literalOrQuoted(view.section(Section(text: .header))[...])
+        case .bodySection(let section, let partial, _):
+            w.append("BODY[")
+            Self.writeSection(section, into: &w)
+            w.append("]")
+            if let partial { w.append("<\(partial.offset)>") }
+            w.space()
+            let bytes = view.section(section)
+            var slice = bytes[...]
+            if let partial {
+                let start = min(Int(partial.offset), bytes.count)
+                slice = bytes[start..<min(start + Int(partial.count), bytes.count)]
+            }
+            w.literalOrQuoted(slice)
+        default:
+            break
+        }
     }
 
     /// Whether FETCH needs the message's content for `attribute` (the large path applies).
@@ -72,7 +140,7 @@ extension MailboxSession {
             }
             if let partial { w.append("<\(partial.offset)>") }
             w.space()
-            writeDecoded(open, range, encoding, partial: partial, into: &w)
+            writeDecoded(open, section, range, encoding, partial: partial, into: &w)
         case .binarySize(let section):
             w.append("BINARY.SIZE[" + section.part.map(String.init).joined(separator: ".") + "] ")
             guard let (range, encoding) = binarySource(open, section) else {
@@ -80,9 +148,7 @@ extension MailboxSession {
                 w.append("NIL")
                 return
             }
-            var total = 0
-            Self.decode(open, range, encoding) { total += $0.count }
-            w.appendDecimal(UInt64(total))
+            w.appendDecimal(UInt64(Self.measure(open, section, range, encoding).size))
         default:
             break
         }
@@ -116,19 +182,26 @@ extension MailboxSession {
         }
     }
 
-    /// BINARY of a part (RFC 3516 §4.2): decoded twice in pieces, once to measure (and to see
-    /// whether the slice holds a NUL, which makes it a literal8), once to send.
-    private func writeDecoded(_ open: OpenLargeMessage, _ range: Range<Int>, _ encoding: [UInt8], partial: Partial?,
-                              into w: inout ResponseWriter) {
-        var total = 0
+    /// BINARY of a part (RFC 3516 §4.2): decoded in pieces once to measure (`measure`: the
+    /// literal's length, and whether a NUL makes it a literal8), once to send; the length
+    /// must go first and the part is never held.
+    private func writeDecoded(_ open: OpenLargeMessage, _ section: Section, _ range: Range<Int>, _ encoding: [UInt8],
+                              partial: Partial?, into w: inout ResponseWriter) {
         var window = 0..<Int.max
         if let partial { window = Int(partial.offset)..<(Int(partial.offset) + Int(partial.count)) }
-        var hasNUL = false
-        Self.decode(open, range, encoding) { piece in
-            let lo = max(window.lowerBound - total, 0)
-            let hi = min(window.upperBound - total, piece.count)
-            if !hasNUL, lo < hi, piece[(piece.startIndex + lo)..<(piece.startIndex + hi)].contains(0) { hasNUL = true }
-            total += piece.count
+        let whole = Self.measure(open, section, range, encoding)
+        let total = whole.size
+        var hasNUL = whole.hasNUL
+        if hasNUL, partial != nil {
+            // A NUL somewhere in the part: is there one in the slice sent?
+            hasNUL = false
+            var at = 0
+            Self.decode(open, range, encoding) { piece in
+                let lo = max(window.lowerBound - at, 0)
+                let hi = min(window.upperBound - at, piece.count)
+                if !hasNUL, lo < hi, piece[(piece.startIndex + lo)..<(piece.startIndex + hi)].contains(0) { hasNUL = true }
+                at += piece.count
+            }
         }
         let start = min(window.lowerBound, total)
         let length = min(window.upperBound, total) - start
@@ -143,25 +216,27 @@ extension MailboxSession {
         }
     }
 
-    /// The raw range and the transfer encoding BINARY[section] decodes, as `decodedPart`
-    /// finds them; nil for an encoding we cannot undo.
+    /// The raw range and the transfer encoding BINARY[section] decodes (`binaryEncoding`);
+    /// nil for an encoding we cannot undo.
     private func binarySource(_ open: OpenLargeMessage, _ section: Section) -> (Range<Int>, [UInt8])? {
-        let m = open.message.mime
-        var encoding: [UInt8] = []
-        var range = 0..<0
-        if case .range(let r)? = open.message.section(open.fd, section) { range = r }
-        if section.part.isEmpty {
-            encoding = m.entities[0].transferEncoding ?? []
-        } else if let index = MessageView.resolve(m, section.part) {
-            encoding = m.entities[index].transferEncoding ?? []
+        guard let encoding = Self.binaryEncoding(open.message.mime, section) else { return nil }
+        guard case .range(let range)? = open.message.section(open.fd, section) else { return (0..<0, encoding) }
+        return (range, encoding)
+    }
+
+    /// The decoded size of BINARY[section] and whether it holds a NUL, decoded once per
+    /// command (kept in `open`).
+    private static func measure(_ open: OpenLargeMessage, _ section: Section, _ range: Range<Int>,
+                                _ encoding: [UInt8]) -> (size: Int, hasNUL: Bool) {
+        if let known = open.decoded[section.part] { return known }
+        var size = 0
+        var hasNUL = false
+        decode(open, range, encoding) { piece in
+            if !hasNUL, piece.contains(0) { hasNUL = true }
+            size += piece.count
         }
-        switch Parser.lowercasedBytes(encoding) {
-        case Array("base64".utf8), Array("quoted-printable".utf8), [], Array("7bit".utf8), Array("8bit".utf8),
-             Array("binary".utf8):
-            return (range, Parser.lowercasedBytes(encoding))
-        default:
-            return nil
-        }
+        open.decoded[section.part] = (size, hasNUL)
+        return (size, hasNUL)
     }
 
     /// Decodes `range` with `encoding`, fed in 8 KiB pieces from the start of the range (as
@@ -240,6 +315,7 @@ extension MailboxSession {
     /// The top-level header block of a large message (SEARCH HEADER, SORT on a field the
     /// summaries do not keep); nil for a small message.
     func largeHeaderBlock(at index: Int) -> HeaderBlock? {
+        if let header = largeTopHeader(at: index) { return HeaderReader.read(header) }
         guard let open = largeMessage(at: index) else { return nil }
         let p = open.message.mime.position(of: 0)
         return open.message.headerBlock(open.fd, open.message.mime.clamped(p.start, p.startBody))
@@ -249,22 +325,36 @@ extension MailboxSession {
 
     /// SEARCH BODY (`wholeMessage` false: the body after the top-level header) or TEXT (the
     /// whole message) over a large message, read in pieces: case-insensitive (ASCII) substring,
-    /// found across piece boundaries. Nil when the message is not large.
+    /// found across piece boundaries. TEXT needs no structure, so unless this command already
+    /// scanned the message it is one pass over the file with no MIME scan. Nil when the
+    /// message is not large.
     func largeMessageContains(at index: Int, _ needle: [UInt8], wholeMessage: Bool) -> Bool? {
+        guard let s = selected, index < s.messages.count else { return nil }
+        if wholeMessage, largeMessageCache?.uid != s.messages[index].uid {
+            guard let fd = openLargeFile(at: index) else { return nil }
+            defer { close(fd) }
+            return Self.containsFolded(needle) { LargeMessage.streamWhole(fd, $0) }
+        }
         guard let open = largeMessage(at: index) else { return nil }
-        if needle.isEmpty { return true }
         let m = open.message
         let range = wholeMessage ? 0..<m.size : m.mime.bodyRange(of: 0)
+        return Self.containsFolded(needle) { m.stream(open.fd, range, $0) }
+    }
+
+    /// Whether the bytes `produce` hands over hold `needle`, ASCII case-insensitively, also
+    /// across the pieces' boundaries.
+    private static func containsFolded(_ needle: [UInt8], _ produce: ((ArraySlice<UInt8>) -> Void) -> Void) -> Bool {
+        if needle.isEmpty { return true }
         let lowered = Parser.lowercasedBytes(needle)
         var tail: [UInt8] = []   // the last needle.count - 1 bytes seen, lower-cased
         var found = false
         var window: [UInt8] = []
-        m.stream(open.fd, range) { slice in
+        produce { slice in
             guard !found else { return }
             window.removeAll(keepingCapacity: true)
             window.append(contentsOf: tail)
             for c in slice { window.append(c >= 65 && c <= 90 ? c + 32 : c) }
-            if Self.contains(window, lowered) { found = true; return }
+            if contains(window, lowered) { found = true; return }
             tail = Array(window.suffix(lowered.count - 1))
         }
         return found

@@ -25,7 +25,9 @@ extension MailboxSession {
     func notePostedToSharable(_ baseNames: [String]) {
         guard !baseNames.isEmpty else { return }
         let path = maildir.path + "/" + Self.sharablePostsFile
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        // Not through a symbolic link another program put there (it could point at any file this
+        // process may write).
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let text = Array(baseNames.map { $0 + "\n" }.joined().utf8)

@@ -21,17 +21,11 @@ extension MailboxSession {
         return total
     }
 
-    /// A file's size with every bare LF counted as CRLF.
+    /// A file's size with every bare LF counted as CRLF: the `,W=` hint, else the file read in
+    /// pieces (`LargeMessage.crlfSize`), never whole.
     static func crlfSize(_ path: String) -> Int64 {
         if let hint = MessageFileName(path.split(separator: "/").last.map(String.init) ?? "").virtualSizeHint { return hint }
-        guard let bytes = try? SystemCall.readFile(path, limit: 1 << 30) else { return 0 }
-        var size = Int64(bytes.count)
-        var previous: UInt8 = 0
-        for c in bytes {
-            if c == 10 && previous != 13 { size += 1 }
-            previous = c
-        }
-        return size
+        return LargeMessage.crlfSize(path).map(Int64.init) ?? 0
     }
 
     /// STATUS APPENDLIMIT (RFC 7889 §4): the largest APPEND the server takes, or the account's

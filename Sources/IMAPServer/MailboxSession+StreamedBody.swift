@@ -19,16 +19,18 @@ extension MailboxSession {
     /// small, there is no hook, or the file cannot be opened (the caller then takes the
     /// ordinary path, which reports a vanished message).
     func streamWholeMessage(at index: Int, into w: inout ResponseWriter) -> Bool {
-        // A message the event loop read is small (`prepareOnEventLoop` reads at most the threshold).
-        guard preloaded == nil, let flushHook, let fd = openStoredMessage(at: index) else { return false }
+        // A message already read (by the event loop, which reads at most the threshold, or by
+        // this function for an earlier small message of the same FETCH) is small; another
+        // message's preloaded bytes say nothing about this one.
+        guard let uid = selected?.messages[index].uid, preloaded?.uid != uid, let flushHook,
+              let fd = openStoredMessage(at: index) else { return false }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { return false }
         guard Int(st.st_size) > Self.streamedBodyThreshold else {
             // Small: read it from this descriptor now (the caller's one-read path takes it from
             // `preloaded` instead of opening the file a second time).
-            if let uid = selected?.messages[index].uid,
-               let bytes = try? SystemCall.readAll(fd, path: "", limit: Self.streamedBodyThreshold) {
+            if let bytes = try? SystemCall.readAll(fd, path: "", limit: Self.streamedBodyThreshold) {
                 preloaded = (uid, bytes)
             }
             return false

@@ -13,22 +13,27 @@ extension MessageSummary {
 
     /// The summary of a message file too large to hold (issue 6), read in pieces: the same
     /// summary `parse(_:)` gives for the whole file (header blocks up to 1 MiB). The file is
-    /// read once for the MIME structure (`MIMEStreamParser`), once more for the body sizes and
-    /// line counts (every body range measured in one sequential pass), and each header block
-    /// again by itself. Nil when the file cannot be read.
+    /// read once for the MIME structure (`MIMEStreamParser`), counting its line feeds as it
+    /// goes; then the body sizes and line counts need only the pieces where bodies start and
+    /// end (`BodyMarks`), and each header block is read again by itself. Nil when the file
+    /// cannot be read.
     public static func parse(fileDescriptor fd: Int32) -> MessageSummary? {
         var parser = MIMEStreamParser()
         var piece = [UInt8](repeating: 0, count: streamedPiece)
-        var offset = 0
+        var counts: [BodyMarks.Count] = []
+        var running = BodyMarks.Count()
         while true {
-            let n = readPiece(fd, &piece, at: offset)
+            let n = readPiece(fd, &piece, at: running.offset)
             if n < 0 { return nil }
             if n == 0 { break }
-            piece.withUnsafeBufferPointer { parser.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-            offset += n
+            counts.append(running)
+            piece.withUnsafeBufferPointer { raw in
+                parser.feed(UnsafeBufferPointer(rebasing: raw[0..<n]))
+                running.advance(over: raw, n)
+            }
         }
         let message = parser.finish()
-        guard let marks = BodyMarks(fd, message) else { return nil }
+        guard let marks = BodyMarks(fd, message, pieces: counts, end: running) else { return nil }
         let fields = { (index: Int) -> [MIMEHeaderReader.Field] in headerFields(fd, message, index) }
         var builder = Builder(message: message, fields: fields, counts: { marks.counts($0) })
         let top = fields(0)
@@ -71,8 +76,10 @@ extension MessageSummary {
         }
     }
 
-    /// Running counts at every body start and end of a message, from one pass over its file:
-    /// enough to give `Builder.counts` for any of those ranges without holding the bytes.
+    /// Running counts at every body start and end of a message: enough to give
+    /// `Builder.counts` for any of those ranges without holding the bytes. Made from the
+    /// counts at the start of each piece (the structure pass) and a read of only the pieces
+    /// that hold a mark.
     struct BodyMarks {
         /// At each marked offset p: LFs before p, LFs before p with no CR before them, the
         /// byte at p - 1 and the byte at p (0 outside the file).
@@ -83,57 +90,65 @@ extension MessageSummary {
             var at: UInt8 = 0
         }
 
+        /// The counts before file offset `offset`, and the byte before it.
+        struct Count {
+            var offset = 0
+            var lineFeeds = 0
+            var bare = 0
+            var previous: UInt8 = 0
+
+            /// Moves past `raw[0..<count]`, the bytes at `offset`.
+            mutating func advance(over raw: UnsafeBufferPointer<UInt8>, _ count: Int) {
+                guard count > 0, let base = raw.baseAddress else { return }
+                var i = 0
+                while i < count, let found = memchr(base + i, 10, count - i) {
+                    let lf = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+                    lineFeeds += 1
+                    if (lf == 0 ? previous : raw[lf - 1]) != 0x0D { bare += 1 }
+                    i = lf + 1
+                }
+                previous = raw[count - 1]
+                offset += count
+            }
+        }
+
         var marks: [Int: Mark] = [:]
 
-        init?(_ fd: Int32, _ message: MIMEMessage) {
+        /// `pieces`: the counts where each piece read by the structure pass began (in order);
+        /// `end`: the counts at the end of the file.
+        init?(_ fd: Int32, _ message: MIMEMessage, pieces: [Count], end: Count) {
             var points = Set<Int>()
             for index in message.entities.indices {
                 let body = message.bodyRange(of: index)
                 points.insert(body.lowerBound)
                 points.insert(body.upperBound)
             }
-            let sorted = points.sorted()
-            var next = 0
-            var lineFeeds = 0
-            var bare = 0
-            var previous: UInt8 = 0
             var piece = [UInt8](repeating: 0, count: MessageSummary.streamedPiece)
-            var offset = 0
-            while next < sorted.count {
-                let n = MessageSummary.readPiece(fd, &piece, at: offset)
-                if n < 0 { return nil }
-                if n > 0 {
-                    // Line feeds found with memchr; the marks in this piece filled in between.
-                    piece.withUnsafeBufferPointer { raw in
-                        guard let base = raw.baseAddress else { return }
-                        var i = 0
-                        while true {
-                            let lf = i < n ? memchr(base + i, 10, n - i).map {
-                                UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) - base } ?? n : n
-                            if next < sorted.count, sorted[next] - offset <= lf, sorted[next] - offset < n {
-                                let local = sorted[next] - offset
-                                marks[sorted[next]] = Mark(lineFeeds: lineFeeds, bare: bare,
-                                                           before: local == 0 ? previous : raw[local - 1], at: raw[local])
-                                next += 1
-                                continue
-                            }
-                            if lf >= n { break }
-                            lineFeeds += 1
-                            if (lf == 0 ? previous : raw[lf - 1]) != 0x0D { bare += 1 }
-                            i = lf + 1
-                        }
-                    }
-                    previous = piece[n - 1]
+            var loaded = -1     // the index in `pieces` of the piece held in `piece`
+            var length = 0      // its bytes
+            for point in points.sorted() {
+                // The last piece that starts at or before the point (binary search).
+                var lo = 0
+                var hi = pieces.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if pieces[mid].offset <= point { lo = mid } else { hi = mid - 1 }
                 }
-                if n <= 0 {
-                    // The end of the file (and any mark past it).
-                    while next < sorted.count {
-                        marks[sorted[next]] = Mark(lineFeeds: lineFeeds, bare: bare, before: previous, at: 0)
-                        next += 1
-                    }
-                    break
+                guard point < end.offset, pieces.indices.contains(lo) else {
+                    marks[point] = Mark(lineFeeds: end.lineFeeds, bare: end.bare, before: end.previous, at: 0)
+                    continue
                 }
-                offset += n
+                if loaded != lo {
+                    length = MessageSummary.readPiece(fd, &piece, at: pieces[lo].offset)
+                    if length < 0 { return nil }
+                    loaded = lo
+                }
+                // The file may have changed since the structure pass: never read past what came.
+                let local = min(point - pieces[lo].offset, length)
+                var count = pieces[lo]
+                piece.withUnsafeBufferPointer { count.advance(over: $0, local) }
+                marks[point] = Mark(lineFeeds: count.lineFeeds, bare: count.bare, before: count.previous,
+                                    at: local < length ? piece[local] : 0)
             }
         }
 

@@ -76,7 +76,7 @@ struct LargeMessageTests {
         for part: UInt32 in [1, 2, 3] {   // quoted-printable, base64, none (passed through)
             let sent = Sent()
             t.mailbox.flushHook = { sent.add($0) }
-            let tail = t.run("b FETCH 1 (BINARY.PEEK[\(part)] BINARY.SIZE[\(part)] BINARY.PEEK[\(part)]<100.50>)")
+            let tail = t.run("b FETCH 1 (BINARY.PEEK[\(part)] BINARY.SIZE[\(part)] BINARY.PEEK[\(part)]<100.50> BINARY.PEEK[\(part)]<1.50>)")
             let decoded = try #require(MailboxSession.decodedPart(&view, Section(part: [part])))
             var expected = ResponseWriter()
             expected.append("* 1 FETCH (BINARY[\(part)] ")
@@ -84,6 +84,10 @@ struct LargeMessageTests {
             expected.append(" BINARY.SIZE[\(part)] \(decoded.count) BINARY[\(part)]<100> ")
             let cut = decoded[100..<150]
             if cut.contains(0) { expected.binaryLiteral(cut) } else { expected.literal(cut) }
+            // A slice with no NUL of a part that has some is an ordinary literal.
+            expected.append(" BINARY[\(part)]<1> ")
+            let early = decoded[1..<51]
+            if early.contains(0) { expected.binaryLiteral(early) } else { expected.literal(early) }
             expected.append(")\r\nb OK FETCH completed.\r\n")
             #expect(sent.bytes.withLock { $0 } + Array(tail.utf8) == expected.bytes)
         }
@@ -91,6 +95,95 @@ struct LargeMessageTests {
         #expect(t.run("c SEARCH BODY needle-in-inner").hasPrefix("* SEARCH 1\r\n"))
         #expect(t.run("d SEARCH BODY findme").hasPrefix("* SEARCH\r\n"))
         #expect(t.run("e SEARCH TEXT findme").hasPrefix("* SEARCH 1\r\n"))
+        #expect(t.run("e2 SEARCH TEXT NEEDLE-in-inner").hasPrefix("* SEARCH 1\r\n"))
+        #expect(t.run("e3 SEARCH TEXT needle-nowhere").hasPrefix("* SEARCH\r\n"))
         #expect(t.run("f SEARCH HEADER X-Note findme").hasPrefix("* SEARCH 1\r\n"))
+    }
+
+    /// BODY[] of a small message and then a large one in one FETCH: the small one's bytes,
+    /// read ahead for the one-read path, must not send the large one down that path too
+    /// (it would be read whole and flushed as one piece).
+    @Test func wholeLargeMessageAfterASmallOneIsStreamed() throws {
+        let m = try TemporaryMaildir()
+        try m.deliver("Subject: small\n\nsmall body\n")
+        let text = Self.text()
+        try m.deliver(text)
+        var t = MailboxTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        let sent = Sent()
+        let largest = Mutex(0)
+        t.mailbox.flushHook = { piece in
+            sent.add(piece)
+            largest.withLock { $0 = max($0, piece.count) }
+        }
+        let tail = t.run("b FETCH 1:2 BODY.PEEK[]")
+        let all = sent.bytes.withLock { $0 } + Array(tail.utf8)
+        var expected = ResponseWriter()
+        expected.append("* 1 FETCH (BODY[] ")
+        expected.literal(MessageView(fileBytes: Array("Subject: small\n\nsmall body\n".utf8)).bytes)
+        expected.append(")\r\n* 2 FETCH (BODY[] ")
+        expected.literal(MessageView(fileBytes: Array(text.utf8)).bytes)
+        expected.append(")\r\nb OK FETCH completed.\r\n")
+        #expect(all == expected.bytes)
+        #expect(largest.withLock { $0 } <= MailboxSession.flushThreshold + MailboxSession.streamedBodyPiece)
+    }
+
+    /// ENVELOPE of a large message comes from the folder's summary once it has one: the file
+    /// is not scanned again for it (shown by changing the file's subject behind the
+    /// summary's back, which a scan would see; a delivered message never changes).
+    @Test func largeEnvelopeComesFromTheSummary() throws {
+        let m = try TemporaryMaildir()
+        let text = Self.text()
+        try m.deliver(text)
+        var t = MailboxTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        #expect(t.run("b FETCH 1 ENVELOPE").contains("\"large one\""))
+        let name = try #require(SystemCall.names(in: m.path + "/cur").first)
+        let fd = open(m.path + "/cur/" + name, O_WRONLY)
+        #expect(fd >= 0)
+        let other = Array(text.replacing("Subject: large one", with: "Subject: other one").utf8)
+        _ = try SystemCall.writeAll(fd, other, path: name)
+        close(fd)
+        let again = t.run("c FETCH 1 ENVELOPE")
+        #expect(again.contains("\"large one\""))
+        #expect(!again.contains("other one"))
+    }
+
+    /// The top-level header items of a large message, read only to the header's end, answer
+    /// what the whole message held answers; a header longer than the limit is not read alone.
+    @Test func topHeaderItemsWithoutAScan() throws {
+        let m = try TemporaryMaildir()
+        let text = Self.text()
+        try m.deliver(text)
+        let name = try #require(SystemCall.names(in: m.path + "/new").first)
+        let fd = open(m.path + "/new/" + name, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var whole = MessageView(fileBytes: Array(text.utf8))
+        #expect(LargeMessage.topHeader(fd) == whole.section(Section(text: .header)))
+
+        var t = MailboxTranscript(m)
+        _ = t.run("a SELECT INBOX")
+        let fields = Section(text: .headerFields([Array("subject".utf8), Array("x-note".utf8)]))
+        let not = Section(text: .headerFieldsNot([Array("subject".utf8)]))
+        var expected = ResponseWriter()
+        expected.append("* 1 FETCH (RFC822.HEADER ")
+        expected.literal(whole.section(Section(text: .header)))
+        expected.append(" BODY[HEADER.FIELDS (\"SUBJECT\" \"X-NOTE\")] ")
+        expected.literal(whole.section(fields))
+        expected.append(" BODY[HEADER.FIELDS.NOT (\"SUBJECT\")]<5> ")
+        expected.literal(whole.section(not)[5..<15])
+        expected.append(")\r\nb OK FETCH completed.\r\n")
+        let got = t.run("b FETCH 1 (RFC822.HEADER BODY.PEEK[HEADER.FIELDS (subject x-note)] BODY.PEEK[HEADER.FIELDS.NOT (subject)]<5.10>)")
+        #expect(Array(got.utf8) == expected.bytes)
+        #expect(t.run("c SEARCH HEADER X-Note findme").hasPrefix("* SEARCH 1\r\n"))
+
+        let long = try TemporaryMaildir()
+        try long.deliver("Subject: long\nX-Long: " + String(repeating: "x", count: LargeMessage.headerLimit + 10) + "\n\nbody\n")
+        let longName = try #require(SystemCall.names(in: long.path + "/new").first)
+        let longFD = open(long.path + "/new/" + longName, O_RDONLY)
+        #expect(longFD >= 0)
+        defer { close(longFD) }
+        #expect(LargeMessage.topHeader(longFD) == nil)
     }
 }

@@ -72,4 +72,29 @@ struct MIMEStreamParserTests {
             }
         }
     }
+
+    /// `topLevelHeaderEnd`, once known from a prefix, is where the whole parse puts the
+    /// top-level body (a long header read in small pieces; a header with a line longer than
+    /// the partial-line limit; LF and CRLF blank lines).
+    @Test func topLevelHeaderEndMatchesTheWholeParse() {
+        let inputs = [
+            Array(("Subject: a\nX-Long: " + String(repeating: "y", count: 3000) + "\n\nbody\n"
+                   + String(repeating: "z", count: 20000)).utf8),
+            Array(("From: a@b\r\n" + String(repeating: "X-Pad: 0123456789\r\n", count: 900) + "\r\nbody\r\n"
+                   + String(repeating: "w", count: 20000)).utf8),
+        ]
+        for bytes in inputs {
+            let whole = MIMEParser.parse(bytes).position(of: 0).startBody
+            var parser = MIMEStreamParser()
+            var seen: Int?
+            var at = 0
+            while at < bytes.count {
+                let n = min(777, bytes.count - at)
+                parser.feed(Array(bytes[at..<(at + n)]))
+                at += n
+                if seen == nil { seen = parser.topLevelHeaderEnd }
+            }
+            #expect(seen == whole)
+        }
+    }
 }

@@ -71,4 +71,24 @@ struct StreamedSummaryTests {
             #expect(streamed == whole)
         }
     }
+
+    /// Bodies that start and end exactly where a piece (256 KiB) begins, or just after it: the
+    /// marks there are counted from the piece's own start (the byte before it came from the
+    /// piece before).
+    @Test func marksOnPieceBoundaries() {
+        let piece = MessageSummary.streamedPiece
+        for shift in [-1, 0, 1] {
+            var bytes = Array("From: x@y\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\nX-Pad: ".utf8)
+            let tail = Array("\r\n\r\n--b\r\n\r\n".utf8)
+            bytes += Array(repeating: UInt8(ascii: "p"), count: piece + shift - bytes.count - tail.count)
+            bytes += tail
+            #expect(bytes.count == piece + shift)
+            // The first part's body starts at the piece boundary (give or take one) and ends
+            // one piece later on a line break (its last byte the byte before the next piece).
+            while bytes.count < 2 * piece + shift - 1 { bytes += Array("line\n".utf8) }
+            bytes = Array(bytes.prefix(2 * piece + shift - 1)) + Array("\n\n--b\r\nContent-Type: text/plain\r\n\r\nlast\r\n--b--\r\n".utf8)
+            let (whole, streamed) = Self.summaries(bytes)
+            #expect(streamed == whole)
+        }
+    }
 }

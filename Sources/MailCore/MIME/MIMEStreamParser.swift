@@ -31,6 +31,12 @@ public struct MIMEStreamParser: Sendable {
         }
     }
 
+    /// Where the top-level body begins (the offset after the blank line that ends the
+    /// message's header), once the input so far has shown it; nil until then.
+    public var topLevelHeaderEnd: Int? {
+        state.work[0].inHeader ? nil : state.entities[0].startBody
+    }
+
     /// Parses more of the message.
     public mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { feed($0) }
