@@ -225,21 +225,7 @@ struct LargeMessage: Sendable {
         let fd = MessageFileAccess.open(path)
         if fd < 0 { return nil }
         defer { close(fd) }
-        var raw = [UInt8](repeating: 0, count: piece)
-        var size = 0
-        var file = 0
-        var previous: UInt8 = 0
-        while true {
-            let n = read(fd, &raw, at: file)
-            if n < 0 { return nil }
-            if n == 0 { break }
-            var added = 0
-            MailboxSession.forEachBareLF(raw, count: n, previous: previous) { _ in added += 1 }
-            previous = raw[n - 1]
-            size += n + added
-            file += n
-        }
-        return size
+        return Int(Mailbox.crlfSize(fd: fd))
     }
 
     /// Converts `raw[0..<count]` to CRLF line ends into `out` (emptied first); `previous` is

@@ -124,26 +124,7 @@ struct MailboxScan {
         guard fstat(fd, &st) == 0 else { return nil }
         let date = Int64(st.st_mtim.tv_sec)
         if let w = name.virtualSizeHint, w >= 0 { return MessageFacts(size: w, internalDate: date) }
-        return MessageFacts(size: crlfSize(fd: fd), internalDate: date)
-    }
-
-    /// Counts the bytes of an open file as they would be sent with CRLF line ends.
-    static func crlfSize(fd: Int32) -> Int64 {
-        var total: Int64 = 0
-        var previous: UInt8 = 0
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            total += Int64(n)
-            for i in 0..<n {
-                let b = buffer[i]
-                if b == 0x0A && previous != 0x0D { total += 1 }
-                previous = b
-            }
-        }
-        return total
+        return MessageFacts(size: Mailbox.crlfSize(fd: fd), internalDate: date)
     }
 
     /// Converts a message with CRLF (or mixed) line ends to LF, as Courier stores it.
@@ -161,5 +142,27 @@ struct MailboxScan {
             i += 1
         }
         return out
+    }
+}
+
+extension Mailbox {
+    /// Counts the bytes of an open file, from its current offset, as they would be sent with
+    /// CRLF line ends (RFC822.SIZE), reading it in pieces.
+    public static func crlfSize(fd: Int32) -> Int64 {
+        var total: Int64 = 0
+        var previous: UInt8 = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            total += Int64(n)
+            for i in 0..<n {
+                let b = buffer[i]
+                if b == 0x0A && previous != 0x0D { total += 1 }
+                previous = b
+            }
+        }
+        return total
     }
 }
