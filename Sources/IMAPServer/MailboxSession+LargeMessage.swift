@@ -81,11 +81,7 @@ extension MailboxSession {
             w.append("RFC822.HEADER ")
             w.literalOrQuoted(view.section(Section(text: .header))[...])
         case .bodySection(let section, let partial, _):
-            w.append("BODY[")
-            Self.writeSection(section, into: &w)
-            w.append("]")
-            if let partial { w.append("<\(partial.offset)>") }
-            w.space()
+            Self.writeBodySectionName(section, partial, into: &w)
             let bytes = view.section(section)
             var slice = bytes[...]
             if let partial {
@@ -96,6 +92,15 @@ extension MailboxSession {
         default:
             break
         }
+    }
+
+    /// `BODY[section]<offset> ` of a large message's answer.
+    static func writeBodySectionName(_ section: Section, _ partial: Partial?, into w: inout ResponseWriter) {
+        w.append("BODY[")
+        writeSection(section, into: &w)
+        w.append("]")
+        if let partial { w.append("<\(partial.offset)>") }
+        w.space()
     }
 
     /// Whether FETCH needs the message's content for `attribute` (the large path applies).
@@ -125,11 +130,7 @@ extension MailboxSession {
             writeSectionLiteral(m.section(fd, Section(text: attribute == .rfc822Header ? .header : .text)),
                                 partial: nil, open, into: &w)
         case .bodySection(let section, let partial, _):
-            w.append("BODY[")
-            Self.writeSection(section, into: &w)
-            w.append("]")
-            if let partial { w.append("<\(partial.offset)>") }
-            w.space()
+            Self.writeBodySectionName(section, partial, into: &w)
             writeSectionLiteral(m.section(fd, section), partial: partial, open, into: &w)
         case .binary(let section, let partial, _):
             w.append("BINARY[" + section.part.map(String.init).joined(separator: ".") + "]")
