@@ -113,7 +113,7 @@ struct MessageView {
             multi.ext = extensionData(entity)
             return .multipart(multi)
         }
-        let body = m.bodyRange(of: index)
+        let body = m.sectionBodyRange(of: index)
         let encoding = entity.transferEncoding.map { Parser.lowercasedBytes($0) } ?? Array("7bit".utf8)
         var part = BodyStructure.SinglePart(type: type, subtype: subtype, encoding: encoding, size: body.count)
         part.parameters = parameters(entity.contentTypeParameters)
@@ -171,28 +171,35 @@ struct MessageView {
 
     // MARK: sections (RFC 3501 §6.4.5)
 
-    /// The entity a section-part (1.2.3) names: parts of a multipart by position, a
-    /// message/rfc822 part's numbers apply to the message it encloses, and a single-part
-    /// entity's only part is 1 (its body).
+    /// The entity a section-part (1.2.3) names (RFC 3501 §6.4.5): parts of a multipart by
+    /// position; a message/rfc822 part's numbers apply to the message it encloses; an entity
+    /// that is not multipart has one part, 1, itself (its body; Dovecot answers the same).
+    /// The top-level message is a message, not a part, even when it is message/rfc822 itself:
+    /// its 1 is its body, and 1.1 the first part of the message that body encloses.
     static func resolve(_ m: MIMEMessage, _ path: [UInt32]) -> Int? {
         var current = 0
+        var isMessage = true // `current` stands for a message, not yet for one of its parts
         for n in path {
-            var e = current
-            let (type, subtype) = contentType(m.entities[e])
-            if e != 0, type == Array("message".utf8), subtype == Array("rfc822".utf8),
-               let child = m.entities[e].children.first, child < m.entities.count {
-                e = child
+            if !isMessage, isMessageRFC822(m.entities[current]),
+               let child = m.entities[current].children.first, child < m.entities.count {
+                current = child
+                isMessage = true
             }
-            if contentType(m.entities[e]).0 == Array("multipart".utf8) {
-                let kids = m.entities[e].children.filter { $0 < m.entities.count && !m.entities[$0].isPreamble }
+            if contentType(m.entities[current]).0 == Array("multipart".utf8) {
+                let kids = m.entities[current].children.filter { $0 < m.entities.count && !m.entities[$0].isPreamble }
                 guard n >= 1, Int(n) <= kids.count else { return nil }
                 current = kids[Int(n) - 1]
             } else {
                 guard n == 1 else { return nil }
-                current = e
             }
+            isMessage = false
         }
         return current
+    }
+
+    static func isMessageRFC822(_ entity: MIMEEntity) -> Bool {
+        let (type, subtype) = contentType(entity)
+        return type == Array("message".utf8) && subtype == Array("rfc822".utf8)
     }
 
     /// The bytes BODY[section] names; nil when the part does not exist (RFC: empty string).
@@ -232,14 +239,14 @@ struct MessageView {
         let position = m.position(of: target)
         switch section.text {
         case nil:
-            return .range(section.part.isEmpty ? 0..<size : m.bodyRange(of: index))
+            return .range(section.part.isEmpty ? 0..<size : m.sectionBodyRange(of: index))
         case .mime:
             let p = m.position(of: index)
             return .range(m.clamped(p.start, p.startBody))
         case .header:
             return .range(m.clamped(position.start, position.startBody))
         case .text:
-            return .range(m.bodyRange(of: target))
+            return .range(m.sectionBodyRange(of: target))
         case .headerFields(let names):
             return .fields(names, exclude: false, header: m.clamped(position.start, position.startBody))
         case .headerFieldsNot(let names):
@@ -250,7 +257,11 @@ struct MessageView {
     /// The fields of `block` named (or, with `exclude`, not named) in `names`, and the blank line.
     static func pick(_ block: HeaderBlock, _ names: [[UInt8]], exclude: Bool) -> [UInt8] {
         var out: [UInt8] = []
-        for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude { out += h.raw }
+        for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude {
+            out += h.raw
+            // A field that ends the data without a line break still ends its line here.
+            if let last = h.raw.last, last != 10 { out += [13, 10] }
+        }
         out += [13, 10]
         return out
     }

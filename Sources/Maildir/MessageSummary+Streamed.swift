@@ -119,7 +119,7 @@ extension MessageSummary {
         init?(_ fd: Int32, _ message: MIMEMessage, pieces: [Count], end: Count) {
             var points = Set<Int>()
             for index in message.entities.indices {
-                let body = message.bodyRange(of: index)
+                let body = message.sectionBodyRange(of: index)
                 points.insert(body.lowerBound)
                 points.insert(body.upperBound)
             }

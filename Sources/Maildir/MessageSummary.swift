@@ -104,7 +104,7 @@ public struct MessageSummary: Hashable, Sendable {
             let fields = self.fields(index)
             let type = e.contentType ?? Array("text/plain".utf8)
             let slash = type.firstIndex(of: UInt8(ascii: "/")) ?? type.count
-            let (size, lines) = counts(message.bodyRange(of: index))
+            let (size, lines) = counts(message.sectionBodyRange(of: index))
             var s = BodyStructure(
                 type: String(decoding: type[..<slash], as: UTF8.self),
                 subtype: slash < type.count ? String(decoding: type[(slash + 1)...], as: UTF8.self) : "",

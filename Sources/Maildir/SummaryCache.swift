@@ -7,7 +7,7 @@ import MaildirCore
 
 /// The per-folder summary cache `courierswiftsummaries`: an append-only file of records
 ///
-///     "CSS1" <u32 little-endian payload length> <payload>
+///     "CSS2" <u32 little-endian payload length> <payload>
 ///     payload = <varint name length> <base name> <SummaryCoding of the MessageSummary>
 ///
 /// so FETCH ENVELOPE/BODYSTRUCTURE and header SEARCH need not open message files again in a
@@ -18,7 +18,8 @@ import MaildirCore
 /// damage) makes the reader stop and remove the file; it is rebuilt as messages are fetched.
 struct SummaryCache {
     static let fileName = "courierswiftsummaries"
-    static let magic: [UInt8] = Array("CSS1".utf8)
+    // "CSS2": sizes and lines of message/rfc822 parts end before the delimiter's line break.
+    static let magic: [UInt8] = Array("CSS2".utf8)
     static let maximumRecord = 16 * 1024 * 1024
     let folderPath: String
     var path: String { folderPath + "/" + Self.fileName }

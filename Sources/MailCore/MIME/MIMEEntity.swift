@@ -58,6 +58,10 @@ public struct MIMEEntity: Sendable {
     public var endPos = 0
     /// End of the entity without that line break.
     public var endBody = 0
+    /// End of the entity as IMAP numbers parts (RFC 2046 §5.1.1): `endBody`, except that in a
+    /// message/rfc822 part of a multipart the encapsulated message's last line break is left
+    /// out too (it precedes the delimiter); Courier's `endBody` keeps it there.
+    public var endInPart = 0
     /// Courier's raw line counters (see `MIMEMessage.position(of:)` for the reported values).
     public var lineCount = 0
     public var bodyLineCount = 0

@@ -46,6 +46,18 @@ public struct MIMEMessage: Sendable {
         return lo..<hi
     }
 
+    /// The body of entity `index` as an IMAP section (RFC 3501 §6.4.5): `bodyRange(of:)`, but
+    /// a message/rfc822 part of a multipart, and the message in it, end before the line break
+    /// that belongs to the next delimiter (RFC 2046 §5.1.1), as Dovecot counts them.
+    public func sectionBodyRange(of index: Int) -> Range<Int> {
+        let e = entities[index]
+        let end = e.parent == nil ? e.endPos : e.endInPart
+        let pos = position(of: index)
+        let start = pos.startBody == pos.start ? end : pos.startBody
+        let lo = min(max(start, 0), byteCount)
+        return lo..<min(max(end, lo), byteCount)
+    }
+
     /// `from..<to` clamped to the input.
     public func clamped(_ from: Int, _ to: Int) -> Range<Int> {
         let lo = min(max(from, 0), byteCount)

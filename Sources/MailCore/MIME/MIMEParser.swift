@@ -35,7 +35,11 @@ struct EntityWork {
     var lastSeq = 0
     var lastEnd = 0
     var lastEndBody = 0
+    var lastEndInPart = 0
     var lastLines = 0
+    /// The line break before the delimiter that ends this entity belongs to that delimiter
+    /// also when the entity lies in a message/rfc822 part of a multipart (see `endInPart`).
+    var inMultipartPart = false
     var startLines = 0
     var bodyStartLines = 0
 }
@@ -104,8 +108,9 @@ struct ParserState {
 
     func lastPart(_ i: Int) -> Int? { entities[i].children.last }
 
-    mutating func record(_ target: Int, count cnt: Int, endUpdate: Int, newLines: Int) {
+    mutating func record(_ target: Int, count cnt: Int, endUpdate: Int, newLines: Int, partEndUpdate: Int? = nil) {
         let before = position
+        work[target].lastEndInPart = before + (partEndUpdate ?? endUpdate)
         position += cnt
         lines += newLines
         seq += 1
@@ -129,6 +134,9 @@ struct ParserState {
         w.lastSeq = seq
         w.lastEnd = start
         w.lastEndBody = start
+        w.lastEndInPart = start
+        w.inMultipartPart = entities[parent].isMultipart
+            || (entities[parent].contentType == Self.messageRFC822 && work[parent].inMultipartPart)
         w.lastLines = lines
         w.startLines = lines
         w.bodyStartLines = lines
@@ -211,7 +219,10 @@ struct ParserState {
             }
             if parentIsMultipart { endUpdate = n }
             if !isPreamble { scan(buf, lineStart, lineEnd, replaceNUL: true) }
-            record(p, count: cnt, endUpdate: endUpdate, newLines: 1)
+            // RFC 2046 §5.1.1: the line break before a delimiter is the delimiter's, also for
+            // the last line of a message encapsulated in a part (Courier keeps it in endBody).
+            record(p, count: cnt, endUpdate: endUpdate, newLines: 1,
+                   partEndUpdate: work[p].inMultipartPart ? n : endUpdate)
             return
         }
 
@@ -289,7 +300,7 @@ struct ParserState {
         if !e.isMultipart { e.boundary = nil }
         entities[p] = e
 
-        if e.contentType == Array("message/rfc822".utf8) {
+        if e.contentType == Self.messageRFC822 {
             _ = appendPart(p, start: position, inherit: false)
             return
         }
@@ -315,6 +326,8 @@ struct ParserState {
         work[p].inFormData = true
         return l
     }
+
+    static let messageRFC822: [UInt8] = Array("message/rfc822".utf8)
 
     static func equalsIgnoringCase(_ lowered: [UInt8], _ buf: UnsafeBufferPointer<UInt8>, _ at: Int) -> Bool {
         for (k, b) in lowered.enumerated() {
@@ -391,7 +404,7 @@ struct ParserState {
 
     mutating func finish(byteCount: Int) -> MIMEMessage {
         // Each entity's end is that of the latest line event in its subtree.
-        var best = work.map { ($0.lastSeq, $0.lastEnd, $0.lastEndBody, $0.lastLines) }
+        var best = work.map { ($0.lastSeq, $0.lastEnd, $0.lastEndBody, $0.lastLines, $0.lastEndInPart) }
         for i in stride(from: entities.count - 1, to: 0, by: -1) {
             guard let parent = entities[i].parent else { continue }
             if best[i].0 > best[parent].0 { best[parent] = best[i] }
@@ -399,6 +412,7 @@ struct ParserState {
         for i in entities.indices {
             entities[i].endPos = best[i].1
             entities[i].endBody = best[i].2
+            entities[i].endInPart = best[i].4
             entities[i].lineCount = best[i].3 - work[i].startLines
             entities[i].bodyLineCount = work[i].inHeader ? 0 : best[i].3 - work[i].bodyStartLines
         }
