@@ -16,28 +16,19 @@ import MaildirCore
 /// sharable folder. A folder others may not write (`maildirmake -s read`): nobody. Writable by
 /// others without the sticky bit: anybody, any message. Writable with the sticky bit
 /// (`-s write`: 1777): only the messages the user added, which this server notes in the
-/// user's local copy (`courierswiftposted`, one base name a line) when it adds them.
+/// user's local copy (`courierswiftposted`, one base name a line, bounded: SharablePosts) when it adds them.
 extension MailboxSession {
     /// The file in a local copy listing the base names its user added to the sharable folder.
-    static let sharablePostsFile = "courierswiftposted"
+    static let sharablePostsFile = SharablePosts.fileName
 
     /// Notes messages this user added to the sharable folder (they may expunge them later).
     func notePostedToSharable(_ baseNames: [String]) {
-        guard !baseNames.isEmpty else { return }
-        let path = maildir.path + "/" + Self.sharablePostsFile
-        // Not through a symbolic link another program put there (it could point at any file this
-        // process may write).
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        let text = Array(baseNames.map { $0 + "\n" }.joined().utf8)
-        _ = try? SystemCall.writeAll(fd, text, path: path)
+        SharablePosts.append(baseNames, folderPath: maildir.path, remote: sharableRemote)
     }
 
     /// The base names this user added to the sharable folder.
     func postedToSharable() -> Set<String> {
-        guard let bytes = MessageFileAccess.read(maildir.path + "/" + Self.sharablePostsFile, limit: 16 << 20) else { return [] }
-        return Set(bytes.split(separator: 10).map { String(decoding: $0, as: UTF8.self) })
+        SharablePosts.read(folderPath: maildir.path)
     }
 
     /// Whether this user may remove the sharable file `target` (a file in the sharable
