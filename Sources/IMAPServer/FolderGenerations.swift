@@ -13,12 +13,19 @@ import Synchronization
 /// question is always counted (inotify queues it inside the renaming or creating system call).
 /// `watch` registers a folder (path lookups: thread pool only); `isCurrent` never blocks and
 /// takes no lock unless events are queued or another thread is counting some.
+///
+/// Folders are counted by their users: every generation `watch` hands out holds a lease on its
+/// folder, given back when the last copy of it goes (ARC). A folder nobody holds a generation of
+/// stays watched (a session opening it again finds it warm) until the registry is full; then
+/// the idle folders' watches are removed to make room, and folders in use keep theirs.
 final class FolderGenerations: Sendable {
     /// The process's registry; nil where inotify is not available (every caller then takes its
     /// ordinary path).
     static let shared: FolderGenerations? = FolderGenerations()
-    /// At most this many folders are watched (four watches each); past it `watch` answers nil.
+    /// At most this many folders are watched (four watches each); past it, when no watched
+    /// folder is idle, `watch` answers nil.
     static let folderLimit = 2048
+    let folderLimit: Int
 
     private struct Watched {
         var counter: FolderCounter
@@ -71,11 +78,18 @@ final class FolderGenerations: Sendable {
     static let directoryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE
         | IN_DELETE_SELF | IN_MOVE_SELF)
 
-    private init?() {
+    /// A registry of its own (the process uses `shared`; tests use small limits).
+    init?(folderLimit: Int = FolderGenerations.folderLimit) {
         let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         if fd < 0 { return nil }
         self.fd = fd
+        self.folderLimit = folderLimit
     }
+
+    deinit { close(fd) }
+
+    /// How many folders are watched now.
+    var watchedFolderCount: Int { state.withLock { $0.folders.count } }
 
     /// Watches the folder at `directory` (thread pool: path lookups) and returns its current
     /// generation; call it before reading the folder, so that a change during the read shows
@@ -88,7 +102,8 @@ final class FolderGenerations: Sendable {
     private func register(_ directory: String) -> FolderGeneration? {
         let (known, complete, full) = state.withLock { s in
             drain(&s)
-            return (s.folders[directory], s.keywordsWatched.contains(directory), s.folders.count >= Self.folderLimit)
+            if s.folders[directory] == nil && s.folders.count >= folderLimit { evictIdle(&s) }
+            return (s.folders[directory], s.keywordsWatched.contains(directory), s.folders.count >= folderLimit)
         }
         if let known, complete { return current(known) }
         if known == nil && full { return nil }
@@ -137,6 +152,26 @@ final class FolderGenerations: Sendable {
         return registered.map(current)
     }
 
+    /// Makes room: the folders nobody holds a generation of are no longer watched. The caller
+    /// holds `registering`, the only path that hands out leases, so a folder found idle here
+    /// stays idle until this returns.
+    private func evictIdle(_ s: inout State) {
+        let idle = Set(s.folders.values.filter { $0.users.load(ordering: .sequentiallyConsistent) == 0 }.map(ObjectIdentifier.init))
+        guard !idle.isEmpty else { return }
+        for (directory, folder) in s.folders where idle.contains(ObjectIdentifier(folder)) {
+            s.folders[directory] = nil
+            s.keywordsWatched.remove(directory)
+        }
+        for (wd, list) in s.byWatch {
+            let rest = list.filter { !idle.contains(ObjectIdentifier($0.counter)) }
+            guard rest.count != list.count else { continue }
+            s.byWatch[wd] = rest.isEmpty ? nil : rest
+            if rest.isEmpty { s.orphans.append(wd) }
+        }
+        release(s.orphans, &s)
+        s.orphans = []
+    }
+
     /// Removes the kernel's watches among `wds` that no folder uses (the caller holds
     /// `registering`, so no other `watch` is about to use one of them).
     private func release(_ wds: [Int32], _ s: inout State) {
@@ -146,7 +181,8 @@ final class FolderGenerations: Sendable {
     /// The folder's generation now (after the events queued so far).
     func current(_ folder: FolderCounter) -> FolderGeneration {
         settle()
-        return FolderGeneration(counter: folder, value: folder.value.load(ordering: .sequentiallyConsistent))
+        return FolderGeneration(counter: folder, value: folder.value.load(ordering: .sequentiallyConsistent),
+                                lease: FolderLease(folder))
     }
 
     /// Whether nothing changed in the folder since `generation` was read. Never blocks: a poll
@@ -230,16 +266,32 @@ final class FolderGenerations: Sendable {
 /// One watched folder's change counter, shared by every session that reads it.
 final class FolderCounter: Sendable {
     let value: Atomic<UInt64>
+    /// Live leases (generations handed out and still held somewhere).
+    let users = Atomic<Int>(0)
 
     init(_ value: UInt64) {
         self.value = Atomic(value)
     }
 }
 
-/// A folder's generation as read at one moment (see `FolderGenerations.isCurrent`).
+/// A use of a watched folder: counted while it lives (see `FolderGenerations`).
+final class FolderLease: Sendable {
+    let folder: FolderCounter
+
+    init(_ folder: FolderCounter) {
+        self.folder = folder
+        folder.users.wrappingAdd(1, ordering: .sequentiallyConsistent)
+    }
+
+    deinit { folder.users.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+}
+
+/// A folder's generation as read at one moment (see `FolderGenerations.isCurrent`); while
+/// a copy of it is held, the folder keeps its watch.
 struct FolderGeneration: Equatable, Sendable {
     let counter: FolderCounter
     let value: UInt64
+    let lease: FolderLease
 
     static func == (a: FolderGeneration, b: FolderGeneration) -> Bool {
         a.counter === b.counter && a.value == b.value
