@@ -91,6 +91,13 @@ extension MailboxSession {
                 writeLargeHeader(attribute, header, into: &w)
                 continue
             }
+            // BODY/BODYSTRUCTURE of a message too large to hold: described once per process.
+            if view == nil, attribute == .body || attribute == .bodyStructure,
+               let cached = largeStructureBytes(at: index, extended: attribute == .bodyStructure, utf8: w.utf8Allowed) {
+                item(attribute == .body ? "BODY " : "BODYSTRUCTURE ")
+                w.append(bytes: cached)
+                continue
+            }
             // A message too large to hold: read from its file in pieces.
             if view == nil, Self.readsContent(attribute), let large = largeMessage(at: index) {
                 if !first { w.space() }
