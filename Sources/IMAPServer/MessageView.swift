@@ -257,11 +257,7 @@ struct MessageView {
     /// The fields of `block` named (or, with `exclude`, not named) in `names`, and the blank line.
     static func pick(_ block: HeaderBlock, _ names: [[UInt8]], exclude: Bool) -> [UInt8] {
         var out: [UInt8] = []
-        for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude {
-            out += h.raw
-            // A field that ends the data without a line break still ends its line here.
-            if let last = h.raw.last, last != 10 { out += [13, 10] }
-        }
+        for h in block.headers where names.contains(where: { h.isNamed($0) }) != exclude { out += h.raw }
         out += [13, 10]
         return out
     }
