@@ -65,6 +65,20 @@ public struct MessageSummary: Hashable, Sendable {
 
     /// Parses a message as stored (LF line ends).
     public static func parse(_ bytes: [UInt8]) -> MessageSummary {
+        // A message that is one line without its line feed is a header field to Courier-IMAP
+        // and Dovecot (ENVELOPE, SEARCH); the MIME parser leaves an unfinished line out of the
+        // header, so the fields come from the line completed (the structure stays as parsed).
+        if let first = bytes.first, first != 13, !bytes.contains(10), bytes.count <= 64 << 10 {
+            var summary = parseAsStored(bytes)
+            let completed = parseAsStored(bytes + [10])
+            summary.envelope = completed.envelope
+            summary.references = completed.references
+            return summary
+        }
+        return parseAsStored(bytes)
+    }
+
+    static func parseAsStored(_ bytes: [UInt8]) -> MessageSummary {
         let message = MIMEParser.parse(bytes)
         return bytes.withUnsafeBufferPointer { buffer in
             let fields = MIMEHeaderReader.fields(message, buffer, 0, asTopLevel: true)

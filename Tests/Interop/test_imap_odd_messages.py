@@ -109,3 +109,18 @@ SyncState *
     assert any(b"inner body" in c for c in copied)
     assert any(b"caf\xc3\xa9 8bit" in c for c in copied)
     assert any(b"before\x00after" in c for c in copied)
+
+
+def test_one_line_message_envelope(odd_site):
+    """A message that is one line without a line feed: its Subject is in ENVELOPE and found by
+    SEARCH (Courier-IMAP and Dovecot answer so), whichever way the envelope is read."""
+    client = odd_site.imap()
+    client.select("INBOX")
+    seq = ODD.index(b"Subject: header only no newline") + 1
+    typ, data = client.fetch(str(seq), "(ENVELOPE)")
+    assert b'(NIL "header only no newline" NIL' in data[0]
+    typ, data = client.fetch(str(seq), "(BODY.PEEK[] ENVELOPE)")
+    assert b'ENVELOPE (NIL "header only no newline" NIL' in b"".join(
+        x if isinstance(x, bytes) else x[0] + x[1] for x in data)
+    assert client.search(None, "SUBJECT", '"header only"')[1][0].split() == [str(seq).encode()]
+    client.logout()
