@@ -178,8 +178,9 @@ final class FolderGenerations: Sendable {
         for wd in wds where s.byWatch[wd] == nil { _ = inotify_rm_watch(fd, wd) }
     }
 
-    /// The folder's generation now (after the events queued so far).
-    func current(_ folder: FolderCounter) -> FolderGeneration {
+    /// The folder's generation now (after the events queued so far). Private: leases are made
+    /// only under `registering` (see `evictIdle`).
+    private func current(_ folder: FolderCounter) -> FolderGeneration {
         settle()
         return FolderGeneration(counter: folder, value: folder.value.load(ordering: .sequentiallyConsistent),
                                 lease: FolderLease(folder))
