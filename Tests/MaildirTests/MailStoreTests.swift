@@ -69,8 +69,12 @@ import Testing
     @Test func openAssignsUIDsCompatiblyAndRefreshReportsChanges() async throws {
         let scratch = Scratch()
         let root = try scratch.maildir()
-        try deliver("Subject: one\n\nbody\n", to: root)
-        try deliver("Subject: two\n\nbody\nmore\n", to: root)
+        // Two deliveries in one second sort by name bytes, as Courier's do ("M99P" after
+        // "M123P"), so the test gives them names a second apart to fix their order.
+        for (second, text) in [(1_700_000_000, "Subject: one\n\nbody\n"), (1_700_000_001, "Subject: two\n\nbody\nmore\n")] {
+            let delivered = try deliver(text, to: root)
+            rename(delivered.path, root + "/new/\(second).M1P1.test,S=\(delivered.size)")
+        }
         let store = MailStore(root: root)
         let box = try await store.open(.inbox)
         var snap = await box.snapshot
