@@ -240,7 +240,8 @@ public struct ESMTPTransport: Sendable {
             case let .transaction(results):
                 return .outcomes(results.map { result in
                     switch result.status {
-                    case .delivered: .delivered("\(peer): \(result.reply.text)")
+                    case .delivered: .relayed("\(peer): \(result.reply.text)", reply: result.reply.text,
+                                              remoteMTA: remoteMTA, dsnPassedOn: result.dsnPassedOn)
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
                     case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
                     }

@@ -3,6 +3,11 @@ import NIOPosix
 /// What one delivery attempt to one recipient came to.
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(String)
+    /// Handed to another mail server (esmtp), named `remoteMTA`, which answered `reply` (the
+    /// first text is for the log). `dsnPassedOn`: that server announced DSN and took the
+    /// recipient's NOTIFY, so a success report is its job; else a NOTIFY=SUCCESS recipient gets
+    /// a "relayed" report from us (RFC 3461 §4.1, spec/mta.md §4.8).
+    case relayed(String, reply: String, remoteMTA: String, dsnPassedOn: Bool)
     /// Temporary failure: retried on Courier's schedule until `queuetime` runs out.
     case deferred(String)
     /// Permanent failure: the recipient bounces.
@@ -77,11 +82,21 @@ public struct DeliveredRecipient: Sendable, Equatable {
     public var index: Int
     public var recipient: QueueRecipient
     public var text: String
+    /// Handed to this mail server (esmtp) rather than delivered here.
+    public var relayedTo: String?
+    /// That server's reply (for the report's Diagnostic-Code).
+    public var reply: String?
+    /// The server took NOTIFY along (it announced DSN): no success report from us.
+    public var dsnPassedOn: Bool
 
-    public init(index: Int, recipient: QueueRecipient, text: String) {
+    public init(index: Int, recipient: QueueRecipient, text: String, relayedTo: String? = nil,
+                reply: String? = nil, dsnPassedOn: Bool = false) {
+        self.reply = reply
         self.index = index
         self.recipient = recipient
         self.text = text
+        self.relayedTo = relayedTo
+        self.dsnPassedOn = dsnPassedOn
     }
 }
 

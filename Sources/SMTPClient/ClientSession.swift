@@ -353,8 +353,9 @@ public struct ClientSession: Sendable {
     /// Every recipient accepted at RCPT gets the outcome of DATA.
     private mutating func decideAccepted(_ reply: ClientReply, command: String) {
         let status = RecipientResult.status(of: reply)
+        let passedOn = status == .delivered && capabilities.dsn
         for index in results.indices where results[index] == nil {
-            results[index] = RecipientResult(status: status, reply: reply, command: command)
+            results[index] = RecipientResult(status: status, reply: reply, command: command, dsnPassedOn: passedOn)
         }
     }
 

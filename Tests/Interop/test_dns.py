@@ -126,6 +126,20 @@ def test_implicit_mx_and_cname(bin_dir, dns_server):
     assert run.stdout == "Domain alias.test:\nRelay: alias.test, Priority: -1, Address: 192.0.2.9\n"
 
 
+def test_dotless_name_gets_the_default_domain(bin_dir, dns_server):
+    """Courier's resolver appends the default domain (resolv.conf `domain`; here the standard
+    LOCALDOMAIN override of it) to a name without a dot (spec/mta.md §5.3.3)."""
+    env = dict(os.environ, DNS_SERVER=dns_server, LOCALDOMAIN="test")
+    env.pop("COURIER_ROOT", None)
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "plain"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout == "Domain plain:\nRelay: plain.test, Priority: -1, Address: 192.0.2.9\n", run.stdout + run.stderr
+    # Without a default domain the bare name is asked as it is (dnsmasq, authoritative for
+    # .test only, does not answer for it).
+    run = courier(bin_dir, dns_server, "testmxlookup", "plain")
+    assert run.returncode == 1 and run.stdout.startswith("plain: "), run.stdout
+
+
 def test_nxdomain_is_a_hard_error(bin_dir, dns_server):
     run = courier(bin_dir, dns_server, "testmxlookup", "nosuch.test")
     assert (run.returncode, run.stdout) == (1, "nosuch.test: hard error.\n")

@@ -66,6 +66,23 @@ let threeRecipients = ClientTransaction(sender: "s@here.example", recipients: [
         #expect(s.events.last == .closed)
     }
 
+    /// A success at a server that announced DSN took NOTIFY along (spec/mta.md §4.8).
+    @Test func successMarksWhetherTheServerTookNotify() {
+        for announcesDSN in [false, true] {
+            var s = Script()
+            s.reply(220, "mx")
+            if announcesDSN { s.reply(250, "mx", "DSN") } else { s.reply(250, "mx") }
+            s.begin(ClientTransaction(sender: "s@here.example", recipients: [.init(address: "ok@there.example", notify: ["SUCCESS"])],
+                                      body: Array("Subject: hi\n\nhello\n".utf8)))
+            s.reply(250, "ok")
+            #expect(s.lastSent == (announcesDSN ? "RCPT TO:<ok@there.example> NOTIFY=SUCCESS\r\n" : "RCPT TO:<ok@there.example>\r\n"))
+            s.reply(250, "ok")
+            s.reply(354, "go")
+            s.reply(250, "2.0.0 queued")
+            #expect(s.results?.map(\.dsnPassedOn) == [announcesDSN])
+        }
+    }
+
     @Test func pipelinedBatchAndReuseAfterRset() {
         var s = Script()
         s.reply(220, "mx")

@@ -6,7 +6,8 @@ import Metrics
 
 /// Sends delivery status notifications for a `DurableQueue` (spec/mta.md §4.8): after a
 /// delivery pass, recipients that failed for good are reported unless their NOTIFY excludes
-/// FAILURE, local deliveries are reported when NOTIFY asked for SUCCESS, and once `warntime`
+/// FAILURE, local deliveries (and hand-overs to servers without DSN, as "relayed") are
+/// reported when NOTIFY asked for SUCCESS, and once `warntime`
 /// has passed, recipients still pending get one delayed-mail warning unless NOTIFY excludes DELAY. The report goes
 /// back into the same queue with the null sender, so it is as durable as any message and a
 /// report about a report is never made (its sender is empty).
@@ -28,7 +29,11 @@ public struct DSNGenerator: BounceHandler {
     static func entries(failed: [FailedRecipient], delivered: [DeliveredRecipient]) -> [DSNReport.Entry] {
         var entries: [DSNReport.Entry] = []
         for success in delivered where success.recipient.notify.contains(.success) && !success.recipient.notify.contains(.never) {
-            entries.append(DSNReport.Entry(recipient: success.recipient, action: .delivered, text: success.text))
+            // spec/mta.md §4.8: a server that announced DSN took NOTIFY along and reports the
+            // success itself; one without DSN is a gateway: "relayed" (RFC 3464 §2.3.3).
+            if success.dsnPassedOn { continue }
+            entries.append(DSNReport.Entry(recipient: success.recipient, action: success.relayedTo == nil ? .delivered : .relayed,
+                                           text: success.reply ?? success.text, remoteMTA: success.relayedTo))
         }
         for failure in failed {
             let notify = failure.recipient.notify

@@ -9,6 +9,8 @@ public struct DSNReport: Sendable {
     public enum Action: String, Sendable {
         case failed
         case delivered
+        /// Handed to a mail server that does not report deliveries itself (no DSN extension).
+        case relayed
         /// Still queued past `warntime`; more attempts follow (a warning, spec/mta.md §4.7).
         case delayed
     }
@@ -97,6 +99,13 @@ public struct DSNReport: Sendable {
             out += "The message was delivered to these mailboxes:\n\n"
             for entry in delivered { out += Self.humanLines(entry) }
         }
+        let relayed = entries.filter { $0.action == .relayed }
+        if !relayed.isEmpty {
+            out += "\n" + String(repeating: "-", count: 70) + "\n\n                 DELIVERED TO A MAIL GATEWAY\n\n"
+            out += "The message was handed to a mail server that does not send delivery\n"
+            out += "reports of its own, for these addresses:\n\n"
+            for entry in relayed { out += Self.humanLines(entry) }
+        }
         if !failed.isEmpty {
             out += "\n" + String(repeating: "-", count: 70) + "\n\n                     COULD NOT BE DELIVERED\n\n"
             out += "The message could not be delivered to these addresses, and no more\nattempts will be made:\n\n"
@@ -127,6 +136,8 @@ public struct DSNReport: Sendable {
             var status = remote?.status ?? fallbackStatus
             // RFC 3464 §2.3.3: a delayed recipient's status is a transient (4.x.x) one.
             if entry.action == .delayed && !status.hasPrefix("4.") { status = "4.0.0" }
+            // A failure is permanent (5.x.x) even when the last reply was a transient one (expiry).
+            if entry.action == .failed && !status.hasPrefix("5.") { status = "5.0.0" }
             out += "Status: \(status)\n"
             // RFC 3464 §2.3.5: the server the failure came from (placed as Courier's courierdsn does).
             if let mta = entry.remoteMTA, !mta.isEmpty { out += "Remote-MTA: dns; \(Self.field(mta))\n" }

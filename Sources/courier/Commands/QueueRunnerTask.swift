@@ -40,7 +40,7 @@ struct QueueRunnerTask: BackgroundTask {
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
                                    logger: logger, percentHack: Self.percentHack(config))
         let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
-        let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom), logger: logger)
+        let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom, limit: config.dsnLimit), logger: logger)
         let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger,
                                           suppression: SuppressionStore.shared(for: config.root))
         await withTaskCancellationHandler {
