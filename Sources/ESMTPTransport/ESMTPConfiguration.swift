@@ -29,6 +29,9 @@ public struct ESMTPConfiguration: Sendable {
     /// `ESMTP_BLOCKBACKSCATTER` (courierd, default `smtp/dsn`): sources (`smtp`, `authsmtp`) whose
     /// delivery reports are not sent out by SMTP (spec/mta.md §4.10); empty = send them all.
     public var blockBackscatter: Set<String> = ["smtp"]
+    /// `ESMTP_PREFER_IPV6_MX` (courierd; Courier ships it set to 1): a host's AAAA addresses
+    /// are tried before its A addresses; `0` puts A first.
+    public var preferIPv6 = true
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -66,6 +69,9 @@ public struct ESMTPConfiguration: Sendable {
             var variables = ConfigVariables()
             variables.merge(parsed, file: etc + "/courierd")
             config.tlsVerification = OutboundTLSVerification(variables.environment)
+            if let value = variables.environment["ESMTP_PREFER_IPV6_MX"] {
+                config.preferIPv6 = !value.isEmpty && !value.hasPrefix("0")
+            }
             if let value = variables.environment["ESMTP_BLOCKBACKSCATTER"] {
                 config.blockBackscatter = Self.backscatterSources(value)
             }

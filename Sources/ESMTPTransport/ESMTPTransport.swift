@@ -116,13 +116,13 @@ public struct ESMTPTransport: Sendable {
         case let .address(ip):
             relays = [MXRelay(hostname: ip, priority: -1, address: ip)]
         case let .host(name):
-            switch await lookup(name) {
+            switch await lookup(name, preferIPv6: config.preferIPv6) {
             case let .success(list): relays = list
             case let .failure(outcome): return all(outcome)
             }
         case .dns:
             guard !domain.isEmpty else { return all(.failed("No such domain.")) }
-            switch await lookup(domain) {
+            switch await lookup(domain, preferIPv6: config.preferIPv6) {
             case let .success(list): relays = list
             case let .failure(outcome): return all(outcome)
             }
@@ -148,6 +148,11 @@ public struct ESMTPTransport: Sendable {
         case .none?: tls = .none
         case .smtps?: tls = .implicit
         case nil: tls = .opportunistic
+        }
+        // spec/mta.md §5.3.4: Courier's SECURITY route needs its private CA list; without it
+        // the mail fails rather than going with a weaker check.
+        if route?.security == .startTLS && config.tlsVerification.trustSecurityCertificates == nil {
+            return all(.failed("500 Unable to set minimum security level."))
         }
         let certificateCheck = tls == .none ? nil
             : config.tlsVerification.check(securityRoute: route?.security == .startTLS)
@@ -293,8 +298,8 @@ public struct ESMTPTransport: Sendable {
 
     enum Lookup { case success([MXRelay]), failure(DeliveryOutcome) }
 
-    func lookup(_ name: String) async -> Lookup {
-        switch await resolver.mailExchangers(for: name) {
+    func lookup(_ name: String, preferIPv6: Bool = true) async -> Lookup {
+        switch await resolver.mailExchangers(for: name, preferIPv6: preferIPv6) {
         case let .relays(list): list.isEmpty ? .failure(.failed("No such domain.")) : .success(list)
         case .softError: .failure(.deferred("DNS lookup failed."))
         case .hardError: .failure(.failed("No such domain."))

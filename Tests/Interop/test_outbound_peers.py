@@ -330,3 +330,53 @@ def test_ip6out_is_the_source_of_ipv6_connections(tmp_path, dns):
     finally:
         site.stop()
         controller.stop()
+
+
+def test_tls_verifypeer_checks_the_chain_but_not_the_name(tmp_path, dns):
+    """courierd `TLS_VERIFYPEER=PEER` with `TLS_TRUSTCERTS`: a certificate from the trusted CA is
+    taken whatever name it carries; one from another CA fails the handshake and the mail waits."""
+    from test_outbound import make_ca, server_context
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    trusted, stranger = make_ca(pki, "TrustedCA"), make_ca(pki, "StrangerCA")
+    ports = [port_free_on("127.0.0.5"), port_free_on("127.0.0.6")]
+    recorders = [TLSRecorder(), TLSRecorder()]
+    controllers = [
+        Controller(recorders[0], hostname="127.0.0.5", port=ports[0], require_starttls=True,
+                   tls_context=server_context(pki, trusted, "some.other.name.test")),
+        Controller(recorders[1], hostname="127.0.0.6", port=ports[1], require_starttls=True,
+                   tls_context=server_context(pki, stranger, "mx2.twomx.test")),
+    ]
+    for controller in controllers:
+        controller.start()
+    site = site_with(tmp_path, f"a.twomx.test: mx1.twomx.test,{ports[0]}\nb.twomx.test: mx2.twomx.test,{ports[1]}\n")
+    try:
+        courierd = site.root / "etc" / "courierd"
+        original = courierd.read_text() if courierd.exists() else ""
+        courierd.write_text(original + f"\nTLS_VERIFYPEER=PEER\nTLS_TRUSTCERTS={trusted[1]}\n")
+        time.sleep(1.2)
+        send(site, ["a@a.twomx.test", "b@b.twomx.test"], "marker-verifypeer")
+        assert wait_until(lambda: recorders[0].transactions)
+        assert recorders[0].encrypted == [True]
+        site.wait_for("addr=<b@b.twomx.test>: deferred: TLS with mx2.twomx.test failed", timeout=40)
+        assert recorders[1].transactions == []
+    finally:
+        site.stop()
+        for controller in controllers:
+            controller.stop()
+
+
+def test_security_startls_route_without_its_ca_list_fails(tmp_path, dns):
+    """`/SECURITY=STARTTLS` needs `TLS_TRUSTSECURITYCERTS` (Courier: 500 Unable to set minimum
+    security level.); the mail bounces and nothing is sent."""
+    port = port_free_on("127.0.0.5")
+    peer = Scripted("127.0.0.5", port)
+    site = site_with(tmp_path, f"twomx.test: [127.0.0.5],{port} /SECURITY=STARTTLS\n")
+    try:
+        send(site, ["sec@twomx.test"], "marker-security-startls")
+        line = site.wait_for("addr=<sec@twomx.test>: bounced", timeout=40)
+        assert "500 Unable to set minimum security level." in line
+        assert peer.messages == []
+    finally:
+        site.stop()
+        peer.stop()
