@@ -380,3 +380,34 @@ def test_security_startls_route_without_its_ca_list_fails(tmp_path, dns):
     finally:
         site.stop()
         peer.stop()
+
+
+@pytest.mark.parametrize("delay", ["5m", "0"])
+def test_esmtpdelay_defers_without_trying_again(tmp_path, dns, delay):
+    """`esmtpdelay` (spec/mta.md §5.3.6): once no relay of a domain could be connected to,
+    further mail for it is deferred at once, without a connection, for that long; `0` turns it
+    off and every message tries again."""
+    port = port_free_on("127.0.0.5")
+    site = site_with(tmp_path, f"twomx.test: [127.0.0.5],{port}\n")
+    (site.root / "etc" / "esmtpdelay").write_text(delay + "\n")
+    time.sleep(1.2)
+    peer = None
+    try:
+        send(site, ["first@twomx.test"], "marker-delay-1")
+        first = site.wait_for("addr=<first@twomx.test>: deferred", timeout=40)
+        # Now a server is there; the second message comes within esmtpdelay.
+        peer = Scripted("127.0.0.5", port)
+        send(site, ["second@twomx.test"], "marker-delay-2")
+        second = site.wait_for("addr=<second@twomx.test>", timeout=40)
+        if delay == "0":
+            assert ": delivered: " in second, second
+            assert peer.connections == 1
+        else:
+            assert ": deferred: " in second, second
+            # The same error as the first attempt's, and no connection was made.
+            assert second.split(": deferred: ", 1)[1] == first.split(": deferred: ", 1)[1]
+            assert peer.connections == 0
+    finally:
+        site.stop()
+        if peer:
+            peer.stop()
