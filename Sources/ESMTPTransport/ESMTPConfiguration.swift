@@ -32,6 +32,9 @@ public struct ESMTPConfiguration: Sendable {
     /// `ESMTP_PREFER_IPV6_MX` (courierd; Courier ships it set to 1): a host's AAAA addresses
     /// are tried before its A addresses; `0` puts A first.
     public var preferIPv6 = true
+    /// `ESMTP_USE_STARTTLS` (courierd, default 1): `0` never starts TLS where it is only
+    /// opportunistic (routes that require TLS still do).
+    public var useStartTLS = true
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -69,6 +72,9 @@ public struct ESMTPConfiguration: Sendable {
             var variables = ConfigVariables()
             variables.merge(parsed, file: etc + "/courierd")
             config.tlsVerification = OutboundTLSVerification(variables.environment)
+            if let value = variables.environment["ESMTP_USE_STARTTLS"] {
+                config.useStartTLS = (Int(value) ?? 1) != 0
+            }
             if let value = variables.environment["ESMTP_PREFER_IPV6_MX"] {
                 config.preferIPv6 = !value.isEmpty && !value.hasPrefix("0")
             }

@@ -147,7 +147,7 @@ public struct ESMTPTransport: Sendable {
         case .startTLS?, .required?: tls = .required
         case .none?: tls = .none
         case .smtps?: tls = .implicit
-        case nil: tls = .opportunistic
+        case nil: tls = config.useStartTLS ? .opportunistic : .none
         }
         // spec/mta.md §5.3.4: Courier's SECURITY route needs its private CA list; without it
         // the mail fails rather than going with a weaker check.

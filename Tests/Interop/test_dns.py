@@ -156,6 +156,28 @@ def test_mx_naming_an_address_is_flagged(bin_dir, dns_server):
                           "Relay: ::ffff:192.0.2.7, Priority: 10, Address: ::ffff:192.0.2.7 [ ERROR ]\n"), run.stdout
 
 
+def test_local_mx_hosts_are_marked(bin_dir, dns_server, tmp_path):
+    """`[ LOCAL ]`: the MX host is ours, by `locals` (a `.domain` wildcard here) or
+    `hosteddomains` (Courier's config_islocal)."""
+    root = tmp_path / "site"
+    init = subprocess.run([str(bin_dir / "courier"), "init", "--root", str(root), "--demo"],
+                          capture_output=True, text=True, timeout=60)
+    assert init.returncode == 0, init.stderr
+    with open(root / "etc" / "locals", "a") as locals_file:
+        locals_file.write(".example.test\n")
+    env = dict(os.environ, DNS_SERVER=dns_server, COURIER_ROOT=str(root), ESMTP_PREFER_IPV6_MX="1")
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 5 and all(line.endswith(" [ LOCAL ]") for line in lines[1:]), run.stdout
+    (root / "etc" / "locals").write_text("localhost\n")
+    (root / "etc" / "hosteddomains").write_text("mx2.example.test\n")
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    marked = [line.split(",")[0] for line in run.stdout.splitlines() if line.endswith(" [ LOCAL ]")]
+    assert marked == ["Relay: mx2.example.test", "Relay: mx2.example.test"], run.stdout
+
+
 def test_nxdomain_is_a_hard_error(bin_dir, dns_server):
     run = courier(bin_dir, dns_server, "testmxlookup", "nosuch.test")
     assert (run.returncode, run.stdout) == (1, "nosuch.test: hard error.\n")

@@ -294,6 +294,13 @@ def test_security_none_never_starts_tls(tmp_path, dns):
         assert wait_until(lambda: recorders[0].transactions and recorders[1].transactions)
         assert recorders[0].encrypted == [False]
         assert recorders[1].encrypted == [True]
+        # courierd ESMTP_USE_STARTTLS=0: opportunistic TLS is off everywhere.
+        courierd = site.root / "etc" / "courierd"
+        courierd.write_text((courierd.read_text() if courierd.exists() else "") + "\nESMTP_USE_STARTTLS=0\n")
+        time.sleep(1.2)
+        send(site, ["c@tls.twomx.test"], "marker-no-starttls")
+        assert wait_until(lambda: len(recorders[1].transactions) == 2)
+        assert recorders[1].encrypted == [True, False]
     finally:
         site.stop()
         for controller in controllers:
