@@ -75,6 +75,9 @@ public struct ESMTPTransport: Sendable {
         // spec/mta.md §3.22: the reverse percent hack on the way out.
         var header = first.header
         var body = first.body
+        // A double bounce's `#@[]` (spec/mta.md §4.8) is our marker, not an address: it goes
+        // out as the null sender.
+        if header.envelope.sender == "#@[]" { header.envelope.sender = "" }
         if let percentHack {
             header.envelope.sender = percentHack.sender(header.envelope.sender)
             body = percentHack.message(body)

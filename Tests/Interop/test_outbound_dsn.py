@@ -197,3 +197,24 @@ def test_retry_schedule(tmp_path, peers):
         assert gaps[0] < gaps[1] and gaps[2] < gaps[3], gaps
     finally:
         site.stop()
+
+
+def test_a_failing_double_bounce_ends_there(tmp_path, peers):
+    """The postmaster's address is refused too: the double bounce (sender `#@[]`) fails, goes out
+    with the null sender, and no third report is made (spec/mta.md §4.8)."""
+    site = make_site(tmp_path, peers, **{"aliases/system": "postmaster: gone-pm@plain.test\n"})
+    try:
+        text = "From: MAILER-DAEMON@example.test\r\nSubject: marker-triple\r\n\r\nreport\r\n"
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+            client.ehlo("client.example")
+            client.login("demo", "demo")
+            client.sendmail("", ["gone-first@plain.test"], text.encode())
+        site.wait_for("addr=<gone-first@plain.test>: bounced", timeout=40)
+        site.wait_for("DSN (failed) to <postmaster>", timeout=20)
+        site.wait_for("addr=<gone-pm@plain.test>: bounced", timeout=40)
+        site.wait_for("no DSN for a double bounce", timeout=20)
+        time.sleep(1)
+        assert not any("DSN (failed)" in line for line in site.log if "postmaster" not in line), site.log
+        assert sum("DSN (failed)" in line for line in site.log) == 1
+    finally:
+        site.stop()

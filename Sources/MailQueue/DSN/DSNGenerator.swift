@@ -9,8 +9,8 @@ import Metrics
 /// FAILURE, local deliveries (and hand-overs to servers without DSN, as "relayed") are
 /// reported when NOTIFY asked for SUCCESS, and once `warntime`
 /// has passed, recipients still pending get one delayed-mail warning unless NOTIFY excludes DELAY. The report goes
-/// back into the same queue with the null sender, so it is as durable as any message and a
-/// report about a report is never made (its sender is empty).
+/// back into the same queue with the null sender, so it is as durable as any message. A report
+/// that fails goes to the postmaster from Courier's `#@[]`, and that one's failure to nobody.
 public struct DSNGenerator: BounceHandler {
     let queue: DurableQueue
     let report: DSNReport
@@ -83,26 +83,36 @@ public struct DSNGenerator: BounceHandler {
     public func bounce(_ header: QueuedMessageHeader, body: [UInt8], failed: [FailedRecipient],
                        delivered: [DeliveredRecipient]) async {
         if !failed.isEmpty { Self.bounced.increment() }
-        let entries = Self.entries(failed: failed, delivered: delivered)
+        var entries = Self.entries(failed: failed, delivered: delivered)
         guard !entries.isEmpty else { return }
         let sender = header.envelope.sender
-        // A bounce has the null sender; Courier's triple-bounce marker `#@[]` likewise.
-        guard !sender.isEmpty, sender != "#@[]" else {
-            logger.info("id=\(header.id): no DSN for a message with the null sender")
+        // Courier's triple-bounce marker: a report about a report about a report is never made.
+        guard sender != "#@[]" else {
+            logger.info("id=\(header.id): no DSN for a double bounce")
             return
         }
+        var reportTo = sender
+        var reportSender = ""
+        if sender.isEmpty {
+            // spec/mta.md §4.8: a report (null sender) that fails goes to the postmaster, from
+            // `#@[]` so that its own failure ends there (a "double bounce"); no success reports.
+            entries = entries.filter { $0.action == .failed }
+            guard !entries.isEmpty else { return }
+            reportTo = "postmaster"
+            reportSender = "#@[]"
+        }
         let now = Int64(time(nil))
-        let bytes = report.build(to: sender, header: header, body: body, entries: entries, now: now,
+        let bytes = report.build(to: reportTo, header: header, body: body, entries: entries, now: now,
                                  messageID: "courier.dsn.\(header.id.rawValue)")
-        var envelope = QueueEnvelope(sender: "", recipients: [QueueRecipient(address: sender)])
+        var envelope = QueueEnvelope(sender: reportSender, recipients: [QueueRecipient(address: reportTo)])
         envelope.reportOn = header.envelope.source
         do {
             let id = try await queue.accept(envelope: envelope, body: bytes)
             Self.reportsSent.increment()
             let actions = Set(entries.map(\.action.rawValue)).sorted().joined(separator: ",")
-            logger.info("id=\(header.id): DSN (\(actions)) to <\(sender)> queued as \(id)")
+            logger.info("id=\(header.id): DSN (\(actions)) to <\(reportTo)> queued as \(id)")
         } catch {
-            logger.error("id=\(header.id): cannot queue the DSN to <\(sender)>: \(error)")
+            logger.error("id=\(header.id): cannot queue the DSN to <\(reportTo)>: \(error)")
         }
     }
 }
