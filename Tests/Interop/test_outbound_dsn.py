@@ -248,3 +248,30 @@ def test_notify_never_to_a_server_without_dsn_goes_from_the_null_sender(tmp_path
         assert "X-Rcpt-Args: <loud@sink.test>" in dump
     finally:
         site.stop()
+
+
+@pytest.mark.parametrize("setting", ["1", "0"])
+def test_dsntoauthaddr_sends_reports_to_the_login(tmp_path, peers, setting):
+    """courierd `DSNTOAUTHADDR=1`: the bounce of mail from a client that logged in as
+    demo@example.test goes to that address, not to the envelope sender it gave; `0` (Courier's
+    shipped value) keeps the envelope sender."""
+    site = make_site(tmp_path, peers)
+    courierd = site.root / "etc" / "courierd"
+    site.stop()
+    courierd.write_text((courierd.read_text() if courierd.exists() else "") + f"\nDSNTOAUTHADDR={setting}\n")
+    site.start()
+    try:
+        text = "From: someone@elsewhere.test\r\nSubject: marker-authaddr\r\n\r\nbody\r\n"
+        with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as client:
+            client.ehlo("client.example")
+            client.login("demo@example.test", "demo")
+            assert client.sendmail("someone@plain.test", ["gone-auth@plain.test"], text.encode()) == {}
+        site.wait_for("addr=<gone-auth@plain.test>: bounced", timeout=40)
+        line = site.wait_for("DSN (failed) to <", timeout=20)
+        if setting == "1":
+            assert "DSN (failed) to <demo@example.test>" in line, line
+            assert len(reports(site, "marker-authaddr")) == 1
+        else:
+            assert "DSN (failed) to <someone@plain.test>" in line, line
+    finally:
+        site.stop()

@@ -15,6 +15,9 @@ public struct DSNGenerator: BounceHandler {
     let queue: DurableQueue
     let report: DSNReport
     let logger: Logger
+    /// `DSNTOAUTHADDR` (courierd): reports about mail sent by an authenticated client go to its
+    /// login when that is a full ASCII `user@domain` address, not to the envelope sender.
+    public var toAuthenticatedAddress = false
 
     static let bounced = Counter(label: "courier_messages_bounced_total")
     static let reportsSent = Counter(label: "courier_dsn_sent_total")
@@ -56,11 +59,22 @@ public struct DSNGenerator: BounceHandler {
         }
     }
 
+    /// Where reports about this message go (spec/mta.md §4.8): the envelope sender, or with
+    /// `DSNTOAUTHADDR` the authenticated address.
+    func reportAddress(_ envelope: QueueEnvelope) -> String {
+        let sender = envelope.sender
+        guard toAuthenticatedAddress, !sender.isEmpty, sender != "#@[]", let login = envelope.authenticatedUser,
+              login.contains("@"), !login.hasPrefix("@"), !login.hasSuffix("@"),
+              login.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
+        else { return sender }
+        return login
+    }
+
     public func warn(_ header: QueuedMessageHeader, body: [UInt8], delayed: [DelayedRecipient],
                      warnedState: QueueState) async -> Bool {
-        let sender = header.envelope.sender
         // Never a warning about a report (null sender, or Courier's `#@[]`).
-        guard !sender.isEmpty, sender != "#@[]" else { return true }
+        guard !header.envelope.sender.isEmpty, header.envelope.sender != "#@[]" else { return true }
+        let sender = reportAddress(header.envelope)
         let entries = Self.delayEntries(delayed, expires: header.expires)
         guard !entries.isEmpty else { return true }
         let now = Int64(time(nil))
@@ -91,7 +105,7 @@ public struct DSNGenerator: BounceHandler {
             logger.info("id=\(header.id): no DSN for a double bounce")
             return
         }
-        var reportTo = sender
+        var reportTo = reportAddress(header.envelope)
         var reportSender = ""
         if sender.isEmpty {
             // spec/mta.md §4.8: a report (null sender) that fails goes to the postmaster, from

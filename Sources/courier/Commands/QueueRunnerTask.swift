@@ -40,7 +40,9 @@ struct QueueRunnerTask: BackgroundTask {
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
                                    logger: logger, percentHack: Self.percentHack(config))
         let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
-        let dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom, limit: config.dsnLimit), logger: logger)
+        var dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom, limit: config.dsnLimit), logger: logger)
+        // courierd DSNTOAUTHADDR (Courier's courierd ships it as 0).
+        dsn.toAuthenticatedAddress = (config.courierd.environment["DSNTOAUTHADDR"].flatMap { Int($0) } ?? 0) != 0
         let scheduler = DeliveryScheduler(queue: queue, agent: transport, bounces: dsn, logger: logger,
                                           suppression: SuppressionStore.shared(for: config.root))
         await withTaskCancellationHandler {
