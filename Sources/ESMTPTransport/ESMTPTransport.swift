@@ -19,6 +19,8 @@ public struct ESMTPTransport: Sendable {
     public let brokenTLS = BackoffTable()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
+    /// Courier's fuller test of a host name being ours (`locals` with wildcards, `hosteddomains`).
+    public let isLocalHost: (@Sendable (String) -> Bool)?
     /// `esmtppercentrelay`'s output rewriting; nil when no domain is listed.
     public let percentHack: PercentHackOutput?
     /// The control files, re-read at most once a second.
@@ -30,8 +32,10 @@ public struct ESMTPTransport: Sendable {
     /// Sessions kept open between messages (`esmtptimeoutkeepalive`).
     public let sessions: SMTPSessionPool
 
-    public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
+    public init(etc: String, me: String, localNames: Set<String> = [], isLocalHost: (@Sendable (String) -> Bool)? = nil,
+                resolver: DNSResolver, logger: Logger,
                 unreachable: BackoffTable = BackoffTable(), percentHack: PercentHackOutput? = nil) {
+        self.isLocalHost = isLocalHost
         self.percentHack = percentHack
         self.etc = etc
         self.me = me
@@ -289,9 +293,10 @@ public struct ESMTPTransport: Sendable {
                                               heloLookup: heloLookup)
     }
 
-    /// One of our names, or a loopback address.
+    /// One of our names, or a loopback address (spec/mta.md §5.3.3; Courier's config_islocal).
     func isSelf(_ relay: MXRelay) -> Bool {
         if localNames.contains(relay.hostname.lowercased()) { return true }
+        if !relay.targetIsAddressLiteral, let isLocalHost, isLocalHost(relay.hostname) { return true }
         return Self.isLoopback(relay.address)
     }
 

@@ -3,7 +3,8 @@ mail goes to port 25 of the hosts dnsmasq names, and the backup-MX rule applies.
 is a name in `locals` (the site's `me`, mail.example.test) or a loopback address.
 
 - we are MX 20 behind a real MX 10: the mail goes to MX 10;
-- we are MX 10 (by address, or by name on a non-loopback address): "mail loops back to myself";
+- we are MX 10 (by address, or by name on a non-loopback address: `me`, a `hosteddomains`
+  entry, a `.domain` line of `locals`): "mail loops back to myself";
 - esmtproutes wildcards: `.domain` matches subdomains (not the domain itself), the first
   matching line wins, domains match case-insensitively, an empty relay exempts a domain from a
   later wildcard (plain DNS routing for it).
@@ -66,6 +67,11 @@ def primary(monkeypatch):
         # byname.test: its only MX is our `me` name, on the non-loopback address.
         "--mx-host=byname.test,mail.example.test,10",
         "--host-record=mail.example.test," + address,
+        # Hosts that are ours by `hosteddomains` and by a `.domain` line in `locals`.
+        "--mx-host=byhosted.test,mx.hostedhere.test,10",
+        "--host-record=mx.hostedhere.test," + address,
+        "--mx-host=bywildcard.test,mx.wild.test,10",
+        "--host-record=mx.wild.test," + address,
     ])
     monkeypatch.setenv("DNS_SERVER", server)
     yield recorder
@@ -75,12 +81,19 @@ def primary(monkeypatch):
 
 
 def test_backup_mx_sends_to_the_preferred_host_and_never_loops(tmp_path, primary):
-    site = Site(tmp_path / "site", configure=lambda etc: (etc / "esmtproutes").write_text("# DNS only\n"))
+    def configure(etc):
+        (etc / "esmtproutes").write_text("# DNS only\n")
+        with open(etc / "hosteddomains", "a") as hosted:
+            hosted.write("mx.hostedhere.test\n")
+        with open(etc / "locals", "a") as local:
+            local.write(".wild.test\n")
+    site = Site(tmp_path / "site", configure=configure)
     try:
-        send(site, ["a@backup.test", "b@loopfirst.test", "c@byname.test"], "marker-backup-mx")
+        send(site, ["a@backup.test", "b@loopfirst.test", "c@byname.test", "d@byhosted.test", "e@bywildcard.test"],
+             "marker-backup-mx")
         assert wait_until(lambda: primary.transactions)
         assert primary.transactions[0][1] == ["a@backup.test"]
-        for address in ("b@loopfirst.test", "c@byname.test"):
+        for address in ("b@loopfirst.test", "c@byname.test", "d@byhosted.test", "e@bywildcard.test"):
             line = site.wait_for(f"addr=<{address}>: bounced", timeout=40)
             assert "configuration error: mail loops back to myself (MX problem)." in line
         time.sleep(1)
