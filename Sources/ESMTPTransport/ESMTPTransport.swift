@@ -247,7 +247,7 @@ public struct ESMTPTransport: Sendable {
             case let .refused(failure):
                 let text = "\(peer): \(failure.command): \(failure.reply.text)"
                 let outcome: DeliveryOutcome = failure.permanent
-                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text)
+                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA, command: failure.command) : .deferred(text)
                 return .outcomes([DeliveryOutcome](repeating: outcome, count: count))
             case let .transaction(results):
                 return .outcomes(results.map { result in
@@ -255,7 +255,7 @@ public struct ESMTPTransport: Sendable {
                     case .delivered: .relayed("\(peer): \(result.reply.text)", reply: result.reply.text,
                                               remoteMTA: remoteMTA, dsnPassedOn: result.dsnPassedOn)
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
-                    case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
+                    case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA, command: result.command)
                     }
                 })
             }

@@ -14,7 +14,9 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(String)
     /// Permanent failure given by a remote server (its reply), named in the bounce's
     /// `Remote-MTA:` field (RFC 3464 §2.3.5).
-    case rejected(String, remoteMTA: String)
+    /// `command` is what the server was answering (`RCPT TO:<…>`, `DATA`, …) for the report's
+    /// transcript.
+    case rejected(String, remoteMTA: String, command: String = "")
 }
 
 /// A queued message handed to a transport.
@@ -68,8 +70,11 @@ public struct FailedRecipient: Sendable, Equatable {
     public var reason: String
     /// The server that refused the recipient (`dns` name or `[ip]`), when one did.
     public var remoteMTA: String?
+    /// The command that server refused (for the report's `>>>` line), when known.
+    public var command: String?
 
-    public init(index: Int, recipient: QueueRecipient, reason: String, remoteMTA: String? = nil) {
+    public init(index: Int, recipient: QueueRecipient, reason: String, remoteMTA: String? = nil, command: String? = nil) {
+        self.command = command
         self.index = index
         self.recipient = recipient
         self.reason = reason

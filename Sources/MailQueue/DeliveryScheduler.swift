@@ -196,13 +196,14 @@ public actor DeliveryScheduler {
                 deferred[index] = text
                 SchedulerMetrics.deferred.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
-            case let .failed(text), let .rejected(text, _):
+            case let .failed(text), let .rejected(text, _, _):
                 state.recipients[index] = .failed
                 SchedulerMetrics.failed.increment()
                 var remoteMTA: String?
-                if case let .rejected(_, host) = outcome { remoteMTA = host }
+                var command: String?
+                if case let .rejected(_, host, said) = outcome { (remoteMTA, command) = (host, said.isEmpty ? nil : said) }
                 failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text,
-                                              remoteMTA: remoteMTA))
+                                              remoteMTA: remoteMTA, command: command))
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: bounced: \(text)")
             }
         }

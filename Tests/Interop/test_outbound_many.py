@@ -132,6 +132,10 @@ def test_one_message_many_domains_each_outcome(world):
     assert blocks["gone@plain.test"]["Diagnostic-Code"] == "smtp; 550 5.1.1 no such user here"
     assert "Domain does not receive mail." in blocks["y@nullmx.test"]["Diagnostic-Code"]
     assert "No such domain." in blocks["z@nosuch.test"]["Diagnostic-Code"]
+    # The text part: Courier's transcript, the server, our command, its reply.
+    human = reports[0].get_payload()[0].get_content()
+    assert "<gone@plain.test>:\n     [127.0.0.2]:\n >>> RCPT TO:<gone@plain.test>\n <<< 550 5.1.1 no such user here" in human, human
+    assert " >>> RCPT TO:<nobody@pf.test>" in human, human
     # The whole (small) original comes back with a failure report.
     assert "One message, many fates." in reports[0].get_payload()[-1].as_string()
 

@@ -107,6 +107,22 @@ struct DSNReportTests {
         #expect(text.contains("DELIVERED TO A MAIL GATEWAY"))
     }
 
+    /// The text part shows the server, the command it refused and its reply (spec/mta.md §4.9).
+    @Test func transcriptNamesServerCommandAndReply() {
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "gone@x.y"), action: .failed,
+                                    text: "550 5.1.1 no such user", remoteMTA: "mx.x.y", command: "RCPT TO:<gone@x.y>")
+        let text = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [entry],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(text.contains("<gone@x.y>:\n     mx.x.y:\n >>> RCPT TO:<gone@x.y>\n <<< 550 5.1.1 no such user\n"))
+        let greeting = DSNReport.Entry(recipient: QueueRecipient(address: "a@x.y"), action: .failed,
+                                       text: "554 go away", remoteMTA: "mx.x.y", command: "(greeting)")
+        let other = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [greeting],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(other.contains("<a@x.y>:\n     mx.x.y:\n <<< 554 go away\n"))
+    }
+
     /// An expired recipient's last reply may be transient; the failure's Status stays 5.x.x.
     @Test func failedStatusIsPermanentEvenAfterATransientReply() {
         let entry = DSNReport.Entry(recipient: QueueRecipient(address: "r@x.y"), action: .failed,

@@ -43,7 +43,7 @@ public struct DSNGenerator: BounceHandler {
             // Empty NOTIFY = the default: report failures.
             guard !notify.contains(.never), notify.isEmpty || notify.contains(.failure) else { continue }
             entries.append(DSNReport.Entry(recipient: failure.recipient, action: .failed, text: failure.reason,
-                                           remoteMTA: failure.remoteMTA))
+                                           remoteMTA: failure.remoteMTA, command: failure.command))
         }
         return entries
     }

@@ -25,9 +25,12 @@ public struct DSNReport: Sendable {
         public var remoteMTA: String?
         /// Delayed recipients: when the queue gives up (`Will-Retry-Until`, RFC 3464 §2.3.9).
         public var willRetryUntil: Int64?
+        /// The command `remoteMTA` answered with `text` (the transcript's `>>>` line).
+        public var command: String?
 
         public init(recipient: QueueRecipient, action: Action, text: String, remoteMTA: String? = nil,
-                    willRetryUntil: Int64? = nil) {
+                    willRetryUntil: Int64? = nil, command: String? = nil) {
+            self.command = command
             self.recipient = recipient
             self.action = action
             self.text = text
@@ -178,8 +181,12 @@ public struct DSNReport: Sendable {
     }
 
     static func humanLines(_ entry: Entry) -> String {
+        // Courier's transcript (spec/mta.md §4.9): the server, what we said, what it answered.
         var text = "<\(entry.recipient.address)>:\n"
-        text += "    <<< \(String(field(entry.text).prefix(500)))\n\n"
+        if let mta = entry.remoteMTA, !mta.isEmpty { text += "     \(field(mta)):\n" }
+        // `(greeting)`-style markers are not commands we sent.
+        if let command = entry.command, !command.isEmpty, !command.hasPrefix("(") { text += " >>> \(String(field(command).prefix(500)))\n" }
+        text += " <<< \(String(field(entry.text).prefix(500)))\n\n"
         return text
     }
 
