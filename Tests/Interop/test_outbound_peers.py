@@ -418,3 +418,47 @@ def test_esmtpdelay_defers_without_trying_again(tmp_path, dns, delay):
         site.stop()
         if peer:
             peer.stop()
+
+
+class UTF8Recorder(Recorder):
+    """Keeps the MAIL FROM parameters too."""
+
+    def __init__(self):
+        super().__init__()
+        self.mail_options = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mail_options.append(list(envelope.mail_options))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_smtputf8_message_needs_a_server_with_smtputf8(tmp_path, dns):
+    """spec/mta.md §5.3.5: a message that needs SMTPUTF8 goes to a server announcing it with the
+    SMTPUTF8 parameter; a server without it gets nothing and the recipient bounces with
+    Courier's 553 "Unable to deliver Unicode E-mail to a non-Unicode mail server."."""
+    ports = [port_free_on("127.0.0.5"), port_free_on("127.0.0.6")]
+    modern, old = UTF8Recorder(), UTF8Recorder()
+    controllers = [Controller(modern, hostname="127.0.0.5", port=ports[0], enable_SMTPUTF8=True),
+                   Controller(old, hostname="127.0.0.6", port=ports[1], enable_SMTPUTF8=False)]
+    for controller in controllers:
+        controller.start()
+    site = site_with(tmp_path, f"new.twomx.test: [127.0.0.5],{ports[0]}\nold.twomx.test: [127.0.0.6],{ports[1]}\n")
+    try:
+        text = ("From: Jürgen <demo@example.test>\r\nTo: müller@new.twomx.test\r\nSubject: marker-utf8 Grüße\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                "Grüße\r\n")
+        with smtplib_client(site) as client:
+            refused = client.sendmail("demo@example.test", ["müller@new.twomx.test", "müller@old.twomx.test"],
+                                      text.encode(), mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+            assert refused == {}
+        assert wait_until(lambda: modern.transactions)
+        assert modern.transactions[0][1] == ["müller@new.twomx.test"]
+        assert "SMTPUTF8" in [o.upper() for o in modern.mail_options[0]]
+        assert "Grüße".encode() in modern.transactions[0][2]
+        line = site.wait_for("addr=<müller@old.twomx.test>: bounced", timeout=40)
+        assert "Unable to deliver Unicode E-mail to a non-Unicode mail server." in line
+        assert old.transactions == []
+    finally:
+        site.stop()
+        for controller in controllers:
+            controller.stop()
