@@ -42,7 +42,8 @@ public struct ESMTPConfiguration: Sendable {
 
     /// Reads the files under `etc`.
     public static func load(etc: String, me: String) -> ESMTPConfiguration {
-        var config = ESMTPConfiguration(heloName: me)
+        // spec/mta.md §3.11: the EHLO name goes out in ACE (`xn--` labels).
+        var config = ESMTPConfiguration(heloName: PunycodeHostName.ascii(me) ?? me)
         if let bytes = readSmallFile(etc + "/esmtproutes"),
            let entries = try? ListFileParser.parse(bytes, file: "esmtproutes") {
             config.routes = ESMTPRoutes.parse(entries).routes
@@ -52,7 +53,7 @@ public struct ESMTPConfiguration: Sendable {
             config.authClient = ESMTPAuthClientEntry.parse(entries)
         }
         if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty {
-            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = helo }
+            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = PunycodeHostName.ascii(helo) ?? helo }
         }
         if let ip = oneLine(etc + "/ipout"), !ip.isEmpty, ip != "0" { config.sourceIPv4 = ip }
         if let ip = oneLine(etc + "/ip6out"), !ip.isEmpty, ip != "0" { config.sourceIPv6 = ip }
