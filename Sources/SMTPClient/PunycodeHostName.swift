@@ -59,7 +59,9 @@ public enum PunycodeHostName {
                     handled += 1
                 }
             }
-            delta += 1
+            let (next, overflow) = delta.addingReportingOverflow(1)
+            guard !overflow else { return nil }
+            delta = next
             n += 1
         }
         return String(decoding: output, as: UTF8.self)
