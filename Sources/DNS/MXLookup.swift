@@ -38,6 +38,8 @@ extension DNSResolver {
     /// for the same host when `preferIPv6` (Courier's ESMTP_PREFER_IPV6_MX, default on).
     public func mailExchangers(for domain: String, preferIPv6: Bool = true) async -> MXLookupResult {
         if (try? SocketAddress(ipAddress: domain, port: 0)) != nil { return .hardError }
+        // spec/mta.md §5.3.3: a name without a dot gets the default domain (resolv.conf `domain`).
+        let domain = configuration.qualified(domain)
         guard let name = DNSName(domain), !name.isRoot else { return .hardError }
         let mx: DNSLookupResult
         do {

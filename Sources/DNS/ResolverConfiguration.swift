@@ -41,7 +41,7 @@ public struct NameServer: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// How the resolver behaves: servers, timeouts and retries (resolv.conf `options timeout:`,
-/// `attempts:`), and the EDNS0 UDP payload size advertised.
+/// `attempts:`), the default domain, and the EDNS0 UDP payload size advertised.
 public struct ResolverConfiguration: Hashable, Sendable {
     /// The variable that overrides resolv.conf: a comma- or space-separated list of servers.
     public static let environmentVariable = "DNS_SERVER"
@@ -53,24 +53,36 @@ public struct ResolverConfiguration: Hashable, Sendable {
     public var attempts: Int
     /// RFC 6891: advertised UDP payload size, nil for plain 512-byte DNS.
     public var udpPayloadSize: UInt16?
+    /// resolv.conf's `domain` (or `LOCALDOMAIN`'s first name), lower case: appended to a mail
+    /// domain that has no dot, as Courier's resolver does (spec/mta.md §5.3.3). nil: none.
+    public var defaultDomain: String?
 
-    public init(servers: [NameServer], timeoutSeconds: Int = 5, attempts: Int = 2, udpPayloadSize: UInt16? = 1232) {
+    /// The variable that replaces resolv.conf's default domain (resolv.conf(5)): its first name.
+    public static let localDomainVariable = "LOCALDOMAIN"
+
+    public init(servers: [NameServer], timeoutSeconds: Int = 5, attempts: Int = 2, udpPayloadSize: UInt16? = 1232,
+                defaultDomain: String? = nil) {
+        self.defaultDomain = defaultDomain
         self.servers = servers
         self.timeoutSeconds = max(1, timeoutSeconds)
         self.attempts = max(1, attempts)
         self.udpPayloadSize = udpPayloadSize
     }
 
-    /// resolv.conf(5): `nameserver` lines (at most 3 are used by libc; all are kept here) and
-    /// `options timeout:N attempts:N`. No server at all means the local one, as libc does.
+    /// resolv.conf(5): `nameserver` lines (at most 3 are used by libc; all are kept here),
+    /// `options timeout:N attempts:N` and `domain` (the default domain; Courier's resolver reads
+    /// that line only, not `search`). No server at all means the local one, as libc does.
     public static func parseResolvConf(_ text: String) -> ResolverConfiguration {
         var servers: [NameServer] = []
         var timeout = 5
         var attempts = 2
+        var domain: String?
         for line in text.split(whereSeparator: { $0 == "\n" }) {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             guard let keyword = words.first, !keyword.hasPrefix("#"), !keyword.hasPrefix(";") else { continue }
-            if keyword == "nameserver", words.count >= 2 {
+            if keyword == "domain" {
+                domain = words.count >= 2 ? Self.domainName(words[1]) : nil
+            } else if keyword == "nameserver", words.count >= 2 {
                 // A scope suffix (`fe80::1%eth0`) is kept: NIO resolves it as the OS does.
                 servers.append(NameServer(host: String(words[1])))
             } else if keyword == "options" {
@@ -81,7 +93,23 @@ public struct ResolverConfiguration: Hashable, Sendable {
             }
         }
         if servers.isEmpty { servers = [NameServer(host: "127.0.0.1")] }
-        return ResolverConfiguration(servers: servers, timeoutSeconds: timeout, attempts: attempts)
+        return ResolverConfiguration(servers: servers, timeoutSeconds: timeout, attempts: attempts, defaultDomain: domain)
+    }
+
+    /// A default domain as written (`example.com`, `example.com.`), lower case without the
+    /// final dot; nil for the root or a name that is not one.
+    static func domainName(_ word: Substring) -> String? {
+        var text = word.lowercased()
+        while text.hasSuffix(".") { text.removeLast() }
+        guard !text.isEmpty, DNSName(text) != nil else { return nil }
+        return text
+    }
+
+    /// `name` as Courier's resolver asks for it: with the default domain appended when it has no
+    /// dot (and is not an IPv6 literal).
+    public func qualified(_ name: String) -> String {
+        guard let domain = defaultDomain, !name.isEmpty, !name.contains("."), !name.contains(":") else { return name }
+        return name + "." + domain
     }
 
     /// A `DNS_SERVER` value; nil when empty or when a server in it is malformed.
@@ -102,6 +130,10 @@ public struct ResolverConfiguration: Hashable, Sendable {
         var configuration = parseResolvConf(readFile("/etc/resolv.conf") ?? "")
         if let value = environment[environmentVariable], let servers = parseServerList(value) {
             configuration.servers = servers
+        }
+        if let value = environment[localDomainVariable] {
+            let first = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).first
+            configuration.defaultDomain = first.flatMap { domainName($0) }
         }
         return configuration
     }

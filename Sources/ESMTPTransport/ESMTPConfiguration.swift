@@ -29,6 +29,12 @@ public struct ESMTPConfiguration: Sendable {
     /// `ESMTP_BLOCKBACKSCATTER` (courierd, default `smtp/dsn`): sources (`smtp`, `authsmtp`) whose
     /// delivery reports are not sent out by SMTP (spec/mta.md §4.10); empty = send them all.
     public var blockBackscatter: Set<String> = ["smtp"]
+    /// `ESMTP_PREFER_IPV6_MX` (courierd; Courier ships it set to 1): a host's AAAA addresses
+    /// are tried before its A addresses; `0` puts A first.
+    public var preferIPv6 = true
+    /// `ESMTP_USE_STARTTLS` (courierd, default 1): `0` never starts TLS where it is only
+    /// opportunistic (routes that require TLS still do).
+    public var useStartTLS = true
 
     public init(heloName: String) {
         self.heloName = heloName
@@ -36,7 +42,8 @@ public struct ESMTPConfiguration: Sendable {
 
     /// Reads the files under `etc`.
     public static func load(etc: String, me: String) -> ESMTPConfiguration {
-        var config = ESMTPConfiguration(heloName: me)
+        // spec/mta.md §3.11: the EHLO name goes out in ACE (`xn--` labels).
+        var config = ESMTPConfiguration(heloName: PunycodeHostName.ascii(me) ?? me)
         if let bytes = readSmallFile(etc + "/esmtproutes"),
            let entries = try? ListFileParser.parse(bytes, file: "esmtproutes") {
             config.routes = ESMTPRoutes.parse(entries).routes
@@ -46,7 +53,7 @@ public struct ESMTPConfiguration: Sendable {
             config.authClient = ESMTPAuthClientEntry.parse(entries)
         }
         if let helo = oneLine(etc + "/esmtphelo"), !helo.isEmpty {
-            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = helo }
+            if helo == "*" { config.heloFromReverseDNS = true } else { config.heloName = PunycodeHostName.ascii(helo) ?? helo }
         }
         if let ip = oneLine(etc + "/ipout"), !ip.isEmpty, ip != "0" { config.sourceIPv4 = ip }
         if let ip = oneLine(etc + "/ip6out"), !ip.isEmpty, ip != "0" { config.sourceIPv6 = ip }
@@ -66,6 +73,12 @@ public struct ESMTPConfiguration: Sendable {
             var variables = ConfigVariables()
             variables.merge(parsed, file: etc + "/courierd")
             config.tlsVerification = OutboundTLSVerification(variables.environment)
+            if let value = variables.environment["ESMTP_USE_STARTTLS"] {
+                config.useStartTLS = (Int(value) ?? 1) != 0
+            }
+            if let value = variables.environment["ESMTP_PREFER_IPV6_MX"] {
+                config.preferIPv6 = !value.isEmpty && !value.hasPrefix("0")
+            }
             if let value = variables.environment["ESMTP_BLOCKBACKSCATTER"] {
                 config.blockBackscatter = Self.backscatterSources(value)
             }

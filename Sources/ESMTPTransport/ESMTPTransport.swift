@@ -19,6 +19,8 @@ public struct ESMTPTransport: Sendable {
     public let brokenTLS = BackoffTable()
     /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
     public let localNames: Set<String>
+    /// Courier's fuller test of a host name being ours (`locals` with wildcards, `hosteddomains`).
+    public let isLocalHost: (@Sendable (String) -> Bool)?
     /// `esmtppercentrelay`'s output rewriting; nil when no domain is listed.
     public let percentHack: PercentHackOutput?
     /// The control files, re-read at most once a second.
@@ -30,8 +32,10 @@ public struct ESMTPTransport: Sendable {
     /// Sessions kept open between messages (`esmtptimeoutkeepalive`).
     public let sessions: SMTPSessionPool
 
-    public init(etc: String, me: String, localNames: Set<String> = [], resolver: DNSResolver, logger: Logger,
+    public init(etc: String, me: String, localNames: Set<String> = [], isLocalHost: (@Sendable (String) -> Bool)? = nil,
+                resolver: DNSResolver, logger: Logger,
                 unreachable: BackoffTable = BackoffTable(), percentHack: PercentHackOutput? = nil) {
+        self.isLocalHost = isLocalHost
         self.percentHack = percentHack
         self.etc = etc
         self.me = me
@@ -75,6 +79,9 @@ public struct ESMTPTransport: Sendable {
         // spec/mta.md §3.22: the reverse percent hack on the way out.
         var header = first.header
         var body = first.body
+        // A double bounce's `#@[]` (spec/mta.md §4.8) is our marker, not an address: it goes
+        // out as the null sender.
+        if header.envelope.sender == "#@[]" { header.envelope.sender = "" }
         if let percentHack {
             header.envelope.sender = percentHack.sender(header.envelope.sender)
             body = percentHack.message(body)
@@ -116,13 +123,13 @@ public struct ESMTPTransport: Sendable {
         case let .address(ip):
             relays = [MXRelay(hostname: ip, priority: -1, address: ip)]
         case let .host(name):
-            switch await lookup(name) {
+            switch await lookup(name, preferIPv6: config.preferIPv6) {
             case let .success(list): relays = list
             case let .failure(outcome): return all(outcome)
             }
         case .dns:
             guard !domain.isEmpty else { return all(.failed("No such domain.")) }
-            switch await lookup(domain) {
+            switch await lookup(domain, preferIPv6: config.preferIPv6) {
             case let .success(list): relays = list
             case let .failure(outcome): return all(outcome)
             }
@@ -147,7 +154,12 @@ public struct ESMTPTransport: Sendable {
         case .startTLS?, .required?: tls = .required
         case .none?: tls = .none
         case .smtps?: tls = .implicit
-        case nil: tls = .opportunistic
+        case nil: tls = config.useStartTLS ? .opportunistic : .none
+        }
+        // spec/mta.md §5.3.4: Courier's SECURITY route needs its private CA list; without it
+        // the mail fails rather than going with a weaker check.
+        if route?.security == .startTLS && config.tlsVerification.trustSecurityCertificates == nil {
+            return all(.failed("500 Unable to set minimum security level."))
         }
         let certificateCheck = tls == .none ? nil
             : config.tlsVerification.check(securityRoute: route?.security == .startTLS)
@@ -235,14 +247,15 @@ public struct ESMTPTransport: Sendable {
             case let .refused(failure):
                 let text = "\(peer): \(failure.command): \(failure.reply.text)"
                 let outcome: DeliveryOutcome = failure.permanent
-                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA) : .deferred(text)
+                    ? .rejected(failure.reply.text, remoteMTA: remoteMTA, command: failure.command) : .deferred(text)
                 return .outcomes([DeliveryOutcome](repeating: outcome, count: count))
             case let .transaction(results):
                 return .outcomes(results.map { result in
                     switch result.status {
-                    case .delivered: .delivered("\(peer): \(result.reply.text)")
+                    case .delivered: .relayed("\(peer): \(result.reply.text)", reply: result.reply.text,
+                                              remoteMTA: remoteMTA, dsnPassedOn: result.dsnPassedOn)
                     case .deferred: .deferred("\(peer): \(result.command): \(result.reply.text)")
-                    case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA)
+                    case .failed: .rejected(result.reply.text, remoteMTA: remoteMTA, command: result.command)
                     }
                 })
             }
@@ -280,9 +293,10 @@ public struct ESMTPTransport: Sendable {
                                               heloLookup: heloLookup)
     }
 
-    /// One of our names, or a loopback address.
+    /// One of our names, or a loopback address (spec/mta.md §5.3.3; Courier's config_islocal).
     func isSelf(_ relay: MXRelay) -> Bool {
         if localNames.contains(relay.hostname.lowercased()) { return true }
+        if !relay.targetIsAddressLiteral, let isLocalHost, isLocalHost(relay.hostname) { return true }
         return Self.isLoopback(relay.address)
     }
 
@@ -292,8 +306,8 @@ public struct ESMTPTransport: Sendable {
 
     enum Lookup { case success([MXRelay]), failure(DeliveryOutcome) }
 
-    func lookup(_ name: String) async -> Lookup {
-        switch await resolver.mailExchangers(for: name) {
+    func lookup(_ name: String, preferIPv6: Bool = true) async -> Lookup {
+        switch await resolver.mailExchangers(for: name, preferIPv6: preferIPv6) {
         case let .relays(list): list.isEmpty ? .failure(.failed("No such domain.")) : .success(list)
         case .softError: .failure(.deferred("DNS lookup failed."))
         case .hardError: .failure(.failed("No such domain."))

@@ -33,7 +33,7 @@ final class TLSContextCache: Sendable {
     /// The context for a connection with `check` (nil: opportunistic, nothing checked);
     /// `nameKnown` false when connecting to an address literal (chain checked, no name).
     func context(check: TLSCertificateCheck?, nameKnown: Bool) throws -> NIOSSLContext {
-        let verification: Verification = check == nil ? .none : nameKnown ? .full : .chainOnly
+        let verification: Verification = check == nil ? .none : nameKnown && check?.checkName == true ? .full : .chainOnly
         let roots = check?.trustRoots
         let key = Key(verification: verification, trustRoots: roots, stamp: roots.map(Self.stamp) ?? [])
         if let context = contexts.withLock({ $0[key] }) { return context }

@@ -70,6 +70,14 @@ public struct ConfigLoader {
             }
         }
         let dsnFrom = oneLine("dsnfrom") ?? ConfigDefaults.dsnFrom(me: me)
+        var dsnLimit = ConfigDefaults.dsnLimit
+        if let text = oneLine("dsnlimit") {
+            if let value = Int(text.trimmingBlanks), value >= 0 {
+                dsnLimit = value
+            } else {
+                report(ConfigError(file: root.etc("dsnlimit"), line: 1, reason: "'\(text)' is not a size in bytes"))
+            }
+        }
 
         let courierd = variables(["courierd"])
         let mailUser = courierd["MAILUSER"] ?? ConfigDefaults.mailUser
@@ -94,6 +102,7 @@ public struct ConfigLoader {
             warnings: warnings)
         site.bofh = bofh
         site.warnTime = warnTime
+        site.dsnLimit = dsnLimit
         site.percentRelay = percentRelay
         return site
     }

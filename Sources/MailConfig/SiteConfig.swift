@@ -53,6 +53,9 @@ public struct SiteConfig: Sendable, Equatable {
     /// `warntime` in seconds: a delayed-mail warning goes to the sender once a message has been
     /// queued this long (spec/mta.md §3.12); 0 = never warn.
     public var warnTime: Int = ConfigDefaults.warnTime
+    /// `dsnlimit` (spec/mta.md §3.15): a failure report returns the whole message only below this
+    /// many bytes, else its header.
+    public var dsnLimit: Int = ConfigDefaults.dsnLimit
     /// `sizelimit` in bytes; 0 means no limit.
     public var sizeLimit: Int
     /// `dsnfrom`: the `From:` value of delivery reports.

@@ -3,13 +3,20 @@ import NIOPosix
 /// What one delivery attempt to one recipient came to.
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(String)
+    /// Handed to another mail server (esmtp), named `remoteMTA`, which answered `reply` (the
+    /// first text is for the log). `dsnPassedOn`: that server announced DSN and took the
+    /// recipient's NOTIFY, so a success report is its job; else a NOTIFY=SUCCESS recipient gets
+    /// a "relayed" report from us (RFC 3461 §4.1, spec/mta.md §4.8).
+    case relayed(String, reply: String, remoteMTA: String, dsnPassedOn: Bool)
     /// Temporary failure: retried on Courier's schedule until `queuetime` runs out.
     case deferred(String)
     /// Permanent failure: the recipient bounces.
     case failed(String)
     /// Permanent failure given by a remote server (its reply), named in the bounce's
     /// `Remote-MTA:` field (RFC 3464 §2.3.5).
-    case rejected(String, remoteMTA: String)
+    /// `command` is what the server was answering (`RCPT TO:<…>`, `DATA`, …) for the report's
+    /// transcript.
+    case rejected(String, remoteMTA: String, command: String = "")
 }
 
 /// A queued message handed to a transport.
@@ -63,8 +70,11 @@ public struct FailedRecipient: Sendable, Equatable {
     public var reason: String
     /// The server that refused the recipient (`dns` name or `[ip]`), when one did.
     public var remoteMTA: String?
+    /// The command that server refused (for the report's `>>>` line), when known.
+    public var command: String?
 
-    public init(index: Int, recipient: QueueRecipient, reason: String, remoteMTA: String? = nil) {
+    public init(index: Int, recipient: QueueRecipient, reason: String, remoteMTA: String? = nil, command: String? = nil) {
+        self.command = command
         self.index = index
         self.recipient = recipient
         self.reason = reason
@@ -77,11 +87,21 @@ public struct DeliveredRecipient: Sendable, Equatable {
     public var index: Int
     public var recipient: QueueRecipient
     public var text: String
+    /// Handed to this mail server (esmtp) rather than delivered here.
+    public var relayedTo: String?
+    /// That server's reply (for the report's Diagnostic-Code).
+    public var reply: String?
+    /// The server took NOTIFY along (it announced DSN): no success report from us.
+    public var dsnPassedOn: Bool
 
-    public init(index: Int, recipient: QueueRecipient, text: String) {
+    public init(index: Int, recipient: QueueRecipient, text: String, relayedTo: String? = nil,
+                reply: String? = nil, dsnPassedOn: Bool = false) {
+        self.reply = reply
         self.index = index
         self.recipient = recipient
         self.text = text
+        self.relayedTo = relayedTo
+        self.dsnPassedOn = dsnPassedOn
     }
 }
 

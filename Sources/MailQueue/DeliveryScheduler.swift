@@ -166,7 +166,7 @@ public actor DeliveryScheduler {
             await track(zip(pending, outcomes).map { index, outcome in
                 let result: SuppressionList.Result
                 switch outcome {
-                case .delivered: result = .delivered
+                case .delivered, .relayed: result = .delivered
                 case .deferred: result = .deferred
                 case .failed, .rejected: result = .failed
                 }
@@ -176,22 +176,34 @@ public actor DeliveryScheduler {
         for (index, outcome) in zip(pending, outcomes) {
             let address = header.envelope.recipients[index].address
             switch outcome {
-            case let .delivered(text):
+            case .delivered, .relayed:
+                var text = ""
+                var relayedTo: String?
+                var reply: String?
+                var passedOn = false
+                switch outcome {
+                case let .delivered(said): text = said
+                case let .relayed(said, answer, remoteMTA, dsnPassedOn):
+                    (text, reply, relayedTo, passedOn) = (said, answer, remoteMTA, dsnPassedOn)
+                default: break
+                }
                 state.recipients[index] = .delivered
-                delivered.append(DeliveredRecipient(index: index, recipient: header.envelope.recipients[index], text: text))
+                delivered.append(DeliveredRecipient(index: index, recipient: header.envelope.recipients[index], text: text,
+                                                    relayedTo: relayedTo, reply: reply, dsnPassedOn: passedOn))
                 SchedulerMetrics.delivered.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>,size=\(body.count): delivered: \(text)")
             case let .deferred(text):
                 deferred[index] = text
                 SchedulerMetrics.deferred.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: deferred: \(text)")
-            case let .failed(text), let .rejected(text, _):
+            case let .failed(text), let .rejected(text, _, _):
                 state.recipients[index] = .failed
                 SchedulerMetrics.failed.increment()
                 var remoteMTA: String?
-                if case let .rejected(_, host) = outcome { remoteMTA = host }
+                var command: String?
+                if case let .rejected(_, host, said) = outcome { (remoteMTA, command) = (host, said.isEmpty ? nil : said) }
                 failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: text,
-                                              remoteMTA: remoteMTA))
+                                              remoteMTA: remoteMTA, command: command))
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>: bounced: \(text)")
             }
         }
@@ -223,7 +235,9 @@ public actor DeliveryScheduler {
         if state.recipients.contains(.pending) && now >= header.expires {
             for index in state.recipients.indices where state.recipients[index] == .pending {
                 state.recipients[index] = .failed
-                let reason = "Message expired: undeliverable for longer than queuetime."
+                // spec/mta.md §4.9: the final report shows the last attempt's trouble.
+                var reason = "Message expired: undeliverable for longer than queuetime."
+                if let last = deferred[index] { reason += " Last attempt: \(last)" }
                 failed.append(FailedRecipient(index: index, recipient: header.envelope.recipients[index], reason: reason))
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(header.envelope.recipients[index].address)>: bounced: \(reason)")
             }

@@ -43,6 +43,8 @@ public struct ClientSession: Sendable {
     private var splitting = false
     private var partsLeft: [ClientTransaction] = []
     private var partResults: [RecipientResult] = []
+    /// For each result in part order, the recipient's place in the whole transaction.
+    private var partOrder: [Int] = []
 
     public init(settings: ClientSettings) {
         self.settings = settings
@@ -137,7 +139,7 @@ public struct ClientSession: Sendable {
             partsLeft = []
             partResults = []
             clearTransaction()
-            return out
+            return inOriginalOrder(out)
         }
         guard transaction != nil else { return [] }
         let out = undecidedDeferred(text)
@@ -153,21 +155,61 @@ public struct ClientSession: Sendable {
         isIdle = false
         // Spec §5.3.5 (VERP): without `XVERP=Courier` each recipient gets its own transaction
         // with its own return path; the null sender has nothing to encode.
+        // Spec §5.3.5, and Courier's esmtp client: a server without DSN cannot be told NOTIFY=NEVER,
+        // so those recipients go in a transaction of their own with the null sender (nobody
+        // will get a bounce for them), after the others.
+        let serverHasDSN = capabilities.dsn
+        let silent = { (recipient: ClientTransaction.Recipient) in
+            !serverHasDSN && recipient.notify.contains { $0.uppercased() == "NEVER" }
+        }
         if tx.verp && !capabilities.courierVERP && !tx.sender.isEmpty && !tx.recipients.isEmpty {
-            var parts = tx.recipients.map { recipient in
+            let parts = tx.recipients.map { recipient in
                 var part = tx
-                part.sender = VERPAddress.sender(tx.sender, for: recipient.address)
+                part.sender = silent(recipient) ? "" : VERPAddress.sender(tx.sender, for: recipient.address)
                 part.recipients = [recipient]
                 part.verp = false
                 return part
             }
-            splitting = true
-            partResults = []
-            let first = parts.removeFirst()
-            partsLeft = parts
-            return beginPart(first)
+            return beginParts(parts, order: Array(tx.recipients.indices))
+        }
+        let quiet = tx.recipients.indices.filter { silent(tx.recipients[$0]) }
+        if !tx.sender.isEmpty && !quiet.isEmpty {
+            let others = tx.recipients.indices.filter { !silent(tx.recipients[$0]) }
+            var parts: [ClientTransaction] = []
+            if !others.isEmpty {
+                var part = tx
+                part.recipients = others.map { tx.recipients[$0] }
+                parts.append(part)
+            }
+            var part = tx
+            part.sender = ""
+            part.verp = false
+            part.recipients = quiet.map { tx.recipients[$0] }
+            parts.append(part)
+            return beginParts(parts, order: others + quiet)
         }
         return beginPart(tx)
+    }
+
+    /// Sends `parts` one after the other; their results are reported together, in the order
+    /// of the whole transaction's recipients (`order`: each part recipient's place there).
+    private mutating func beginParts(_ parts: [ClientTransaction], order: [Int]) -> [ClientEvent] {
+        var parts = parts
+        splitting = true
+        partResults = []
+        partOrder = order
+        let first = parts.removeFirst()
+        partsLeft = parts
+        return beginPart(first)
+    }
+
+    /// Results collected part by part, put back in the whole transaction's recipient order.
+    private func inOriginalOrder(_ list: [RecipientResult]) -> [RecipientResult] {
+        guard list.count == partOrder.count, var ordered = list.first.map({ Array(repeating: $0, count: list.count) }) else {
+            return list
+        }
+        for (position, index) in partOrder.enumerated() where index < ordered.count { ordered[index] = list[position] }
+        return ordered
     }
 
     /// One transaction on the wire (the whole message, or one recipient's VERP part).
@@ -353,8 +395,9 @@ public struct ClientSession: Sendable {
     /// Every recipient accepted at RCPT gets the outcome of DATA.
     private mutating func decideAccepted(_ reply: ClientReply, command: String) {
         let status = RecipientResult.status(of: reply)
+        let passedOn = status == .delivered && capabilities.dsn
         for index in results.indices where results[index] == nil {
-            results[index] = RecipientResult(status: status, reply: reply, command: command)
+            results[index] = RecipientResult(status: status, reply: reply, command: command, dsnPassedOn: passedOn)
         }
     }
 
@@ -378,7 +421,7 @@ public struct ClientSession: Sendable {
         partResults += list
         guard partsLeft.isEmpty else { return [] }
         splitting = false
-        let all = partResults
+        let all = inOriginalOrder(partResults)
         partResults = []
         return [.finished(all)]
     }

@@ -63,11 +63,15 @@ public struct RecipientResult: Sendable, Equatable {
     public var reply: ClientReply
     /// The command that reply answered (`RCPT TO:<…>`, `DATA`, …), for the DSN transcript.
     public var command: String
+    /// Delivered to a server that announced DSN (RFC 3461): NOTIFY went along with the
+    /// recipient, so reporting success is that server's job from now on (spec/mta.md §4.8).
+    public var dsnPassedOn: Bool
 
-    public init(status: Status, reply: ClientReply, command: String) {
+    public init(status: Status, reply: ClientReply, command: String, dsnPassedOn: Bool = false) {
         self.status = status
         self.reply = reply
         self.command = command
+        self.dsnPassedOn = dsnPassedOn
     }
 
     /// Status from a reply code: 2xx delivered, 5xx failed, anything else deferred.

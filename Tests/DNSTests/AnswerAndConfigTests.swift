@@ -79,6 +79,22 @@ struct AnswerAndConfigTests {
         #expect(ResolverConfiguration.system(environment: ["DNS_SERVER": "127.0.0.1:5353"]).servers
                 == [NameServer(host: "127.0.0.1", port: 5353)])
     }
+
+    /// Courier's resolver appends resolv.conf's `domain` to a dotless name (not `search`'s).
+    @Test func defaultDomain() {
+        #expect(ResolverConfiguration.parseResolvConf("search example.org\nnameserver ::1\n").defaultDomain == nil)
+        let conf = ResolverConfiguration.parseResolvConf("nameserver ::1\ndomain Example.NET.\n")
+        #expect(conf.defaultDomain == "example.net")
+        #expect(conf.qualified("mailhub") == "mailhub.example.net")
+        #expect(conf.qualified("mail.example.org") == "mail.example.org")
+        #expect(conf.qualified("::1") == "::1")
+        #expect(ResolverConfiguration.parseResolvConf("domain\n").defaultDomain == nil)
+        #expect(ResolverConfiguration.parseResolvConf("domain .\n").defaultDomain == nil)
+        #expect(ResolverConfiguration(servers: []).qualified("mailhub") == "mailhub")
+        let env = ResolverConfiguration.system(environment: ["LOCALDOMAIN": "corp.test other.test"])
+        #expect(env.defaultDomain == "corp.test")
+        #expect(env.qualified("hub") == "hub.corp.test")
+    }
 }
 
 struct ReverseNameTests {

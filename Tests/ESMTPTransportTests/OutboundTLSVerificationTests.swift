@@ -20,6 +20,18 @@ import Testing
         #expect(OutboundTLSVerification(["TLS_TRUSTCERTS": ""]).trustCertificates == nil)
     }
 
+    /// TLS_VERIFYPEER=PEER checks the chain; the name only with ESMTP_TLS_VERIFY_DOMAIN=1.
+    @Test func verifyPeerChecksTheChainOnly() {
+        let peer = OutboundTLSVerification(["TLS_VERIFYPEER": "PEER", "TLS_TRUSTCERTS": "/etc/ca.pem"])
+        #expect(peer.check(securityRoute: false) == TLSCertificateCheck(trustRoots: "/etc/ca.pem", checkName: false))
+        #expect(OutboundTLSVerification(["TLS_VERIFYPEER": "requirepeer"]).verifyPeer)
+        #expect(!OutboundTLSVerification(["TLS_VERIFYPEER": "NONE"]).verifyPeer)
+        #expect(OutboundTLSVerification(["TLS_VERIFYPEER": "NONE"]).check(securityRoute: false) == nil)
+        let both = OutboundTLSVerification(["TLS_VERIFYPEER": "PEER", "ESMTP_TLS_VERIFY_DOMAIN": "1"])
+        #expect(both.check(securityRoute: false) == TLSCertificateCheck(trustRoots: nil))
+        #expect(ESMTPConfiguration.load(etc: "/nonexistent", me: "me.example").preferIPv6)
+    }
+
     @Test func courierdIsReadWithTheOtherControlFiles() throws {
         let dir = "/tmp/esmtp-tls-test-\(UInt32.random(in: 0...UInt32.max))"
         #expect(mkdirAll(dir))

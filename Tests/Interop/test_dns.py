@@ -66,6 +66,8 @@ def dns_server():
         "--cname=alias.test,plain.test",
         # nullmx.test: RFC 7505 null MX.
         "--mx-host=nullmx.test,.,0",
+        # literal.test: an MX whose target is an IP address (RFC 1035 violation).
+        "--mx-host=literal.test,192.0.2.7,10",
         # txtonly.test: a TXT record and nothing else; big.test: a TXT too large for 512-byte UDP.
         "--txt-record=txtonly.test,v=spf1 -all",
         "--txt-record=big.test," + ",".join(BIG_TXT),
@@ -93,13 +95,16 @@ def relays(output):
 
 
 def test_mx_order_by_preference_with_ipv6_first(bin_dir, dns_server):
-    run = courier(bin_dir, dns_server, "testmxlookup", "example.test")
+    env = dict(os.environ, DNS_SERVER=dns_server, ESMTP_PREFER_IPV6_MX="1")
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
+                         capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[0] == "Domain example.test:"
     got = relays(run.stdout)
-    assert sorted(got[:2]) == [("mx1.example.test", 10, "192.0.2.1"), ("mx1b.example.test", 10, "192.0.2.11")]
-    # ESMTP_PREFER_IPV6_MX defaults to on: the AAAA address of a host before its A address.
-    assert got[2:] == [("mx2.example.test", 20, "2001:db8::2"), ("mx2.example.test", 20, "192.0.2.2")]
+    # Courier (built with IPv6, as every distribution builds it) prints IPv4 addresses mapped.
+    assert sorted(got[:2]) == [("mx1.example.test", 10, "::ffff:192.0.2.1"), ("mx1b.example.test", 10, "::ffff:192.0.2.11")]
+    # ESMTP_PREFER_IPV6_MX=1 (courierd's setting): the AAAA address of a host before its A address.
+    assert got[2:] == [("mx2.example.test", 20, "2001:db8::2"), ("mx2.example.test", 20, "::ffff:192.0.2.2")]
 
 
 def test_equal_preference_order_is_randomised(bin_dir, dns_server):
@@ -115,15 +120,62 @@ def test_ipv4_first_when_ipv6_not_preferred(bin_dir, dns_server):
     env = dict(os.environ, DNS_SERVER=dns_server, ESMTP_PREFER_IPV6_MX="0")
     run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
                          capture_output=True, text=True, timeout=120)
-    assert relays(run.stdout)[2:] == [("mx2.example.test", 20, "192.0.2.2"), ("mx2.example.test", 20, "2001:db8::2")]
+    assert relays(run.stdout)[2:] == [("mx2.example.test", 20, "::ffff:192.0.2.2"), ("mx2.example.test", 20, "2001:db8::2")]
+    # Unset, as in a shell: Courier's resolver puts A first too (checked against Debian's
+    # courier-mta 1.0.16 testmxlookup).
+    run = courier(bin_dir, dns_server, "testmxlookup", "example.test")
+    assert relays(run.stdout)[2:] == [("mx2.example.test", 20, "::ffff:192.0.2.2"), ("mx2.example.test", 20, "2001:db8::2")]
 
 
 def test_implicit_mx_and_cname(bin_dir, dns_server):
     run = courier(bin_dir, dns_server, "testmxlookup", "plain.test")
     assert run.returncode == 0
-    assert run.stdout == "Domain plain.test:\nRelay: plain.test, Priority: -1, Address: 192.0.2.9\n"
+    assert run.stdout == "Domain plain.test:\nRelay: plain.test, Priority: -1, Address: ::ffff:192.0.2.9\n"
     run = courier(bin_dir, dns_server, "testmxlookup", "alias.test")
-    assert run.stdout == "Domain alias.test:\nRelay: alias.test, Priority: -1, Address: 192.0.2.9\n"
+    assert run.stdout == "Domain alias.test:\nRelay: alias.test, Priority: -1, Address: ::ffff:192.0.2.9\n"
+
+
+def test_dotless_name_gets_the_default_domain(bin_dir, dns_server):
+    """Courier's resolver appends the default domain (resolv.conf `domain`; here the standard
+    LOCALDOMAIN override of it) to a name without a dot (spec/mta.md §5.3.3)."""
+    env = dict(os.environ, DNS_SERVER=dns_server, LOCALDOMAIN="test")
+    env.pop("COURIER_ROOT", None)
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "plain"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout == "Domain plain:\nRelay: plain.test, Priority: -1, Address: ::ffff:192.0.2.9\n", run.stdout + run.stderr
+    # Without a default domain the bare name is asked as it is (dnsmasq, authoritative for
+    # .test only, does not answer for it).
+    run = courier(bin_dir, dns_server, "testmxlookup", "plain")
+    assert run.returncode == 1 and run.stdout.startswith("plain: "), run.stdout
+
+
+def test_mx_naming_an_address_is_flagged(bin_dir, dns_server):
+    # As Debian's courier-mta 1.0.16 prints it: the literal, mapped, as host and address.
+    run = courier(bin_dir, dns_server, "testmxlookup", "literal.test")
+    assert run.stdout == ("Domain literal.test:\n"
+                          "Relay: ::ffff:192.0.2.7, Priority: 10, Address: ::ffff:192.0.2.7 [ ERROR ]\n"), run.stdout
+
+
+def test_local_mx_hosts_are_marked(bin_dir, dns_server, tmp_path):
+    """`[ LOCAL ]`: the MX host is ours, by `locals` (a `.domain` wildcard here) or
+    `hosteddomains` (Courier's config_islocal)."""
+    root = tmp_path / "site"
+    init = subprocess.run([str(bin_dir / "courier"), "init", "--root", str(root), "--demo"],
+                          capture_output=True, text=True, timeout=60)
+    assert init.returncode == 0, init.stderr
+    with open(root / "etc" / "locals", "a") as locals_file:
+        locals_file.write(".example.test\n")
+    env = dict(os.environ, DNS_SERVER=dns_server, COURIER_ROOT=str(root), ESMTP_PREFER_IPV6_MX="1")
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 5 and all(line.endswith(" [ LOCAL ]") for line in lines[1:]), run.stdout
+    (root / "etc" / "locals").write_text("localhost\n")
+    (root / "etc" / "hosteddomains").write_text("mx2.example.test\n")
+    run = subprocess.run([str(bin_dir / "courier"), "testmxlookup", "example.test"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    marked = [line.split(",")[0] for line in run.stdout.splitlines() if line.endswith(" [ LOCAL ]")]
+    assert marked == ["Relay: mx2.example.test", "Relay: mx2.example.test"], run.stdout
 
 
 def test_nxdomain_is_a_hard_error(bin_dir, dns_server):
@@ -256,7 +308,7 @@ def test_wrong_id_ignored_and_truncated_reply_retried_over_tcp(bin_dir, hostile_
     run = courier(bin_dir, hostile_server, "dnsquery", "A", "host.hostile")
     assert (run.returncode, run.stdout) == (0, "host.hostile 60 A 192.0.2.99\n"), run.stderr
     run = courier(bin_dir, hostile_server, "testmxlookup", "host.hostile")
-    assert run.stdout == "Domain host.hostile:\nRelay: host.hostile, Priority: -1, Address: 192.0.2.99\n"
+    assert run.stdout == "Domain host.hostile:\nRelay: host.hostile, Priority: -1, Address: ::ffff:192.0.2.99\n"
 
 
 def test_servfail_is_temporary(bin_dir, hostile_server):

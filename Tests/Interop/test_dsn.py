@@ -112,14 +112,20 @@ def test_notify_success_produces_delivered_report(site):
     assert parts[2].get_content_type() == "text/rfc822-headers"
 
 
-def test_notify_never_and_null_sender_produce_no_report(site):
+def test_notify_never_produces_no_report_and_a_null_sender_failure_goes_to_postmaster(site):
+    """NOTIFY=NEVER: nothing. The null sender: no report to it; Courier's "double bounce" goes
+    to the postmaster (demo on the demo site) from `#@[]` (spec/mta.md §4.8)."""
     sendmail(site, b"Subject: marker-dsn-never\n\nx\n", "-f", "demo@example.test", "-N", "never", "nobody-a@example.test")
     sendmail(site, b"Subject: marker-dsn-null\n\nx\n", "-f", "", "nobody-b@example.test")
     site.wait_for("nobody-b@example.test>: bounced")
-    site.wait_for("no DSN for a message with the null sender")
+    site.wait_for("DSN (failed) to <postmaster>")
     time.sleep(1)
     assert reports(site, "marker-dsn-never", timeout=0) == []
-    assert reports(site, "marker-dsn-null", timeout=0) == []
+    found = reports(site, "marker-dsn-null")
+    assert len(found) == 1
+    assert found[0]["Return-Path"] == "<#@[]>"
+    parts, per_message, recipients = status_fields(found[0])
+    assert [r["Final-Recipient"] for r in recipients] == ["rfc822; nobody-b@example.test"]
 
 
 def mailq(site):

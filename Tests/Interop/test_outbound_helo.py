@@ -64,6 +64,8 @@ def run(tmp_path, port, files):
     ({"esmtphelo": "relay-name.example\n"}, "relay-name.example"),
     ({"esmtphelo": "*\n"}, "out-ptr.helo.test"),
     ({"esmtphelo": "*\n", "ipout": "127.0.0.5\n"}, "[127.0.0.5]"),
+    # spec/mta.md §3.11: converted to ACE when sent.
+    ({"esmtphelo": "relais.bücher.example\n"}, "relais.xn--bcher-kva.example"),
 ])
 def test_ehlo_name(tmp_path, zone, peer, files, expected):
     recorder, port = peer

@@ -85,4 +85,51 @@ struct DSNReportTests {
         let entries = DSNGenerator.entries(failed: failed, delivered: delivered)
         #expect(entries.map(\.text) == ["f", "a", "d"])
     }
+
+    /// spec/mta.md §4.8: NOTIFY=SUCCESS to a server without DSN is "relayed"; to one with DSN
+    /// NOTIFY went along and we report nothing.
+    @Test func successHandedToAnotherServer() {
+        let success = QueueRecipient(address: "r@x.y", notify: .success)
+        let delivered = [
+            DeliveredRecipient(index: 0, recipient: success, text: "mx.x.y [192.0.2.1]: 250 ok", relayedTo: "mx.x.y",
+                               reply: "250 2.0.0 ok", dsnPassedOn: false),
+            DeliveredRecipient(index: 1, recipient: success, text: "mx.x.y [192.0.2.1]: 250 ok", relayedTo: "mx.x.y",
+                               reply: "250 2.0.0 ok", dsnPassedOn: true),
+            DeliveredRecipient(index: 2, recipient: success, text: "delivered to ./Maildir"),
+        ]
+        let entries = DSNGenerator.entries(failed: [], delivered: delivered)
+        #expect(entries.map(\.action) == [.relayed, .delivered])
+        #expect(entries[0].text == "250 2.0.0 ok" && entries[0].remoteMTA == "mx.x.y")
+        let text = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [entries[0]],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(text.contains("Action: relayed\nStatus: 2.0.0\nRemote-MTA: dns; mx.x.y\nDiagnostic-Code: smtp; 250 2.0.0 ok\n"))
+        #expect(text.contains("DELIVERED TO A MAIL GATEWAY"))
+    }
+
+    /// The text part shows the server, the command it refused and its reply (spec/mta.md §4.9).
+    @Test func transcriptNamesServerCommandAndReply() {
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "gone@x.y"), action: .failed,
+                                    text: "550 5.1.1 no such user", remoteMTA: "mx.x.y", command: "RCPT TO:<gone@x.y>")
+        let text = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [entry],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(text.contains("<gone@x.y>:\n     mx.x.y:\n >>> RCPT TO:<gone@x.y>\n <<< 550 5.1.1 no such user\n"))
+        let greeting = DSNReport.Entry(recipient: QueueRecipient(address: "a@x.y"), action: .failed,
+                                       text: "554 go away", remoteMTA: "mx.x.y", command: "(greeting)")
+        let other = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [greeting],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(other.contains("<a@x.y>:\n     mx.x.y:\n <<< 554 go away\n"))
+    }
+
+    /// An expired recipient's last reply may be transient; the failure's Status stays 5.x.x.
+    @Test func failedStatusIsPermanentEvenAfterATransientReply() {
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "r@x.y"), action: .failed,
+                                    text: "451 4.3.0 Message expired: last attempt deferred")
+        let text = String(decoding: DSNReport(me: "me.example", from: "robot").build(
+            to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [entry],
+            now: 1_700_000_100, messageID: "m"), as: UTF8.self)
+        #expect(text.contains("Action: failed\nStatus: 5.0.0\n"))
+    }
 }

@@ -66,6 +66,58 @@ let threeRecipients = ClientTransaction(sender: "s@here.example", recipients: [
         #expect(s.events.last == .closed)
     }
 
+    /// A success at a server that announced DSN took NOTIFY along (spec/mta.md §4.8).
+    @Test func successMarksWhetherTheServerTookNotify() {
+        for announcesDSN in [false, true] {
+            var s = Script()
+            s.reply(220, "mx")
+            if announcesDSN { s.reply(250, "mx", "DSN") } else { s.reply(250, "mx") }
+            s.begin(ClientTransaction(sender: "s@here.example", recipients: [.init(address: "ok@there.example", notify: ["SUCCESS"])],
+                                      body: Array("Subject: hi\n\nhello\n".utf8)))
+            s.reply(250, "ok")
+            #expect(s.lastSent == (announcesDSN ? "RCPT TO:<ok@there.example> NOTIFY=SUCCESS\r\n" : "RCPT TO:<ok@there.example>\r\n"))
+            s.reply(250, "ok")
+            s.reply(354, "go")
+            s.reply(250, "2.0.0 queued")
+            #expect(s.results?.map(\.dsnPassedOn) == [announcesDSN])
+        }
+    }
+
+    /// Courier's esmtp client: a server without DSN gets the NOTIFY=NEVER recipients in a
+    /// transaction of their own from the null sender, after the others; results keep their order.
+    @Test func notifyNeverRecipientsGoFromTheNullSenderToAServerWithoutDSN() {
+        let tx = ClientTransaction(sender: "s@here.example", recipients: [
+            .init(address: "quiet@there.example", notify: ["NEVER"]), .init(address: "gone@there.example"),
+        ], body: Array("Subject: hi\n\nhello\n".utf8))
+        var s = Script()
+        s.reply(220, "mx")
+        s.reply(250, "mx")
+        s.begin(tx)
+        #expect(s.lastSent == "MAIL FROM:<s@here.example>\r\n")
+        s.reply(250, "ok")
+        #expect(s.lastSent == "RCPT TO:<gone@there.example>\r\n")
+        s.reply(550, "5.1.1 no such user")
+        // Nobody accepted: no DATA; the next part starts after RSET.
+        if s.lastSent == "RSET\r\n" { s.reply(250, "ok") }
+        #expect(s.lastSent == "MAIL FROM:<>\r\n")
+        s.reply(250, "ok")
+        #expect(s.lastSent == "RCPT TO:<quiet@there.example>\r\n")
+        s.reply(250, "ok")
+        #expect(s.lastSent == "DATA\r\n")
+        s.reply(354, "go")
+        s.reply(250, "2.0.0 queued")
+        #expect(s.results?.map(\.status) == [.delivered, .failed])
+
+        // With DSN at the server: one transaction, NOTIFY=NEVER sent along.
+        var d = Script()
+        d.reply(220, "mx")
+        d.reply(250, "mx", "DSN")
+        d.begin(tx)
+        #expect(d.lastSent == "MAIL FROM:<s@here.example>\r\n")
+        d.reply(250, "ok")
+        #expect(d.lastSent == "RCPT TO:<quiet@there.example> NOTIFY=NEVER\r\n")
+    }
+
     @Test func pipelinedBatchAndReuseAfterRset() {
         var s = Script()
         s.reply(220, "mx")

@@ -9,6 +9,8 @@ public struct DSNReport: Sendable {
     public enum Action: String, Sendable {
         case failed
         case delivered
+        /// Handed to a mail server that does not report deliveries itself (no DSN extension).
+        case relayed
         /// Still queued past `warntime`; more attempts follow (a warning, spec/mta.md §4.7).
         case delayed
     }
@@ -23,9 +25,12 @@ public struct DSNReport: Sendable {
         public var remoteMTA: String?
         /// Delayed recipients: when the queue gives up (`Will-Retry-Until`, RFC 3464 §2.3.9).
         public var willRetryUntil: Int64?
+        /// The command `remoteMTA` answered with `text` (the transcript's `>>>` line).
+        public var command: String?
 
         public init(recipient: QueueRecipient, action: Action, text: String, remoteMTA: String? = nil,
-                    willRetryUntil: Int64? = nil) {
+                    willRetryUntil: Int64? = nil, command: String? = nil) {
+            self.command = command
             self.recipient = recipient
             self.action = action
             self.text = text
@@ -97,6 +102,13 @@ public struct DSNReport: Sendable {
             out += "The message was delivered to these mailboxes:\n\n"
             for entry in delivered { out += Self.humanLines(entry) }
         }
+        let relayed = entries.filter { $0.action == .relayed }
+        if !relayed.isEmpty {
+            out += "\n" + String(repeating: "-", count: 70) + "\n\n                 DELIVERED TO A MAIL GATEWAY\n\n"
+            out += "The message was handed to a mail server that does not send delivery\n"
+            out += "reports of its own, for these addresses:\n\n"
+            for entry in relayed { out += Self.humanLines(entry) }
+        }
         if !failed.isEmpty {
             out += "\n" + String(repeating: "-", count: 70) + "\n\n                     COULD NOT BE DELIVERED\n\n"
             out += "The message could not be delivered to these addresses, and no more\nattempts will be made:\n\n"
@@ -127,6 +139,8 @@ public struct DSNReport: Sendable {
             var status = remote?.status ?? fallbackStatus
             // RFC 3464 §2.3.3: a delayed recipient's status is a transient (4.x.x) one.
             if entry.action == .delayed && !status.hasPrefix("4.") { status = "4.0.0" }
+            // A failure is permanent (5.x.x) even when the last reply was a transient one (expiry).
+            if entry.action == .failed && !status.hasPrefix("5.") { status = "5.0.0" }
             out += "Status: \(status)\n"
             // RFC 3464 §2.3.5: the server the failure came from (placed as Courier's courierdsn does).
             if let mta = entry.remoteMTA, !mta.isEmpty { out += "Remote-MTA: dns; \(Self.field(mta))\n" }
@@ -167,8 +181,12 @@ public struct DSNReport: Sendable {
     }
 
     static func humanLines(_ entry: Entry) -> String {
+        // Courier's transcript (spec/mta.md §4.9): the server, what we said, what it answered.
         var text = "<\(entry.recipient.address)>:\n"
-        text += "    <<< \(String(field(entry.text).prefix(500)))\n\n"
+        if let mta = entry.remoteMTA, !mta.isEmpty { text += "     \(field(mta)):\n" }
+        // `(greeting)`-style markers are not commands we sent.
+        if let command = entry.command, !command.isEmpty, !command.hasPrefix("(") { text += " >>> \(String(field(command).prefix(500)))\n" }
+        text += " <<< \(String(field(entry.text).prefix(500)))\n\n"
         return text
     }
 

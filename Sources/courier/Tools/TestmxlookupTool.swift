@@ -1,4 +1,5 @@
 import DNS
+import Delivery
 import MailConfig
 import NIOCore
 import NIOPosix
@@ -41,7 +42,9 @@ enum TestmxlookupTool {
             return 1
         }
         let resolver = DNSResolver(configuration: configuration)
-        let preferIPv6 = environment["ESMTP_PREFER_IPV6_MX"].map { $0 != "0" } ?? true
+        // Courier's resolver reads the variable itself: set, not empty and not `0` puts AAAA
+        // first; unset means A first (courierd's file sets it to 1 for deliveries).
+        let preferIPv6 = environment["ESMTP_PREFER_IPV6_MX"].map { !$0.isEmpty && !$0.hasPrefix("0") } ?? false
         let result: MXLookupResult
         do {
             result = try MultiThreadedEventLoopGroup.singleton.any().makeFutureWithTask {
@@ -57,22 +60,30 @@ enum TestmxlookupTool {
         case .badDNS: print("\(domain): bad DNS records (recursive CNAME).")
         case .noMail: print("\(domain): no mail.")
         case .relays(let relays):
-            let locals = localNames(environment: environment)
+            let router = localRouter(environment: environment)
             print("Domain \(domain):")
             for relay in relays {
-                let local = locals.contains(relay.hostname.lowercased()) ? " [ LOCAL ]" : ""
+                let local = router?.isLocalDomain(relay.hostname) == true ? " [ LOCAL ]" : ""
                 let literal = relay.targetIsAddressLiteral ? " [ ERROR ]" : ""
-                print("Relay: \(relay.hostname), Priority: \(relay.priority), Address: \(relay.address)\(local)\(literal)")
+                // An MX target that is an IP literal is printed the way the address is.
+                let host = relay.targetIsAddressLiteral ? Self.courierAddress(relay.hostname) : relay.hostname
+                print("Relay: \(host), Priority: \(relay.priority), Address: \(Self.courierAddress(relay.address))\(local)\(literal)")
             }
             return 0
         }
         return 1
     }
 
-    /// The site's `locals` names (exact entries), when a config root is there.
-    static func localNames(environment: [String: String]) -> Set<String> {
+    /// The site's `locals`/`hosteddomains` test, when a config root is there.
+    static func localRouter(environment: [String: String]) -> AddressRouter? {
         let root = ConfigRoot.resolve(explicit: nil, environment: environment)
-        guard let site = try? ConfigLoader.load(root) else { return [] }
-        return Set(site.locals.filter { $0.kind == .exact }.map { $0.domain.lowercased() })
+        guard let site = try? ConfigLoader.load(root) else { return nil }
+        return AddressRouter(site: site)
+    }
+
+    /// Courier keeps every address as IPv6 (its resolver is built with IPv6 everywhere) and
+    /// prints an IPv4 one in its mapped form: `192.0.2.1` → `::ffff:192.0.2.1`.
+    static func courierAddress(_ address: String) -> String {
+        address.contains(":") ? address : "::ffff:" + address
     }
 }
