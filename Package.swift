@@ -193,6 +193,7 @@ let package = Package(
         .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore", "MailCore"]),
         .target(name: "POP3Server", dependencies: [
             "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon", "ListenerSupport",
+            "CNonBlockingFile",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

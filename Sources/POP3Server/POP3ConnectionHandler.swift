@@ -290,6 +290,12 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let encoder = start
         let footer = wrapper?.footer ?? []
         let allocator = context.channel.allocator
+        // A cached message is answered here, without the thread pool.
+        if let chunk = POP3CachedMessageFile.read(file, encoder: encoder, prefix: header, suffix: footer,
+                                                  allocator: allocator) {
+            send(chunk, fd: -1, index: index, path: path, markSeen: topLines == nil, suffix: footer, context: context)
+            return
+        }
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         NIOThreadPool.singleton.runIfActive(eventLoop: loop) { () -> (Int32, POP3FileChunk)? in
@@ -331,7 +337,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Starts reading the message after `index` for a RETR that may follow (see `readAhead`):
     /// only a live message that fits one chunk and needs no Unicode wrapper, whose file is not
-    /// being renamed.
+    /// being renamed. A cached file is read at once on the event loop, others on the thread pool.
     private func startReadAhead(after index: Int, context: ChannelHandlerContext) {
         let next = index + 1
         guard let maildir, session.messages.indices.contains(next) else { return }
@@ -341,6 +347,13 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let file = maildir + "/" + message.path
         let header = POP3Replies.line(POP3Replies.octetsFollow(message.size))
         let allocator = context.channel.allocator
+        // A cached file is read and encoded right here (no thread-pool job, no wakeup), after
+        // RETR n went out, while the client takes it in.
+        if let chunk = POP3CachedMessageFile.read(file, encoder: POP3MessageEncoder(), prefix: header, suffix: [],
+                                                  allocator: allocator) {
+            readAhead = (next, message.path, context.eventLoop.makeSucceededFuture(chunk))
+            return
+        }
         let result = NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> POP3FileChunk? in
             guard let fd = POP3MessageFile.open(file) else { return nil }
             let chunk = POP3MessageFile.readChunk(fd: fd, encoder: POP3MessageEncoder(), prefix: header,

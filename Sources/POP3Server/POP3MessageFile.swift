@@ -64,19 +64,29 @@ enum POP3MessageFile {
             }
             count = filled
         }
+        let atEnd = ended || failed
+        let bytes = input.withUnsafeBufferPointer {
+            encode(UnsafeBufferPointer(rebasing: $0[0..<filled]), encoder: &encoder, prefix: prefix, suffix: suffix,
+                   last: atEnd, failed: failed, allocator: allocator)
+        }
+        let done = atEnd || encoder.isComplete
+        if done { close(fd) }
+        return POP3FileChunk(bytes: bytes, encoder: encoder, done: done, failed: failed)
+    }
+
+    /// `prefix`, then `input` through the wire encoder; when the response ends here (the file's
+    /// last bytes, or TOP has its lines) and nothing failed, `suffix` and the final `.` CRLF.
+    static func encode(_ input: UnsafeBufferPointer<UInt8>, encoder: inout POP3MessageEncoder, prefix: [UInt8],
+                       suffix: [UInt8], last: Bool, failed: Bool = false, allocator: ByteBufferAllocator) -> ByteBuffer {
         var output = prefix
-        output.reserveCapacity(prefix.count + filled + filled / 16 + 8)
-        input.withUnsafeBufferPointer { encoder.encode(UnsafeBufferPointer(rebasing: $0[0..<filled]), into: &output) }
-        let done = ended || failed || encoder.isComplete
-        if done {
-            close(fd)
-            if !failed {
-                if !suffix.isEmpty { encoder.encode(suffix, into: &output) }
-                encoder.finish(into: &output)
-            }
+        output.reserveCapacity(prefix.count + input.count + input.count / 16 + suffix.count + 8)
+        encoder.encode(input, into: &output)
+        if (last || encoder.isComplete) && !failed {
+            if !suffix.isEmpty { encoder.encode(suffix, into: &output) }
+            encoder.finish(into: &output)
         }
         var bytes = allocator.buffer(capacity: output.count)
         bytes.writeBytes(output)
-        return POP3FileChunk(bytes: bytes, encoder: encoder, done: done, failed: failed)
+        return bytes
     }
 }
