@@ -123,9 +123,20 @@ public enum MaildropTool {
         var verbose = options.verbose
         if options.file != nil, let v = environment["VERBOSE"] { verbose = MaildropInterpreter.level(v) }
         func note(_ level: Int, _ text: String) { if verbose >= level { printError(text + "\n") } }
+        var shell = (environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/bin/sh"
         if let file = options.file {
             filterPath = file
             variables = environment
+            // Courier imports the environment first and then resets its own variables: HOME,
+            // LOGNAME and SHELL are the invoking user's passwd entry, PATH, SENDMAIL, the lock
+            // parameters, UMASK and MAILDIRQUOTA their defaults (below), whatever the
+            // environment said.
+            if let user = PasswdEntry(uid: getuid()) {
+                home = user.home
+                logName = user.name
+                shell = user.shell.isEmpty ? "/bin/sh" : user.shell
+            }
+            variables["MAILDIRQUOTA"] = ""
         } else {
             delivery = true
             // No -d (or -M): the invoking user.
@@ -141,7 +152,9 @@ public enum MaildropTool {
                                 quota: environment["MAILDIRQUOTA"].flatMap { $0.isEmpty ? nil : $0 })
             }
             guard let account = found else {
-                return (fail("Invalid user specified.", status: noUser), false)
+                // Courier prints this one without the program name.
+                printError("Invalid user specified.\n")
+                return (noUser, false)
             }
             home = account.home
             logName = user
@@ -153,16 +166,20 @@ public enum MaildropTool {
                     return (fail("Unable to set the user's uid/gid."), false)
                 }
             }
+            // Courier's rules: `-d USER` needs the power to become USER (root); a user may only
+            // name themselves. Programs of a delivery never run as root (embedded mode runs none).
+            if !selfDelivery, let uid = account.uid, getuid() != uid || geteuid() != uid {
+                return (fail("Cannot set my user or group id."), false)
+            }
+            if !options.embedded && (getuid() == 0 || geteuid() == 0) {
+                return (fail("Cannot deliver mail as root."), false)
+            }
             if let maildir = account.maildir { defaultMailbox = maildir }
             if let quota = account.quota { variables["MAILDIRQUOTA"] = quota }
             for (k, v) in environment where k == "LANG" || k == "LANGUAGE" || k.hasPrefix("LC_") { variables[k] = v }
             note(2, "maildrop: Changing to \(home)")
             guard chdir(home) == 0 else { return (fail("Unable to change to home directory."), false) }
-            var st = stat()
-            if stat(".", &st) == 0 {
-                if st.st_mode & S_ISVTX != 0 { return (tempFail, false) }
-                if st.st_mode & 0o002 != 0 { return (fail("Invalid home directory permissions - world writable."), false) }
-            }
+            if let problem = homeProblem() { return problem.isEmpty ? (tempFail, false) : (fail(problem), false) }
             filterPath = ".mailfilter"
             if let name = options.embeddedFilter {
                 if let problem = EmbeddedFilter.checkDirectory() { return (fail(problem), false) }
@@ -173,8 +190,8 @@ public enum MaildropTool {
         variables["HOME"] = home
         variables["LOGNAME"] = logName
         variables["DEFAULT"] = defaultMailbox
-        variables["SHELL"] = (environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/bin/sh"
-        if delivery || variables["PATH"] == nil { variables["PATH"] = "/bin:/usr/bin:/usr/local/bin" }
+        variables["SHELL"] = shell
+        variables["PATH"] = "/bin:/usr/bin:/usr/local/bin"
         variables["SENDMAIL"] = "/usr/sbin/sendmail -oi"
         variables["LOCKEXT"] = ".lock"
         variables["LOCKSLEEP"] = "5"
@@ -250,7 +267,14 @@ public enum MaildropTool {
         }
         defer { _ = interpreter.out.flush() }
         do throws(MaildropInterruption) {
-            try interpreter.run(siteStatements)
+            do throws(MaildropInterruption) {
+                try interpreter.run(siteStatements)
+            } catch {
+                // Courier: a final delivery (or `exit`) in the site's maildroprc ends the run
+                // with status 0, whatever EXITCODE says.
+                if case .terminate = error { return (0, true) }
+                throw error
+            }
             try interpreter.run(statements)
             if options.embedded { return (interpreter.exitCode(), true) }
             let target = interpreter.get("DEFAULT")
@@ -270,6 +294,18 @@ public enum MaildropTool {
                 return (tempFail, false)
             }
         }
+    }
+
+    /// Courier's checks of the home directory maildrop just changed to, in its order: nil when
+    /// fine, "" for a sticky-bit home (mail is held: exit 75 without a word), else the message.
+    static func homeProblem() -> String? {
+        var st = stat()
+        guard stat(".", &st) == 0 else { return "Cannot stat() home directory." }
+        if st.st_mode & S_IFMT != S_IFDIR { return "Home directory is not a directory." }
+        if st.st_mode & 0o002 != 0 { return "Invalid home directory permissions - world writable." }
+        if st.st_uid != getuid() { return "Home directory owned by wrong user." }
+        if st.st_mode & S_ISVTX != 0 { return "" }
+        return nil
     }
 
     static func reportSyntax(file: String, _ error: MaildropSyntaxError) {
@@ -294,10 +330,10 @@ public enum MaildropTool {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failed("Unable to open filter file, errno=\(errno).") }
         if st.st_mode & S_IFMT != S_IFREG { return .failed("mailfilter file isn't a regular file.") }
-        if st.st_uid != getuid() { return .failed("mailfilter file is owned by the wrong user.") }
         if st.st_mode & 0o077 != 0 {
             return .failed("Cannot have world/group permissions on the filter file - for your own good.")
         }
+        if st.st_uid != getuid() { return .failed("mailfilter file is owned by the wrong user.") }
         guard let bytes = ByteInput.readAll(fd: fd) else { return .failed("Unable to read filter file.") }
         return .contents(bytes)
     }
@@ -346,7 +382,7 @@ public enum MaildropTool {
             return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
                            home: home, maildir: account.maildir, quota: account.quota)
         }
-        guard let pw = getpwnam(user), let dir = pw.pointee.pw_dir else { return nil }
-        return Account(uid: pw.pointee.pw_uid, gid: pw.pointee.pw_gid, home: String(cString: dir), maildir: nil, quota: nil)
+        guard let pw = PasswdEntry(name: user) else { return nil }
+        return Account(uid: pw.uid, gid: pw.gid, home: pw.home, maildir: nil, quota: nil)
     }
 }

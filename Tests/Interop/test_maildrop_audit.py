@@ -1,0 +1,177 @@
+"""maildrop and mailbot gaps found by the issue 9 audit (Docs/audit-issue9.md): the variables
+manual mode resets whatever the environment says, bare `gdbmclose`, mailbot's default charset,
+and delivery mode's security rules (who may name which user, the home directory checks, no
+programs as root, a final delivery in etc/maildroprc). Side by side with Debian's maildrop 2.9.3
+where its build can be compared; the delivery-mode rules against a `courier init --demo` site's
+userdb account (uid `mail`) and Courier's documented behaviour."""
+import os
+import pathlib
+import pwd
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+MESSAGE = b"Return-Path: <joe@example.com>\nFrom: Joe <joe@example.com>\nTo: demo@example.test\nSubject: hello there\n\nbody line\n"
+
+
+def run(binary, args, cwd, env_extra=None, message=MESSAGE, user=None):
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd), "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+    env.update(env_extra or {})
+    preexec = None
+    if user is not None:
+        def preexec():
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+    return subprocess.run([str(binary)] + args, cwd=cwd, env=env, input=message,
+                          capture_output=True, timeout=60, preexec_fn=preexec)
+
+
+def write(path, text, mode=0o600):
+    path.write_text(text)
+    os.chmod(path, mode)
+
+
+def side_by_side(tmp_path, bin_dir, oracle, filter_text, env_extra):
+    results = {}
+    for who, binary in (("ours", bin_dir / "maildrop"), ("debian", oracle / "maildrop")):
+        d = tmp_path / who
+        d.mkdir()
+        write(d / "f.mf", filter_text)
+        results[who] = run(binary, ["f.mf"], d, env_extra)
+    return results["ours"], results["debian"]
+
+
+def test_manual_mode_resets_courier_variables_whatever_the_environment(tmp_path, bin_dir, oracle):
+    # Courier imports the environment, then resets PATH, SENDMAIL, the lock parameters, UMASK and
+    # MAILDIRQUOTA, and takes HOME, LOGNAME and SHELL from the caller's passwd entry.
+    text = ('echo "P=$PATH S=$SENDMAIL LE=$LOCKEXT LS=$LOCKSLEEP LT=$LOCKTIMEOUT LR=$LOCKREFRESH U=$UMASK"\n'
+            'echo "Q=[$MAILDIRQUOTA] H=$HOME L=$LOGNAME SH=$SHELL FOO=$FOO"\nexit\n')
+    env = {"PATH": "/opt/evil:/usr/bin:/bin", "SENDMAIL": "/tmp/fake-sendmail", "LOCKEXT": ".x",
+           "LOCKSLEEP": "1", "LOCKTIMEOUT": "2", "LOCKREFRESH": "3", "UMASK": "000",
+           "MAILDIRQUOTA": "5S", "LOGNAME": "someone", "SHELL": "/bin/false", "FOO": "kept"}
+    ours, debian = side_by_side(tmp_path, bin_dir, oracle, text, env)
+    assert ours.returncode == debian.returncode == 0, ours.stderr
+    assert ours.stdout == debian.stdout
+    me = pwd.getpwuid(os.getuid())
+    assert f"H={me.pw_dir} L={me.pw_name} ".encode() in ours.stdout
+    assert b"P=/bin:/usr/bin:/usr/local/bin S=/usr/sbin/sendmail -oi" in ours.stdout
+    assert b"FOO=kept" in ours.stdout
+
+
+def test_gdbmclose_is_a_bare_word(tmp_path, bin_dir, oracle):
+    text = ('echo gdbmopen("db", "C")\necho gdbmstore("joe@example.com", "v1")\ngdbmclose\n'
+            'echo gdbmopen("db")\necho gdbmfetch("joe@example.com")\necho gdbmfetch("x@example.com", "D", "none")\n'
+            'echo gdbmstore("a", "b")\ngdbmclose\nexit\n')
+    ours, debian = side_by_side(tmp_path, bin_dir, oracle, text, {})
+    assert ours.returncode == debian.returncode == 0, ours.stderr
+    assert ours.stdout == debian.stdout == b"0\n0\n0\nv1\nnone\n-1\n"
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "C"])
+def test_mailbot_charset_defaults_to_the_locale(tmp_path, bin_dir, oracle, locale):
+    (tmp_path / "reply.txt").write_text("I am away.\n")
+    outputs = []
+    for binary in (bin_dir / "mailbot", oracle / "mailbot"):
+        r = subprocess.run([str(binary), "-n", "-t", "reply.txt", "-A", "From: bot@example.org"], cwd=tmp_path,
+                           env={"PATH": "/usr/bin:/bin", "LC_ALL": locale, "LANG": locale},
+                           input=MESSAGE, capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outputs.append(r.stdout)
+    assert outputs[0] == outputs[1]
+    assert (b'charset="UTF-8"' if locale == "C.UTF-8" else b'charset="US-ASCII"') in outputs[0]
+
+
+# Delivery mode, against a demo site's userdb account.
+
+@pytest.fixture()
+def demo(bin_dir):
+    """A `courier init --demo` root the account's uid can reach, its demo account and home."""
+    top = pathlib.Path(tempfile.mkdtemp(prefix="courier-maildrop-audit-", dir="/var/tmp"))
+    os.chmod(top, 0o755)
+    root = top / "site"
+    subprocess.run([str(bin_dir / "courier"), "init", "--root", str(root), "--demo", "--port-offset", "3900"],
+                   check=True, capture_output=True)
+    home = root / "mail" / "example.test" / "demo"
+    yield root, home
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def as_owner(home, path, text):
+    write(path, text)
+    st = os.stat(home)
+    os.chown(path, st.st_uid, st.st_gid)
+
+
+def delivered(home):
+    return [p for sub in ("new", "cur") for p in (home / "Maildir" / sub).iterdir()]
+
+
+def test_root_delivers_as_the_account_and_its_programs_run_as_it(demo, bin_dir):
+    root, home = demo
+    as_owner(home, home / ".mailfilter", 'system "id -u > uid.txt"\n')
+    r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, {"COURIER_ROOT": str(root)})
+    assert r.returncode == 0, r.stderr
+    owner = os.stat(home).st_uid
+    assert owner != 0
+    assert (home / "uid.txt").read_text().strip() == str(owner)
+    [message] = delivered(home)
+    assert os.stat(message).st_uid == owner
+    assert b"Subject: hello there" in message.read_bytes()
+
+
+def test_delivery_never_runs_as_root(tmp_path, bin_dir):
+    # root's own account: Courier for Swift refuses instead of running root's .mailfilter.
+    r = run(bin_dir / "maildrop", ["-d", "root"], tmp_path)
+    assert r.returncode == 75
+    assert b"Cannot deliver mail as root." in r.stderr
+
+
+def test_only_root_may_name_another_user(tmp_path, bin_dir):
+    nobody = pwd.getpwnam("nobody")
+    os.chmod(tmp_path, 0o755)
+    r = run(bin_dir / "maildrop", ["-d", "root"], tmp_path, user=nobody)
+    assert r.returncode == 75, r.stderr
+    assert b"Cannot set my user or group id." in r.stderr
+
+
+@pytest.mark.parametrize("change, text", [
+    ("owner", b"Home directory owned by wrong user."),
+    ("world", b"Invalid home directory permissions - world writable."),
+    ("sticky", b""),
+])
+def test_home_directory_checks(demo, bin_dir, change, text):
+    root, home = demo
+    if change == "owner":
+        os.chown(home, 0, 0)
+        os.chmod(home, 0o755)
+    elif change == "world":
+        os.chmod(home, 0o777)
+    else:
+        os.chmod(home, 0o1700)
+    r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, {"COURIER_ROOT": str(root)})
+    assert r.returncode == 75
+    if text:
+        assert text in r.stderr
+    else:
+        assert r.stderr == b""
+    assert delivered(home) == []
+
+
+def test_final_delivery_in_maildroprc_exits_zero(demo, bin_dir):
+    root, home = demo
+    write(root / "etc" / "maildroprc", 'EXITCODE = 9\nto "$HOME/Maildir"\n', 0o644)
+    as_owner(home, home / ".mailfilter", 'system "touch never-run"\n')
+    r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, {"COURIER_ROOT": str(root)})
+    assert r.returncode == 0, r.stderr
+    assert len(delivered(home)) == 1
+    assert not (home / "never-run").exists()
+
+
+def test_unknown_user_is_67_not_a_crash(tmp_path, bin_dir):
+    # The static release build once crashed inside glibc's NSS modules on a name that is not
+    # in /etc/passwd; maildrop reads the file itself now.
+    r = run(bin_dir / "maildrop", ["-d", "no-such-user-here"], tmp_path)
+    assert (r.returncode, r.stderr) == (67, b"Invalid user specified.\n")
