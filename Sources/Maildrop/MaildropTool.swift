@@ -288,7 +288,8 @@ public enum MaildropTool {
             _ = interpreter.out.flush()
             switch error {
             case .terminate(let code): return (code, true)
-            case .fatal(let text): return (fail(text), false)
+            // An empty text: the error was already reported (`FILE(LINE): …`).
+            case .fatal(let text): return (text.isEmpty ? tempFail : fail(text), false)
             case .syntax(let file, let e):
                 reportSyntax(file: file, e)
                 return (tempFail, false)

@@ -38,7 +38,7 @@ def side_by_side(tmp_path, bin_dir, oracle, filter_text, env_extra):
     results = {}
     for who, binary in (("ours", bin_dir / "maildrop"), ("debian", oracle / "maildrop")):
         d = tmp_path / who
-        d.mkdir()
+        d.mkdir(parents=True)
         write(d / "f.mf", filter_text)
         results[who] = run(binary, ["f.mf"], d, env_extra)
     return results["ours"], results["debian"]
@@ -175,3 +175,16 @@ def test_unknown_user_is_67_not_a_crash(tmp_path, bin_dir):
     # in /etc/passwd; maildrop reads the file itself now.
     r = run(bin_dir / "maildrop", ["-d", "no-such-user-here"], tmp_path)
     assert (r.returncode, r.stderr) == (67, b"Invalid user specified.\n")
+
+
+def test_include_depth_limit_is_reported_like_debians(tmp_path, bin_dir, oracle):
+    # 20 levels, reported against the include line; uncaught: exit 75 and nothing else.
+    ours, debian = side_by_side(tmp_path, bin_dir, oracle, 'include "f.mf"\n', {})
+    assert ours.returncode == debian.returncode == 75
+    assert ours.stderr == debian.stderr == b"f.mf(1): Too many included files.\n"
+    # 2.9.3's `exception` catches it at the innermost level, which goes on (and exits).
+    text = 'exception {\n  include "f.mf"\n}\necho after\nexit\n'
+    ours, debian = side_by_side(tmp_path / "2", bin_dir, oracle, text, {})
+    assert ours.returncode == debian.returncode == 0
+    assert ours.stdout == debian.stdout == b"after\n"
+    assert ours.stderr == debian.stderr == b"f.mf(2): Too many included files.\n"
