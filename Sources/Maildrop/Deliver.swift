@@ -150,7 +150,11 @@ extension MaildropInterpreter {
         while date.hasSuffix("\n") { date.removeLast() }
         let sender = get("FROM")
         let bytes = message
-        try MboxDelivery.append(mailboxPath: path, attempts: 12) { (writer: MboxWriter) throws(MaildirError) in
+        // LOCKSLEEP seconds between attempts, giving up after LOCKTIMEOUT (Courier's 5 and 60).
+        let pause = max(1, min(Int(get("LOCKSLEEP")) ?? 5, 3600))
+        let timeout = max(0, min(Int(get("LOCKTIMEOUT")) ?? 60, 86_400))
+        let attempts = timeout / pause + 1
+        try MboxDelivery.append(mailboxPath: path, attempts: attempts, retryDelay: UInt32(pause)) { (writer: MboxWriter) throws(MaildirError) in
             try writer.writeRaw(MboxDelivery.fromLine(sender: sender, date: date))
             try writer.writeQuoted(bytes)
             try writer.writeRaw(bytes.last == 0x0A ? [0x0A] : [0x0A, 0x0A])

@@ -16,7 +16,7 @@ import pytest
 MESSAGE = b"Return-Path: <joe@example.com>\nFrom: Joe <joe@example.com>\nTo: demo@example.test\nSubject: hello there\n\nbody line\n"
 
 
-def run(binary, args, cwd, env_extra=None, message=MESSAGE, user=None):
+def run(binary, args, cwd, env_extra=None, message=MESSAGE, user=None, timeout=60):
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd), "LC_ALL": "C.UTF-8", "TZ": "UTC"}
     env.update(env_extra or {})
     preexec = None
@@ -26,7 +26,7 @@ def run(binary, args, cwd, env_extra=None, message=MESSAGE, user=None):
             os.setgid(user.pw_gid)
             os.setuid(user.pw_uid)
     return subprocess.run([str(binary)] + args, cwd=cwd, env=env, input=message,
-                          capture_output=True, timeout=60, preexec_fn=preexec)
+                          capture_output=True, timeout=timeout, preexec_fn=preexec)
 
 
 def write(path, text, mode=0o600):
@@ -188,3 +188,25 @@ def test_include_depth_limit_is_reported_like_debians(tmp_path, bin_dir, oracle)
     assert ours.returncode == debian.returncode == 0
     assert ours.stdout == debian.stdout == b"after\n"
     assert ours.stderr == debian.stderr == b"f.mf(2): Too many included files.\n"
+
+
+def test_mbox_lock_wait_follows_locksleep_and_locktimeout(tmp_path, bin_dir):
+    # Another process holds the mailbox's dot-lock (a live pid of this host): maildrop tries
+    # every LOCKSLEEP seconds and gives up after LOCKTIMEOUT with 75, the mailbox untouched.
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "mbox").write_bytes(b"")
+        (tmp_path / "mbox.lock").write_text(f"{holder.pid}:{os.uname().nodename}")
+        write(tmp_path / "f.mf", 'LOCKSLEEP=1\nLOCKTIMEOUT=2\nto mbox\n')
+        # (The fixed 12 tries 5 s apart of before took a minute: past this bound.)
+        r = run(bin_dir / "maildrop", ["f.mf"], tmp_path, timeout=30)
+        assert r.returncode == 75
+        assert (tmp_path / "mbox").read_bytes() == b""
+        # Once the lock is gone the same filter delivers.
+        (tmp_path / "mbox.lock").unlink()
+        r = run(bin_dir / "maildrop", ["f.mf"], tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "mbox").read_bytes().startswith(b"From joe@example.com ")
+    finally:
+        holder.kill()
+        holder.wait()
