@@ -29,6 +29,8 @@ public enum MaildropTool {
         /// `-w N` (-1: off) and `-W file`.
         var warnPercent = -1
         var warnFile: String?
+        /// `-a`: a temporary authlib failure is a temporary error even for a passwd user.
+        var authlibEssential = false
     }
 
     /// The entry `courier maildrop` (and a `maildrop` link to `courier`) runs.
@@ -65,7 +67,8 @@ public enum MaildropTool {
             case "V": options.verbose = MaildropInterpreter.level(value ?? "")
             case "w": if let v = value, !v.isEmpty { options.warnPercent = MaildropInterpreter.level(v) }
             case "W": if let v = value, !v.isEmpty { options.warnFile = v }
-            case "t", "D", "a": break
+            case "a": options.authlibEssential = true
+            case "t", "D": break
             case "M":
                 // Special embedded mode: implies delivery mode for the invoking user.
                 guard let name = value, !name.isEmpty else { return usage() }
@@ -142,7 +145,16 @@ public enum MaildropTool {
             // No -d (or -M): the invoking user.
             let selfDelivery = options.deliveryUser?.isEmpty ?? true
             let user = selfDelivery ? logName : options.deliveryUser ?? logName
-            var found = lookupUser(user, environment: environment)
+            var found: Account?
+            do throws(LookupTrouble) {
+                found = try lookupUser(user, environment: environment, authlibEssential: options.authlibEssential)
+            } catch {
+                // Run for our own account (the local transport has already resolved it and
+                // set HOME): the HOME rule below applies. Else the mail waits.
+                guard selfDelivery, !home.isEmpty, !options.authlibEssential else {
+                    return (fail("Temporary authentication failure."), false)
+                }
+            }
             // Run by the MTA for a `| maildrop` line (no -d): the account is the one the local
             // transport set up, HOME and USER in the environment (virtual accounts share a uid,
             // so the uid cannot name them). Courier's maildrop takes HOME from the environment
@@ -376,14 +388,34 @@ public enum MaildropTool {
 
     /// `-d USER`: the daemon's authdaemon socket, else the userdb file (AccountLookup), else
     /// the passwd entry.
-    static func lookupUser(_ user: String, environment: [String: String]) -> Account? {
+    static func lookupUser(_ user: String, environment: [String: String], authlibEssential: Bool = false)
+        throws(LookupTrouble) -> Account? {
         let root = ConfigRoot.resolve(explicit: nil, environment: environment)
-        if let lookup = try? AccountLookup(root: root), case .found(let account) = lookup.lookup(user: user),
-           let home = account.home {
-            return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
-                           home: home, maildir: account.maildir, quota: account.quota)
+        var trouble = false
+        if let lookup = try? AccountLookup(root: root) {
+            switch lookup.lookup(user: user) {
+            case .found(let account):
+                if let home = account.home {
+                    return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
+                                   home: home, maildir: account.maildir, quota: account.quota)
+                }
+            case .notFound:
+                break
+            case .temporaryFailure:
+                trouble = true
+            }
         }
-        guard let pw = PasswdEntry(name: user) else { return nil }
+        // `-a`: authlib must answer. Without it passwd is asked, but a user passwd does not
+        // know is only "unknown" (67, a bounce) when authlib said so; after a temporary
+        // failure the mail waits (75) instead of bouncing.
+        if trouble && authlibEssential { throw LookupTrouble() }
+        guard let pw = PasswdEntry(name: user) else {
+            if trouble { throw LookupTrouble() }
+            return nil
+        }
         return Account(uid: pw.uid, gid: pw.gid, home: pw.home, maildir: nil, quota: nil)
     }
+
+    /// The account database could not answer now (authdaemon down, userdb unreadable…).
+    struct LookupTrouble: Error {}
 }

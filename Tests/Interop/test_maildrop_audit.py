@@ -210,3 +210,21 @@ def test_mbox_lock_wait_follows_locksleep_and_locktimeout(tmp_path, bin_dir):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_temporary_authlib_trouble_defers_instead_of_bouncing(demo, bin_dir):
+    # userdb first, then a module only the (not running) authdaemon can ask: a name userdb
+    # lacks cannot be answered now. Courier would bounce it (67); the mail waits (75).
+    root, home = demo
+    rc = root / "etc" / "authdaemonrc"
+    rc.write_text(rc.read_text().replace("authmodulelist=authuserdb", "authmodulelist=\"authuserdb authpgsql\""))
+    env = {"COURIER_ROOT": str(root)}
+    r = run(bin_dir / "maildrop", ["-d", "nosuch@example.test"], home, env)
+    assert (r.returncode, r.stderr) == (75, b"maildrop: Temporary authentication failure.\n")
+    # -a: authlib is essential even for a name /etc/passwd knows.
+    r = run(bin_dir / "maildrop", ["-a", "-d", "nobody"], home, env)
+    assert (r.returncode, r.stderr) == (75, b"maildrop: Temporary authentication failure.\n")
+    # userdb still answers for its own accounts.
+    r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, env)
+    assert r.returncode == 0, r.stderr
+    assert len(delivered(home)) == 1
