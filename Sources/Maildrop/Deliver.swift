@@ -150,6 +150,9 @@ extension MaildropInterpreter {
         while date.hasSuffix("\n") { date.removeLast() }
         let sender = get("FROM")
         let bytes = message
+        // A new mailbox is created 0666 less UMASK (set by the caller), as Courier does.
+        let created = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+        if created >= 0 { close(created) }
         // LOCKSLEEP seconds between attempts, giving up after LOCKTIMEOUT (Courier's 5 and 60).
         let pause = max(1, min(Int(get("LOCKSLEEP")) ?? 5, 3600))
         let timeout = max(0, min(Int(get("LOCKTIMEOUT")) ?? 60, 86_400))

@@ -228,3 +228,12 @@ def test_temporary_authlib_trouble_defers_instead_of_bouncing(demo, bin_dir):
     r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, env)
     assert r.returncode == 0, r.stderr
     assert len(delivered(home)) == 1
+
+
+def test_new_mailboxes_follow_umask_like_debian(tmp_path, bin_dir, oracle):
+    text = 'UMASK="022"\ncc mbox\nUMASK="027"\ncc mbox2\nexit\n'
+    ours, debian = side_by_side(tmp_path, bin_dir, oracle, text, {})
+    assert ours.returncode == debian.returncode == 0, ours.stderr
+    for name, mode in (("mbox", 0o644), ("mbox2", 0o640)):
+        assert os.stat(tmp_path / "ours" / name).st_mode & 0o777 == mode
+        assert os.stat(tmp_path / "debian" / name).st_mode & 0o777 == mode
