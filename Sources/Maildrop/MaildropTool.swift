@@ -75,6 +75,11 @@ public enum MaildropTool {
                 options.embedded = true
                 if options.deliveryUser == nil { options.deliveryUser = "" }
                 options.embeddedFilter = EmbeddedFilter.transformedName(name)
+            case "h":
+                // Courier's help: the two usage lines on stdout, exit 75.
+                print("Usage: maildrop [options] [-d user] [arg] [arg] ...")
+                print("       maildrop [options] [filterfile [arg] [arg] ...")
+                return tempFail
             case "v":
                 print("maildrop (Courier for Swift) - embedded mode, maildir and mbox delivery")
                 return 0

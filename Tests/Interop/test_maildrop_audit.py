@@ -237,3 +237,10 @@ def test_new_mailboxes_follow_umask_like_debian(tmp_path, bin_dir, oracle):
     for name, mode in (("mbox", 0o644), ("mbox2", 0o640)):
         assert os.stat(tmp_path / "ours" / name).st_mode & 0o777 == mode
         assert os.stat(tmp_path / "debian" / name).st_mode & 0o777 == mode
+
+
+def test_help_is_debians(tmp_path, bin_dir, oracle):
+    results = [run(b / "maildrop", ["-h"], tmp_path, message=b"") for b in (bin_dir, oracle)]
+    assert results[0].returncode == results[1].returncode == 75
+    assert results[0].stdout == results[1].stdout
+    assert results[0].stdout.startswith(b"Usage: maildrop [options]")
