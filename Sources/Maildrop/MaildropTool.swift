@@ -244,7 +244,13 @@ public enum MaildropTool {
         var siteStatements: [MaildropStatement] = []
         if delivery && options.embeddedFilter == nil {
             let rc = configRoot.etc("maildroprc")
-            if let bytes = ByteInput.readFile(rc) {
+            let bytes = ByteInput.readFile(rc)
+            // Only a missing file is skipped: one the account cannot read must not let its mail
+            // bypass the site's rules (Courier: tempfail).
+            if bytes == nil, access(rc, F_OK) == 0 || errno != ENOENT {
+                return (fail("Error opening \(rc)."), false)
+            }
+            if let bytes {
                 do {
                     siteStatements = try MaildropParser.parse(bytes)
                 } catch {

@@ -244,3 +244,13 @@ def test_help_is_debians(tmp_path, bin_dir, oracle):
     assert results[0].returncode == results[1].returncode == 75
     assert results[0].stdout == results[1].stdout
     assert results[0].stdout.startswith(b"Usage: maildrop [options]")
+
+
+def test_unreadable_maildroprc_defers_the_mail(demo, bin_dir):
+    # The account (uid mail) cannot read the site's filter: no delivery around it, exit 75.
+    root, home = demo
+    write(root / "etc" / "maildroprc", 'to "$HOME/Maildir/.Spam"\n', 0o600)
+    r = run(bin_dir / "maildrop", ["-d", "demo@example.test"], home, {"COURIER_ROOT": str(root)})
+    assert r.returncode == 75
+    assert f"Error opening {root}/etc/maildroprc.".encode() in r.stderr
+    assert delivered(home) == []
