@@ -157,6 +157,23 @@ extension MaildropInterpreter {
         let pause = max(1, min(Int(get("LOCKSLEEP")) ?? 5, 3600))
         let timeout = max(0, min(Int(get("LOCKTIMEOUT")) ?? 60, 86_400))
         let attempts = timeout / pause + 1
+        // A LOCKEXT other than MboxDelivery's `.lock`: that dot-lock as well, so that programs
+        // agreeing on the site's extension exclude each other.
+        let ext = get("LOCKEXT")
+        var extraLock: String?
+        if !ext.isEmpty && ext != ".lock" && !ext.contains("/") {
+            let lockPath = path + ext
+            var directory = "."
+            if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
+            let host = SystemCall.hostName()
+            var counter = 0
+            try DotLock.acquire(lockPath: lockPath, temporaryPath: {
+                counter += 1
+                return "\(directory)/\(getpid()).\(counter).\(host)"
+            }, staleAfter: Int64(timeout), timeoutSeconds: Int64(timeout), pollMicroseconds: UInt32(pause) * 1_000_000)
+            extraLock = lockPath
+        }
+        defer { if let extraLock { DotLock.release(lockPath: extraLock) } }
         try MboxDelivery.append(mailboxPath: path, attempts: attempts, retryDelay: UInt32(pause)) { (writer: MboxWriter) throws(MaildirError) in
             try writer.writeRaw(MboxDelivery.fromLine(sender: sender, date: date))
             try writer.writeQuoted(bytes)

@@ -254,3 +254,22 @@ def test_unreadable_maildroprc_defers_the_mail(demo, bin_dir):
     assert r.returncode == 75
     assert f"Error opening {root}/etc/maildroprc.".encode() in r.stderr
     assert delivered(home) == []
+
+
+def test_mbox_dot_lock_uses_lockext(tmp_path, bin_dir):
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "mbox").write_bytes(b"")
+        (tmp_path / "mbox.lck").write_text(f"{holder.pid}:{os.uname().nodename}")
+        write(tmp_path / "f.mf", 'LOCKEXT=".lck"\nLOCKSLEEP=1\nLOCKTIMEOUT=2\nto mbox\n')
+        r = run(bin_dir / "maildrop", ["f.mf"], tmp_path, timeout=30)
+        assert r.returncode == 75
+        assert (tmp_path / "mbox").read_bytes() == b""
+        (tmp_path / "mbox.lck").unlink()
+        r = run(bin_dir / "maildrop", ["f.mf"], tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "mbox").read_bytes().startswith(b"From joe@example.com ")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["f.mf", "mbox"]
+    finally:
+        holder.kill()
+        holder.wait()
