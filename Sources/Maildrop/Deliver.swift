@@ -150,7 +150,31 @@ extension MaildropInterpreter {
         while date.hasSuffix("\n") { date.removeLast() }
         let sender = get("FROM")
         let bytes = message
-        try MboxDelivery.append(mailboxPath: path, attempts: 12) { (writer: MboxWriter) throws(MaildirError) in
+        // A new mailbox is created 0666 less UMASK (set by the caller), as Courier does.
+        let created = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+        if created >= 0 { close(created) }
+        // LOCKSLEEP seconds between attempts, giving up after LOCKTIMEOUT (Courier's 5 and 60).
+        let pause = max(1, min(Int(get("LOCKSLEEP")) ?? 5, 3600))
+        let timeout = max(0, min(Int(get("LOCKTIMEOUT")) ?? 60, 86_400))
+        let attempts = timeout / pause + 1
+        // A LOCKEXT other than MboxDelivery's `.lock`: that dot-lock as well, so that programs
+        // agreeing on the site's extension exclude each other.
+        let ext = get("LOCKEXT")
+        var extraLock: String?
+        if !ext.isEmpty && ext != ".lock" && !ext.contains("/") {
+            let lockPath = path + ext
+            var directory = "."
+            if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
+            let host = SystemCall.hostName()
+            var counter = 0
+            try DotLock.acquire(lockPath: lockPath, temporaryPath: {
+                counter += 1
+                return "\(directory)/\(getpid()).\(counter).\(host)"
+            }, staleAfter: Int64(timeout), timeoutSeconds: Int64(timeout), pollMicroseconds: UInt32(pause) * 1_000_000)
+            extraLock = lockPath
+        }
+        defer { if let extraLock { DotLock.release(lockPath: extraLock) } }
+        try MboxDelivery.append(mailboxPath: path, attempts: attempts, retryDelay: UInt32(pause)) { (writer: MboxWriter) throws(MaildirError) in
             try writer.writeRaw(MboxDelivery.fromLine(sender: sender, date: date))
             try writer.writeQuoted(bytes)
             try writer.writeRaw(bytes.last == 0x0A ? [0x0A] : [0x0A, 0x0A])

@@ -210,7 +210,7 @@ public final class MaildropInterpreter {
         case .include(let e):
             let path = try evaluate(e, line: statement.line)
             trace(4, line: statement.line, "Opening include file \(path)")
-            try include(path)
+            try include(path, line: statement.line)
         case .xfilter(let e):
             let command = try evaluate(e, line: statement.line)
             trace(1, "maildrop: Filtering through xfilter \(command)")
@@ -249,8 +249,14 @@ public final class MaildropInterpreter {
         }
     }
 
-    func include(_ path: String) throws(MaildropInterruption) {
-        guard includeDepth < Self.maxIncludeDepth else { throw .fatal("Too many included files.") }
+    func include(_ path: String, line: Int = 0) throws(MaildropInterruption) {
+        guard includeDepth < Self.maxIncludeDepth else {
+            // Reported against the include statement; as in 2.9.3 an `exception` block catches
+            // it, else the run ends with 75 and nothing more is printed.
+            _ = out.flush()
+            emitTrace("\(currentFile)(\(line)): Too many included files.\n")
+            throw .fatal("")
+        }
         let savedEmbedded = embedded
         defer { embedded = savedEmbedded }
         if let directory = trustedIncludeDirectory, path.hasPrefix(directory),

@@ -29,6 +29,8 @@ public enum MaildropTool {
         /// `-w N` (-1: off) and `-W file`.
         var warnPercent = -1
         var warnFile: String?
+        /// `-a`: a temporary authlib failure is a temporary error even for a passwd user.
+        var authlibEssential = false
     }
 
     /// The entry `courier maildrop` (and a `maildrop` link to `courier`) runs.
@@ -65,13 +67,19 @@ public enum MaildropTool {
             case "V": options.verbose = MaildropInterpreter.level(value ?? "")
             case "w": if let v = value, !v.isEmpty { options.warnPercent = MaildropInterpreter.level(v) }
             case "W": if let v = value, !v.isEmpty { options.warnFile = v }
-            case "t", "D", "a": break
+            case "a": options.authlibEssential = true
+            case "t", "D": break
             case "M":
                 // Special embedded mode: implies delivery mode for the invoking user.
                 guard let name = value, !name.isEmpty else { return usage() }
                 options.embedded = true
                 if options.deliveryUser == nil { options.deliveryUser = "" }
                 options.embeddedFilter = EmbeddedFilter.transformedName(name)
+            case "h":
+                // Courier's help: the two usage lines on stdout, exit 75.
+                print("Usage: maildrop [options] [-d user] [arg] [arg] ...")
+                print("       maildrop [options] [filterfile [arg] [arg] ...")
+                return tempFail
             case "v":
                 print("maildrop (Courier for Swift) - embedded mode, maildir and mbox delivery")
                 return 0
@@ -123,15 +131,35 @@ public enum MaildropTool {
         var verbose = options.verbose
         if options.file != nil, let v = environment["VERBOSE"] { verbose = MaildropInterpreter.level(v) }
         func note(_ level: Int, _ text: String) { if verbose >= level { printError(text + "\n") } }
+        var shell = (environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/bin/sh"
         if let file = options.file {
             filterPath = file
             variables = environment
+            // Courier imports the environment first and then resets its own variables: HOME,
+            // LOGNAME and SHELL are the invoking user's passwd entry, PATH, SENDMAIL, the lock
+            // parameters, UMASK and MAILDIRQUOTA their defaults (below), whatever the
+            // environment said.
+            if let user = PasswdEntry(uid: getuid()) {
+                home = user.home
+                logName = user.name
+                shell = user.shell.isEmpty ? "/bin/sh" : user.shell
+            }
+            variables["MAILDIRQUOTA"] = ""
         } else {
             delivery = true
             // No -d (or -M): the invoking user.
             let selfDelivery = options.deliveryUser?.isEmpty ?? true
             let user = selfDelivery ? logName : options.deliveryUser ?? logName
-            var found = lookupUser(user, environment: environment)
+            var found: Account?
+            do throws(LookupTrouble) {
+                found = try lookupUser(user, environment: environment, authlibEssential: options.authlibEssential)
+            } catch {
+                // Run for our own account (the local transport has already resolved it and
+                // set HOME): the HOME rule below applies. Else the mail waits.
+                guard selfDelivery, !home.isEmpty, !options.authlibEssential else {
+                    return (fail("Temporary authentication failure."), false)
+                }
+            }
             // Run by the MTA for a `| maildrop` line (no -d): the account is the one the local
             // transport set up, HOME and USER in the environment (virtual accounts share a uid,
             // so the uid cannot name them). Courier's maildrop takes HOME from the environment
@@ -141,7 +169,9 @@ public enum MaildropTool {
                                 quota: environment["MAILDIRQUOTA"].flatMap { $0.isEmpty ? nil : $0 })
             }
             guard let account = found else {
-                return (fail("Invalid user specified.", status: noUser), false)
+                // Courier prints this one without the program name.
+                printError("Invalid user specified.\n")
+                return (noUser, false)
             }
             home = account.home
             logName = user
@@ -153,16 +183,20 @@ public enum MaildropTool {
                     return (fail("Unable to set the user's uid/gid."), false)
                 }
             }
+            // Courier's rules: `-d USER` needs the power to become USER (root); a user may only
+            // name themselves. Programs of a delivery never run as root (embedded mode runs none).
+            if !selfDelivery, let uid = account.uid, getuid() != uid || geteuid() != uid {
+                return (fail("Cannot set my user or group id."), false)
+            }
+            if !options.embedded && (getuid() == 0 || geteuid() == 0) {
+                return (fail("Cannot deliver mail as root."), false)
+            }
             if let maildir = account.maildir { defaultMailbox = maildir }
             if let quota = account.quota { variables["MAILDIRQUOTA"] = quota }
             for (k, v) in environment where k == "LANG" || k == "LANGUAGE" || k.hasPrefix("LC_") { variables[k] = v }
             note(2, "maildrop: Changing to \(home)")
             guard chdir(home) == 0 else { return (fail("Unable to change to home directory."), false) }
-            var st = stat()
-            if stat(".", &st) == 0 {
-                if st.st_mode & S_ISVTX != 0 { return (tempFail, false) }
-                if st.st_mode & 0o002 != 0 { return (fail("Invalid home directory permissions - world writable."), false) }
-            }
+            if let problem = homeProblem() { return problem.isEmpty ? (tempFail, false) : (fail(problem), false) }
             filterPath = ".mailfilter"
             if let name = options.embeddedFilter {
                 if let problem = EmbeddedFilter.checkDirectory() { return (fail(problem), false) }
@@ -173,8 +207,8 @@ public enum MaildropTool {
         variables["HOME"] = home
         variables["LOGNAME"] = logName
         variables["DEFAULT"] = defaultMailbox
-        variables["SHELL"] = (environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/bin/sh"
-        if delivery || variables["PATH"] == nil { variables["PATH"] = "/bin:/usr/bin:/usr/local/bin" }
+        variables["SHELL"] = shell
+        variables["PATH"] = "/bin:/usr/bin:/usr/local/bin"
         variables["SENDMAIL"] = "/usr/sbin/sendmail -oi"
         variables["LOCKEXT"] = ".lock"
         variables["LOCKSLEEP"] = "5"
@@ -210,7 +244,13 @@ public enum MaildropTool {
         var siteStatements: [MaildropStatement] = []
         if delivery && options.embeddedFilter == nil {
             let rc = configRoot.etc("maildroprc")
-            if let bytes = ByteInput.readFile(rc) {
+            let bytes = ByteInput.readFile(rc)
+            // Only a missing file is skipped: one the account cannot read must not let its mail
+            // bypass the site's rules (Courier: tempfail).
+            if bytes == nil, access(rc, F_OK) == 0 || errno != ENOENT {
+                return (fail("Error opening \(rc)."), false)
+            }
+            if let bytes {
                 do {
                     siteStatements = try MaildropParser.parse(bytes)
                 } catch {
@@ -250,7 +290,14 @@ public enum MaildropTool {
         }
         defer { _ = interpreter.out.flush() }
         do throws(MaildropInterruption) {
-            try interpreter.run(siteStatements)
+            do throws(MaildropInterruption) {
+                try interpreter.run(siteStatements)
+            } catch {
+                // Courier: a final delivery (or `exit`) in the site's maildroprc ends the run
+                // with status 0, whatever EXITCODE says.
+                if case .terminate = error { return (0, true) }
+                throw error
+            }
             try interpreter.run(statements)
             if options.embedded { return (interpreter.exitCode(), true) }
             let target = interpreter.get("DEFAULT")
@@ -264,12 +311,25 @@ public enum MaildropTool {
             _ = interpreter.out.flush()
             switch error {
             case .terminate(let code): return (code, true)
-            case .fatal(let text): return (fail(text), false)
+            // An empty text: the error was already reported (`FILE(LINE): …`).
+            case .fatal(let text): return (text.isEmpty ? tempFail : fail(text), false)
             case .syntax(let file, let e):
                 reportSyntax(file: file, e)
                 return (tempFail, false)
             }
         }
+    }
+
+    /// Courier's checks of the home directory maildrop just changed to, in its order: nil when
+    /// fine, "" for a sticky-bit home (mail is held: exit 75 without a word), else the message.
+    static func homeProblem() -> String? {
+        var st = stat()
+        guard stat(".", &st) == 0 else { return "Cannot stat() home directory." }
+        if st.st_mode & S_IFMT != S_IFDIR { return "Home directory is not a directory." }
+        if st.st_mode & 0o002 != 0 { return "Invalid home directory permissions - world writable." }
+        if st.st_uid != getuid() { return "Home directory owned by wrong user." }
+        if st.st_mode & S_ISVTX != 0 { return "" }
+        return nil
     }
 
     static func reportSyntax(file: String, _ error: MaildropSyntaxError) {
@@ -294,10 +354,10 @@ public enum MaildropTool {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failed("Unable to open filter file, errno=\(errno).") }
         if st.st_mode & S_IFMT != S_IFREG { return .failed("mailfilter file isn't a regular file.") }
-        if st.st_uid != getuid() { return .failed("mailfilter file is owned by the wrong user.") }
         if st.st_mode & 0o077 != 0 {
             return .failed("Cannot have world/group permissions on the filter file - for your own good.")
         }
+        if st.st_uid != getuid() { return .failed("mailfilter file is owned by the wrong user.") }
         guard let bytes = ByteInput.readAll(fd: fd) else { return .failed("Unable to read filter file.") }
         return .contents(bytes)
     }
@@ -339,14 +399,34 @@ public enum MaildropTool {
 
     /// `-d USER`: the daemon's authdaemon socket, else the userdb file (AccountLookup), else
     /// the passwd entry.
-    static func lookupUser(_ user: String, environment: [String: String]) -> Account? {
+    static func lookupUser(_ user: String, environment: [String: String], authlibEssential: Bool = false)
+        throws(LookupTrouble) -> Account? {
         let root = ConfigRoot.resolve(explicit: nil, environment: environment)
-        if let lookup = try? AccountLookup(root: root), case .found(let account) = lookup.lookup(user: user),
-           let home = account.home {
-            return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
-                           home: home, maildir: account.maildir, quota: account.quota)
+        var trouble = false
+        if let lookup = try? AccountLookup(root: root) {
+            switch lookup.lookup(user: user) {
+            case .found(let account):
+                if let home = account.home {
+                    return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
+                                   home: home, maildir: account.maildir, quota: account.quota)
+                }
+            case .notFound:
+                break
+            case .temporaryFailure:
+                trouble = true
+            }
         }
-        guard let pw = getpwnam(user), let dir = pw.pointee.pw_dir else { return nil }
-        return Account(uid: pw.pointee.pw_uid, gid: pw.pointee.pw_gid, home: String(cString: dir), maildir: nil, quota: nil)
+        // `-a`: authlib must answer. Without it passwd is asked, but a user passwd does not
+        // know is only "unknown" (67, a bounce) when authlib said so; after a temporary
+        // failure the mail waits (75) instead of bouncing.
+        if trouble && authlibEssential { throw LookupTrouble() }
+        guard let pw = PasswdEntry(name: user) else {
+            if trouble { throw LookupTrouble() }
+            return nil
+        }
+        return Account(uid: pw.uid, gid: pw.gid, home: pw.home, maildir: nil, quota: nil)
     }
+
+    /// The account database could not answer now (authdaemon down, userdb unreadable…).
+    struct LookupTrouble: Error {}
 }

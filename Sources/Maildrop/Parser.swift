@@ -300,7 +300,8 @@ public struct MaildropParser {
         case .word(let w) where Self.listFunctions.contains(w):
             advance()
             var args: [MaildropExpr] = []
-            if w == "time" && !isOp("(") { return .call(w, []) }
+            // `time` and `gdbmclose` take no operands (Courier writes them bare; `()` is accepted).
+            if (w == "time" || w == "gdbmclose") && !isOp("(") { return .call(w, []) }
             try expectOp("(")
             if !isOp(")") {
                 args.append(try expression())

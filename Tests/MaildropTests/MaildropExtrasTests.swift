@@ -286,7 +286,7 @@ func runFilter(_ filter: String, verbose: Int = 0, delivery: Bool = false,
         #expect(names.count >= 13)
         for name in names {
             guard let bytes = ByteInput.readFile(Self.seedDirectory + "/" + name),
-                  let (pattern, text, caseless) = SimplePatternProbe.decodeFuzzInput(bytes) else {
+                  let (pattern, text, caseless) = SimplePatternProbe.decodeEitherMode(bytes) else {
                 Issue.record("unreadable seed \(name)")
                 continue
             }

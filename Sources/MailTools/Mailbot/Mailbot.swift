@@ -35,10 +35,9 @@ public enum Mailbot {
             guard let p = getenv(name) else { return nil }
             return Array(String(cString: p).utf8)
         }
-        var charset = options.charset.map { String(decoding: $0, as: UTF8.self) }
-            ?? env("MM_CHARSET").map { String(decoding: $0, as: UTF8.self) }
-            ?? env("CHARSET").map { String(decoding: $0, as: UTF8.self) }
-            ?? "utf-8"
+        // No -c: MM_CHARSET, CHARSET, else the locale's codeset, as Courier's library decides
+        // (`UTF-8` under C.UTF-8, `US-ASCII` under C).
+        var charset = options.charset.map { String(decoding: $0, as: UTF8.self) } ?? CharsetName.processDefault()
         guard CharsetConverter.isKnown(charset) else {
             printError("Unknown charset: \(charset)\n")
             return ExitStatus.dataError
