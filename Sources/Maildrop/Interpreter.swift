@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MaildirCore
 import ToolSupport
 
 /// Why the filter stops running a statement list.
@@ -315,26 +316,34 @@ public final class MaildropInterpreter {
         }
     }
 
+    /// The `dotlock` statement: Courier's dot-lock (a unique file linked to the lock name, safe on
+    /// NFS; a lock older than LOCKTIMEOUT, or left by a dead process on this host, is stale),
+    /// tried every LOCKSLEEP seconds for up to LOCKTIMEOUT, and refreshed every LOCKREFRESH
+    /// seconds while the block runs.
     func withDotLock(_ path: String, _ body: () throws(MaildropInterruption) -> Void) throws(MaildropInterruption) {
-        let timeout = max(MaildropValue.integer(get("LOCKTIMEOUT")), 1)
-        let sleepTime = UInt32(max(MaildropValue.integer(get("LOCKSLEEP")), 1))
-        var waited = 0
-        var fd: Int32 = -1
-        while true {
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 { break }
-            guard errno == EEXIST else { throw .fatal("Unable to create dot-lock \(path).") }
-            var st = stat()
-            if stat(path, &st) == 0, Int(time(nil)) - Int(st.st_mtim.tv_sec) > timeout {
-                unlink(path)
-                continue
-            }
-            if waited > timeout * 4 { throw .fatal("Timeout creating dot-lock \(path).") }
-            sleep(sleepTime)
-            waited += Int(sleepTime)
+        let timeout = min(max(MaildropValue.integer(get("LOCKTIMEOUT")), 1), 86_400)
+        let sleepTime = min(max(MaildropValue.integer(get("LOCKSLEEP")), 1), 3600)
+        let refresh = min(max(MaildropValue.integer(get("LOCKREFRESH")), 0), 86_400)
+        var directory = "."
+        if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
+        let host = SystemCall.hostName()
+        var counter = 0
+        do throws(MaildirError) {
+            try DotLock.acquire(lockPath: path, temporaryPath: {
+                counter += 1
+                return "\(directory)/\(getpid()).\(counter).\(host)"
+            }, staleAfter: Int64(timeout), timeoutSeconds: Int64(timeout) * 4,
+               pollMicroseconds: UInt32(sleepTime) * 1_000_000)
+        } catch .lockTimeout {
+            throw .fatal("Timeout creating dot-lock \(path).")
+        } catch {
+            throw .fatal("Unable to create dot-lock \(path).")
         }
-        close(fd)
-        defer { unlink(path) }
+        let refresher = DotLockRefresher(lockPath: path, interval: refresh)
+        defer {
+            refresher.stop()
+            DotLock.release(lockPath: path)
+        }
         try body()
     }
 

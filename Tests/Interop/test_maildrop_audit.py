@@ -10,6 +10,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -273,3 +274,52 @@ def test_mbox_dot_lock_uses_lockext(tmp_path, bin_dir):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_dotlock_statement_is_refreshed_while_its_block_runs(tmp_path, bin_dir):
+    # LOCKREFRESH: while the block runs, maildrop keeps its dot-lock's time current, so a lock
+    # someone set back an hour is fresh again before the block ends; afterwards it is removed.
+    write(tmp_path / "f.mf", 'LOCKREFRESH=1\ndotlock "held.lock" {\n  X=`sleep 4`\n}\nexit\n')
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"}
+    p = subprocess.Popen([str(bin_dir / "maildrop"), "f.mf"], cwd=tmp_path, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(MESSAGE)
+    p.stdin.close()
+    lock = tmp_path / "held.lock"
+    refreshed = False
+    try:
+        for _ in range(100):
+            if lock.exists():
+                break
+            time.sleep(0.05)
+        assert lock.read_text().startswith(f"{p.pid}:")
+        old = time.time() - 3600
+        os.utime(lock, (old, old))
+        for _ in range(60):
+            try:
+                if lock.stat().st_mtime > old + 3000:
+                    refreshed = True
+                    break
+            except FileNotFoundError:
+                break
+            time.sleep(0.1)
+    finally:
+        p.wait(timeout=60)
+    assert refreshed
+    assert p.returncode == 0, p.stderr.read()
+    assert not lock.exists()
+    assert [f for f in os.listdir(tmp_path) if f not in ("f.mf",)] == []
+
+
+def test_dotlock_statement_takes_over_a_stale_lock(tmp_path, bin_dir):
+    # A lock of another host older than LOCKTIMEOUT is stale: removed, taken, and removed again
+    # after the block.
+    lock = tmp_path / "held.lock"
+    lock.write_text("12345:elsewhere.example")
+    old = time.time() - 600
+    os.utime(lock, (old, old))
+    write(tmp_path / "f.mf", 'LOCKSLEEP=1\nLOCKTIMEOUT=5\ndotlock "held.lock" {\n  echo "inside"\n}\nexit\n')
+    r = run(bin_dir / "maildrop", ["f.mf"], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"inside\n"
+    assert not lock.exists()
