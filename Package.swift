@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "ToolSupport", dependencies: ["LeanStart"], swiftSettings: leanSwift),
         // The runtime's argv entry points without its /proc/self/maps scan (lean tool start-up).
         .target(name: "LeanStart"),
-        .target(name: "MaildirCore", dependencies: ["ToolSupport"], swiftSettings: leanSwift),
+        .target(name: "MaildirCore", dependencies: ["ToolSupport", "CNonBlockingFile"], swiftSettings: leanSwift),
         .target(name: "MailTools", dependencies: ["MailCore", "MaildirCore", "ToolSupport"], swiftSettings: leanSwift),
         .target(name: "MailConfig"),
 
@@ -174,13 +174,13 @@ let package = Package(
         .target(name: "IMAP", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        // Opens and reads that never wait for the disk (openat2 RESOLVE_CACHED, RWF_NOWAIT): the
-        // IMAP server answers a cached body FETCH on its event loop.
+        // Opens and reads that never wait for the disk (openat2 RESOLVE_CACHED, RWF_NOWAIT), behind
+        // MaildirCore's CachedFileRead: IMAP answers a cached body FETCH, POP3 a cached RETR/TOP,
+        // on the event loop.
         .target(name: "CNonBlockingFile"),
 
         .target(name: "IMAPServer", dependencies: [
             "IMAP", "Maildir", "MaildirCore", "MailCore", "MailConfig", "MailAuth", "MailAuthCore", "CourierDaemon", "ListenerSupport",
-            "CNonBlockingFile",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -193,7 +193,6 @@ let package = Package(
         .target(name: "POP3", dependencies: ["MailAuthCore", "MaildirCore", "MailCore"]),
         .target(name: "POP3Server", dependencies: [
             "POP3", "MailAuth", "MailAuthCore", "MaildirCore", "MailConfig", "CourierDaemon", "ListenerSupport",
-            "CNonBlockingFile",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

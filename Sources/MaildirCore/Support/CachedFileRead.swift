@@ -7,13 +7,15 @@ import Synchronization
 /// Reads a whole small file only when that cannot wait for the disk: every path component in
 /// the kernel's lookup cache (openat2 RESOLVE_CACHED) and every byte in the page cache
 /// (RWF_NOWAIT). This is what lets an event loop answer a body FETCH of a message that was read
-/// recently without a thread hop; anything else (not cached, a symbolic link, a file that
+/// recently without a thread hop (IMAP's body FETCH, POP3's RETR and TOP); anything else (not cached, a symbolic link, a file that
 /// is gone or larger than `limit`) answers nil and the caller takes the thread pool.
-enum CachedFileRead {
+public enum CachedFileRead {
     /// Off after the first ENOSYS/EOPNOTSUPP/EINVAL (old kernel, file system without NOWAIT).
     private static let supported = Atomic<Bool>(true)
 
-    static func read(_ path: String, limit: Int) -> [UInt8]? {
+    /// The whole file, or nil when reading it could wait (or it is not a regular file of at
+    /// most `limit` bytes).
+    public static func read(_ path: String, limit: Int) -> [UInt8]? {
         guard supported.load(ordering: .relaxed) else { return nil }
         let fd = cnbf_open_cached(path)
         if fd < 0 {
