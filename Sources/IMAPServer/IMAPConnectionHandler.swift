@@ -30,6 +30,9 @@ struct IMAPConnectionEnvironment: Sendable {
     var autologoutTimeout: TimeAmount = .minutes(30)
     /// The whole unauthenticated phase (greeting to successful login, STARTTLS and SASL included).
     var preLoginTimeout: TimeAmount = .seconds(60)
+    /// `IMAP_PLAINTEXT_LOGIN=1`: clear passwords without TLS from any address; otherwise only
+    /// from loopback (MailAuth's PlaintextPolicy).
+    var plaintextAnywhere = false
 }
 
 /// The NIO side of one IMAP session: frames input, drives ``IMAPSession``, performs its
@@ -72,7 +75,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         var configuration = environment.configuration
         configuration.tlsActive = implicitTLS
         configuration.plaintextAllowedWithoutTLS = PlaintextPolicy.allowsPlaintextPasswords(
-            on: .init(encrypted: implicitTLS, peerAddress: clientIP))
+            on: .init(encrypted: implicitTLS, peerAddress: clientIP), allowInsecure: environment.plaintextAnywhere)
         if implicitTLS { configuration.tlsAvailable = false }
         self.environment = environment
         session = IMAPSession(configuration: configuration)
@@ -501,6 +504,14 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         switch result {
         case .success(let account):
             let tls = session.tlsActive ? ", starttls=1" : ""
+            // access.md §4.6: Courier's imapd answers OK LOGIN, then refuses an account whose
+            // options say `disableimap=1` (or `disableinsecureimap=1` without TLS) and exits.
+            if let refusal = Self.optionRefusal(account.options, tls: session.tlsActive) {
+                environment.logger.info("LOGIN REFUSED, user=\(account.address), ip=[\(clientIP)], reason=\(refusal)")
+                write(session.loginFinished(tag: tag, user: account.address), context: context)
+                closeWith("* BYE \(refusal)\r\n", context: context)
+                return
+            }
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)

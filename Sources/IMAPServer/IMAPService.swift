@@ -129,6 +129,7 @@ public struct IMAPService: Service {
             mailboxOptions: mailboxOptions, tlsContext: tlsContext,
             hostName: config.me, logger: context.logger, tlsExternalField: tlsExternalField)
         if let idle = Self.idlePollInterval(variables["IMAP_IDLE_TIMEOUT"]) { environment.idlePoll = idle }
+        environment.plaintextAnywhere = variables["IMAP_PLAINTEXT_LOGIN"] == "1"
         let connectionEnvironment = environment
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)
