@@ -104,10 +104,13 @@ public struct AuthDaemonServerError: Error, CustomStringConvertible {
 }
 
 extension AuthDaemonRequest {
-    /// `PRE`: an account lookup, no password to verify.
-    var isLookup: Bool {
-        if case .pre = self { return true }
-        return false
+    /// `PRE` and `AUTH`: answered from a lookup and at most one digest or HMAC (a crypt(3)
+    /// hash is checked in a task of its own, see AuthChain.authenticate).
+    var startsOnSocketThread: Bool {
+        switch self {
+        case .pre, .auth: return true
+        case .passwd, .enumerate: return false
+        }
     }
 }
 
@@ -160,12 +163,13 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
             let channel = context.channel
             let responder = self.responder
             let workers = self.workers
-            // A PRE lookup with a worker free starts right here, on the socket's own thread,
+            // PRE and AUTH with a worker free start right here, on the socket's own thread,
             // instead of waking a task thread and then this loop again: a userdb lookup is a
-            // stat and a few reads of a mapped file. A module that waits (PostgreSQL) suspends
-            // the task, which then goes on off this thread, still holding its worker. AUTH
-            // (hash verification), PASSWD and ENUMERATE always run in tasks.
-            if request.isLookup, workers.tryAcquire() {
+            // stat and a few reads of a mapped file, a digest or HMAC check a microsecond. A
+            // crypt(3) hash ($1$, $6$, $y$) is checked in a task, and a module that waits
+            // (PostgreSQL) suspends the task; either way it goes on off this thread, still
+            // holding its worker. PASSWD (rewrites files) and ENUMERATE always run in tasks.
+            if request.startsOnSocketThread, workers.tryAcquire() {
                 Self.answerNow(request, responder: responder, workers: workers, channel: channel)
                 return
             }
