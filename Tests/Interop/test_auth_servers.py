@@ -199,7 +199,14 @@ def test_service_files_can_allow_clear_passwords_anywhere(site):
         f.write("\nIMAP_PLAINTEXT_LOGIN=1\n")
     with open(site.etc / "pop3d", "a") as f:
         f.write("\nPOP3_PLAINTEXT_LOGIN=1\n")
+    with open(site.etc / "esmtpd", "a") as f:
+        f.write("\nESMTP_PLAINTEXT_AUTH=1\n")
     site.start()
+    smtp = smtplib.SMTP(address, site.ports["esmtpd"], timeout=30)
+    smtp.ehlo("client.test")
+    assert "PLAIN" in smtp.esmtp_features.get("auth", "")
+    assert smtp.docmd("AUTH", "PLAIN " + plain("demo", "demo"))[0] == 235
+    smtp.quit()
     imap = imaplib.IMAP4(address, site.ports["imapd"], timeout=30)
     assert "LOGINDISABLED" not in imap.capabilities
     assert imap.login("demo", "demo")[0] == "OK"
