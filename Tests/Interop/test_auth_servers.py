@@ -7,14 +7,16 @@ failed logins are throttled per address and per user, and the log says so.
 """
 import base64
 import imaplib
+import os
 import poplib
 import smtplib
 import socket
 import ssl
+import subprocess
 
 import pytest
 
-from courier_site import CourierSite, free_port, require_courier
+from courier_site import COURIER, CourierSite, free_port, require_courier
 
 SERVICES = ("esmtpd", "imapd", "pop3d")
 
@@ -243,3 +245,33 @@ def test_failed_logins_are_throttled_per_address_and_per_user(site):
     imap = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=60)
     assert imap.login("demo", "demo")[0] == "OK"
     imap.logout()
+
+
+def test_imap_authservice_picks_the_per_service_password(tmp_path):
+    """`AUTHSERVICE<port>` names the authlib service of a listener (access.md): with
+    AUTHSERVICE<ssl port>=imaps, IMAPS logins check `imapspw`, plain IMAP `systempw`."""
+    require_courier()
+    site = CourierSite(tmp_path / "site", services=("imapd", "imapd-ssl"))
+    try:
+        ssl_port = site.ports["imapd-ssl"]
+        with open(site.etc / "imapd-ssl", "a") as f:
+            f.write(f"\nAUTHSERVICE{ssl_port}=imaps\n")
+        made = subprocess.run([str(COURIER), "userdbpw", "-sha512"], input="tlspw\n", capture_output=True, text=True,
+                              env=dict(os.environ, COURIER_ROOT=str(site.root)))
+        userdb = site.etc / "userdb"
+        demo = [line for line in userdb.read_text().splitlines() if line.startswith("demo@")][0]
+        userdb.write_text(userdb.read_text() + f"split@example.test\t{demo.split(chr(9), 1)[1]}|imapspw={made.stdout.strip()}\n")
+        site.makeuserdb()
+        site.start()
+        secure = imaplib.IMAP4_SSL("127.0.0.1", ssl_port, ssl_context=tls_context(), timeout=30)
+        with pytest.raises(imaplib.IMAP4.error):
+            secure.login("split@example.test", "demo")
+        assert secure.login("split@example.test", "tlspw")[0] == "OK"
+        secure.logout()
+        plain_client = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=30)
+        with pytest.raises(imaplib.IMAP4.error):
+            plain_client.login("split@example.test", "tlspw")
+        assert plain_client.login("split@example.test", "demo")[0] == "OK"
+        plain_client.logout()
+    finally:
+        site.stop()
