@@ -2,7 +2,7 @@
 # Auth benchmark (issue #4): user lookups and password verifications per second with N users
 # (default 100,000) in userdb and in PostgreSQL. Starts a private PostgreSQL cluster on a free
 # port (as the postgres user when run as root), loads N rows into Courier's `passwd` table,
-# then runs the AuthBenchmark test in a release build and prints its BENCH lines.
+# then runs `courier bench-auth` of a release build (--debug: the debug build) and prints its BENCH lines.
 #   Benchmarks/bench-auth.sh [--users N] [--debug]
 # Not part of the test run: benchmarks measure, tests check behaviour.
 set -euo pipefail
@@ -42,5 +42,8 @@ GRANT SELECT ON passwd TO courier;
 ANALYZE passwd;
 SQL
 cd "$ROOT"
-AUTH_BENCH_USERS="$USERS" AUTH_BENCH_PG_PORT="$PORT" AUTH_BENCH_PG_USER=courier \
-	swift test -c "$CONFIG" --filter authBenchmark 2>&1 | grep -E '^BENCH|error|failed' || true
+COURIER="$ROOT/.build/$CONFIG/courier"
+[ -x "$COURIER" ] || swift build -c "$CONFIG" --product courier
+echo "uptime: $(uptime)"
+"$COURIER" bench-auth --users "$USERS" --pg-port "$PORT" --pg-user courier
+echo "uptime: $(uptime)"

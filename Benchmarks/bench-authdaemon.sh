@@ -4,19 +4,23 @@
 # same Python client (Benchmarks/authdaemon_load.py: one request per connection, 4 threads).
 # Courier's daemon runs in a private mount namespace where the unpacked packages sit at their
 # compiled-in paths (/usr overlay, /etc/courier, /run/courier), as anchors/courier-ns.sh does.
-#   Benchmarks/bench-authdaemon.sh [--users N] [--requests R] [--debug]
+#   Benchmarks/bench-authdaemon.sh [--users N] [--requests R] [--rounds K] [--debug]
+# Each case runs K alternating rounds (Courier, ours, Courier, …) and prints the median ratios of
+# the rates and of the server CPU time per request (the steadier number on a shared machine).
 # Needs root (mount namespace) and `sudo /work/shared/anchors/install.sh` done once.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 USERS=100000
 REQUESTS=20000
+ROUNDS=3
 CONFIG=release
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--users) USERS="$2"; shift 2 ;;
 	--requests) REQUESTS="$2"; shift 2 ;;
+	--rounds) ROUNDS="$2"; shift 2 ;;
 	--debug) CONFIG=debug; shift ;;
-	*) echo "usage: $0 [--users N] [--requests R] [--debug]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--users N] [--requests R] [--rounds K] [--debug]" >&2; exit 2 ;;
 	esac
 done
 DIST="${ANCHORS_HOME:-/var/tmp/courier-anchors}/courier-dist"
@@ -81,11 +85,28 @@ for path in sys.argv[1:]:
         time.sleep(0.2)
 PY
 
-echo "authdaemon: $USERS users, $REQUESTS requests per case, 4 client threads ($CONFIG build of ours)"
+echo "authdaemon: $USERS users, $REQUESTS requests per case, 4 client threads, $ROUNDS alternating rounds ($CONFIG build of ours)"
+echo "uptime: $(uptime)"
 for kind in pre auth; do
-	theirs="$(python3 "$ROOT/Benchmarks/authdaemon_load.py" "$W/courier-run/authdaemon/socket" --users "$USERS" --requests "$REQUESTS" --kind "$kind")"
-	ours="$(python3 "$ROOT/Benchmarks/authdaemon_load.py" "$W/site/var/run/authdaemon/socket" --users "$USERS" --requests "$REQUESTS" --kind "$kind")"
-	echo "courier: $theirs"
-	echo "ours:    $ours"
-	python3 -c 'import sys,re; a=float(re.search(r"= (\d+)/s", sys.argv[1]).group(1)); b=float(re.search(r"= (\d+)/s", sys.argv[2]).group(1)); print(f"ratio ours/courier ({sys.argv[3]}): {b/a:.2f}")' "$theirs" "$ours" "$kind"
+	: > "$W/$kind.results"
+	for round in $(seq "$ROUNDS"); do
+		theirs="$(python3 "$ROOT/Benchmarks/authdaemon_load.py" "$W/courier-run/authdaemon/socket" --users "$USERS" --requests "$REQUESTS" --kind "$kind" --cpu-of "${PIDS[0]}")"
+		ours="$(python3 "$ROOT/Benchmarks/authdaemon_load.py" "$W/site/var/run/authdaemon/socket" --users "$USERS" --requests "$REQUESTS" --kind "$kind" --cpu-of "${PIDS[1]}")"
+		echo "courier: ${theirs/$W\//}"
+		echo "ours:    ${ours/$W\//}"
+		echo "$theirs|$ours" >> "$W/$kind.results"
+	done
+	python3 - "$kind" "$W/$kind.results" <<'PY'
+import re, statistics, sys
+rates, cpus = [], []
+for line in open(sys.argv[2]):
+    theirs, ours = line.split("|")
+    rate = lambda text: float(re.search(r"= (\d+)/s", text).group(1))
+    cpu = lambda text: float(re.search(r"CPU ([\d.]+) us", text).group(1))
+    rates.append(rate(ours) / rate(theirs))
+    cpus.append(cpu(ours) / cpu(theirs))
+print(f"{sys.argv[1]}: median ratio ours/courier: rate {statistics.median(rates):.2f}, "
+      f"server CPU per request {statistics.median(cpus):.2f} (below 1: ours uses less)")
+PY
 done
+echo "uptime: $(uptime)"

@@ -30,6 +30,12 @@ struct IMAPConnectionEnvironment: Sendable {
     var autologoutTimeout: TimeAmount = .minutes(30)
     /// The whole unauthenticated phase (greeting to successful login, STARTTLS and SASL included).
     var preLoginTimeout: TimeAmount = .seconds(60)
+    /// `IMAP_PLAINTEXT_LOGIN=1`: clear passwords without TLS from any address; otherwise only
+    /// from loopback (MailAuth's PlaintextPolicy).
+    var plaintextAnywhere = false
+    /// The authlib service name of the logins (`imap`, or `AUTHSERVICE<port>`): it picks the
+    /// per-service password (`imappw`, `imapspw`…) and is `$(service)` in authpgsqlrc.
+    var authService = "imap"
 }
 
 /// The NIO side of one IMAP session: frames input, drives ``IMAPSession``, performs its
@@ -72,7 +78,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         var configuration = environment.configuration
         configuration.tlsActive = implicitTLS
         configuration.plaintextAllowedWithoutTLS = PlaintextPolicy.allowsPlaintextPasswords(
-            on: .init(encrypted: implicitTLS, peerAddress: clientIP))
+            on: .init(encrypted: implicitTLS, peerAddress: clientIP), allowInsecure: environment.plaintextAnywhere)
         if implicitTLS { configuration.tlsAvailable = false }
         self.environment = environment
         session = IMAPSession(configuration: configuration)
@@ -483,9 +489,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         let name = accountName(user)
         runAsync(context: context, { () -> AuthResult in
             try? await env.throttle.wait(address: ip, user: name)
-            var result = await env.auth.authenticate(.password(user: user, password: password), service: "imap")
+            var result = await env.auth.authenticate(.password(user: user, password: password), service: env.authService)
             if case .rejected = result, name != user {
-                result = await env.auth.authenticate(.password(user: name, password: password), service: "imap")
+                result = await env.auth.authenticate(.password(user: name, password: password), service: env.authService)
             }
             switch result {
             case .success(let account): await env.throttle.succeeded(address: ip, user: account.address)
@@ -501,6 +507,14 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         switch result {
         case .success(let account):
             let tls = session.tlsActive ? ", starttls=1" : ""
+            // access.md §4.6: Courier's imapd answers OK LOGIN, then refuses an account whose
+            // options say `disableimap=1` (or `disableinsecureimap=1` without TLS) and exits.
+            if let refusal = Self.optionRefusal(account.options, tls: session.tlsActive) {
+                environment.logger.info("LOGIN REFUSED, user=\(account.address), ip=[\(clientIP)], reason=\(refusal)")
+                write(session.loginFinished(tag: tag, user: account.address), context: context)
+                closeWith("* BYE \(refusal)\r\n", context: context)
+                return
+            }
             environment.logger.info("LOGIN, user=\(account.address), ip=[\(clientIP)], protocol=IMAP\(tls)")
             mailbox = MailboxSession(maildirPath: account.effectiveMaildir, user: account.address,
                                      options: environment.mailboxOptions)
@@ -587,7 +601,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             let name = accountName(user)
             runAsync(context: context, { () -> AuthResult in
                 try? await env.throttle.wait(address: ip, user: name)
-                let result = await env.auth.authenticate(.cram(algorithm, user: name, challenge: challenge, response: response), service: "imap")
+                let result = await env.auth.authenticate(.cram(algorithm, user: name, challenge: challenge, response: response), service: env.authService)
                 switch result {
                 case .success(let account): await env.throttle.succeeded(address: ip, user: account.address)
                 default: await env.throttle.failed(address: ip, user: name)
@@ -620,7 +634,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             let name = accountName(user)
             runAsync(context: context, { () -> (ScramCredentials, AuthAccount)? in
                 try? await env.throttle.wait(address: ip, user: name)
-                if case .success(let found?) = await env.auth.scramCredentials(user: name, service: "imap", algorithm: algorithm) {
+                if case .success(let found?) = await env.auth.scramCredentials(user: name, service: env.authService, algorithm: algorithm) {
                     return found
                 }
                 await env.throttle.failed(address: ip, user: name)
@@ -642,7 +656,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
             }
             let env = environment
             runAsync(context: context, {
-                await env.auth.lookup(user: identity, service: "imap")
+                await env.auth.lookup(user: identity, service: env.authService)
             }, then: { handler, context, result in
                 handler.finishLogin(tag: tag, user: identity, result: result, context: context)
             })

@@ -67,9 +67,11 @@ public struct AuthChain: Sendable {
         self.source = nil
     }
 
-    /// Checks credentials for `service`.
-    public func authenticate(_ credentials: AuthCredentials, service: String) async -> AuthResult {
-        if let source { return await source.chain.authenticate(credentials, service: service) }
+    /// Checks credentials for `service`. `costlyHashesInTask`: a caller running on a thread that
+    /// must not be held up (the authdaemon socket's loop) has a crypt(3) hash (`$1$`, `$6$`,
+    /// `$y$`, DES) checked in a separate task; digests and CRAM are checked where it runs.
+    public func authenticate(_ credentials: AuthCredentials, service: String, costlyHashesInTask: Bool = false) async -> AuthResult {
+        if let source { return await source.chain.authenticate(credentials, service: service, costlyHashesInTask: costlyHashesInTask) }
         let user = credentials.user
         guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes, !user.utf8.contains(where: { $0 < 0x20 }) else {
             return .rejected
@@ -82,7 +84,13 @@ public struct AuthChain: Sendable {
             case .notFound:
                 continue
             case .found(let stored):
-                if let account = Self.check(credentials, against: stored) {
+                let account: AuthAccount?
+                if costlyHashesInTask, Self.isCostly(credentials, stored) {
+                    account = await Task.detached { Self.check(credentials, against: stored) }.value
+                } else {
+                    account = Self.check(credentials, against: stored)
+                }
+                if let account {
                     return .success(finish(account))
                 }
             }
@@ -132,6 +140,12 @@ public struct AuthChain: Sendable {
         var result = account
         result.options = account.options.merged(withDefaults: defaultOptions)
         return result
+    }
+
+    /// Whether checking `credentials` against `stored` means a crypt(3) hash.
+    static func isCostly(_ credentials: AuthCredentials, _ stored: StoredAccount) -> Bool {
+        guard case .password = credentials, let crypted = stored.cryptedPassword, !crypted.isEmpty else { return false }
+        return !PasswordVerifier.isCheap(crypted)
     }
 
     /// The account when `credentials` match what the module stored, else nil.

@@ -25,17 +25,21 @@ public enum Authtest {
     }
 
     public static func run(_ arguments: [String], io: ToolIO, chain givenChain: AuthChain? = nil) async -> Int32 {
+        // As Courier's authtest: `-s service` or `-sservice`; any other argument that starts
+        // with `-` (`--` too) is a usage error. Arguments after newpassword are ignored.
         var rest = arguments.dropFirst()[...]
         var service = "login"
-        if rest.first == "-s" {
+        while let first = rest.first, first.hasPrefix("-"), first != "-" {
             rest = rest.dropFirst()
-            guard let given = rest.popFirst() else { io.printError(usage); return 1 }
-            service = given
-        } else if let first = rest.first, first.hasPrefix("-s"), first.count > 2 {
-            service = String(first.dropFirst(2))
-            rest = rest.dropFirst()
+            guard first.hasPrefix("-s") else { io.printError(usage); return 1 }
+            if first.count > 2 {
+                service = String(first.dropFirst(2))
+            } else {
+                guard let given = rest.popFirst() else { io.printError(usage); return 1 }
+                service = given
+            }
         }
-        guard let user = rest.popFirst(), rest.count <= 2 else {
+        guard let user = rest.popFirst() else {
             io.printError(usage)
             return 1
         }
@@ -60,12 +64,13 @@ public enum Authtest {
         } else {
             result = await chain.lookup(user: user, service: service)
         }
-        let status: Int32
         switch result {
         case .success(let account):
-            io.print("Authentication succeeded.\n")
-            io.write(Array(account.authtestReport.utf8), fd: 1)
-            status = 0
+            // A password change reports only its own outcome, as Courier's authtest does.
+            if newPassword == nil {
+                io.print("Authentication succeeded.\n")
+                io.write(Array(account.authtestReport.utf8), fd: 1)
+            }
         case .rejected:
             io.printError("Authentication FAILED: Operation not permitted")
             return 1
@@ -73,7 +78,7 @@ public enum Authtest {
             io.printError("Authentication FAILED: Resource temporarily unavailable (\(reason))")
             return 75
         }
-        guard let newPassword else { return status }
+        guard let newPassword else { return 0 }
         do {
             if try await chain.changePassword(user: user, newPassword: Array(newPassword.utf8), service: service) {
                 io.printError("Password change succeeded.")   // Courier's authtest writes it to stderr

@@ -60,13 +60,14 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.clientIP = clientIP
         self.clientPort = clientPort
         encrypted = environment.settings.implicitTLS
-        let loopback = PlaintextPolicy.isLoopback(clientIP)
+        let plaintext = PlaintextPolicy.allowsPlaintextPasswords(
+            on: .init(encrypted: false, peerAddress: clientIP), allowInsecure: environment.settings.plaintextAnywhere)
         session = POP3Session(configuration: POP3SessionConfiguration(
             hostName: environment.hostName,
             stlsAvailable: environment.tlsContext != nil && environment.settings.offerSTLS && !environment.settings.implicitTLS,
             tlsActive: environment.settings.implicitTLS,
             tlsRequired: environment.settings.tlsRequired && !environment.settings.implicitTLS,
-            plaintextAllowedWithoutTLS: loopback || !environment.settings.tlsRequired,
+            plaintextAllowedWithoutTLS: plaintext,
             advertisedMechanisms: environment.settings.advertised,
             advertisedMechanismsTLS: environment.settings.advertisedTLS,
             apopTimestamp: environment.settings.apop
@@ -237,7 +238,9 @@ final class POP3ConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .scram(let credentials):
                 handler.perform(handler.session.provideScram(credentials), context: context)
             case .failed(let temporary):
-                handler.environment.logger.info("LOGIN FAILED, user=\(handler.session.attemptedUser ?? ""), \(handler.where_)")
+                // A module that could not answer is not a wrong password: say which it was.
+                let what = temporary ? "LOGIN TEMPFAIL" : "LOGIN FAILED"
+                handler.environment.logger.info("\(what), user=\(handler.session.attemptedUser ?? ""), \(handler.where_)")
                 handler.perform(handler.session.loginFailed(temporary: temporary), context: context)
             case .refused(let text):
                 handler.environment.logger.info("LOGIN REFUSED, user=\(handler.session.attemptedUser ?? ""), \(handler.where_): \(text)")

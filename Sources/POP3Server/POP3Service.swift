@@ -24,6 +24,9 @@ struct POP3Settings: Sendable {
     var advertisedTLS: [String]
     var offerSTLS: Bool
     var tlsRequired: Bool
+    /// `POP3_PLAINTEXT_LOGIN=1`: clear passwords without TLS from any address; otherwise only
+    /// from loopback (MailAuth's PlaintextPolicy).
+    var plaintextAnywhere: Bool
     var defaultDomain: String
     var maildirPath: String
     var logDeletions: Bool
@@ -53,6 +56,7 @@ struct POP3Settings: Sendable {
         advertisedTLS = words("POP3AUTH_TLS")
         offerSTLS = (variables["POP3_STARTTLS"] ?? "YES").uppercased() != "NO"
         tlsRequired = (variables["POP3_TLS_REQUIRED"] ?? "0") == "1"
+        plaintextAnywhere = variables["POP3_PLAINTEXT_LOGIN"] == "1"
         defaultDomain = variables["DEFDOMAIN"] ?? ""
         maildirPath = variables["MAILDIRPATH"] ?? "Maildir"
         let deletions = variables["POP3_LOG_DELETIONS"] ?? ""

@@ -67,6 +67,8 @@ public struct SMTPService: Service {
         let base = template
         let authPlain = authenticator == nil ? nil : variables["ESMTPAUTH"]
         let authTLS = authenticator == nil ? nil : variables["ESMTPAUTH_TLS"]
+        // Ours: PLAIN and LOGIN from ESMTPAUTH offered without TLS to any address (else loopback only).
+        let plaintextAnywhere = variables["ESMTP_PLAINTEXT_AUTH"] == "1"
         let store = context.config
         // DNS for BOFHCHECKDNS, BOFHCHECKHELO, freemail and BLACKLISTS: DNS_SERVER (process
         // environment or the service's file), else /etc/resolv.conf.
@@ -119,7 +121,8 @@ public struct SMTPService: Service {
             environment.headerLimit = setting("BOFHHEADERLIMIT", environment.access, bofh).flatMap { Int($0) } ?? 100_000
             environment.configuration.checksSender = environment.senderPolicy.isActive
             if !blockRules.isEmpty { environment.blockLists = DNSBlockList(rules: blockRules, resolver: resolver) }
-            let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip)
+            let offered = SMTPAuthMechanisms.offered(plain: authPlain, tls: authTLS, clientIP: ip,
+                                                     plaintextAnywhere: plaintextAnywhere)
             environment.configuration.authMechanisms = offered.plain
             environment.configuration.authMechanismsTLS = offered.tls
             if environment.access.denied {

@@ -131,7 +131,7 @@ struct ControlFiles {
         file.setting("authmodulelist", "authuserdb", doc: [
             "Account sources, tried in order: authuserdb (the userdb file), authpgsql.",
         ])
-        file.setting("daemons", "5", doc: ["Courier's number of worker processes; courier start answers every request concurrently and ignores it."])
+        file.setting("daemons", "5", doc: ["How many authdaemon socket requests are worked on at once (Courier: its number of worker processes); 1 to 1000."])
         file.setting("authdaemonvar", "var/run/authdaemon", doc: [
             "Directory of the authdaemon socket (\"socket\" in it) that courier start serves for tools;",
             "relative to the config root unless it starts with /.",

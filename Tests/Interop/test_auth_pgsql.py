@@ -262,3 +262,61 @@ def test_authdaemon_socket_over_postgres(tmp_path, cluster):
         assert cluster.psql("SELECT count(*) FROM passwd").stdout.strip() == "4"
     finally:
         site.stop()
+
+
+def test_custom_table_and_field_names_with_the_separate_connection_keys(bin_dir, tmp_path, cluster):
+    """Every field-name key of authpgsqlrc pointed at other columns, the options column an SQL
+    expression, and the connection given by the separate keys over the Unix socket directory."""
+    cluster.psql("CREATE TABLE IF NOT EXISTS mailusers (login text PRIMARY KEY, pw text, plainpw text, fullname text, "
+                 "u int, g int, homedir text, mdir text, q text, grp text, off boolean DEFAULT false)")
+    cluster.psql("GRANT SELECT, UPDATE ON mailusers TO courier")
+    cluster.psql("DELETE FROM mailusers")
+    cluster.psql("INSERT INTO mailusers VALUES "
+                 f"('erin@example.test', '{crypt.crypt('erinpw', crypt.METHOD_SHA256)}', '', 'Erin E', 501, 502, "
+                 "'/srv/erin', '/srv/erin/Mail', '5000S', 'staff', false),"
+                 "('fred@example.test', '', 'fredpw', 'Fred', 503, 504, '/srv/fred', '', '', 'ops', true)")
+    root = make_root(tmp_path, "authpgsql")
+    rc = root / "etc" / "authpgsqlrc"
+    rc.write_text(
+        f"PGSQL_HOST {cluster.sockets}\n"
+        f"PGSQL_PORT {cluster.port}\n"
+        "PGSQL_USERNAME courier\n"
+        "PGSQL_PASSWORD unused-over-the-trusted-socket\n"
+        "PGSQL_DATABASE mail\n"
+        "PGSQL_USER_TABLE mailusers\n"
+        "PGSQL_LOGIN_FIELD login\n"
+        "PGSQL_CRYPT_PWFIELD pw\n"
+        "PGSQL_CLEAR_PWFIELD plainpw\n"
+        "PGSQL_NAME_FIELD fullname\n"
+        "PGSQL_UID_FIELD u\n"
+        "PGSQL_GID_FIELD g\n"
+        "PGSQL_HOME_FIELD homedir\n"
+        "PGSQL_MAILDIR_FIELD mdir\n"
+        "PGSQL_QUOTA_FIELD q\n"
+        "PGSQL_AUXOPTIONS_FIELD 'group=' || grp || CASE WHEN off THEN ',disableimap=1' ELSE '' END\n"
+        "PGSQL_WHERE_CLAUSE fullname <> 'Nobody'\n"
+        "DEFAULT_DOMAIN example.test\n"
+        "PGSQL_TIMEOUT 5\n")
+    rc.chmod(0o600)
+    stored = cluster.psql("SELECT pw FROM mailusers WHERE login = 'erin@example.test'").stdout.strip()
+    out = courier_tool(bin_dir, root, "authtest", "-s", "imap", "erin", "erinpw")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ("Authentication succeeded.\n\n"
+                          "     Authenticated: erin@example.test  (uid 501, gid 502)\n"
+                          "    Home Directory: /srv/erin\n"
+                          "           Maildir: /srv/erin/Mail\n"
+                          "             Quota: 5000S\n"
+                          f"Encrypted Password: {stored}\n"
+                          "Cleartext Password: erinpw\n"
+                          "           Options: group=staff\n")
+    out = courier_tool(bin_dir, root, "authtest", "fred@example.test", "fredpw")
+    assert out.returncode == 0 and "(uid 503, gid 504)" in out.stdout and "Options: group=ops,disableimap=1\n" in out.stdout
+    assert courier_tool(bin_dir, root, "authtest", "erin", "fredpw").returncode == 1
+    # The WHERE clause is ANDed to the lookup.
+    cluster.psql("UPDATE mailusers SET fullname = 'Nobody' WHERE login = 'erin@example.test'")
+    assert courier_tool(bin_dir, root, "authtest", "erin", "erinpw").returncode == 1
+    # A password change writes the configured columns.
+    out = courier_tool(bin_dir, root, "authtest", "fred", "fredpw", "fred2")
+    assert out.returncode == 0, out.stdout + out.stderr
+    row = cluster.psql("SELECT pw, plainpw FROM mailusers WHERE login = 'fred@example.test'").stdout.strip().split("|")
+    assert crypt.crypt("fred2", row[0]) == row[0] and row[1] == "fred2"

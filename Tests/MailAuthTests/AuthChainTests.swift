@@ -170,3 +170,34 @@ private func account(_ user: String, options: String = "") -> AuthAccount {
     }
     #expect(PlaintextPolicy.offered(on: plainTCP) == [.scramSHA256, .scramSHA1, .cramSHA256, .cramSHA1, .cramMD5])
 }
+
+/// The authdaemon socket's way of asking: crypt(3) hashes checked in a task of their own,
+/// digests where the caller runs. Both give the same answers as the plain call.
+@Test func costlyHashesInATaskGiveTheSameAnswers() async throws {
+    #expect(PasswordVerifier.isCheap("{SSHA}XUkNAT4OELYz/HYrgKs1AwqBxu1DPFoc"))
+    #expect(PasswordVerifier.isCheap("{SHA256}K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols="))
+    #expect(!PasswordVerifier.isCheap("$1$iABm/ZwW$44RUCVaft7h/PEz/YqOAZ."))
+    #expect(!PasswordVerifier.isCheap("{CRYPT}$1$iABm/ZwW$44RUCVaft7h/PEz/YqOAZ."))
+    #expect(!PasswordVerifier.isCheap("abNANd1rDfiNc"))
+    let sha512 = try PasswordMaker.make("secret", method: .sha512crypt)
+    let module = FixedModule(name: "one") { user in
+        switch user {
+        case "crypt": .found(StoredAccount(account: account("crypt"), cryptedPassword: sha512))
+        case "digest": .found(StoredAccount(account: account("digest"), cryptedPassword: "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="))
+        default: .notFound
+        }
+    }
+    let chain = AuthChain(modules: [module])
+    for inTask in [false, true] {
+        for (user, password, expected) in [("crypt", "secret", true), ("crypt", "wrong", false),
+                                           ("digest", "secret", true), ("digest", "wrong", false), ("nobody", "secret", false)] {
+            let result = await chain.authenticate(.password(user: user, password: Array(password.utf8)), service: "imap",
+                                                  costlyHashesInTask: inTask)
+            if case .success(let found) = result {
+                #expect(expected && found.address == user && found.clearPassword == password, "\(user) \(password) \(inTask)")
+            } else {
+                #expect(!expected, "\(user) \(password) \(inTask)")
+            }
+        }
+    }
+}

@@ -20,9 +20,11 @@ public struct AuthDaemonResponder: Sendable {
         case .auth(let service, let data):
             switch data {
             case .login(let user, let password):
-                return reply(await chain.authenticate(.password(user: user, password: password), service: service))
+                return reply(await chain.authenticate(.password(user: user, password: password), service: service,
+                                                      costlyHashesInTask: true))
             case .cram(let algorithm, let user, let challenge, let response):
-                return reply(await chain.authenticate(.cram(algorithm, user: user, challenge: challenge, response: response), service: service))
+                return reply(await chain.authenticate(.cram(algorithm, user: user, challenge: challenge, response: response),
+                                                      service: service, costlyHashesInTask: true))
             case .external(let user):
                 // The client proved the identity (a TLS certificate): the account, as for PRE.
                 return reply(await chain.lookup(user: user, service: service))

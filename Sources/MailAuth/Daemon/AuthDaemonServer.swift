@@ -47,9 +47,15 @@ public struct AuthDaemonServer: Sendable {
         let responder = self.responder
         let idleTimeout = self.idleTimeout
         let workers = self.workers
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        // One event loop for the listener and every connection it accepts (a connection handed
+        // to another loop costs a cross-thread wakeup per request), and not one the protocol
+        // servers use: PRE lookups are answered on it (see AuthDaemonConnectionHandler).
+        let loop = Self.loops.next()
+        let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // A request fits one read; a second read per wakeup would only find EAGAIN.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -76,6 +82,9 @@ public struct AuthDaemonServer: Sendable {
         _ = unlink(socketPath)
     }
 
+    /// The authdaemon socket's own thread, shared by every socket of the process.
+    static let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     static func makeDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
@@ -92,6 +101,17 @@ public struct AuthDaemonServer: Sendable {
 public struct AuthDaemonServerError: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { reason }
+}
+
+extension AuthDaemonRequest {
+    /// `PRE` and `AUTH`: answered from a lookup and at most one digest or HMAC (a crypt(3)
+    /// hash is checked in a task of its own, see AuthChain.authenticate).
+    var startsOnSocketThread: Bool {
+        switch self {
+        case .pre, .auth: return true
+        case .passwd, .enumerate: return false
+        }
+    }
 }
 
 /// One client connection: collects the request, answers once, closes.
@@ -143,16 +163,45 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
             let channel = context.channel
             let responder = self.responder
             let workers = self.workers
+            // PRE and AUTH with a worker free start right here, on the socket's own thread,
+            // instead of waking a task thread and then this loop again: a userdb lookup is a
+            // stat and a few reads of a mapped file, a digest or HMAC check a microsecond. A
+            // crypt(3) hash ($1$, $6$, $y$) is checked in a task, and a module that waits
+            // (PostgreSQL) suspends the task; either way it goes on off this thread, still
+            // holding its worker. PASSWD (rewrites files) and ENUMERATE always run in tasks.
+            if request.startsOnSocketThread, workers.tryAcquire() {
+                Self.answerNow(request, responder: responder, workers: workers, channel: channel)
+                return
+            }
             let promise = context.eventLoop.makePromise(of: [UInt8]?.self)
             promise.completeWithTask { await workers.run { await responder.answer(request) } }
             promise.futureResult.whenComplete { result in
-                guard case .success(let reply?) = result else {
+                guard case .success(let reply) = result else {
                     channel.close(promise: nil)
                     return
                 }
-                channel.writeAndFlush(ByteBuffer(bytes: reply)).whenComplete { _ in channel.close(promise: nil) }
+                Self.send(reply, on: channel)
             }
         }
+    }
+
+    /// Answers with a worker already taken, starting on the calling thread.
+    private static func answerNow(_ request: AuthDaemonRequest, responder: AuthDaemonResponder, workers: AuthWorkerPool,
+                                  channel: any Channel) {
+        Task.immediate {
+            let reply = await responder.answer(request)
+            workers.release()
+            send(reply, on: channel)
+        }
+    }
+
+    /// Writes the reply and closes; nil closes without a reply (a temporary failure).
+    private static func send(_ reply: [UInt8]?, on channel: Channel) {
+        guard let reply else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.writeAndFlush(ByteBuffer(bytes: reply)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -24,6 +24,15 @@ public final class AuthWorkerPool: Sendable {
         return result
     }
 
+    /// Takes a worker when one is free now, without waiting; the caller must `release()` it.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.busy < limit else { return false }
+            state.busy += 1
+            return true
+        }
+    }
+
     /// Requests being worked on now.
     public var busy: Int {
         state.withLock { $0.busy }
@@ -43,7 +52,7 @@ public final class AuthWorkerPool: Sendable {
         }
     }
 
-    private func release() {
+    func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiting.isEmpty {
                 state.busy -= 1

@@ -20,6 +20,13 @@ public enum PasswordVerifier {
         }
     }
 
+    /// True when checking a password against `stored` is one digest (`{SSHA}`, `{SHA256}`, …)
+    /// or nothing at all, as opposed to a crypt(3) hash that is made slow on purpose.
+    public static func isCheap(_ stored: String) -> Bool {
+        if case .crypt = PasswordScheme.parse(stored) { return false }
+        return true
+    }
+
     public static func verify(_ password: String, against stored: String) -> Bool {
         verify(Array(password.utf8), against: stored)
     }

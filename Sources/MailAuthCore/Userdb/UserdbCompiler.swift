@@ -97,8 +97,10 @@ public enum UserdbCompiler {
         let lock = try AuthFiles.Lock(paths.lock)
         let parsed = try readSource(paths.source)
         let compiled = compile(parsed.records)
-        try AuthFiles.replace(paths.database, temporary: paths.temporaryDatabase, bytes: compiled.database, mode: 0o644)
+        // The shadow first: readers (UserdbStore) watch only userdb.dat and reopen both files
+        // when it changes, so the new shadow must be in place before the new database appears.
         try AuthFiles.replace(paths.shadow, temporary: paths.temporaryShadow, bytes: compiled.shadow, mode: 0o600)
+        try AuthFiles.replace(paths.database, temporary: paths.temporaryDatabase, bytes: compiled.database, mode: 0o644)
         _ = consume lock
         let accounts = parsed.records.filter { !$0.isUidMapping }.count - compiled.problems.count
         return UserdbCompileReport(accounts: accounts, problems: parsed.errors + compiled.problems)

@@ -49,10 +49,11 @@ public final class UserdbStore: Sendable {
     }
 
     private func current() throws(AuthFileError) -> (UserdbDatabaseFile?, UserdbDatabaseFile?) {
+        // One stat per lookup: makeuserdb replaces userdbshadow.dat before userdb.dat, so a new
+        // userdb.dat means both are new, and an unchanged one leaves the cached pair valid.
         let databaseVersion = AuthFiles.version(paths.database)
-        let shadowVersion = AuthFiles.version(paths.shadow)
         let cached = loaded.withLock { state in (state.database, state.shadow) }
-        if databaseVersion != nil, cached.0?.version == databaseVersion, cached.1?.version == shadowVersion, cached.0 != nil {
+        if databaseVersion != nil, cached.0?.version == databaseVersion, cached.0 != nil {
             return cached
         }
         if databaseVersion != nil {

@@ -46,7 +46,8 @@ struct SMTPAuthenticator: Sendable {
 /// The SASL mechanisms one connection offers (spec/mta.md §2.9): `ESMTPAUTH_TLS` under TLS when
 /// it is set, else `ESMTPAUTH`; names the SASL layer does not know are dropped, and so is
 /// EXTERNAL (no client certificates are requested). Mechanisms that send the password in the
-/// clear (PLAIN, LOGIN) are offered without TLS only to loopback clients (PlaintextPolicy).
+/// clear (PLAIN, LOGIN) are offered without TLS only to loopback clients (PlaintextPolicy), unless
+/// the service file says `ESMTP_PLAINTEXT_AUTH=1`.
 enum SMTPAuthMechanisms {
     static func parse(_ text: String?) -> [SASLMechanism] {
         var list: [SASLMechanism] = []
@@ -58,13 +59,14 @@ enum SMTPAuthMechanisms {
         return list
     }
 
-    /// (offered without TLS, offered under TLS) for a client at `clientIP`.
-    static func offered(plain: String?, tls: String?, clientIP: String) -> (plain: [String], tls: [String]) {
+    /// (offered without TLS, offered under TLS) for a client at `clientIP`. `plaintextAnywhere`
+    /// (`ESMTP_PLAINTEXT_AUTH=1`) lets PLAIN and LOGIN through without TLS off loopback too.
+    static func offered(plain: String?, tls: String?, clientIP: String, plaintextAnywhere: Bool = false) -> (plain: [String], tls: [String]) {
         let plainList = parse(plain)
         let tlsList = parse(tls)
         let underTLS = tlsList.isEmpty ? plainList : tlsList
         let connection = PlaintextPolicy.Connection(encrypted: false, peerAddress: clientIP)
-        let withoutTLS = plainList.filter { PlaintextPolicy.allows($0, on: connection) }
+        let withoutTLS = plainList.filter { PlaintextPolicy.allows($0, on: connection, allowInsecure: plaintextAnywhere) }
         return (withoutTLS.map(\.rawValue), underTLS.map(\.rawValue))
     }
 }

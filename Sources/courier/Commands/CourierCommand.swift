@@ -13,7 +13,7 @@ struct CourierCommand: AsyncParsableCommand {
         discussion: toolList,
         version: CourierVersion.banner,
         subcommands: [InitCommand.self, StartCommand.self, DemoCommand.self, InstallLinksCommand.self, CheckCommand.self,
-                      FlushCommand.self, DNSQueryCommand.self, ShowCommand.self, ClearCommand.self])
+                      FlushCommand.self, DNSQueryCommand.self, ShowCommand.self, ClearCommand.self, AuthBenchCommand.self])
 
     /// One line per tool, for `--help`.
     static var toolList: String {
