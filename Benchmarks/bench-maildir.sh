@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Maildir delivery throughput: our lean `deliverquota` against Debian's Courier
-# `deliverquota.courier` (from the anchors' unpacked courier-dist) and maildrop's
-# `deliverquota` (package maildrop) when present, 1 and 8 deliverers in parallel, into a
+# `deliverquota.courier` (from the anchors' unpacked courier-dist), Debian's `maildrop` (package
+# maildrop, a one-line filter `to "$1"`) and maildrop's `deliverquota` when present, 1 and 8
+# deliverers in parallel, into a
 # fresh Maildir with a maildirsize quota (so the quota path is included). Prints messages/s
 # and the ratio ours / theirs.
 #   Benchmarks/bench-maildir.sh [--messages N] [--no-build] [--tmpfs] [--bin PATH]
 # --tmpfs delivers into a directory on /dev/shm, where fsync costs nothing: the tools are then
 # compared apart from the disk's fsync cost (ours makes two per message, the file and new/, as
-# its durability contract says; Courier's makes none). Without it the maildirs are under
+# its durability contract says; Courier's deliverquota makes none; Debian's maildrop one, the
+# file's, and none of new/). Without it the maildirs are under
 # $TMPDIR (/tmp, ext4 here). --bin times another deliverquota build of ours (no build then).
 # Needs: a release build of deliverquota (made here), the anchors installed
 # (sudo /work/shared/anchors/install.sh) for Courier's binary.
@@ -45,6 +47,10 @@ body = "".join(f"line {i} of a typical message body, some words to fill it\n" fo
 open(sys.argv[1], "w").write("From: a@example.test\nTo: demo@example.test\nSubject: bench\n"
                              "Message-ID: <bench@example.test>\n\n" + body)
 PY
+# Debian's maildrop delivering to the maildir given as its first argument (like deliverquota).
+printf 'to "$1"\n' > "$WORK/to.mf"
+chmod 600 "$WORK/to.mf"
+MAILDROP=/usr/bin/maildrop
 
 # run NAME PARALLEL COMMAND... : delivers $MESSAGES messages with PARALLEL workers, prints rate.
 run() {
@@ -70,7 +76,8 @@ for p in 1 8; do
 	# deliverquota.courier links only libc and reads no config, so it runs straight from
 	# courier-dist (through courier-ns.sh every delivery would also pay an unshare + mounts).
 	if [ -x "$COURIER" ]; then run courier "$p" "$COURIER"; fi
-	if [ -x /usr/bin/deliverquota ]; then run maildrop "$p" /usr/bin/deliverquota; fi
+	if [ -x "$MAILDROP" ]; then run maildrop "$p" "$MAILDROP" "$WORK/to.mf"; fi
+	if [ -x /usr/bin/deliverquota ]; then run maildrop-deliverquota "$p" /usr/bin/deliverquota; fi
 done
 # Single deliveries, ours and Courier's alternating into one maildir (quota included), timed
 # one process at a time with no shell in between: medians of wall and of the child's CPU time,
@@ -81,6 +88,13 @@ if [ -x "$COURIER" ]; then
 	printf '1000000000S,1000000C\n' > "$md/maildirsize"
 	printf '%-24s %12s %12s %8s %10s %10s %8s\n' "one delivery" "ours (ms)" "courier (ms)" "ratio" "ours cpu" "cour. cpu" "ratio"
 	python3 "$ROOT/Benchmarks/spawn_timer.py" "deliverquota" "$MESSAGES" "{T} $md < $WORK/msg.eml" "$OURS" "$COURIER"
+fi
+if [ -x "$MAILDROP" ]; then
+	md="$WORK/md-alternating-maildrop"
+	mkdir -p "$md"/{tmp,new,cur}
+	printf '1000000000S,1000000C\n' > "$md/maildirsize"
+	printf '%-24s %12s %12s %8s %10s %10s %8s\n' "one delivery" "ours (ms)" "maildrop (ms)" "ratio" "ours cpu" "md. cpu" "ratio"
+	python3 "$ROOT/Benchmarks/spawn_timer.py" "maildrop" "$MESSAGES" "{T} $md < $WORK/msg.eml" "$OURS" "$MAILDROP $WORK/to.mf"
 fi
 python3 - "$WORK/results" <<'PY'
 import re, sys

@@ -33,12 +33,15 @@ struct FactsIndex {
     }
 
     /// Parses the file (pure; the fuzz/corruption entry point). Bad lines are skipped; of two
-    /// lines for one name the later one counts.
+    /// lines for one name the later one counts. The records stay in file order; the table by
+    /// name is only built if a lookup does not find its name at the next record (the file is
+    /// written in UID order and read back in UID order, so usually it never is).
     static func parseTable(_ bytes: [UInt8]) -> FactsTable {
         guard bytes.starts(with: header) else { return FactsTable() }
-        // A line is about 60-100 bytes. The names are keys over their bytes: no String each.
-        var table = FactsTable(names: ByteKeyTable(capacity: bytes.count / 64, keyBytes: bytes.count))
-        table.facts.reserveCapacity(bytes.count / 64)
+        var table = FactsTable()
+        table.bytes = bytes
+        // A line is about 60-100 bytes.
+        table.records.reserveCapacity(bytes.count / 64)
         var i = header.count
         let n = bytes.count
         bytes.withUnsafeBufferPointer { b in
@@ -46,14 +49,11 @@ struct FactsIndex {
                 var end = i
                 while end < n && b[end] != 0x0A { end += 1 }
                 if end < n, let (size, afterSize) = number(b, from: i, to: end), afterSize < end, b[afterSize] == 0x20,
-                   let (date, afterDate) = number(b, from: afterSize + 1, to: end), afterDate < end - 1, b[afterDate] == 0x20 {
-                    let f = MessageFacts(size: size, internalDate: date)
-                    if let known = table.names.insert(UnsafeBufferPointer(rebasing: b[(afterDate + 1)..<end]),
-                                                      value: Int32(truncatingIfNeeded: table.facts.count)) {
-                        table.facts[Int(known)] = f
-                    } else {
-                        table.facts.append(f)
-                    }
+                   let (date, afterDate) = number(b, from: afterSize + 1, to: end), afterDate < end - 1, b[afterDate] == 0x20,
+                   end - afterDate - 1 < Int(UInt32.max) {
+                    table.records.append(FactsTable.Record(start: UInt32(truncatingIfNeeded: afterDate + 1),
+                                                           length: UInt32(truncatingIfNeeded: end - afterDate - 1),
+                                                           facts: MessageFacts(size: size, internalDate: date)))
                 }
                 i = end + 1
             }
@@ -63,9 +63,11 @@ struct FactsIndex {
 
     /// `parseTable` as a dictionary (for tests and small callers).
     static func parse(_ bytes: [UInt8]) -> [String: MessageFacts] {
-        let table = parseTable(bytes)
         var result: [String: MessageFacts] = [:]
-        for (name, i) in table.names.pairs { result[name] = table.facts[Int(i)] }
+        let table = parseTable(bytes)
+        for r in table.records {
+            result[String(decoding: table.bytes[Int(r.start)..<Int(r.start + r.length)], as: UTF8.self)] = r.facts
+        }
         return result
     }
 
@@ -81,6 +83,12 @@ struct FactsIndex {
     }
 
     static func format(_ facts: [String: MessageFacts]) -> [UInt8] {
+        format(facts.map { (name: $0.key, facts: $0.value) })
+    }
+
+    /// The file's bytes, one line per record in the order given (a scan gives them in UID
+    /// order, the order it will look them up in next time).
+    static func format(_ facts: [(name: String, facts: MessageFacts)]) -> [UInt8] {
         var out = header
         out.reserveCapacity(header.count + facts.count * 80)
         for (name, f) in facts where !name.utf8.contains(0x0A) {
@@ -94,22 +102,74 @@ struct FactsIndex {
     /// Rewrites the file through `tmp/` (readers never see half of it). Failures are ignored:
     /// the cache is an optimisation (a full disk must not fail a SELECT).
     func save(_ facts: [String: MessageFacts]) {
+        save(ordered: facts.map { (name: $0.key, facts: $0.value) })
+    }
+
+    /// `save` with the records in this order (UID order, as a scan looks them up).
+    func save(ordered facts: [(name: String, facts: MessageFacts)]) {
         let t = SystemCall.now()
         let temporary = folderPath + "/tmp/\(t.seconds).M\(t.microseconds)P\(getpid())_index.\(UniqueName.escapeHost(SystemCall.hostName()))"
         try? SystemCall.replaceFile(path, temporaryPath: temporary, bytes: Self.format(facts), mode: 0o600)
     }
 }
 
-/// `courierswiftindex` as read: each name's facts, found by the name's bytes.
+/// `courierswiftindex` as read: its records in file order, each name's facts found by the
+/// name's bytes: at the record after the last one found (a scan asks in the order the file was
+/// written), else through a table by name built on the first such miss.
 struct FactsTable {
-    var names = ByteKeyTable()
-    var facts: [MessageFacts] = []
+    /// One line: where its name is in `bytes`, and its facts.
+    struct Record {
+        var start: UInt32
+        var length: UInt32
+        var facts: MessageFacts
+    }
 
-    var count: Int { names.count }
+    var bytes: [UInt8] = []
+    var records: [Record] = []
+    /// Name → record index (the last record of a name); built by the first out-of-order lookup.
+    private var names: ByteKeyTable?
+    /// The record the next lookup tries first.
+    private var next = 0
+
+    /// Records in the file (a name written twice counts twice: the file is then rewritten).
+    var count: Int { records.count }
 
     /// The facts of the message with this base name.
-    func facts(for baseName: String) -> MessageFacts? {
-        names.value(for: baseName).map { facts[Int($0)] }
+    mutating func facts(for baseName: String) -> MessageFacts? {
+        var name = baseName
+        return name.withUTF8 { facts(for: $0) }
+    }
+
+    mutating func facts(for name: UnsafeBufferPointer<UInt8>) -> MessageFacts? {
+        if next < records.count, matches(records[next], name) {
+            next += 1
+            return records[next - 1].facts
+        }
+        if names == nil { names = buildTable() }
+        guard let i = names?.value(for: name).map({ Int($0) }) else { return nil }
+        next = i + 1
+        return records[i].facts
+    }
+
+    private func matches(_ r: Record, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Int(r.length) == name.count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            name.isEmpty || memcmp(b.baseAddress! + Int(r.start), name.baseAddress!, name.count) == 0
+        }
+    }
+
+    private func buildTable() -> ByteKeyTable {
+        var table = ByteKeyTable(capacity: records.count, keyBytes: records.count * 64)
+        bytes.withUnsafeBufferPointer { b in
+            for (i, r) in records.enumerated() {
+                let key = UnsafeBufferPointer(rebasing: b[Int(r.start)..<Int(r.start + r.length)])
+                // Of two lines for one name the later one counts.
+                if table.insert(key, value: Int32(truncatingIfNeeded: i)) != nil {
+                    table.replaceValue(for: key, with: Int32(truncatingIfNeeded: i))
+                }
+            }
+        }
+        return table
     }
 }
 

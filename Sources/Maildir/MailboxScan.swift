@@ -51,12 +51,13 @@ struct MailboxScan {
         messages.reserveCapacity(folder.messages.count)
         var recent: [UInt32] = []
         // The in-memory cache of the session first, then the folder's index file.
-        let indexed = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : nil
+        var indexed = facts.isEmpty ? FactsIndex(folderPath: folderPath).load() : nil
         let cachedCount = indexed?.count ?? facts.count
         var measuredAny = false
         for (m, base) in zip(folder.messages, bases) {
             let f: MessageFacts
-            if let known = indexed.map({ $0.facts(for: base) }) ?? facts[base] {
+            let cached = indexed != nil ? indexed?.facts(for: base) : facts[base]
+            if let known = cached {
                 f = known
             } else if let measured = Self.measure(folderPath + "/cur/" + m.fileName.name, name: m.fileName) {
                 f = measured
@@ -80,7 +81,8 @@ struct MailboxScan {
             for (base, f) in found { newFacts[base] = f }
         }
         if saveIndex {
-            FactsIndex(folderPath: folderPath).save(newFacts)
+            // In UID order: the next rescan looks the names up in that order.
+            FactsIndex(folderPath: folderPath).save(ordered: found.map { (name: $0.base, facts: $0.facts) })
         }
         let snapshot = MailboxSnapshot(uidValidity: folder.uidValidity, uidNext: folder.nextUID, messages: messages)
         if !readOnly, folder.leftInNew == 0, let stamps, stamps.isSettled() {

@@ -90,11 +90,16 @@ public enum Deliverquota {
         // A message in a regular file has a known size: refuse it before copying anything.
         var st = stat()
         var knownSize: Int64?
+        // maildirsize as read here, handed to the commit: under the quota lock one stat then
+        // tells whether it changed meanwhile.
+        var reading: QuotaReading?
         if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
             let size = Int64(st.st_size) - Int64(max(lseek(0, 0, SEEK_CUR), 0))
             knownSize = size
-            if counted, (try? quota.check(adding: QuotaUsage(bytes: size, messages: 1), newQuota: o.quota)) == .exceeded {
-                return overQuota(o)
+            if counted {
+                reading = quota.reading()
+                let check = try? quota.check(adding: QuotaUsage(bytes: size, messages: 1), newQuota: o.quota, current: reading)
+                if check == .exceeded { return overQuota(o) }
             }
         }
 
@@ -115,7 +120,7 @@ public enum Deliverquota {
         }
         do {
             try pending.write(from: 0, knownSize: knownSize)
-            _ = try pending.commit(to: .new, quota: .enforce(newQuota: o.quota), quotaPolicy: quota)
+            _ = try pending.commit(to: .new, quota: .enforce(newQuota: o.quota), quotaPolicy: quota, quotaReading: reading)
         } catch {
             if error == .quotaExceeded { return overQuota(o) }
             printError("\(error)\n")

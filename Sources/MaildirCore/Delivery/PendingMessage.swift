@@ -136,10 +136,12 @@ public final class PendingMessage {
     /// input's size, when it is a regular file) sizes the buffer to fit, at most `copyChunk`;
     /// the buffer is left uninitialised: a zero-filled 64 KiB buffer costs a memset, 16 page
     /// faults and a brk up and down for a 4 KiB message. A size that turns out short only
-    /// means more reads.
+    /// means more reads; a read that comes back short exactly at that size is the end of the
+    /// file (no last read(2) returning 0), so `knownSize` must be the regular file's size.
     public func write(from input: Int32, inputName: String = "stdin", knownSize: Int64? = nil) throws(MaildirError) {
         let capacity = knownSize.map { Int(clamping: min(max($0 + 1, 512), Int64(Self.copyChunk))) } ?? Self.copyChunk
         var chunk = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+        var copied: Int64 = 0
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress!, $0.count) }
             if n < 0 {
@@ -153,6 +155,9 @@ public final class PendingMessage {
                 do throws(MaildirError) { try write(UnsafeRawBufferPointer(rebasing: raw[0..<n])); return nil } catch { return error }
             }
             if let failure { throw failure }
+            copied += Int64(n)
+            // A short read that completes the file's known size is its end: no read(2) for 0.
+            if let knownSize, n < chunk.count, copied == knownSize { return }
         }
     }
 
@@ -172,13 +177,19 @@ public final class PendingMessage {
 
     /// Makes the message durable and visible. `quota` decides about `maildirsize` (a message in
     /// Trash, or an empty one, is never counted). On any failure nothing is left behind.
+    /// `quotaReading` is `maildirsize` as the caller read it just before (deliverquota's check
+    /// before copying): under the lock one `stat` then tells whether it must be read again.
     public func commit(to destination: DeliveryDestination = .new, quota: QuotaMode = .enforce(),
                        sync: DirectorySync = .immediate,
-                       quotaPolicy: MaildirQuota? = nil) throws(MaildirError) -> DeliveredMessage {
+                       quotaPolicy: MaildirQuota? = nil,
+                       quotaReading: QuotaReading? = nil) throws(MaildirError) -> DeliveredMessage {
         guard !finished else { throw SystemCall.failure("commit", temporaryPath, EBADF) }
         do throws(MaildirError) {
             if let e = injectFault?(.fsyncFile) { throw SystemCall.failure("fsync", temporaryPath, e) }
-            try SystemCall.fsync(fd, path: temporaryPath)
+            // fdatasync: the data and what is needed to read it back (size, blocks) are on disk
+            // before the link; only time stamps may lag, and nothing depends on them surviving a
+            // crash to the nanosecond.
+            try SystemCall.dataSync(fd, path: temporaryPath)
         } catch {
             abort()
             throw error
@@ -208,9 +219,15 @@ public final class PendingMessage {
                     try? quotaInfo.add(QuotaUsage(bytes: size, messages: 1))
                 }
             case .enforce(let newQuota) where counted:
-                try quotaInfo.withLock { () throws(MaildirError) in
+                try quotaInfo.withLock(knownToExist: quotaReading != nil) { () throws(MaildirError) in
                     let delta = QuotaUsage(bytes: size, messages: 1)
-                    if try quotaInfo.check(adding: delta, newQuota: newQuota) == .exceeded {
+                    let current: QuotaReading?
+                    if let quotaReading {
+                        current = quotaInfo.reading(unlessUnchanged: quotaReading)
+                    } else {
+                        current = quotaInfo.reading()
+                    }
+                    if try quotaInfo.check(adding: delta, newQuota: newQuota, current: current) == .exceeded {
                         throw MaildirError.quotaExceeded
                     }
                     try place()

@@ -60,24 +60,29 @@ public struct FolderScanner: Sendable {
 
     private func scanLocked(readOnly: Bool, adding: [(PendingMessage, MessageFlags)]) throws(MaildirError) -> FolderSnapshot {
         let now = SystemCall.now().seconds
+        // db.entries stays empty: the scan works from the parse's table (base name bytes →
+        // UID), and writes the database back from the messages it found.
         var db: UIDDatabase
         var dirty = false
+        // Base name → position in knownUIDs, over the names' bytes (no String per line).
+        var known: ByteKeyTable
+        var knownUIDs: [UInt32]
         let bytes = try SystemCall.readFile(databasePath, limit: 256 * 1024 * 1024)
-        switch bytes.map(UIDDatabase.parse) ?? .unusable(previousUIDValidity: nil) {
-        case .valid(let parsed, let dropped):
-            db = parsed
-            dirty = dropped > 0
+        switch bytes.map({ UIDDatabase.parseIndexed($0) }) ?? .unusable(previousUIDValidity: nil) {
+        case .valid(let index):
+            db = UIDDatabase(uidValidity: index.uidValidity, nextUID: index.nextUID)
+            dirty = index.droppedLines > 0
+            known = index.names
+            knownUIDs = index.uids
         case .unusable(let previous):
             db = UIDDatabase(uidValidity: UIDDatabase.newUIDValidity(time: now, previous: previous), nextUID: 1)
             dirty = true
+            known = ByteKeyTable(capacity: adding.count)
+            knownUIDs = []
         }
 
         let quota = MaildirQuota(folderPath: folderPath, trashFolderName: trashFolderName)
         var addedUIDs: [UInt32] = []
-        // Base name → UID, over the names' bytes (one cheap hash per name, no String set).
-        var known = ByteKeyTable(capacity: db.entries.count + adding.count, keyBytes: db.entries.count * 64)
-        var knownUIDs: [UInt32] = []
-        knownUIDs.reserveCapacity(db.entries.count + adding.count)
         func remember(_ base: String, _ uid: UInt32) {
             if let i = known.insert(base, value: Int32(truncatingIfNeeded: knownUIDs.count)) {
                 knownUIDs[Int(i)] = uid
@@ -85,7 +90,6 @@ public struct FolderScanner: Sendable {
                 knownUIDs.append(uid)
             }
         }
-        for e in db.entries { remember(e.baseName, e.uid) }
         for (pending, flags) in adding {
             let delivered = try pending.commit(to: .cur(flags), quota: .enforce())
             let uid = try takeUID(&db)

@@ -60,15 +60,32 @@ public struct MaildirQuota: Sendable {
 
     /// The current `maildirsize` with its modification time, or nil when there is no quota.
     public func read() -> (file: MaildirSizeFile, modified: Int64)? {
+        reading().map { ($0.file, $0.modified) }
+    }
+
+    /// The current `maildirsize` and which version of the file it was, or nil when there is no
+    /// quota.
+    public func reading() -> QuotaReading? {
         let fd = Glibc.open(sizeFilePath, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
         defer { close(fd) }
-        // One fstat gives both the read size and the modification time.
+        // One fstat gives the read size, the modification time and the file's identity.
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
         guard let bytes = try? SystemCall.readAll(fd, path: sizeFilePath, limit: MaildirSizeFile.readLimit,
                                                   status: st) else { return nil }
-        return (MaildirSizeFile.parse(bytes), Int64(st.st_mtim.tv_sec))
+        return QuotaReading(file: MaildirSizeFile.parse(bytes), modified: Int64(st.st_mtim.tv_sec),
+                            version: FileVersion(st))
+    }
+
+    /// `previous` if `maildirsize` is still the file it was read from (one `stat`), else a
+    /// fresh `reading()`. A delivery reads the file before copying the message, to refuse it
+    /// early, and again under the quota lock; when nobody appended to or replaced the file in
+    /// between, the second look costs one system call instead of five.
+    public func reading(unlessUnchanged previous: QuotaReading) -> QuotaReading? {
+        var st = stat()
+        guard stat(sizeFilePath, &st) == 0 else { return nil }
+        return FileVersion(st) == previous.version ? previous : reading()
     }
 
     /// The result of a quota check.
@@ -87,7 +104,14 @@ public struct MaildirQuota: Sendable {
     /// decide again. `newQuota` replaces the stored definition (deliverquota's quota argument).
     public func check(adding delta: QuotaUsage, newQuota: QuotaSpec? = nil,
                       now: Int64 = SystemCall.now().seconds) throws(MaildirError) -> Check {
-        var current = read()
+        try check(adding: delta, newQuota: newQuota, now: now, current: reading())
+    }
+
+    /// `check(adding:newQuota:now:)` on a `maildirsize` the caller has just read (`reading()`,
+    /// `reading(unlessUnchanged:)`; nil: there is none).
+    public func check(adding delta: QuotaUsage, newQuota: QuotaSpec? = nil,
+                      now: Int64 = SystemCall.now().seconds, current reading: QuotaReading?) throws(MaildirError) -> Check {
+        var current = reading.map { (file: $0.file, modified: $0.modified) }
         if let newQuota, !newQuota.isUnlimited {
             if current == nil {
                 _ = try recalculate(quota: newQuota)
@@ -141,9 +165,10 @@ public struct MaildirQuota: Sendable {
     }
 
     /// Runs `body` under the quota lock (only when a `maildirsize` exists: without a quota there
-    /// is nothing to keep consistent).
-    public func withLock<T>(_ body: () throws(MaildirError) -> T) throws(MaildirError) -> T {
-        if !SystemCall.exists(sizeFilePath) { return try body() }
+    /// is nothing to keep consistent). `knownToExist`: the caller has just read `maildirsize`
+    /// (no `lstat` to find out).
+    public func withLock<T>(knownToExist: Bool = false, _ body: () throws(MaildirError) -> T) throws(MaildirError) -> T {
+        if !knownToExist && !SystemCall.exists(sizeFilePath) { return try body() }
         return try QuotaLock.withLock(maildirPath: rootPath, body)
     }
 

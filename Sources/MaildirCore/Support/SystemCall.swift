@@ -97,6 +97,14 @@ public enum SystemCall {
         }
     }
 
+    /// fdatasync(): the file's data and the metadata needed to read it back (its size, its
+    /// blocks), not its time stamps.
+    public static func dataSync(_ fd: Int32, path: String) throws(MaildirError) {
+        while Glibc.fdatasync(fd) != 0 {
+            if errno != EINTR { throw failure("fdatasync", path) }
+        }
+    }
+
     /// fsyncs a directory so that entries created or renamed in it survive a crash.
     public static func syncDirectory(_ path: String) throws(MaildirError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
@@ -137,6 +145,10 @@ public enum SystemCall {
             }
             if n == 0 { break }
             filled += n
+            // A regular file asked for one byte more than fstat's size and given no more than
+            // that size is at its end: no second read(2) to see 0 (it grew if the read filled
+            // the extra byte, and then the loop goes on).
+            if sized && filled == Int(st.st_size) && filled < result.count { break }
         }
         result.removeLast(result.count - filled)
         return result
