@@ -64,10 +64,7 @@ public struct AddressRouter: RecipientLookup, Sendable {
     public func percentRelayTarget(_ address: String) -> String? {
         guard !site.percentRelay.isEmpty else { return nil }
         let (local, domain) = Self.split(address)
-        // "ours": in locals or hosteddomains (Courier's islocal test)
-        guard let domain, let percent = local.lastIndex(of: "%"),
-              DomainMatcher.matches(domain, site.locals, hostName: hostName)
-                || DomainMatcher.hosted(domain, site.hostedDomains, hostName: hostName) != nil else { return nil }
+        guard let domain, let percent = local.lastIndex(of: "%"), isLocalDomain(domain) else { return nil }
         let user = local[..<percent], target = local[local.index(after: percent)...].lowercased()
         guard !user.isEmpty, !target.isEmpty, !user.contains("@"), !user.contains("!"),
               DomainMatcher.matches(target, site.percentRelay, hostName: hostName) else { return nil }

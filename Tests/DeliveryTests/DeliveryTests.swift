@@ -142,6 +142,15 @@ struct TestSite {
         #expect(site.router.percentRelayTarget("joe@example.org") == nil)
         #expect(try TestSite().router.percentRelayTarget("joe%partner.test@example.org") == nil)
     }
+
+    /// Courier's config_islocal, in any case: `locals` or `hosteddomains` (testmxlookup's
+    /// `[ LOCAL ]`, esmtp's MX loop check, the percent hack's "through our domain").
+    @Test func localDomainsAreLocalsAndHostedDomains() throws {
+        let router = try TestSite().router
+        #expect(router.isLocalDomain("example.org") && router.isLocalDomain("LocalHost"))
+        #expect(router.isLocalDomain("Example.TEST") && router.isLocalDomain("alias.test"))
+        #expect(!router.isLocalDomain("remote.test") && !router.isLocalDomain("sub.example.org"))
+    }
 }
 
 @Suite struct DotCourierParserTests {
