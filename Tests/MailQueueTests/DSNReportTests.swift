@@ -1,9 +1,9 @@
 import Testing
 @testable import MailQueue
 
-private func header(ret: DSNReturn? = nil, envid: String? = nil) -> QueuedMessageHeader {
+private func header(ret: DSNReturn? = nil, envid: String? = nil, sender: String = "alice@example.test") -> QueuedMessageHeader {
     QueuedMessageHeader(id: QueueID("0000000000000001.00000001.00000001"), submitted: 1_700_000_000, expires: 0,
-                        envelope: QueueEnvelope(sender: "alice@example.test",
+                        envelope: QueueEnvelope(sender: sender,
                                                 recipients: [QueueRecipient(address: "bob@example.test")],
                                                 dsnReturn: ret, envelopeID: envid, clientAddress: "192.0.2.1",
                                                 heloName: "client.example"))
@@ -131,5 +131,29 @@ struct DSNReportTests {
             to: "s@here.example", header: header(), body: Array("Subject: x\n\nbody\n".utf8), entries: [entry],
             now: 1_700_000_100, messageID: "m"), as: UTF8.self)
         #expect(text.contains("Action: failed\nStatus: 5.0.0\n"))
+    }
+
+    /// A server's reply is the server's text: 800 KiB of it must not make a line of the report
+    /// longer than RFC 5322 allows, and 8-bit text in it makes its parts say 8bit, as Courier's do.
+    @Test func remoteReplyIsBoundedAndItsEightBitTextLabelled() {
+        let long = "550 5.1.1 n\u{FC}t here " + String(repeating: "\u{E9}x", count: 5_000)
+        let entry = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed, text: long,
+                                    remoteMTA: "mx.example.net")
+        let bytes = report.build(to: "alice@example.test", header: header(), body: Array("S: x\n\nb\n".utf8),
+                                 entries: [entry], now: 1_700_000_100, messageID: "x")
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let diagnostic = lines.first { $0.hasPrefix("Diagnostic-Code: ") }
+        #expect(diagnostic?.hasPrefix("Diagnostic-Code: smtp; 550 5.1.1 n\u{FC}t here \u{E9}x\u{E9}x") == true)
+        #expect((diagnostic?.utf8.count ?? 0) <= 998)
+        #expect(lines.allSatisfy { $0.utf8.count <= 998 })
+        #expect(text.contains("Content-Type: message/delivery-status\nContent-Transfer-Encoding: 8bit\n"))
+        // RFC 2045 §6.4: the multipart is 8bit when a part is, though the returned header is ASCII.
+        #expect(text.split(separator: "\n\n", maxSplits: 1).first?.contains("Content-Transfer-Encoding: 8bit") == true)
+        let plain = DSNReport.Entry(recipient: QueueRecipient(address: "bob@example.test"), action: .failed, text: "550 no")
+        let ascii = String(decoding: report.build(to: "alice@example.test", header: header(), body: Array("S: x\n\nb\n".utf8),
+                                                  entries: [plain], now: 1_700_000_100, messageID: "x"), as: UTF8.self)
+        #expect(ascii.split(separator: "\n\n", maxSplits: 1).first?.contains("Content-Transfer-Encoding: 7bit") == true)
+        #expect(ascii.contains("Content-Type: message/delivery-status\nContent-Transfer-Encoding: 7bit\n"))
     }
 }

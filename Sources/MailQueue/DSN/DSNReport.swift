@@ -59,24 +59,23 @@ public struct DSNReport: Sendable {
         // §4.9 "Return of content": whole message for a failure below dsnlimit unless RET=HDRS.
         let whole = anyFailed && body.count < limit && header.envelope.dsnReturn != .headers
         let returned = whole ? body : Self.headerSection(of: body)
-        let eightBit = returned.contains { $0 >= 0x80 }
-        let encoding = eightBit ? "8bit" : "7bit"
+        let encoding = returned.contains { $0 >= 0x80 } ? "8bit" : "7bit"
         let boundary = "=_courier_\(Self.boundaryNumber(avoiding: returned))"
         let arrival = RFC5322Date(epochSeconds: header.submitted).formatted
         let fromMTA = Self.receivedFromMTA(header.envelope)
 
-        var out = ""
-        out += "From: \(from)\n"
-        out += "To: <\(recipient)>\n"
+        var head = ""
+        head += "From: \(from)\n"
+        head += "To: <\(recipient)>\n"
         let warning = !entries.isEmpty && entries.allSatisfy { $0.action == .delayed }
         // Courier's dsnsubjectwarn.txt / dsnsubjectnotice.txt wording.
-        out += warning ? "Subject: WARNING: delayed mail.\n" : "Subject: NOTICE: mail delivery status.\n"
-        out += "Date: \(RFC5322Date(epochSeconds: now).formatted)\n"
-        out += "Message-ID: <\(messageID)@\(me)>\n"
-        out += "Mime-Version: 1.0\n"
-        out += "Content-Type: multipart/report; report-type=delivery-status;\n    boundary=\"\(boundary)\"\n"
-        out += "Content-Transfer-Encoding: \(encoding)\n\n"
-        out += "This is a MIME delivery status report (RFC 3464).\n\n"
+        head += warning ? "Subject: WARNING: delayed mail.\n" : "Subject: NOTICE: mail delivery status.\n"
+        head += "Date: \(RFC5322Date(epochSeconds: now).formatted)\n"
+        head += "Message-ID: <\(messageID)@\(me)>\n"
+        head += "Mime-Version: 1.0\n"
+        head += "Content-Type: multipart/report; report-type=delivery-status;\n    boundary=\"\(boundary)\"\n"
+
+        var out = "This is a MIME delivery status report (RFC 3464).\n\n"
 
         // The part for people.
         out += "--\(boundary)\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\n"
@@ -119,18 +118,18 @@ public struct DSNReport: Sendable {
         out += whole ? "The original message follows.\n\n" : "The original message's header follows.\n\n"
 
         // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields.
-        out += "--\(boundary)\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: 7bit\n\n"
-        out += "Reporting-MTA: dns; \(me)\n"
-        out += "Arrival-Date: \(arrival)\n"
-        if let envid = header.envelope.envelopeID, !envid.isEmpty { out += "Original-Envelope-Id: \(Self.field(envid))\n" }
-        if let fromMTA { out += "Received-From-MTA: dns; \(Self.field(fromMTA))\n" }
+        var statusPart = ""
+        statusPart += "Reporting-MTA: dns; \(me)\n"
+        statusPart += "Arrival-Date: \(arrival)\n"
+        if let envid = header.envelope.envelopeID, !envid.isEmpty { statusPart += "Original-Envelope-Id: \(Self.field(envid))\n" }
+        if let fromMTA { statusPart += "Received-From-MTA: dns; \(Self.field(fromMTA))\n" }
         for entry in entries {
-            out += "\nFinal-Recipient: rfc822; \(Self.field(entry.recipient.address))\n"
-            out += "Action: \(entry.action.rawValue)\n"
+            statusPart += "\nFinal-Recipient: rfc822; \(Self.field(entry.recipient.address))\n"
+            statusPart += "Action: \(entry.action.rawValue)\n"
             if let original = entry.recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
                 let type = original[..<semicolon]
                 let address = original[original.index(after: semicolon)...]
-                out += "Original-Recipient: \(type); \(Self.field(String(address)))\n"
+                statusPart += "Original-Recipient: \(type); \(Self.field(String(address)))\n"
             }
             // A remote server's reply (esmtp) is reported as it was given: its code and its
             // RFC 3463 enhanced status when it has one (RFC 3464 §2.3.4, §2.3.6).
@@ -141,23 +140,31 @@ public struct DSNReport: Sendable {
             if entry.action == .delayed && !status.hasPrefix("4.") { status = "4.0.0" }
             // A failure is permanent (5.x.x) even when the last reply was a transient one (expiry).
             if entry.action == .failed && !status.hasPrefix("5.") { status = "5.0.0" }
-            out += "Status: \(status)\n"
+            statusPart += "Status: \(status)\n"
             // RFC 3464 §2.3.5: the server the failure came from (placed as Courier's courierdsn does).
-            if let mta = entry.remoteMTA, !mta.isEmpty { out += "Remote-MTA: dns; \(Self.field(mta))\n" }
+            if let mta = entry.remoteMTA, !mta.isEmpty { statusPart += "Remote-MTA: dns; \(Self.field(mta))\n" }
             if remote != nil {
-                out += "Diagnostic-Code: smtp; \(Self.field(entry.text))\n"
+                statusPart += "Diagnostic-Code: smtp; \(Self.diagnostic(entry.text))\n"
             } else {
                 let code = entry.action == .failed ? "550" : entry.action == .delayed ? "451" : "250"
-                out += "Diagnostic-Code: smtp; \(code) \(Self.field(entry.text))\n"
+                statusPart += "Diagnostic-Code: smtp; \(code) \(Self.diagnostic(entry.text))\n"
             }
             if let until = entry.willRetryUntil {
-                out += "Will-Retry-Until: \(RFC5322Date(epochSeconds: until).formatted)\n"
+                statusPart += "Will-Retry-Until: \(RFC5322Date(epochSeconds: until).formatted)\n"
             }
         }
+        // Courier labels this part 8bit when a reply or address in it is (it keeps the text as given).
+        let statusEncoding = statusPart.utf8.contains { $0 >= 0x80 } ? "8bit" : "7bit"
+        out += "--\(boundary)\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: \(statusEncoding)\n\n"
+        out += statusPart
         out += "\n--\(boundary)\n"
         out += whole ? "Content-Type: message/rfc822\n" : "Content-Type: text/rfc822-headers; charset=\"utf-8\"\n"
         out += "Content-Transfer-Encoding: \(encoding)\n\n"
-        var bytes = Array(out.utf8)
+        // RFC 2045 §6.4: the multipart is 8bit when any part is (a server's reply quoted in the
+        // part for people may be UTF-8 even when the returned message is ASCII).
+        let anyEightBit = encoding == "8bit" || out.utf8.contains { $0 >= 0x80 }
+        head += "Content-Transfer-Encoding: \(anyEightBit ? "8bit" : "7bit")\n\n"
+        var bytes = Array(head.utf8) + Array(out.utf8)
         bytes += returned
         if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
         bytes += Array("\n--\(boundary)--\n".utf8)
@@ -193,6 +200,23 @@ public struct DSNReport: Sendable {
     /// A header field value on one line: control characters become spaces.
     static func field(_ text: String) -> String {
         String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+    }
+
+    /// The longest reply text a `Diagnostic-Code:` takes (a reply may be 200 lines of 4 KiB,
+    /// joined): its line stays under RFC 5322 §2.1.1's 998 octets.
+    static let maxDiagnosticBytes = 900
+
+    /// A server's reply as a `Diagnostic-Code:` value: one line as `field` makes it, cut to
+    /// `maxDiagnosticBytes` octets at a character boundary.
+    static func diagnostic(_ text: String) -> String {
+        var out = ""
+        var bytes = 0
+        for character in field(text) {
+            bytes += character.utf8.count
+            if bytes > maxDiagnosticBytes { break }
+            out.append(character)
+        }
+        return out
     }
 
     /// `helo ([ip])`, as the Received: header and Courier's `f` record name the client.
