@@ -156,4 +156,14 @@ struct DSNReportTests {
         #expect(ascii.split(separator: "\n\n", maxSplits: 1).first?.contains("Content-Transfer-Encoding: 7bit") == true)
         #expect(ascii.contains("Content-Type: message/delivery-status\nContent-Transfer-Encoding: 7bit\n"))
     }
+
+    /// spec/mta.md §4.9: a report about a message with the null sender (a double bounce to the
+    /// postmaster) returns that message whole, even above dsnlimit.
+    @Test func doubleBounceReturnsTheWholeMessage() {
+        let big = Array(("Subject: a bounce\n\n" + String(repeating: "y", count: 300) + "\n").utf8)
+        let failed = DSNReport.Entry(recipient: QueueRecipient(address: "alice@example.test"), action: .failed, text: "550 no")
+        let text = String(decoding: report.build(to: "postmaster", header: header(sender: ""), body: big, entries: [failed],
+                                                 now: 0, messageID: "x"), as: UTF8.self)
+        #expect(text.contains("Content-Type: message/rfc822\n") && text.contains(String(repeating: "y", count: 300)))
+    }
 }

@@ -56,8 +56,11 @@ public struct DSNReport: Sendable {
     public func build(to recipient: String, header: QueuedMessageHeader, body: [UInt8], entries: [Entry],
                       now: Int64, messageID: String) -> [UInt8] {
         let anyFailed = entries.contains { $0.action == .failed }
-        // §4.9 "Return of content": whole message for a failure below dsnlimit unless RET=HDRS.
-        let whole = anyFailed && body.count < limit && header.envelope.dsnReturn != .headers
+        // §4.9 "Return of content": whole message for a failure below dsnlimit unless RET=HDRS;
+        // a double bounce (the original had the null sender) returns it whole whatever its size,
+        // as Courier's courierdsn does: the postmaster sees the report that could not be delivered.
+        let whole = header.envelope.sender.isEmpty
+            || (anyFailed && body.count < limit && header.envelope.dsnReturn != .headers)
         let returned = whole ? body : Self.headerSection(of: body)
         let encoding = returned.contains { $0 >= 0x80 } ? "8bit" : "7bit"
         let boundary = "=_courier_\(Self.boundaryNumber(avoiding: returned))"
