@@ -118,6 +118,33 @@ let threeRecipients = ClientTransaction(sender: "s@here.example", recipients: [
         #expect(d.lastSent == "RCPT TO:<quiet@there.example> NOTIFY=NEVER\r\n")
     }
 
+    /// The NOTIFY=NEVER split: the first transaction delivered, the connection lost during the
+    /// second. The delivered recipient stays delivered (not sent again), the other waits, and
+    /// the results come back in the whole transaction's order.
+    @Test func notifyNeverSplitKeepsEachPartsOutcomeWhenTheSecondIsCut() {
+        let tx = ClientTransaction(sender: "s@here.example", recipients: [
+            .init(address: "quiet@there.example", notify: ["NEVER"]), .init(address: "loud@there.example"),
+            .init(address: "quiet2@there.example", notify: ["never"]),
+        ], body: Array("Subject: hi\n\nhello\n".utf8))
+        var s = Script()
+        s.reply(220, "mx")
+        s.reply(250, "mx")
+        s.begin(tx)
+        #expect(s.lastSent == "MAIL FROM:<s@here.example>\r\n")
+        s.reply(250, "ok")
+        #expect(s.lastSent == "RCPT TO:<loud@there.example>\r\n")
+        s.reply(250, "ok")
+        s.reply(354, "go")
+        s.reply(250, "2.0.0 queued")
+        #expect(s.results == nil)
+        #expect(s.lastSent == "MAIL FROM:<>\r\n")
+        s.reply(250, "ok")
+        #expect(s.lastSent == "RCPT TO:<quiet@there.example>\r\n")
+        let results = s.session.connectionLost("Connection closed by remote host.")
+        #expect(results.map(\.status) == [.deferred, .delivered, .deferred])
+        #expect(results[1].reply.text == "250 2.0.0 queued")
+    }
+
     @Test func pipelinedBatchAndReuseAfterRset() {
         var s = Script()
         s.reply(220, "mx")
