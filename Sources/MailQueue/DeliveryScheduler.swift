@@ -176,20 +176,13 @@ public actor DeliveryScheduler {
         for (index, outcome) in zip(pending, outcomes) {
             let address = header.envelope.recipients[index].address
             switch outcome {
-            case .delivered, .relayed:
-                var text = ""
-                var relayedTo: String?
-                var reply: String?
-                var passedOn = false
-                switch outcome {
-                case let .delivered(said): text = said
-                case let .relayed(said, answer, remoteMTA, dsnPassedOn):
-                    (text, reply, relayedTo, passedOn) = (said, answer, remoteMTA, dsnPassedOn)
-                default: break
-                }
+            case let .delivered(text), let .relayed(text, _, _, _):
                 state.recipients[index] = .delivered
-                delivered.append(DeliveredRecipient(index: index, recipient: header.envelope.recipients[index], text: text,
-                                                    relayedTo: relayedTo, reply: reply, dsnPassedOn: passedOn))
+                var success = DeliveredRecipient(index: index, recipient: header.envelope.recipients[index], text: text)
+                if case let .relayed(_, reply, remoteMTA, passedOn) = outcome {
+                    (success.reply, success.relayedTo, success.dsnPassedOn) = (reply, remoteMTA, passedOn)
+                }
+                delivered.append(success)
                 SchedulerMetrics.delivered.increment()
                 logger.info("id=\(header.id),from=<\(header.envelope.sender)>,addr=<\(address)>,size=\(body.count): delivered: \(text)")
             case let .deferred(text):
