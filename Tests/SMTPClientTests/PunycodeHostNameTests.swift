@@ -21,4 +21,14 @@ import Testing
                                  0x0648, 0x0634, 0x0639, 0x0631, 0x0628, 0x064A, 0x061F]
         #expect(PunycodeHostName.encode(scalars) == "egbpdaj6bu4bxfgehfvwxn")
     }
+
+    /// RFC 3492 §6.4: a label whose deltas do not fit 32 bits is refused (nil), not a trap;
+    /// the EHLO name then stays as written.
+    @Test func overflowIsRefusedNotATrap() {
+        let hostile = [UInt32](repeating: 0x80, count: 5_000) + [UInt32](repeating: 0x10FFFF, count: 5_000)
+        #expect(PunycodeHostName.encode(hostile) == nil)
+        let name = String(repeating: "\u{80}", count: 5_000) + String(repeating: "\u{10FFFF}", count: 5_000) + ".example"
+        #expect(PunycodeHostName.ascii(name) == nil)
+        #expect(PunycodeHostName.ascii("a..b.") == "a..b.")
+    }
 }
