@@ -17,7 +17,8 @@ public struct ESMTPTransport: Sendable {
     public let unreachable: BackoffTable
     /// Relays whose STARTTLS broke lately: opportunistic TLS skips them (spec/mta.md §5.3.4).
     public let brokenTLS = BackoffTable()
-    /// Our own host names (lower case: `me` and the plain `locals` entries), for MX loop checks.
+    /// Our own host names (lower case: `me` and any given), for MX loop checks; `isLocalHost`
+    /// adds the site's `locals`/`hosteddomains` test.
     public let localNames: Set<String>
     /// Courier's fuller test of a host name being ours (`locals` with wildcards, `hosteddomains`).
     public let isLocalHost: (@Sendable (String) -> Bool)?

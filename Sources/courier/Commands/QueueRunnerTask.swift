@@ -35,13 +35,12 @@ struct QueueRunnerTask: BackgroundTask {
         await shared.publish(queue)
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
-        let localNames = Set(config.locals.filter { $0.kind == .exact && !$0.domain.hasPrefix("*.") }.map(\.domain))
         let router = AddressRouter(site: config)
-        let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, localNames: localNames,
-                                   isLocalHost: { router.isLocalDomain($0) },
+        // MX loop check: `me`, and whatever `locals`/`hosteddomains` call ours (config_islocal).
+        let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, isLocalHost: { router.isLocalDomain($0) },
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
                                    logger: logger, percentHack: Self.percentHack(config))
-        let transport = CourierTransport(local: LocalTransport(router: AddressRouter(site: config)), remote: esmtp)
+        let transport = CourierTransport(local: LocalTransport(router: router), remote: esmtp)
         var dsn = DSNGenerator(queue: queue, report: DSNReport(me: config.me, from: config.dsnFrom, limit: config.dsnLimit), logger: logger)
         // courierd DSNTOAUTHADDR (Courier's courierd ships it as 0).
         dsn.toAuthenticatedAddress = (config.courierd.environment["DSNTOAUTHADDR"].flatMap { Int($0) } ?? 0) != 0
