@@ -18,11 +18,28 @@ public struct ClientReply: Sendable, Equatable {
     public var isIntermediate: Bool { code >= 300 && code < 400 }
     public var isPermanentFailure: Bool { code >= 500 && code < 600 }
 
+    /// The longest `text`: a server may send 200 lines of 4 KiB (the parser's bounds), and this
+    /// text goes into a log line per recipient and into reports.
+    public static let maxTextBytes = 2048
+
     /// The reply as a DSN `Diagnostic-Code: smtp; …` value and log text: `550 5.1.1 No such user`,
-    /// multi-line replies joined with spaces.
+    /// multi-line replies joined with spaces; at most `maxTextBytes` (cut at a character).
     public var text: String {
-        let joined = lines.map { "\(code) " + String(decoding: $0, as: UTF8.self) }
-        return joined.joined(separator: " ")
+        var joined = ""
+        for line in lines {
+            if !joined.isEmpty { joined += " " }
+            joined += "\(code) " + String(decoding: line, as: UTF8.self)
+            if joined.utf8.count >= Self.maxTextBytes { break }
+        }
+        guard joined.utf8.count > Self.maxTextBytes else { return joined }
+        var cut = ""
+        var bytes = 0
+        for character in joined {
+            bytes += character.utf8.count
+            if bytes > Self.maxTextBytes { break }
+            cut.append(character)
+        }
+        return cut
     }
 }
 

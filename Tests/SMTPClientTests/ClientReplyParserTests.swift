@@ -21,6 +21,20 @@ import Testing
         #expect(replies[1].text == "550 5.1.1 no 550 such user")
     }
 
+    /// A server's longest reply (200 lines of 4 KiB) goes into a log line per recipient and
+    /// into reports: its text is cut to `maxTextBytes`, at a character.
+    @Test func replyTextIsBounded() throws {
+        var parser = ClientReplyParser()
+        let line = "550-" + String(repeating: "\u{E9}", count: 2_000) + "\r\n"
+        let input = String(repeating: line, count: ClientReplyParser.maxLines - 1) + "550 end\r\n"
+        let replies = try parser.feed(Array(input.utf8))
+        #expect(replies.count == 1 && replies[0].lines.count == ClientReplyParser.maxLines)
+        let text = replies[0].text
+        #expect(text.utf8.count <= ClientReply.maxTextBytes && text.utf8.count > ClientReply.maxTextBytes - 4)
+        #expect(text.hasPrefix("550 \u{E9}\u{E9}") && text.hasSuffix("\u{E9}"))
+        #expect(ClientReply(code: 250, lines: [Array("a".utf8), Array("b".utf8)]).text == "250 a 250 b")
+    }
+
     @Test func malformedRepliesAreErrors() {
         var parser = ClientReplyParser()
         #expect(throws: ClientReplyParser.ParseError.malformed) { try parser.feed(Array("hello\r\n".utf8)) }
