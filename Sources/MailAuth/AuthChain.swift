@@ -67,6 +67,10 @@ public struct AuthChain: Sendable {
         self.source = nil
     }
 
+    /// False when the next call first rebuilds a chain that follows an `AuthChainSource` after a
+    /// reload (configuration files read, the userdb maybe recompiled); a fixed chain is always current.
+    public var isCurrent: Bool { source?.isCurrent ?? true }
+
     /// Checks credentials for `service`. `costlyHashesInTask`: a caller running on a thread that
     /// must not be held up (the authdaemon socket's loop) has a crypt(3) hash (`$1$`, `$6$`,
     /// `$y$`, DES) checked in a separate task; digests and CRAM are checked where it runs.

@@ -54,6 +54,26 @@ private func found(_ result: AuthResult) -> Bool {
     #expect(!found(await chain.lookup(user: "alice", service: "imap")))
 }
 
+/// The authdaemon socket answers PRE/AUTH on its event loop only while `isCurrent`: the first
+/// request after a reload rebuilds the chain (file reads, maybe makeuserdb) and goes to a task.
+@Test func chainSaysWhenTheNextUseRebuildsIt() async throws {
+    let directory = temporaryDirectory()
+    mkdir(directory + "/etc", 0o755)
+    let root = ConfigRoot(path: directory)
+    writeFile(root.etc("authdaemonrc"), "authmodulelist=\"authuserdb\"\n")
+    writeFile(root.etc("userdb"), "alice\tuid=8|gid=8|home=/h/alice\n")
+    _ = try UserdbCompiler.make(UserdbPaths(source: root.etc("userdb")))
+    let generation = Generation()
+    let chain = try AuthConfiguration.liveChain(root: root, logger: .init(label: "test"),
+                                                generation: { generation.value.withLock { $0 } })
+    #expect(chain.isCurrent)
+    generation.bump()
+    #expect(!chain.isCurrent)
+    #expect(found(await chain.lookup(user: "alice", service: "imap")))
+    #expect(chain.isCurrent)
+    #expect(AuthChain(modules: []).isCurrent)
+}
+
 @Test func daemonsSettingIsReadAndChecked() throws {
     let directory = temporaryDirectory()
     mkdir(directory + "/etc", 0o755)
