@@ -67,9 +67,14 @@ public struct AuthChain: Sendable {
         self.source = nil
     }
 
-    /// False when the next call first rebuilds a chain that follows an `AuthChainSource` after a
-    /// reload (configuration files read, the userdb maybe recompiled); a fixed chain is always current.
-    public var isCurrent: Bool { source?.isCurrent ?? true }
+    /// False when the next call may first read files: a chain that follows an `AuthChainSource`
+    /// rebuilds itself after a reload (configuration read, the userdb maybe recompiled), and a
+    /// module may still have to load its data (`AuthModule.isReady`). A thread that must not wait
+    /// (the authdaemon socket's loop) calls only a ready chain.
+    public var isReady: Bool {
+        if let source, !source.isCurrent { return false }
+        return modules.allSatisfy(\.isReady)
+    }
 
     /// Checks credentials for `service`. `costlyHashesInTask`: a caller running on a thread that
     /// must not be held up (the authdaemon socket's loop) has a crypt(3) hash (`$1$`, `$6$`,

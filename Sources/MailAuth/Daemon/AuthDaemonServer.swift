@@ -170,9 +170,10 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
             // crypt(3) hash ($1$, $6$, $y$) is checked in a task, and a module that waits
             // (PostgreSQL) suspends the task; either way it goes on off this thread, still
             // holding its worker. PASSWD (rewrites files) and ENUMERATE always run in tasks, and
-            // so does the first request after a reload: it rebuilds the chain (reads the auth
-            // configuration, may recompile the whole userdb).
-            if request.startsOnSocketThread, responder.chain.isCurrent, workers.tryAcquire() {
+            // so does a request that would first read files: the first after a reload rebuilds
+            // the chain (may recompile the whole userdb), and a userdb not yet mapped is loaded
+            // (or compiled from the text when there is no userdb.dat).
+            if request.startsOnSocketThread, responder.chain.isReady, workers.tryAcquire() {
                 Self.answerNow(request, responder: responder, workers: workers, channel: channel)
                 return
             }

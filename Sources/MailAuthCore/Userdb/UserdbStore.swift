@@ -49,6 +49,13 @@ public final class UserdbStore: Sendable {
         }
     }
 
+    /// True when the last lookup used a mapped `userdb.dat`: the next one, unless makeuserdb
+    /// ran since, reads nothing but the mapping (otherwise it maps the new files, or compiles
+    /// the text source when there is no compiled file).
+    public var isMapped: Bool {
+        loaded.withLock { $0.database != nil && $0.sourceVersion == nil }
+    }
+
     private func current() throws(AuthFileError) -> (UserdbDatabaseFile?, UserdbDatabaseFile?) {
         // One stat per lookup: makeuserdb replaces userdbshadow.dat before userdb.dat, so a new
         // userdb.dat means both are new, and an unchanged one leaves the cached pair valid.
