@@ -82,9 +82,7 @@ public struct AuthChain: Sendable {
     public func authenticate(_ credentials: AuthCredentials, service: String, costlyHashesInTask: Bool = false) async -> AuthResult {
         if let source { return await source.chain.authenticate(credentials, service: service, costlyHashesInTask: costlyHashesInTask) }
         let user = credentials.user
-        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes, !user.utf8.contains(where: { $0 < 0x20 }) else {
-            return .rejected
-        }
+        guard AuthLimits.isAcceptableName(user) else { return .rejected }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason):
@@ -111,7 +109,7 @@ public struct AuthChain: Sendable {
     /// PRE: the account without checking a password (delivery, authtest without password).
     public func lookup(user: String, service: String) async -> AuthResult {
         if let source { return await source.chain.lookup(user: user, service: service) }
-        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else { return .rejected }
+        guard AuthLimits.isAcceptableName(user) else { return .rejected }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason): return .temporaryFailure(reason)
@@ -125,6 +123,7 @@ public struct AuthChain: Sendable {
     /// The SCRAM verifier of `user`: stored, or derived from a clear password.
     public func scramCredentials(user: String, service: String, algorithm: ScramAlgorithm) async -> Result<(ScramCredentials, AuthAccount)?, AuthLookupFailure> {
         if let source { return await source.chain.scramCredentials(user: user, service: service, algorithm: algorithm) }
+        guard AuthLimits.isAcceptableName(user) else { return .success(nil) }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason): return .failure(AuthLookupFailure(reason: reason))
