@@ -130,9 +130,8 @@ public struct IMAPService: Service {
             hostName: config.me, logger: context.logger, tlsExternalField: tlsExternalField)
         if let idle = Self.idlePollInterval(variables["IMAP_IDLE_TIMEOUT"]) { environment.idlePoll = idle }
         environment.plaintextAnywhere = variables["IMAP_PLAINTEXT_LOGIN"] == "1"
-        // access.md §2: the authlib service is `$AUTHSERVICE<port>` when set (`imaps` for 993), else `imap`.
-        let port = listener.endpoints.first?.port ?? 0
-        environment.authService = variables["AUTHSERVICE\(port)"].flatMap { $0.isEmpty ? nil : $0 } ?? "imap"
+        environment.authService = AuthServiceName.forListener(port: listener.endpoints.first?.port ?? 0,
+                                                              default: "imap") { variables[$0] }
         let connectionEnvironment = environment
         let limiter = ConnectionLimiter(maxTotal: Int(variables["MAXDAEMONS"] ?? "") ?? 40,
                                         maxPerAddress: Int(variables["MAXPERIP"] ?? "") ?? 20)

@@ -114,6 +114,13 @@ public protocol AuthModule: Sendable {
     func lookup(user: String, service: String) async -> ModuleLookup
     /// Every account (authenumerate); nil when the module cannot enumerate.
     func enumerate() async -> [AuthAccount]?
+    /// False while a lookup would first load or compile the module's data (file reads a
+    /// thread that must not wait should leave to a task); true by default.
+    var isReady: Bool { get }
+}
+
+extension AuthModule {
+    public var isReady: Bool { true }
 }
 
 /// A module's answer.

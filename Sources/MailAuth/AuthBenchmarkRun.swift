@@ -3,11 +3,13 @@ import Glibc
 #endif
 import Dispatch
 import MailAuthCore
+import Synchronization
 
 /// Lookups and verifications per second with many users (issue #4), in whatever build runs it
 /// (`courier bench-auth`, a hidden command that Benchmarks/bench-auth.sh calls on the release
 /// binary; the AuthBenchmark test calls it in test builds). It measures; it does not judge.
-/// Each result is handed to `report` as (label, count, seconds).
+/// Each result is handed to `report` as (label, count, seconds); a measurement in which any
+/// lookup or login did not succeed stops the run (a failure is no speed).
 public enum AuthBenchmarkRun {
     /// PostgreSQL to measure too (a `passwd` table in Courier's layout holding the same users).
     public struct Postgres: Sendable {
@@ -36,7 +38,7 @@ public enum AuthBenchmarkRun {
 
     /// Runs every measurement with `users` accounts in a fresh temporary directory.
     public static func run(users: Int, postgres: Postgres?, report: Report) async throws {
-        guard users > 0 else { throw Failure(description: "users must be positive") }
+        guard users > 0, users <= 10_000_000 else { throw Failure(description: "users must be from 1 to 10000000") }
         var template = Array("/tmp/courier-authbench-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "cannot make a temporary directory") }
         let directory = String(cString: made)
@@ -56,23 +58,32 @@ public enum AuthBenchmarkRun {
         let names = (0..<100_000).map { "user\(($0 &* 7919) % users)@bench.test" }
         var found = 0
         let lookups = try await seconds { for name in names where try store.lookup(name) != nil { found += 1 } }
-        guard found == names.count else { throw Failure(description: "userdb found \(found) of \(names.count)") }
+        try check("userdb lookups", found, of: names.count)
         report("userdb lookups", names.count, lookups)
 
         for method in [PasswordMaker.Method.ldapSSHA1, .ldapSHA256, .md5crypt, .sha512crypt, .yescrypt] {
             let hash = try PasswordMaker.make("benchpw", method: method)
             let rounds = method.rawValue.hasPrefix("$") ? 200 : 20_000
-            let time = await seconds { for _ in 0..<rounds { _ = PasswordVerifier.verify("benchpw", against: hash) } }
+            var matched = 0
+            let time = await seconds {
+                for _ in 0..<rounds where PasswordVerifier.verify("benchpw", against: hash) { matched += 1 }
+            }
+            try check("verify \(method.rawValue)", matched, of: rounds)
             report("verify \(method.rawValue)", rounds, time)
         }
 
         let chain = AuthChain(modules: [UserdbModule(store: store)])
         let logins = 20_000
+        var loggedIn = 0
         let loginTime = await seconds {
             for index in 0..<logins {
-                _ = await chain.authenticate(.password(user: names[index], password: Array("benchpw".utf8)), service: "imap")
+                if case .success = await chain.authenticate(.password(user: names[index], password: Array("benchpw".utf8)),
+                                                            service: "imap") {
+                    loggedIn += 1
+                }
             }
         }
+        try check("userdb logins", loggedIn, of: logins)
         report("userdb logins ({SSHA}, through the chain)", logins, loginTime)
 
         try await socket(directory: directory, chain: chain, names: names, report: report)
@@ -90,22 +101,23 @@ public enum AuthBenchmarkRun {
         let clients = 4
         let client = AuthDaemonClient(socketPath: socketPath)
         for (label, count, login) in [("PRE lookups", 20_000, false), ("AUTH logins ({SSHA})", 5_000, true)] {
+            let answered = Atomic<Int>(0)
             let time = await seconds {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     DispatchQueue.global().async {
                         DispatchQueue.concurrentPerform(iterations: clients) { worker in
                             for index in stride(from: worker, to: count, by: clients) {
-                                if login {
-                                    _ = try? client.authenticate(service: "imap", .login(user: names[index], password: Array("benchpw".utf8)))
-                                } else {
-                                    _ = try? client.lookup(user: names[index], service: "courier")
-                                }
+                                let outcome = login
+                                    ? try? client.authenticate(service: "imap", .login(user: names[index], password: Array("benchpw".utf8)))
+                                    : try? client.lookup(user: names[index], service: "courier")
+                                if case .account = outcome { answered.add(1, ordering: .relaxed) }
                             }
                         }
                         done.resume()
                     }
                 }
             }
+            try check("authdaemon socket \(label)", answered.load(ordering: .relaxed), of: count)
             report("authdaemon socket \(label) (\(clients) client threads)", count, time)
         }
         try await channel.close()
@@ -143,9 +155,13 @@ public enum AuthBenchmarkRun {
                     return await group.reduce(0, +)
                 }
             }
-            guard hits == count else { throw Failure(description: "PostgreSQL \(label): \(hits) of \(count) succeeded") }
+            try check("PostgreSQL \(label)", hits, of: count)
             report("PostgreSQL \(label) (\(concurrency) concurrent)", count, time)
         }
+    }
+
+    static func check(_ label: String, _ succeeded: Int, of count: Int) throws {
+        guard succeeded == count else { throw Failure(description: "\(label): \(succeeded) of \(count) succeeded") }
     }
 
     /// Removes the benchmark's directory (files and one level of subdirectories).

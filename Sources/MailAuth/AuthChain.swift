@@ -67,15 +67,22 @@ public struct AuthChain: Sendable {
         self.source = nil
     }
 
+    /// False when the next call may first read files: a chain that follows an `AuthChainSource`
+    /// rebuilds itself after a reload (configuration read, the userdb maybe recompiled), and a
+    /// module may still have to load its data (`AuthModule.isReady`). A thread that must not wait
+    /// (the authdaemon socket's loop) calls only a ready chain.
+    public var isReady: Bool {
+        if let source, !source.isCurrent { return false }
+        return modules.allSatisfy(\.isReady)
+    }
+
     /// Checks credentials for `service`. `costlyHashesInTask`: a caller running on a thread that
     /// must not be held up (the authdaemon socket's loop) has a crypt(3) hash (`$1$`, `$6$`,
     /// `$y$`, DES) checked in a separate task; digests and CRAM are checked where it runs.
     public func authenticate(_ credentials: AuthCredentials, service: String, costlyHashesInTask: Bool = false) async -> AuthResult {
         if let source { return await source.chain.authenticate(credentials, service: service, costlyHashesInTask: costlyHashesInTask) }
         let user = credentials.user
-        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes, !user.utf8.contains(where: { $0 < 0x20 }) else {
-            return .rejected
-        }
+        guard AuthLimits.isAcceptableName(user) else { return .rejected }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason):
@@ -102,7 +109,7 @@ public struct AuthChain: Sendable {
     /// PRE: the account without checking a password (delivery, authtest without password).
     public func lookup(user: String, service: String) async -> AuthResult {
         if let source { return await source.chain.lookup(user: user, service: service) }
-        guard !user.isEmpty, user.utf8.count <= AuthLimits.maxNameBytes else { return .rejected }
+        guard AuthLimits.isAcceptableName(user) else { return .rejected }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason): return .temporaryFailure(reason)
@@ -116,6 +123,7 @@ public struct AuthChain: Sendable {
     /// The SCRAM verifier of `user`: stored, or derived from a clear password.
     public func scramCredentials(user: String, service: String, algorithm: ScramAlgorithm) async -> Result<(ScramCredentials, AuthAccount)?, AuthLookupFailure> {
         if let source { return await source.chain.scramCredentials(user: user, service: service, algorithm: algorithm) }
+        guard AuthLimits.isAcceptableName(user) else { return .success(nil) }
         for module in modules {
             switch await module.lookup(user: user, service: service) {
             case .temporaryFailure(let reason): return .failure(AuthLookupFailure(reason: reason))

@@ -32,6 +32,14 @@ public final class AuthChainSource: Sendable {
         return state.withLock { $0.configuration }
     }
 
+    /// False while a reload waits to be applied: the next use of `chain` rebuilds it, reading
+    /// the auth configuration and maybe recompiling the userdb (file work that must not run on
+    /// an event loop).
+    public var isCurrent: Bool {
+        let now = generation()
+        return state.withLock { $0.generation == now }
+    }
+
     /// The current chain (rebuilt first when the configuration was reloaded since).
     public var chain: AuthChain {
         let now = generation()

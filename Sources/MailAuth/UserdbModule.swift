@@ -13,6 +13,10 @@ public struct UserdbModule: AuthModule {
         self.init(store: UserdbStore(source: source))
     }
 
+    /// Ready once `userdb.dat` is mapped: a lookup is then a `stat` and reads of the mapping. Not
+    /// before the first lookup, nor while there is no compiled file (the text is compiled).
+    public var isReady: Bool { store.isMapped }
+
     public func lookup(user: String, service: String) async -> ModuleLookup {
         let found: UserdbAccount?
         do {

@@ -52,14 +52,27 @@ public struct AccountOptions: Equatable, Sendable {
         return value == "1" || value == "y" || value == "yes" || value == "true"
     }
 
-    /// True when the account may not use `service` (`imap`, `pop3`, `webmail`; `disable<service>=1`).
-    /// The `s` of `imaps`/`pop3s` is ignored. `encrypted`: whether the connection uses TLS,
-    /// for `disableinsecureimap`/`disableinsecurepop3`.
-    public func disables(service: String, encrypted: Bool) -> Bool {
+    /// Why an account's options keep it from a service (each server words it its own way).
+    public enum ServiceRefusal: Sendable, Equatable {
+        /// `disable<service>=1`.
+        case disabled
+        /// `disableinsecure<service>=1` on a connection without TLS.
+        case insecure
+    }
+
+    /// Why the account may not use `service` (`imap`, `pop3`, `webmail`) on this connection, or
+    /// nil when it may. The `s` of `imaps`/`pop3s` is ignored. `encrypted`: whether the
+    /// connection uses TLS, for `disableinsecureimap`/`disableinsecurepop3`.
+    public func refusal(service: String, encrypted: Bool) -> ServiceRefusal? {
         var base = service.lowercased()
         if base == "imaps" || base == "pop3s" { base.removeLast() }
-        if isSet("disable" + base) { return true }
-        return !encrypted && isSet("disableinsecure" + base)
+        if isSet("disable" + base) { return .disabled }
+        return !encrypted && isSet("disableinsecure" + base) ? .insecure : nil
+    }
+
+    /// True when the account may not use `service` on this connection (see `refusal`).
+    public func disables(service: String, encrypted: Bool) -> Bool {
+        refusal(service: service, encrypted: encrypted) != nil
     }
 
     /// `disableshared=1`: no shared folders, and `authenumerate -s` skips the account.

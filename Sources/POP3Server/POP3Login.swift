@@ -83,8 +83,11 @@ enum POP3Login {
             account = found
         }
         await environment.throttle.succeeded(address: clientIP, user: attempted)
-        if account.options.isSet("disablepop3") { return .refused(POP3Replies.accountDisabled) }
-        if !encrypted && account.options.isSet("disableinsecurepop3") { return .refused(POP3Replies.insecureDisabled) }
+        switch account.options.refusal(service: "pop3", encrypted: encrypted) {
+        case .disabled: return .refused(POP3Replies.accountDisabled)
+        case .insecure: return .refused(POP3Replies.insecureDisabled)
+        case nil: break
+        }
         let stored = account.maildir ?? ""
         let maildir = stored.isEmpty ? account.home + "/" + settings.maildirPath : stored
         let home = account.home

@@ -64,7 +64,7 @@ struct POP3Settings: Sendable {
         apop = (variables["POP3_APOP"] ?? "0") == "1"
         unicodeMessageType = words("MIME_UNICODE_MESSAGE_TYPE").first ?? POP3UnicodeWrapper.defaultMessageType
         let port = listener.endpoints.first?.port ?? 0
-        authService = variables["AUTHSERVICE\(port)"] ?? "pop3"
+        authService = AuthServiceName.forListener(port: port, default: "pop3") { variables[$0] }
         certificateFile = listener.certificateFile ?? ssl?.certificateFile
         privateKeyFile = listener.privateKeyFile ?? ssl?.privateKeyFile
         verifyPeer = ServerTLS.PeerVerification(variables["TLS_VERIFYPEER"])

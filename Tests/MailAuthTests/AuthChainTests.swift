@@ -201,3 +201,20 @@ private func account(_ user: String, options: String = "") -> AuthAccount {
         }
     }
 }
+
+/// One name rule for every way into the chain (AuthLimits.isAcceptableName): a name with a
+/// control character never reaches a module, for PRE and SCRAM as for a password.
+@Test func namesWithControlCharactersNeverReachAModule() async {
+    let anyone = FixedModule(name: "all") { user in .found(StoredAccount(account: account(user), clearPassword: "pw")) }
+    let chain = AuthChain(modules: [anyone])
+    if case .success = await chain.lookup(user: "plain", service: "imap") {} else { Issue.record("plain name refused") }
+    for name in ["evil\r\nADDRESS=root", "tab\there", "del\u{7F}", ""] {
+        #expect(await chain.lookup(user: name, service: "imap") == .rejected, "\(name)")
+        #expect(await chain.authenticate(.password(user: name, password: Array("pw".utf8)), service: "imap") == .rejected)
+        if case .success(let found) = await chain.scramCredentials(user: name, service: "imap", algorithm: .sha256) {
+            #expect(found == nil, "\(name)")
+        } else {
+            Issue.record("SCRAM lookup of \(name) failed")
+        }
+    }
+}

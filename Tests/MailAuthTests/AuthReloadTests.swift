@@ -54,6 +54,36 @@ private func found(_ result: AuthResult) -> Bool {
     #expect(!found(await chain.lookup(user: "alice", service: "imap")))
 }
 
+/// The authdaemon socket answers PRE/AUTH on its event loop only while the chain `isReady`:
+/// not the first request after a reload (it rebuilds the chain: file reads, maybe makeuserdb),
+/// nor one that would first map the userdb, or compile its text when there is no userdb.dat.
+@Test func chainSaysWhenTheNextUseReadsFiles() async throws {
+    let directory = temporaryDirectory()
+    mkdir(directory + "/etc", 0o755)
+    let root = ConfigRoot(path: directory)
+    writeFile(root.etc("authdaemonrc"), "authmodulelist=\"authuserdb\"\n")
+    writeFile(root.etc("userdb"), "alice\tuid=8|gid=8|home=/h/alice\n")
+    _ = try UserdbCompiler.make(UserdbPaths(source: root.etc("userdb")))
+    let generation = Generation()
+    let chain = try AuthConfiguration.liveChain(root: root, logger: .init(label: "test"),
+                                                generation: { generation.value.withLock { $0 } })
+    #expect(!chain.isReady)   // userdb.dat not mapped yet
+    #expect(found(await chain.lookup(user: "alice", service: "imap")))
+    #expect(chain.isReady)
+    generation.bump()
+    #expect(!chain.isReady)
+    #expect(found(await chain.lookup(user: "alice", service: "imap")))
+    #expect(chain.isReady)
+    #expect(AuthChain(modules: []).isReady)
+
+    // No userdb.dat: every change of the text means compiling it, so never ready.
+    let textOnly = directory + "/textonly"
+    writeFile(textOnly, "bob\tuid=8|gid=8|home=/h/bob\n")
+    let module = UserdbModule(source: textOnly)
+    #expect(try module.store.lookup("bob") != nil)
+    #expect(!module.isReady)
+}
+
 @Test func daemonsSettingIsReadAndChecked() throws {
     let directory = temporaryDirectory()
     mkdir(directory + "/etc", 0o755)

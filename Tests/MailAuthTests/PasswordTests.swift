@@ -107,3 +107,13 @@ func cramFromStateEqualsFromPassword(algorithm: CramAlgorithm) throws {
     #expect(merged.text == "disableshared=0,disablewebmail=1")
     #expect(!merged.disablesSharedFolders)
 }
+
+/// Which refusal the servers word: `disable<service>` always, `disableinsecure<service>` only without TLS.
+@Test func accountOptionsSayWhyAServiceIsRefused() {
+    let options = AccountOptions(parsing: "disableimap=1,disableinsecurepop3=1")
+    #expect(options.refusal(service: "imap", encrypted: true) == .disabled)
+    #expect(options.refusal(service: "imaps", encrypted: false) == .disabled)
+    #expect(options.refusal(service: "pop3", encrypted: false) == .insecure)
+    #expect(options.refusal(service: "pop3", encrypted: true) == nil)
+    #expect(AccountOptions(parsing: "disableimap=0").refusal(service: "imap", encrypted: false) == nil)
+}

@@ -7,8 +7,9 @@ import NIOCore
 import NIOPosix
 
 /// Courier's authdaemond on a Unix socket (spec/access.md §4.1–4.2): one request per
-/// connection, answered from the module chain. Decoding happens on the event loop (cheap);
-/// lookups and hash verification run in a task off it.
+/// connection, answered from the module chain. Decoding happens on the socket's own event loop,
+/// and so does the start of a PRE or AUTH (a userdb lookup, a digest); crypt(3) hashes, modules
+/// that wait (PostgreSQL), PASSWD, ENUMERATE and the rebuild after a reload run in tasks off it.
 public struct AuthDaemonServer: Sendable {
     public let socketPath: String
     public let responder: AuthDaemonResponder
@@ -168,8 +169,11 @@ final class AuthDaemonConnectionHandler: ChannelInboundHandler {
             // stat and a few reads of a mapped file, a digest or HMAC check a microsecond. A
             // crypt(3) hash ($1$, $6$, $y$) is checked in a task, and a module that waits
             // (PostgreSQL) suspends the task; either way it goes on off this thread, still
-            // holding its worker. PASSWD (rewrites files) and ENUMERATE always run in tasks.
-            if request.startsOnSocketThread, workers.tryAcquire() {
+            // holding its worker. PASSWD (rewrites files) and ENUMERATE always run in tasks, and
+            // so does a request that would first read files: the first after a reload rebuilds
+            // the chain (may recompile the whole userdb), and a userdb not yet mapped is loaded
+            // (or compiled from the text when there is no userdb.dat).
+            if request.startsOnSocketThread, responder.chain.isReady, workers.tryAcquire() {
                 Self.answerNow(request, responder: responder, workers: workers, channel: channel)
                 return
             }

@@ -29,7 +29,7 @@ public struct AccountLookup: Sendable {
     }
 
     public func lookup(user: String, service: String = "courier") -> Outcome {
-        guard Self.acceptable(user) else { return .notFound }
+        guard AuthLimits.isAcceptableName(user) else { return .notFound }
         do {
             switch try client.lookup(user: user, service: service) {
             case .account(let account): return .found(account)
@@ -41,12 +41,6 @@ public struct AccountLookup: Sendable {
         } catch {
             return .temporaryFailure(error.description)
         }
-    }
-
-    /// A name the daemon would look up: not empty, not too long, no control characters
-    /// (a newline would end the request line).
-    static func acceptable(_ user: String) -> Bool {
-        !user.isEmpty && user.utf8.count <= AuthLimits.maxNameBytes && !user.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
 
     private func fromUserdb(user: String, service: String, noDaemon reason: String) -> Outcome {

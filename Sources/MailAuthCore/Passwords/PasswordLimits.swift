@@ -7,4 +7,10 @@ public enum AuthLimits {
     public static let maxNameBytes = 512
     /// Longest stored password field parsed (bytes).
     public static let maxStoredHashBytes = 4096
+
+    /// An account name worth looking up: not empty, at most `maxNameBytes`, no control
+    /// characters (a CR or LF would end an authdaemon request line or reach a log line or reply).
+    public static func isAcceptableName(_ user: String) -> Bool {
+        !user.isEmpty && user.utf8.count <= maxNameBytes && !user.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+    }
 }

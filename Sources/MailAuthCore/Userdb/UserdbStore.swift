@@ -2,9 +2,10 @@ import MailConfig
 import Synchronization
 
 /// Account lookups in a compiled userdb, shared by every login. Maps `userdb.dat` and
-/// `userdbshadow.dat`, and maps them again when makeuserdb has replaced them (one `stat`
-/// per file per lookup). When no compiled file exists yet, the text source is compiled in
-/// memory (and again whenever it changes), so a fresh site works before the first makeuserdb.
+/// `userdbshadow.dat`, and maps both again when makeuserdb has replaced `userdb.dat` (one
+/// `stat` per lookup; makeuserdb puts the new shadow in place first). When no compiled file
+/// exists yet, the text source is compiled in memory (and again whenever it changes), so a
+/// fresh site works before the first makeuserdb.
 public final class UserdbStore: Sendable {
     public let paths: UserdbPaths
 
@@ -46,6 +47,13 @@ public final class UserdbStore: Sendable {
             guard !name.hasSuffix("=") else { return nil }
             return UserdbAccount(name: name, fields: UserdbAccount.parseFields(entry.value))
         }
+    }
+
+    /// True when the last lookup used a mapped `userdb.dat`: the next one, unless makeuserdb
+    /// ran since, reads nothing but the mapping (otherwise it maps the new files, or compiles
+    /// the text source when there is no compiled file).
+    public var isMapped: Bool {
+        loaded.withLock { $0.database != nil && $0.sourceVersion == nil }
     }
 
     private func current() throws(AuthFileError) -> (UserdbDatabaseFile?, UserdbDatabaseFile?) {
