@@ -230,7 +230,12 @@ public enum MaildropTool {
         interpreter.quotaWarnPercent = options.warnPercent
         interpreter.quotaWarnFile = options.warnFile
         let configRoot = ConfigRoot.resolve(explicit: nil, environment: environment)
-        interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        // The site's maildroprcs files lift embedded mode's restrictions, except in a delivery
+        // that still runs as root (`-M` started by root; any other delivery as root was
+        // refused above): programs and deliveries of a delivery never run as root.
+        if !(delivery && (getuid() == 0 || geteuid() == 0)) {
+            interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        }
         let resettable = ["DEFAULT", "HOME", "LOCKEXT", "LOCKSLEEP", "LOCKTIMEOUT", "LOCKREFRESH", "LOGNAME", "PATH",
                           "SENDMAIL", "SHELL", "UMASK", "MAILDIRQUOTA"]
         for name in resettable { if let v = variables[name] { interpreter.resetValues[name] = v } }
