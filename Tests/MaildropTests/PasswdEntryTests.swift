@@ -49,3 +49,27 @@ import Testing
         #expect(ours.count == 11)
     }
 }
+
+/// `-d USER`: an account database that cannot answer defers the mail instead of bouncing it.
+@Suite struct MaildropLookupTroubleTests {
+    /// An authdaemonrc that is there but unreadable (here: a directory) is a temporary
+    /// failure for a name passwd does not know; a passwd user is still found.
+    @Test func unreadableAuthdaemonrcIsTemporary() {
+        let dir = scratchDirectory()
+        defer { removeTree(dir) }
+        mkdir(dir + "/etc", 0o755)
+        mkdir(dir + "/etc/authdaemonrc", 0o755)
+        let environment = ["COURIER_ROOT": dir]
+        #expect(throws: MaildropTool.LookupTrouble.self) {
+            _ = try MaildropTool.lookupUser("no-such-user-here", environment: environment)
+        }
+        #expect((try? MaildropTool.lookupUser("root", environment: environment))??.uid == 0)
+        // Without the file (the defaults): an unknown name is unknown.
+        rmdir(dir + "/etc/authdaemonrc")
+        do throws(MaildropTool.LookupTrouble) {
+            #expect(try MaildropTool.lookupUser("no-such-user-here", environment: environment) == nil)
+        } catch {
+            Issue.record("no authdaemonrc: the defaults answer, no trouble")
+        }
+    }
+}
