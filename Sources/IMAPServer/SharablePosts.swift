@@ -100,16 +100,11 @@ enum SharablePosts {
         _ = try? SystemCall.writeAll(fd, kept, path: path) // O_APPEND: written from offset 0
     }
 
-    /// The base names of the files in `directory`.
+    /// The base names of the files in `directory` (SystemCall's listing reads each name in
+    /// place: copying readdir's whole `d_name` field can read past the end of its buffer).
     static func baseNames(in directory: String) -> Set<String> {
         var names = Set<String>()
-        guard let dir = opendir(directory) else { return names }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
+        for name in SystemCall.names(in: directory) where !name.hasPrefix(".") {
             names.insert(MessageFileName(name).baseName)
         }
         return names

@@ -32,10 +32,13 @@ struct FactsIndex {
         return Self.parseTable(bytes)
     }
 
-    /// Parses the file (pure; the fuzz/corruption entry point). Bad lines are skipped; of two
-    /// lines for one name the later one counts. The records stay in file order; the table by
-    /// name is only built if a lookup does not find its name at the next record (the file is
-    /// written in UID order and read back in UID order, so usually it never is).
+    /// Parses the file (pure; the fuzz/corruption entry point). Bad lines are skipped. The
+    /// records stay in file order; the table by name is only built if a lookup does not find
+    /// its name at the next record (the file is written in UID order and read back in UID
+    /// order, so usually it never is). Of two lines for one name (never written so: a damaged
+    /// or foreign file) the table and `parse` take the later, a lookup in file order may meet
+    /// the earlier first; either way the record count differs from the scan's, and the scan
+    /// rewrites the file.
     static func parseTable(_ bytes: [UInt8]) -> FactsTable {
         guard bytes.starts(with: header) else { return FactsTable() }
         var table = FactsTable()

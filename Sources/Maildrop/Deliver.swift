@@ -163,14 +163,7 @@ extension MaildropInterpreter {
         var extraLock: String?
         if !ext.isEmpty && ext != ".lock" && !ext.contains("/") {
             let lockPath = path + ext
-            var directory = "."
-            if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
-            let host = SystemCall.hostName()
-            var counter = 0
-            try DotLock.acquire(lockPath: lockPath, temporaryPath: {
-                counter += 1
-                return "\(directory)/\(getpid()).\(counter).\(host)"
-            }, staleAfter: Int64(timeout), timeoutSeconds: Int64(timeout), pollMicroseconds: UInt32(pause) * 1_000_000)
+            try Self.acquireDotLock(lockPath, staleAfter: timeout, timeout: timeout, pollSeconds: pause)
             extraLock = lockPath
         }
         defer { if let extraLock { DotLock.release(lockPath: extraLock) } }

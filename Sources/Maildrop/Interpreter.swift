@@ -324,16 +324,8 @@ public final class MaildropInterpreter {
         let timeout = min(max(MaildropValue.integer(get("LOCKTIMEOUT")), 1), 86_400)
         let sleepTime = min(max(MaildropValue.integer(get("LOCKSLEEP")), 1), 3600)
         let refresh = min(max(MaildropValue.integer(get("LOCKREFRESH")), 0), 86_400)
-        var directory = "."
-        if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
-        let host = SystemCall.hostName()
-        var counter = 0
         do throws(MaildirError) {
-            try DotLock.acquire(lockPath: path, temporaryPath: {
-                counter += 1
-                return "\(directory)/\(getpid()).\(counter).\(host)"
-            }, staleAfter: Int64(timeout), timeoutSeconds: Int64(timeout) * 4,
-               pollMicroseconds: UInt32(sleepTime) * 1_000_000)
+            try Self.acquireDotLock(path, staleAfter: timeout, timeout: timeout * 4, pollSeconds: sleepTime)
         } catch .lockTimeout {
             throw .fatal("Timeout creating dot-lock \(path).")
         } catch {
@@ -345,6 +337,21 @@ public final class MaildropInterpreter {
             DotLock.release(lockPath: path)
         }
         try body()
+    }
+
+    /// Takes the dot-lock `path` (see `DotLock`) through unique files `<pid>.<n>.<host>` in its
+    /// directory, trying every `pollSeconds` for up to `timeout` seconds; a lock older than
+    /// `staleAfter` seconds is stale. (The `dotlock` statement and mbox delivery's LOCKEXT lock.)
+    static func acquireDotLock(_ path: String, staleAfter: Int, timeout: Int, pollSeconds: Int) throws(MaildirError) {
+        var directory = "."
+        if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) }
+        let host = SystemCall.hostName()
+        var counter = 0
+        try DotLock.acquire(lockPath: path, temporaryPath: {
+            counter += 1
+            return "\(directory)/\(getpid()).\(counter).\(host)"
+        }, staleAfter: Int64(staleAfter), timeoutSeconds: Int64(timeout),
+           pollMicroseconds: UInt32(clamping: max(pollSeconds, 0) * 1_000_000))
     }
 
     func withFileLock(_ path: String, _ body: () throws(MaildropInterruption) -> Void) throws(MaildropInterruption) {

@@ -230,7 +230,12 @@ public enum MaildropTool {
         interpreter.quotaWarnPercent = options.warnPercent
         interpreter.quotaWarnFile = options.warnFile
         let configRoot = ConfigRoot.resolve(explicit: nil, environment: environment)
-        interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        // The site's maildroprcs files lift embedded mode's restrictions, except in a delivery
+        // that still runs as root (`-M` started by root; any other delivery as root was
+        // refused above): programs and deliveries of a delivery never run as root.
+        if !(delivery && (getuid() == 0 || geteuid() == 0)) {
+            interpreter.trustedIncludeDirectory = configRoot.etc("maildroprcs") + "/"
+        }
         let resettable = ["DEFAULT", "HOME", "LOCKEXT", "LOCKSLEEP", "LOCKTIMEOUT", "LOCKREFRESH", "LOGNAME", "PATH",
                           "SENDMAIL", "SHELL", "UMASK", "MAILDIRQUOTA"]
         for name in resettable { if let v = variables[name] { interpreter.resetValues[name] = v } }
@@ -403,8 +408,8 @@ public enum MaildropTool {
         throws(LookupTrouble) -> Account? {
         let root = ConfigRoot.resolve(explicit: nil, environment: environment)
         var trouble = false
-        if let lookup = try? AccountLookup(root: root) {
-            switch lookup.lookup(user: user) {
+        do throws(ConfigError) {
+            switch try AccountLookup(root: root).lookup(user: user) {
             case .found(let account):
                 if let home = account.home {
                     return Account(uid: account.uid.flatMap { uid_t($0) }, gid: account.gid.flatMap { gid_t($0) },
@@ -415,6 +420,10 @@ public enum MaildropTool {
             case .temporaryFailure:
                 trouble = true
             }
+        } catch {
+            // An authdaemonrc that is there but cannot be read or parsed: the account database
+            // cannot answer now either (a missing one means the defaults).
+            trouble = true
         }
         // `-a`: authlib must answer. Without it passwd is asked, but a user passwd does not
         // know is only "unknown" (67, a bounce) when authlib said so; after a temporary

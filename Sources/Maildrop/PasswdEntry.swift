@@ -37,20 +37,33 @@ struct PasswdEntry {
         self.shell = shell
     }
 
-    /// `name:password:uid:gid:gecos:home:shell` lines; malformed lines and NIS `+`/`-` entries
-    /// are skipped.
+    /// `name:password:uid:gid:gecos:home:shell` lines, read as glibc's files module reads
+    /// them: blanks before the name, empty lines and `#` comments skipped; the shell may be
+    /// missing and is the rest of the line (colons included); a uid or gid that is not a
+    /// decimal number drops the line. NIS `+`/`-` entries are skipped (glibc would take
+    /// `+name::::::` for uid 0).
     static func parse(_ bytes: [UInt8]) -> [PasswdEntry] {
         var entries: [PasswdEntry] = []
-        for line in bytes.split(separator: 0x0A) {
-            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            guard fields.count >= 7, let first = fields[0].first, first != UInt8(ascii: "+"), first != UInt8(ascii: "-"),
-                  let uid = UInt32(String(decoding: fields[2], as: UTF8.self)),
-                  let gid = UInt32(String(decoding: fields[3], as: UTF8.self)) else { continue }
+        for var line in bytes.split(separator: 0x0A) {
+            while let c = line.first, c == 0x20 || c == 0x09 { line = line.dropFirst() }
+            guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: "+"),
+                  first != UInt8(ascii: "-") else { continue }
+            let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
+            guard fields.count >= 6, let uid = number(fields[2]), let gid = number(fields[3]) else { continue }
             entries.append(PasswdEntry(name: String(decoding: fields[0], as: UTF8.self), uid: uid_t(uid), gid: gid_t(gid),
                                        home: String(decoding: fields[5], as: UTF8.self),
-                                       shell: String(decoding: fields[6], as: UTF8.self)))
+                                       shell: fields.count > 6 ? String(decoding: fields[6], as: UTF8.self) : ""))
         }
         return entries
+    }
+
+    /// A uid or gid field as strtoul reads it whole: blanks, an optional `+`, decimal digits.
+    static func number(_ field: ArraySlice<UInt8>) -> UInt32? {
+        var digits = field
+        while let c = digits.first, c == 0x20 || c == 0x09 { digits = digits.dropFirst() }
+        if digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt32(String(decoding: digits, as: UTF8.self))
     }
 
     static func all() -> [PasswdEntry] {

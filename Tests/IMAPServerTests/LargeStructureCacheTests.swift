@@ -43,4 +43,21 @@ struct LargeStructureCacheTests {
         #expect(again.hasPrefix("* 1 FETCH (BODYSTRUCTURE " + Self.structure(text, extended: true) + ")\r\n"))
         #expect(Self.structure(changed, extended: true) != Self.structure(text, extended: true))
     }
+
+    /// Another size under the same name is another entry; many small values under long keys
+    /// stay within the byte bound (the keys count too).
+    @Test func keyedBySizeAndBoundedWithItsKeys() {
+        let cache = LargeStructureCache()
+        let key = LargeStructureCache.Key(folder: "/m", baseName: "1.M1P1.h", size: 2_000_000, extended: true, utf8: false)
+        cache.put(key, Array("(\"text\" \"plain\")".utf8))
+        var resized = key
+        resized.size = 3_000_000
+        #expect(cache.get(key) != nil)
+        #expect(cache.get(resized) == nil)
+        let folder = "/" + String(repeating: "f", count: 4000)
+        for i in 0..<6_000 {
+            cache.put(LargeStructureCache.Key(folder: folder, baseName: "\(i)", size: 1, extended: false, utf8: false), [0x28, 0x29])
+            #expect(cache.accountedBytes <= LargeStructureCache.byteLimit)
+        }
+    }
 }

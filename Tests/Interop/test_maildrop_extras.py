@@ -188,6 +188,24 @@ def test_embedded_filter_from_mailfilters(tmp_path, bin_dir):
     assert r.returncode == 75
 
 
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs to run as root")
+def test_embedded_delivery_as_root_keeps_site_includes_restricted(tmp_path, bin_dir):
+    # -M started by root: a site maildroprcs file would lift the embedded restrictions and run
+    # its programs (and deliveries) as root; a delivery never does, so they stay restricted.
+    maildrop = bin_dir / "maildrop"
+    home = scratch(tmp_path, "home")
+    os.chmod(home, 0o700)
+    site = scratch(tmp_path, "site")
+    (site / "etc" / "maildroprcs").mkdir(parents=True)
+    write(site / "etc" / "maildroprcs" / "runs", f'system "touch {home}/ran"\n', mode=0o644)
+    (home / ".mailfilters").mkdir(mode=0o700)
+    write(home / ".mailfilters" / "lists-default", f'include "{site}/etc/maildroprcs/runs"\n')
+    r = run(maildrop, ["-M", "lists-x"], home, {"LOGNAME": "no-such-user-here", "COURIER_ROOT": str(site)})
+    assert r.returncode == 75, r.stderr
+    assert b"'system' disabled in embedded mode." in r.stderr
+    assert not (home / "ran").exists()
+
 LEVEL6_FILTER = """A = 1 + 2 * 3
 B = (4 / 8) - 1
 C = 3 < 4 && 2 >= 5

@@ -53,4 +53,32 @@ import Testing
         #expect(index.names.value(for: repaired).map { index.uids[Int($0)] } == 1)
         #expect(index.names.value(for: "good").map { index.uids[Int($0)] } == 2)
     }
+
+    /// `parse` is built on `parseIndexed`, so agreeing with it proves little: damaged files
+    /// are recovered as the String-per-line parse before them did, spelled out here (kept
+    /// lines, dropped count, next UID; unusable files with the UIDVALIDITY they had).
+    @Test func damagedFilesRecoverAsBefore() {
+        func valid(_ text: String) -> (entries: [String], dropped: Int, next: UInt32)? {
+            guard case .valid(let db, let dropped) = UIDDatabase.parse(Array(text.utf8)) else { return nil }
+            return (db.entries.map { "\($0.uid) \($0.baseName)" }, dropped, db.nextUID)
+        }
+        let cut = valid("1 795709052 9\n1 a\r\n2 b\n\n3\n4 x/y\n5 x:2,S\n6 \t c\n7 d")
+        #expect(cut?.entries == ["1 a", "2 b", "6 c"] && cut?.dropped == 4 && cut?.next == 9)
+        let disorder = valid("1 795709052 4\n3 c\n1 a\n2 b\n1 again\n")
+        #expect(disorder?.entries == ["1 a", "2 b", "3 c"] && disorder?.dropped == 1 && disorder?.next == 4)
+        let twice = valid("1 795709052 2\n1 a\n2 a\n3 b\n")
+        #expect(twice?.entries == ["1 a", "3 b"] && twice?.dropped == 1 && twice?.next == 4)
+        let headerOnly = valid("1 795709052 7\n")
+        #expect(headerOnly?.entries == [] && headerOnly?.dropped == 0 && headerOnly?.next == 7)
+        let unusable: [(String, UInt32?)] = [("", nil), ("1 795709052 4", nil), ("\n1 a\n", nil),
+                                            ("2 795709052 9\n1 a\n", 795709052), ("1 0 9\n", 0),
+                                            ("1 795709052\n1 a\n", 795709052), ("1 x 9\n", nil)]
+        for (text, previous) in unusable {
+            guard case .unusable(let p) = UIDDatabase.parse(Array(text.utf8)) else {
+                Issue.record("usable: \(text.debugDescription)")
+                continue
+            }
+            #expect(p == previous, "\(text.debugDescription)")
+        }
+    }
 }

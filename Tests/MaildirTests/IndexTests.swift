@@ -140,6 +140,20 @@ private func backdate(_ path: String, by seconds: Int) {
         }
     }
 
+    /// The body's checksum is a bijection of its seed (the header's checksum): two headers
+    /// that differ never share a body checksum. Seeding all four lanes made these collide.
+    @Test func differentSeedsNeverShareAChecksum() {
+        for body in [[UInt8](), Array("short body".utf8), [UInt8](repeating: 7, count: 100)] {
+            body.withUnsafeBytes { raw in
+                #expect(SnapshotCoding.checksum(raw, seed: 0x91b7_584a_2200_0004)
+                        != SnapshotCoding.checksum(raw, seed: 0x91b7_584a_2200_000a))
+                var seen = Set<UInt64>()
+                for low in UInt64(0)..<4096 { seen.insert(SnapshotCoding.checksum(raw, seed: 0x91b7_584a_2200_0000 | low)) }
+                #expect(seen.count == 4096)
+            }
+        }
+    }
+
     /// A name that cannot be a file in cur/ is never written (the whole snapshot is skipped).
     @Test(arguments: ["a/b", "a\u{0}b", ""])
     func unrepresentableNamesWriteNoSnapshot(_ name: String) {

@@ -49,13 +49,10 @@ public struct MIMEMessage: Sendable {
     /// The body of entity `index` as an IMAP section (RFC 3501 §6.4.5): `bodyRange(of:)`, but
     /// a message/rfc822 part of a multipart, and the message in it, end before the line break
     /// that belongs to the next delimiter (RFC 2046 §5.1.1), as Dovecot counts them.
+    /// (`position` already moves the body start of an entity without headers to its end.)
     public func sectionBodyRange(of index: Int) -> Range<Int> {
         let e = entities[index]
-        let end = e.parent == nil ? e.endPos : e.endInPart
-        let pos = position(of: index)
-        let start = pos.startBody == pos.start ? end : pos.startBody
-        let lo = min(max(start, 0), byteCount)
-        return lo..<min(max(end, lo), byteCount)
+        return clamped(position(of: index).startBody, e.parent == nil ? e.endPos : e.endInPart)
     }
 
     /// `from..<to` clamped to the input.
