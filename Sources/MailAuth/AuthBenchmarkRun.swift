@@ -168,7 +168,9 @@ public enum AuthBenchmarkRun {
     static func removeTree(_ path: String) {
         guard let dir = opendir(path) else { return }
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // d_name is read in place up to its NUL (copying the 256-byte field reads past a short
+            // record at the end of readdir's buffer).
+            let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
             if name == "." || name == ".." { continue }
             let full = path + "/" + name
             if unlink(full) != 0 { removeTree(full) }

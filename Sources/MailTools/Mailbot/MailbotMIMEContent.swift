@@ -1,4 +1,5 @@
 import MailCore
+import MaildirCore
 import ToolSupport
 #if canImport(Glibc)
 import Glibc
@@ -40,12 +41,7 @@ enum MailbotDraft {
         var best: (mtime: Int, name: String, path: String)?
         for sub in ["new", "cur"] {
             let dir = folder + "/" + sub
-            guard let d = opendir(dir) else { continue }
-            defer { closedir(d) }
-            while let entry = readdir(d) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+            for name in SystemCall.names(in: dir) {
                 if name.hasPrefix(".") { continue }
                 // Maildir flags after ":2,"; T marks a deleted message.
                 let info = name.split(separator: ":", maxSplits: 1)
