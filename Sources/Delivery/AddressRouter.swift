@@ -21,8 +21,12 @@ public struct AddressRouter: RecipientLookup, Sendable {
     let hostName: String
     /// Alias keys (lower case, qualified) to targets; `@domain` keys for virtual domains.
     let aliases: [String: [String]]
+    /// The auth modules after userdb (authpgsql), asked for names userdb does not know;
+    /// nil on a userdb-only site.
+    public var externalAccounts: (any ExternalAccountSource)?
 
-    public init(site: SiteConfig, hostName: String? = nil) {
+    public init(site: SiteConfig, hostName: String? = nil, externalAccounts: (any ExternalAccountSource)? = nil) {
+        self.externalAccounts = externalAccounts
         self.site = site
         self.hostName = hostName ?? site.me
         self.accounts = AccountDirectory(records: site.userdb, defaultDomain: site.authdaemon["DEFDOMAIN"])
@@ -47,7 +51,14 @@ public struct AddressRouter: RecipientLookup, Sendable {
     }
 
     public func route(_ address: String) async -> RecipientRoute {
-        switch resolve(address) {
+        var resolved = resolve(address)
+        if resolved == .unknown, externalAccounts != nil {
+            switch await lookUpExternally(address) {
+            case .temporaryFailure(let reason): return .temporaryFailure(reason)
+            case .resolved(let answer): resolved = answer
+            }
+        }
+        switch resolved {
         case .account, .alias: return .local
         case .unknown: return .unknownUser
         case .remote:
@@ -146,9 +157,26 @@ public struct AddressRouter: RecipientLookup, Sendable {
         return .unknown
     }
 
-    /// spec/mta.md §5.2.1 step 4: the longest prefix with at most three separators that names
-    /// an account; with an extension, the account's `.courier-EXT` (or a `-default`) must exist.
-    func findAccount(local: String, domain: String?) -> (LocalAccount, String)? {
+    /// The account part of an address in one of our domains: the local part (unquoted), the
+    /// hosted domain (nil for `locals`) and the recipient as delivery reports it; nil when the
+    /// address is not ours or names no account.
+    func accountQuery(_ address: String) -> (local: String, hostedDomain: String?, recipient: String)? {
+        let (rawLocal, domain) = Self.split(address)
+        var local = rawLocal
+        if local.hasPrefix("\"") && local.hasSuffix("\"") && local.count >= 2 { local = String(local.dropFirst().dropLast()) }
+        if local.isEmpty || local.contains("!") || local.hasPrefix(".") { return nil }
+        if local.lowercased() == "postmaster" { local = "postmaster" }
+        var hostedDomain: String?
+        if let domain, !DomainMatcher.matches(domain, site.locals, hostName: hostName) {
+            guard let hosted = DomainMatcher.hosted(domain, site.hostedDomains, hostName: hostName) else { return nil }
+            hostedDomain = hosted
+        }
+        return (local, hostedDomain, local + "@" + (hostedDomain ?? domain ?? site.defaultDomain))
+    }
+
+    /// The account names to try for a local part, longest first, with the extension each
+    /// leaves (`-` and `+` separate; at most three separators inside the name).
+    static func accountCandidates(_ local: String) -> [(name: String, ext: String)] {
         let separators: Set<Character> = ["-", "+"]
         var cuts: [String.Index] = []
         for index in local.indices where separators.contains(local[index]) { cuts.append(index) }
@@ -158,9 +186,13 @@ public struct AddressRouter: RecipientLookup, Sendable {
             let ext = String(local[local.index(after: cut)...]).map { separators.contains($0) ? "-" : $0 }
             candidates.append((name, String(ext)))
         }
-        // At most three separators inside the account name.
-        candidates = candidates.filter { $0.0.filter { separators.contains($0) }.count <= 3 }
-        for (name, ext) in candidates where !name.isEmpty {
+        return candidates.filter { !$0.0.isEmpty && $0.0.filter { separators.contains($0) }.count <= 3 }
+    }
+
+    /// spec/mta.md §5.2.1 step 4: the longest prefix with at most three separators that names
+    /// an account; with an extension, the account's `.courier-EXT` (or a `-default`) must exist.
+    func findAccount(local: String, domain: String?) -> (LocalAccount, String)? {
+        for (name, ext) in Self.accountCandidates(local) {
             guard let account = accounts.account(named: domain.map { name + "@" + $0 } ?? name) else { continue }
             if ext.isEmpty || DotCourierFile.find(home: account.home, extension: ext) != nil {
                 return (account, ext)
