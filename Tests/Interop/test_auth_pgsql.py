@@ -415,6 +415,11 @@ def test_mail_to_postgres_only_accounts(tmp_path, cluster):
                 assert "1 message" in tool(site.root, "mailq").stdout
             finally:
                 cluster.resume()
+            # The database is back: the deferred message goes to the account's Maildir.
+            assert tool(site.root, "flush").returncode == 0
+            delivered = _wait_for_files(pghome / "Maildir" / "new", count=2)
+            assert len(delivered) == 2, "".join(site.log)
+            assert any(b"while the database is down" in path.read_bytes() for path in delivered)
         finally:
             site.stop()
     finally:
