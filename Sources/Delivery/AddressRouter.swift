@@ -51,12 +51,10 @@ public struct AddressRouter: RecipientLookup, Sendable {
     }
 
     public func route(_ address: String) async -> RecipientRoute {
-        var resolved = resolve(address)
-        if resolved == .unknown, externalAccounts != nil {
-            switch await lookUpExternally(address) {
-            case .temporaryFailure(let reason): return .temporaryFailure(reason)
-            case .resolved(let answer): resolved = answer
-            }
+        let resolved: ResolvedAddress
+        switch await resolveThroughAuth(address) {
+        case .temporaryFailure(let reason): return .temporaryFailure(reason)
+        case .resolved(let answer): resolved = answer
         }
         switch resolved {
         case .account, .alias: return .local
@@ -121,10 +119,34 @@ public struct AddressRouter: RecipientLookup, Sendable {
     /// Decides what an address is: alias first (they override accounts), then accounts with
     /// extension search, then hosted-domain catch-alls.
     public func resolve(_ address: String) -> ResolvedAddress {
+        switch firstPass(address) {
+        case .decided(let answer): answer
+        case .noUserdbAccount(let query): lastPass(query)
+        }
+    }
+
+    /// An address of ours whose name no userdb account has: what the external account modules
+    /// are asked about, before `@domain` aliases and the hosted catch-all decide.
+    struct AccountQuery {
+        var local: String
+        /// The account domain of a hosted domain; nil for `locals`.
+        var hostedDomain: String?
+        /// The address's domain (nil: an unqualified address).
+        var domain: String?
+        var recipient: String
+    }
+
+    /// `resolve` up to the userdb account lookup: aliases, then accounts (with extension search).
+    enum FirstPass {
+        case decided(ResolvedAddress)
+        case noUserdbAccount(AccountQuery)
+    }
+
+    func firstPass(_ address: String) -> FirstPass {
         let (rawLocal, domain) = Self.split(address)
         var local = rawLocal
         if local.hasPrefix("\"") && local.hasSuffix("\"") && local.count >= 2 { local = String(local.dropFirst().dropLast()) }
-        if local.isEmpty || local.contains("!") { return .remote }
+        if local.isEmpty || local.contains("!") { return .decided(.remote) }
         if local.lowercased() == "postmaster" { local = "postmaster" }
         var hostedDomain: String?
         if let domain {
@@ -133,45 +155,35 @@ public struct AddressRouter: RecipientLookup, Sendable {
             } else if let hosted = DomainMatcher.hosted(domain, site.hostedDomains, hostName: hostName) {
                 hostedDomain = hosted
             } else {
-                if let targets = aliases[address.lowercased()] { return .alias(targets) }
-                return .remote
+                if let targets = aliases[address.lowercased()] { return .decided(.alias(targets)) }
+                return .decided(.remote)
             }
         }
-        if local.hasPrefix(".") { return .unknown }
+        if local.hasPrefix(".") { return .decided(.unknown) }
         let key = Self.qualify(hostedDomain.map { local + "@" + $0 } ?? local, site: site)
-        if let targets = aliases[key] { return .alias(targets) }
+        if let targets = aliases[key] { return .decided(.alias(targets)) }
         let recipient = local + "@" + (hostedDomain ?? domain ?? site.defaultDomain)
         if let found = findAccount(local: local, domain: hostedDomain) {
-            return .account(found.0, extension: found.1, recipient: recipient)
+            return .decided(.account(found.0, extension: found.1, recipient: recipient))
         }
-        if let domain = hostedDomain ?? domain, let targets = aliases["@" + domain] {
+        return .noUserdbAccount(AccountQuery(local: local, hostedDomain: hostedDomain, domain: domain, recipient: recipient))
+    }
+
+    /// `resolve` after the account lookups found nothing: `@domain` aliases, then the hosted
+    /// domain's catch-all account (`alias@domain` with a `.courier-` file for the name).
+    func lastPass(_ query: AccountQuery) -> ResolvedAddress {
+        let local = query.local
+        if let domain = query.hostedDomain ?? query.domain, let targets = aliases["@" + domain] {
             // `@domain: user` → `user-local` (spec/mta.md §3.7).
             return .alias(targets.map { target in
                 target.hasSuffix("!") ? target + local : target + "-" + local
             })
         }
-        if let hostedDomain, let catchAll = accounts.account(named: "alias@" + hostedDomain),
+        if let hostedDomain = query.hostedDomain, let catchAll = accounts.account(named: "alias@" + hostedDomain),
            DotCourierFile.find(home: catchAll.home, extension: local) != nil {
-            return .account(catchAll, extension: local, recipient: recipient)
+            return .account(catchAll, extension: local, recipient: query.recipient)
         }
         return .unknown
-    }
-
-    /// The account part of an address in one of our domains: the local part (unquoted), the
-    /// hosted domain (nil for `locals`) and the recipient as delivery reports it; nil when the
-    /// address is not ours or names no account.
-    func accountQuery(_ address: String) -> (local: String, hostedDomain: String?, recipient: String)? {
-        let (rawLocal, domain) = Self.split(address)
-        var local = rawLocal
-        if local.hasPrefix("\"") && local.hasSuffix("\"") && local.count >= 2 { local = String(local.dropFirst().dropLast()) }
-        if local.isEmpty || local.contains("!") || local.hasPrefix(".") { return nil }
-        if local.lowercased() == "postmaster" { local = "postmaster" }
-        var hostedDomain: String?
-        if let domain, !DomainMatcher.matches(domain, site.locals, hostName: hostName) {
-            guard let hosted = DomainMatcher.hosted(domain, site.hostedDomains, hostName: hostName) else { return nil }
-            hostedDomain = hosted
-        }
-        return (local, hostedDomain, local + "@" + (hostedDomain ?? domain ?? site.defaultDomain))
     }
 
     /// The account names to try for a local part, longest first, with the extension each

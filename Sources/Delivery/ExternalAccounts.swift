@@ -23,17 +23,16 @@ public enum AccountResolution: Sendable, Equatable {
 }
 
 extension AddressRouter {
-    /// `resolve`, then, for an unknown name in one of our domains, the external account
-    /// modules (with the same extension search as userdb accounts).
+    /// `resolve`, with the external account modules asked after userdb (as Courier's local
+    /// module asks authlib) for a name of ours that no userdb account has, before `@domain`
+    /// aliases and the hosted catch-all; the same extension search as for userdb accounts.
     public func resolveThroughAuth(_ address: String) async -> AccountResolution {
-        let first = resolve(address)
-        guard first == .unknown, externalAccounts != nil else { return .resolved(first) }
-        return await lookUpExternally(address)
-    }
-
-    /// The external half of `resolveThroughAuth`, for an address `resolve` called unknown.
-    func lookUpExternally(_ address: String) async -> AccountResolution {
-        guard let externalAccounts, let query = accountQuery(address) else { return .resolved(.unknown) }
+        guard let externalAccounts else { return .resolved(resolve(address)) }
+        let query: AccountQuery
+        switch firstPass(address) {
+        case .decided(let answer): return .resolved(answer)
+        case .noUserdbAccount(let found): query = found
+        }
         for (name, ext) in Self.accountCandidates(query.local) {
             switch await externalAccounts.account(named: query.hostedDomain.map { name + "@" + $0 } ?? name) {
             case .temporaryFailure(let reason):
@@ -46,20 +45,20 @@ extension AddressRouter {
                 }
             }
         }
-        return .resolved(.unknown)
+        return .resolved(lastPass(query))
     }
 
     /// `resolveThroughAuth` for a delivery thread (never an event loop or the cooperative
     /// pool): the lookup runs in a task while this thread waits. No answer within
     /// `timeoutSeconds` is a temporary failure (the delivery is deferred).
     public func resolveThroughAuthWaiting(_ address: String, timeoutSeconds: Int = 120) -> AccountResolution {
-        let first = resolve(address)
-        guard first == .unknown, externalAccounts != nil else { return .resolved(first) }
+        guard externalAccounts != nil else { return .resolved(resolve(address)) }
+        if case .decided(let answer) = firstPass(address) { return .resolved(answer) }
         let answer = Mutex<AccountResolution?>(nil)
         let done = DispatchSemaphore(value: 0)
         let router = self
         let task = Task {
-            let result = await router.lookUpExternally(address)
+            let result = await router.resolveThroughAuth(address)
             answer.withLock { $0 = result }
             done.signal()
         }

@@ -31,14 +31,12 @@ public struct LocalTransport: DeliveryAgent {
 
     public func deliver(_ request: DeliveryRequest) -> DeliveryOutcome {
         let address = request.recipient.address
-        var resolved = router.resolve(address)
-        if resolved == .unknown, router.externalAccounts != nil {
-            // An account only the auth modules know (authpgsql): this is a delivery thread,
-            // so it may wait for the lookup. A database that is down defers, never bounces.
-            switch router.resolveThroughAuthWaiting(address) {
-            case .temporaryFailure(let reason): return .deferred("Account lookup failed temporarily: \(reason)")
-            case .resolved(let answer): resolved = answer
-            }
+        // Accounts only the auth modules know (authpgsql): this is a delivery thread, so it
+        // may wait for the lookup. A database that is down defers, never bounces.
+        let resolved: ResolvedAddress
+        switch router.resolveThroughAuthWaiting(address) {
+        case .temporaryFailure(let reason): return .deferred("Account lookup failed temporarily: \(reason)")
+        case .resolved(let answer): resolved = answer
         }
         switch resolved {
         case .remote:

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import MailQueue
 import Testing
@@ -12,6 +13,14 @@ struct TableAccounts: ExternalAccountSource {
     func account(named name: String) async -> ExternalAccountAnswer {
         if down { return .temporaryFailure("database down") }
         return accounts[name.lowercased()].map { .found($0) } ?? .notFound
+    }
+}
+
+/// Runs `body` on a Dispatch thread, as delivery runs on its thread pool: the waiting lookup
+/// must never block the cooperative pool, whose tasks it waits for.
+func onDeliveryThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
     }
 }
 
@@ -40,6 +49,20 @@ struct ExternalAccountTests {
         #expect(await router.route("pg-ext@example.test") == .unknownUser)
     }
 
+    @Test func moduleAccountsComeBeforeDomainAliases() async throws {
+        let site = try TestSite(aliases: "@example.test: demo\n")
+        var router = site.router
+        router.externalAccounts = TableAccounts(accounts: ["pg@example.test": account(site)])
+        guard case .resolved(.account(let found, "", "pg@example.test")) = await router.resolveThroughAuth("pg@example.test") else {
+            Issue.record("pg@example.test is not the PostgreSQL account"); return
+        }
+        #expect(found.name == "pg@example.test")
+        #expect(await router.resolveThroughAuth("other@example.test") == .resolved(.alias(["demo-other"])))
+        let fixed = router
+        #expect(await onDeliveryThread { fixed.resolveThroughAuthWaiting("other@example.test") } == .resolved(.alias(["demo-other"])))
+        #expect(await router.resolveThroughAuth("demo@example.test") == .resolved(router.resolve("demo@example.test")))
+    }
+
     @Test func aDownDatabaseIsATemporaryFailureForUnknownNamesOnly() async throws {
         let (_, router) = try site(TableAccounts(down: true))
         #expect(await router.route("pg@example.test") == .temporaryFailure("database down"))
@@ -53,17 +76,20 @@ struct ExternalAccountTests {
         #expect(router.resolveThroughAuthWaiting("pg@example.test") == .resolved(.unknown))
     }
 
-    @Test func deliveryWaitsForTheLookupOnItsThreadAndDefersWhenDown() throws {
+    @Test func deliveryWaitsForTheLookupOnItsThreadAndDefersWhenDown() async throws {
         let probe = try TestSite()
         let (site, router) = try self.site(TableAccounts(accounts: ["pg@example.test": account(probe, maildir: probe.home + "/Maildir")]))
         let transport = LocalTransport(router: router)
-        let outcome = transport.deliver(site.request("pg@example.test"))
+        let request = site.request("pg@example.test")
+        let outcome = await onDeliveryThread { transport.deliver(request) }
         guard case .delivered = outcome else { Issue.record("\(outcome)"); return }
         var down = router
         down.externalAccounts = TableAccounts(down: true)
-        let deferred = LocalTransport(router: down).deliver(site.request("pg@example.test"))
+        let downTransport = LocalTransport(router: down)
+        let deferred = await onDeliveryThread { downTransport.deliver(request) }
         guard case .deferred = deferred else { Issue.record("\(deferred)"); return }
-        let unknown = LocalTransport(router: router).deliver(site.request("nobody@example.test"))
+        let unknownRequest = site.request("nobody@example.test")
+        let unknown = await onDeliveryThread { transport.deliver(unknownRequest) }
         guard case .failed = unknown else { Issue.record("\(unknown)"); return }
     }
 
