@@ -356,19 +356,22 @@ def test_mail_to_postgres_only_accounts(tmp_path, cluster):
     homes = pathlib.Path(tempfile.mkdtemp(prefix="courier-pghome-"))
     os.chmod(homes, 0o755)
     try:
-        pghome, ddhome = homes / "pguser", homes / "pgdd"
-        for home in (pghome, ddhome):
+        pghome, ddhome, pipehome = homes / "pguser", homes / "pgdd", homes / "pgpipe"
+        for home in (pghome, ddhome, pipehome):
             home.mkdir()
             os.chown(home, owner.pw_uid, owner.pw_gid)
         _owned_maildir(pghome / "Maildir", owner)
         _owned_maildir(ddhome / "Box", owner)
-        cluster.psql("DELETE FROM passwd WHERE id IN ('pguser@example.test', 'pgdd@example.test', 'pglate@example.test')")
+        cluster.psql("DELETE FROM passwd WHERE id IN ('pguser@example.test', 'pgdd@example.test', 'pglate@example.test', "
+                     "'pgpipe@example.test')")
         # pguser: the maildir column is not what delivery uses (service "courier" selects
         # defaultdelivery instead; empty there: courierd's DEFAULTDELIVERY, ./Maildir).
         cluster.psql("INSERT INTO passwd (id, uid, gid, home, maildir, defaultdelivery) VALUES "
                      f"('pguser@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pghome}', '/nonexistent/Maildir', ''),"
                      f"('pgdd@example.test', {owner.pw_uid}, {owner.pw_gid}, '{ddhome}', '', '{ddhome}/Box/'),"
-                     f"('pglate@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pghome}', '', '')")
+                     f"('pglate@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pghome}', '', ''),"
+                     # A program as the default delivery: `.courier` instructions, run as the account.
+                     f"('pgpipe@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pipehome}', '', '| /bin/cat > piped')")
 
         site = CourierSite(tmp_path / "site", services=("esmtpd",))
         set_variable(site.etc / "authdaemonrc", "authmodulelist", '"authuserdb authpgsql"')
@@ -382,6 +385,7 @@ def test_mail_to_postgres_only_accounts(tmp_path, cluster):
                 smtp.mail("sender@example.org")
                 assert smtp.rcpt("pguser@example.test")[0] == 250
                 assert smtp.rcpt("pgdd@example.test")[0] == 250
+                assert smtp.rcpt("pgpipe@example.test")[0] == 250
                 assert smtp.rcpt("demo@example.test")[0] == 250   # userdb as before
                 code, text = smtp.rcpt("nosuchuser@example.test")
                 assert code == 550, text
@@ -396,6 +400,12 @@ def test_mail_to_postgres_only_accounts(tmp_path, cluster):
             assert len(boxed) == 1 and b"Hello PG." in boxed[0].read_bytes(), "".join(site.log)
             assert boxed[0].stat().st_uid == owner.pw_uid
             assert len(_wait_for_files(site.maildir / "new")) == 1
+            piped = pipehome / "piped"
+            deadline = time.time() + 30
+            while time.time() < deadline and b"Hello PG." not in (piped.read_bytes() if piped.exists() else b""):
+                time.sleep(0.1)
+            assert b"Hello PG." in piped.read_bytes(), "".join(site.log)
+            assert piped.stat().st_uid == owner.pw_uid
             assert not os.path.exists("/nonexistent/Maildir")
 
             cluster.stop()
