@@ -21,8 +21,12 @@ public struct AddressRouter: RecipientLookup, Sendable {
     let hostName: String
     /// Alias keys (lower case, qualified) to targets; `@domain` keys for virtual domains.
     let aliases: [String: [String]]
+    /// The auth modules after userdb (authpgsql), asked for names userdb does not know;
+    /// nil on a userdb-only site.
+    public var externalAccounts: (any ExternalAccountSource)?
 
-    public init(site: SiteConfig, hostName: String? = nil) {
+    public init(site: SiteConfig, hostName: String? = nil, externalAccounts: (any ExternalAccountSource)? = nil) {
+        self.externalAccounts = externalAccounts
         self.site = site
         self.hostName = hostName ?? site.me
         self.accounts = AccountDirectory(records: site.userdb, defaultDomain: site.authdaemon["DEFDOMAIN"])
@@ -47,7 +51,12 @@ public struct AddressRouter: RecipientLookup, Sendable {
     }
 
     public func route(_ address: String) async -> RecipientRoute {
-        switch resolve(address) {
+        let resolved: ResolvedAddress
+        switch await resolveThroughAuth(address) {
+        case .temporaryFailure(let reason): return .temporaryFailure(reason)
+        case .resolved(let answer): resolved = answer
+        }
+        switch resolved {
         case .account, .alias: return .local
         case .unknown: return .unknownUser
         case .remote:
@@ -110,10 +119,34 @@ public struct AddressRouter: RecipientLookup, Sendable {
     /// Decides what an address is: alias first (they override accounts), then accounts with
     /// extension search, then hosted-domain catch-alls.
     public func resolve(_ address: String) -> ResolvedAddress {
+        switch firstPass(address) {
+        case .decided(let answer): answer
+        case .noUserdbAccount(let query): lastPass(query)
+        }
+    }
+
+    /// An address of ours whose name no userdb account has: what the external account modules
+    /// are asked about, before `@domain` aliases and the hosted catch-all decide.
+    struct AccountQuery {
+        var local: String
+        /// The account domain of a hosted domain; nil for `locals`.
+        var hostedDomain: String?
+        /// The address's domain (nil: an unqualified address).
+        var domain: String?
+        var recipient: String
+    }
+
+    /// `resolve` up to the userdb account lookup: aliases, then accounts (with extension search).
+    enum FirstPass {
+        case decided(ResolvedAddress)
+        case noUserdbAccount(AccountQuery)
+    }
+
+    func firstPass(_ address: String) -> FirstPass {
         let (rawLocal, domain) = Self.split(address)
         var local = rawLocal
         if local.hasPrefix("\"") && local.hasSuffix("\"") && local.count >= 2 { local = String(local.dropFirst().dropLast()) }
-        if local.isEmpty || local.contains("!") { return .remote }
+        if local.isEmpty || local.contains("!") { return .decided(.remote) }
         if local.lowercased() == "postmaster" { local = "postmaster" }
         var hostedDomain: String?
         if let domain {
@@ -122,33 +155,40 @@ public struct AddressRouter: RecipientLookup, Sendable {
             } else if let hosted = DomainMatcher.hosted(domain, site.hostedDomains, hostName: hostName) {
                 hostedDomain = hosted
             } else {
-                if let targets = aliases[address.lowercased()] { return .alias(targets) }
-                return .remote
+                if let targets = aliases[address.lowercased()] { return .decided(.alias(targets)) }
+                return .decided(.remote)
             }
         }
-        if local.hasPrefix(".") { return .unknown }
+        if local.hasPrefix(".") { return .decided(.unknown) }
         let key = Self.qualify(hostedDomain.map { local + "@" + $0 } ?? local, site: site)
-        if let targets = aliases[key] { return .alias(targets) }
+        if let targets = aliases[key] { return .decided(.alias(targets)) }
         let recipient = local + "@" + (hostedDomain ?? domain ?? site.defaultDomain)
         if let found = findAccount(local: local, domain: hostedDomain) {
-            return .account(found.0, extension: found.1, recipient: recipient)
+            return .decided(.account(found.0, extension: found.1, recipient: recipient))
         }
-        if let domain = hostedDomain ?? domain, let targets = aliases["@" + domain] {
+        return .noUserdbAccount(AccountQuery(local: local, hostedDomain: hostedDomain, domain: domain, recipient: recipient))
+    }
+
+    /// `resolve` after the account lookups found nothing: `@domain` aliases, then the hosted
+    /// domain's catch-all account (`alias@domain` with a `.courier-` file for the name).
+    func lastPass(_ query: AccountQuery) -> ResolvedAddress {
+        let local = query.local
+        if let domain = query.hostedDomain ?? query.domain, let targets = aliases["@" + domain] {
             // `@domain: user` → `user-local` (spec/mta.md §3.7).
             return .alias(targets.map { target in
                 target.hasSuffix("!") ? target + local : target + "-" + local
             })
         }
-        if let hostedDomain, let catchAll = accounts.account(named: "alias@" + hostedDomain),
+        if let hostedDomain = query.hostedDomain, let catchAll = accounts.account(named: "alias@" + hostedDomain),
            DotCourierFile.find(home: catchAll.home, extension: local) != nil {
-            return .account(catchAll, extension: local, recipient: recipient)
+            return .account(catchAll, extension: local, recipient: query.recipient)
         }
         return .unknown
     }
 
-    /// spec/mta.md §5.2.1 step 4: the longest prefix with at most three separators that names
-    /// an account; with an extension, the account's `.courier-EXT` (or a `-default`) must exist.
-    func findAccount(local: String, domain: String?) -> (LocalAccount, String)? {
+    /// The account names to try for a local part, longest first, with the extension each
+    /// leaves (`-` and `+` separate; at most three separators inside the name).
+    static func accountCandidates(_ local: String) -> [(name: String, ext: String)] {
         let separators: Set<Character> = ["-", "+"]
         var cuts: [String.Index] = []
         for index in local.indices where separators.contains(local[index]) { cuts.append(index) }
@@ -158,9 +198,13 @@ public struct AddressRouter: RecipientLookup, Sendable {
             let ext = String(local[local.index(after: cut)...]).map { separators.contains($0) ? "-" : $0 }
             candidates.append((name, String(ext)))
         }
-        // At most three separators inside the account name.
-        candidates = candidates.filter { $0.0.filter { separators.contains($0) }.count <= 3 }
-        for (name, ext) in candidates where !name.isEmpty {
+        return candidates.filter { !$0.0.isEmpty && $0.0.filter { separators.contains($0) }.count <= 3 }
+    }
+
+    /// spec/mta.md §5.2.1 step 4: the longest prefix with at most three separators that names
+    /// an account; with an extension, the account's `.courier-EXT` (or a `-default`) must exist.
+    func findAccount(local: String, domain: String?) -> (LocalAccount, String)? {
+        for (name, ext) in Self.accountCandidates(local) {
             guard let account = accounts.account(named: domain.map { name + "@" + $0 } ?? name) else { continue }
             if ext.isEmpty || DotCourierFile.find(home: account.home, extension: ext) != nil {
                 return (account, ext)

@@ -14,6 +14,15 @@ public struct LocalAccount: Sendable, Equatable {
     public var maildir: String?
     /// Maildir++ quota string (userdb `quota`), if any.
     public var quota: String?
+
+    public init(name: String, uid: UInt32, gid: UInt32, home: String, maildir: String? = nil, quota: String? = nil) {
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.home = home
+        self.maildir = maildir
+        self.quota = quota
+    }
 }
 
 /// Finds accounts: the userdb text file first, then system accounts (never uid 0).

@@ -31,7 +31,14 @@ public struct LocalTransport: DeliveryAgent {
 
     public func deliver(_ request: DeliveryRequest) -> DeliveryOutcome {
         let address = request.recipient.address
-        switch router.resolve(address) {
+        // Accounts only the auth modules know (authpgsql): this is a delivery thread, so it
+        // may wait for the lookup. A database that is down defers, never bounces.
+        let resolved: ResolvedAddress
+        switch router.resolveThroughAuthWaiting(address) {
+        case .temporaryFailure(let reason): return .deferred("Account lookup failed temporarily: \(reason)")
+        case .resolved(let answer): resolved = answer
+        }
+        switch resolved {
         case .remote:
             // Remote addresses go to the esmtp transport (CourierTransport); one reaching here
             // became remote after it was routed (a control file changed): the next pass routes it again.
@@ -73,8 +80,16 @@ public struct LocalTransport: DeliveryAgent {
         return run(instructions, context: context, depth: 0)
     }
 
+    /// The account's own default (its maildir; from authpgsql with PGSQL_DEFAULTDELIVERY, a
+    /// value starting with `|` or `!`, or of several lines, is `.courier` instructions), else
+    /// courierd's DEFAULTDELIVERY.
     func defaultInstructions(_ account: LocalAccount) -> [DeliveryInstruction] {
-        if let maildir = account.maildir, !maildir.isEmpty { return [.mailbox(maildir)] }
+        if let maildir = account.maildir, !maildir.isEmpty {
+            if maildir.hasPrefix("|") || maildir.hasPrefix("!") || maildir.contains("\n") {
+                return DotCourierParser.parse(Array(maildir.utf8))
+            }
+            return [.mailbox(maildir)]
+        }
         return DotCourierParser.parse(Array(defaultDelivery.replacingEscapedNewlines.utf8))
     }
 

@@ -111,7 +111,7 @@ public enum Replies {
     public static func unknownUser(_ address: String) -> SMTPReply {
         SMTPReply(550, EnhancedStatusCode(5, 1, 1), "User <\(address)> unknown")
     }
-    public static let lookupUnavailable = SMTPReply(450, EnhancedStatusCode(4, 4, 3), "Service temporarily unavailable.")
+    public static let lookupUnavailable = SMTPReply(451, EnhancedStatusCode(4, 4, 3), "Service temporarily unavailable.")
     public static let tooManyRecipients = SMTPReply(431, EnhancedStatusCode(4, 5, 3), "Too many recipients.")
     /// `bofh maxrcpts N hard`.
     public static let tooManyRecipientsHard = SMTPReply(531, EnhancedStatusCode(5, 5, 3), "Too many recipients.")

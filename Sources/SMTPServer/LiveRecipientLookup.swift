@@ -39,7 +39,8 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
         let generation = store.generation
         return cache.withLock { cached in
             if let cached, cached.generation == generation { return cached.router }
-            let fresh = AddressRouter(site: store.current)
+            let site = store.current
+            let fresh = AddressRouter(site: site, externalAccounts: AuthModuleAccounts.forSite(site, generation: { generation }))
             cached = (generation, fresh)
             return fresh
         }

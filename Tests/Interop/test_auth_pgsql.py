@@ -5,6 +5,7 @@ Nothing here is skipped: if PostgreSQL is missing or does not start, the tests f
 """
 import glob
 import os
+import pathlib
 import pwd
 import shutil
 import subprocess
@@ -83,6 +84,11 @@ class Cluster:
         if result.returncode != 0:
             log = open(os.path.join(self.base, "log")).read() if os.path.exists(os.path.join(self.base, "log")) else ""
             pytest.fail(f"PostgreSQL did not start: {result.stdout}{result.stderr}{log}")
+
+    def resume(self):
+        """Starts the stopped cluster again (same data, port and sockets)."""
+        self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", os.path.join(self.base, "log"),
+                 "-o", f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1", "start")
 
     def stop(self):
         self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop", check=False)
@@ -320,3 +326,111 @@ def test_custom_table_and_field_names_with_the_separate_connection_keys(bin_dir,
     assert out.returncode == 0, out.stdout + out.stderr
     row = cluster.psql("SELECT pw, plainpw FROM mailusers WHERE login = 'fred@example.test'").stdout.strip().split("|")
     assert crypt.crypt("fred2", row[0]) == row[0] and row[1] == "fred2"
+
+
+def _wait_for_files(directory, count=1, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = sorted(directory.iterdir()) if directory.exists() else []
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    return sorted(directory.iterdir()) if directory.exists() else []
+
+
+def _owned_maildir(path, owner):
+    for sub in ("", "new", "cur", "tmp"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+        os.chown(path / sub, owner.pw_uid, owner.pw_gid)
+
+
+def test_mail_to_postgres_only_accounts(tmp_path, cluster):
+    """`courier start` with authmodulelist "authuserdb authpgsql": RCPT and local delivery find
+    accounts that live only in PostgreSQL (asked with service "courier", so PGSQL_DEFAULTDELIVERY
+    stands in for the maildir); an unknown name is 550; a database that is down is 451 at RCPT
+    and a deferral (never a bounce) for mail already queued. Runs last: it stops the cluster."""
+    import smtplib
+    from courier_site import CourierSite, set_variable, tool
+    owner = pwd.getpwnam("nobody")
+    # Homes outside pytest's root-only tmp dir: delivery files belong to the account.
+    homes = pathlib.Path(tempfile.mkdtemp(prefix="courier-pghome-"))
+    os.chmod(homes, 0o755)
+    try:
+        pghome, ddhome, pipehome = homes / "pguser", homes / "pgdd", homes / "pgpipe"
+        for home in (pghome, ddhome, pipehome):
+            home.mkdir()
+            os.chown(home, owner.pw_uid, owner.pw_gid)
+        _owned_maildir(pghome / "Maildir", owner)
+        _owned_maildir(ddhome / "Box", owner)
+        cluster.psql("DELETE FROM passwd WHERE id IN ('pguser@example.test', 'pgdd@example.test', 'pglate@example.test', "
+                     "'pgpipe@example.test')")
+        # pguser: the maildir column is not what delivery uses (service "courier" selects
+        # defaultdelivery instead; empty there: courierd's DEFAULTDELIVERY, ./Maildir).
+        cluster.psql("INSERT INTO passwd (id, uid, gid, home, maildir, defaultdelivery) VALUES "
+                     f"('pguser@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pghome}', '/nonexistent/Maildir', ''),"
+                     f"('pgdd@example.test', {owner.pw_uid}, {owner.pw_gid}, '{ddhome}', '', '{ddhome}/Box/'),"
+                     f"('pglate@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pghome}', '', ''),"
+                     # A program as the default delivery: `.courier` instructions, run as the account.
+                     f"('pgpipe@example.test', {owner.pw_uid}, {owner.pw_gid}, '{pipehome}', '', '| /bin/cat > piped')")
+
+        site = CourierSite(tmp_path / "site", services=("esmtpd",))
+        set_variable(site.etc / "authdaemonrc", "authmodulelist", '"authuserdb authpgsql"')
+        rc = pg_root(tmp_path / "rc", cluster, extra="PGSQL_DEFAULTDELIVERY defaultdelivery\n")
+        (site.etc / "authpgsqlrc").write_text((rc / "etc" / "authpgsqlrc").read_text())
+        (site.etc / "authpgsqlrc").chmod(0o600)
+        site.start()
+        try:
+            with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as smtp:
+                smtp.ehlo("client.test")
+                smtp.mail("sender@example.org")
+                assert smtp.rcpt("pguser@example.test")[0] == 250
+                assert smtp.rcpt("pgdd@example.test")[0] == 250
+                assert smtp.rcpt("pgpipe@example.test")[0] == 250
+                assert smtp.rcpt("demo@example.test")[0] == 250   # userdb as before
+                code, text = smtp.rcpt("nosuchuser@example.test")
+                assert code == 550, text
+                code, text = smtp.data(b"From: sender@example.org\r\nSubject: to postgres\r\n\r\nHello PG.\r\n")
+                assert code == 250, text
+            delivered = _wait_for_files(pghome / "Maildir" / "new")
+            assert len(delivered) == 1, "".join(site.log)
+            assert b"Hello PG." in delivered[0].read_bytes()
+            info = delivered[0].stat()
+            assert (info.st_uid, info.st_gid) == (owner.pw_uid, owner.pw_gid)
+            boxed = _wait_for_files(ddhome / "Box" / "new")
+            assert len(boxed) == 1 and b"Hello PG." in boxed[0].read_bytes(), "".join(site.log)
+            assert boxed[0].stat().st_uid == owner.pw_uid
+            assert len(_wait_for_files(site.maildir / "new")) == 1
+            piped = pipehome / "piped"
+            deadline = time.time() + 30
+            while time.time() < deadline and b"Hello PG." not in (piped.read_bytes() if piped.exists() else b""):
+                time.sleep(0.1)
+            assert b"Hello PG." in piped.read_bytes(), "".join(site.log)
+            assert piped.stat().st_uid == owner.pw_uid
+            assert not os.path.exists("/nonexistent/Maildir")
+
+            cluster.stop()
+            try:
+                with smtplib.SMTP("127.0.0.1", site.ports["esmtpd"], timeout=30) as smtp:
+                    smtp.ehlo("client.test")
+                    smtp.mail("sender@example.org")
+                    code, text = smtp.rcpt("pglate@example.test")
+                    assert code == 451 and b"4.4.3" in text, (code, text)
+                    assert smtp.rcpt("demo@example.test")[0] == 250   # userdb still answers
+                # Queued without the RCPT check (sendmail): delivery defers it.
+                sent = tool(site.root, "sendmail", "-f", "sender@example.org", "pglate@example.test",
+                            input="Subject: queued\n\nwhile the database is down\n")
+                assert sent.returncode == 0, sent.stderr
+                site.wait_for("addr=<pglate@example.test>: deferred")
+                assert not any("bounced" in line for line in site.log), "".join(site.log)
+                assert "1 message" in tool(site.root, "mailq").stdout
+            finally:
+                cluster.resume()
+            # The database is back: the deferred message goes to the account's Maildir.
+            assert tool(site.root, "flush").returncode == 0
+            delivered = _wait_for_files(pghome / "Maildir" / "new", count=2)
+            assert len(delivered) == 2, "".join(site.log)
+            assert any(b"while the database is down" in path.read_bytes() for path in delivered)
+        finally:
+            site.stop()
+    finally:
+        shutil.rmtree(homes, ignore_errors=True)

@@ -74,3 +74,12 @@ import Testing
     #expect(loaded.pgsql?.port == 5433)
     #expect(loaded.defaultOptions.text == "disableshared=1")
 }
+
+@Test func courierServiceSelectsDefaultDeliveryInTheMaildirPlace() {
+    var settings = PgsqlSettings()
+    settings.maildirField = "maildir"
+    #expect(PgsqlQueryBuilder.select(settings, user: "a@x", service: "courier").sql.contains("(home), (maildir), ''"))
+    settings.defaultDelivery = "defaultdelivery"
+    #expect(PgsqlQueryBuilder.select(settings, user: "a@x", service: "courier").sql.contains("(home), (defaultdelivery), ''"))
+    #expect(PgsqlQueryBuilder.select(settings, user: "a@x", service: "imap").sql.contains("(home), (maildir), ''"))
+}

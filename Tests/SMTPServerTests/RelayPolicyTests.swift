@@ -24,7 +24,7 @@ struct RelayPolicyTests {
         (box("demo", "example.test"), false, false, nil as Int?),
         (box("nobody", "example.test"), false, false, 550),
         (box("x", "relay.example"), false, false, nil),
-        (box("x", "down.example"), false, false, 450),
+        (box("x", "down.example"), false, false, 451),
         (box("x", "foreign.example"), false, false, 513),
         (box("x", "foreign.example"), false, true, 530),
         (box("x", "foreign.example"), true, false, nil),

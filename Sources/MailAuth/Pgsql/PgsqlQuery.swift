@@ -36,8 +36,11 @@ public enum PgsqlQueryBuilder {
             return substitute(custom, variables: variables)
         }
         func column(_ field: String?) -> String { field.map { "(\($0))" } ?? "''" }
+        // Courier's local delivery asks with service "courier": then PGSQL_DEFAULTDELIVERY (when
+        // set) takes the maildir column's place, and delivery uses it as the account's default.
+        let maildirField = service == "courier" ? settings.defaultDelivery ?? settings.maildirField : settings.maildirField
         let columns = [settings.loginField, settings.cryptField, settings.clearField, settings.uidField, settings.gidField,
-                       settings.homeField, settings.maildirField, settings.quotaField, settings.nameField, settings.optionsField]
+                       settings.homeField, maildirField, settings.quotaField, settings.nameField, settings.optionsField]
             .map(column)
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(settings.table) WHERE \(settings.loginField) = $1"
         var binds = [name.full]

@@ -5,6 +5,7 @@ import ESMTPTransport
 import Logging
 import MailConfig
 import MailQueue
+import SMTPServer
 
 /// The daemon's queue runner: opens `var/queue` (recovering it), imports `sendmail` drops,
 /// and delivers (local transport, esmtp for remote addresses) until shutdown.
@@ -35,7 +36,9 @@ struct QueueRunnerTask: BackgroundTask {
         await shared.publish(queue)
         let pending = await queue.messages().count
         logger.info("queue \(config.root.queue) open, \(pending) message\(pending == 1 ? "" : "s") waiting")
-        let router = AddressRouter(site: config)
+        // Accounts only the auth modules know (authpgsql) are looked up there, as Courier's
+        // local module asks authlib.
+        let router = AddressRouter(site: config, externalAccounts: AuthModuleAccounts.forSite(config))
         // MX loop check: `me`, and whatever `locals`/`hosteddomains` call ours (config_islocal).
         let esmtp = ESMTPTransport(etc: config.root.etc, me: config.me, isLocalHost: { router.isLocalDomain($0) },
                                    resolver: DNSResolver(configuration: .system(environment: ConfigRoot.processEnvironment())),
