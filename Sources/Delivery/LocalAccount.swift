@@ -23,6 +23,16 @@ public struct LocalAccount: Sendable, Equatable {
         self.maildir = maildir
         self.quota = quota
     }
+
+    /// An account delivery may use, from any source (userdb, the auth modules): never uid 0, and
+    /// an absolute home directory without `!` (Courier's forward marker) or a line break; nil
+    /// otherwise.
+    public static func deliverable(name: String, uid: UInt32?, gid: UInt32?, home: String?, maildir: String?,
+                                   quota: String?) -> LocalAccount? {
+        guard let uid, uid != 0, let gid, let home, home.hasPrefix("/"), !home.contains("!"),
+              !home.contains("\n") else { return nil }
+        return LocalAccount(name: name, uid: uid, gid: gid, home: home, maildir: maildir, quota: quota)
+    }
 }
 
 /// Finds accounts: the userdb text file first, then system accounts (never uid 0).
@@ -52,11 +62,9 @@ public struct AccountDirectory: Sendable {
     }
 
     static func account(from record: UserdbRecord) -> LocalAccount? {
-        guard let uidText = record["uid"], let uid = UInt32(uidText), uid != 0,
-              let gid = record["gid"].flatMap({ UInt32($0) }), let home = record["home"], !home.isEmpty,
-              !home.contains("!"), !home.contains("\n") else { return nil }
-        return LocalAccount(name: record.name, uid: uid, gid: gid, home: home, maildir: record["mail"],
-                            quota: record["quota"])
+        LocalAccount.deliverable(name: record.name, uid: record["uid"].flatMap { UInt32($0) },
+                                 gid: record["gid"].flatMap { UInt32($0) }, home: record["home"],
+                                 maildir: record["mail"], quota: record["quota"])
     }
 
     static func systemAccount(_ name: String) -> LocalAccount? {

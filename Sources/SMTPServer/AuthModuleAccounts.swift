@@ -32,11 +32,11 @@ public struct AuthModuleAccounts: ExternalAccountSource {
         }
     }
 
-    /// The delivery account: numeric uid and gid (never root) and a plain home directory.
+    /// The delivery account: numeric uid and gid (never root) and a plain absolute home
+    /// directory, by the rule userdb accounts follow (`LocalAccount.deliverable`).
     static func localAccount(_ account: AuthAccount, name: String) -> LocalAccount? {
-        guard let uid = account.uid.flatMap({ UInt32($0) }), uid != 0, let gid = account.gid.flatMap({ UInt32($0) }),
-              !account.home.isEmpty, account.home.hasPrefix("/"), !account.home.contains("\n") else { return nil }
-        return LocalAccount(name: name, uid: uid, gid: gid, home: account.home,
-                            maildir: account.maildir.flatMap { $0.isEmpty ? nil : $0 }, quota: account.quota)
+        LocalAccount.deliverable(name: name, uid: account.uid.flatMap { UInt32($0) }, gid: account.gid.flatMap { UInt32($0) },
+                                 home: account.home, maildir: account.maildir.flatMap { $0.isEmpty ? nil : $0 },
+                                 quota: account.quota)
     }
 }
