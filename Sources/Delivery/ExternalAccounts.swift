@@ -28,11 +28,14 @@ extension AddressRouter {
     /// aliases and the hosted catch-all; the same extension search as for userdb accounts.
     public func resolveThroughAuth(_ address: String) async -> AccountResolution {
         guard let externalAccounts else { return .resolved(resolve(address)) }
-        let query: AccountQuery
         switch firstPass(address) {
         case .decided(let answer): return .resolved(answer)
-        case .noUserdbAccount(let found): query = found
+        case .noUserdbAccount(let query): return await externalPass(query, externalAccounts)
         }
+    }
+
+    /// The external modules' part of `resolveThroughAuth`, for a name userdb does not have.
+    func externalPass(_ query: AccountQuery, _ externalAccounts: any ExternalAccountSource) async -> AccountResolution {
         for (name, ext) in Self.accountCandidates(query.local) {
             switch await externalAccounts.account(named: query.hostedDomain.map { name + "@" + $0 } ?? name) {
             case .temporaryFailure(let reason):
@@ -52,13 +55,17 @@ extension AddressRouter {
     /// pool): the lookup runs in a task while this thread waits. No answer within
     /// `timeoutSeconds` is a temporary failure (the delivery is deferred).
     public func resolveThroughAuthWaiting(_ address: String, timeoutSeconds: Int = 120) -> AccountResolution {
-        guard externalAccounts != nil else { return .resolved(resolve(address)) }
-        if case .decided(let answer) = firstPass(address) { return .resolved(answer) }
+        guard let externalAccounts else { return .resolved(resolve(address)) }
+        let query: AccountQuery
+        switch firstPass(address) {
+        case .decided(let answer): return .resolved(answer)
+        case .noUserdbAccount(let found): query = found
+        }
         let answer = Mutex<AccountResolution?>(nil)
         let done = DispatchSemaphore(value: 0)
         let router = self
         let task = Task {
-            let result = await router.resolveThroughAuth(address)
+            let result = await router.externalPass(query, externalAccounts)
             answer.withLock { $0 = result }
             done.signal()
         }
