@@ -61,23 +61,9 @@ public struct ConfigLoader {
 
         let queueTime = interval("queuetime", default: ConfigDefaults.queueTime)
         let warnTime = interval("warntime", default: ConfigDefaults.warnTime)
-        var sizeLimit = ConfigDefaults.sizeLimit
-        if let text = oneLine("sizelimit") {
-            if let value = Int(text.trimmingBlanks), value >= 0 {
-                sizeLimit = value
-            } else {
-                report(ConfigError(file: root.etc("sizelimit"), line: 1, reason: "'\(text)' is not a size in bytes"))
-            }
-        }
+        let sizeLimit = byteCount("sizelimit", default: ConfigDefaults.sizeLimit)
         let dsnFrom = oneLine("dsnfrom") ?? ConfigDefaults.dsnFrom(me: me)
-        var dsnLimit = ConfigDefaults.dsnLimit
-        if let text = oneLine("dsnlimit") {
-            if let value = Int(text.trimmingBlanks), value >= 0 {
-                dsnLimit = value
-            } else {
-                report(ConfigError(file: root.etc("dsnlimit"), line: 1, reason: "'\(text)' is not a size in bytes"))
-            }
-        }
+        let dsnLimit = byteCount("dsnlimit", default: ConfigDefaults.dsnLimit)
 
         let courierd = variables(["courierd"])
         let mailUser = courierd["MAILUSER"] ?? ConfigDefaults.mailUser
@@ -135,6 +121,15 @@ public struct ConfigLoader {
             return fallback
         }
         return seconds
+    }
+
+    private mutating func byteCount(_ name: String, default fallback: Int) -> Int {
+        guard let text = oneLine(name) else { return fallback }
+        guard let value = Int(text.trimmingBlanks), value >= 0 else {
+            report(ConfigError(file: root.etc(name), line: 1, reason: "'\(text)' is not a size in bytes"))
+            return fallback
+        }
+        return value
     }
 
     /// A file-or-directory source parsed file by file; nil when it does not exist.
