@@ -36,6 +36,22 @@ EDGE_CASES = [
 ]
 
 
+def chown_tree(top, uid):
+    """Gives the anchors' Dovecot (running as `uid`) the mail tree it serves."""
+    for dirpath, _, filenames in os.walk(top):
+        os.chown(dirpath, uid, -1)
+        for f in filenames:
+            os.chown(os.path.join(dirpath, f), uid, -1)
+
+
+def stop_dovecot(root):
+    """Stops the Dovecot `start_dovecot` started under `root`."""
+    pidfile = root / "run" / "master.pid"
+    if pidfile.exists():
+        os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
+        time.sleep(0.5)
+
+
 def start_dovecot(root, maildir_owner):
     port = free_port()
     for sub in ("run", "state", "log", "mail/demo"):
@@ -107,10 +123,7 @@ def pair(tmp_path, shared_dir):
     for sub in ("cur", "new"):
         for f in sorted((maildir / sub).iterdir()):
             shutil.copy2(f, ours / sub / f.name)
-    for dirpath, dirnames, filenames in os.walk(work / "mail"):
-        os.chown(dirpath, uid, -1)
-        for f in filenames:
-            os.chown(os.path.join(dirpath, f), uid, -1)
+    chown_tree(work / "mail", uid)
     port = start_dovecot(work, uid)
     try:
         theirs = imaplib.IMAP4("127.0.0.1", port, timeout=30)
@@ -120,10 +133,7 @@ def pair(tmp_path, shared_dir):
         mine.logout()
         theirs.logout()
     finally:
-        pidfile = work / "run" / "master.pid"
-        if pidfile.exists():
-            os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
-            time.sleep(0.5)
+        stop_dovecot(work)
         site.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -14,15 +14,13 @@ import pathlib
 import pwd
 import re
 import shutil
-import signal
 import sys
 import tempfile
-import time
 
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from test_imap_dovecot_diff import start_dovecot  # noqa: E402
+from test_imap_dovecot_diff import chown_tree, start_dovecot, stop_dovecot  # noqa: E402
 from test_imap_server import Site  # noqa: E402
 
 M1 = (b"From: a@b.test\nSubject: m1\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b1\n\n"
@@ -106,10 +104,7 @@ def pair(tmp_path):
         name = f"17000000{i:02d}.M{i}P1.sections:2,S"
         (maildir / "cur" / name).write_bytes(body)
         (site.maildir / "cur" / name).write_bytes(body)
-    for dirpath, _, filenames in os.walk(work / "mail"):
-        os.chown(dirpath, uid, -1)
-        for f in filenames:
-            os.chown(os.path.join(dirpath, f), uid, -1)
+    chown_tree(work / "mail", uid)
     port = start_dovecot(work, uid)
     try:
         theirs = imaplib.IMAP4("127.0.0.1", port, timeout=30)
@@ -121,10 +116,7 @@ def pair(tmp_path):
         mine.logout()
         theirs.logout()
     finally:
-        pidfile = work / "run" / "master.pid"
-        if pidfile.exists():
-            os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
-            time.sleep(0.5)
+        stop_dovecot(work)
         site.stop()
         shutil.rmtree(work, ignore_errors=True)
 
