@@ -90,6 +90,9 @@ enum SharablePosts {
     /// or new/ (in place: the lock stays on the same file).
     static func prune(_ fd: Int32, path: String, remote: String) {
         let (bytes, complete) = readBounded(fd)
+        // A read cut short by an error must not become the new list (it would forget posts);
+        // one stopped at the limit keeps what the server reads anyway.
+        guard complete || bytes.count == readLimit else { return }
         let present = baseNames(in: remote + "/cur").union(baseNames(in: remote + "/new"))
         var seen = Set<String>()
         var kept: [UInt8] = []
