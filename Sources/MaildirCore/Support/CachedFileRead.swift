@@ -7,10 +7,11 @@ import Synchronization
 /// Reads a whole small file only when that cannot wait for the disk: every path component in
 /// the kernel's lookup cache (openat2 RESOLVE_CACHED) and every byte in the page cache
 /// (RWF_NOWAIT). This is what lets an event loop answer a body FETCH of a message that was read
-/// recently without a thread hop (IMAP's body FETCH, POP3's RETR and TOP); anything else (not cached, a symbolic link, a file that
-/// is gone or larger than `limit`) answers nil and the caller takes the thread pool.
+/// recently without a thread hop (IMAP's body FETCH, POP3's RETR and TOP); anything else (not
+/// cached, a symbolic link, a file that is gone or larger than `limit`) answers nil and the
+/// caller takes the thread pool.
 public enum CachedFileRead {
-    /// Off after the first ENOSYS/EOPNOTSUPP/EINVAL (old kernel, file system without NOWAIT).
+    /// Off after the first ENOSYS/EINVAL from openat2 (a kernel without RESOLVE_CACHED).
     private static let supported = Atomic<Bool>(true)
 
     /// The whole file, or nil when reading it could wait (or it is not a regular file of at
@@ -38,7 +39,8 @@ public enum CachedFileRead {
                 } else if n < 0 && errno == EINTR {
                     continue
                 } else {
-                    if n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) { supported.store(false, ordering: .relaxed) }
+                    // EOPNOTSUPP: this file's file system has no NOWAIT reads; others may,
+                    // so only this read goes to the pool.
                     failed = true   // EAGAIN (not cached), an error, or the file shrank
                     return
                 }
