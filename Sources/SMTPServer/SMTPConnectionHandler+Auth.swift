@@ -76,8 +76,10 @@ extension SMTPConnectionHandler {
             block = ""
             perform(session.authenticated(as: user, mechanism: mechanism), context: context)
         case .failed(let reply, let user, let counts):
-            // Courier logs the mechanism and the user id tried (spec/mta.md §2.9).
-            environment.logger.info("error,relay=[\(clientIP)],authentication failed,mechanism=\(mechanism),user=\(user ?? "")")
+            // Courier logs the mechanism and the user id tried (spec/mta.md §2.9); a module that
+            // could not answer (a 4xx reply) is not a failed password.
+            let what = reply.code / 100 == 4 ? "authentication temporarily unavailable" : "authentication failed"
+            environment.logger.info("error,relay=[\(clientIP)],\(what),mechanism=\(mechanism),user=\(user ?? "")")
             SMTPMetrics.authFailed()
             if counts { Task { await authenticator?.recordFailure(clientIP: clientIP, user: user) } }
             perform(session.authenticationEnded(reply), context: context)

@@ -79,6 +79,8 @@ def test_database_down_is_a_temporary_failure_in_every_protocol(site):
     assert smtp.docmd("AUTH", "PLAIN " + plain("demo", "demo")) == (454, b"4.7.0 Temporary authentication failure.")
     assert smtp.noop()[0] == 250
     smtp.quit()
+    # Logged as the outage it is, not as a wrong password.
+    site.wait_for("authentication temporarily unavailable,mechanism=PLAIN")
     # IMAP: Courier's "* BYE Temporary problem", for LOGIN and AUTHENTICATE alike.
     imap = imaplib.IMAP4("127.0.0.1", site.ports["imapd"], timeout=30)
     with pytest.raises(imaplib.IMAP4.abort, match="Temporary problem, please try again later"):
