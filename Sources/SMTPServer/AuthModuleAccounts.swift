@@ -15,13 +15,16 @@ public struct AuthModuleAccounts: ExternalAccountSource {
 
     /// A source for `site` when its `authmodulelist` names a module besides authuserdb; nil on
     /// a userdb-only site (routing stays as it was) or when the auth configuration is bad
-    /// (the SMTP and auth services report that themselves).
-    public static func forSite(_ site: SiteConfig, generation: @escaping @Sendable () -> Int = { 0 }) -> AuthModuleAccounts? {
+    /// (the SMTP and auth services report that themselves). `chain` is a live chain the caller
+    /// already has (SMTP AUTH's, which follows reloads and holds the PostgreSQL pool); without
+    /// one a chain of its own is built.
+    public static func forSite(_ site: SiteConfig, chain: AuthChain? = nil) -> AuthModuleAccounts? {
         guard let configuration = try? AuthConfiguration.load(root: site.root),
-              configuration.moduleNames.contains(where: { $0 != "authuserdb" }),
-              let chain = try? AuthConfiguration.liveChain(root: site.root, logger: .init(label: "courier.auth"),
-                                                           generation: generation) else { return nil }
-        return AuthModuleAccounts(chain: chain)
+              configuration.moduleNames.contains(where: { $0 != "authuserdb" }) else { return nil }
+        if let chain { return AuthModuleAccounts(chain: chain) }
+        guard let own = try? AuthConfiguration.liveChain(root: site.root, logger: .init(label: "courier.auth"),
+                                                        generation: { 0 }) else { return nil }
+        return AuthModuleAccounts(chain: own)
     }
 
     public func account(named name: String) async -> ExternalAccountAnswer {

@@ -1,5 +1,6 @@
 import CourierDaemon
 import Delivery
+import MailAuth
 import MailConfig
 import Synchronization
 
@@ -9,6 +10,8 @@ import Synchronization
 /// (`RecipientRouteCache`), so a repeated recipient is answered on the event loop.
 final class LiveRecipientLookup: RecipientLookup, Sendable {
     private let store: ConfigStore
+    /// SMTP AUTH's live module chain, also asked for accounts userdb does not have.
+    private let chain: AuthChain?
     private let cache = Mutex<(generation: Int, router: AddressRouter)?>(nil)
     private let answers = RecipientRouteCache()
 
@@ -16,8 +19,9 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
         answers.route(address, generation: store.generation)
     }
 
-    init(store: ConfigStore) {
+    init(store: ConfigStore, chain: AuthChain? = nil) {
         self.store = store
+        self.chain = chain
     }
 
     func route(_ address: String) async -> RecipientRoute {
@@ -40,7 +44,7 @@ final class LiveRecipientLookup: RecipientLookup, Sendable {
         return cache.withLock { cached in
             if let cached, cached.generation == generation { return cached.router }
             let site = store.current
-            let fresh = AddressRouter(site: site, externalAccounts: AuthModuleAccounts.forSite(site, generation: { generation }))
+            let fresh = AddressRouter(site: site, externalAccounts: AuthModuleAccounts.forSite(site, chain: chain))
             cached = (generation, fresh)
             return fresh
         }

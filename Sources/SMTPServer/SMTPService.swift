@@ -196,12 +196,12 @@ public struct SMTPListenerPlugin: ListenerPlugin {
     }
 
     public func makeService(for listener: ListenerConfig, context: ServiceContext) throws -> any Service {
-        let lookup = LiveRecipientLookup(store: context.config)
         // SMTP AUTH checks logins through authdaemonrc's module chain (userdb, PostgreSQL),
-        // rebuilt after SIGHUP.
+        // rebuilt after SIGHUP; RCPT asks the same chain for accounts userdb does not have.
         let store = context.config
         let chain = try AuthConfiguration.liveChain(root: store.current.root, logger: context.logger,
                                                     generation: { store.generation })
+        let lookup = LiveRecipientLookup(store: store, chain: chain)
         let authenticator = SMTPAuthenticator(chain: chain, throttle: throttle)
         return try SMTPService(listener: listener, context: context, queue: queue, lookup: lookup,
                                authenticator: authenticator)
