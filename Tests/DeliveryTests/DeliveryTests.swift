@@ -18,6 +18,9 @@ struct TestSite {
                           "/mail/example.test/demo/Maildir", "/mail/example.test/demo/Maildir/new",
                           "/mail/example.test/demo/Maildir/cur", "/mail/example.test/demo/Maildir/tmp"] {
             mkdir(root + directory, 0o755)
+            // The process-wide umask may be tighter while another test runs (maildrop's tests
+            // deliver under UMASK 077): the mode is set explicitly.
+            chmod(root + directory, 0o755)
         }
         chmod(root, 0o755)
         // Never uid 0: the tests may run as root; then the mail user owns the mailbox.
@@ -221,6 +224,18 @@ struct TestSite {
         default: Issue.record("exit \(code): \(outcome)")
         }
         _ = delivered
+    }
+
+    @Test func programNeverRunsOutsideTheAccountsHome() throws {
+        // As root the program runs as the mailbox owner; a home it cannot enter defers the
+        // delivery instead of running the program in the server's own directory.
+        guard getuid() == 0 else { return }
+        let site = try TestSite(dotCourier: [".courier": "| echo ran > ran.out\n"])
+        chmod(site.root + "/mail", 0o700)
+        let outcome = LocalTransport(router: site.router).deliver(site.request("demo@example.test"))
+        #expect(outcome == .deferred("cannot change to the home directory\n"))
+        chmod(site.root + "/mail", 0o755)
+        #expect(TestSite.read(site.home + "/ran.out") == "")
     }
 
     @Test func extensionFileAndDefaultVariable() throws {
