@@ -78,12 +78,8 @@ enum ProgramRunner {
             if setgroups(0, nil) != 0 || setgid(gid) != 0 || setuid(uid) != 0 { _exit(75) }
         }
         if getuid() == 0 || geteuid() == 0 { _exit(75) }
-        // The account's home, or nothing: a program never runs in the server's directory.
-        if chdir(directory) != 0 {
-            let text: StaticString = "cannot change to the home directory\n"   // no allocation after fork
-            _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
-            _exit(75)
-        }
+        // The account's home; one it cannot enter gives "/", never the server's own directory.
+        if chdir(directory) != 0 && chdir("/") != 0 { _exit(75) }
         execve("/bin/sh", argv, envp)
         _exit(75)
     }

@@ -226,16 +226,20 @@ struct TestSite {
         _ = delivered
     }
 
-    @Test func programNeverRunsOutsideTheAccountsHome() throws {
-        // As root the program runs as the mailbox owner; a home it cannot enter defers the
-        // delivery instead of running the program in the server's own directory.
+    @Test func programNeverRunsInTheServersDirectory() throws {
+        // As root the program runs as the mailbox owner; in a home it cannot enter it runs in
+        // "/", not in the server's own working directory.
         guard getuid() == 0 else { return }
-        let site = try TestSite(dotCourier: [".courier": "| echo ran > ran.out\n"])
+        let out = "/tmp/courier-pwd-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let site = try TestSite(dotCourier: [".courier": "| pwd > \(out)\n"])
         chmod(site.root + "/mail", 0o700)
+        defer {
+            chmod(site.root + "/mail", 0o755)
+            unlink(out)
+        }
         let outcome = LocalTransport(router: site.router).deliver(site.request("demo@example.test"))
-        #expect(outcome == .deferred("cannot change to the home directory\n"))
-        chmod(site.root + "/mail", 0o755)
-        #expect(TestSite.read(site.home + "/ran.out") == "")
+        guard case .delivered = outcome else { Issue.record("\(outcome)"); return }
+        #expect(TestSite.read(out) == "/\n")
     }
 
     @Test func extensionFileAndDefaultVariable() throws {
