@@ -24,8 +24,11 @@ extension MailStore {
     /// Watches a mailbox (see `MailboxWatch`). `pollInterval` is used only without inotify.
     public func watch(_ mailbox: MailboxName, pollInterval: Duration = .seconds(60)) -> MailboxWatch {
         let dir = path(of: mailbox)
-        var paths = [dir + "/new", dir + "/cur"]
-        if SystemCall.isDirectory(dir + "/courierimapkeywords") { paths.append(dir + "/courierimapkeywords") }
+        // cur/ is watched for its entries only (InotifyHub.entryMask): see there.
+        var paths = [(dir + "/new", InotifyHub.mask), (dir + "/cur", InotifyHub.entryMask)]
+        if SystemCall.isDirectory(dir + "/courierimapkeywords") {
+            paths.append((dir + "/courierimapkeywords", InotifyHub.mask))
+        }
         if let hub = InotifyHub.shared, let stream = hub.subscribe(paths: paths) {
             return MailboxWatch(events: stream, isRealtime: true)
         }
@@ -68,7 +71,14 @@ final class InotifyHub: Sendable {
 
     private let fd: Int32
     private let state = Mutex(State())
+    /// Entries created, removed or renamed, and files written in place (a writer that skips tmp/).
     static let mask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE)
+    /// Entries only, for `cur/`: every program puts a message there by a rename and changes its
+    /// flags by another, so nothing is written in place there. A mask with an event on the
+    /// directory's files (`IN_CLOSE_WRITE`) makes the kernel mark every cached entry of the
+    /// directory when the watch is added (8 ms for 100,000 messages, on a restarted server's
+    /// first SELECT) and take a slower path on every later open and close of a message.
+    static let entryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 
     private init?() {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
@@ -89,12 +99,12 @@ final class InotifyHub: Sendable {
     }
 
     /// Subscribes to changes in these directories; nil if none could be watched.
-    func subscribe(paths: [String]) -> AsyncStream<Void>? {
+    func subscribe(paths: [(path: String, mask: UInt32)]) -> AsyncStream<Void>? {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let token: UInt64? = state.withLock { s in
             var watches: [Int32] = []
-            for p in paths {
-                let wd = inotify_add_watch(fd, p, Self.mask)
+            for (p, mask) in paths {
+                let wd = inotify_add_watch(fd, p, mask)
                 if wd >= 0 { watches.append(wd) }
             }
             if watches.isEmpty { return nil }
