@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Turns a stored message into POP3's wire form, chunk by chunk (RFC 1939 §3): bare LF
 /// becomes CRLF, a line starting with `.` gets another `.`, a missing final line end is
 /// added, and `.` CRLF ends the response. For TOP, the headers, the blank line and the first
@@ -50,30 +56,71 @@ public struct POP3MessageEncoder: Sendable {
     /// RETR's fast path: whole lines at a time (the header/body split does not matter when
     /// every line is sent).
     private mutating func encodeWhole(_ chunk: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        guard !chunk.isEmpty else { return }
+        guard let count = encodedCountIfWhole(chunk), count > 0 else { return }
+        let encoded = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = encodeWhole(chunk, to: buffer.baseAddress!)
+        }
+        output.append(contentsOf: encoded)
+    }
+
+    /// How many bytes `encodeWhole(_:to:)` writes for `chunk`, without writing them; nil for TOP
+    /// (whose line count decides where it stops), which takes `encode(_:into:)`.
+    public func encodedCountIfWhole(_ chunk: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard bodyLinesLeft == nil else { return nil }
+        var lineStart = atLineStart, cr = previousCR
+        return Self.whole(chunk, atLineStart: &lineStart, previousCR: &cr, to: nil)
+    }
+
+    /// RETR's wire form of `chunk` written to `destination`, which has room for
+    /// `encodedCountIfWhole(chunk)` bytes; returns the bytes written. Line ends are found with
+    /// `memchr` and each line copied whole, so the cost is the copy, not a test per byte.
+    public mutating func encodeWhole(_ chunk: UnsafeBufferPointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        precondition(bodyLinesLeft == nil, "TOP encodes through encode(_:into:)")
+        guard !chunk.isEmpty else { return 0 }
         sawAnything = true
-        output.reserveCapacity(output.count + chunk.count + chunk.count / 16 + 8)
-        var start = 0
+        return Self.whole(chunk, atLineStart: &atLineStart, previousCR: &previousCR, to: destination)
+    }
+
+    /// The line scan behind both: counts, and writes when `destination` is given.
+    private static func whole(_ chunk: UnsafeBufferPointer<UInt8>, atLineStart: inout Bool, previousCR: inout Bool,
+                              to destination: UnsafeMutablePointer<UInt8>?) -> Int {
+        guard let base = chunk.baseAddress, !chunk.isEmpty else { return 0 }
         let end = chunk.count
+        var out = 0
+        var start = 0
         while start < end {
             if atLineStart {
-                if chunk[start] == UInt8(ascii: ".") { output.append(UInt8(ascii: ".")) }
+                if base[start] == UInt8(ascii: ".") {
+                    destination?[out] = UInt8(ascii: ".")
+                    out += 1
+                }
                 atLineStart = false
             }
-            var newline = start
-            while newline < end && chunk[newline] != 10 { newline += 1 }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<newline]))
-            if newline == end {
-                previousCR = chunk[end - 1] == 13
-                return
+            let newline: Int
+            if let found = memchr(base + start, 10, end - start) {
+                newline = found.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
+            } else {
+                newline = end
             }
-            let crBefore = newline > start ? chunk[newline - 1] == 13 : previousCR
-            if !crBefore { output.append(13) }
-            output.append(10)
+            let length = newline - start
+            if let destination, length > 0 { (destination + out).update(from: base + start, count: length) }
+            out += length
+            if newline == end {
+                previousCR = base[end - 1] == 13
+                return out
+            }
+            let crBefore = newline > start ? base[newline - 1] == 13 : previousCR
+            if !crBefore {
+                destination?[out] = 13
+                out += 1
+            }
+            destination?[out] = 10
+            out += 1
             atLineStart = true
             previousCR = false
             start = newline + 1
         }
+        return out
     }
 
     /// No byte but CR on the current line so far (the header/body separator).

@@ -78,6 +78,24 @@ enum POP3MessageFile {
     /// last bytes, or TOP has its lines) and nothing failed, `suffix` and the final `.` CRLF.
     static func encode(_ input: UnsafeBufferPointer<UInt8>, encoder: inout POP3MessageEncoder, prefix: [UInt8],
                        suffix: [UInt8], last: Bool, failed: Bool = false, allocator: ByteBufferAllocator) -> ByteBuffer {
+        // RETR: the message is encoded straight into the buffer that goes to the socket, sized
+        // exactly beforehand (no growing, no second copy).
+        if let count = encoder.encodedCountIfWhole(input) {
+            var tail: [UInt8] = []
+            var bytes = allocator.buffer(capacity: prefix.count + count + suffix.count * 2 + 8)
+            bytes.writeBytes(prefix)
+            if count > 0 {
+                bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                    encoder.encodeWhole(input, to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            if last && !failed {
+                if !suffix.isEmpty { encoder.encode(suffix, into: &tail) }
+                encoder.finish(into: &tail)
+                bytes.writeBytes(tail)
+            }
+            return bytes
+        }
         var output = prefix
         output.reserveCapacity(prefix.count + input.count + input.count / 16 + suffix.count + 8)
         encoder.encode(input, into: &output)

@@ -68,4 +68,35 @@ private func encode(_ message: String, top: Int? = nil, split: Bool = false) -> 
             #expect(a == b, "\(bytes)")
         }
     }
+
+    @Test func rawPathCountsExactlyAndMatchesTheByteLoop() {
+        // What POP3MessageFile writes into the socket's buffer: the counted size, then the
+        // bytes, chunk by chunk (CR at a chunk's end, a dot after a chunk's last line feed).
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: "a"), 10, 13, UInt8(ascii: " ")]
+        for _ in 0..<500 {
+            let bytes = (0..<Int.random(in: 0..<300, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            var cuts = (0..<Int.random(in: 0...3, using: &generator)).map { _ in Int.random(in: 0...bytes.count, using: &generator) }
+            cuts = [0] + cuts.sorted() + [bytes.count]
+            var raw = POP3MessageEncoder()
+            var a: [UInt8] = []
+            for (from, to) in zip(cuts, cuts.dropFirst()) {
+                bytes[from..<to].withUnsafeBufferPointer { chunk in
+                    let count = raw.encodedCountIfWhole(chunk)!
+                    let written = [UInt8](unsafeUninitializedCapacity: count + 1) { buffer, initialized in
+                        initialized = raw.encodeWhole(chunk, to: buffer.baseAddress!)
+                    }
+                    #expect(written.count == count)
+                    a += written
+                }
+            }
+            raw.finish(into: &a)
+            var slow = POP3MessageEncoder(topBodyLines: Int.max)
+            var b: [UInt8] = []
+            slow.encode(bytes, into: &b)
+            slow.finish(into: &b)
+            #expect(a == b, "\(bytes) \(cuts)")
+        }
+        #expect(POP3MessageEncoder(topBodyLines: 3).encodedCountIfWhole(UnsafeBufferPointer(start: nil, count: 0)) == nil)
+    }
 }
