@@ -16,7 +16,7 @@ mapped to symbols with `nm -S`. Two corrections:
   - the Swift standard library keeps 1.6 MB of functions in one `.text` section of Swift.o; a
     symbol of it in the list moves the whole section, so those symbols go last (the section then
     sits right after the packed ones instead of in the middle of them).
-Needs valgrind and binutils. Only the order of sections changes, never code: a stale or empty
+Needs valgrind and binutils (strip: see `main`). Only the order of sections changes, never code: a stale or empty
 file costs page faults, nothing else.
 """
 import bisect
@@ -106,7 +106,7 @@ def swift_core_big_text():
 def main():
     bindir = sys.argv[1] if len(sys.argv) > 1 else run(
         ["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT).strip()
-    for tool in ("valgrind", "nm", "readelf", "ar"):
+    for tool in ("valgrind", "nm", "readelf", "ar", "strip"):
         if not shutil.which(tool):
             sys.exit(f"{sys.argv[0]}: needs {tool}")
     order, seen, ifuncs = [], set(), set()
@@ -136,13 +136,21 @@ def main():
                 if resolvers:
                     for name, _ in entries:
                         ifunc_names[name] = resolvers
+            # valgrind 3.19 gives up on the DWARF 5 debug information of a Swift 6.3 build
+            # ("Possibly corrupted debuginfo file") and traces nothing: it runs a copy without
+            # it, whose code and symbols sit at the same addresses.
+            os.makedirs(os.path.join(work, "traced"), exist_ok=True)
+            traced = os.path.join(work, "traced", tool)
+            run(["strip", "--strip-debug", "-o", traced, binary])
             for number, (args, stdin) in enumerate(runs):
                 log = os.path.join(work, f"{tool}.{number}.lackey")
                 argv = [a.replace("{W}", work) for a in args]
                 source = open(os.path.join(CORPUS, stdin), "rb") if stdin else subprocess.DEVNULL
                 subprocess.run(["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={log}",
-                                binary, *argv], stdin=source, stdout=subprocess.DEVNULL,
+                                traced, *argv], stdin=source, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, cwd=work)
+                if not os.path.exists(log) or os.path.getsize(log) < 100_000:
+                    sys.exit(f"{sys.argv[0]}: valgrind traced nothing of {tool}")
                 for name, kind in touched(binary, table, log):
                     ifuncs.update(ifunc_names.get(name, ()))
                     if name not in seen:
