@@ -35,6 +35,12 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-tools.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
+# Ours run from copies, as installed tools (Debian's are): a binary the linker has just written
+# sits in the page cache in small pieces and costs every new process more page faults (the same
+# deliverquota: 78 faults from .build, 65-69 from a copy; Docs/benchmarks.md, sixth session).
+mkdir -p "$WORK/bin"
+for p in reformail reformime makemime; do cp "$OURS/$p" "$WORK/bin/$p"; done
+OURS="$WORK/bin"
 CORPUS="$SHARED/difftools/corpus"
 DATA="$SHARED/difftools/data"
 cp "$CORPUS"/*.eml "$DATA"/part-*.* "$WORK/"
