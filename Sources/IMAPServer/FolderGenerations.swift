@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Maildir
 import Synchronization
 
 /// A change counter per folder from Linux inotify, readable on an event loop: a session that
@@ -75,13 +76,10 @@ final class FolderGenerations: Sendable {
     private let registering = Mutex(())
     /// 1 while a thread has read events it has not counted yet (see `isCurrent`).
     private let draining = Atomic<Int>(0)
-    static let directoryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE
-        | IN_DELETE_SELF | IN_MOVE_SELF)
-    /// `cur/`'s mask: its entries only. Messages enter cur/ and change flags by renames, never by
-    /// writing in place, and an event on the directory's files (`IN_CLOSE_WRITE`) would make the
-    /// kernel mark every cached entry when the watch is added (8 ms for 100,000 messages, paid
-    /// by a restarted server's first SELECT) and slow every later open and close of a message.
-    static let entryMask = directoryMask & ~UInt32(IN_CLOSE_WRITE)
+    /// `MaildirWatchEvents` for `subdirectory`, plus the directory itself moved or removed.
+    static func mask(for subdirectory: String) -> UInt32 {
+        MaildirWatchEvents.mask(for: subdirectory) | UInt32(IN_DELETE_SELF | IN_MOVE_SELF)
+    }
 
     /// A registry of its own (the process uses `shared`; tests use small limits).
     init?(folderLimit: Int = FolderGenerations.folderLimit) {
@@ -118,9 +116,8 @@ final class FolderGenerations: Sendable {
         // directory's watch.
         var added: [(Int32, Bool)] = []
         if known == nil {
-            for (sub, own, mask) in [("", true, Self.directoryMask), ("/new", false, Self.directoryMask),
-                                     ("/cur", false, Self.entryMask)] {
-                let wd = inotify_add_watch(fd, directory + sub, mask)
+            for (sub, own) in [("", true), ("new", false), ("cur", false)] {
+                let wd = inotify_add_watch(fd, sub.isEmpty ? directory : directory + "/" + sub, Self.mask(for: sub))
                 if wd < 0 {
                     state.withLock { s in release(added.map(\.0), &s) }
                     return nil
@@ -128,7 +125,7 @@ final class FolderGenerations: Sendable {
                 added.append((wd, own))
             }
         }
-        let keywords = inotify_add_watch(fd, directory + "/courierimapkeywords", Self.directoryMask)
+        let keywords = inotify_add_watch(fd, directory + "/courierimapkeywords", Self.mask(for: "courierimapkeywords"))
         if keywords >= 0 { added.append((keywords, false)) }
         let registered: FolderCounter? = state.withLock { s in
             drain(&s)

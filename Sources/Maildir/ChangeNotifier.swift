@@ -24,10 +24,9 @@ extension MailStore {
     /// Watches a mailbox (see `MailboxWatch`). `pollInterval` is used only without inotify.
     public func watch(_ mailbox: MailboxName, pollInterval: Duration = .seconds(60)) -> MailboxWatch {
         let dir = path(of: mailbox)
-        // cur/ is watched for its entries only (InotifyHub.entryMask): see there.
-        var paths = [(dir + "/new", InotifyHub.mask), (dir + "/cur", InotifyHub.entryMask)]
+        var paths = ["new", "cur"].map { (dir + "/" + $0, MaildirWatchEvents.mask(for: $0)) }
         if SystemCall.isDirectory(dir + "/courierimapkeywords") {
-            paths.append((dir + "/courierimapkeywords", InotifyHub.mask))
+            paths.append((dir + "/courierimapkeywords", MaildirWatchEvents.mask(for: "courierimapkeywords")))
         }
         if let hub = InotifyHub.shared, let stream = hub.subscribe(paths: paths) {
             return MailboxWatch(events: stream, isRealtime: true)
@@ -51,6 +50,24 @@ extension Mailbox {
     }
 }
 
+/// The inotify events that show a change in one directory of a Maildir folder, for every watcher
+/// of the process (IDLE's `MailStore.watch`, the IMAP server's folder generations).
+public enum MaildirWatchEvents {
+    /// Entries created, removed or renamed.
+    public static let entries = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+
+    /// What to watch in `subdirectory` of a folder ("" for the folder itself): its entries, and
+    /// files written in place (a writer that skips tmp/, an appended log) everywhere but `cur/`.
+    /// Every program puts a message into cur/ by a rename and changes its flags by another, so
+    /// nothing is written in place there; and a mask with an event on a directory's files
+    /// (`IN_CLOSE_WRITE`) makes the kernel mark every cached entry of the directory when the
+    /// watch is added (8 ms for 100,000 messages, on a restarted server's first SELECT) and take
+    /// a slower path on every later open and close of a message.
+    public static func mask(for subdirectory: String) -> UInt32 {
+        subdirectory == "cur" ? entries : entries | UInt32(IN_CLOSE_WRITE)
+    }
+}
+
 /// One inotify instance and one reader thread for the whole process; every watch is a
 /// subscription on it (inotify gives the same watch descriptor for the same directory, so
 /// sessions on one mailbox share it).
@@ -71,14 +88,6 @@ final class InotifyHub: Sendable {
 
     private let fd: Int32
     private let state = Mutex(State())
-    /// Entries created, removed or renamed, and files written in place (a writer that skips tmp/).
-    static let mask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE)
-    /// Entries only, for `cur/`: every program puts a message there by a rename and changes its
-    /// flags by another, so nothing is written in place there. A mask with an event on the
-    /// directory's files (`IN_CLOSE_WRITE`) makes the kernel mark every cached entry of the
-    /// directory when the watch is added (8 ms for 100,000 messages, on a restarted server's
-    /// first SELECT) and take a slower path on every later open and close of a message.
-    static let entryMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 
     private init?() {
         let fd = inotify_init1(Int32(IN_CLOEXEC))

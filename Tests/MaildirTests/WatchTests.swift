@@ -78,4 +78,14 @@ private final class EventCounter: Sendable {
         try deliver("Subject: x\n\n", to: root)
         #expect(await a.waitForMore(than: 0))
     }
+
+    @Test func curIsWatchedForItsEntriesOnly() {
+        // An event on cur/'s files would make the kernel mark each of its entries on every new
+        // watch; every other directory also catches a file written in place.
+        #expect(MaildirWatchEvents.mask(for: "cur") == MaildirWatchEvents.entries)
+        #expect(MaildirWatchEvents.mask(for: "cur") & UInt32(IN_CLOSE_WRITE) == 0)
+        for other in ["", "new", "courierimapkeywords"] {
+            #expect(MaildirWatchEvents.mask(for: other) == MaildirWatchEvents.entries | UInt32(IN_CLOSE_WRITE))
+        }
+    }
 }
