@@ -27,10 +27,24 @@ extension AddressRouter {
     /// module asks authlib) for a name of ours that no userdb account has, before `@domain`
     /// aliases and the hosted catch-all; the same extension search as for userdb accounts.
     public func resolveThroughAuth(_ address: String) async -> AccountResolution {
-        guard let externalAccounts else { return .resolved(resolve(address)) }
-        switch firstPass(address) {
+        switch localPass(address) {
         case .decided(let answer): return .resolved(answer)
-        case .noUserdbAccount(let query): return await externalPass(query, externalAccounts)
+        case .external(let query, let externalAccounts): return await externalPass(query, externalAccounts)
+        }
+    }
+
+    /// What userdb and the aliases decide alone, or the query the external modules must answer.
+    enum LocalPass {
+        case decided(ResolvedAddress)
+        case external(AccountQuery, any ExternalAccountSource)
+    }
+
+    /// The part of `resolveThroughAuth` before the modules (no waiting, any thread).
+    func localPass(_ address: String) -> LocalPass {
+        guard let externalAccounts else { return .decided(resolve(address)) }
+        switch firstPass(address) {
+        case .decided(let answer): return .decided(answer)
+        case .noUserdbAccount(let query): return .external(query, externalAccounts)
         }
     }
 
@@ -55,11 +69,10 @@ extension AddressRouter {
     /// pool): the lookup runs in a task while this thread waits. No answer within
     /// `timeoutSeconds` is a temporary failure (the delivery is deferred).
     public func resolveThroughAuthWaiting(_ address: String, timeoutSeconds: Int = 120) -> AccountResolution {
-        guard let externalAccounts else { return .resolved(resolve(address)) }
-        let query: AccountQuery
-        switch firstPass(address) {
+        let query: AccountQuery, externalAccounts: any ExternalAccountSource
+        switch localPass(address) {
         case .decided(let answer): return .resolved(answer)
-        case .noUserdbAccount(let found): query = found
+        case .external(let pending, let source): (query, externalAccounts) = (pending, source)
         }
         let answer = Mutex<AccountResolution?>(nil)
         let done = DispatchSemaphore(value: 0)
