@@ -96,12 +96,8 @@ public struct POP3MessageEncoder: Sendable {
                 }
                 atLineStart = false
             }
-            let newline: Int
-            if let found = memchr(base + start, 10, end - start) {
-                newline = found.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
-            } else {
-                newline = end
-            }
+            let newline = memchr(base + start, 10, end - start)
+                .map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? end
             let length = newline - start
             if let destination, length > 0 { (destination + out).update(from: base + start, count: length) }
             out += length
